@@ -1,0 +1,43 @@
+//! JWT access and refresh tokens, HS256 only.
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub org: String,
+    pub role: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    /// `access` or `refresh`.
+    pub typ: String,
+}
+
+pub struct JwtKeys {
+    enc: EncodingKey,
+    dec: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> JwtKeys {
+        JwtKeys {
+            enc: EncodingKey::from_secret(secret),
+            dec: DecodingKey::from_secret(secret),
+        }
+    }
+
+    pub fn issue(&self, claims: &Claims) -> Result<String, String> {
+        encode(&Header::new(Algorithm::HS256), claims, &self.enc).map_err(|e| e.to_string())
+    }
+
+    /// Verifies signature, algorithm (HS256 only: `none` and every other algorithm are refused) and expiry.
+    pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp", "sub", "jti"]);
+        decode::<Claims>(token, &self.dec, &v)
+            .map(|d| d.claims)
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,193 @@
+//! Layered configuration: defaults < optional file < `ASSIST_*` environment variables.
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// host:port to listen on.
+    pub bind: String,
+    /// sea-orm URL; empty means SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// Redis URL; unset means in-process cache, limits and locks.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key (lets several deployments or tests share one Redis).
+    pub redis_prefix: String,
+    /// SMTP URL (`smtp://host:port`); unset means `.eml` files in `mail_dir`.
+    pub smtp_url: Option<String>,
+    /// Sender address of outgoing mail.
+    pub mail_from: String,
+    /// Folder of `.eml` files when no SMTP server is configured.
+    pub mail_dir: Option<String>,
+    /// HS256 secret; generated and kept under `data_dir` when unset.
+    pub jwt_secret: Option<String>,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    /// Load demo data on first start; default: true for the embedded SQLite default only.
+    pub demo: Option<bool>,
+    pub data_dir: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Failed logins allowed per account, and per address, within `login_window_secs`.
+    pub login_max_failures_per_account: u64,
+    pub login_max_failures_per_ip: u64,
+    pub login_window_secs: u64,
+    /// Run the scheduled jobs (outbox worker, alert scan, standing orders) in this process.
+    pub jobs_enabled: bool,
+    pub outbox_poll_ms: u64,
+    pub outbox_max_attempts: i32,
+    pub alert_scan_interval_secs: u64,
+    pub agreement_interval_secs: u64,
+    /// Catalogue and report cache lifetime.
+    pub cache_ttl_secs: u64,
+    /// Database pool size (PostgreSQL; SQLite always uses one writer connection).
+    pub db_max_connections: u32,
+    pub log_json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8080".into(),
+            database_url: None,
+            redis_url: None,
+            redis_prefix: "assist:".into(),
+            smtp_url: None,
+            mail_from: "Assist Market <noreply@assist-market.local>".into(),
+            mail_dir: None,
+            jwt_secret: None,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 7 * 24 * 3600,
+            admin_email: None,
+            admin_password: None,
+            demo: None,
+            data_dir: "./data".into(),
+            body_limit: 256 * 1024,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 30,
+            login_window_secs: 900,
+            jobs_enabled: true,
+            outbox_poll_ms: 1000,
+            outbox_max_attempts: 12,
+            alert_scan_interval_secs: 3600,
+            agreement_interval_secs: 300,
+            cache_ttl_secs: 60,
+            db_max_connections: 10,
+            log_json: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads defaults, then the optional file (`ASSIST_CONFIG`, else `assist.toml` when present),
+    /// then `ASSIST_*` environment variables.
+    pub fn load() -> Result<Settings, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        let file = std::env::var("ASSIST_CONFIG").ok();
+        match &file {
+            Some(path) => {
+                if !std::path::Path::new(path).exists() {
+                    return Err(ConfigError::Invalid(format!(
+                        "ASSIST_CONFIG names {path}, which does not exist"
+                    )));
+                }
+                fig = fig.merge(Toml::file(path));
+            }
+            None => fig = fig.merge(Toml::file("assist.toml")),
+        }
+        fig = fig.merge(Env::prefixed("ASSIST_").ignore(&["CONFIG"]));
+        let settings: Settings = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string().replace("ASSIST_", "")))
+            .map_err(|e| match e {
+                ConfigError::Invalid(m) => {
+                    ConfigError::Invalid(format!("{m} (set via ASSIST_<NAME> or the config file)"))
+                }
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.bind.parse::<std::net::SocketAddr>().is_err() && !self.bind.contains(':') {
+            return Err(ConfigError::Invalid(format!(
+                "ASSIST_BIND must be host:port, got {:?}",
+                self.bind
+            )));
+        }
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::Invalid(
+                    "ASSIST_DATABASE_URL must start with sqlite:, postgres:// or postgresql://".into(),
+                ));
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError::Invalid("ASSIST_REDIS_URL must start with redis://".into()));
+            }
+        }
+        if let Some(url) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError::Invalid(
+                    "ASSIST_SMTP_URL must start with smtp:// or smtps://".into(),
+                ));
+            }
+        }
+        if let Some(secret) = &self.jwt_secret {
+            if secret.len() < 32 {
+                return Err(ConfigError::Invalid(
+                    "ASSIST_JWT_SECRET must be at least 32 characters".into(),
+                ));
+            }
+        }
+        if self.admin_email.is_some() != self.admin_password.is_some() {
+            return Err(ConfigError::Invalid(
+                "ASSIST_ADMIN_EMAIL and ASSIST_ADMIN_PASSWORD must be set together".into(),
+            ));
+        }
+        if let Some(p) = &self.admin_password {
+            if p.len() < 8 {
+                return Err(ConfigError::Invalid(
+                    "ASSIST_ADMIN_PASSWORD must be at least 8 characters".into(),
+                ));
+            }
+        }
+        if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
+            return Err(ConfigError::Invalid("token lifetimes must be positive".into()));
+        }
+        Ok(())
+    }
+
+    /// True when running on the embedded default (SQLite under `data_dir`).
+    pub fn is_embedded_default(&self) -> bool {
+        self.database_url.is_none()
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}/assist-market.db?mode=rwc", self.data_dir),
+        }
+    }
+
+    pub fn demo_enabled(&self) -> bool {
+        self.demo.unwrap_or(self.is_embedded_default())
+    }
+
+    pub fn mail_dir(&self) -> PathBuf {
+        match &self.mail_dir {
+            Some(d) => PathBuf::from(d),
+            None => PathBuf::from(&self.data_dir).join("mail"),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Sends one email: SMTP when configured, otherwise an `.eml` file in a folder.
+use crate::config::Settings;
+use lettre::message::{header::ContentType, Mailbox};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::path::PathBuf;
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    Dir {
+        transport: AsyncFileTransport<Tokio1Executor>,
+        dir: PathBuf,
+        from: Mailbox,
+    },
+}
+
+impl Mailer {
+    pub fn from_settings(s: &Settings) -> Result<Mailer, String> {
+        let from: Mailbox = s
+            .mail_from
+            .parse()
+            .map_err(|e| format!("mail_from is not an address: {e}"))?;
+        match &s.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| format!("ASSIST_SMTP_URL: {e}"))?
+                    .timeout(Some(std::time::Duration::from_secs(10)))
+                    .build();
+                Ok(Mailer::Smtp { transport, from })
+            }
+            None => {
+                let dir = s.mail_dir();
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create mail folder {}: {e}", dir.display()))?;
+                Ok(Mailer::Dir {
+                    transport: AsyncFileTransport::new(&dir),
+                    dir,
+                    from,
+                })
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Smtp { .. } => "SMTP".into(),
+            Mailer::Dir { dir, .. } => format!("files in {}", dir.display()),
+        }
+    }
+
+    pub async fn send(&self, to: &str, subject: &str, body: &str, message_id: &str) -> Result<(), String> {
+        let from = match self {
+            Mailer::Smtp { from, .. } | Mailer::Dir { from, .. } => from.clone(),
+        };
+        let to: Mailbox = to.parse().map_err(|e| format!("bad recipient {to}: {e}"))?;
+        let msg = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(subject)
+            .message_id(Some(format!("<{message_id}@assist-market.local>")))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|e| format!("cannot build message: {e}"))?;
+        match self {
+            Mailer::Smtp { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Dir { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+        }
+    }
+}

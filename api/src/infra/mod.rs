@@ -1,0 +1,4 @@
+//! Connections to the outside: database, cache (Redis or in-process), mailer.
+pub mod cache;
+pub mod db;
+pub mod mailer;

@@ -1,0 +1,80 @@
+//! Background jobs: the outbox worker and scheduled ticks. Each scheduled tick
+//! takes a leader lock (Redis, or the `job_locks` table without Redis) so that
+//! exactly one process runs it, however many run the service.
+pub mod outbox;
+
+use crate::services::{now, sql};
+use crate::state::AppState;
+use sea_orm::ConnectionTrait;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// Starts every job loop of this process.
+pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
+    let mut handles = Vec::new();
+    if !state.settings.jobs_enabled {
+        return handles;
+    }
+    let s = state.clone();
+    handles.push(tokio::spawn(async move { outbox::run(s).await }));
+    handles
+}
+
+/// Runs `f` every `interval`, at most once per tick across all processes.
+pub fn every<F, Fut>(state: &AppState, name: &'static str, interval: Duration, f: F) -> JoinHandle<()>
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let s = state.clone();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            ticker.tick().await;
+            if try_tick_lock(&s, name, interval).await {
+                f(s.clone()).await;
+            }
+        }
+    })
+}
+
+/// Takes the lock of the current tick of job `name`. True for exactly one caller per tick.
+pub async fn try_tick_lock(state: &AppState, name: &str, interval: Duration) -> bool {
+    let secs = interval.as_secs().max(1);
+    let tick = chrono::Utc::now().timestamp() as u64 / secs;
+    let holder = format!("{tick:020}");
+    if let Some(got) = state
+        .cache
+        .try_lock(
+            &format!("lock:{name}:{tick}"),
+            &state.instance_id,
+            Duration::from_secs(secs * 2),
+        )
+        .await
+    {
+        return got;
+    }
+    db_lock(state, name, &holder).await
+}
+
+/// Database fallback: a row per job whose `holder` is the last tick taken.
+pub async fn db_lock(state: &AppState, name: &str, holder: &str) -> bool {
+    let db = &state.db;
+    let res = db
+        .execute_raw(sql(
+            db,
+            "INSERT INTO job_locks (name, holder, locked_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, locked_until = excluded.locked_until \
+             WHERE job_locks.holder < excluded.holder",
+            vec![name.into(), holder.into(), now().into()],
+        ))
+        .await;
+    match res {
+        Ok(r) => r.rows_affected() == 1,
+        Err(e) => {
+            tracing::warn!(error = %e, job = name, "could not take the job lock");
+            false
+        }
+    }
+}

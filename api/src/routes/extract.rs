@@ -1,0 +1,126 @@
+//! Request-side helpers for handlers: a JSON body extractor that names the bad
+//! field, `If-Match`/`ETag`, `Idempotency-Key`, and `201 Created` responses.
+use crate::error::{AppError, FieldError};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A JSON request body. Wrong content type: 415; bad JSON: 400; a value of the
+/// wrong shape: 422 naming the field path (`lines[0].quantity`).
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let ct_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .map(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            .unwrap_or(false);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest(format!("could not read the body: {e}"))
+                }
+            })?;
+            if !ct_ok {
+                return Err(AppError::UnsupportedMediaType(
+                    "send the body as application/json".into(),
+                ));
+            }
+            parse_json(&bytes).map(Body)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_data() {
+            let field = if path == "." || path.is_empty() {
+                "body".to_string()
+            } else {
+                path
+            };
+            let msg = strip_position(&inner.to_string());
+            AppError::Validation {
+                detail: format!("{field}: {msg}"),
+                errors: vec![FieldError::new(field, msg)],
+            }
+        } else if inner.is_eof() && bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            AppError::BadRequest("the request body is empty; send a JSON object".into())
+        } else {
+            AppError::BadRequest(format!("malformed JSON: {inner}"))
+        }
+    })
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// The peer address used for per-address limits.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `If-Match` of an update: 428 when missing.
+pub fn if_match(req: &HttpRequest) -> Result<String, AppError> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"').to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or(AppError::PreconditionRequired)
+}
+
+/// `Idempotency-Key` of an order-creating write: 400 when missing or unusable.
+pub fn idempotency_key(req: &HttpRequest) -> Result<String, AppError> {
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().trim_matches('"').to_string())
+        .ok_or_else(|| AppError::BadRequest("this request requires an Idempotency-Key header".into()))?;
+    if key.is_empty() || key.len() > 255 {
+        return Err(AppError::BadRequest(
+            "Idempotency-Key must be 1 to 255 characters".into(),
+        ));
+    }
+    Ok(key)
+}
+
+pub fn etag_value(tag: &str) -> String {
+    format!("\"{tag}\"")
+}
+
+/// 200 with an `ETag`.
+pub fn ok_with_etag<T: Serialize>(body: &T, tag: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag_value(tag)))
+        .json(body)
+}
+
+/// 201 with `Location`.
+pub fn created<T: Serialize>(body: &T, location: &str) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location.to_string()))
+        .json(body)
+}

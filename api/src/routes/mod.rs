@@ -1,0 +1,16 @@
+//! HTTP routes, one module per resource. Handlers stay thin: parse, take the
+//! caller, call a service, shape the response.
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod organizations;
+pub mod regions;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Everything under `/api/v1`.
+pub fn api_v1(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    organizations::configure(cfg);
+    regions::configure(cfg);
+}

@@ -1,0 +1,91 @@
+//! Organisations and their users.
+use super::extract::{created, Body};
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::services::accounts::{self, NewUser, User};
+use crate::services::organizations::{
+    self as orgs, NewOrganization, Organization, OrganizationFilter, OrganizationPage,
+};
+use crate::services::PageParams;
+use crate::state::AppState;
+use actix_web::{get, post, web, HttpResponse};
+
+/// Create an organisation (admin).
+#[utoipa::path(tag = "organizations", request_body = NewOrganization, responses((status = 201, body = Organization)))]
+#[post("/organizations")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<NewOrganization>,
+) -> Result<HttpResponse, AppError> {
+    let org = orgs::create(&state, &caller, body.0).await?;
+    Ok(created(&org, &format!("/api/v1/organizations/{}", org.id)))
+}
+
+/// List organisations: all for admin and evaluators, otherwise the caller's own and its children.
+#[utoipa::path(tag = "organizations", params(OrganizationFilter, PageParams), responses((status = 200, body = OrganizationPage)))]
+#[get("/organizations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    f: web::Query<OrganizationFilter>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = orgs::list(&state, &caller, &f, &page).await?;
+    Ok(HttpResponse::Ok().json(OrganizationPage { items, next_cursor }))
+}
+
+/// One organisation (404 when it is not the caller's to see).
+#[utoipa::path(tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = Organization)))]
+#[get("/organizations/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orgs::get(&state, &caller, &id).await?))
+}
+
+/// Suspend an organisation (admin): its users can no longer log in or act, its products leave the catalogue.
+#[utoipa::path(tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[post("/organizations/{id}/suspend")]
+pub async fn suspend(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orgs::set_status(&state, &caller, &id, "suspended").await?))
+}
+
+/// Reinstate a suspended organisation (admin).
+#[utoipa::path(tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[post("/organizations/{id}/reinstate")]
+pub async fn reinstate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orgs::set_status(&state, &caller, &id, "active").await?))
+}
+
+/// Create a user in an organisation (admin). The role must fit the organisation's kind.
+#[utoipa::path(tag = "organizations", params(("id" = String, Path)), request_body = NewUser, responses((status = 201, body = User), (status = 409)))]
+#[post("/organizations/{id}/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<NewUser>,
+) -> Result<HttpResponse, AppError> {
+    caller.require(&[crate::auth::Role::Admin])?;
+    let user = accounts::create_user(&state, Some(&caller), &id, body.0).await?;
+    Ok(created(
+        &user,
+        &format!("/api/v1/organizations/{}/users/{}", user.org_id, user.id),
+    ))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(suspend)
+        .service(reinstate)
+        .service(create_user);
+}

@@ -1,0 +1,126 @@
+//! Domain logic, one module per capability. No HTTP types here: services take
+//! the shared state, the caller and plain data, and return plain data or `AppError`.
+pub mod accounts;
+pub mod demo;
+pub mod ledger;
+pub mod organizations;
+pub mod outbox;
+pub mod regions;
+pub mod stock;
+
+use crate::error::{AppError, AppResult};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// A new time-ordered id (UUID v7): ids sort by creation, which keeps cursors simple.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    // Microsecond precision: what PostgreSQL stores, so values read back compare equal.
+    let n = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(n.timestamp_micros()).unwrap_or(n)
+}
+
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Builds a raw statement written with `$1, $2, ...` placeholders for either backend.
+pub fn sql(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = conn.get_database_backend();
+    let text = if backend == DbBackend::Sqlite {
+        sql.replace('$', "?")
+    } else {
+        sql.to_string()
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Clone, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> AppResult<u64> {
+        match self.limit {
+            None => Ok(50),
+            Some(n) if (1..=200).contains(&n) => Ok(n),
+            Some(_) => Err(AppError::field("limit", "must be between 1 and 200")),
+        }
+    }
+
+    pub fn cursor(&self) -> AppResult<Option<String>> {
+        match &self.cursor {
+            None => Ok(None),
+            Some(c)
+                if c.is_empty()
+                    || c.len() > 200
+                    || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_:.".contains(ch)) =>
+            {
+                Err(AppError::field("cursor", "is not a cursor this service issued"))
+            }
+            Some(c) => Ok(Some(c.clone())),
+        }
+    }
+}
+
+/// Cuts a page fetched with `limit + 1` rows into items and the next cursor.
+pub fn paginate<T, F: Fn(&T) -> String>(mut rows: Vec<T>, limit: u64, key: F) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more { rows.last().map(key) } else { None };
+    (rows, next)
+}
+
+/// A list response: `{ "items": [...], "next_cursor": ... }`. One concrete type per item
+/// so that the OpenAPI document has no generic references.
+#[macro_export]
+macro_rules! page_type {
+    ($name:ident, $item:ty) => {
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+/// Loose email check: something@something.tld, no spaces.
+pub fn valid_email(s: &str) -> bool {
+    let s = s.trim();
+    if s.len() > 254 || s.contains(char::is_whitespace) {
+        return false;
+    }
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        }
+        None => false,
+    }
+}
+
+/// Checks a required text field: trimmed, non-empty, at most `max` characters.
+pub fn required_text(errors: &mut Vec<crate::error::FieldError>, field: &str, value: &str, max: usize) {
+    let t = value.trim();
+    if t.is_empty() {
+        errors.push(crate::error::FieldError::new(field, "must not be empty"));
+    } else if t.chars().count() > max {
+        errors.push(crate::error::FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+}

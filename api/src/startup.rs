@@ -1,0 +1,263 @@
+//! Builds the state, the HTTP server and the jobs from settings.
+use crate::auth::jwt::JwtKeys;
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::infra::{cache::Cache, db, mailer::Mailer};
+use crate::state::AppState;
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use futures_util::FutureExt;
+use migration::MigratorTrait;
+use std::net::TcpListener;
+use std::sync::Arc;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("redis: {0}")]
+    Redis(String),
+    #[error("mail: {0}")]
+    Mail(String),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+    #[error("jwt secret: {0}")]
+    Secret(String),
+    #[error("{0}")]
+    App(#[from] AppError),
+}
+
+/// Reads `ASSIST_JWT_SECRET`, or the secret kept under the data folder, creating it once.
+fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartError> {
+    if let Some(s) = &settings.jwt_secret {
+        return Ok(s.as_bytes().to_vec());
+    }
+    let dir = std::path::Path::new(&settings.data_dir);
+    let path = dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(existing.trim().as_bytes().to_vec());
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| StartError::Secret(format!("cannot create {}: {e}", dir.display())))?;
+    let secret: String = {
+        use rand::Rng;
+        let mut rng = rand::thread_rng();
+        (0..64).map(|_| format!("{:x}", rng.gen_range(0..16u8))).collect()
+    };
+    std::fs::write(&path, &secret).map_err(|e| StartError::Secret(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(secret.into_bytes())
+}
+
+/// Connects everything and applies migrations.
+pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
+    settings.validate()?;
+    let database = db::connect(&settings).await?;
+    migration::Migrator::up(&database, None).await?;
+    let cache = match &settings.redis_url {
+        Some(url) => Cache::connect(url, &settings.redis_prefix)
+            .await
+            .map_err(|e| StartError::Redis(e.to_string()))?,
+        None => Cache::local(),
+    };
+    let mailer = Mailer::from_settings(&settings).map_err(StartError::Mail)?;
+    let secret = jwt_secret(&settings)?;
+    Ok(AppState {
+        db: database,
+        cache,
+        settings: Arc::new(settings),
+        jwt: Arc::new(JwtKeys::new(&secret)),
+        mailer,
+        instance_id: uuid::Uuid::new_v4().to_string(),
+    })
+}
+
+/// Creates the first admin and, when asked for, the demo data. Returns the demo logins it printed.
+pub async fn bootstrap(state: &AppState) -> Result<(), StartError> {
+    if let Some(email) = crate::services::demo::ensure_admin(state).await? {
+        tracing::info!(%email, "created the first admin");
+    }
+    if state.settings.demo_enabled() {
+        // Idempotent: loads what is missing, so the demo logins work on every start.
+        let accounts = crate::services::demo::seed(state).await?;
+        println!(
+            "Demo accounts (password for all: {}):",
+            crate::services::demo::DEMO_PASSWORD
+        );
+        for a in accounts {
+            println!("  {:<10} {:<34} {}", a.role, a.email, a.org);
+        }
+    }
+    Ok(())
+}
+
+/// Paths and methods the API serves, to tell 405 from 404.
+#[derive(Clone)]
+struct Routes(Arc<Vec<(Vec<String>, Vec<String>)>>);
+
+impl Routes {
+    fn from_doc(doc: &utoipa::openapi::OpenApi) -> Routes {
+        let mut v = Vec::new();
+        for (path, item) in doc.paths.paths.iter() {
+            let segs = path.split('/').map(str::to_string).collect();
+            let mut methods = Vec::new();
+            if item.get.is_some() {
+                methods.push("GET".to_string());
+            }
+            if item.post.is_some() {
+                methods.push("POST".to_string());
+            }
+            if item.put.is_some() {
+                methods.push("PUT".to_string());
+            }
+            if item.patch.is_some() {
+                methods.push("PATCH".to_string());
+            }
+            if item.delete.is_some() {
+                methods.push("DELETE".to_string());
+            }
+            v.push((segs, methods));
+        }
+        Routes(Arc::new(v))
+    }
+
+    fn allowed(&self, path: &str) -> Option<String> {
+        let segs: Vec<&str> = path.split('/').collect();
+        let mut allowed: Vec<String> = Vec::new();
+        for (tmpl, methods) in self.0.iter() {
+            if tmpl.len() == segs.len() && tmpl.iter().zip(&segs).all(|(t, s)| t.starts_with('{') || t == s) {
+                allowed.extend(methods.iter().cloned());
+            }
+        }
+        if allowed.is_empty() {
+            None
+        } else {
+            Some(allowed.join(", "))
+        }
+    }
+}
+
+async fn fallback(req: HttpRequest, routes: web::Data<Routes>) -> HttpResponse {
+    use actix_web::ResponseError;
+    match routes.allowed(req.path()) {
+        Some(allow) => {
+            let mut resp = AppError::MethodNotAllowed.error_response();
+            if let Ok(v) = HeaderValue::from_str(&allow) {
+                resp.headers_mut().insert(actix_web::http::header::ALLOW, v);
+            }
+            resp
+        }
+        None => AppError::NotFound("route").error_response(),
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Binds, builds the server and starts the jobs (they run until the application is dropped).
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let state = build_state(settings).await?;
+        bootstrap(&state).await?;
+        Self::from_state(state)
+    }
+
+    pub fn from_state(state: AppState) -> Result<Application, StartError> {
+        let bind = state.settings.bind.clone();
+        let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(bind.clone(), e))?
+            .port();
+        let doc = crate::openapi::document();
+        let routes = Routes::from_doc(&doc);
+        let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("assist")
+            .endpoint("/metrics")
+            .build()
+            .map_err(|e| StartError::App(AppError::internal(e)))?;
+        let data = web::Data::new(state.clone());
+        let limit = state.settings.body_limit;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap_fn(|req, srv| {
+                    use actix_web::HttpMessage;
+                    let id = req.extensions().get::<RequestId>().copied();
+                    srv.call(req).map(move |res| {
+                        res.map(|mut r| {
+                            if let Some(id) = id {
+                                if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
+                                    r.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
+                                }
+                            }
+                            r
+                        })
+                    })
+                })
+                .wrap(TracingLogger::default())
+                .wrap(prometheus.clone())
+                .app_data(data.clone())
+                .app_data(web::Data::new(routes.clone()))
+                .app_data(web::PayloadConfig::new(limit))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(limit)
+                        .error_handler(crate::error::json_error),
+                )
+                .app_data(web::QueryConfig::default().error_handler(crate::error::query_error))
+                .app_data(web::PathConfig::default().error_handler(crate::error::path_error))
+                .into_utoipa_app()
+                .configure(crate::routes::health::configure)
+                .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::api_v1))
+                .into_app()
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),
+                )
+                .default_service(web::to(fallback))
+        })
+        .listen(listener)
+        .map_err(|e| StartError::Bind(bind, e))?
+        .run();
+        let jobs = crate::jobs::spawn_all(&state);
+        Ok(Application {
+            port,
+            server,
+            state,
+            jobs,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server stops (Ctrl-C), then stops the jobs.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let res = self.server.await;
+        for j in self.jobs {
+            j.abort();
+        }
+        res
+    }
+
+    /// Hands the server and jobs to the caller (tests spawn the server themselves).
+    pub fn into_parts(self) -> (Server, AppState, Vec<tokio::task::JoinHandle<()>>) {
+        (self.server, self.state, self.jobs)
+    }
+}

@@ -1,0 +1,39 @@
+//! Database migrations. One file per change; a file that has landed is never edited.
+//!
+//! The DDL is written once in a dialect both SQLite and PostgreSQL accept
+//! (TEXT ids, BIGINT money in fen and quantities in thousandths, TIMESTAMPTZ
+//! and DATE columns), so the two backends share one schema.
+pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
+
+mod m20261122_000001_foundation;
+mod m20261122_000002_supply_and_ledger;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_foundation::Migration),
+            Box::new(m20261122_000002_supply_and_ledger::Migration),
+        ]
+    }
+}
+
+/// Runs each `;`-separated statement of `sql` in turn.
+pub async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    let conn = manager.get_connection();
+    for stmt in sql.split(';') {
+        let stmt = stmt.trim();
+        if !stmt.is_empty() {
+            conn.execute_unprepared(stmt).await?;
+        }
+    }
+    Ok(())
+}
+
+/// True when the migration runs on PostgreSQL.
+pub fn is_postgres(manager: &SchemaManager<'_>) -> bool {
+    manager.get_database_backend() == DbBackend::Postgres
+}
