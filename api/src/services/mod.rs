@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod demo;
 pub mod ledger;
+pub mod orders;
 pub mod organizations;
 pub mod outbox;
 pub mod regions;
