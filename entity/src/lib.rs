@@ -17,3 +17,5 @@ pub mod regions;
 pub mod stock_movements;
 pub mod supplier_orders;
 pub mod users;
+pub mod quota_floors;
+pub mod quotas;

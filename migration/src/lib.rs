@@ -8,6 +8,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_supply_and_ledger;
+mod m20261122_000003_quotas;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_supply_and_ledger::Migration),
+            Box::new(m20261122_000003_quotas::Migration),
         ]
     }
 }

@@ -1,0 +1,17 @@
+//! The `quota_floors` table.
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "quota_floors")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub year: i32,
+    pub min_share_ppm: i32,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
