@@ -38,7 +38,6 @@ pub struct Settings {
     /// Run the scheduled jobs (outbox worker, alert scan, standing orders) in this process.
     pub jobs_enabled: bool,
     pub outbox_poll_ms: u64,
-    pub outbox_max_attempts: i32,
     pub alert_scan_interval_secs: u64,
     pub agreement_interval_secs: u64,
     /// Catalogue and report cache lifetime.
@@ -71,7 +70,6 @@ impl Default for Settings {
             login_window_secs: 900,
             jobs_enabled: true,
             outbox_poll_ms: 1000,
-            outbox_max_attempts: 12,
             alert_scan_interval_secs: 3600,
             agreement_interval_secs: 300,
             cache_ttl_secs: 60,
@@ -105,14 +103,17 @@ impl Settings {
             None => fig = fig.merge(Toml::file("assist.toml")),
         }
         fig = fig.merge(Env::prefixed("ASSIST_").ignore(&["CONFIG"]));
-        let settings: Settings = fig
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string().replace("ASSIST_", "")))
-            .map_err(|e| match e {
-                ConfigError::Invalid(m) => {
-                    ConfigError::Invalid(format!("{m} (set via ASSIST_<NAME> or the config file)"))
-                }
-            })?;
+        let settings: Settings = fig.extract().map_err(|e| {
+            let names: Vec<String> = e.clone().into_iter().flat_map(|one| one.path).collect();
+            let hint = names
+                .iter()
+                .map(|n| format!("ASSIST_{}", n.to_uppercase()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            ConfigError::Invalid(format!(
+                "{e} (setting: {hint}, from the environment or the config file)"
+            ))
+        })?;
         settings.validate()?;
         Ok(settings)
     }

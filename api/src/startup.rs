@@ -188,6 +188,7 @@ impl Application {
         let routes = Routes::from_doc(&doc);
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("assist")
             .endpoint("/metrics")
+            .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| StartError::App(AppError::internal(e)))?;
         let data = web::Data::new(state.clone());

@@ -49,12 +49,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_data() {
-            let field = if path == "." || path.is_empty() {
-                "body".to_string()
-            } else {
-                path
-            };
             let msg = strip_position(&inner.to_string());
+            let top = path == "." || path.is_empty();
+            let field = match missing_field(&msg) {
+                Some(name) if top => name,
+                Some(name) => format!("{path}.{name}"),
+                None if top => "body".to_string(),
+                None => path,
+            };
             AppError::Validation {
                 detail: format!("{field}: {msg}"),
                 errors: vec![FieldError::new(field, msg)],
@@ -65,6 +67,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             AppError::BadRequest(format!("malformed JSON: {inner}"))
         }
     })
+}
+
+/// serde says "missing field `name`" at the level of the enclosing object.
+fn missing_field(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("missing field `")?;
+    rest.find('`').map(|end| rest[..end].to_string())
 }
 
 fn strip_position(msg: &str) -> String {
