@@ -664,3 +664,135 @@ fn a_malformed_setting_fails_at_start_naming_it() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every write route of the document, with its path parameters filled with `id`.
+fn write_routes(id: &str) -> Vec<(String, String)> {
+    let doc = serde_json::to_value(assist_market::openapi::document()).expect("doc");
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                let mut p = String::new();
+                let mut in_param = false;
+                for ch in path.chars() {
+                    match ch {
+                        '{' => in_param = true,
+                        '}' => {
+                            in_param = false;
+                            p.push_str(id);
+                        }
+                        c if !in_param => p.push(c),
+                        _ => {}
+                    }
+                }
+                out.push((method.to_string(), p));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn evaluators_are_refused_on_every_write_route() {
+    let app = spawn_app().await;
+    let eval = app.create_org("evaluation_office", CHANGAN).await;
+    let other = app.create_org("canteen", CHANGAN).await;
+    let mut checked = 0;
+    for (method, path) in write_routes(&other.org_id) {
+        if path.starts_with("/api/v1/auth/") {
+            continue;
+        }
+        let rb = match method.as_str() {
+            "post" => app.client.post(app.url(&path)),
+            "put" => app.client.put(app.url(&path)),
+            "patch" => app.client.patch(app.url(&path)),
+            _ => app.client.delete(app.url(&path)),
+        };
+        let r = app
+            .send(
+                rb.bearer_auth(&eval.token)
+                    .header("Idempotency-Key", format!("k-{}", unique()))
+                    .header("If-Match", "\"1\"")
+                    .json(&json!({})),
+            )
+            .await;
+        assert_eq!(
+            r.status, 403,
+            "{method} {path} answered {} to an evaluator: {}",
+            r.status, r.text
+        );
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}
+
+#[tokio::test]
+async fn no_malformed_request_yields_a_5xx() {
+    let app = spawn_app().await;
+    let junk_bodies = [
+        "",
+        "null",
+        "[]",
+        "{\"a\":",
+        "{\"lines\": [{\"product_id\": 5, \"quantity\": -1e309}]}",
+        "{\"quantity\": \"1e400\", \"price\": \"99999999999999999999999999\"}",
+        "\"\\ud800\"",
+    ];
+    let ids = [
+        "x",
+        "%00",
+        "..%2F..",
+        "0000000000000000000000000000000000000000000000000000000000000000000000",
+        "1%20OR%201=1",
+    ];
+    let tokens = [Some(app.admin_token.clone()), None, Some("garbage".to_string())];
+    for id in ids {
+        for (method, path) in write_routes(id) {
+            for body in junk_bodies {
+                for token in &tokens {
+                    let rb = match method.as_str() {
+                        "post" => app.client.post(app.url(&path)),
+                        "put" => app.client.put(app.url(&path)),
+                        "patch" => app.client.patch(app.url(&path)),
+                        _ => app.client.delete(app.url(&path)),
+                    };
+                    let mut rb = rb
+                        .header("content-type", "application/json")
+                        .header("Idempotency-Key", "k")
+                        .body(body);
+                    if let Some(t) = token {
+                        rb = rb.bearer_auth(t);
+                    }
+                    let r = app.send(rb).await;
+                    assert!(
+                        r.status.as_u16() < 500,
+                        "{method} {path} with {body:?} gave {}: {}",
+                        r.status,
+                        r.text
+                    );
+                }
+            }
+        }
+        let doc = serde_json::to_value(assist_market::openapi::document()).expect("doc");
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            if item.get("get").is_none() {
+                continue;
+            }
+            let p = path
+                .replace("{id}", id)
+                .replace("{code}", id)
+                .replace("{org_id}", id)
+                .replace("{year}", id)
+                .replace("{category}", id);
+            let q = format!("{p}?limit=abc&cursor=%ff&year=-1&from=notadate&status=%27&level=x&q=%25");
+            for token in &tokens {
+                let mut rb = app.client.get(app.url(&q));
+                if let Some(t) = token {
+                    rb = rb.bearer_auth(t);
+                }
+                let r = app.send(rb).await;
+                assert!(r.status.as_u16() < 500, "GET {q} gave {}: {}", r.status, r.text);
+            }
+        }
+    }
+}

@@ -1,33 +1,60 @@
 //! The `Caller` extractor: bearer token -> verified caller whose organisation is active.
+//!
+//! The token's signature, expiry and type are checked synchronously, before any
+//! other extractor of the handler (such as the JSON body) can answer, so that a
+//! bad token is always 401 and an evaluator's write is always 403, whatever the body.
+use super::jwt::Claims;
 use super::{Caller, Role};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
+use actix_web::http::Method;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use futures_util::future::{ready, FutureExt, LocalBoxFuture};
 
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Caller, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return ready(Err(AppError::internal("application state missing"))).boxed_local();
+        };
         let token = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(|t| t.trim().to_string());
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal("application state missing"))?;
-            let token = token.ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
-            authenticate(&state, &token).await
-        })
+        let Some(token) = token else {
+            return ready(Err(AppError::Unauthorized("missing bearer token".into()))).boxed_local();
+        };
+        let (claims, role) = match verify_access(&state, &token) {
+            Ok(v) => v,
+            Err(e) => return ready(Err(e)).boxed_local(),
+        };
+        let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if role == Role::Evaluator && !safe && !req.path().starts_with("/api/v1/auth/") {
+            return ready(Err(AppError::Forbidden("evaluators have read-only access".into()))).boxed_local();
+        }
+        async move {
+            if crate::services::accounts::is_revoked(&state, &claims.jti).await {
+                return Err(AppError::Unauthorized("token has been revoked".into()));
+            }
+            crate::services::accounts::ensure_active(&state, &claims.sub, &claims.org).await?;
+            Ok(Caller {
+                user_id: claims.sub,
+                org_id: claims.org,
+                role,
+                jti: claims.jti,
+                exp: claims.exp,
+            })
+        }
+        .boxed_local()
     }
 }
 
-/// Verifies an access token and that its user and organisation may still act.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, AppError> {
+fn verify_access(state: &AppState, token: &str) -> Result<(Claims, Role), AppError> {
     let claims = state
         .jwt
         .verify(token)
@@ -36,6 +63,12 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, AppEr
         return Err(AppError::Unauthorized("not an access token".into()));
     }
     let role = Role::parse(&claims.role).ok_or_else(|| AppError::Unauthorized("invalid token".into()))?;
+    Ok((claims, role))
+}
+
+/// Verifies an access token and that its user and organisation may still act.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, AppError> {
+    let (claims, role) = verify_access(state, token)?;
     if crate::services::accounts::is_revoked(state, &claims.jti).await {
         return Err(AppError::Unauthorized("token has been revoked".into()));
     }
