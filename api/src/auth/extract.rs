@@ -37,20 +37,7 @@ impl FromRequest for Caller {
         if role == Role::Evaluator && !safe && !req.path().starts_with("/api/v1/auth/") {
             return ready(Err(AppError::Forbidden("evaluators have read-only access".into()))).boxed_local();
         }
-        async move {
-            if crate::services::accounts::is_revoked(&state, &claims.jti).await {
-                return Err(AppError::Unauthorized("token has been revoked".into()));
-            }
-            crate::services::accounts::ensure_active(&state, &claims.sub, &claims.org).await?;
-            Ok(Caller {
-                user_id: claims.sub,
-                org_id: claims.org,
-                role,
-                jti: claims.jti,
-                exp: claims.exp,
-            })
-        }
-        .boxed_local()
+        async move { finish(&state, claims, role).await }.boxed_local()
     }
 }
 
@@ -69,6 +56,11 @@ fn verify_access(state: &AppState, token: &str) -> Result<(Claims, Role), AppErr
 /// Verifies an access token and that its user and organisation may still act.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, AppError> {
     let (claims, role) = verify_access(state, token)?;
+    finish(state, claims, role).await
+}
+
+/// The checks that need the cache and the database: revocation, user and organisation still active.
+async fn finish(state: &AppState, claims: Claims, role: Role) -> Result<Caller, AppError> {
     if crate::services::accounts::is_revoked(state, &claims.jti).await {
         return Err(AppError::Unauthorized("token has been revoked".into()));
     }
