@@ -4,3 +4,5 @@ mod helpers;
 
 mod foundation;
 mod orders;
+mod ledger;
+mod agreements;

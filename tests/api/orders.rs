@@ -549,17 +549,24 @@ async fn refused_transitions_are_409_and_wrong_sides_403_or_404() {
     act(app, &w.buyer, &so3, "cancel").await.problem(409);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_transitions_apply_once() {
     let w = world().await;
+    // Reject and cancel both close a placed order: exactly one wins.
     let (_, so) = placed_so(&w, "10").await;
-    let a = act(&w.app, &w.supplier, &so, "reject");
-    let b = act(&w.app, &w.buyer, &so, "cancel");
-    let c = act(&w.app, &w.supplier, &so, "confirm");
-    let (a, b, c) = tokio::join!(a, b, c);
-    let ok = [&a, &b, &c].iter().filter(|r| r.status == 200).count();
-    assert_eq!(ok, 1, "{} {} {}", a.status, b.status, c.status);
-    assert!([&a, &b, &c].iter().all(|r| r.status == 200 || r.status == 409));
+    let futs = (0..6).map(|i| {
+        let (who, a) = if i % 2 == 0 { (&w.supplier, "reject") } else { (&w.buyer, "cancel") };
+        act(&w.app, who, &so, a)
+    });
+    let results = futures_util::future::join_all(futs).await;
+    assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
+    assert!(results.iter().all(|r| r.status == 200 || r.status == 409));
+    assert_eq!(stock_of(&w.app, &w.product).await.reserved_milli, 0);
+    // Five confirms: one succeeds.
+    let (_, so) = placed_so(&w, "10").await;
+    let results = futures_util::future::join_all((0..5).map(|_| act(&w.app, &w.supplier, &so, "confirm"))).await;
+    assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
+    assert_eq!(stock_of(&w.app, &w.product).await.reserved_milli, 10_000);
 }
 
 #[tokio::test]
