@@ -18,12 +18,20 @@ fn agreement_body(supplier: &str, product: &str, qty: &str, every: &str) -> Valu
 async fn active_agreement(w: &World, qty: &str) -> String {
     let r = w
         .app
-        .post("/agreements", w.buyer.t(), agreement_body(&w.supplier.org_id, &w.product, qty, "month"))
+        .post(
+            "/agreements",
+            w.buyer.t(),
+            agreement_body(&w.supplier.org_id, &w.product, qty, "month"),
+        )
         .await
         .expect(201);
     assert_eq!(r.json["status"], "proposed");
     let id = r.json["id"].as_str().unwrap().to_string();
-    let r = w.app.post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({})).await.expect(200);
+    let r = w
+        .app
+        .post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({}))
+        .await
+        .expect(200);
     assert_eq!(r.json["status"], "active");
     id
 }
@@ -33,9 +41,15 @@ async fn generator_places_each_period_once() {
     let w = world().await;
     let app = &w.app;
     let id = active_agreement(&w, "50").await;
-    let r = app.post("/agreements/run", Some(&app.admin_token), json!({})).await.expect(200);
+    let r = app
+        .post("/agreements/run", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200);
     assert_eq!(r.json["placed"], 1);
-    let r = app.post("/agreements/run", Some(&app.admin_token), json!({})).await.expect(200);
+    let r = app
+        .post("/agreements/run", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200);
     assert_eq!(r.json["placed"], 0);
     assert_eq!(count(app, "orders").await, 1);
     let a = app.get(&format!("/agreements/{id}"), w.buyer.t()).await.expect(200);
@@ -92,10 +106,18 @@ async fn short_stock_records_a_shortfall_and_tells_the_buyer() {
         product,
     };
     let id = active_agreement(&w, "50").await;
-    let r = w.app.post("/agreements/run", Some(&w.app.admin_token), json!({})).await.expect(200);
+    let r = w
+        .app
+        .post("/agreements/run", Some(&w.app.admin_token), json!({}))
+        .await
+        .expect(200);
     assert_eq!(r.json["shortfalls"], 1);
     assert_eq!(r.json["placed"], 0);
-    let r = w.app.post("/agreements/run", Some(&w.app.admin_token), json!({})).await.expect(200);
+    let r = w
+        .app
+        .post("/agreements/run", Some(&w.app.admin_token), json!({}))
+        .await
+        .expect(200);
     assert_eq!(r.json["shortfalls"], 0);
     assert_eq!(count(&w.app, "orders").await, 0);
     assert_eq!(stock_of(&w.app, &w.product).await.reserved_milli, 0);
@@ -126,45 +148,92 @@ async fn agreement_roles_validation_and_states() {
     assert!(f.contains(&"supplier_org_id".to_string()), "{f:?}");
     let mut b = body.clone();
     b["supplier_org_id"] = json!(other_supplier.org_id);
-    assert_eq!(app.post("/agreements", w.buyer.t(), b).await.fields(), vec!["lines[0].product_id"]);
+    assert_eq!(
+        app.post("/agreements", w.buyer.t(), b).await.fields(),
+        vec!["lines[0].product_id"]
+    );
     let mut b = body.clone();
     b["lines"][0]["quantity"] = json!("5");
-    assert_eq!(app.post("/agreements", w.buyer.t(), b).await.fields(), vec!["lines[0].quantity"]);
+    assert_eq!(
+        app.post("/agreements", w.buyer.t(), b).await.fields(),
+        vec!["lines[0].quantity"]
+    );
     let mut b = body.clone();
     b["ends_on"] = json!("2000-01-01");
-    assert!(app.post("/agreements", w.buyer.t(), b).await.fields().contains(&"ends_on".to_string()));
+    assert!(app
+        .post("/agreements", w.buyer.t(), b)
+        .await
+        .fields()
+        .contains(&"ends_on".to_string()));
     let mut b = body.clone();
     b["starts_on"] = json!("2000-01-01");
-    assert!(app.post("/agreements", w.buyer.t(), b).await.fields().contains(&"starts_on".to_string()));
+    assert!(app
+        .post("/agreements", w.buyer.t(), b)
+        .await
+        .fields()
+        .contains(&"starts_on".to_string()));
     let mut b = body.clone();
     b["credit_category"] = json!("gift");
-    assert_eq!(app.post("/agreements", w.buyer.t(), b).await.fields(), vec!["credit_category"]);
+    assert_eq!(
+        app.post("/agreements", w.buyer.t(), b).await.fields(),
+        vec!["credit_category"]
+    );
     assert_eq!(count(app, "agreements").await, 0);
 
     let r = app.post("/agreements", w.buyer.t(), body.clone()).await.expect(201);
     let id = r.json["id"].as_str().unwrap().to_string();
     // A proposed agreement places nothing.
-    let s = app.post("/agreements/run", Some(&app.admin_token), json!({})).await.expect(200);
+    let s = app
+        .post("/agreements/run", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200);
     assert_eq!(s.json["placed"], 0);
     app.post("/agreements/run", w.buyer.t(), json!({})).await.problem(403);
     // Approval: only the supplier of the agreement.
-    app.post(&format!("/agreements/{id}/approve"), w.buyer.t(), json!({})).await.problem(403);
-    app.post(&format!("/agreements/{id}/approve"), other_supplier.t(), json!({})).await.problem(404);
-    app.get(&format!("/agreements/{id}"), other_buyer.t()).await.problem(404);
-    app.get(&format!("/agreements/{id}"), other_supplier.t()).await.problem(404);
+    app.post(&format!("/agreements/{id}/approve"), w.buyer.t(), json!({}))
+        .await
+        .problem(403);
+    app.post(&format!("/agreements/{id}/approve"), other_supplier.t(), json!({}))
+        .await
+        .problem(404);
+    app.get(&format!("/agreements/{id}"), other_buyer.t())
+        .await
+        .problem(404);
+    app.get(&format!("/agreements/{id}"), other_supplier.t())
+        .await
+        .problem(404);
     app.get(&format!("/agreements/{id}"), w.supplier.t()).await.expect(200);
-    app.post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({})).await.expect(200);
-    app.post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({})).await.problem(409);
+    app.post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({}))
+        .await
+        .expect(200);
+    app.post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({}))
+        .await
+        .problem(409);
     let n = |r: Resp| r.json["items"].as_array().unwrap().len();
     assert_eq!(n(app.get("/agreements", w.buyer.t()).await.expect(200)), 1);
     assert_eq!(n(app.get("/agreements", w.supplier.t()).await.expect(200)), 1);
     assert_eq!(n(app.get("/agreements", other_buyer.t()).await.expect(200)), 0);
-    assert_eq!(n(app.get("/agreements?status=active", Some(&app.admin_token)).await.expect(200)), 1);
+    assert_eq!(
+        n(app
+            .get("/agreements?status=active", Some(&app.admin_token))
+            .await
+            .expect(200)),
+        1
+    );
     // Cancel stops the generator.
-    app.post(&format!("/agreements/{id}/cancel"), other_buyer.t(), json!({})).await.problem(404);
-    app.post(&format!("/agreements/{id}/cancel"), w.buyer.t(), json!({})).await.expect(200);
-    app.post(&format!("/agreements/{id}/cancel"), w.buyer.t(), json!({})).await.problem(409);
-    let s = app.post("/agreements/run", Some(&app.admin_token), json!({})).await.expect(200);
+    app.post(&format!("/agreements/{id}/cancel"), other_buyer.t(), json!({}))
+        .await
+        .problem(404);
+    app.post(&format!("/agreements/{id}/cancel"), w.buyer.t(), json!({}))
+        .await
+        .expect(200);
+    app.post(&format!("/agreements/{id}/cancel"), w.buyer.t(), json!({}))
+        .await
+        .problem(409);
+    let s = app
+        .post("/agreements/run", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200);
     assert_eq!(s.json["placed"], 0);
     assert_eq!(count(app, "orders").await, 0);
 }
@@ -191,7 +260,10 @@ fn periods_step_by_week_and_month() {
         updated_at: chrono::Utc::now(),
     };
     let p = agreements::due_periods(&a, d("2026-12-31"));
-    assert_eq!(p, vec![d("2026-01-31"), d("2026-02-28"), d("2026-03-31"), d("2026-04-30")]);
+    assert_eq!(
+        p,
+        vec![d("2026-01-31"), d("2026-02-28"), d("2026-03-31"), d("2026-04-30")]
+    );
     a.every = "week".into();
     a.ends_on = d("2026-02-20");
     let p = agreements::due_periods(&a, d("2026-02-14"));

@@ -49,7 +49,10 @@ async fn chain_verifies_and_a_tampered_amount_is_found() {
             .await
             .unwrap();
     } else {
-        app.db().execute_unprepared("DROP TRIGGER ledger_entries_no_update").await.unwrap();
+        app.db()
+            .execute_unprepared("DROP TRIGGER ledger_entries_no_update")
+            .await
+            .unwrap();
     }
     app.db()
         .execute_unprepared("UPDATE ledger_entries SET amount_fen = amount_fen + 100 WHERE seq = 2")
@@ -67,8 +70,14 @@ async fn entries_cannot_be_updated_or_deleted_in_the_database() {
     let (o, so) = delivered_so(&w, "10").await;
     accept_all(&w, &so, &o, "10").await;
     let db = w.app.db();
-    assert!(db.execute_unprepared("UPDATE ledger_entries SET amount_fen = 1 WHERE seq = 1").await.is_err());
-    assert!(db.execute_unprepared("DELETE FROM ledger_entries WHERE seq = 1").await.is_err());
+    assert!(db
+        .execute_unprepared("UPDATE ledger_entries SET amount_fen = 1 WHERE seq = 1")
+        .await
+        .is_err());
+    assert!(db
+        .execute_unprepared("DELETE FROM ledger_entries WHERE seq = 1")
+        .await
+        .is_err());
     let v = w.app.get("/ledger/verify", Some(&w.app.admin_token)).await.expect(200);
     assert_eq!(v.json["ok"], true);
     // No route writes to the ledger either.
@@ -133,19 +142,29 @@ async fn ledger_is_scoped_and_filtered() {
     assert_eq!(n(app.get("/ledger", other_supplier.t()).await.expect(200)), 0);
     // A buyer cannot widen its view with a filter.
     assert_eq!(
-        n(app.get(&format!("/ledger?buyer={}", w.buyer.org_id), other_buyer.t()).await.expect(200)),
+        n(app
+            .get(&format!("/ledger?buyer={}", w.buyer.org_id), other_buyer.t())
+            .await
+            .expect(200)),
         0
     );
     let today = chrono::Utc::now().date_naive();
     let ev = evaluator.t();
     assert_eq!(n(app.get(&format!("/ledger?buyer={}", parent.org_id), ev).await), 1);
-    assert_eq!(n(app.get(&format!("/ledger?supplier={}", other_supplier.org_id), ev).await), 0);
+    assert_eq!(
+        n(app
+            .get(&format!("/ledger?supplier={}", other_supplier.org_id), ev)
+            .await),
+        0
+    );
     assert_eq!(n(app.get(&format!("/ledger?county={YANGYUAN}"), ev).await), 1);
     assert_eq!(n(app.get(&format!("/ledger?county={PINGQUAN}"), ev).await), 0);
     assert_eq!(n(app.get(&format!("/ledger?from={today}&to={today}"), ev).await), 1);
     let tomorrow = today + chrono::Duration::days(1);
     assert_eq!(n(app.get(&format!("/ledger?from={tomorrow}"), ev).await), 0);
-    app.get(&format!("/ledger?from={tomorrow}&to={today}"), ev).await.problem(422);
+    app.get(&format!("/ledger?from={tomorrow}&to={today}"), ev)
+        .await
+        .problem(422);
     app.get("/ledger?from=yesterday", ev).await.problem(400);
     app.get("/ledger?cursor=abc", ev).await.problem(422);
     app.get("/ledger", None).await.problem(401);

@@ -1,8 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 //! Black-box tests over HTTP. One binary, one module per capability.
 mod helpers;
 
-mod foundation;
-mod orders;
-mod ledger;
 mod agreements;
+mod foundation;
+mod ledger;
+mod orders;

@@ -80,7 +80,8 @@ pub fn order_body(lines: &[(&str, &str)]) -> Value {
 }
 
 pub async fn place(app: &TestApp, buyer: &OrgUser, body: Value, key: &str) -> Resp {
-    app.post_with("/orders", buyer.t(), body, &[("Idempotency-Key", key)]).await
+    app.post_with("/orders", buyer.t(), body, &[("Idempotency-Key", key)])
+        .await
 }
 
 pub fn new_key() -> String {
@@ -127,13 +128,16 @@ pub async fn world() -> World {
 
 /// Places a one-line order and returns the supplier order id.
 pub async fn placed_so(w: &World, qty: &str) -> (Value, String) {
-    let r = place(&w.app, &w.buyer, order_body(&[(&w.product, qty)]), &new_key()).await.expect(201);
+    let r = place(&w.app, &w.buyer, order_body(&[(&w.product, qty)]), &new_key())
+        .await
+        .expect(201);
     let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
     (r.json, so)
 }
 
 pub async fn act(app: &TestApp, who: &OrgUser, so: &str, action: &str) -> Resp {
-    app.post(&format!("/supplier-orders/{so}/{action}"), who.t(), json!({})).await
+    app.post(&format!("/supplier-orders/{so}/{action}"), who.t(), json!({}))
+        .await
 }
 
 /// Takes a supplier order to `delivered`.
@@ -157,7 +161,10 @@ async fn place_splits_by_supplier_copies_prices_and_emails_suppliers() {
     let key = new_key();
     let body = order_body(&[(&p1, "10"), (&p2, "1.5"), (&p3, "2.25")]);
     let r = place(&app, &buyer, body.clone(), &key).await.expect(201);
-    assert_eq!(r.header("location").unwrap(), format!("/api/v1/orders/{}", r.json["id"].as_str().unwrap()));
+    assert_eq!(
+        r.header("location").unwrap(),
+        format!("/api/v1/orders/{}", r.json["id"].as_str().unwrap())
+    );
     let o = &r.json;
     assert_eq!(o["buyer_org_id"], buyer.org_id);
     assert_eq!(o["status"], "placed");
@@ -169,7 +176,12 @@ async fn place_splits_by_supplier_copies_prices_and_emails_suppliers() {
     assert_eq!(so1["total"], "130.00");
     assert_eq!(so1["lines"].as_array().unwrap().len(), 2);
     assert_eq!(so1["status"], "placed");
-    let l2 = so1["lines"].as_array().unwrap().iter().find(|l| l["product_id"] == p2).unwrap();
+    let l2 = so1["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["product_id"] == p2)
+        .unwrap();
     assert_eq!(l2["unit_price"], "3.33");
     assert_eq!(l2["quantity"], "1.5");
     assert_eq!(l2["amount"], "5.00");
@@ -182,7 +194,10 @@ async fn place_splits_by_supplier_copies_prices_and_emails_suppliers() {
         .execute_unprepared(&format!("UPDATE products SET price_fen = 9999 WHERE id = '{p1}'"))
         .await
         .unwrap();
-    let again = app.get(&format!("/orders/{}", o["id"].as_str().unwrap()), buyer.t()).await.expect(200);
+    let again = app
+        .get(&format!("/orders/{}", o["id"].as_str().unwrap()), buyer.t())
+        .await
+        .expect(200);
     assert_eq!(again.json["total"], "148.00");
 
     // Replay: same key and body -> same response, nothing new.
@@ -199,7 +214,9 @@ async fn place_splits_by_supplier_copies_prices_and_emails_suppliers() {
     let b2 = app.create_org("school", CHANGAN).await;
     place(&app, &b2, order_body(&[(&p1, "1")]), &key).await.expect(201);
     // Without a key -> 400.
-    app.post("/orders", buyer.t(), order_body(&[(&p1, "1")])).await.problem(400);
+    app.post("/orders", buyer.t(), order_body(&[(&p1, "1")]))
+        .await
+        .problem(400);
 
     // Each supplier is told.
     assert_eq!(app.wait_for_emails(&s1.contact_email, 1, 10).await.len(), 1);
@@ -210,13 +227,28 @@ async fn place_splits_by_supplier_copies_prices_and_emails_suppliers() {
 async fn expired_keys_are_forgotten() {
     let w = world().await;
     let key = new_key();
-    let r1 = place(&w.app, &w.buyer, order_body(&[(&w.product, "10")]), &key).await.expect(201);
+    let r1 = place(&w.app, &w.buyer, order_body(&[(&w.product, "10")]), &key)
+        .await
+        .expect(201);
     w.app
         .db()
-        .execute_unprepared("UPDATE idempotency_keys SET expires_at = created_at - INTERVAL '1 day'".replace("created_at - INTERVAL '1 day'", if on_postgres() { "created_at - INTERVAL '1 day'" } else { "'2000-01-01 00:00:00+00:00'" }).as_str())
+        .execute_unprepared(
+            "UPDATE idempotency_keys SET expires_at = created_at - INTERVAL '1 day'"
+                .replace(
+                    "created_at - INTERVAL '1 day'",
+                    if on_postgres() {
+                        "created_at - INTERVAL '1 day'"
+                    } else {
+                        "'2000-01-01 00:00:00+00:00'"
+                    },
+                )
+                .as_str(),
+        )
         .await
         .unwrap();
-    let r2 = place(&w.app, &w.buyer, order_body(&[(&w.product, "12")]), &key).await.expect(201);
+    let r2 = place(&w.app, &w.buyer, order_body(&[(&w.product, "12")]), &key)
+        .await
+        .expect(201);
     assert_ne!(r1.json["id"], r2.json["id"]);
     assert_eq!(count(&w.app, "orders").await, 2);
 }
@@ -229,9 +261,13 @@ async fn invalid_orders_write_and_reserve_nothing() {
     let expired = product_with(app, &w.supplier.org_id, 100, 1_000, 100_000, "certified", -1).await;
     let suspended_sup = app.create_org("cooperative", YANGYUAN).await;
     let susp = product(app, &suspended_sup.org_id, 100, 1_000, 100_000).await;
-    app.post(&format!("/organizations/{}/suspend", suspended_sup.org_id), Some(&app.admin_token), json!({}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/organizations/{}/suspend", suspended_sup.org_id),
+        Some(&app.admin_token),
+        json!({}),
+    )
+    .await
+    .expect(200);
 
     let cases: Vec<(Value, &str)> = vec![
         (order_body(&[(&w.product, "10"), ("nope", "10")]), "lines[1].product_id"),
@@ -242,7 +278,10 @@ async fn invalid_orders_write_and_reserve_nothing() {
         (order_body(&[(&w.product, "-5")]), "lines[0].quantity"),
         (order_body(&[(&w.product, "10.0001")]), "lines[0].quantity"),
         (order_body(&[(&w.product, "9.999")]), "lines[0].quantity"),
-        (order_body(&[(&w.product, "10"), (&w.product, "1000")]), "lines[0].quantity"),
+        (
+            order_body(&[(&w.product, "10"), (&w.product, "1000")]),
+            "lines[0].quantity",
+        ),
         (order_body(&[(&w.product, "1000.001")]), "lines[0].quantity"),
         (order_body(&[]), "lines"),
     ];
@@ -254,13 +293,19 @@ async fn invalid_orders_write_and_reserve_nothing() {
     }
     let mut b = order_body(&[(&w.product, "10")]);
     b["credit_category"] = json!("donation");
-    assert_eq!(place(app, &w.buyer, b, &new_key()).await.fields(), vec!["credit_category"]);
+    assert_eq!(
+        place(app, &w.buyer, b, &new_key()).await.fields(),
+        vec!["credit_category"]
+    );
     let mut b = order_body(&[(&w.product, "10")]);
     b["deliver_to"] = json!("  ");
     assert_eq!(place(app, &w.buyer, b, &new_key()).await.fields(), vec!["deliver_to"]);
     let mut b = order_body(&[(&w.product, "10")]);
     b["requested_date"] = json!("2020-01-01");
-    assert_eq!(place(app, &w.buyer, b, &new_key()).await.fields(), vec!["requested_date"]);
+    assert_eq!(
+        place(app, &w.buyer, b, &new_key()).await.fields(),
+        vec!["requested_date"]
+    );
     let mut b = order_body(&[(&w.product, "10")]);
     b["pairing_id"] = json!("no-such-pairing");
     assert_eq!(place(app, &w.buyer, b, &new_key()).await.fields(), vec!["pairing_id"]);
@@ -269,7 +314,10 @@ async fn invalid_orders_write_and_reserve_nothing() {
     place(app, &w.buyer, b, &new_key()).await.problem(422);
     let mut b = order_body(&[(&w.product, "10")]);
     b["lines"][0]["quantity"] = json!("ten");
-    assert_eq!(place(app, &w.buyer, b, &new_key()).await.fields(), vec!["lines[0].quantity"]);
+    assert_eq!(
+        place(app, &w.buyer, b, &new_key()).await.fields(),
+        vec!["lines[0].quantity"]
+    );
 
     // Nothing was written or reserved.
     for t in ["orders", "supplier_orders", "order_lines", "idempotency_keys", "outbox"] {
@@ -279,15 +327,29 @@ async fn invalid_orders_write_and_reserve_nothing() {
         assert_eq!(stock_of(app, p).await.reserved_milli, 0);
     }
     // Roles: only buyers order.
-    place(app, &w.supplier, order_body(&[(&w.product, "10")]), &new_key()).await.problem(403);
-    app.post_with("/orders", Some(&app.admin_token), order_body(&[(&w.product, "10")]), &[("Idempotency-Key", "k")])
+    place(app, &w.supplier, order_body(&[(&w.product, "10")]), &new_key())
         .await
         .problem(403);
-    app.post_with("/orders", None, order_body(&[(&w.product, "10")]), &[("Idempotency-Key", "k")])
-        .await
-        .problem(401);
+    app.post_with(
+        "/orders",
+        Some(&app.admin_token),
+        order_body(&[(&w.product, "10")]),
+        &[("Idempotency-Key", "k")],
+    )
+    .await
+    .problem(403);
+    app.post_with(
+        "/orders",
+        None,
+        order_body(&[(&w.product, "10")]),
+        &[("Idempotency-Key", "k")],
+    )
+    .await
+    .problem(401);
     // A valid order after all the refusals still works and a 422'd key is reusable.
-    place(app, &w.buyer, order_body(&[(&w.product, "10")]), "reused").await.expect(201);
+    place(app, &w.buyer, order_body(&[(&w.product, "10")]), "reused")
+        .await
+        .expect(201);
 }
 
 #[tokio::test]
@@ -315,7 +377,10 @@ async fn pairing_must_belong_to_the_buyer_or_its_parent() {
     b["pairing_id"] = json!("pair-now");
     let r = place(&app, &child, b.clone(), &new_key()).await.expect(201);
     assert_eq!(r.json["pairing_id"], "pair-now");
-    assert_eq!(place(&app, &stranger, b.clone(), &new_key()).await.fields(), vec!["pairing_id"]);
+    assert_eq!(
+        place(&app, &stranger, b.clone(), &new_key()).await.fields(),
+        vec!["pairing_id"]
+    );
     b["pairing_id"] = json!("pair-old");
     assert_eq!(place(&app, &child, b, &new_key()).await.fields(), vec!["pairing_id"]);
 }
@@ -326,23 +391,41 @@ async fn full_lifecycle_with_acceptance_rating_and_return() {
     let app = &w.app;
     let (order, so) = placed_so(&w, "100").await;
     let oid = order["id"].as_str().unwrap();
-    let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap().to_string();
+    let line = order["supplier_orders"][0]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let r = app
-        .post(&format!("/supplier-orders/{so}/confirm"), w.supplier.t(), json!({"note": "will ship Monday"}))
+        .post(
+            &format!("/supplier-orders/{so}/confirm"),
+            w.supplier.t(),
+            json!({"note": "will ship Monday"}),
+        )
         .await
         .expect(200);
     assert_eq!(r.json["status"], "confirmed");
     assert_eq!(r.json["status_note"], "will ship Monday");
-    assert_eq!(app.get(&format!("/orders/{oid}"), w.buyer.t()).await.json["status"], "in_progress");
+    assert_eq!(
+        app.get(&format!("/orders/{oid}"), w.buyer.t()).await.json["status"],
+        "in_progress"
+    );
     let r = app
-        .post(&format!("/supplier-orders/{so}/ship"), w.supplier.t(), json!({"note": "SF Express 123"}))
+        .post(
+            &format!("/supplier-orders/{so}/ship"),
+            w.supplier.t(),
+            json!({"note": "SF Express 123"}),
+        )
         .await
         .expect(200);
     assert_eq!(r.json["status"], "shipped");
     assert_eq!(r.json["shipment_note"], "SF Express 123");
     // An action with no body at all works too.
     let r = app
-        .send(app.client.post(app.url(&format!("/supplier-orders/{so}/deliver"))).bearer_auth(&w.supplier.token))
+        .send(
+            app.client
+                .post(app.url(&format!("/supplier-orders/{so}/deliver")))
+                .bearer_auth(&w.supplier.token),
+        )
         .await
         .expect(200);
     assert_eq!(r.json["status"], "delivered");
@@ -357,7 +440,10 @@ async fn full_lifecycle_with_acceptance_rating_and_return() {
         .await;
     let f = bad.fields();
     bad.problem(422);
-    assert!(f.contains(&"lines[0].accepted_quantity".to_string()) && f.contains(&"invoice_number".to_string()), "{f:?}");
+    assert!(
+        f.contains(&"lines[0].accepted_quantity".to_string()) && f.contains(&"invoice_number".to_string()),
+        "{f:?}"
+    );
     let bad = app
         .post(
             &format!("/supplier-orders/{so}/accept"),
@@ -387,7 +473,10 @@ async fn full_lifecycle_with_acceptance_rating_and_return() {
     assert_eq!(r.json["invoice_number"], "INV-1");
     assert_eq!(r.json["acceptance_note"], "4.5 kg spoiled");
     assert_eq!(r.json["lines"][0]["accepted_quantity"], "95.5");
-    assert_eq!(app.get(&format!("/orders/{oid}"), w.buyer.t()).await.json["status"], "completed");
+    assert_eq!(
+        app.get(&format!("/orders/{oid}"), w.buyer.t()).await.json["status"],
+        "completed"
+    );
     // Stock: 95.5 left the lots, the whole reservation is gone.
     let s = stock_of(app, &w.product).await;
     assert_eq!(s.reserved_milli, 0);
@@ -414,39 +503,75 @@ async fn full_lifecycle_with_acceptance_rating_and_return() {
 
     // Rating: validated, once.
     let rate = format!("/supplier-orders/{so}/rating");
-    assert_eq!(app.post(&rate, w.buyer.t(), json!({"score": 6, "comment": ""})).await.fields(), vec!["score"]);
+    assert_eq!(
+        app.post(&rate, w.buyer.t(), json!({"score": 6, "comment": ""}))
+            .await
+            .fields(),
+        vec!["score"]
+    );
     app.post(&rate, w.supplier.t(), json!({"score": 5})).await.problem(403);
-    let r = app.post(&rate, w.buyer.t(), json!({"score": 4, "comment": "good millet"})).await.expect(201);
+    let r = app
+        .post(&rate, w.buyer.t(), json!({"score": 4, "comment": "good millet"}))
+        .await
+        .expect(201);
     assert_eq!(r.json["score"], 4);
-    app.post(&rate, w.buyer.t(), json!({"score": 5, "comment": "again"})).await.problem(409);
+    app.post(&rate, w.buyer.t(), json!({"score": 5, "comment": "again"}))
+        .await
+        .problem(409);
 
     // Returns: at most what was accepted.
     let ret = format!("/supplier-orders/{so}/returns");
     let p = app
-        .post(&ret, w.buyer.t(), json!({"lines": [{"line_id": line, "quantity": "95.501"}], "reason": "mould"}))
+        .post(
+            &ret,
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "quantity": "95.501"}], "reason": "mould"}),
+        )
         .await;
     assert_eq!(p.fields(), vec!["lines[0].quantity"]);
     assert_eq!(
-        app.post(&ret, w.buyer.t(), json!({"lines": [{"line_id": line, "quantity": "1"}], "reason": " "})).await.fields(),
+        app.post(
+            &ret,
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "quantity": "1"}], "reason": " "})
+        )
+        .await
+        .fields(),
         vec!["reason"]
     );
-    app.post(&ret, w.supplier.t(), json!({"lines": [{"line_id": line, "quantity": "1"}], "reason": "mould"}))
-        .await
-        .problem(403);
+    app.post(
+        &ret,
+        w.supplier.t(),
+        json!({"lines": [{"line_id": line, "quantity": "1"}], "reason": "mould"}),
+    )
+    .await
+    .problem(403);
     let r = app
-        .post(&ret, w.buyer.t(), json!({"lines": [{"line_id": line, "quantity": "0.5"}], "reason": "mould"}))
+        .post(
+            &ret,
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "quantity": "0.5"}], "reason": "mould"}),
+        )
         .await
         .expect(201);
     assert_eq!(r.json["lines"][0]["amount"], "6.25");
     assert_eq!(r.json["supplier_order"]["lines"][0]["returned_quantity"], "0.5");
     let r = app
-        .post(&ret, w.buyer.t(), json!({"lines": [{"line_id": line, "quantity": "95"}], "reason": "mould"}))
+        .post(
+            &ret,
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "quantity": "95"}], "reason": "mould"}),
+        )
         .await
         .expect(201);
     assert_eq!(r.json["lines"][0]["amount"], "1187.50");
-    app.post(&ret, w.buyer.t(), json!({"lines": [{"line_id": line, "quantity": "0.001"}], "reason": "more"}))
-        .await
-        .problem(422);
+    app.post(
+        &ret,
+        w.buyer.t(),
+        json!({"lines": [{"line_id": line, "quantity": "0.001"}], "reason": "more"}),
+    )
+    .await
+    .problem(422);
     let l = app.get("/ledger", w.buyer.t()).await.expect(200);
     let items = l.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 3);
@@ -498,15 +623,33 @@ async fn refused_transitions_are_409_and_wrong_sides_403_or_404() {
     act(app, &w.supplier, "nonexistent", "confirm").await.problem(404);
     // A too-long note is 422 and changes nothing.
     let long = "x".repeat(2001);
-    app.post(&format!("/supplier-orders/{so}/confirm"), w.supplier.t(), json!({"note": long})).await.problem(422);
-    app.post(&format!("/supplier-orders/{so}/confirm"), w.supplier.t(), json!({"nope": 1})).await.problem(422);
+    app.post(
+        &format!("/supplier-orders/{so}/confirm"),
+        w.supplier.t(),
+        json!({"note": long}),
+    )
+    .await
+    .problem(422);
+    app.post(
+        &format!("/supplier-orders/{so}/confirm"),
+        w.supplier.t(),
+        json!({"nope": 1}),
+    )
+    .await
+    .problem(422);
 
     act(app, &w.supplier, &so, "confirm").await.expect(200);
     for a in ["confirm", "reject", "deliver"] {
         act(app, &w.supplier, &so, a).await.problem(409);
     }
     // Rating and returns need acceptance.
-    app.post(&format!("/supplier-orders/{so}/rating"), w.buyer.t(), json!({"score": 3})).await.problem(409);
+    app.post(
+        &format!("/supplier-orders/{so}/rating"),
+        w.buyer.t(),
+        json!({"score": 3}),
+    )
+    .await
+    .problem(409);
     app.post(
         &format!("/supplier-orders/{so}/returns"),
         w.buyer.t(),
@@ -528,7 +671,11 @@ async fn refused_transitions_are_409_and_wrong_sides_403_or_404() {
     let (_, so2) = placed_so(&w, "20").await;
     assert_eq!(stock_of(app, &w.product).await.reserved_milli, 20_000);
     let r = app
-        .post(&format!("/supplier-orders/{so2}/reject"), w.supplier.t(), json!({"note": "no trucks"}))
+        .post(
+            &format!("/supplier-orders/{so2}/reject"),
+            w.supplier.t(),
+            json!({"note": "no trucks"}),
+        )
         .await
         .expect(200);
     assert_eq!(r.json["status"], "rejected");
@@ -555,7 +702,11 @@ async fn racing_transitions_apply_once() {
     // Reject and cancel both close a placed order: exactly one wins.
     let (_, so) = placed_so(&w, "10").await;
     let futs = (0..6).map(|i| {
-        let (who, a) = if i % 2 == 0 { (&w.supplier, "reject") } else { (&w.buyer, "cancel") };
+        let (who, a) = if i % 2 == 0 {
+            (&w.supplier, "reject")
+        } else {
+            (&w.buyer, "cancel")
+        };
         act(&w.app, who, &so, a)
     });
     let results = futures_util::future::join_all(futs).await;
@@ -580,26 +731,38 @@ async fn reads_are_scoped_to_the_organisation() {
     let evaluator = app.create_org("evaluation_office", CHANGAN).await;
     let certifier = app.create_org("county_office", YANGYUAN).await;
     let p = product(&app, &supplier.org_id, 100, 1_000, 100_000).await;
-    let o = place(&app, &buyer, order_body(&[(&p, "5")]), &new_key()).await.expect(201);
+    let o = place(&app, &buyer, order_body(&[(&p, "5")]), &new_key())
+        .await
+        .expect(201);
     let oid = o.json["id"].as_str().unwrap();
     let so = o.json["supplier_orders"][0]["id"].as_str().unwrap();
 
     app.get(&format!("/orders/{oid}"), buyer.t()).await.expect(200);
     app.get(&format!("/orders/{oid}"), parent.t()).await.expect(200);
     app.get(&format!("/orders/{oid}"), evaluator.t()).await.expect(200);
-    app.get(&format!("/orders/{oid}"), Some(&app.admin_token)).await.expect(200);
+    app.get(&format!("/orders/{oid}"), Some(&app.admin_token))
+        .await
+        .expect(200);
     app.get(&format!("/orders/{oid}"), other_buyer.t()).await.problem(404);
     app.get(&format!("/orders/{oid}"), supplier.t()).await.problem(403);
     app.get(&format!("/orders/{oid}"), certifier.t()).await.problem(403);
     app.get("/orders/unknown", buyer.t()).await.problem(404);
     app.get(&format!("/orders/{oid}"), None).await.problem(401);
 
-    app.get(&format!("/supplier-orders/{so}"), supplier.t()).await.expect(200);
+    app.get(&format!("/supplier-orders/{so}"), supplier.t())
+        .await
+        .expect(200);
     app.get(&format!("/supplier-orders/{so}"), buyer.t()).await.expect(200);
     app.get(&format!("/supplier-orders/{so}"), parent.t()).await.expect(200);
-    app.get(&format!("/supplier-orders/{so}"), evaluator.t()).await.expect(200);
-    app.get(&format!("/supplier-orders/{so}"), other_supplier.t()).await.problem(404);
-    app.get(&format!("/supplier-orders/{so}"), other_buyer.t()).await.problem(404);
+    app.get(&format!("/supplier-orders/{so}"), evaluator.t())
+        .await
+        .expect(200);
+    app.get(&format!("/supplier-orders/{so}"), other_supplier.t())
+        .await
+        .problem(404);
+    app.get(&format!("/supplier-orders/{so}"), other_buyer.t())
+        .await
+        .problem(404);
     // The parent may read but not act for its child.
     act(&app, &parent, so, "cancel").await.problem(403);
 
@@ -611,13 +774,21 @@ async fn reads_are_scoped_to_the_organisation() {
     app.get("/orders", supplier.t()).await.problem(403);
     assert_eq!(n(app.get("/supplier-orders", supplier.t()).await.expect(200)), 1);
     assert_eq!(n(app.get("/supplier-orders", other_supplier.t()).await.expect(200)), 0);
-    assert_eq!(n(app.get("/supplier-orders?status=placed", buyer.t()).await.expect(200)), 1);
-    assert_eq!(n(app.get("/supplier-orders?status=accepted", buyer.t()).await.expect(200)), 0);
+    assert_eq!(
+        n(app.get("/supplier-orders?status=placed", buyer.t()).await.expect(200)),
+        1
+    );
+    assert_eq!(
+        n(app.get("/supplier-orders?status=accepted", buyer.t()).await.expect(200)),
+        0
+    );
     app.get("/supplier-orders", certifier.t()).await.problem(403);
 
     // Cursor paging.
     for _ in 0..4 {
-        place(&app, &buyer, order_body(&[(&p, "1")]), &new_key()).await.expect(201);
+        place(&app, &buyer, order_body(&[(&p, "1")]), &new_key())
+            .await
+            .expect(201);
     }
     let mut seen = std::collections::HashSet::new();
     let mut cursor: Option<String> = None;
@@ -655,7 +826,12 @@ async fn concurrent_orders_never_oversell() {
     let results = futures_util::future::join_all(futs).await;
     let ok = results.iter().filter(|r| r.status == 201).count();
     let refused = results.iter().filter(|r| r.status == 422).count();
-    assert_eq!(ok, 17, "{:?}", results.iter().map(|r| r.status.as_u16()).collect::<Vec<_>>());
+    assert_eq!(
+        ok,
+        17,
+        "{:?}",
+        results.iter().map(|r| r.status.as_u16()).collect::<Vec<_>>()
+    );
     assert_eq!(refused, 43);
     for r in results.iter().filter(|r| r.status == 422) {
         assert_eq!(r.fields(), vec!["lines[0].quantity"]);
@@ -696,7 +872,11 @@ async fn racing_retries_with_one_key_make_one_order() {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn eml_count(dir: &std::path::Path, to: &str) -> usize {
@@ -704,7 +884,11 @@ fn eml_count(dir: &std::path::Path, to: &str) -> usize {
         .map(|d| {
             d.flatten()
                 .filter(|e| e.path().extension().map(|x| x == "eml").unwrap_or(false))
-                .filter(|e| std::fs::read_to_string(e.path()).map(|t| t.contains(to)).unwrap_or(false))
+                .filter(|e| {
+                    std::fs::read_to_string(e.path())
+                        .map(|t| t.contains(to))
+                        .unwrap_or(false)
+                })
                 .count()
         })
         .unwrap_or(0)
@@ -724,7 +908,9 @@ async fn emails_survive_smtp_being_down() {
     let s2 = app.create_org("cooperative", YANGYUAN).await;
     let p1 = product(&app, &s1.org_id, 100, 1_000, 100_000).await;
     let p2 = product(&app, &s2.org_id, 100, 1_000, 100_000).await;
-    let o = place(&app, &buyer, order_body(&[(&p1, "5"), (&p2, "5")]), &new_key()).await.expect(201);
+    let o = place(&app, &buyer, order_body(&[(&p1, "5"), (&p2, "5")]), &new_key())
+        .await
+        .expect(201);
     let so1 = o.json["supplier_orders"]
         .as_array()
         .unwrap()
