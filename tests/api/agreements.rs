@@ -91,6 +91,12 @@ async fn two_generators_at_once_place_one_order() {
     let sum = agreements::run_due(&other.state).await.unwrap();
     assert_eq!(sum.placed, 0);
     assert_eq!(count(&w.app, "orders").await, 3);
+    // Two instances generating at the same moment place a new period's order once.
+    active_agreement(&w, "20").await;
+    let (a, b) = tokio::join!(agreements::run_due(&w.app.state), agreements::run_due(&other.state));
+    assert_eq!(a.unwrap().placed + b.unwrap().placed, 1);
+    assert_eq!(count(&w.app, "orders").await, 4);
+    assert_eq!(count(&w.app, "agreement_runs").await, 4);
 }
 
 #[tokio::test]
@@ -268,4 +274,26 @@ fn periods_step_by_week_and_month() {
     a.ends_on = d("2026-02-20");
     let p = agreements::due_periods(&a, d("2026-02-14"));
     assert_eq!(p, vec![d("2026-01-31"), d("2026-02-07"), d("2026-02-14")]);
+}
+
+#[tokio::test]
+async fn the_scheduled_job_places_due_orders_by_itself() {
+    let app = spawn_app_with(|s| s.agreement_interval_secs = 1).await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let product = product(&app, &supplier.org_id, 100, 1_000, 100_000).await;
+    let w = World {
+        app,
+        buyer,
+        supplier,
+        product,
+    };
+    active_agreement(&w, "10").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while count(&w.app, "orders").await == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(count(&w.app, "orders").await, 1);
+    assert_eq!(count(&w.app, "agreement_runs").await, 1);
 }

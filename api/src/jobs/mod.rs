@@ -25,6 +25,9 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
             if let Err(e) = crate::services::agreements::run_due(&s).await {
                 tracing::warn!(error = %e, "standing-order generator failed");
             }
+            if let Err(e) = crate::services::orders::sweep_expired_keys(&s).await {
+                tracing::warn!(error = %e, "idempotency key sweep failed");
+            }
         },
     ));
     handles

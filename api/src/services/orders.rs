@@ -231,6 +231,20 @@ pub async fn place_order(
     }
 }
 
+/// Deletes idempotency keys past their 24 hours (expired keys are already ignored; this keeps
+/// the table small). Returns how many were removed.
+pub async fn sweep_expired_keys(state: &AppState) -> AppResult<u64> {
+    let db = &state.db;
+    let res = db
+        .execute_raw(sql(
+            db,
+            "DELETE FROM idempotency_keys WHERE expires_at < $1",
+            vec![now().into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
 /// Answers a request whose key is already stored: the first response, 422 for another body,
 /// 409 when the first is still running after a short wait.
 async fn replay(state: &AppState, scope: &str, key: &str, hash: &str) -> AppResult<Placed> {
