@@ -611,7 +611,12 @@ async fn refused_transitions_are_409_and_wrong_sides_403_or_404() {
     let app = &w.app;
     let other_supplier = app.create_org("cooperative", YANGYUAN).await;
     let other_buyer = app.create_org("canteen", CHANGAN).await;
-    let (_, so) = placed_so(&w, "10").await;
+    let (order, so) = placed_so(&w, "10").await;
+    let line = order["supplier_orders"][0]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let accept_body = json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "X"});
     // From placed: only confirm, reject, cancel.
     for a in ["ship", "deliver"] {
         act(app, &w.supplier, &so, a).await.problem(409);
@@ -619,10 +624,10 @@ async fn refused_transitions_are_409_and_wrong_sides_403_or_404() {
     app.post(
         &format!("/supplier-orders/{so}/accept"),
         w.buyer.t(),
-        json!({"lines": [], "invoice_number": "X"}),
+        accept_body.clone(),
     )
     .await
-    .problem(422);
+    .problem(409);
     // Wrong side: 403; another organisation: 404.
     act(app, &w.buyer, &so, "confirm").await.problem(403);
     act(app, &w.supplier, &so, "cancel").await.problem(403);
@@ -650,6 +655,13 @@ async fn refused_transitions_are_409_and_wrong_sides_403_or_404() {
     for a in ["confirm", "reject", "deliver"] {
         act(app, &w.supplier, &so, a).await.problem(409);
     }
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        w.buyer.t(),
+        accept_body.clone(),
+    )
+    .await
+    .problem(409);
     // Rating and returns need acceptance.
     app.post(
         &format!("/supplier-orders/{so}/rating"),

@@ -462,25 +462,26 @@ async fn run_period(
                       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agreement_id, period) DO NOTHING";
     match orders::place_order(state, &caller, req, &key, source).await {
         Ok(placed) => {
-            let res = db
-                .execute_raw(sql(
-                    db,
-                    insert_run,
-                    vec![
-                        new_id().into(),
-                        a.id.clone().into(),
-                        period.into(),
-                        "placed".into(),
-                        Some(placed.order.id.clone()).into(),
-                        Option::<String>::None.into(),
-                        now().into(),
-                    ],
-                ))
-                .await?;
-            if res.rows_affected() == 1 && !placed.replayed {
-                sum.placed += 1;
-            } else {
+            db.execute_raw(sql(
+                db,
+                insert_run,
+                vec![
+                    new_id().into(),
+                    a.id.clone().into(),
+                    period.into(),
+                    "placed".into(),
+                    Some(placed.order.id.clone()).into(),
+                    Option::<String>::None.into(),
+                    now().into(),
+                ],
+            ))
+            .await?;
+            // The order is this run's when it was not a replay (a racing generator may have
+            // recorded the run row first; either row names the same order).
+            if placed.replayed {
                 sum.skipped += 1;
+            } else {
+                sum.placed += 1;
             }
         }
         Err(AppError::Validation { errors, .. }) => {
