@@ -682,6 +682,19 @@ async fn refused_transitions_are_409_and_wrong_sides_403_or_404() {
     let r = act(app, &w.buyer, &so, "cancel").await.expect(200);
     assert_eq!(r.json["status"], "cancelled");
     assert_eq!(stock_of(app, &w.product).await.reserved_milli, 0);
+    // Both sides hear of the cancellation.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let told = |to: String, what: &'static str| async move {
+        while std::time::Instant::now() < deadline {
+            if app.emails_to(&to).iter().any(|m| m.contains(what)) {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    };
+    assert!(told(w.supplier.contact_email.clone(), "was cancelled").await);
+    assert!(told(w.buyer.contact_email.clone(), "cancelled").await);
     for a in ["confirm", "reject", "ship", "deliver"] {
         act(app, &w.supplier, &so, a).await.problem(409);
     }

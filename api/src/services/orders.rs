@@ -851,6 +851,25 @@ async fn email_buyer(
     .await
 }
 
+async fn email_supplier(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    status: &str,
+    note: Option<&str>,
+) -> AppResult<()> {
+    let mut body = format!("The buyer marked supplier order {} as {status}.\n", so.id);
+    if let Some(n) = note {
+        body.push_str(&format!("\nNote: {n}\n"));
+    }
+    outbox::enqueue_to_org(
+        conn,
+        &so.supplier_org_id,
+        &format!("Supplier order {} was {status} by the buyer", so.id),
+        &body,
+    )
+    .await
+}
+
 /// confirm | reject | ship | deliver | cancel. Race-safe: the UPDATE re-checks the state.
 pub async fn transition(
     state: &AppState,
@@ -890,6 +909,9 @@ pub async fn transition(
         release_all(&txn, &so.id).await?;
     }
     email_buyer(&txn, &so, to, note.as_deref()).await?;
+    if action == Action::Cancel {
+        email_supplier(&txn, &so, "cancelled", note.as_deref()).await?;
+    }
     txn.commit().await?;
     reload(&state.db, &so.id).await
 }
@@ -1008,6 +1030,7 @@ pub async fn accept(state: &AppState, caller: &Caller, id: &str, body: Acceptanc
         ledger::append(&txn, entry).await?;
     }
     email_buyer(&txn, &so, "accepted", note.as_deref()).await?;
+    email_supplier(&txn, &so, "accepted", note.as_deref()).await?;
     txn.commit().await?;
     reload(&state.db, &so.id).await
 }
