@@ -1,11 +1,14 @@
 //! sea-orm entities, one file per table.
 
+pub mod agreement_runs;
+pub mod agreements;
 pub mod idempotency_keys;
 pub mod job_locks;
 pub mod ledger_entries;
 pub mod ledger_head;
 pub mod lots;
 pub mod order_lines;
+pub mod order_returns;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;
@@ -18,4 +21,5 @@ pub mod refresh_tokens;
 pub mod regions;
 pub mod stock_movements;
 pub mod supplier_orders;
+pub mod supplier_ratings;
 pub mod users;

@@ -2,4 +2,7 @@
 //! Black-box tests over HTTP. One binary, one module per capability.
 mod helpers;
 
+mod agreements;
 mod foundation;
+mod ledger;
+mod orders;

@@ -17,6 +17,19 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
     }
     let s = state.clone();
     handles.push(tokio::spawn(async move { outbox::run(s).await }));
+    handles.push(every(
+        state,
+        "agreements",
+        Duration::from_secs(state.settings.agreement_interval_secs.max(1)),
+        |s| async move {
+            if let Err(e) = crate::services::agreements::run_due(&s).await {
+                tracing::warn!(error = %e, "standing-order generator failed");
+            }
+            if let Err(e) = crate::services::orders::sweep_expired_keys(&s).await {
+                tracing::warn!(error = %e, "idempotency key sweep failed");
+            }
+        },
+    ));
     handles
 }
 

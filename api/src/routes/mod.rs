@@ -1,8 +1,11 @@
 //! HTTP routes, one module per resource. Handlers stay thin: parse, take the
 //! caller, call a service, shape the response.
+pub mod agreements;
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod ledger;
+pub mod orders;
 pub mod organizations;
 pub mod regions;
 
@@ -13,4 +16,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     organizations::configure(cfg);
     regions::configure(cfg);
+    orders::configure(cfg);
+    ledger::configure(cfg);
+    agreements::configure(cfg);
 }

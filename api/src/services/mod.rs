@@ -1,8 +1,10 @@
 //! Domain logic, one module per capability. No HTTP types here: services take
 //! the shared state, the caller and plain data, and return plain data or `AppError`.
 pub mod accounts;
+pub mod agreements;
 pub mod demo;
 pub mod ledger;
+pub mod ledger_view;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;

@@ -1,0 +1,211 @@
+//! Bulk orders and the supplier-order lifecycle.
+use super::extract::{created, idempotency_key, parse_json, Body};
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::services::orders::{
+    self, Acceptance, Action, ActionNote, NewOrder, NewRating, NewReturn, Order, OrderPage, OrderSource, Rating,
+    Return, SupplierOrder, SupplierOrderFilter, SupplierOrderPage,
+};
+use crate::services::PageParams;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+
+/// Place a bulk order (buyer). Requires `Idempotency-Key`: the same key and body replay the
+/// first response; the same key with another body is 422.
+#[utoipa::path(
+    tag = "orders",
+    request_body = NewOrder,
+    params(("Idempotency-Key" = String, Header, description = "A unique key per intended order")),
+    responses((status = 201, body = Order), (status = 409))
+)]
+#[post("/orders")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: Body<NewOrder>,
+) -> Result<HttpResponse, AppError> {
+    let key = idempotency_key(&req)?;
+    let placed = orders::place_order(&state, &caller, body.0, &key, OrderSource::Direct).await?;
+    let status = actix_web::http::StatusCode::from_u16(placed.status).map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::LOCATION, format!("/api/v1/orders/{}", placed.order.id)))
+        .insert_header(("Idempotent-Replayed", if placed.replayed { "true" } else { "false" }))
+        .json(&placed.order))
+}
+
+/// Orders: a buyer's own (and its children's); all for admin and evaluators.
+#[utoipa::path(tag = "orders", params(PageParams), responses((status = 200, body = OrderPage)))]
+#[get("/orders")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = orders::list_orders(&state, &caller, &page).await?;
+    Ok(HttpResponse::Ok().json(OrderPage { items, next_cursor }))
+}
+
+/// One order with its supplier orders.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), responses((status = 200, body = Order)))]
+#[get("/orders/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orders::get_order(&state, &caller, &id).await?))
+}
+
+/// Supplier orders: a supplier's own, a buyer's own; all for admin and evaluators.
+#[utoipa::path(tag = "orders", params(SupplierOrderFilter, PageParams), responses((status = 200, body = SupplierOrderPage)))]
+#[get("/supplier-orders")]
+pub async fn list_supplier(
+    state: web::Data<AppState>,
+    caller: Caller,
+    f: web::Query<SupplierOrderFilter>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = orders::list_supplier_orders(&state, &caller, &f, &page).await?;
+    Ok(HttpResponse::Ok().json(SupplierOrderPage { items, next_cursor }))
+}
+
+/// One supplier order.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), responses((status = 200, body = SupplierOrder)))]
+#[get("/supplier-orders/{id}")]
+pub async fn get_supplier(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orders::get_supplier_order(&state, &caller, &id).await?))
+}
+
+async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: Action,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let note: ActionNote = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        ActionNote::default()
+    } else {
+        parse_json(&body)?
+    };
+    Ok(HttpResponse::Ok().json(orders::transition(state, caller, id, action, note).await?))
+}
+
+/// Supplier confirms a placed order.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[post("/supplier-orders/{id}/confirm")]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    act(&state, &caller, &id, Action::Confirm, body).await
+}
+
+/// Supplier rejects a placed order (its reservation is released).
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[post("/supplier-orders/{id}/reject")]
+pub async fn reject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    act(&state, &caller, &id, Action::Reject, body).await
+}
+
+/// Supplier ships a confirmed order; the note is the shipment note.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[post("/supplier-orders/{id}/ship")]
+pub async fn ship(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    act(&state, &caller, &id, Action::Ship, body).await
+}
+
+/// Supplier marks a shipped order delivered.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[post("/supplier-orders/{id}/deliver")]
+pub async fn deliver(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    act(&state, &caller, &id, Action::Deliver, body).await
+}
+
+/// Buyer cancels a placed or confirmed order (its reservation is released).
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[post("/supplier-orders/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    act(&state, &caller, &id, Action::Cancel, body).await
+}
+
+/// Buyer accepts a delivered order: accepted quantities are credited to the ledger, the rest released.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = Acceptance, responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[post("/supplier-orders/{id}/accept")]
+pub async fn accept(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<Acceptance>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orders::accept(&state, &caller, &id, body.0).await?))
+}
+
+/// Buyer returns goods of an accepted order; each line appends a reversal to the ledger.
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409)))]
+#[post("/supplier-orders/{id}/returns")]
+pub async fn create_return(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<NewReturn>,
+) -> Result<HttpResponse, AppError> {
+    let r = orders::create_return(&state, &caller, &id, body.0).await?;
+    Ok(created(&r, &format!("/api/v1/supplier-orders/{}", r.supplier_order_id)))
+}
+
+/// Buyer rates the supplier of an accepted order (once).
+#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = NewRating, responses((status = 201, body = Rating), (status = 409)))]
+#[post("/supplier-orders/{id}/rating")]
+pub async fn rate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<NewRating>,
+) -> Result<HttpResponse, AppError> {
+    let r = orders::rate(&state, &caller, &id, body.0).await?;
+    Ok(created(
+        &r,
+        &format!("/api/v1/supplier-orders/{}/rating", r.supplier_order_id),
+    ))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(list_supplier)
+        .service(get_supplier)
+        .service(confirm)
+        .service(reject)
+        .service(ship)
+        .service(deliver)
+        .service(cancel)
+        .service(accept)
+        .service(create_return)
+        .service(rate);
+}
