@@ -198,7 +198,17 @@ impl Application {
                 .wrap_fn(|req, srv| {
                     use actix_web::HttpMessage;
                     let id = req.extensions().get::<RequestId>().copied();
-                    srv.call(req).map(move |res| {
+                    // A NUL byte can be stored by no database: refuse it in the path or query up front.
+                    let uri = req.uri().to_string().to_ascii_lowercase();
+                    let nul = uri.contains("%00");
+                    let fut = if nul { None } else { Some(srv.call(req)) };
+                    async move {
+                        match fut {
+                            Some(f) => f.await,
+                            None => Err(AppError::BadRequest("the URL must not contain NUL characters".into()).into()),
+                        }
+                    }
+                    .map(move |res| {
                         res.map(|mut r| {
                             if let Some(id) = id {
                                 if let Ok(v) = HeaderValue::from_str(&id.to_string()) {

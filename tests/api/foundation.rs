@@ -737,6 +737,7 @@ async fn no_malformed_request_yields_a_5xx() {
         "{\"lines\": [{\"product_id\": 5, \"quantity\": -1e309}]}",
         "{\"quantity\": \"1e400\", \"price\": \"99999999999999999999999999\"}",
         "\"\\ud800\"",
+        "{\"name\": \"a\\u0000b\", \"reason\": \"\\u0000\"}",
     ];
     let ids = [
         "x",
