@@ -4,6 +4,7 @@ pub mod auth;
 pub mod extract;
 pub mod health;
 pub mod organizations;
+pub mod products;
 pub mod regions;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,4 +14,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     organizations::configure(cfg);
     regions::configure(cfg);
+    products::configure(cfg);
 }
