@@ -183,7 +183,10 @@ pub async fn search(state: &AppState, q: &CatalogQuery, page: &PageParams) -> Ap
     let generation = state.cache.generation("catalog").await;
     let key = c.cache_key(&generation);
     if let Some(hit) = state.cache.get(&key).await {
-        if let Ok(page) = serde_json::from_str::<CatalogPage>(&hit) {
+        if let Ok(mut page) = serde_json::from_str::<CatalogPage>(&hit) {
+            // Belt and braces: a certification that lapsed since the page was cached is dropped.
+            let t = today();
+            page.items.retain(|i| i.valid_until.map(|v| v >= t).unwrap_or(false));
             return Ok(page);
         }
     }

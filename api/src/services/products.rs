@@ -738,9 +738,12 @@ pub async fn median_price(conn: &impl ConnectionTrait, category: &str, unit: &st
 pub fn price_check(price: Decimal, median: Option<Decimal>, n: usize) -> PriceCheck {
     match median {
         Some(m) if !m.is_zero() => {
-            let ratio = (price / m).round_dp(2);
+            let mut ratio = (price / m).round_dp(2);
+            ratio.rescale(2);
+            let mut median = m.round_dp(2);
+            median.rescale(2);
             PriceCheck {
-                median_price: Some(m.round_dp(2)),
+                median_price: Some(median),
                 ratio: Some(ratio),
                 compared_with: n,
                 price_flag: price * Decimal::from(10) > m * Decimal::from(13),
@@ -1172,7 +1175,7 @@ pub async fn adjust_stock(
         errors.push(FieldError::new("quantity", "must not be zero"));
     }
     super::required_text(&mut errors, "reason", &body.reason, 2000);
-    let positive = body.quantity.is_sign_positive();
+    let positive = body.quantity > Decimal::ZERO;
     if positive && body.lot_id.is_none() {
         errors.push(FieldError::new("lot_id", "is required to add stock (name the lot it belongs to)"));
     }
