@@ -92,7 +92,11 @@ async fn supplier_admission_checks_credit_code_uniqueness_and_poverty_county() {
     bad.push(if last == '0' { '1' } else { '0' });
     for code in [bad.as_str(), "123", "91130727MA0000000I", ""] {
         let r = app
-            .post("/organizations", Some(&app.admin_token), base(code, YANGYUAN, "bad code"))
+            .post(
+                "/organizations",
+                Some(&app.admin_token),
+                base(code, YANGYUAN, "bad code"),
+            )
             .await;
         assert_eq!(r.fields(), vec!["credit_code"], "{code}: {}", r.text);
         r.problem(422);
@@ -156,7 +160,10 @@ async fn whole_workflow_from_draft_to_catalogue() {
     let buyer = app.create_org("canteen", CHANGAN).await;
     let eval = app.create_org("evaluation_office", "130000").await;
 
-    let r = app.post("/products", sup.t(), product_body("阳原小米")).await.expect(201);
+    let r = app
+        .post("/products", sup.t(), product_body("阳原小米"))
+        .await
+        .expect(201);
     let id = r.json["id"].as_str().unwrap().to_string();
     assert_eq!(r.json["status"], "draft");
     assert_eq!(r.json["price"], "12.50");
@@ -179,10 +186,7 @@ async fn whole_workflow_from_draft_to_catalogue() {
     assert_eq!(s.json["status"], "pending_review");
 
     // The certifier's queue.
-    let q = app
-        .get("/products?status=pending_review", cert.t())
-        .await
-        .expect(200);
+    let q = app.get("/products?status=pending_review", cert.t()).await.expect(200);
     assert_eq!(ids(&q.json), vec![id.clone()]);
     assert!(q.json["items"][0]["price_check"].is_object());
 
@@ -332,9 +336,13 @@ async fn refusals_wrong_county_role_org_and_state() {
         .await
         .problem(403);
     app.post(&p("/submit"), cert.t(), json!({})).await.problem(403);
-    app.post(&p("/lots"), buyer.t(), json!({"quantity": "1", "best_before": in_a_year()}))
-        .await
-        .problem(403);
+    app.post(
+        &p("/lots"),
+        buyer.t(),
+        json!({"quantity": "1", "best_before": in_a_year()}),
+    )
+    .await
+    .problem(403);
     app.get("/products", buyer.t()).await.problem(403);
     // Another supplier: 404 everywhere.
     app.get(&p(""), other_sup.t()).await.problem(404);
@@ -383,7 +391,10 @@ async fn refusals_wrong_county_role_org_and_state() {
         .await
         .problem(404);
     assert!(ids(&app.get("/products", other_cert.t()).await.expect(200).json).is_empty());
-    assert_eq!(ids(&app.get("/products", cert.t()).await.expect(200).json), vec![id.clone()]);
+    assert_eq!(
+        ids(&app.get("/products", cert.t()).await.expect(200).json),
+        vec![id.clone()]
+    );
     // Certify with a date in the past: 422, still pending.
     let r = app
         .post(&p("/certify"), cert.t(), json!({"valid_until": "2020-01-01"}))
@@ -428,7 +439,11 @@ async fn every_validation_error_names_the_field_and_writes_nothing() {
         ("min_order_qty", json!("-1"), "min_order_qty"),
         ("min_order_qty", json!("1.0005"), "min_order_qty"),
         ("min_order_qty", json!("0"), "min_order_qty"),
-        ("supply_capacity_per_month", json!("1.2345"), "supply_capacity_per_month"),
+        (
+            "supply_capacity_per_month",
+            json!("1.2345"),
+            "supply_capacity_per_month",
+        ),
         ("origin_region_code", json!(CHANGAN), "origin_region_code"),
         ("origin_region_code", json!("130700"), "origin_region_code"),
         ("origin_region_code", json!("999999"), "origin_region_code"),
@@ -548,7 +563,12 @@ async fn every_validation_error_names_the_field_and_writes_nothing() {
     );
     // PATCH validation writes nothing either.
     let r = app
-        .patch(&format!("/products/{id}"), sup.t(), json!({"price": "9.999"}), Some("\"1\""))
+        .patch(
+            &format!("/products/{id}"),
+            sup.t(),
+            json!({"price": "9.999"}),
+            Some("\"1\""),
+        )
         .await;
     assert_eq!(r.fields(), vec!["price"]);
     let r = app
@@ -598,7 +618,11 @@ async fn stock_adjustments_and_expired_lots() {
         .expect(201);
     assert_eq!(r.json["stock"]["on_hand"], "5.5");
     // A lot past best-before no longer counts as available.
-    let lot = entity::lots::Entity::find_by_id(lot1.clone()).one(app.db()).await.unwrap().unwrap();
+    let lot = entity::lots::Entity::find_by_id(lot1.clone())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     let mut am: entity::lots::ActiveModel = lot.into();
     am.best_before = Set(chrono::Utc::now().date_naive() - chrono::Days::new(1));
     am.update(app.db()).await.unwrap();
@@ -653,9 +677,13 @@ async fn edits_need_if_match_and_reset_certification() {
     assert_eq!(last["to_status"], "pending_review");
     assert!(last["reason"].as_str().unwrap().contains("price"));
     // Certificates too.
-    app.post(&format!("{path}/certify"), cert.t(), json!({"valid_until": in_a_year()}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("{path}/certify"),
+        cert.t(),
+        json!({"valid_until": in_a_year()}),
+    )
+    .await
+    .expect(200);
     let etag = app.get(&path, sup.t()).await.header("etag").unwrap();
     let r = app
         .patch(
@@ -668,9 +696,13 @@ async fn edits_need_if_match_and_reset_certification() {
         .expect(200);
     assert_eq!(r.json["status"], "pending_review");
     // And origin.
-    app.post(&format!("{path}/certify"), cert.t(), json!({"valid_until": in_a_year()}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("{path}/certify"),
+        cert.t(),
+        json!({"valid_until": in_a_year()}),
+    )
+    .await
+    .expect(200);
     let etag = app.get(&path, sup.t()).await.header("etag").unwrap();
     let r = app
         .patch(&path, sup.t(), json!({"origin_region_code": YANGYUAN}), Some(&etag))
@@ -689,17 +721,27 @@ async fn a_certification_past_valid_until_is_expired_everywhere() {
     let buyer = app.create_org("canteen", CHANGAN).await;
     let id = certified(&app, &sup, &cert, product_body("millet")).await;
     add_lot(&app, &sup, &id, "100").await;
-    assert_eq!(app.get(&format!("/products/{id}"), buyer.t()).await.expect(200).json["status"], "certified");
+    assert_eq!(
+        app.get(&format!("/products/{id}"), buyer.t()).await.expect(200).json["status"],
+        "certified"
+    );
     // Time passes: valid_until is yesterday. (Cached catalogue pages are keyed by the date as
     // well as the generation, so a day change never serves a page from before it.)
-    let m = entity::products::Entity::find_by_id(id.clone()).one(app.db()).await.unwrap().unwrap();
+    let m = entity::products::Entity::find_by_id(id.clone())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     let mut am: entity::products::ActiveModel = m.into();
     am.valid_until = Set(Some(chrono::Utc::now().date_naive() - chrono::Days::new(1)));
     am.update(app.db()).await.unwrap();
 
     let g = app.get(&format!("/products/{id}"), sup.t()).await.expect(200);
     assert_eq!(g.json["status"], "expired");
-    assert_eq!(app.get(&format!("/products/{id}"), cert.t()).await.json["status"], "expired");
+    assert_eq!(
+        app.get(&format!("/products/{id}"), cert.t()).await.json["status"],
+        "expired"
+    );
     app.get(&format!("/products/{id}"), buyer.t()).await.problem(404);
     let l = app.get("/products?status=expired", sup.t()).await.expect(200);
     assert_eq!(ids(&l.json), vec![id.clone()]);
@@ -708,7 +750,10 @@ async fn a_certification_past_valid_until_is_expired_everywhere() {
         app.get("/products", sup.t()).await.json["items"][0]["status"],
         "expired"
     );
-    assert!(catalog_ids(&app, "").await.is_empty(), "never in the catalogue, cache or not");
+    assert!(
+        catalog_ids(&app, "").await.is_empty(),
+        "never in the catalogue, cache or not"
+    );
     assert!(catalog_ids(&app, "?q=millet").await.is_empty());
     let ev = app.get(&format!("/products/{id}/events"), sup.t()).await.expect(200);
     assert_eq!(
@@ -716,17 +761,25 @@ async fn a_certification_past_valid_until_is_expired_everywhere() {
         "expired"
     );
     // Not certifiable again without review; the supplier may resubmit it.
-    app.post(&format!("/products/{id}/certify"), cert.t(), json!({"valid_until": in_a_year()}))
-        .await
-        .problem(409);
+    app.post(
+        &format!("/products/{id}/certify"),
+        cert.t(),
+        json!({"valid_until": in_a_year()}),
+    )
+    .await
+    .problem(409);
     let r = app
         .post(&format!("/products/{id}/submit"), sup.t(), json!({}))
         .await
         .expect(200);
     assert_eq!(r.json["status"], "pending_review");
-    app.post(&format!("/products/{id}/certify"), cert.t(), json!({"valid_until": in_a_year()}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/products/{id}/certify"),
+        cert.t(),
+        json!({"valid_until": in_a_year()}),
+    )
+    .await
+    .expect(200);
     assert_eq!(catalog_ids(&app, "").await, vec![id]);
 }
 
@@ -740,7 +793,13 @@ async fn the_cache_never_serves_a_revoked_or_suspended_product() {
     let cert = app.create_org("county_office", YANGYUAN).await;
     let a = certified(&app, &sup, &cert, product_body("阳原小米 A")).await;
     let b = certified(&app, &sup2, &cert, product_body("阳原小米 B")).await;
-    let queries = ["", "?q=小米", "?category=grain", "?county=130727&limit=5", "?poverty_status=deep_poverty"];
+    let queries = [
+        "",
+        "?q=小米",
+        "?category=grain",
+        "?county=130727&limit=5",
+        "?poverty_status=deep_poverty",
+    ];
     for _ in 0..2 {
         for q in queries {
             let got = catalog_ids(&app, q).await;
@@ -821,14 +880,23 @@ async fn search_in_chinese_and_latin_with_filters_and_pages() {
     assert_eq!(catalog_ids(&app, "?q=%25").await, vec![gift.clone()]);
     assert!(catalog_ids(&app, "?q=_").await.iter().all(|i| *i == gift));
     // Filters.
-    assert_eq!(catalog_ids(&app, "?category=edible_fungi").await, vec![mushroom.clone()]);
+    assert_eq!(
+        catalog_ids(&app, "?category=edible_fungi").await,
+        vec![mushroom.clone()]
+    );
     assert_eq!(catalog_ids(&app, "?county=130881").await, vec![mushroom.clone()]);
-    assert_eq!(catalog_ids(&app, "?poverty_status=poverty").await, vec![mushroom.clone()]);
+    assert_eq!(
+        catalog_ids(&app, "?poverty_status=poverty").await,
+        vec![mushroom.clone()]
+    );
     assert_eq!(
         catalog_ids(&app, "?poverty_status=deep_poverty").await,
         vec![millet.clone(), gift.clone()]
     );
-    assert_eq!(catalog_ids(&app, "?min_price=30&max_price=88").await, vec![mushroom.clone(), gift.clone()]);
+    assert_eq!(
+        catalog_ids(&app, "?min_price=30&max_price=88").await,
+        vec![mushroom.clone(), gift.clone()]
+    );
     assert_eq!(catalog_ids(&app, "?max_price=29.99").await, vec![millet.clone()]);
     assert_eq!(catalog_ids(&app, "?q=小米&max_price=50").await, vec![millet.clone()]);
     for (q, field) in [
@@ -948,7 +1016,11 @@ async fn concurrent_certifications_and_adjustments() {
     assert_eq!(st.json["on_hand"], "1");
 
     // Two concurrent edits with the same ETag: one wins, the other gets 412.
-    let etag = app.get(&format!("/products/{id}"), sup.t()).await.header("etag").unwrap();
+    let etag = app
+        .get(&format!("/products/{id}"), sup.t())
+        .await
+        .header("etag")
+        .unwrap();
     let p = format!("/products/{id}");
     let (a, b) = tokio::join!(
         app.patch(&p, sup.t(), json!({"name": "a"}), Some(&etag)),

@@ -75,7 +75,11 @@ pub async fn update(
 /// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
 #[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = Product), (status = 409)))]
 #[post("/products/{id}/submit")]
-pub async fn submit(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn submit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     Ok(with_etag(&products::submit(&state, &caller, &id).await?))
 }
 
@@ -138,7 +142,10 @@ pub async fn add_lot(
     body: Body<NewLot>,
 ) -> Result<HttpResponse, AppError> {
     let lot = products::add_lot(&state, &caller, &id, body.0).await?;
-    Ok(created(&lot, &format!("/api/v1/products/{}/lots/{}", lot.product_id, lot.id)))
+    Ok(created(
+        &lot,
+        &format!("/api/v1/products/{}/lots/{}", lot.product_id, lot.id),
+    ))
 }
 
 /// The product's lots.
@@ -157,7 +164,11 @@ pub async fn list_lots(
 /// On hand, reserved and available stock.
 #[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = StockView)))]
 #[get("/products/{id}/stock")]
-pub async fn stock(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn stock(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(products::stock(&state, &caller, &id).await?))
 }
 

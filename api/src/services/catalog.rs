@@ -128,7 +128,10 @@ fn check(q: &CatalogQuery, page: &PageParams) -> AppResult<Checked> {
     let poverty_status = q.poverty_status.clone().filter(|c| !c.is_empty());
     if let Some(s) = &poverty_status {
         if !super::regions::POVERTY_STATUSES.contains(&s.as_str()) {
-            errors.push(FieldError::new("poverty_status", "must be one of none, poverty, deep_poverty"));
+            errors.push(FieldError::new(
+                "poverty_status",
+                "must be one of none, poverty, deep_poverty",
+            ));
         }
     }
     let min_fen = price_param(&mut errors, "min_price", &q.min_price);
@@ -207,9 +210,7 @@ pub async fn search_uncached(state: &AppState, q: &CatalogQuery, page: &PagePara
 async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPage> {
     let today = today();
     let mut values: Vec<Value> = vec![today.into()];
-    let mut wh = String::from(
-        "p.status = 'certified' AND p.valid_until >= $1 AND o.status = 'active'",
-    );
+    let mut wh = String::from("p.status = 'certified' AND p.valid_until >= $1 AND o.status = 'active'");
     let mut add = |cond: &str, v: Value, values: &mut Vec<Value>| {
         values.push(v);
         wh.push_str(&cond.replace("$?", &format!("${}", values.len())));
@@ -230,7 +231,11 @@ async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPag
         add(" AND p.price_fen <= $?", v.into(), &mut values);
     }
     for t in &c.terms {
-        add(" AND p.search_text LIKE $? ESCAPE '\\'", like_pattern(t).into(), &mut values);
+        add(
+            " AND p.search_text LIKE $? ESCAPE '\\'",
+            like_pattern(t).into(),
+            &mut values,
+        );
     }
     if let Some(cur) = &c.cursor {
         add(" AND p.id > $?", cur.clone().into(), &mut values);

@@ -432,7 +432,9 @@ async fn seed_products(state: &AppState, ids: &std::collections::HashMap<&str, S
         if exists {
             continue;
         }
-        let Some(county) = super::regions::county_of(&state.db, origin).await? else { continue };
+        let Some(county) = super::regions::county_of(&state.db, origin).await? else {
+            continue;
+        };
         let cert_user = match certifier {
             Some(email) => users::Entity::find()
                 .filter(users::Column::Email.eq(email.to_string()))
@@ -490,7 +492,11 @@ async fn seed_products(state: &AppState, ids: &std::collections::HashMap<&str, S
                 product_id: Set(id.clone()),
                 from_status: Set(from.map(str::to_string)),
                 to_status: Set(to.to_string()),
-                actor_user_id: Set(if by_certifier { cert_user.as_ref().map(|c| c.0.clone()) } else { None }),
+                actor_user_id: Set(if by_certifier {
+                    cert_user.as_ref().map(|c| c.0.clone())
+                } else {
+                    None
+                }),
                 actor_org_id: Set(if by_certifier {
                     cert_user.as_ref().map(|c| c.1.clone())
                 } else {

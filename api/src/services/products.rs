@@ -170,7 +170,9 @@ pub async fn is_orderable(conn: &impl ConnectionTrait, m: &products::Model) -> A
     if effective_status(m) != "certified" {
         return Ok(false);
     }
-    let org = organizations::Entity::find_by_id(m.supplier_org_id.clone()).one(conn).await?;
+    let org = organizations::Entity::find_by_id(m.supplier_org_id.clone())
+        .one(conn)
+        .await?;
     Ok(org.map(|o| o.status == "active").unwrap_or(false))
 }
 
@@ -353,7 +355,10 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
         ));
     }
     if !UNITS.contains(&body.unit.as_str()) {
-        errors.push(FieldError::new("unit", format!("unknown unit; one of {}", UNITS.join(", "))));
+        errors.push(FieldError::new(
+            "unit",
+            format!("unknown unit; one of {}", UNITS.join(", ")),
+        ));
     }
     let price = check_price(&mut errors, body.price);
     let min_qty = collect(&mut errors, to_positive_milli(body.min_order_qty, "min_order_qty"));
@@ -362,7 +367,12 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
         None => Some(None),
     };
     check_optional_text(&mut errors, "description", body.description.as_deref(), 4000);
-    check_optional_text(&mut errors, "benefit_mechanism", body.benefit_mechanism.as_deref(), 4000);
+    check_optional_text(
+        &mut errors,
+        "benefit_mechanism",
+        body.benefit_mechanism.as_deref(),
+        4000,
+    );
     check_shelf_life(&mut errors, body.shelf_life_days);
     check_households(&mut errors, body.poor_households_linked);
     check_certificates(&mut errors, "certificates", &body.certificates);
@@ -488,7 +498,10 @@ pub async fn update(
     }
     if let Some(u) = &patch.unit {
         if !UNITS.contains(&u.as_str()) {
-            errors.push(FieldError::new("unit", format!("unknown unit; one of {}", UNITS.join(", "))));
+            errors.push(FieldError::new(
+                "unit",
+                format!("unknown unit; one of {}", UNITS.join(", ")),
+            ));
         }
     }
     let price = patch.price.map(|p| check_price(&mut errors, p));
@@ -537,7 +550,11 @@ pub async fn update(
     let recertify = current.status == "certified" && (price_changed || origin_changed || certs_changed);
 
     let mut am: products::ActiveModel = current.clone().into();
-    let name = patch.name.as_ref().map(|n| n.trim().to_string()).unwrap_or(current.name.clone());
+    let name = patch
+        .name
+        .as_ref()
+        .map(|n| n.trim().to_string())
+        .unwrap_or(current.name.clone());
     let description = patch
         .description
         .as_ref()
@@ -686,11 +703,7 @@ pub async fn list(
     if let Some(c) = page.cursor()? {
         q = q.filter(products::Column::Id.lt(c));
     }
-    let rows = q
-        .order_by_desc(products::Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
+    let rows = q.order_by_desc(products::Column::Id).limit(limit + 1).all(db).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());
     let mut items: Vec<Product> = rows.into_iter().map(Product::from_model).collect();
     if matches!(caller.role, Role::Certifier | Role::Admin) {
@@ -710,7 +723,11 @@ pub async fn list(
 }
 
 /// Median unit price of certified, unexpired products of a category and unit, and how many there are.
-pub async fn median_price(conn: &impl ConnectionTrait, category: &str, unit: &str) -> AppResult<(Option<Decimal>, usize)> {
+pub async fn median_price(
+    conn: &impl ConnectionTrait,
+    category: &str,
+    unit: &str,
+) -> AppResult<(Option<Decimal>, usize)> {
     let rows = conn
         .query_all_raw(sql(
             conn,
@@ -1075,7 +1092,17 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: &str, body: NewLot) 
     }
     .insert(&txn)
     .await?;
-    super::stock::record_movement(&txn, &p.id, Some(&lot.id), qty, "lot", None, None, Some(&caller.user_id)).await?;
+    super::stock::record_movement(
+        &txn,
+        &p.id,
+        Some(&lot.id),
+        qty,
+        "lot",
+        None,
+        None,
+        Some(&caller.user_id),
+    )
+    .await?;
     txn.commit().await?;
     state.cache.bump_generation("catalog").await;
     Ok(lot.into())
@@ -1177,7 +1204,10 @@ pub async fn adjust_stock(
     super::required_text(&mut errors, "reason", &body.reason, 2000);
     let positive = body.quantity > Decimal::ZERO;
     if positive && body.lot_id.is_none() {
-        errors.push(FieldError::new("lot_id", "is required to add stock (name the lot it belongs to)"));
+        errors.push(FieldError::new(
+            "lot_id",
+            "is required to add stock (name the lot it belongs to)",
+        ));
     }
     let lot = match &body.lot_id {
         Some(l) => {
@@ -1208,8 +1238,17 @@ pub async fn adjust_stock(
                 vec![qty.into(), lot.id.clone().into()],
             ))
             .await?;
-            super::stock::record_movement(&txn, &p.id, Some(&lot.id), qty, kind, Some(&reason), None, Some(&caller.user_id))
-                .await?;
+            super::stock::record_movement(
+                &txn,
+                &p.id,
+                Some(&lot.id),
+                qty,
+                kind,
+                Some(&reason),
+                None,
+                Some(&caller.user_id),
+            )
+            .await?;
         }
         (Some(lot), false) => {
             let res = txn
@@ -1225,8 +1264,17 @@ pub async fn adjust_stock(
                     from_milli(qty)
                 )));
             }
-            super::stock::record_movement(&txn, &p.id, Some(&lot.id), -qty, kind, Some(&reason), None, Some(&caller.user_id))
-                .await?;
+            super::stock::record_movement(
+                &txn,
+                &p.id,
+                Some(&lot.id),
+                -qty,
+                kind,
+                Some(&reason),
+                None,
+                Some(&caller.user_id),
+            )
+            .await?;
         }
         (None, _) => {
             let left = super::stock::consume(&txn, &p.id, qty, kind, None, Some(&caller.user_id)).await?;
