@@ -1053,3 +1053,23 @@ async fn demo_data_has_an_orderable_catalogue() {
         .all(|i| i["available"] != "0"));
     assert_eq!(catalog_ids(&app, "?q=小米").await.len(), 1);
 }
+
+#[tokio::test]
+async fn products_and_catalogue_are_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc = app.get("/api-docs/openapi.json", None).await.expect(200).json;
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/products",
+        "/api/v1/products/{id}",
+        "/api/v1/products/{id}/certify",
+        "/api/v1/products/{id}/stock",
+        "/api/v1/products/{id}/stock-adjustments",
+        "/api/v1/catalog",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    assert!(doc["paths"]["/api/v1/catalog"]["get"]["security"].is_null(), "the catalogue is public");
+    assert!(doc["paths"]["/api/v1/products"]["post"]["security"].is_array());
+    assert!(doc["components"]["schemas"]["CatalogPage"].is_object());
+}
