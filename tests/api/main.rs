@@ -6,3 +6,4 @@ mod agreements;
 mod foundation;
 mod ledger;
 mod orders;
+mod products;

@@ -7,6 +7,7 @@ pub mod health;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;
+pub mod products;
 pub mod regions;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -19,4 +20,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     orders::configure(cfg);
     ledger::configure(cfg);
     agreements::configure(cfg);
+    products::configure(cfg);
 }

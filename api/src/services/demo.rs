@@ -342,7 +342,189 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
         }
         accounts_out.push(DemoAccount { email, role, org: name });
     }
+    seed_products(state, &ids).await?;
     Ok(accounts_out)
+}
+
+/// (supplier key, certifier email, name, category, unit, price fen, min order milli, origin,
+/// description, certificate (kind, number), lot milli)
+type ProductRow = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    i64,
+    &'static str,
+    &'static str,
+    (&'static str, &'static str),
+    i64,
+);
+
+pub const PRODUCTS: &[ProductRow] = &[
+    (
+        "millet_coop",
+        Some("certifier@demo.assist"),
+        "阳原小米",
+        "grain",
+        "kg",
+        880,
+        10_000,
+        "130727100201",
+        "Yangyuan millet from the Sanggan river basin, hulled this season",
+        ("geographical_indication", "AGI-02153"),
+        5_000_000,
+    ),
+    (
+        "mushroom_coop",
+        Some("certifier.pingquan@demo.assist"),
+        "平泉香菇",
+        "edible_fungi",
+        "kg",
+        3600,
+        5_000,
+        "130881100202",
+        "Pingquan shiitake mushrooms, dried, grown on oak logs",
+        ("green_food", "LB-13-2108130881"),
+        2_000_000,
+    ),
+    (
+        "mushroom_coop",
+        Some("certifier.pingquan@demo.assist"),
+        "平泉黑木耳",
+        "edible_fungi",
+        "kg",
+        6800,
+        2_000,
+        "130881100202",
+        "Pingquan black fungus (wood ear), sun-dried",
+        ("green_food", "LB-13-2108130882"),
+        800_000,
+    ),
+    (
+        "raoyang_farm",
+        None,
+        "饶阳设施蔬菜礼盒",
+        "vegetables",
+        "box",
+        4500,
+        20_000,
+        "131124",
+        "Raoyang greenhouse vegetables: tomatoes, cucumbers, peppers (5 kg box)",
+        ("other", "HS-131124-0007"),
+        1_500_000,
+    ),
+];
+
+/// Certified demo products with a lot each, so the catalogue can be browsed and ordered at once.
+async fn seed_products(state: &AppState, ids: &std::collections::HashMap<&str, String>) -> AppResult<()> {
+    use entity::{lots, product_events, products};
+    let today = super::today();
+    for (sup_key, certifier, name, category, unit, price, min_qty, origin, description, cert, lot_qty) in PRODUCTS {
+        let Some(supplier) = ids.get(sup_key) else { continue };
+        let exists = products::Entity::find()
+            .filter(products::Column::SupplierOrgId.eq(supplier.clone()))
+            .filter(products::Column::Name.eq(name.to_string()))
+            .count(&state.db)
+            .await?
+            > 0;
+        if exists {
+            continue;
+        }
+        let Some(county) = super::regions::county_of(&state.db, origin).await? else {
+            continue;
+        };
+        let cert_user = match certifier {
+            Some(email) => users::Entity::find()
+                .filter(users::Column::Email.eq(email.to_string()))
+                .one(&state.db)
+                .await?
+                .map(|u| (u.id, u.org_id)),
+            None => None,
+        };
+        let valid_until = today + chrono::Days::new(365);
+        let certificates = serde_json::json!([{
+            "kind": cert.0, "number": cert.1,
+            "valid_until": (today + chrono::Days::new(730)).to_string(),
+        }])
+        .to_string();
+        let t = now();
+        let id = super::new_id();
+        let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+        products::ActiveModel {
+            id: Set(id.clone()),
+            supplier_org_id: Set(supplier.clone()),
+            name: Set(name.to_string()),
+            category: Set(category.to_string()),
+            unit: Set(unit.to_string()),
+            price_fen: Set(*price),
+            min_order_qty_milli: Set(*min_qty),
+            origin_region_code: Set(origin.to_string()),
+            origin_county_code: Set(county.code.clone()),
+            description: Set(description.to_string()),
+            shelf_life_days: Set(Some(365)),
+            supply_capacity_per_month_milli: Set(Some(lot_qty * 2)),
+            certificates: Set(certificates),
+            poor_households_linked: Set(36),
+            benefit_mechanism: Set("保底收购 + 按交易额分红 (guaranteed purchase plus dividends)".into()),
+            search_text: Set(super::products::search_text(name, description)),
+            status: Set("certified".into()),
+            certificate_number: Set(Some(format!("FP{}DEMO{}", county.code, &id[id.len() - 6..]))),
+            certified_by: Set(cert_user.as_ref().map(|c| c.0.clone())),
+            certified_at: Set(Some(t)),
+            valid_until: Set(Some(valid_until)),
+            reserved_milli: Set(0),
+            version: Set(3),
+            created_at: Set(t),
+            updated_at: Set(t),
+        }
+        .insert(&txn)
+        .await?;
+        for (from, to, reason) in [
+            (None, "draft", None),
+            (Some("draft"), "pending_review", None),
+            (Some("pending_review"), "certified", Some("demo data")),
+        ] {
+            let by_certifier = to == "certified";
+            product_events::ActiveModel {
+                id: Set(super::new_id()),
+                product_id: Set(id.clone()),
+                from_status: Set(from.map(str::to_string)),
+                to_status: Set(to.to_string()),
+                actor_user_id: Set(if by_certifier {
+                    cert_user.as_ref().map(|c| c.0.clone())
+                } else {
+                    None
+                }),
+                actor_org_id: Set(if by_certifier {
+                    cert_user.as_ref().map(|c| c.1.clone())
+                } else {
+                    Some(supplier.clone())
+                }),
+                reason: Set(reason.map(str::to_string)),
+                occurred_at: Set(t),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        let lot_id = super::new_id();
+        lots::ActiveModel {
+            id: Set(lot_id.clone()),
+            product_id: Set(id.clone()),
+            quantity_milli: Set(*lot_qty),
+            remaining_milli: Set(*lot_qty),
+            harvested_on: Set(Some(today - chrono::Days::new(30))),
+            best_before: Set(today + chrono::Days::new(180)),
+            created_at: Set(t),
+        }
+        .insert(&txn)
+        .await?;
+        super::stock::record_movement(&txn, &id, Some(&lot_id), *lot_qty, "lot", Some("demo data"), None, None).await?;
+        txn.commit().await?;
+    }
+    state.cache.bump_generation("catalog").await;
+    Ok(())
 }
 
 /// Creates the first admin from `ASSIST_ADMIN_EMAIL` / `ASSIST_ADMIN_PASSWORD` when no admin exists.

@@ -2,12 +2,14 @@
 //! the shared state, the caller and plain data, and return plain data or `AppError`.
 pub mod accounts;
 pub mod agreements;
+pub mod catalog;
 pub mod demo;
 pub mod ledger;
 pub mod ledger_view;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;
+pub mod products;
 pub mod regions;
 pub mod stock;
 

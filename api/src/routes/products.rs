@@ -1,0 +1,214 @@
+//! Products, certification, lots and stock; the public catalogue.
+use super::extract::{created, if_match, ok_with_etag, Body};
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::services::catalog::{self as catalog_svc, CatalogPage, CatalogQuery};
+use crate::services::products::{
+    self, AdjustmentResult, Certify, Lot, LotPage, NewLot, NewProduct, Product, ProductEventPage, ProductFilter,
+    ProductPage, ProductPatch, Reason, StockAdjustment, StockView,
+};
+use crate::services::PageParams;
+use crate::state::AppState;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+
+fn with_etag(p: &Product) -> HttpResponse {
+    ok_with_etag(p, &p.version.to_string())
+}
+
+/// List a product (supplier). It starts as `draft`.
+#[utoipa::path(tag = "products", request_body = NewProduct, responses((status = 201, body = Product)))]
+#[post("/products")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<NewProduct>,
+) -> Result<HttpResponse, AppError> {
+    let p = products::create(&state, &caller, body.0).await?;
+    let mut resp = created(&p, &format!("/api/v1/products/{}", p.id));
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&super::extract::etag_value(&p.version.to_string())) {
+        resp.headers_mut().insert(actix_web::http::header::ETAG, v);
+    }
+    Ok(resp)
+}
+
+/// Products: a supplier's own, a certifier's county (with a price check on pending ones), or all
+/// (admin, evaluator).
+#[utoipa::path(tag = "products", params(ProductFilter, PageParams), responses((status = 200, body = ProductPage)))]
+#[get("/products")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    f: web::Query<ProductFilter>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = products::list(&state, &caller, &f, &page).await?;
+    Ok(HttpResponse::Ok().json(ProductPage { items, next_cursor }))
+}
+
+/// One product, with its `ETag`.
+#[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = Product)))]
+#[get("/products/{id}")]
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    Ok(with_etag(&products::get(&state, &caller, &id).await?))
+}
+
+/// Update a product (its supplier, `If-Match`). Changing the price, origin or certificates of a
+/// certified product sends it back to `pending_review`.
+#[utoipa::path(
+    tag = "products",
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "The product's ETag")),
+    request_body = ProductPatch,
+    responses((status = 200, body = Product), (status = 409), (status = 412), (status = 428))
+)]
+#[patch("/products/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Body<ProductPatch>,
+) -> Result<HttpResponse, AppError> {
+    let tag = if_match(&req)?;
+    Ok(with_etag(&products::update(&state, &caller, &id, &tag, body.0).await?))
+}
+
+/// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
+#[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = Product), (status = 409)))]
+#[post("/products/{id}/submit")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(with_etag(&products::submit(&state, &caller, &id).await?))
+}
+
+/// Certify (the certifier of the origin county): issues a certificate number.
+#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = Certify, responses((status = 200, body = Product), (status = 409)))]
+#[post("/products/{id}/certify")]
+pub async fn certify(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<Certify>,
+) -> Result<HttpResponse, AppError> {
+    Ok(with_etag(&products::certify(&state, &caller, &id, body.0).await?))
+}
+
+/// Reject a pending product (the certifier of the origin county).
+#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[post("/products/{id}/reject")]
+pub async fn reject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<Reason>,
+) -> Result<HttpResponse, AppError> {
+    Ok(with_etag(&products::reject(&state, &caller, &id, body.0).await?))
+}
+
+/// Revoke a certification (the certifier of the origin county); the product leaves the catalogue at once.
+#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[post("/products/{id}/revoke")]
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<Reason>,
+) -> Result<HttpResponse, AppError> {
+    Ok(with_etag(&products::revoke(&state, &caller, &id, body.0).await?))
+}
+
+/// Every status change: by whom, when, why.
+#[utoipa::path(tag = "products", params(("id" = String, Path), PageParams), responses((status = 200, body = ProductEventPage)))]
+#[get("/products/{id}/events")]
+pub async fn events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = products::events(&state, &caller, &id, &page).await?;
+    Ok(HttpResponse::Ok().json(ProductEventPage { items, next_cursor }))
+}
+
+/// Record a lot (supplier).
+#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409)))]
+#[post("/products/{id}/lots")]
+pub async fn add_lot(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<NewLot>,
+) -> Result<HttpResponse, AppError> {
+    let lot = products::add_lot(&state, &caller, &id, body.0).await?;
+    Ok(created(
+        &lot,
+        &format!("/api/v1/products/{}/lots/{}", lot.product_id, lot.id),
+    ))
+}
+
+/// The product's lots.
+#[utoipa::path(tag = "products", params(("id" = String, Path), PageParams), responses((status = 200, body = LotPage)))]
+#[get("/products/{id}/lots")]
+pub async fn list_lots(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = products::list_lots(&state, &caller, &id, &page).await?;
+    Ok(HttpResponse::Ok().json(LotPage { items, next_cursor }))
+}
+
+/// On hand, reserved and available stock.
+#[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = StockView)))]
+#[get("/products/{id}/stock")]
+pub async fn stock(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(products::stock(&state, &caller, &id).await?))
+}
+
+/// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below zero.
+#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
+#[post("/products/{id}/stock-adjustments")]
+pub async fn adjust_stock(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<StockAdjustment>,
+) -> Result<HttpResponse, AppError> {
+    let res = products::adjust_stock(&state, &caller, &id, body.0).await?;
+    Ok(created(&res, &format!("/api/v1/products/{}/stock", id.as_str())))
+}
+
+/// The public catalogue (no token): certified, unexpired products of active suppliers.
+#[utoipa::path(tag = "catalog", params(CatalogQuery, PageParams), responses((status = 200, body = CatalogPage)))]
+#[get("/catalog")]
+pub async fn catalog(
+    state: web::Data<AppState>,
+    q: web::Query<CatalogQuery>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(catalog_svc::search(&state, &q, &page).await?))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get)
+        .service(update)
+        .service(submit)
+        .service(certify)
+        .service(reject)
+        .service(revoke)
+        .service(events)
+        .service(add_lot)
+        .service(list_lots)
+        .service(stock)
+        .service(adjust_stock)
+        .service(catalog);
+}
