@@ -18,7 +18,7 @@ use utoipa_actix_web::AppExt;
     ),
     components(schemas(Problem, FieldError)),
     tags(
-        (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"),
+        (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"), (name = "alerts"),
     )
 )]
 pub struct ApiDoc;

@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource. Handlers stay thin: parse, take the
 //! caller, call a service, shape the response.
+pub mod alerts;
 pub mod auth;
 pub mod extract;
 pub mod health;
@@ -13,4 +14,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     organizations::configure(cfg);
     regions::configure(cfg);
+    alerts::configure(cfg);
 }

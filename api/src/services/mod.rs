@@ -1,6 +1,7 @@
 //! Domain logic, one module per capability. No HTTP types here: services take
 //! the shared state, the caller and plain data, and return plain data or `AppError`.
 pub mod accounts;
+pub mod alerts;
 pub mod demo;
 pub mod ledger;
 pub mod orders;
