@@ -2,4 +2,5 @@
 //! Black-box tests over HTTP. One binary, one module per capability.
 mod helpers;
 
+mod alerts;
 mod foundation;
