@@ -471,7 +471,7 @@ async fn pairing(app: &TestApp, helper: &str, region: &str, year: i32) {
         helper_org_id: Set(helper.to_string()),
         helped_region_code: Set(region.to_string()),
         year: Set(year),
-        purchase_target_fen: Set(100_000_00),
+        purchase_target_fen: Set(10_000_000),
         helped_sale_target_fen: Set(0),
         created_at: Set(Utc::now()),
     }
