@@ -19,7 +19,14 @@ fn today() -> chrono::NaiveDate {
 
 /// A certified product of `supplier` from YANGYUAN with one lot of `stock` units
 /// (best-before in `bb_days`), certified `listed_days_ago` days ago.
-async fn product(app: &TestApp, supplier: &str, category: &str, stock: i64, bb_days: i64, listed_days_ago: i64) -> String {
+async fn product(
+    app: &TestApp,
+    supplier: &str,
+    category: &str,
+    stock: i64,
+    bb_days: i64,
+    listed_days_ago: i64,
+) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     let t = Utc::now() - Duration::days(listed_days_ago);
     entity::products::ActiveModel {
@@ -109,7 +116,10 @@ async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago
 }
 
 async fn scan(app: &TestApp) -> Value {
-    app.post("/alerts/scan", Some(&app.admin_token), json!({})).await.expect(200).json
+    app.post("/alerts/scan", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200)
+        .json
 }
 
 /// The open (or acknowledged) alert of a product, if any, as the admin sees it.
@@ -160,20 +170,44 @@ async fn rules_have_defaults_and_refuse_invalid_values() {
     let r = app.get("/alert-rules", supplier.t()).await.expect(200);
     let items = r.json["items"].as_array().unwrap();
     for c in [
-        "vegetables", "fruit", "edible_fungi", "meat", "eggs", "dairy", "aquatic", "grain", "oils", "tea", "herbs",
-        "processed_food", "handicrafts",
+        "vegetables",
+        "fruit",
+        "edible_fungi",
+        "meat",
+        "eggs",
+        "dairy",
+        "aquatic",
+        "grain",
+        "oils",
+        "tea",
+        "herbs",
+        "processed_food",
+        "handicrafts",
     ] {
         assert!(items.iter().any(|i| i["category"] == c), "no default rule for {c}");
     }
     let veg = items.iter().find(|i| i["category"] == "vegetables").unwrap();
     let grain = items.iter().find(|i| i["category"] == "grain").unwrap();
-    assert!(veg["red_days"].as_i64() < grain["red_days"].as_i64(), "perishables have shorter windows");
+    assert!(
+        veg["red_days"].as_i64() < grain["red_days"].as_i64(),
+        "perishables have shorter windows"
+    );
 
-    let good = json!({"yellow_days": 5, "orange_days": 10, "red_days": 15, "no_sales_days": 4, "expiry_window_days": 3});
-    let r = app.put("/alert-rules/fruit", Some(&app.admin_token), good.clone()).await.expect(200);
+    let good =
+        json!({"yellow_days": 5, "orange_days": 10, "red_days": 15, "no_sales_days": 4, "expiry_window_days": 3});
+    let r = app
+        .put("/alert-rules/fruit", Some(&app.admin_token), good.clone())
+        .await
+        .expect(200);
     assert_eq!(r.json["red_days"], 15);
     let r = app.get("/alert-rules", Some(&app.admin_token)).await.expect(200);
-    let fruit = r.json["items"].as_array().unwrap().iter().find(|i| i["category"] == "fruit").unwrap().clone();
+    let fruit = r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["category"] == "fruit")
+        .unwrap()
+        .clone();
     assert_eq!(fruit["yellow_days"], 5);
 
     // Out of order (red below orange below yellow), negative, unknown category, wrong shape.
@@ -186,7 +220,10 @@ async fn rules_have_defaults_and_refuse_invalid_values() {
         .await;
     let fields = p.fields();
     p.problem(422);
-    assert!(fields.contains(&"orange_days".to_string()) && fields.contains(&"red_days".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"orange_days".to_string()) && fields.contains(&"red_days".to_string()),
+        "{fields:?}"
+    );
     let p = app
         .put(
             "/alert-rules/fruit",
@@ -197,20 +234,36 @@ async fn rules_have_defaults_and_refuse_invalid_values() {
     let fields = p.fields();
     p.problem(422);
     assert!(fields.contains(&"no_sales_days".to_string()) && fields.contains(&"expiry_window_days".to_string()));
-    let p = app.put("/alert-rules/spaceships", Some(&app.admin_token), good.clone()).await;
+    let p = app
+        .put("/alert-rules/spaceships", Some(&app.admin_token), good.clone())
+        .await;
     assert_eq!(p.fields(), vec!["category"]);
     p.problem(422);
     let p = app
-        .put("/alert-rules/fruit", Some(&app.admin_token), json!({"yellow_days": "x"}))
+        .put(
+            "/alert-rules/fruit",
+            Some(&app.admin_token),
+            json!({"yellow_days": "x"}),
+        )
         .await;
     p.problem(422);
     // Nothing was written by the refused requests.
     let r = app.get("/alert-rules", Some(&app.admin_token)).await.expect(200);
-    let fruit2 = r.json["items"].as_array().unwrap().iter().find(|i| i["category"] == "fruit").unwrap().clone();
+    let fruit2 = r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["category"] == "fruit")
+        .unwrap()
+        .clone();
     assert_eq!(fruit, fruit2);
     // Only the admin edits rules.
-    app.put("/alert-rules/fruit", supplier.t(), good.clone()).await.problem(403);
-    app.put("/alert-rules/fruit", certifier.t(), good.clone()).await.problem(403);
+    app.put("/alert-rules/fruit", supplier.t(), good.clone())
+        .await
+        .problem(403);
+    app.put("/alert-rules/fruit", certifier.t(), good.clone())
+        .await
+        .problem(403);
     app.put("/alert-rules/fruit", None, good).await.problem(401);
     app.get("/alert-rules", None).await.problem(401);
 }
@@ -242,7 +295,10 @@ async fn days_of_cover_fires_at_each_level_alone() {
     }
     // A second scan changes nothing.
     let sum = scan(&app).await;
-    assert_eq!((sum["opened"].as_i64(), sum["raised"].as_i64(), sum["resolved"].as_i64()), (Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (sum["opened"].as_i64(), sum["raised"].as_i64(), sum["resolved"].as_i64()),
+        (Some(0), Some(0), Some(0))
+    );
 }
 
 #[tokio::test]
@@ -259,7 +315,10 @@ async fn no_sales_fires_alone() {
     let fresh = product(&app, &s.org_id, "vegetables", 5, 60, 3).await;
     scan(&app).await;
     let a = alert_of(&app, &never).await.unwrap();
-    assert_eq!((a["level"].as_str(), codes(&a)), (Some("orange"), vec!["no_sales".to_string()]));
+    assert_eq!(
+        (a["level"].as_str(), codes(&a)),
+        (Some("orange"), vec!["no_sales".to_string()])
+    );
     assert!(a["days_of_cover"].is_null(), "infinite cover is null");
     assert!(a["reasons"][0]["detail"].as_str().unwrap().contains("never sold"));
     let a = alert_of(&app, &stale).await.unwrap();
@@ -284,7 +343,10 @@ async fn expiry_window_fires_alone() {
     sale(&app, &expired, &b.org_id, 28, 1).await;
     scan(&app).await;
     let a = alert_of(&app, &risky).await.unwrap();
-    assert_eq!((a["level"].as_str(), codes(&a)), (Some("red"), vec!["expiry_risk".to_string()]));
+    assert_eq!(
+        (a["level"].as_str(), codes(&a)),
+        (Some("red"), vec!["expiry_risk".to_string()])
+    );
     assert_eq!(a["days_to_expiry"], 3);
     assert!(alert_of(&app, &fine).await.is_none());
     assert!(alert_of(&app, &expired).await.is_none());
@@ -301,7 +363,11 @@ async fn manual_report_opens_yellow_and_refuses_others() {
     assert!(alert_of(&app, &p).await.is_none());
     let path = format!("/products/{p}/unsold-reports");
     let r = app
-        .post(&path, s.t(), json!({"quantity": "800.5", "note": "the cold store is full"}))
+        .post(
+            &path,
+            s.t(),
+            json!({"quantity": "800.5", "note": "the cold store is full"}),
+        )
         .await
         .expect(201);
     assert_eq!(r.json["quantity"], "800.5");
@@ -310,7 +376,9 @@ async fn manual_report_opens_yellow_and_refuses_others() {
     // Refusals: another supplier (404), other roles (403), bad input (422), unknown product (404).
     app.post(&path, other.t(), json!({"quantity": "1"})).await.problem(404);
     app.post(&path, b.t(), json!({"quantity": "1"})).await.problem(403);
-    app.post(&path, Some(&app.admin_token), json!({"quantity": "1"})).await.problem(403);
+    app.post(&path, Some(&app.admin_token), json!({"quantity": "1"}))
+        .await
+        .problem(403);
     app.post(&path, None, json!({"quantity": "1"})).await.problem(401);
     let pr = app.post(&path, s.t(), json!({"quantity": "0"})).await;
     assert_eq!(pr.fields(), vec!["quantity"]);
@@ -318,14 +386,19 @@ async fn manual_report_opens_yellow_and_refuses_others() {
     app.post(&path, s.t(), json!({"quantity": "-3"})).await.problem(422);
     app.post(&path, s.t(), json!({"quantity": "1.0001"})).await.problem(422);
     app.post(&path, s.t(), json!({})).await.problem(422);
-    app.post("/products/nope/unsold-reports", s.t(), json!({"quantity": "1"})).await.problem(404);
+    app.post("/products/nope/unsold-reports", s.t(), json!({"quantity": "1"}))
+        .await
+        .problem(404);
     let n = entity::unsold_reports::Entity::find().count(app.db()).await.unwrap();
     assert_eq!(n, 1, "refused reports write nothing");
 
     let sum = scan(&app).await;
     assert_eq!(sum["opened"], 1);
     let a = alert_of(&app, &p).await.unwrap();
-    assert_eq!((a["level"].as_str(), codes(&a)), (Some("yellow"), vec!["unsold_report".to_string()]));
+    assert_eq!(
+        (a["level"].as_str(), codes(&a)),
+        (Some("yellow"), vec!["unsold_report".to_string()])
+    );
     // Resolving the alert closes the report; the next scan leaves the product alone.
     app.post(
         &format!("/alerts/{}/resolve", id(&a)),
@@ -355,7 +428,11 @@ async fn raises_never_lowers_and_resolves_when_sales_pick_up() {
     assert_eq!(a2["level"], "red");
     assert_eq!(a2["days_of_cover"], 30);
     // Some stock goes (15 days: orange): an open alert is never silently lowered.
-    let l = entity::lots::Entity::find_by_id(extra).one(app.db()).await.unwrap().unwrap();
+    let l = entity::lots::Entity::find_by_id(extra)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     let mut am: entity::lots::ActiveModel = l.into();
     am.remaining_milli = Set(7000);
     am.update(app.db()).await.unwrap();
@@ -367,17 +444,28 @@ async fn raises_never_lowers_and_resolves_when_sales_pick_up() {
     let sum = scan(&app).await;
     assert_eq!(sum["resolved"], 1);
     assert!(alert_of(&app, &p).await.is_none());
-    let r = app.get(&format!("/alerts/{}", id(&a)), Some(&app.admin_token)).await.expect(200);
+    let r = app
+        .get(&format!("/alerts/{}", id(&a)), Some(&app.admin_token))
+        .await
+        .expect(200);
     assert_eq!(r.json["status"], "resolved");
     assert!(r.json["resolved_at"].is_string());
     let ev = app
         .get(&format!("/alerts/{}/events", id(&a)), Some(&app.admin_token))
         .await
         .expect(200);
-    let kinds: Vec<&str> = ev.json["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = ev.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, vec!["opened", "raised", "resolved"]);
     let raised = &ev.json["items"][1];
-    assert_eq!((raised["from_level"].as_str(), raised["to_level"].as_str()), (Some("yellow"), Some("red")));
+    assert_eq!(
+        (raised["from_level"].as_str(), raised["to_level"].as_str()),
+        (Some("yellow"), Some("red"))
+    );
     assert!(raised["actor_user_id"].is_null(), "the scan has no actor");
 }
 
@@ -421,7 +509,11 @@ async fn one_open_alert_per_product_even_with_concurrent_scans() {
         .await
         .unwrap();
     assert_eq!(events, 6);
-    assert_eq!(outbox_count(&app, &office.contact_email).await, 6, "one email per alert and level");
+    assert_eq!(
+        outbox_count(&app, &office.contact_email).await,
+        6,
+        "one email per alert and level"
+    );
     // The database itself refuses a second open alert of a product.
     let a = entity::alerts::Entity::find()
         .filter(entity::alerts::Column::ProductId.eq(ps[0].clone()))
@@ -448,7 +540,11 @@ async fn notification_once_per_level_to_matched_buyers_and_county_office() {
     scan(&app).await;
     assert_eq!(outbox_count(&app, &office.contact_email).await, 1);
     assert_eq!(outbox_count(&app, &paired.contact_email).await, 1);
-    assert_eq!(outbox_count(&app, &b.contact_email).await, 1, "bought the category before");
+    assert_eq!(
+        outbox_count(&app, &b.contact_email).await,
+        1,
+        "bought the category before"
+    );
     assert_eq!(outbox_count(&app, &other_office.contact_email).await, 0);
     // Raise to red: one more each, and no more on later scans.
     lot(&app, &p, 30, 60).await;
@@ -456,7 +552,10 @@ async fn notification_once_per_level_to_matched_buyers_and_county_office() {
     scan(&app).await;
     assert_eq!(outbox_count(&app, &office.contact_email).await, 2);
     assert_eq!(outbox_count(&app, &paired.contact_email).await, 2);
-    let n = entity::alert_notifications::Entity::find().count(app.db()).await.unwrap();
+    let n = entity::alert_notifications::Entity::find()
+        .count(app.db())
+        .await
+        .unwrap();
     assert_eq!(n, 6, "3 recipients x 2 levels");
     // The messages go out through the outbox worker.
     let got = app.wait_for_emails(&office.contact_email, 2, 20).await;
@@ -513,7 +612,7 @@ async fn matching_ranks_paired_then_behind_quota_then_category_buyers() {
     quota(&app, &far_behind.org_id, 1_000_000).await; // 10000.00 short
     quota(&app, &behind.org_id, 500_000).await;
     quota(&app, &met.org_id, 20_000).await; // met by its child's purchases below
-    // behind: credited 1000.00 of 5000.00 (100 units of fruit at 10.00).
+                                            // behind: credited 1000.00 of 5000.00 (100 units of fruit at 10.00).
     let fruit = product(&app, &s.org_id, "fruit", 1, 60, 90).await;
     sale(&app, &fruit, &behind.org_id, 100, 1).await;
     sale(&app, &fruit, &fruit_buyer.org_id, 5, 1).await;
@@ -527,22 +626,44 @@ async fn matching_ranks_paired_then_behind_quota_then_category_buyers() {
     let ranks: Vec<i64> = m.iter().map(|x| x["rank"].as_i64().unwrap()).collect();
     assert_eq!(ranks, (1..=m.len() as i64).collect::<Vec<_>>());
     assert_eq!(order[0], paired.org_id, "{m:?}");
-    assert!(m[0]["reason"].as_str().unwrap().contains("paired with the origin county 130727"));
+    assert!(m[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("paired with the origin county 130727"));
     assert_eq!(order[1], far_behind.org_id, "{m:?}");
-    assert!(m[1]["reason"].as_str().unwrap().contains("10000.00 short"), "{}", m[1]["reason"]);
+    assert!(
+        m[1]["reason"].as_str().unwrap().contains("10000.00 short"),
+        "{}",
+        m[1]["reason"]
+    );
     assert!(m[1]["name"].as_str().unwrap().starts_with("school"));
     assert_eq!(order[2], behind.org_id, "{m:?}");
-    assert!(m[2]["reason"].as_str().unwrap().contains("4000.00 short of 5000.00"), "{}", m[2]["reason"]);
+    assert!(
+        m[2]["reason"].as_str().unwrap().contains("4000.00 short of 5000.00"),
+        "{}",
+        m[2]["reason"]
+    );
     assert_eq!(order[3], veg_buyer.org_id, "{m:?}");
     assert!(m[3]["reason"].as_str().unwrap().contains("bought vegetables before"));
     assert_eq!(order[4], met_child.org_id, "{m:?}");
     assert_eq!(order.len(), 5, "{m:?}");
-    assert!(!order.contains(&met.org_id.as_str()), "a met quota (children count) is not behind");
-    assert!(!order.contains(&fruit_buyer.org_id.as_str()), "bought another category only");
-    assert!(!order.contains(&paired_last_year.org_id.as_str()), "pairing of another year");
+    assert!(
+        !order.contains(&met.org_id.as_str()),
+        "a met quota (children count) is not behind"
+    );
+    assert!(
+        !order.contains(&fruit_buyer.org_id.as_str()),
+        "bought another category only"
+    );
+    assert!(
+        !order.contains(&paired_last_year.org_id.as_str()),
+        "pairing of another year"
+    );
     // The matched buyer sees the alert; others do not.
     app.get(&format!("/alerts/{}", id(&a)), paired.t()).await.expect(200);
-    app.get(&format!("/alerts/{}", id(&a)), fruit_buyer.t()).await.problem(404);
+    app.get(&format!("/alerts/{}", id(&a)), fruit_buyer.t())
+        .await
+        .problem(404);
 }
 
 #[tokio::test]
@@ -562,7 +683,13 @@ async fn visibility_response_and_refusals_by_role_and_organisation() {
     let one = format!("/alerts/{aid}");
 
     // Who sees it.
-    for who in [Some(app.admin_token.as_str()), evaluator.t(), office.t(), s.t(), matched.t()] {
+    for who in [
+        Some(app.admin_token.as_str()),
+        evaluator.t(),
+        office.t(),
+        s.t(),
+        matched.t(),
+    ] {
         app.get(&one, who).await.expect(200);
         let l = app.get("/alerts", who).await.expect(200);
         assert_eq!(l.json["items"].as_array().unwrap().len(), 1);
@@ -575,16 +702,63 @@ async fn visibility_response_and_refusals_by_role_and_organisation() {
         assert!(l.json["items"].as_array().unwrap().is_empty());
     }
     app.get(&one, None).await.problem(401);
-    app.get("/alerts/does-not-exist", Some(&app.admin_token)).await.problem(404);
+    app.get("/alerts/does-not-exist", Some(&app.admin_token))
+        .await
+        .problem(404);
 
     // Filters.
     let q = |f: &str| format!("/alerts?{f}");
-    assert_eq!(app.get(&q("level=red"), Some(&app.admin_token)).await.expect(200).json["items"].as_array().unwrap().len(), 1);
-    assert!(app.get(&q("level=yellow"), Some(&app.admin_token)).await.expect(200).json["items"].as_array().unwrap().is_empty());
-    assert_eq!(app.get(&q("county=130727&category=vegetables&status=open"), Some(&app.admin_token)).await.expect(200).json["items"].as_array().unwrap().len(), 1);
-    assert!(app.get(&q("county=130881"), Some(&app.admin_token)).await.expect(200).json["items"].as_array().unwrap().is_empty());
-    assert!(app.get(&q("category=fruit"), Some(&app.admin_token)).await.expect(200).json["items"].as_array().unwrap().is_empty());
-    for bad in ["level=purple", "status=closed", "county=13", "category=rockets", "limit=0"] {
+    assert_eq!(
+        app.get(&q("level=red"), Some(&app.admin_token)).await.expect(200).json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(app
+        .get(&q("level=yellow"), Some(&app.admin_token))
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        app.get(
+            &q("county=130727&category=vegetables&status=open"),
+            Some(&app.admin_token)
+        )
+        .await
+        .expect(200)
+        .json["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(app
+        .get(&q("county=130881"), Some(&app.admin_token))
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(app
+        .get(&q("category=fruit"), Some(&app.admin_token))
+        .await
+        .expect(200)
+        .json["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    for bad in [
+        "level=purple",
+        "status=closed",
+        "county=13",
+        "category=rockets",
+        "limit=0",
+    ] {
         app.get(&q(bad), Some(&app.admin_token)).await.problem(422);
     }
 
@@ -612,7 +786,10 @@ async fn visibility_response_and_refusals_by_role_and_organisation() {
     // An acknowledged alert is still the one open alert of the product.
     assert_eq!(scan(&app).await["opened"], 0);
     app.post(&res, office2.t(), note.clone()).await.problem(404);
-    let r = app.post(&res, office.t(), json!({"note": "bought by the county school"})).await.expect(200);
+    let r = app
+        .post(&res, office.t(), json!({"note": "bought by the county school"}))
+        .await
+        .expect(200);
     assert_eq!(r.json["status"], "resolved");
     assert_eq!(r.json["resolution_note"], "bought by the county school");
     app.post(&res, office.t(), note.clone()).await.problem(409);
@@ -628,12 +805,24 @@ async fn visibility_response_and_refusals_by_role_and_organisation() {
     // Pledges: matched buyers only, with a key, a valid quantity, on an unresolved alert.
     let pl = format!("{one}/pledges");
     let key = [("Idempotency-Key", "k-1")];
-    app.post_with(&pl, s.t(), json!({"quantity": "5"}), &key).await.problem(403);
-    app.post_with(&pl, office.t(), json!({"quantity": "5"}), &key).await.problem(403);
-    app.post_with(&pl, stranger.t(), json!({"quantity": "5"}), &key).await.problem(404);
-    app.post_with(&pl, matched.t(), json!({"quantity": "5"}), &[]).await.problem(400);
-    app.post_with(&pl, matched.t(), json!({"quantity": "0"}), &key).await.problem(422);
-    app.post_with(&pl, matched.t(), json!({"quantity": "5"}), &key).await.problem(409);
+    app.post_with(&pl, s.t(), json!({"quantity": "5"}), &key)
+        .await
+        .problem(403);
+    app.post_with(&pl, office.t(), json!({"quantity": "5"}), &key)
+        .await
+        .problem(403);
+    app.post_with(&pl, stranger.t(), json!({"quantity": "5"}), &key)
+        .await
+        .problem(404);
+    app.post_with(&pl, matched.t(), json!({"quantity": "5"}), &[])
+        .await
+        .problem(400);
+    app.post_with(&pl, matched.t(), json!({"quantity": "0"}), &key)
+        .await
+        .problem(422);
+    app.post_with(&pl, matched.t(), json!({"quantity": "5"}), &key)
+        .await
+        .problem(409);
     let l = app.get(&pl, matched.t()).await.expect(200);
     assert!(l.json["items"].as_array().unwrap().is_empty());
     app.get(&pl, stranger.t()).await.problem(404);
@@ -662,8 +851,15 @@ async fn pledge_places_an_order_and_reserves_stock() {
     let order_id = r.json["order"]["id"].as_str().unwrap().to_string();
     assert_eq!(r.json["pledge"]["quantity"], "12.5");
     assert_eq!(r.json["pledge"]["order_id"], order_id.as_str());
-    assert_eq!(r.json["order"]["supplier_orders"][0]["lines"][0]["product_id"], p.as_str());
-    let prod = entity::products::Entity::find_by_id(p.clone()).one(app.db()).await.unwrap().unwrap();
+    assert_eq!(
+        r.json["order"]["supplier_orders"][0]["lines"][0]["product_id"],
+        p.as_str()
+    );
+    let prod = entity::products::Entity::find_by_id(p.clone())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(prod.reserved_milli, 12_500, "the pledge reserved stock");
     // Replay: same order, one pledge.
     let again = app.post_with(&pl, buyer.t(), body, &key).await;
@@ -671,13 +867,29 @@ async fn pledge_places_an_order_and_reserves_stock() {
     let got = app.get(&format!("/alerts/{}", id(&a)), buyer.t()).await.expect(200);
     assert_eq!(got.json["pledges"].as_array().unwrap().len(), 1);
     assert_eq!(got.json["pledged"], "12.5");
-    let ev = app.get(&format!("/alerts/{}/events", id(&a)), buyer.t()).await.expect(200);
-    assert!(ev.json["items"].as_array().unwrap().iter().any(|e| e["kind"] == "pledged"));
-    // More than available: the order path's 422, nothing written.
-    app.post_with(&pl, buyer.t(), json!({"quantity": "100000"}), &[("Idempotency-Key", "pledge-2")])
+    let ev = app
+        .get(&format!("/alerts/{}/events", id(&a)), buyer.t())
         .await
-        .problem(422);
-    let prod = entity::products::Entity::find_by_id(p).one(app.db()).await.unwrap().unwrap();
+        .expect(200);
+    assert!(ev.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "pledged"));
+    // More than available: the order path's 422, nothing written.
+    app.post_with(
+        &pl,
+        buyer.t(),
+        json!({"quantity": "100000"}),
+        &[("Idempotency-Key", "pledge-2")],
+    )
+    .await
+    .problem(422);
+    let prod = entity::products::Entity::find_by_id(p)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(prod.reserved_milli, 12_500);
 }
 
@@ -733,7 +945,11 @@ async fn scheduled_scan_runs_once_per_tick_with_two_schedulers() {
         .await
         .unwrap();
     assert_eq!(opened, 5);
-    assert_eq!(outbox_count(&a, &office.contact_email).await, 5, "one notification per alert and level");
+    assert_eq!(
+        outbox_count(&a, &office.contact_email).await,
+        5,
+        "one notification per alert and level"
+    );
     // Both processes serve the same alerts.
     let l = b.get("/alerts", Some(&b.admin_token)).await.expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 5);

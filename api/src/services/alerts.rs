@@ -336,10 +336,7 @@ pub fn evaluate(s: &Signal, r: &Rule) -> Evaluation {
         reasons.push(Reason {
             code: "no_sales".into(),
             detail: match s.days_since_last_sale {
-                Some(d) => format!(
-                    "no accepted sale for {d} days (orange from {} days)",
-                    r.no_sales_days
-                ),
+                Some(d) => format!("no accepted sale for {d} days (orange from {} days)", r.no_sales_days),
                 None => format!(
                     "never sold in the {} days since it was listed (orange from {} days)",
                     s.days_without_sale, r.no_sales_days
@@ -404,9 +401,7 @@ fn opt_time(row: &QueryResult, col: &str) -> Option<DateTime<Utc>> {
     row.try_get::<Option<String>>("", col).ok().flatten().and_then(|s| {
         DateTime::parse_from_rfc3339(&s)
             .map(|d| d.with_timezone(&Utc))
-            .or_else(|_| {
-                chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f").map(|n| n.and_utc())
-            })
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f").map(|n| n.and_utc()))
             .ok()
     })
 }
@@ -982,7 +977,17 @@ async fn raise_alert(
         .map(|r| r.code.as_str())
         .collect::<Vec<_>>()
         .join(", ");
-    add_event(conn, id, "raised", Some(level_name(from)), Some(level), None, Some(&note), at).await?;
+    add_event(
+        conn,
+        id,
+        "raised",
+        Some(level_name(from)),
+        Some(level),
+        None,
+        Some(&note),
+        at,
+    )
+    .await?;
     notify(conn, m, id, s, ev, &matched, at).await?;
     Ok(true)
 }
@@ -1477,7 +1482,9 @@ pub async fn pledge(
     let alert = visible(state, caller, alert_id).await?;
     let qty_milli = to_positive_milli(body.quantity, "quantity")?;
     if alert.status == "resolved" {
-        return Err(AppError::Conflict("the alert is resolved; order through POST /orders".into()));
+        return Err(AppError::Conflict(
+            "the alert is resolved; order through POST /orders".into(),
+        ));
     }
     let deliver_to = match body.deliver_to {
         Some(d) => d,
@@ -1491,7 +1498,9 @@ pub async fn pledge(
         credit_category: body.credit_category.unwrap_or_else(|| "purchase".into()),
         pairing_id: body.pairing_id,
         deliver_to,
-        requested_date: body.requested_date.unwrap_or_else(|| today() + chrono::Duration::days(3)),
+        requested_date: body
+            .requested_date
+            .unwrap_or_else(|| today() + chrono::Duration::days(3)),
     };
     let placed = orders::place_order(
         state,
@@ -1530,7 +1539,11 @@ pub async fn pledge(
             None,
             None,
             Some(caller),
-            Some(&format!("pledged {} (order {})", from_milli(qty_milli), placed.order.id)),
+            Some(&format!(
+                "pledged {} (order {})",
+                from_milli(qty_milli),
+                placed.order.id
+            )),
             at,
         )
         .await?;
