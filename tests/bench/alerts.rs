@@ -30,7 +30,10 @@ async fn exec(db: &DatabaseConnection, text: &str, values: Vec<sea_orm::Value>) 
 
 #[tokio::main]
 async fn main() {
-    let n: i64 = std::env::var("BENCH_PRODUCTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: i64 = std::env::var("BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let tmp = tempfile::tempdir().unwrap();
     let mut settings = Settings::default();
     settings.data_dir = tmp.path().join("data").to_string_lossy().into_owned();
@@ -42,7 +45,10 @@ async fn main() {
             let base = base.trim_end_matches('/').to_string();
             let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(format!("{base}/postgres")).await.unwrap();
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
             format!("{base}/{name}")
         }
         Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()),

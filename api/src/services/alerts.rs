@@ -766,15 +766,10 @@ pub async fn scan_at(db: &sea_orm::DatabaseConnection, at: DateTime<Utc>) -> App
     while iter.peek().is_some() {
         let chunk: Vec<Change> = iter.by_ref().take(CHUNK).collect();
         let txn = db.begin().await?;
+        let mut opens = Vec::new();
         for c in chunk {
             match c {
-                Change::Open(s, ev) => {
-                    if let Some(m) = &matcher {
-                        if open_alert(&txn, m, &s, &ev, at).await? {
-                            summary.opened += 1;
-                        }
-                    }
-                }
+                Change::Open(s, ev) => opens.push((s, ev)),
                 Change::Raise(id, from, s, ev) => {
                     if let Some(m) = &matcher {
                         if raise_alert(&txn, m, &id, from, &s, &ev, at).await? {
@@ -789,9 +784,165 @@ pub async fn scan_at(db: &sea_orm::DatabaseConnection, at: DateTime<Utc>) -> App
                 }
             }
         }
+        if let Some(m) = &matcher {
+            summary.opened += open_batch(&txn, m, &opens, at).await?;
+        }
         txn.commit().await?;
     }
     Ok(summary)
+}
+
+/// Appends `v` to `values` and returns its placeholder.
+fn ph(values: &mut Vec<Value>, v: impl Into<Value>) -> String {
+    values.push(v.into());
+    format!("${}", values.len())
+}
+
+/// Opens alerts for a batch of products in a few multi-row statements: the alerts
+/// (`ON CONFLICT DO NOTHING RETURNING id`: a racing scan's alert wins and this one
+/// is skipped), their events, their backlog reports, and the notifications of the
+/// alerts actually inserted. Returns how many were opened.
+async fn open_batch(
+    conn: &impl ConnectionTrait,
+    m: &Matcher,
+    items: &[(Signal, Evaluation)],
+    at: DateTime<Utc>,
+) -> AppResult<i64> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let mut text = String::from(
+        "INSERT INTO alerts (id, product_id, supplier_org_id, origin_region_code, origin_county_code, category, level, level_rank, \
+         status, reasons, available_milli, avg_daily_sales_milli, days_of_cover, days_to_expiry, days_since_last_sale, matched_buyers, \
+         opened_at, updated_at) VALUES ",
+    );
+    let mut values: Vec<Value> = Vec::with_capacity(items.len() * 16 + 1);
+    let t = ph(&mut values, at);
+    let mut by_id: HashMap<String, (usize, Vec<MatchedBuyer>)> = HashMap::new();
+    for (i, (s, ev)) in items.iter().enumerate() {
+        let id = new_id();
+        let matched = m.rank(&s.origin_county_code, &s.category);
+        let cols = [
+            ph(&mut values, id.clone()),
+            ph(&mut values, s.product_id.clone()),
+            ph(&mut values, s.supplier_org_id.clone()),
+            ph(&mut values, s.origin_region_code.clone()),
+            ph(&mut values, s.origin_county_code.clone()),
+            ph(&mut values, s.category.clone()),
+            ph(&mut values, level_name(ev.rank)),
+            ph(&mut values, ev.rank),
+            "'open'".to_string(),
+            ph(&mut values, to_json(&ev.reasons)?),
+            ph(&mut values, s.available_milli),
+            ph(&mut values, ev.avg_daily_milli),
+            ph(&mut values, ev.days_of_cover.map(|d| d.min(i32::MAX as i64) as i32)),
+            ph(&mut values, s.days_to_expiry.map(|d| d as i32)),
+            ph(&mut values, s.days_since_last_sale.map(|d| d as i32)),
+            ph(&mut values, to_json(&matched)?),
+            t.clone(),
+            t.clone(),
+        ];
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push('(');
+        text.push_str(&cols.join(", "));
+        text.push(')');
+        by_id.insert(id, (i, matched));
+    }
+    text.push_str(" ON CONFLICT DO NOTHING RETURNING id");
+    let rows = conn.query_all_raw(sql(conn, &text, values)).await?;
+    let mut inserted = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: String = row.try_get("", "id")?;
+        if let Some((i, matched)) = by_id.remove(&id) {
+            inserted.push((id, i, matched));
+        }
+    }
+    if inserted.is_empty() {
+        return Ok(0);
+    }
+    // Events.
+    let mut text = String::from(
+        "INSERT INTO alert_events (id, alert_id, kind, from_level, to_level, actor_user_id, actor_org_id, note, occurred_at) VALUES ",
+    );
+    let mut values: Vec<Value> = Vec::new();
+    let t = ph(&mut values, at);
+    for (n, (id, i, _)) in inserted.iter().enumerate() {
+        let ev = &items[*i].1;
+        let note = ev
+            .reasons
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if n > 0 {
+            text.push_str(", ");
+        }
+        let row = [
+            ph(&mut values, new_id()),
+            ph(&mut values, id.clone()),
+            "'opened'".to_string(),
+            "NULL".to_string(),
+            ph(&mut values, level_name(ev.rank)),
+            "NULL".to_string(),
+            "NULL".to_string(),
+            ph(&mut values, note),
+            t.clone(),
+        ];
+        text.push_str(&format!("({})", row.join(", ")));
+    }
+    conn.execute_raw(sql(conn, &text, values)).await?;
+    // Open backlog reports of these products now belong to their alert.
+    conn.execute_raw(sql(
+        conn,
+        "UPDATE unsold_reports SET alert_id = (SELECT a.id FROM alerts a WHERE a.product_id = unsold_reports.product_id \
+         AND a.status <> 'resolved') WHERE status = 'open' AND alert_id IS NULL",
+        vec![],
+    ))
+    .await?;
+    // Notifications, once per alert, level and recipient; the emails of those newly recorded.
+    let mut pending: HashMap<(String, String), (String, String, String)> = HashMap::new();
+    let mut text =
+        String::from("INSERT INTO alert_notifications (alert_id, level, recipient_org_id, created_at) VALUES ");
+    let mut values: Vec<Value> = Vec::new();
+    let t = ph(&mut values, at);
+    let mut any = false;
+    for (id, i, matched) in &inserted {
+        let (s, ev) = &items[*i];
+        let (subject, body) = message(id, s, ev);
+        for (org_id, email) in m.recipients(&s.origin_county_code, matched) {
+            if pending.contains_key(&(id.clone(), org_id.clone())) {
+                continue;
+            }
+            if any {
+                text.push_str(", ");
+            }
+            any = true;
+            let row = [
+                ph(&mut values, id.clone()),
+                ph(&mut values, level_name(ev.rank)),
+                ph(&mut values, org_id.clone()),
+                t.clone(),
+            ];
+            text.push_str(&format!("({})", row.join(", ")));
+            pending.insert((id.clone(), org_id), (email, subject.clone(), body.clone()));
+        }
+    }
+    if any {
+        text.push_str(" ON CONFLICT DO NOTHING RETURNING alert_id, recipient_org_id");
+        let rows = conn.query_all_raw(sql(conn, &text, values)).await?;
+        let mut mails = Vec::with_capacity(rows.len());
+        for row in rows {
+            let a: String = row.try_get("", "alert_id")?;
+            let o: String = row.try_get("", "recipient_org_id")?;
+            if let Some(mail) = pending.remove(&(a, o)) {
+                mails.push(mail);
+            }
+        }
+        super::outbox::enqueue_many(conn, &mails).await?;
+    }
+    Ok(inserted.len() as i64)
 }
 
 fn to_json<T: Serialize>(v: &T) -> AppResult<String> {
@@ -839,6 +990,26 @@ async fn notify(
     at: DateTime<Utc>,
 ) -> AppResult<()> {
     let level = level_name(ev.rank);
+    let (subject, body) = message(alert_id, s, ev);
+    for (org_id, email) in m.recipients(&s.origin_county_code, matched) {
+        let res = conn
+            .execute_raw(sql(
+                conn,
+                "INSERT INTO alert_notifications (alert_id, level, recipient_org_id, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+                vec![alert_id.into(), level.into(), org_id.clone().into(), at.into()],
+            ))
+            .await?;
+        if res.rows_affected() == 1 {
+            super::outbox::enqueue(conn, &email, &subject, &body).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The subject and body of an alert's email.
+fn message(alert_id: &str, s: &Signal, ev: &Evaluation) -> (String, String) {
+    let level = level_name(ev.rank);
     let subject = format!(
         "[{}] unsold-produce alert: {} from county {}",
         level.to_uppercase(),
@@ -860,79 +1031,7 @@ async fn notify(
     body.push_str("\nPledge a purchase with POST /api/v1/alerts/");
     body.push_str(alert_id);
     body.push_str("/pledges.\n");
-    for (org_id, email) in m.recipients(&s.origin_county_code, matched) {
-        let res = conn
-            .execute_raw(sql(
-                conn,
-                "INSERT INTO alert_notifications (alert_id, level, recipient_org_id, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
-                vec![alert_id.into(), level.into(), org_id.clone().into(), at.into()],
-            ))
-            .await?;
-        if res.rows_affected() == 1 {
-            super::outbox::enqueue(conn, &email, &subject, &body).await?;
-        }
-    }
-    Ok(())
-}
-
-async fn open_alert(
-    conn: &impl ConnectionTrait,
-    m: &Matcher,
-    s: &Signal,
-    ev: &Evaluation,
-    at: DateTime<Utc>,
-) -> AppResult<bool> {
-    let id = new_id();
-    let matched = m.rank(&s.origin_county_code, &s.category);
-    let level = level_name(ev.rank);
-    // The partial unique index refuses a second open alert of the product: a scan
-    // racing this one inserts nothing and moves on.
-    let res = conn
-        .execute_raw(sql(
-            conn,
-            "INSERT INTO alerts (id, product_id, supplier_org_id, origin_region_code, origin_county_code, category, level, level_rank, \
-             status, reasons, available_milli, avg_daily_sales_milli, days_of_cover, days_to_expiry, days_since_last_sale, matched_buyers, \
-             opened_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $16) \
-             ON CONFLICT DO NOTHING",
-            vec![
-                id.clone().into(),
-                s.product_id.clone().into(),
-                s.supplier_org_id.clone().into(),
-                s.origin_region_code.clone().into(),
-                s.origin_county_code.clone().into(),
-                s.category.clone().into(),
-                level.into(),
-                ev.rank.into(),
-                to_json(&ev.reasons)?.into(),
-                s.available_milli.into(),
-                ev.avg_daily_milli.into(),
-                ev.days_of_cover.map(|d| d.min(i32::MAX as i64) as i32).into(),
-                s.days_to_expiry.map(|d| d as i32).into(),
-                s.days_since_last_sale.map(|d| d as i32).into(),
-                to_json(&matched)?.into(),
-                at.into(),
-            ],
-        ))
-        .await?;
-    if res.rows_affected() != 1 {
-        return Ok(false);
-    }
-    let note = ev
-        .reasons
-        .iter()
-        .map(|r| r.code.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    add_event(conn, &id, "opened", None, Some(level), None, Some(&note), at).await?;
-    conn.execute_raw(sql(
-        conn,
-        "UPDATE unsold_reports SET alert_id = $1 WHERE product_id = $2 AND status = 'open' AND alert_id IS NULL",
-        vec![id.clone().into(), s.product_id.clone().into()],
-    ))
-    .await?;
-    notify(conn, m, &id, s, ev, &matched, at).await?;
-    Ok(true)
+    (subject, body)
 }
 
 async fn raise_alert(
