@@ -8,7 +8,7 @@
 //!
 //! SQLite in a temporary folder by default; `BENCH_DATABASE_URL=postgres://user@host:port`
 //! runs it on a fresh PostgreSQL database on that server.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
 use assist_market::config::Settings;
 use assist_market::services::{alerts, sql};
@@ -156,11 +156,7 @@ async fn main() {
         vec![],
     )
     .await;
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        exec(db, "ANALYZE", vec![]).await;
-    } else {
-        exec(db, "ANALYZE", vec![]).await;
-    }
+    exec(db, "ANALYZE", vec![]).await;
     println!(
         "fixtures: {n} products, {n} lots, {} ledger rows on {:?} in {:.1?}",
         n * 24,
