@@ -1,9 +1,5 @@
 //! sea-orm entities, one file per table.
 
-pub mod alert_events;
-pub mod alert_notifications;
-pub mod alert_rules;
-pub mod alerts;
 pub mod idempotency_keys;
 pub mod job_locks;
 pub mod ledger_entries;
@@ -14,14 +10,18 @@ pub mod orders;
 pub mod organizations;
 pub mod outbox;
 pub mod pairings;
-pub mod pledges;
 pub mod product_events;
 pub mod products;
-pub mod quota_floors;
-pub mod quotas;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod stock_movements;
 pub mod supplier_orders;
-pub mod unsold_reports;
 pub mod users;
+pub mod quota_floors;
+pub mod quotas;
+pub mod alert_events;
+pub mod alert_notifications;
+pub mod alert_rules;
+pub mod alerts;
+pub mod pledges;
+pub mod unsold_reports;
