@@ -18,7 +18,7 @@ use utoipa_actix_web::AppExt;
     ),
     components(schemas(Problem, FieldError)),
     tags(
-        (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"), (name = "orders"), (name = "ledger"), (name = "agreements"), (name = "products"), (name = "catalog"),
+        (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"), (name = "orders"), (name = "ledger"), (name = "agreements"), (name = "products"), (name = "catalog"), (name = "alerts"),
     )
 )]
 pub struct ApiDoc;

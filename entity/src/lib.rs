@@ -2,6 +2,10 @@
 
 pub mod agreement_runs;
 pub mod agreements;
+pub mod alert_events;
+pub mod alert_notifications;
+pub mod alert_rules;
+pub mod alerts;
 pub mod idempotency_keys;
 pub mod job_locks;
 pub mod ledger_entries;
@@ -13,6 +17,7 @@ pub mod orders;
 pub mod organizations;
 pub mod outbox;
 pub mod pairings;
+pub mod pledges;
 pub mod product_events;
 pub mod products;
 pub mod quota_floors;
@@ -22,4 +27,5 @@ pub mod regions;
 pub mod stock_movements;
 pub mod supplier_orders;
 pub mod supplier_ratings;
+pub mod unsold_reports;
 pub mod users;

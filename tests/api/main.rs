@@ -3,6 +3,7 @@
 mod helpers;
 
 mod agreements;
+mod alerts;
 mod foundation;
 mod ledger;
 mod orders;

@@ -30,6 +30,17 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         },
     ));
+    handles.push(every(
+        state,
+        "alert-scan",
+        Duration::from_secs(state.settings.alert_scan_interval_secs.max(1)),
+        |s| async move {
+            match crate::services::alerts::scan(&s).await {
+                Ok(sum) => tracing::info!(?sum, "alert scan"),
+                Err(e) => tracing::warn!(error = %e, "alert scan failed"),
+            }
+        },
+    ));
     handles
 }
 

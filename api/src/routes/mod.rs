@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource. Handlers stay thin: parse, take the
 //! caller, call a service, shape the response.
 pub mod agreements;
+pub mod alerts;
 pub mod auth;
 pub mod extract;
 pub mod health;
@@ -21,4 +22,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     ledger::configure(cfg);
     agreements::configure(cfg);
     products::configure(cfg);
+    alerts::configure(cfg);
 }

@@ -2,6 +2,7 @@
 //! the shared state, the caller and plain data, and return plain data or `AppError`.
 pub mod accounts;
 pub mod agreements;
+pub mod alerts;
 pub mod catalog;
 pub mod demo;
 pub mod ledger;
