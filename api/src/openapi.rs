@@ -19,6 +19,7 @@ use utoipa_actix_web::AppExt;
     components(schemas(Problem, FieldError)),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"),
+        (name = "quotas"), (name = "pairings"), (name = "reconciliations"), (name = "reports"),
     )
 )]
 pub struct ApiDoc;

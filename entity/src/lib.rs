@@ -19,3 +19,4 @@ pub mod supplier_orders;
 pub mod users;
 pub mod quota_floors;
 pub mod quotas;
+pub mod reconciliations;

@@ -9,6 +9,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 mod m20261122_000001_foundation;
 mod m20261122_000002_supply_and_ledger;
 mod m20261122_000003_quotas;
+mod m20261122_000030_credit;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_supply_and_ledger::Migration),
             Box::new(m20261122_000003_quotas::Migration),
+            Box::new(m20261122_000030_credit::Migration),
         ]
     }
 }

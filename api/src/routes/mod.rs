@@ -1,10 +1,12 @@
 //! HTTP routes, one module per resource. Handlers stay thin: parse, take the
 //! caller, call a service, shape the response.
 pub mod auth;
+pub mod credit;
 pub mod extract;
 pub mod health;
 pub mod organizations;
 pub mod regions;
+pub mod reports;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -13,4 +15,6 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     organizations::configure(cfg);
     regions::configure(cfg);
+    credit::configure(cfg);
+    reports::configure(cfg);
 }

@@ -1,12 +1,14 @@
 //! Domain logic, one module per capability. No HTTP types here: services take
 //! the shared state, the caller and plain data, and return plain data or `AppError`.
 pub mod accounts;
+pub mod credit;
 pub mod demo;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;
 pub mod regions;
+pub mod reports;
 pub mod stock;
 
 use crate::error::{AppError, AppResult};
