@@ -3,3 +3,5 @@
 mod helpers;
 
 mod foundation;
+mod credit;
+mod reports;
