@@ -56,7 +56,9 @@ pub async fn tamper(app: &TestApp, seq: i64) {
             .await
             .unwrap();
     } else {
-        db.execute_unprepared("DROP TRIGGER ledger_entries_no_update").await.unwrap();
+        db.execute_unprepared("DROP TRIGGER ledger_entries_no_update")
+            .await
+            .unwrap();
     }
     db.execute_unprepared(&format!(
         "UPDATE ledger_entries SET amount_fen = amount_fen + 1 WHERE seq = {seq}"
@@ -91,9 +93,39 @@ async fn quota_progress_counts_children_and_reversals() {
     assert_eq!(q.json["reserved_share"], "0.3");
     assert_eq!(q.header("etag").as_deref(), Some("\"1\""));
 
-    append(&app, &parent.org_id, &supplier.org_id, YANGYUAN, "deep_poverty", "purchase", 100_000, None).await;
-    let credit = append(&app, &child.org_id, &supplier.org_id, PINGQUAN, "poverty", "helped_sale", 50_000, None).await;
-    append(&app, &other.org_id, &supplier.org_id, YANGYUAN, "deep_poverty", "purchase", 999_900, None).await;
+    append(
+        &app,
+        &parent.org_id,
+        &supplier.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        100_000,
+        None,
+    )
+    .await;
+    let credit = append(
+        &app,
+        &child.org_id,
+        &supplier.org_id,
+        PINGQUAN,
+        "poverty",
+        "helped_sale",
+        50_000,
+        None,
+    )
+    .await;
+    append(
+        &app,
+        &other.org_id,
+        &supplier.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        999_900,
+        None,
+    )
+    .await;
     // A return of part of the child's delivery.
     append(
         &app,
@@ -126,11 +158,20 @@ async fn quota_progress_counts_children_and_reversals() {
         .await
         .expect(200);
     let ev = app.create_org("evaluation_office", CHANGAN).await;
-    let r = app.get(&format!("/buyers/{}/quotas/{y}", parent.org_id), ev.t()).await.expect(200);
+    let r = app
+        .get(&format!("/buyers/{}/quotas/{y}", parent.org_id), ev.t())
+        .await
+        .expect(200);
     assert_eq!(r.json["credited"], "1300.00");
-    app.get(&format!("/buyers/{}/quotas/{y}", parent.org_id), child.t()).await.problem(404);
-    app.get(&format!("/buyers/{}/quotas/{y}", parent.org_id), other.t()).await.problem(404);
-    app.get(&format!("/buyers/{}/quotas/{y}", child.org_id), parent.t()).await.problem(404); // no quota yet
+    app.get(&format!("/buyers/{}/quotas/{y}", parent.org_id), child.t())
+        .await
+        .problem(404);
+    app.get(&format!("/buyers/{}/quotas/{y}", parent.org_id), other.t())
+        .await
+        .problem(404);
+    app.get(&format!("/buyers/{}/quotas/{y}", child.org_id), parent.t())
+        .await
+        .problem(404); // no quota yet
     app.put(
         &format!("/buyers/{}/quotas/{y}", child.org_id),
         child.t(),
@@ -138,7 +179,10 @@ async fn quota_progress_counts_children_and_reversals() {
     )
     .await
     .expect(201);
-    let cq = app.get(&format!("/buyers/{}/quotas/{y}", child.org_id), parent.t()).await.expect(200);
+    let cq = app
+        .get(&format!("/buyers/{}/quotas/{y}", child.org_id), parent.t())
+        .await
+        .expect(200);
     assert_eq!(cq.json["credited"], "300.00");
     assert_eq!(cq.json["progress"], "0.6000");
     app.put(
@@ -148,7 +192,9 @@ async fn quota_progress_counts_children_and_reversals() {
     )
     .await
     .problem(404);
-    app.get(&format!("/buyers/{}/quotas/{y}", parent.org_id), supplier.t()).await.problem(403);
+    app.get(&format!("/buyers/{}/quotas/{y}", parent.org_id), supplier.t())
+        .await
+        .problem(403);
 
     // A past year is entirely elapsed; a future one not begun.
     let past = app
@@ -183,21 +229,39 @@ async fn quota_validation_floor_and_if_match() {
     let path = format!("/buyers/{}/quotas/{y}", buyer.org_id);
 
     let p = app
-        .put(&path, buyer.t(), json!({"food_budget": "1000.00", "reserved_share": "0.05"}))
+        .put(
+            &path,
+            buyer.t(),
+            json!({"food_budget": "1000.00", "reserved_share": "0.05"}),
+        )
         .await
         .problem(422);
     assert!(p["detail"].as_str().unwrap().contains("at least 0.1"), "{p}");
-    let r = app.put(&path, buyer.t(), json!({"food_budget": "-1", "reserved_share": "1.5"})).await;
+    let r = app
+        .put(&path, buyer.t(), json!({"food_budget": "-1", "reserved_share": "1.5"}))
+        .await;
     assert_eq!(r.fields(), vec!["food_budget", "reserved_share"]);
     r.problem(422);
-    let r = app.put(&path, buyer.t(), json!({"food_budget": "0", "reserved_share": "0.2"})).await;
+    let r = app
+        .put(&path, buyer.t(), json!({"food_budget": "0", "reserved_share": "0.2"}))
+        .await;
     assert_eq!(r.fields(), vec!["food_budget"]);
-    let r = app.put(&path, buyer.t(), json!({"food_budget": "1.001", "reserved_share": "0.2"})).await;
+    let r = app
+        .put(
+            &path,
+            buyer.t(),
+            json!({"food_budget": "1.001", "reserved_share": "0.2"}),
+        )
+        .await;
     assert_eq!(r.fields(), vec!["food_budget"]);
     let r = app.put(&path, buyer.t(), json!({"food_budget": "10.00"})).await;
     r.problem(422);
     let r = app
-        .put(&format!("/buyers/{}/quotas/1800", buyer.org_id), buyer.t(), json!({"food_budget": "10.00", "reserved_share": "0.2"}))
+        .put(
+            &format!("/buyers/{}/quotas/1800", buyer.org_id),
+            buyer.t(),
+            json!({"food_budget": "10.00", "reserved_share": "0.2"}),
+        )
         .await;
     assert_eq!(r.fields(), vec!["year"]);
     // Nothing was written.
@@ -212,29 +276,52 @@ async fn quota_validation_floor_and_if_match() {
     .problem(404);
 
     // The admin lowers the floor for the year.
-    app.put(&format!("/quota-floors/{y}"), buyer.t(), json!({"min_share": "0.05"})).await.problem(403);
-    let r = app.put(&format!("/quota-floors/{y}"), Some(&app.admin_token), json!({"min_share": "2"})).await;
+    app.put(&format!("/quota-floors/{y}"), buyer.t(), json!({"min_share": "0.05"}))
+        .await
+        .problem(403);
+    let r = app
+        .put(
+            &format!("/quota-floors/{y}"),
+            Some(&app.admin_token),
+            json!({"min_share": "2"}),
+        )
+        .await;
     assert_eq!(r.fields(), vec!["min_share"]);
     let f = app
-        .put(&format!("/quota-floors/{y}"), Some(&app.admin_token), json!({"min_share": "0.05"}))
+        .put(
+            &format!("/quota-floors/{y}"),
+            Some(&app.admin_token),
+            json!({"min_share": "0.05"}),
+        )
         .await
         .expect(200);
     assert_eq!(f.json["min_share"], "0.05");
     let f = app.get(&format!("/quota-floors/{y}"), buyer.t()).await.expect(200);
     assert_eq!(f.json["is_default"], false);
-    let f = app.get(&format!("/quota-floors/{}", y + 1), buyer.t()).await.expect(200);
+    let f = app
+        .get(&format!("/quota-floors/{}", y + 1), buyer.t())
+        .await
+        .expect(200);
     assert_eq!(f.json["min_share"], "0.1");
     assert_eq!(f.json["is_default"], true);
 
     // Exact target: 100.01 × 0.333333 = 33.3366... -> 33.34.
     let q = app
-        .put(&path, buyer.t(), json!({"food_budget": "100.01", "reserved_share": "0.333333"}))
+        .put(
+            &path,
+            buyer.t(),
+            json!({"food_budget": "100.01", "reserved_share": "0.333333"}),
+        )
         .await
         .expect(201);
     assert_eq!(q.json["target"], "33.34");
     // Replace: 200 and a new version; If-Match honoured.
     let q = app
-        .put(&path, Some(&app.admin_token), json!({"food_budget": "2000.00", "reserved_share": "0.3"}))
+        .put(
+            &path,
+            Some(&app.admin_token),
+            json!({"food_budget": "2000.00", "reserved_share": "0.3"}),
+        )
         .await
         .expect(200);
     assert_eq!(q.json["target"], "600.00");
@@ -299,7 +386,14 @@ async fn pairing_progress_split_by_category_and_scoped() {
         .await;
     assert_eq!(
         r.fields(),
-        vec!["kind", "helper_org_id", "helped_region_code", "year", "purchase_target", "helped_sale_target"]
+        vec![
+            "kind",
+            "helper_org_id",
+            "helped_region_code",
+            "year",
+            "purchase_target",
+            "helped_sale_target"
+        ]
     );
     r.problem(422);
     let body = json!({"kind": "east_west", "helper_org_id": helper.org_id, "helped_region_code": YANGYUAN,
@@ -321,14 +415,77 @@ async fn pairing_progress_split_by_category_and_scoped() {
     .await
     .problem(409);
 
-    append(&app, &helper.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", 10_000, None).await;
-    let c = append(&app, &child.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", 30_000, None).await;
-    append(&app, &child.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "helped_sale", 5_000, None).await;
-    append(&app, &helper.org_id, &sup.org_id, PINGQUAN, "poverty", "purchase", 70_000, None).await; // other county
-    append(&app, &other.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", 90_000, None).await; // other buyer
-    append(&app, &child.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", -2_000, Some(&c.order_line_id)).await;
+    append(
+        &app,
+        &helper.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        10_000,
+        None,
+    )
+    .await;
+    let c = append(
+        &app,
+        &child.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        30_000,
+        None,
+    )
+    .await;
+    append(
+        &app,
+        &child.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "helped_sale",
+        5_000,
+        None,
+    )
+    .await;
+    append(
+        &app,
+        &helper.org_id,
+        &sup.org_id,
+        PINGQUAN,
+        "poverty",
+        "purchase",
+        70_000,
+        None,
+    )
+    .await; // other county
+    append(
+        &app,
+        &other.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        90_000,
+        None,
+    )
+    .await; // other buyer
+    append(
+        &app,
+        &child.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        -2_000,
+        Some(&c.order_line_id),
+    )
+    .await;
 
-    let pr = app.get(&format!("/pairings/{id}/progress"), helper.t()).await.expect(200);
+    let pr = app
+        .get(&format!("/pairings/{id}/progress"), helper.t())
+        .await
+        .expect(200);
     assert_eq!(pr.json["purchase"]["credited"], "380.00", "{}", pr.text);
     assert_eq!(pr.json["purchase"]["entries"], 3);
     assert_eq!(pr.json["purchase"]["target"], "1000.00");
@@ -350,7 +507,10 @@ async fn pairing_progress_split_by_category_and_scoped() {
         (other_county.t(), 404),
     ] {
         assert_eq!(app.get(&format!("/pairings/{id}"), who).await.status.as_u16(), status);
-        assert_eq!(app.get(&format!("/pairings/{id}/progress"), who).await.status.as_u16(), status);
+        assert_eq!(
+            app.get(&format!("/pairings/{id}/progress"), who).await.status.as_u16(),
+            status
+        );
     }
     let l = app.get("/pairings", county.t()).await.expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 1);
@@ -358,7 +518,10 @@ async fn pairing_progress_split_by_category_and_scoped() {
     assert_eq!(l.json["items"].as_array().unwrap().len(), 0);
     let l = app.get("/pairings", other.t()).await.expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 0);
-    let l = app.get(&format!("/pairings?year={}", this_year()), ev.t()).await.expect(200);
+    let l = app
+        .get(&format!("/pairings?year={}", this_year()), ev.t())
+        .await
+        .expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 1);
     app.get("/pairings/nope", Some(&app.admin_token)).await.problem(404);
 }
@@ -391,14 +554,51 @@ async fn reconciliation_fixture() -> Fixture {
 
 #[tokio::test]
 async fn reconciliation_lifecycle_with_every_refusal() {
-    let Fixture { app, helper, child, county, sup, pairing } = reconciliation_fixture().await;
+    let Fixture {
+        app,
+        helper,
+        child,
+        county,
+        sup,
+        pairing,
+    } = reconciliation_fixture().await;
     let other_buyer = app.create_org("hospital", CHANGAN).await;
     let other_county = app.create_org("county_office", YANGYUAN).await;
     let ev = app.create_org("evaluation_office", CHANGAN).await;
     let y = this_year();
-    append(&app, &helper.org_id, &sup.org_id, SHUNPING, "poverty", "purchase", 120_000, None).await;
-    append(&app, &child.org_id, &sup.org_id, SHUNPING, "poverty", "helped_sale", 34_500, None).await;
-    append(&app, &other_buyer.org_id, &sup.org_id, SHUNPING, "poverty", "purchase", 1_000, None).await;
+    append(
+        &app,
+        &helper.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "purchase",
+        120_000,
+        None,
+    )
+    .await;
+    append(
+        &app,
+        &child.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "helped_sale",
+        34_500,
+        None,
+    )
+    .await;
+    append(
+        &app,
+        &other_buyer.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "purchase",
+        1_000,
+        None,
+    )
+    .await;
     let path = format!("/pairings/{pairing}/reconciliations");
 
     // Who may make a statement.
@@ -434,7 +634,9 @@ async fn reconciliation_lifecycle_with_every_refusal() {
     app.post(&c, other_buyer.t(), json!({})).await.problem(404);
     app.post(&c, child.t(), json!({})).await.problem(404);
     app.post(&c, other_county.t(), json!({})).await.problem(404);
-    app.post("/reconciliations/none/confirm", helper.t(), json!({})).await.problem(404);
+    app.post("/reconciliations/none/confirm", helper.t(), json!({}))
+        .await
+        .problem(404);
 
     let r = app.post(&c, helper.t(), json!({})).await.expect(200);
     assert_eq!(r.json["status"], "pending");
@@ -455,7 +657,10 @@ async fn reconciliation_lifecycle_with_every_refusal() {
         (other_county.t(), 404),
         (sup.t(), 404),
     ] {
-        assert_eq!(app.get(&format!("/reconciliations/{id}"), who).await.status.as_u16(), status);
+        assert_eq!(
+            app.get(&format!("/reconciliations/{id}"), who).await.status.as_u16(),
+            status
+        );
     }
     let l = app.get(&path, county.t()).await.expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 1);
@@ -463,31 +668,96 @@ async fn reconciliation_lifecycle_with_every_refusal() {
 
 #[tokio::test]
 async fn reversal_after_lock_is_an_adjustment_on_the_next_statement() {
-    let Fixture { app, helper, child, county, sup, pairing } = reconciliation_fixture().await;
+    let Fixture {
+        app,
+        helper,
+        child,
+        county,
+        sup,
+        pairing,
+    } = reconciliation_fixture().await;
     let y = this_year();
-    let credit = append(&app, &child.org_id, &sup.org_id, SHUNPING, "poverty", "purchase", 80_000, None).await;
-    append(&app, &helper.org_id, &sup.org_id, SHUNPING, "poverty", "helped_sale", 20_000, None).await;
+    let credit = append(
+        &app,
+        &child.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "purchase",
+        80_000,
+        None,
+    )
+    .await;
+    append(
+        &app,
+        &helper.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "helped_sale",
+        20_000,
+        None,
+    )
+    .await;
     let path = format!("/pairings/{pairing}/reconciliations");
     let first = app.post(&path, county.t(), json!({"year": y})).await.expect(201).json;
     let id = s(&first["id"]).to_string();
-    app.post(&format!("/reconciliations/{id}/confirm"), county.t(), json!({})).await.expect(200);
-    app.post(&format!("/reconciliations/{id}/confirm"), helper.t(), json!({})).await.expect(200);
+    app.post(&format!("/reconciliations/{id}/confirm"), county.t(), json!({}))
+        .await
+        .expect(200);
+    app.post(&format!("/reconciliations/{id}/confirm"), helper.t(), json!({}))
+        .await
+        .expect(200);
 
     // A return after the lock.
-    append(&app, &child.org_id, &sup.org_id, SHUNPING, "poverty", "purchase", -15_000, Some(&credit.order_line_id)).await;
+    append(
+        &app,
+        &child.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "purchase",
+        -15_000,
+        Some(&credit.order_line_id),
+    )
+    .await;
     // An unrelated entry elsewhere does not count.
-    append(&app, &child.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", -1_000, None).await;
+    append(
+        &app,
+        &child.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        -1_000,
+        None,
+    )
+    .await;
 
-    let locked = app.get(&format!("/reconciliations/{id}"), helper.t()).await.expect(200).json;
+    let locked = app
+        .get(&format!("/reconciliations/{id}"), helper.t())
+        .await
+        .expect(200)
+        .json;
     assert_eq!(locked["status"], "locked");
-    for k in ["purchase", "helped_sale", "total", "ledger", "adjustments", "purchase_count"] {
+    for k in [
+        "purchase",
+        "helped_sale",
+        "total",
+        "ledger",
+        "adjustments",
+        "purchase_count",
+    ] {
         assert_eq!(locked[k], first[k], "{k} of a locked statement changed");
     }
 
     let next = app.post(&path, helper.t(), json!({"year": y})).await.expect(201).json;
     assert_eq!(next["status"], "pending");
     assert_eq!(next["adjustments"]["after_reconciliation_id"], id.as_str());
-    assert_eq!(next["adjustments"]["from_seq"], first["ledger"]["to_seq"].as_i64().unwrap() + 1);
+    assert_eq!(
+        next["adjustments"]["from_seq"],
+        first["ledger"]["to_seq"].as_i64().unwrap() + 1
+    );
     assert_eq!(next["adjustments"]["purchase"], "-150.00");
     assert_eq!(next["adjustments"]["helped_sale"], "0.00");
     assert_eq!(next["adjustments"]["total"], "-150.00");
@@ -501,31 +771,70 @@ async fn reversal_after_lock_is_an_adjustment_on_the_next_statement() {
 
 #[tokio::test]
 async fn superseded_and_tampered_statements_are_refused() {
-    let Fixture { app, helper, county, sup, pairing, .. } = reconciliation_fixture().await;
+    let Fixture {
+        app,
+        helper,
+        county,
+        sup,
+        pairing,
+        ..
+    } = reconciliation_fixture().await;
     let y = this_year();
-    append(&app, &helper.org_id, &sup.org_id, SHUNPING, "poverty", "purchase", 10_000, None).await;
+    append(
+        &app,
+        &helper.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "purchase",
+        10_000,
+        None,
+    )
+    .await;
     let path = format!("/pairings/{pairing}/reconciliations");
     let a = app.post(&path, helper.t(), json!({"year": y})).await.expect(201).json;
-    let b = app.post(&path, Some(&app.admin_token), json!({"year": y})).await.expect(201).json;
-    let a_now = app.get(&format!("/reconciliations/{}", s(&a["id"])), helper.t()).await.expect(200);
+    let b = app
+        .post(&path, Some(&app.admin_token), json!({"year": y}))
+        .await
+        .expect(201)
+        .json;
+    let a_now = app
+        .get(&format!("/reconciliations/{}", s(&a["id"])), helper.t())
+        .await
+        .expect(200);
     assert_eq!(a_now.json["status"], "superseded");
     let p = app
-        .post(&format!("/reconciliations/{}/confirm", s(&a["id"])), helper.t(), json!({}))
+        .post(
+            &format!("/reconciliations/{}/confirm", s(&a["id"])),
+            helper.t(),
+            json!({}),
+        )
         .await
         .problem(409);
     assert!(s(&p["detail"]).contains("superseded"));
 
     // The chain is altered after the statement was made: confirmation is refused.
-    app.post(&format!("/reconciliations/{}/confirm", s(&b["id"])), helper.t(), json!({}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/reconciliations/{}/confirm", s(&b["id"])),
+        helper.t(),
+        json!({}),
+    )
+    .await
+    .expect(200);
     tamper(&app, 1).await;
     let p = app
-        .post(&format!("/reconciliations/{}/confirm", s(&b["id"])), county.t(), json!({}))
+        .post(
+            &format!("/reconciliations/{}/confirm", s(&b["id"])),
+            county.t(),
+            json!({}),
+        )
         .await
         .problem(409);
     assert!(s(&p["detail"]).contains("no longer verifies"), "{p}");
-    let still = app.get(&format!("/reconciliations/{}", s(&b["id"])), county.t()).await.expect(200);
+    let still = app
+        .get(&format!("/reconciliations/{}", s(&b["id"])), county.t())
+        .await
+        .expect(200);
     assert_eq!(still.json["status"], "pending");
     assert!(still.json["county_confirmed_at"].is_null());
     // And no new statement is made over a broken chain.
@@ -535,10 +844,31 @@ async fn superseded_and_tampered_statements_are_refused() {
 
 #[tokio::test]
 async fn concurrent_confirmations_lock_exactly_once() {
-    let Fixture { app, helper, county, sup, pairing, .. } = reconciliation_fixture().await;
-    append(&app, &helper.org_id, &sup.org_id, SHUNPING, "poverty", "purchase", 10_000, None).await;
+    let Fixture {
+        app,
+        helper,
+        county,
+        sup,
+        pairing,
+        ..
+    } = reconciliation_fixture().await;
+    append(
+        &app,
+        &helper.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "purchase",
+        10_000,
+        None,
+    )
+    .await;
     let st = app
-        .post(&format!("/pairings/{pairing}/reconciliations"), helper.t(), json!({"year": this_year()}))
+        .post(
+            &format!("/pairings/{pairing}/reconciliations"),
+            helper.t(),
+            json!({"year": this_year()}),
+        )
         .await
         .expect(201)
         .json;
@@ -549,28 +879,45 @@ async fn concurrent_confirmations_lock_exactly_once() {
         app.post(&c, helper.t(), json!({})),
         app.post(&c, county.t(), json!({})),
     );
-    let mut codes = [a.status.as_u16(), b.status.as_u16(), a2.status.as_u16(), b2.status.as_u16()];
+    let mut codes = [
+        a.status.as_u16(),
+        b.status.as_u16(),
+        a2.status.as_u16(),
+        b2.status.as_u16(),
+    ];
     codes.sort();
     assert_eq!(codes, [200, 200, 409, 409]);
-    let r = app.get(&format!("/reconciliations/{}", s(&st["id"])), helper.t()).await.expect(200);
+    let r = app
+        .get(&format!("/reconciliations/{}", s(&st["id"])), helper.t())
+        .await
+        .expect(200);
     assert_eq!(r.json["status"], "locked");
 }
 
 #[tokio::test]
 async fn evaluator_is_refused_on_every_write_route() {
-    let Fixture { app, helper, pairing, .. } = reconciliation_fixture().await;
+    let Fixture {
+        app, helper, pairing, ..
+    } = reconciliation_fixture().await;
     let ev = app.create_org("evaluation_office", CHANGAN).await;
     let y = this_year();
     let st = app
-        .post(&format!("/pairings/{pairing}/reconciliations"), helper.t(), json!({"year": y}))
+        .post(
+            &format!("/pairings/{pairing}/reconciliations"),
+            helper.t(),
+            json!({"year": y}),
+        )
         .await
         .expect(201)
         .json;
     let quota = json!({"food_budget": "100.00", "reserved_share": "0.3"});
     let rs = [
-        app.put(&format!("/buyers/{}/quotas/{y}", helper.org_id), ev.t(), quota.clone()).await,
-        app.put(&format!("/buyers/{}/quotas/{y}", ev.org_id), ev.t(), quota).await,
-        app.put(&format!("/quota-floors/{y}"), ev.t(), json!({"min_share": "0.05"})).await,
+        app.put(&format!("/buyers/{}/quotas/{y}", helper.org_id), ev.t(), quota.clone())
+            .await,
+        app.put(&format!("/buyers/{}/quotas/{y}", ev.org_id), ev.t(), quota)
+            .await,
+        app.put(&format!("/quota-floors/{y}"), ev.t(), json!({"min_share": "0.05"}))
+            .await,
         app.post(
             "/pairings",
             ev.t(),
@@ -578,14 +925,22 @@ async fn evaluator_is_refused_on_every_write_route() {
                    "year": y, "purchase_target": "1", "helped_sale_target": "1"}),
         )
         .await,
-        app.post(&format!("/pairings/{pairing}/reconciliations"), ev.t(), json!({"year": y})).await,
-        app.post(&format!("/reconciliations/{}/confirm", s(&st["id"])), ev.t(), json!({})).await,
+        app.post(
+            &format!("/pairings/{pairing}/reconciliations"),
+            ev.t(),
+            json!({"year": y}),
+        )
+        .await,
+        app.post(&format!("/reconciliations/{}/confirm", s(&st["id"])), ev.t(), json!({}))
+            .await,
     ];
     for r in rs {
         r.problem(403);
     }
     // Nothing was written.
-    app.get(&format!("/buyers/{}/quotas/{y}", helper.org_id), helper.t()).await.problem(404);
+    app.get(&format!("/buyers/{}/quotas/{y}", helper.org_id), helper.t())
+        .await
+        .problem(404);
     let f = app.get(&format!("/quota-floors/{y}"), ev.t()).await.expect(200);
     assert_eq!(f.json["is_default"], true);
     let l = app.get("/pairings", ev.t()).await.expect(200);

@@ -2,6 +2,6 @@
 //! Black-box tests over HTTP. One binary, one module per capability.
 mod helpers;
 
-mod foundation;
 mod credit;
+mod foundation;
 mod reports;

@@ -99,7 +99,11 @@ async fn world(n: usize, seed: u64) -> World {
             vec![parent.org_id.clone(), child.org_id.clone()],
             YANGYUAN.to_string(),
         ),
-        (p2["id"].as_str().unwrap().to_string(), vec![other.org_id.clone()], PINGQUAN.to_string()),
+        (
+            p2["id"].as_str().unwrap().to_string(),
+            vec![other.org_id.clone()],
+            PINGQUAN.to_string(),
+        ),
     ];
     let buyers = [&parent, &child, &other];
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -125,7 +129,17 @@ async fn world(n: usize, seed: u64) -> World {
             let s = &sups[rng.gen_range(0..2)];
             let (county, status) = COUNTIES[rng.gen_range(0..4)];
             let cat = if rng.gen_bool(0.6) { "purchase" } else { "helped_sale" };
-            append(&app, &b.org_id, &s.org_id, county, status, cat, rng.gen_range(1..5_000_000), None).await
+            append(
+                &app,
+                &b.org_id,
+                &s.org_id,
+                county,
+                status,
+                cat,
+                rng.gen_range(1..5_000_000),
+                None,
+            )
+            .await
         };
         entries.push(e);
     }
@@ -189,8 +203,15 @@ async fn report_totals_equal_ledger_sums_over_random_data() {
         assert_eq!(r.json["ledger_head_seq"], w.entries.len() as i64);
     }
     // Names are filled in.
-    let r = app.get(&format!("/reports/summary?year={y}&group_by=county"), ev.t()).await.expect(200);
-    assert!(r.json["rows"].as_array().unwrap().iter().all(|r| !r["name"].as_str().unwrap().is_empty()));
+    let r = app
+        .get(&format!("/reports/summary?year={y}&group_by=county"), ev.t())
+        .await
+        .expect(200);
+    assert!(r.json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| !r["name"].as_str().unwrap().is_empty()));
     // Another year is empty.
     let r = app
         .get(&format!("/reports/summary?year={}&group_by=buyer", y - 1), ev.t())
@@ -208,14 +229,31 @@ async fn reports_are_scoped_by_role() {
     let county = app.create_org("county_office", YANGYUAN).await;
     let fam = [w.parent.org_id.clone(), w.child.org_id.clone()];
     let s0 = w.sups[0].org_id.clone();
-    let cases: Vec<(&OrgUser, &str, Box<dyn Fn(&Entry) -> bool>)> = vec![
-        (&w.parent, "buyer", Box::new(move |e: &Entry| fam.contains(&e.buyer_org_id))),
-        (&w.child, "buyer", Box::new({
-            let c = w.child.org_id.clone();
-            move |e: &Entry| e.buyer_org_id == c
-        })),
-        (&w.sups[0], "supplier", Box::new(move |e: &Entry| e.supplier_org_id == s0)),
-        (&county, "county", Box::new(|e: &Entry| e.origin_county_code == YANGYUAN)),
+    type Keep = Box<dyn Fn(&Entry) -> bool>;
+    let cases: Vec<(&OrgUser, &str, Keep)> = vec![
+        (
+            &w.parent,
+            "buyer",
+            Box::new(move |e: &Entry| fam.contains(&e.buyer_org_id)),
+        ),
+        (
+            &w.child,
+            "buyer",
+            Box::new({
+                let c = w.child.org_id.clone();
+                move |e: &Entry| e.buyer_org_id == c
+            }),
+        ),
+        (
+            &w.sups[0],
+            "supplier",
+            Box::new(move |e: &Entry| e.supplier_org_id == s0),
+        ),
+        (
+            &county,
+            "county",
+            Box::new(|e: &Entry| e.origin_county_code == YANGYUAN),
+        ),
     ];
     for (who, scope, keep) in &cases {
         for group in ["buyer", "supplier", "county", "month"] {
@@ -229,15 +267,30 @@ async fn reports_are_scoped_by_role() {
     }
     // Pairing rows: the helper sees its own pairing (entries of its family), the county office the pairing
     // helping its county, a supplier none.
-    let r = app.get(&format!("/reports/summary?year={y}&group_by=pairing"), w.parent.t()).await.expect(200);
+    let r = app
+        .get(&format!("/reports/summary?year={y}&group_by=pairing"), w.parent.t())
+        .await
+        .expect(200);
     let rows = rows_of(&r.json);
     assert_eq!(rows.keys().cloned().collect::<Vec<_>>(), vec![w.pairings[0].0.clone()]);
-    let r = app.get(&format!("/reports/summary?year={y}&group_by=pairing"), county.t()).await.expect(200);
-    assert_eq!(rows_of(&r.json).keys().cloned().collect::<Vec<_>>(), vec![w.pairings[0].0.clone()]);
-    let r = app.get(&format!("/reports/summary?year={y}&group_by=pairing"), w.sups[1].t()).await.expect(200);
+    let r = app
+        .get(&format!("/reports/summary?year={y}&group_by=pairing"), county.t())
+        .await
+        .expect(200);
+    assert_eq!(
+        rows_of(&r.json).keys().cloned().collect::<Vec<_>>(),
+        vec![w.pairings[0].0.clone()]
+    );
+    let r = app
+        .get(&format!("/reports/summary?year={y}&group_by=pairing"), w.sups[1].t())
+        .await
+        .expect(200);
     assert!(rows_of(&r.json).is_empty());
     // The other buyer sees nothing of the first family.
-    let r = app.get(&format!("/reports/summary?year={y}&group_by=buyer"), w.other.t()).await.expect(200);
+    let r = app
+        .get(&format!("/reports/summary?year={y}&group_by=buyer"), w.other.t())
+        .await
+        .expect(200);
     assert!(rows_of(&r.json).keys().all(|k| k == &w.other.org_id));
 }
 
@@ -260,9 +313,39 @@ async fn ranking_by_quota_progress_and_freshness() {
         .await
         .expect(201);
     }
-    append(&app, &a.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", 50_000, None).await; // 500 / 1000
-    append(&app, &b_child.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", 8_000, None).await; // 80 / 100
-    append(&app, &c.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", 1_000, None).await;
+    append(
+        &app,
+        &a.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        50_000,
+        None,
+    )
+    .await; // 500 / 1000
+    append(
+        &app,
+        &b_child.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        8_000,
+        None,
+    )
+    .await; // 80 / 100
+    append(
+        &app,
+        &c.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        1_000,
+        None,
+    )
+    .await;
     let url = format!("/reports/summary?year={y}&group_by=buyer");
     let r = app.get(&url, ev.t()).await.expect(200);
     let rank = r.json["ranking"].as_array().unwrap();
@@ -276,18 +359,33 @@ async fn ranking_by_quota_progress_and_freshness() {
     let r = app.get(&url, a.t()).await.expect(200);
     assert_eq!(r.json["ranking"].as_array().unwrap().len(), 1);
     // No ranking for other groupings.
-    let r = app.get(&format!("/reports/summary?year={y}&group_by=county"), ev.t()).await.expect(200);
+    let r = app
+        .get(&format!("/reports/summary?year={y}&group_by=county"), ev.t())
+        .await
+        .expect(200);
     assert!(r.json["ranking"].is_null());
 
     // Freshness: an append that returned is in the next report.
     let before = fen(&app.get(&url, ev.t()).await.expect(200).json["totals"]["total"]);
-    append(&app, &a.org_id, &sup.org_id, YANGYUAN, "deep_poverty", "purchase", -1_234, None).await;
+    append(
+        &app,
+        &a.org_id,
+        &sup.org_id,
+        YANGYUAN,
+        "deep_poverty",
+        "purchase",
+        -1_234,
+        None,
+    )
+    .await;
     let after = app.get(&url, ev.t()).await.expect(200);
     assert_eq!(fen(&after.json["totals"]["total"]), before - 1_234);
     assert_eq!(after.json["ranking"][1]["credited"], "487.66");
 
     // Bad parameters.
-    let r = app.get("/reports/summary?group_by=product&format=pdf&year=1800", ev.t()).await;
+    let r = app
+        .get("/reports/summary?group_by=product&format=pdf&year=1800", ev.t())
+        .await;
     let mut f = r.fields();
     f.sort();
     assert_eq!(f, vec!["format", "group_by", "year"]);
@@ -323,14 +421,25 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
         let head: Vec<String> = rd.headers().unwrap().iter().map(str::to_string).collect();
         assert_eq!(
             &head[2..],
-            &["采购金额", "帮助销售金额", "贫困县金额", "深度贫困县金额", "非贫困县金额", "合计", "笔数"]
+            &[
+                "采购金额",
+                "帮助销售金额",
+                "贫困县金额",
+                "深度贫困县金额",
+                "非贫困县金额",
+                "合计",
+                "笔数"
+            ]
         );
         let recs: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
         assert_eq!(recs.len(), want_rows.len() + 1);
         for (rec, row) in recs.iter().zip(want_rows.iter().chain(std::iter::once(&js["totals"]))) {
             assert_eq!(&rec[0], row["key"].as_str().unwrap());
             assert_eq!(&rec[1], row["name"].as_str().unwrap());
-            for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"].iter().enumerate() {
+            for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"]
+                .iter()
+                .enumerate()
+            {
                 assert_eq!(&rec[i + 2], row[k].as_str().unwrap(), "{group} {k}");
             }
             assert_eq!(rec[8].parse::<i64>().unwrap(), row["entry_count"].as_i64().unwrap());
@@ -343,7 +452,10 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
             h["content-type"],
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         );
-        assert!(h["content-disposition"].to_str().unwrap().contains(&format!("summary-{y}-{group}.xlsx")));
+        assert!(h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("summary-{y}-{group}.xlsx")));
         use calamine::{Data, Reader, Xlsx};
         let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(body)).unwrap();
         let range = wb.worksheet_range("汇总").unwrap();
@@ -352,10 +464,18 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
         assert_eq!(rows[0][5], Data::String("深度贫困县金额".into()));
         assert_eq!(rows[0][7], Data::String("合计".into()));
         assert_eq!(rows.len(), want_rows.len() + 2);
-        for (xr, row) in rows[1..].iter().zip(want_rows.iter().chain(std::iter::once(&js["totals"]))) {
+        for (xr, row) in rows[1..]
+            .iter()
+            .zip(want_rows.iter().chain(std::iter::once(&js["totals"])))
+        {
             assert_eq!(xr[0], Data::String(row["key"].as_str().unwrap().into()));
-            for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"].iter().enumerate() {
-                let Data::Float(f) = xr[i + 2] else { panic!("not a number: {:?}", xr[i + 2]) };
+            for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"]
+                .iter()
+                .enumerate()
+            {
+                let Data::Float(f) = xr[i + 2] else {
+                    panic!("not a number: {:?}", xr[i + 2])
+                };
                 assert_eq!((f * 100.0).round() as i64, fen(&row[k]), "{group} {k}");
             }
             assert_eq!(xr[8], Data::Float(row["entry_count"].as_i64().unwrap() as f64));
@@ -493,7 +613,10 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         .should_validate_formats(true)
         .build(&schema)
         .expect("the vendored schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&pkg).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&pkg)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "OCDS validation errors: {errors:#?}\n{pkg:#}");
     assert_eq!(pkg["version"], "1.1");
     let rels = pkg["releases"].as_array().unwrap();
@@ -501,14 +624,21 @@ async fn ocds_export_validates_against_the_release_package_schema() {
     for rel in rels {
         let so = rel["ocid"].as_str().unwrap().strip_prefix("ocds-amkt01-").unwrap();
         assert!(accepted.contains(&so.to_string()));
-        let roles: Vec<&str> = rel["parties"].as_array().unwrap().iter().map(|p| p["roles"][0].as_str().unwrap()).collect();
+        let roles: Vec<&str> = rel["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["roles"][0].as_str().unwrap())
+            .collect();
         assert_eq!(roles, vec!["buyer", "supplier"]);
         assert_eq!(rel["buyer"]["id"], buyer.org_id.as_str());
         assert_eq!(rel["awards"][0]["suppliers"][0]["id"], sup.org_id.as_str());
         // 8 kg accepted at 12.50.
         assert_eq!(rel["awards"][0]["value"], json!({"amount": 100.0, "currency": "CNY"}));
         assert_eq!(rel["contracts"][0]["awardID"], rel["awards"][0]["id"]);
-        let tx = rel["contracts"][0]["implementation"]["transactions"].as_array().unwrap();
+        let tx = rel["contracts"][0]["implementation"]["transactions"]
+            .as_array()
+            .unwrap();
         assert!(!tx.is_empty());
         assert_eq!(tx[0]["value"]["currency"], "CNY");
         assert!(tx[0]["value"]["amount"].is_number());
@@ -519,8 +649,12 @@ async fn ocds_export_validates_against_the_release_package_schema() {
     bad["releases"][0].as_object_mut().unwrap().remove("initiationType");
     assert!(!validator.is_valid(&bad));
     // Evaluators and admin only.
-    app.get(&format!("/reports/ocds?year={y}"), Some(&app.admin_token)).await.expect(200);
-    app.get(&format!("/reports/ocds?year={y}"), buyer.t()).await.problem(403);
+    app.get(&format!("/reports/ocds?year={y}"), Some(&app.admin_token))
+        .await
+        .expect(200);
+    app.get(&format!("/reports/ocds?year={y}"), buyer.t())
+        .await
+        .problem(403);
     app.get(&format!("/reports/ocds?year={y}"), sup.t()).await.problem(403);
     app.get("/reports/ocds?year=1800", ev.t()).await.problem(422);
 }

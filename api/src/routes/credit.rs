@@ -12,7 +12,8 @@ use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 
 fn with_etag(mut b: actix_web::HttpResponseBuilder, q: &Quota) -> HttpResponse {
-    b.insert_header((header::ETAG, etag_value(&q.version.to_string()))).json(q)
+    b.insert_header((header::ETAG, etag_value(&q.version.to_string())))
+        .json(q)
 }
 
 /// A buyer's quota for a year with its progress (the buyer, its parent, admin, evaluators).
@@ -56,7 +57,11 @@ pub async fn put_quota(
 /// The lowest reserved share buyers may set for a year.
 #[utoipa::path(tag = "quotas", params(("year" = i32, Path)), responses((status = 200, body = Floor)))]
 #[get("/quota-floors/{year}")]
-pub async fn get_floor(state: web::Data<AppState>, caller: Caller, year: web::Path<i32>) -> Result<HttpResponse, AppError> {
+pub async fn get_floor(
+    state: web::Data<AppState>,
+    caller: Caller,
+    year: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(credit::get_floor(&state, &caller, *year).await?))
 }
 
@@ -100,7 +105,11 @@ pub async fn list_pairings(
 /// One pairing.
 #[utoipa::path(tag = "pairings", params(("id" = String, Path)), responses((status = 200, body = Pairing)))]
 #[get("/pairings/{id}")]
-pub async fn get_pairing(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_pairing(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(credit::get_pairing(&state, &caller, &id).await?))
 }
 
@@ -161,7 +170,11 @@ pub async fn get_reconciliation(
 /// ledger range it covers no longer verifies; 403 for admin and evaluators (not a party); 404 for anyone else.
 #[utoipa::path(tag = "reconciliations", params(("id" = String, Path)), responses((status = 200, body = Reconciliation), (status = 409)))]
 #[post("/reconciliations/{id}/confirm")]
-pub async fn confirm(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn confirm(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(credit::confirm(&state, &caller, &id).await?))
 }
 

@@ -43,7 +43,11 @@ pub async fn summary(
 /// (evaluators and admin).
 #[utoipa::path(tag = "reports", params(OcdsQuery), responses((status = 200, description = "OCDS 1.1 release package", body = Object)))]
 #[get("/reports/ocds")]
-pub async fn ocds(state: web::Data<AppState>, caller: Caller, q: web::Query<OcdsQuery>) -> Result<HttpResponse, AppError> {
+pub async fn ocds(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<OcdsQuery>,
+) -> Result<HttpResponse, AppError> {
     let pkg = reports::ocds(&state, &caller, q.year).await?;
     Ok(HttpResponse::Ok().json(pkg))
 }

@@ -28,7 +28,10 @@ pub const PAIRING_KINDS: [&str; 3] = ["east_west", "paired_county", "designated"
 
 /// `$start, $start+1, ...` for an IN list of `n` values.
 pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn check_year(errors: &mut Vec<FieldError>, field: &str, year: i32) {
@@ -41,7 +44,10 @@ pub fn check_year(errors: &mut Vec<FieldError>, field: &str, year: i32) {
 fn share_to_ppm(d: Decimal, field: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
     let n = d.normalize();
     if n.is_sign_negative() || n > Decimal::ONE {
-        errors.push(FieldError::new(field, "must be a fraction between 0 and 1 (e.g. \"0.3\" for 30%)"));
+        errors.push(FieldError::new(
+            field,
+            "must be a fraction between 0 and 1 (e.g. \"0.3\" for 30%)",
+        ));
         return None;
     }
     if n.scale() > 6 {
@@ -499,8 +505,12 @@ pub struct PairingProgress {
 }
 
 async fn pairing_view(conn: &impl ConnectionTrait, p: pairings::Model) -> AppResult<Pairing> {
-    let helper = organizations::Entity::find_by_id(p.helper_org_id.clone()).one(conn).await?;
-    let region = regions::Entity::find_by_id(p.helped_region_code.clone()).one(conn).await?;
+    let helper = organizations::Entity::find_by_id(p.helper_org_id.clone())
+        .one(conn)
+        .await?;
+    let region = regions::Entity::find_by_id(p.helped_region_code.clone())
+        .one(conn)
+        .await?;
     Ok(Pairing {
         id: p.id,
         kind: p.kind,
@@ -520,20 +530,31 @@ pub async fn create_pairing(state: &AppState, caller: &Caller, body: NewPairing)
     let db = &state.db;
     let mut errors = Vec::new();
     if !PAIRING_KINDS.contains(&body.kind.as_str()) {
-        errors.push(FieldError::new("kind", "must be one of east_west, paired_county, designated"));
+        errors.push(FieldError::new(
+            "kind",
+            "must be one of east_west, paired_county, designated",
+        ));
     }
-    match organizations::Entity::find_by_id(body.helper_org_id.clone()).one(db).await? {
+    match organizations::Entity::find_by_id(body.helper_org_id.clone())
+        .one(db)
+        .await?
+    {
         None => errors.push(FieldError::new("helper_org_id", "no such organisation")),
-        Some(o) if !is_buyer_kind(&o.kind) => {
-            errors.push(FieldError::new("helper_org_id", "the helper must be a buyer organisation"))
-        }
+        Some(o) if !is_buyer_kind(&o.kind) => errors.push(FieldError::new(
+            "helper_org_id",
+            "the helper must be a buyer organisation",
+        )),
         Some(_) => {}
     }
-    match regions::Entity::find_by_id(body.helped_region_code.clone()).one(db).await? {
+    match regions::Entity::find_by_id(body.helped_region_code.clone())
+        .one(db)
+        .await?
+    {
         None => errors.push(FieldError::new("helped_region_code", "no such region")),
-        Some(r) if r.level != "county" => {
-            errors.push(FieldError::new("helped_region_code", "the helped region must be a county"))
-        }
+        Some(r) if r.level != "county" => errors.push(FieldError::new(
+            "helped_region_code",
+            "the helped region must be a county",
+        )),
         Some(_) => {}
     }
     check_year(&mut errors, "year", body.year);
@@ -863,15 +884,6 @@ pub async fn create_reconciliation(
         }
         None => Split::default(),
     };
-    let txn_db = db;
-    // A newer statement supersedes any pending one of the same pairing and year.
-    txn_db
-        .execute_raw(sql(
-            txn_db,
-            "UPDATE reconciliations SET status = 'superseded' WHERE pairing_id = $1 AND year = $2 AND status = 'pending'",
-            vec![p.id.clone().into(), p.year.into()],
-        ))
-        .await?;
     let m = reconciliations::ActiveModel {
         id: Set(new_id()),
         pairing_id: Set(p.id.clone()),
@@ -898,6 +910,15 @@ pub async fn create_reconciliation(
         locked_at: Set(None),
     }
     .insert(db)
+    .await?;
+    // The newest statement supersedes every older pending one of the same pairing and year. Ids are
+    // time-ordered, so two statements made at once leave exactly the newer one pending.
+    db.execute_raw(sql(
+        db,
+        "UPDATE reconciliations SET status = 'superseded' WHERE pairing_id = $1 AND year = $2 \
+         AND status = 'pending' AND id < $3",
+        vec![p.id.clone().into(), p.year.into(), m.id.clone().into()],
+    ))
     .await?;
     Ok(reconciliation_view(m, &p))
 }
@@ -965,7 +986,9 @@ pub async fn confirm(state: &AppState, caller: &Caller, id: &str) -> AppResult<R
         r.county_confirmed_at.is_some()
     };
     if already {
-        return Err(AppError::Conflict(format!("{side} has already confirmed this statement")));
+        return Err(AppError::Conflict(format!(
+            "{side} has already confirmed this statement"
+        )));
     }
     match r.status.as_str() {
         "pending" => {}

@@ -7,8 +7,8 @@
 //! request time (no cache), so a report reflects every append that returned
 //! before it was asked for.
 use super::credit::{check_year, fraction, placeholders};
-use super::stock::get_sum;
 use super::sql;
+use super::stock::get_sum;
 use crate::auth::{Caller, Role};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::money::{from_fen, from_milli, line_amount_fen};
@@ -147,7 +147,7 @@ async fn scope_of(state: &AppState, caller: &Caller, first: usize) -> AppResult<
                 cond: format!(" AND l.buyer_org_id IN ({})", placeholders(first, ids.len())),
                 values: ids.iter().map(|i| Value::from(i.clone())).collect(),
                 buyers: Some(ids),
-                }
+            }
         }
         Role::Supplier => Scope {
             name: "supplier",
@@ -167,7 +167,8 @@ async fn scope_of(state: &AppState, caller: &Caller, first: usize) -> AppResult<
     })
 }
 
-const SUMS: &str = "COALESCE(SUM(CASE WHEN l.credit_category = 'purchase' THEN l.amount_fen ELSE 0 END), 0) AS purchase, \
+const SUMS: &str =
+    "COALESCE(SUM(CASE WHEN l.credit_category = 'purchase' THEN l.amount_fen ELSE 0 END), 0) AS purchase, \
      COALESCE(SUM(CASE WHEN l.credit_category = 'helped_sale' THEN l.amount_fen ELSE 0 END), 0) AS helped_sale, \
      COALESCE(SUM(CASE WHEN l.origin_poverty_status = 'poverty' THEN l.amount_fen ELSE 0 END), 0) AS poverty, \
      COALESCE(SUM(CASE WHEN l.origin_poverty_status = 'deep_poverty' THEN l.amount_fen ELSE 0 END), 0) AS deep, \
@@ -460,9 +461,17 @@ pub fn to_xlsx(s: &Summary) -> AppResult<Vec<u8>> {
         let row = i as u32 + 1;
         ws.write_string(row, 0, &r.key).map_err(e)?;
         ws.write_string(row, 1, &r.name).map_err(e)?;
-        let amounts = [r.fen[0], r.fen[1], r.fen[2], r.fen[3], r.fen[4] - r.fen[2] - r.fen[3], r.fen[4]];
+        let amounts = [
+            r.fen[0],
+            r.fen[1],
+            r.fen[2],
+            r.fen[3],
+            r.fen[4] - r.fen[2] - r.fen[3],
+            r.fen[4],
+        ];
         for (j, a) in amounts.iter().enumerate() {
-            ws.write_number_with_format(row, j as u16 + 2, *a as f64 / 100.0, &money).map_err(e)?;
+            ws.write_number_with_format(row, j as u16 + 2, *a as f64 / 100.0, &money)
+                .map_err(e)?;
         }
         ws.write_number(row, 8, r.entry_count as f64).map_err(e)?;
     }
@@ -470,9 +479,16 @@ pub fn to_xlsx(s: &Summary) -> AppResult<Vec<u8>> {
     if let Some(rank) = &s.ranking {
         let ws = wb.add_worksheet();
         ws.set_name("排名").map_err(e)?;
-        for (c, h) in ["名次", "采购单位编号", "采购单位名称", "目标金额", "完成金额", "完成进度"]
-            .iter()
-            .enumerate()
+        for (c, h) in [
+            "名次",
+            "采购单位编号",
+            "采购单位名称",
+            "目标金额",
+            "完成金额",
+            "完成进度",
+        ]
+        .iter()
+        .enumerate()
         {
             ws.write_string_with_format(0, c as u16, *h, &bold).map_err(e)?;
         }
@@ -481,8 +497,10 @@ pub fn to_xlsx(s: &Summary) -> AppResult<Vec<u8>> {
             ws.write_number(row, 0, r.rank as f64).map_err(e)?;
             ws.write_string(row, 1, &r.buyer_org_id).map_err(e)?;
             ws.write_string(row, 2, &r.name).map_err(e)?;
-            ws.write_number_with_format(row, 3, decimal_f64(r.target), &money).map_err(e)?;
-            ws.write_number_with_format(row, 4, decimal_f64(r.credited), &money).map_err(e)?;
+            ws.write_number_with_format(row, 3, decimal_f64(r.target), &money)
+                .map_err(e)?;
+            ws.write_number_with_format(row, 4, decimal_f64(r.credited), &money)
+                .map_err(e)?;
             ws.write_number(row, 5, decimal_f64(r.progress)).map_err(e)?;
         }
     }
@@ -597,9 +615,7 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
             "roles": [role],
         })
     };
-    let org_ref = |id: &str| {
-        json!({ "id": id, "name": orgs.get(id).map(|o| o.name.clone()).unwrap_or_default() })
-    };
+    let org_ref = |id: &str| json!({ "id": id, "name": orgs.get(id).map(|o| o.name.clone()).unwrap_or_default() });
     let mut releases = Vec::with_capacity(sos.len());
     for so in &sos {
         let accepted_at = so.accepted_at.unwrap_or(so.updated_at);
