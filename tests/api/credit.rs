@@ -946,3 +946,43 @@ async fn evaluator_is_refused_on_every_write_route() {
     let l = app.get("/pairings", ev.t()).await.expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn statements_made_at_once_leave_exactly_one_pending() {
+    let Fixture {
+        app,
+        helper,
+        county,
+        sup,
+        pairing,
+        ..
+    } = reconciliation_fixture().await;
+    append(
+        &app,
+        &helper.org_id,
+        &sup.org_id,
+        SHUNPING,
+        "poverty",
+        "purchase",
+        10_000,
+        None,
+    )
+    .await;
+    let path = format!("/pairings/{pairing}/reconciliations");
+    let y = this_year();
+    let (a, b, c) = tokio::join!(
+        app.post(&path, helper.t(), json!({"year": y})),
+        app.post(&path, county.t(), json!({"year": y})),
+        app.post(&path, Some(&app.admin_token), json!({"year": y})),
+    );
+    for r in [&a, &b, &c] {
+        assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    }
+    let l = app.get(&path, helper.t()).await.expect(200);
+    let items = l.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    let pending: Vec<&Value> = items.iter().filter(|i| i["status"] == "pending").collect();
+    assert_eq!(pending.len(), 1, "{items:#?}");
+    // The newest one is the pending one.
+    assert_eq!(pending[0]["id"], items[0]["id"]);
+}
