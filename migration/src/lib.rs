@@ -10,6 +10,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_supply_and_ledger;
 mod m20261122_000003_quotas;
 mod m20261122_000030_credit;
+mod m20261122_000031_ledger_rollup;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_supply_and_ledger::Migration),
             Box::new(m20261122_000003_quotas::Migration),
             Box::new(m20261122_000030_credit::Migration),
+            Box::new(m20261122_000031_ledger_rollup::Migration),
         ]
     }
 }

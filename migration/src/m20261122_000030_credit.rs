@@ -39,7 +39,7 @@ CREATE TABLE reconciliations (
 );
 CREATE INDEX idx_reconciliations_pairing ON reconciliations (pairing_id, year, created_at);
 
-CREATE INDEX idx_ledger_rep_buyer ON ledger_entries (year, buyer_org_id, credit_category, origin_poverty_status, amount_fen);
+CREATE INDEX idx_ledger_rep_buyer ON ledger_entries (year, buyer_org_id, origin_county_code, credit_category, origin_poverty_status, amount_fen);
 CREATE INDEX idx_ledger_rep_supplier ON ledger_entries (year, supplier_org_id, credit_category, origin_poverty_status, amount_fen);
 CREATE INDEX idx_ledger_rep_county ON ledger_entries (year, origin_county_code, credit_category, origin_poverty_status, amount_fen);
 CREATE INDEX idx_ledger_rep_month ON ledger_entries (year, month, credit_category, origin_poverty_status, amount_fen);

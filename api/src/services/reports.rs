@@ -3,9 +3,11 @@
 //! category and by origin poverty status, as JSON, CSV or XLSX; and the OCDS 1.1
 //! release package of the year's accepted supplier orders.
 //!
-//! Every figure is one SQL GROUP BY over the indexed `ledger_entries` columns at
-//! request time (no cache), so a report reflects every append that returned
-//! before it was asked for.
+//! Every figure is one SQL GROUP BY at request time (no cache): unscoped groupings
+//! by buyer, supplier, county and month read `ledger_rollup` (maintained by a
+//! trigger inside each append's transaction); scoped slices and pairings read
+//! `ledger_entries` through its indexes. Either way a report reflects every append
+//! that returned before it was asked for.
 use super::credit::{check_year, fraction, placeholders};
 use super::sql;
 use super::stock::get_sum;
@@ -172,7 +174,7 @@ const SUMS: &str =
      COALESCE(SUM(CASE WHEN l.credit_category = 'helped_sale' THEN l.amount_fen ELSE 0 END), 0) AS helped_sale, \
      COALESCE(SUM(CASE WHEN l.origin_poverty_status = 'poverty' THEN l.amount_fen ELSE 0 END), 0) AS poverty, \
      COALESCE(SUM(CASE WHEN l.origin_poverty_status = 'deep_poverty' THEN l.amount_fen ELSE 0 END), 0) AS deep, \
-     COALESCE(SUM(l.amount_fen), 0) AS total, COUNT(l.seq) AS n";
+     COALESCE(SUM(l.amount_fen), 0) AS total, COUNT(l.amount_fen) AS n";
 
 fn row_of(key: String, name: String, f: [i64; 6]) -> SummaryRow {
     // f = purchase, helped_sale, poverty, deep, total, count
@@ -195,11 +197,14 @@ fn row_of(key: String, name: String, f: [i64; 6]) -> SummaryRow {
 /// `scope_cond` (conditions on the ledger alias `l`) in the text and in the values.
 pub fn summary_sql(group: &str, pairing_cond: &str, scope_cond: &str) -> String {
     match group {
+        // The helper organisations of each pairing first (a few rows), then their entries through the
+        // (buyer_org_id, year) index.
         "pairing" => format!(
-            "SELECT p.id AS k, {SUMS} FROM (SELECT * FROM pairings WHERE year = $1{pairing_cond}) p \
-             LEFT JOIN ledger_entries l ON l.year = p.year AND l.origin_county_code = p.helped_region_code \
-             AND l.buyer_org_id IN (SELECT o.id FROM organizations o WHERE o.id = p.helper_org_id OR o.parent_org_id = p.helper_org_id)\
-             {scope_cond} GROUP BY p.id ORDER BY p.id"
+            "SELECT ph.pid AS k, {SUMS} FROM (SELECT p.id AS pid, p.year AS yr, p.helped_region_code AS county, \
+             o.id AS buyer FROM pairings p JOIN organizations o ON (o.id = p.helper_org_id OR o.parent_org_id = p.helper_org_id) \
+             WHERE p.year = $1{pairing_cond}) ph \
+             LEFT JOIN ledger_entries l ON l.buyer_org_id = ph.buyer AND l.year = ph.yr AND l.origin_county_code = ph.county\
+             {scope_cond} GROUP BY ph.pid ORDER BY ph.pid"
         ),
         _ => {
             let col = match group {
@@ -211,6 +216,18 @@ pub fn summary_sql(group: &str, pairing_cond: &str, scope_cond: &str) -> String 
             format!("SELECT {col} AS k, {SUMS} FROM ledger_entries l WHERE l.year = $1{scope_cond} GROUP BY {col} ORDER BY {col}")
         }
     }
+}
+
+/// The same figures as [`summary_sql`] without scope, from the `ledger_rollup` table (`$1` year, `$2` dimension).
+pub fn rollup_sql() -> String {
+    "SELECT l.key AS k, \
+     COALESCE(SUM(CASE WHEN l.credit_category = 'purchase' THEN l.amount_fen ELSE 0 END), 0) AS purchase, \
+     COALESCE(SUM(CASE WHEN l.credit_category = 'helped_sale' THEN l.amount_fen ELSE 0 END), 0) AS helped_sale, \
+     COALESCE(SUM(CASE WHEN l.origin_poverty_status = 'poverty' THEN l.amount_fen ELSE 0 END), 0) AS poverty, \
+     COALESCE(SUM(CASE WHEN l.origin_poverty_status = 'deep_poverty' THEN l.amount_fen ELSE 0 END), 0) AS deep, \
+     COALESCE(SUM(l.amount_fen), 0) AS total, COALESCE(SUM(l.entry_count), 0) AS n \
+     FROM ledger_rollup l WHERE l.year = $1 AND l.dim = $2 GROUP BY l.key"
+        .to_string()
 }
 
 async fn names_of_orgs(conn: &impl ConnectionTrait, ids: &[String]) -> AppResult<HashMap<String, String>> {
@@ -241,12 +258,12 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: &str) 
     if group == "pairing" {
         match caller.role {
             Role::Buyer => {
-                pairing_cond = " AND helper_org_id = $2".into();
+                pairing_cond = " AND p.helper_org_id = $2".into();
                 values.push(caller.org_id.clone().into());
             }
             Role::Certifier => {
                 let org = super::organizations::find(db, &caller.org_id).await?;
-                pairing_cond = " AND helped_region_code = $2".into();
+                pairing_cond = " AND p.helped_region_code = $2".into();
                 values.push(org.region_code.into());
             }
             Role::Supplier => pairing_cond = " AND 1 = 0".into(),
@@ -255,12 +272,19 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: &str) 
     }
     let scope = scope_of(state, caller, values.len() + 1).await?;
     values.extend(scope.values.clone());
-    let text = summary_sql(group, &pairing_cond, &scope.cond);
+    // The unscoped groupings other than pairings read the trigger-maintained roll-up.
+    let use_rollup = scope.name == "all" && group != "pairing";
+    let text = if use_rollup {
+        values.push(group.to_string().into());
+        rollup_sql()
+    } else {
+        summary_sql(group, &pairing_cond, &scope.cond)
+    };
     // On SQLite `$n` become positional `?`: placeholders appear in the text in the order of `values`.
     let raw = db.query_all_raw(sql(db, &text, values)).await?;
     let mut keyed: Vec<(String, [i64; 6])> = Vec::with_capacity(raw.len());
     for r in raw {
-        let key = if group == "month" {
+        let key = if group == "month" && !use_rollup {
             r.try_get::<i32>("", "k")?.to_string()
         } else {
             r.try_get::<Option<String>>("", "k")?.unwrap_or_default()
@@ -274,6 +298,11 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: &str) 
             get_sum(&r, "n")?,
         ];
         keyed.push((key, f));
+    }
+    if group == "month" {
+        keyed.sort_by_key(|(k, _)| k.parse::<i32>().unwrap_or(0));
+    } else {
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
     }
     let keys: Vec<String> = keyed.iter().map(|(k, _)| k.clone()).collect();
     let names: HashMap<String, String> = match group {
