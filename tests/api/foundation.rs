@@ -1,6 +1,5 @@
 //! Foundation: auth, organisations, users, regions, errors, health, docs.
 use crate::helpers::*;
-use serde_json::json;
 
 #[tokio::test]
 async fn login_and_me() {

@@ -5,7 +5,12 @@
 //!
 //! Run: `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55432 cargo bench --bench reports`
 //! (`BENCH_ENTRIES` overrides the volume.)
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::field_reassign_with_default,
+    dead_code
+)]
 
 #[path = "../api/helpers.rs"]
 mod helpers;
