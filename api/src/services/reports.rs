@@ -328,11 +328,20 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: &str) 
                     .all(db)
                     .await?;
                 let orgs = names_of_orgs(db, &ps.iter().map(|p| p.helper_org_id.clone()).collect::<Vec<_>>()).await?;
+                let mut codes: Vec<String> = ps.iter().map(|p| p.helped_region_code.clone()).collect();
+                codes.sort();
+                codes.dedup();
+                let counties: HashMap<String, String> = regions::Entity::find()
+                    .filter(regions::Column::Code.is_in(codes))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.code, r.name))
+                    .collect();
                 for p in ps {
-                    let county = regions::Entity::find_by_id(p.helped_region_code.clone())
-                        .one(db)
-                        .await?
-                        .map(|r| r.name)
+                    let county = counties
+                        .get(&p.helped_region_code)
+                        .cloned()
                         .unwrap_or_else(|| p.helped_region_code.clone());
                     let helper = orgs.get(&p.helper_org_id).cloned().unwrap_or_default();
                     m.insert(p.id, format!("{helper} → {county} ({})", p.kind));
@@ -379,7 +388,7 @@ async fn ranking(conn: &impl ConnectionTrait, year: i32, only: Option<&[String]>
     let mut values: Vec<Value> = vec![year.into()];
     let mut text = String::from(
         "SELECT q.buyer_org_id AS buyer, q.target_fen AS target, o.name AS name, \
-         (SELECT COALESCE(SUM(l.amount_fen), 0) FROM ledger_entries l WHERE l.year = q.year AND l.buyer_org_id IN \
+         (SELECT COALESCE(SUM(l.amount_fen), 0) FROM ledger_rollup l WHERE l.year = q.year AND l.dim = 'buyer' AND l.key IN \
          (SELECT c.id FROM organizations c WHERE c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)) AS credited \
          FROM quotas q JOIN organizations o ON o.id = q.buyer_org_id WHERE q.year = $1",
     );
