@@ -18,7 +18,9 @@ use utoipa_actix_web::AppExt;
     ),
     components(schemas(Problem, FieldError)),
     tags(
-        (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"), (name = "orders"), (name = "ledger"), (name = "agreements"), (name = "products"), (name = "catalog"), (name = "alerts"),
+        (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"), (name = "products"),
+        (name = "catalog"), (name = "orders"), (name = "agreements"), (name = "ledger"), (name = "quotas"),
+        (name = "pairings"), (name = "reconciliations"), (name = "reports"), (name = "alerts"),
     )
 )]
 pub struct ApiDoc;

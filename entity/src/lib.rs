@@ -22,6 +22,7 @@ pub mod product_events;
 pub mod products;
 pub mod quota_floors;
 pub mod quotas;
+pub mod reconciliations;
 pub mod refresh_tokens;
 pub mod regions;
 pub mod stock_movements;

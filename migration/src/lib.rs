@@ -11,6 +11,8 @@ mod m20261122_000002_supply_and_ledger;
 mod m20261122_000003_quotas;
 mod m20261122_000010_catalog_indexes;
 mod m20261122_000020_orders_extras;
+mod m20261122_000030_credit;
+mod m20261122_000031_ledger_rollup;
 mod m20261122_000040_alerts;
 
 pub struct Migrator;
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_quotas::Migration),
             Box::new(m20261122_000010_catalog_indexes::Migration),
             Box::new(m20261122_000020_orders_extras::Migration),
+            Box::new(m20261122_000030_credit::Migration),
+            Box::new(m20261122_000031_ledger_rollup::Migration),
             Box::new(m20261122_000040_alerts::Migration),
         ]
     }

@@ -113,6 +113,7 @@ pub fn on_redis() -> bool {
 }
 
 /// Settings of a fresh test instance (fresh database, own Redis prefix, own mail folder).
+#[allow(clippy::field_reassign_with_default)]
 pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
     let mut s = Settings::default();
     s.bind = "127.0.0.1:0".into();

@@ -4,7 +4,9 @@ mod helpers;
 
 mod agreements;
 mod alerts;
+mod credit;
 mod foundation;
 mod ledger;
 mod orders;
 mod products;
+mod reports;

@@ -3,6 +3,7 @@
 pub mod agreements;
 pub mod alerts;
 pub mod auth;
+pub mod credit;
 pub mod extract;
 pub mod health;
 pub mod ledger;
@@ -10,6 +11,7 @@ pub mod orders;
 pub mod organizations;
 pub mod products;
 pub mod regions;
+pub mod reports;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -23,4 +25,6 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     agreements::configure(cfg);
     products::configure(cfg);
     alerts::configure(cfg);
+    credit::configure(cfg);
+    reports::configure(cfg);
 }

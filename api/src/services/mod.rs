@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod alerts;
 pub mod catalog;
+pub mod credit;
 pub mod demo;
 pub mod ledger;
 pub mod ledger_view;
@@ -12,6 +13,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod products;
 pub mod regions;
+pub mod reports;
 pub mod stock;
 
 use crate::error::{AppError, AppResult};

@@ -1,0 +1,194 @@
+//! Quotas (预留份额), quota floors, pairings (结对帮扶) and yearly reconciliations (每年对账).
+use super::extract::{created, etag_value, Body};
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::services::credit::{
+    self, Floor, NewPairing, NewReconciliation, Pairing, PairingFilter, PairingPage, PairingProgress, PutFloor,
+    PutQuota, Quota, Reconciliation, ReconciliationPage,
+};
+use crate::services::PageParams;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
+
+fn with_etag(mut b: actix_web::HttpResponseBuilder, q: &Quota) -> HttpResponse {
+    b.insert_header((header::ETAG, etag_value(&q.version.to_string())))
+        .json(q)
+}
+
+/// A buyer's quota for a year with its progress (the buyer, its parent, admin, evaluators).
+#[utoipa::path(tag = "quotas", params(("org_id" = String, Path), ("year" = i32, Path)), responses((status = 200, body = Quota)))]
+#[get("/buyers/{org_id}/quotas/{year}")]
+pub async fn get_quota(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, AppError> {
+    let (org_id, year) = path.into_inner();
+    let q = credit::get_quota(&state, &caller, &org_id, year).await?;
+    Ok(with_etag(HttpResponse::Ok(), &q))
+}
+
+/// Set a buyer's quota for a year (the buyer itself, or admin): target = food_budget × reserved_share.
+/// The share must be at least the year's floor (10% unless the admin set another).
+/// `If-Match` (the quota's ETag) is honoured when sent: 412 when it no longer matches.
+#[utoipa::path(tag = "quotas", params(("org_id" = String, Path), ("year" = i32, Path)), request_body = PutQuota,
+    responses((status = 200, body = Quota), (status = 201, body = Quota), (status = 412)))]
+#[put("/buyers/{org_id}/quotas/{year}")]
+pub async fn put_quota(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, i32)>,
+    body: Body<PutQuota>,
+) -> Result<HttpResponse, AppError> {
+    let (org_id, year) = path.into_inner();
+    let if_match = super::extract::if_match(&req).ok();
+    let (q, was_created) = credit::put_quota(&state, &caller, &org_id, year, body.0, if_match).await?;
+    Ok(if was_created {
+        let mut b = HttpResponse::Created();
+        b.insert_header((header::LOCATION, format!("/api/v1/buyers/{org_id}/quotas/{year}")));
+        with_etag(b, &q)
+    } else {
+        with_etag(HttpResponse::Ok(), &q)
+    })
+}
+
+/// The lowest reserved share buyers may set for a year.
+#[utoipa::path(tag = "quotas", params(("year" = i32, Path)), responses((status = 200, body = Floor)))]
+#[get("/quota-floors/{year}")]
+pub async fn get_floor(
+    state: web::Data<AppState>,
+    caller: Caller,
+    year: web::Path<i32>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(credit::get_floor(&state, &caller, *year).await?))
+}
+
+/// Set the reserved-share floor of a year (admin); existing quotas are kept.
+#[utoipa::path(tag = "quotas", params(("year" = i32, Path)), request_body = PutFloor, responses((status = 200, body = Floor)))]
+#[put("/quota-floors/{year}")]
+pub async fn put_floor(
+    state: web::Data<AppState>,
+    caller: Caller,
+    year: web::Path<i32>,
+    body: Body<PutFloor>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(credit::put_floor(&state, &caller, *year, body.0).await?))
+}
+
+/// Create a pairing for a year (admin).
+#[utoipa::path(tag = "pairings", request_body = NewPairing, responses((status = 201, body = Pairing), (status = 409)))]
+#[post("/pairings")]
+pub async fn create_pairing(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Body<NewPairing>,
+) -> Result<HttpResponse, AppError> {
+    let p = credit::create_pairing(&state, &caller, body.0).await?;
+    Ok(created(&p, &format!("/api/v1/pairings/{}", p.id)))
+}
+
+/// Pairings: all for admin and evaluators; the helper organisation its own; a county office those helping its county.
+#[utoipa::path(tag = "pairings", params(PairingFilter, PageParams), responses((status = 200, body = PairingPage)))]
+#[get("/pairings")]
+pub async fn list_pairings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    f: web::Query<PairingFilter>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = credit::list_pairings(&state, &caller, &f, &page).await?;
+    Ok(HttpResponse::Ok().json(PairingPage { items, next_cursor }))
+}
+
+/// One pairing.
+#[utoipa::path(tag = "pairings", params(("id" = String, Path)), responses((status = 200, body = Pairing)))]
+#[get("/pairings/{id}")]
+pub async fn get_pairing(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(credit::get_pairing(&state, &caller, &id).await?))
+}
+
+/// Progress of a pairing: net ledger amounts of the helper (and its children) from the helped county in the
+/// pairing's year, split into purchases and helped sales, each against its target.
+#[utoipa::path(tag = "pairings", params(("id" = String, Path)), responses((status = 200, body = PairingProgress)))]
+#[get("/pairings/{id}/progress")]
+pub async fn pairing_progress(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(credit::pairing_progress(&state, &caller, &id).await?))
+}
+
+/// Make a reconciliation statement of the pairing's year (admin or either side). It covers the ledger up to
+/// its current head; reversals appended since the last locked statement show as `adjustments`.
+/// A pending statement of the same pairing and year is superseded.
+#[utoipa::path(tag = "reconciliations", params(("id" = String, Path)), request_body = NewReconciliation,
+    responses((status = 201, body = Reconciliation), (status = 409)))]
+#[post("/pairings/{id}/reconciliations")]
+pub async fn create_reconciliation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Body<NewReconciliation>,
+) -> Result<HttpResponse, AppError> {
+    let r = credit::create_reconciliation(&state, &caller, &id, body.0).await?;
+    Ok(created(&r, &format!("/api/v1/reconciliations/{}", r.id)))
+}
+
+/// The statements of a pairing, newest first.
+#[utoipa::path(tag = "reconciliations", params(("id" = String, Path), PageParams), responses((status = 200, body = ReconciliationPage)))]
+#[get("/pairings/{id}/reconciliations")]
+pub async fn list_reconciliations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let (items, next_cursor) = credit::list_reconciliations(&state, &caller, &id, &page).await?;
+    Ok(HttpResponse::Ok().json(ReconciliationPage { items, next_cursor }))
+}
+
+/// One statement.
+#[utoipa::path(tag = "reconciliations", params(("id" = String, Path)), responses((status = 200, body = Reconciliation)))]
+#[get("/reconciliations/{id}")]
+pub async fn get_reconciliation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(credit::get_reconciliation(&state, &caller, &id).await?))
+}
+
+/// Confirm a statement: the helper organisation (buyer) and the helped county's office (certifier) each once;
+/// when both have, it is `locked`. 409 when this side already confirmed, the statement is not pending, or the
+/// ledger range it covers no longer verifies; 403 for admin and evaluators (not a party); 404 for anyone else.
+#[utoipa::path(tag = "reconciliations", params(("id" = String, Path)), responses((status = 200, body = Reconciliation), (status = 409)))]
+#[post("/reconciliations/{id}/confirm")]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(credit::confirm(&state, &caller, &id).await?))
+}
+
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(get_quota)
+        .service(put_quota)
+        .service(get_floor)
+        .service(put_floor)
+        .service(create_pairing)
+        .service(list_pairings)
+        .service(get_pairing)
+        .service(pairing_progress)
+        .service(create_reconciliation)
+        .service(list_reconciliations)
+        .service(get_reconciliation)
+        .service(confirm);
+}
