@@ -1069,7 +1069,10 @@ async fn products_and_catalogue_are_in_the_openapi_document() {
     ] {
         assert!(paths.contains_key(p), "{p} missing");
     }
-    assert!(doc["paths"]["/api/v1/catalog"]["get"]["security"].is_null(), "the catalogue is public");
+    assert!(
+        doc["paths"]["/api/v1/catalog"]["get"]["security"].is_null(),
+        "the catalogue is public"
+    );
     assert!(doc["paths"]["/api/v1/products"]["post"]["security"].is_array());
     assert!(doc["components"]["schemas"]["CatalogPage"].is_object());
 }

@@ -8,8 +8,8 @@
 //!
 //! Backends as in the tests: `TEST_DATABASE_URL` (PostgreSQL) and `TEST_REDIS_URL`
 //! (Redis) when set; SQLite and the in-process cache otherwise.
-//! Knobs: `BENCH_PRODUCTS` (100000), `BENCH_SECS` per scenario (5), `BENCH_CONCURRENCY` (8).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Knobs: `BENCH_PRODUCTS` (100000), `BENCH_SECS` per scenario (5), `BENCH_CONCURRENCY` (4).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
 use assist_market::config::Settings;
 use assist_market::services::organizations::make_credit_code;
@@ -31,7 +31,14 @@ const NAMES: [&str; 8] = [
     "灵寿金针菇",
 ];
 const WORDS: [&str; 8] = [
-    "millet", "shiitake", "tomato", "oat noodles", "potato", "jujube", "walnut", "enoki",
+    "millet",
+    "shiitake",
+    "tomato",
+    "oat noodles",
+    "potato",
+    "jujube",
+    "walnut",
+    "enoki",
 ];
 const CATEGORIES: [&str; 8] = [
     "grain",
@@ -65,7 +72,10 @@ async fn settings(tmp: &tempfile::TempDir) -> Settings {
             let base = base.trim_end_matches('/').to_string();
             let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(format!("{base}/postgres")).await.unwrap();
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
             admin.close().await.ok();
             format!("{base}/{name}")
         }
@@ -105,14 +115,17 @@ async fn load(db: &sea_orm::DatabaseConnection, suppliers: &[(String, String)], 
             let base = pvals.len();
             prows.push(format!(
                 "({})",
-                (1..=20).map(|c| format!("${}", base + c)).collect::<Vec<_>>().join(", ")
+                (1..=20)
+                    .map(|c| format!("${}", base + c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
             pvals.extend([
                 id.clone().into(),
                 sup.clone().into(),
                 name.clone().into(),
                 CATEGORIES[kind].into(),
-                if kind % 3 == 0 { "kg" } else { "box" }.into(),
+                if kind.is_multiple_of(3) { "kg" } else { "box" }.into(),
                 (500 + (k as i64 * 7919) % 20_000).into(),
                 10_000i64.into(),
                 county.clone().into(),
@@ -164,11 +177,7 @@ async fn load(db: &sea_orm::DatabaseConnection, suppliers: &[(String, String)], 
         txn.commit().await.unwrap();
         i = end;
     }
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_unprepared("ANALYZE").await.unwrap();
-    } else {
-        db.execute_unprepared("ANALYZE").await.unwrap();
-    }
+    db.execute_unprepared("ANALYZE").await.unwrap();
 }
 
 struct Stats {
@@ -231,17 +240,24 @@ async fn measure(
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(run());
 }
 
 async fn run() {
     let n = env_num("BENCH_PRODUCTS", 100_000) as usize;
     let secs = env_num("BENCH_SECS", 5);
-    let concurrency = env_num("BENCH_CONCURRENCY", 8) as usize;
+    let concurrency = env_num("BENCH_CONCURRENCY", 4) as usize;
     let tmp = tempfile::tempdir().unwrap();
     let s = settings(&tmp).await;
-    let backend = if s.database_url().starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    let backend = if s.database_url().starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let cache_kind = if s.redis_url.is_some() { "Redis" } else { "in-process" };
     let state = startup::build_state(s).await.unwrap();
     startup::bootstrap(&state).await.unwrap();
@@ -284,10 +300,14 @@ async fn run() {
         .build()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let filtered = format!("{base}/api/v1/catalog?category=vegetables&county=131124&min_price=50&max_price=150&limit=20");
+    let filtered =
+        format!("{base}/api/v1/catalog?category=vegetables&county=131124&min_price=50&max_price=150&limit=20");
     let text_zh = format!("{base}/api/v1/catalog?q={}&limit=20", "%E5%B0%8F%E7%B1%B3"); // 小米
     let text_latin = format!("{base}/api/v1/catalog?q=SHIITAKE&limit=20");
-    let text_rare = format!("{base}/api/v1/catalog?q={}&limit=20", "%E9%87%91%E9%92%88%E8%8F%87%2099999"); // 金针菇 99999
+    let text_rare = format!(
+        "{base}/api/v1/catalog?q={}&limit=20",
+        "%E9%87%91%E9%92%88%E8%8F%87%2099999"
+    ); // 金针菇 99999
 
     println!(
         "{} clients, {}s per scenario; latency in ms over HTTP on 127.0.0.1",
