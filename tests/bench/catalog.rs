@@ -8,8 +8,8 @@
 //!
 //! Backends as in the tests: `TEST_DATABASE_URL` (PostgreSQL) and `TEST_REDIS_URL`
 //! (Redis) when set; SQLite and the in-process cache otherwise.
-//! Knobs: `BENCH_PRODUCTS` (100000), `BENCH_SECS` per scenario (5), `BENCH_CONCURRENCY` (8).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Knobs: `BENCH_PRODUCTS` (100000), `BENCH_SECS` per scenario (5), `BENCH_CONCURRENCY` (4).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
 use assist_market::config::Settings;
 use assist_market::services::organizations::make_credit_code;
@@ -125,7 +125,7 @@ async fn load(db: &sea_orm::DatabaseConnection, suppliers: &[(String, String)], 
                 sup.clone().into(),
                 name.clone().into(),
                 CATEGORIES[kind].into(),
-                if kind % 3 == 0 { "kg" } else { "box" }.into(),
+                if kind.is_multiple_of(3) { "kg" } else { "box" }.into(),
                 (500 + (k as i64 * 7919) % 20_000).into(),
                 10_000i64.into(),
                 county.clone().into(),
@@ -177,11 +177,7 @@ async fn load(db: &sea_orm::DatabaseConnection, suppliers: &[(String, String)], 
         txn.commit().await.unwrap();
         i = end;
     }
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        db.execute_unprepared("ANALYZE").await.unwrap();
-    } else {
-        db.execute_unprepared("ANALYZE").await.unwrap();
-    }
+    db.execute_unprepared("ANALYZE").await.unwrap();
 }
 
 struct Stats {
@@ -254,7 +250,7 @@ fn main() {
 async fn run() {
     let n = env_num("BENCH_PRODUCTS", 100_000) as usize;
     let secs = env_num("BENCH_SECS", 5);
-    let concurrency = env_num("BENCH_CONCURRENCY", 8) as usize;
+    let concurrency = env_num("BENCH_CONCURRENCY", 4) as usize;
     let tmp = tempfile::tempdir().unwrap();
     let s = settings(&tmp).await;
     let backend = if s.database_url().starts_with("postgres") {
