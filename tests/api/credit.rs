@@ -315,12 +315,21 @@ async fn quota_validation_floor_and_if_match() {
         .await
         .expect(201);
     assert_eq!(q.json["target"], "33.34");
-    // Replace: 200 and a new version; If-Match honoured.
+    // Replace: If-Match required (428 without), then 200 and a new version.
+    app.put(
+        &path,
+        Some(&app.admin_token),
+        json!({"food_budget": "2000.00", "reserved_share": "0.3"}),
+    )
+    .await
+    .problem(428);
     let q = app
-        .put(
-            &path,
-            Some(&app.admin_token),
-            json!({"food_budget": "2000.00", "reserved_share": "0.3"}),
+        .send(
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(&app.admin_token)
+                .header("If-Match", "\"1\"")
+                .json(&json!({"food_budget": "2000.00", "reserved_share": "0.3"})),
         )
         .await
         .expect(200);

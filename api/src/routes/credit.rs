@@ -31,7 +31,7 @@ pub async fn get_quota(
 
 /// Set a buyer's quota for a year (the buyer itself, or admin): target = food_budget × reserved_share.
 /// The share must be at least the year's floor (10% unless the admin set another).
-/// `If-Match` (the quota's ETag) is honoured when sent: 412 when it no longer matches.
+/// Replacing an existing quota requires `If-Match` with its ETag: 428 without it, 412 when it no longer matches.
 #[utoipa::path(tag = "quotas", params(("org_id" = String, Path), ("year" = i32, Path)), request_body = PutQuota,
     responses((status = 200, body = Quota), (status = 201, body = Quota), (status = 412)))]
 #[put("/buyers/{org_id}/quotas/{year}")]

@@ -320,7 +320,7 @@ pub async fn get_quota(state: &AppState, caller: &Caller, org_id: &str, year: i3
     quota_view(&state.db, q).await
 }
 
-/// Creates or replaces the quota. `if_match` (the version) is honoured when given: 412 on mismatch.
+/// Creates or replaces the quota. Replacing requires `if_match` (the version): 428 without it, 412 on mismatch.
 pub async fn put_quota(
     state: &AppState,
     caller: &Caller,
@@ -368,7 +368,9 @@ pub async fn put_quota(
         (None, Some(_)) => return Err(AppError::PreconditionFailed),
         (Some(e), Some(tag)) if tag != &e.version.to_string() => return Err(AppError::PreconditionFailed),
         (Some(e), Some(_)) => Some(e.version),
-        _ => None,
+        // Replacing what exists needs its ETag, so that two editors never overwrite each other blindly.
+        (Some(_), None) => return Err(AppError::PreconditionRequired),
+        (None, None) => None,
     };
     let t = now();
     let mut values: Vec<Value> = vec![
