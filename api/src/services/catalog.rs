@@ -166,6 +166,20 @@ impl Checked {
     }
 }
 
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+fn like_pattern(term: &str) -> String {
+    let mut s = String::with_capacity(term.len() + 2);
+    s.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
 /// One page of the catalogue, from the cache when it holds it.
 pub async fn search(state: &AppState, q: &CatalogQuery, page: &PageParams) -> AppResult<CatalogPage> {
     let c = check(q, page)?;
@@ -230,15 +244,20 @@ async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPag
     if let Some(v) = c.max_fen {
         add(" AND p.price_fen <= $?", v.into(), &mut values);
     }
-    // A plain substring test (terms and search_text are both lower-cased): no pattern to
-    // escape, and several times cheaper than LIKE '%...%' when every product must be looked at.
-    let contains = if sqlite {
-        " AND instr(p.search_text, $?) > 0"
-    } else {
-        " AND strpos(p.search_text, $?) > 0"
-    };
+    // Terms and search_text are both lower-cased. SQLite: a plain substring test, several
+    // times cheaper than LIKE '%...%' when every product must be looked at. PostgreSQL: LIKE,
+    // whose selectivity the planner estimates (a rare pattern gets a parallel sequential scan,
+    // a common one the id-order walk), where strpos() would always be guessed common.
     for t in &c.terms {
-        add(contains, t.clone().into(), &mut values);
+        if sqlite {
+            add(" AND instr(p.search_text, $?) > 0", t.clone().into(), &mut values);
+        } else {
+            add(
+                " AND p.search_text LIKE $? ESCAPE '\\'",
+                like_pattern(t).into(),
+                &mut values,
+            );
+        }
     }
     if let Some(cur) = &c.cursor {
         add(" AND p.id > $?", cur.clone().into(), &mut values);
