@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::money::{from_fen, from_milli, to_fen};
 use crate::state::AppState;
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, DbBackend, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait, Value};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::time::Duration;
@@ -213,7 +213,7 @@ pub async fn search_uncached(state: &AppState, q: &CatalogQuery, page: &PagePara
 /// county statuses are small `IN (...)` sets rather than joins, so the planner cannot start
 /// from them and sort every product; nothing counts all matches. Names and the available
 /// stock (a SUM over lots) are then read for the page's rows only.
-async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPage> {
+async fn query(conn: &DatabaseConnection, c: &Checked) -> AppResult<CatalogPage> {
     let sqlite = conn.get_database_backend() == DbBackend::Sqlite;
     let today = today();
     let mut values: Vec<Value> = vec![today.into()];
@@ -284,7 +284,21 @@ async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPag
          WHERE p.id = page.id \
          ORDER BY page.id"
     );
-    let rows = conn.query_all_raw(sql(conn, &text, values)).await?;
+    let stmt = sql(conn, &text, values);
+    let rows = if sqlite {
+        conn.query_all_raw(stmt).await?
+    } else {
+        // The statement is prepared and cached per connection; after a few runs PostgreSQL
+        // may switch to a generic plan that cannot see the values (a generic `category = $2`
+        // looks rare, so it sorts a whole category instead of walking in id order). Plan
+        // every run with its values instead (planning costs about a millisecond).
+        let txn = conn.begin().await?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+        let rows = txn.query_all_raw(stmt).await?;
+        txn.commit().await?;
+        rows
+    };
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         let on_hand = super::stock::get_sum(&r, "on_hand")?;
