@@ -14,6 +14,7 @@ mod m20261122_000020_orders_extras;
 mod m20261122_000030_credit;
 mod m20261122_000031_ledger_rollup;
 mod m20261122_000040_alerts;
+mod m20261122_000050_catalog_walk;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000030_credit::Migration),
             Box::new(m20261122_000031_ledger_rollup::Migration),
             Box::new(m20261122_000040_alerts::Migration),
+            Box::new(m20261122_000050_catalog_walk::Migration),
         ]
     }
 }

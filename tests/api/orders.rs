@@ -998,3 +998,44 @@ async fn emails_survive_smtp_being_down() {
     assert_eq!(counts, (1, 1, 1));
     assert_eq!(count(&app, "outbox").await, 3);
 }
+
+/// The catalogue's `available` follows orders at once although its pages are cached:
+/// placing, rejecting, cancelling and accepting each bump the catalogue generation.
+#[tokio::test]
+async fn the_cached_catalogue_follows_order_stock() {
+    let w = world().await;
+    let app = &w.app;
+    let available = || async {
+        let r = app.get("/catalog?limit=200", None).await.expect(200);
+        let item = r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == w.product.as_str())
+            .cloned()
+            .expect("product in the catalogue");
+        rust_decimal::Decimal::from_str_exact(item["available"].as_str().unwrap()).unwrap()
+    };
+    let d = |s: &str| rust_decimal::Decimal::from_str_exact(s).unwrap();
+    assert_eq!(available().await, d("1000"));
+    assert_eq!(available().await, d("1000")); // now cached
+    let (_, so) = placed_so(&w, "100").await;
+    assert_eq!(available().await, d("900"));
+    act(app, &w.supplier, &so, "reject").await.expect(200);
+    assert_eq!(available().await, d("1000"));
+    let (_, so) = placed_so(&w, "50").await;
+    assert_eq!(available().await, d("950"));
+    act(app, &w.buyer, &so, "cancel").await.expect(200);
+    assert_eq!(available().await, d("1000"));
+    let (order, so) = delivered_so(&w, "100").await;
+    assert_eq!(available().await, d("900"));
+    let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        w.buyer.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "95"}], "invoice_number": "INV-9"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(available().await, d("905"));
+}

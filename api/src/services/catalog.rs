@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::money::{from_fen, from_milli, to_fen};
 use crate::state::AppState;
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait, Value};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::time::Duration;
@@ -207,10 +207,20 @@ pub async fn search_uncached(state: &AppState, q: &CatalogQuery, page: &PagePara
     query(&state.db, &c).await
 }
 
-async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPage> {
+/// The page's ids come first from an inner query that walks certified products in id order
+/// (the cursor order; `idx_products_catalog`, migration 000050) and stops after `limit + 1`
+/// matches (keyset pagination: a cursor is a seek, never an offset). Active suppliers and
+/// county statuses are small `IN (...)` sets rather than joins, so the planner cannot start
+/// from them and sort every product; nothing counts all matches. Names and the available
+/// stock (a SUM over lots) are then read for the page's rows only.
+async fn query(conn: &DatabaseConnection, c: &Checked) -> AppResult<CatalogPage> {
+    let sqlite = conn.get_database_backend() == DbBackend::Sqlite;
     let today = today();
     let mut values: Vec<Value> = vec![today.into()];
-    let mut wh = String::from("p.status = 'certified' AND p.valid_until >= $1 AND o.status = 'active'");
+    let mut wh = String::from(
+        "p.status = 'certified' AND p.valid_until >= $1 \
+         AND p.supplier_org_id IN (SELECT id FROM organizations WHERE status = 'active')",
+    );
     let mut add = |cond: &str, v: Value, values: &mut Vec<Value>| {
         values.push(v);
         wh.push_str(&cond.replace("$?", &format!("${}", values.len())));
@@ -222,7 +232,11 @@ async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPag
         add(" AND p.origin_county_code = $?", county.clone().into(), &mut values);
     }
     if let Some(s) = &c.poverty_status {
-        add(" AND r.poverty_status = $?", s.clone().into(), &mut values);
+        add(
+            " AND p.origin_county_code IN (SELECT code FROM regions WHERE poverty_status = $?)",
+            s.clone().into(),
+            &mut values,
+        );
     }
     if let Some(v) = c.min_fen {
         add(" AND p.price_fen >= $?", v.into(), &mut values);
@@ -230,30 +244,61 @@ async fn query(conn: &impl ConnectionTrait, c: &Checked) -> AppResult<CatalogPag
     if let Some(v) = c.max_fen {
         add(" AND p.price_fen <= $?", v.into(), &mut values);
     }
+    // Terms and search_text are both lower-cased. SQLite: a plain substring test, several
+    // times cheaper than LIKE '%...%' when every product must be looked at. PostgreSQL: LIKE,
+    // whose selectivity the planner estimates (a rare pattern gets a parallel sequential scan,
+    // a common one the id-order walk), where strpos() would always be guessed common.
     for t in &c.terms {
-        add(
-            " AND p.search_text LIKE $? ESCAPE '\\'",
-            like_pattern(t).into(),
-            &mut values,
-        );
+        if sqlite {
+            add(" AND instr(p.search_text, $?) > 0", t.clone().into(), &mut values);
+        } else {
+            add(
+                " AND p.search_text LIKE $? ESCAPE '\\'",
+                like_pattern(t).into(),
+                &mut values,
+            );
+        }
     }
     if let Some(cur) = &c.cursor {
         add(" AND p.id > $?", cur.clone().into(), &mut values);
     }
     values.push(((c.limit + 1) as i64).into());
     let limit_param = values.len();
+    // SQLite's planner cannot weigh a LIKE or a rare category, so it is told to walk the
+    // catalogue index (bounded by one index scan, stops at the page); PostgreSQL chooses.
+    let walk = if sqlite {
+        "products p INDEXED BY idx_products_catalog"
+    } else {
+        "products p"
+    };
     let text = format!(
         "SELECT p.id, p.name, p.category, p.unit, p.price_fen, p.min_order_qty_milli, p.description, \
          p.supplier_org_id, o.name AS supplier_name, p.origin_region_code, p.origin_county_code, \
          r.name AS county_name, r.poverty_status, p.certificates, p.certificate_number, p.valid_until, \
          p.reserved_milli, \
          COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before >= $1), 0) AS on_hand \
-         FROM products p \
+         FROM (SELECT p.id FROM {walk} WHERE {wh} ORDER BY p.status, p.id LIMIT ${limit_param}) page \
+         CROSS JOIN products p \
          JOIN organizations o ON o.id = p.supplier_org_id \
          JOIN regions r ON r.code = p.origin_county_code \
-         WHERE {wh} ORDER BY p.id LIMIT ${limit_param}"
+         WHERE p.id = page.id \
+         ORDER BY page.id"
     );
-    let rows = conn.query_all_raw(sql(conn, &text, values)).await?;
+    let stmt = sql(conn, &text, values);
+    let rows = if sqlite {
+        conn.query_all_raw(stmt).await?
+    } else {
+        // The statement is prepared and cached per connection; after a few runs PostgreSQL
+        // may switch to a generic plan that cannot see the values (a generic `category = $2`
+        // looks rare, so it sorts a whole category instead of walking in id order). Plan
+        // every run with its values instead (planning costs about a millisecond).
+        let txn = conn.begin().await?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+        let rows = txn.query_all_raw(stmt).await?;
+        txn.commit().await?;
+        rows
+    };
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         let on_hand = super::stock::get_sum(&r, "on_hand")?;

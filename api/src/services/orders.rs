@@ -218,6 +218,8 @@ pub async fn place_order(
             ))
             .await?;
             txn.commit().await?;
+            // The catalogue shows available stock: pages cached before the reservation are stale.
+            state.cache.bump_generation("catalog").await;
             Ok(Placed {
                 status: 201,
                 order,
@@ -913,6 +915,10 @@ pub async fn transition(
         email_supplier(&txn, &so, "cancelled", note.as_deref()).await?;
     }
     txn.commit().await?;
+    if matches!(action, Action::Reject | Action::Cancel) {
+        // Released stock is available again in the catalogue.
+        state.cache.bump_generation("catalog").await;
+    }
     reload(&state.db, &so.id).await
 }
 
@@ -1032,6 +1038,8 @@ pub async fn accept(state: &AppState, caller: &Caller, id: &str, body: Acceptanc
     email_buyer(&txn, &so, "accepted", note.as_deref()).await?;
     email_supplier(&txn, &so, "accepted", note.as_deref()).await?;
     txn.commit().await?;
+    // Reservations were released and accepted quantities consumed: stock changed.
+    state.cache.bump_generation("catalog").await;
     reload(&state.db, &so.id).await
 }
 
