@@ -6,7 +6,7 @@
 //! the first opens alerts for about a tenth of the products (with matching,
 //! events and notifications), the second is the steady state (nothing changes).
 //!
-//! SQLite in a temporary folder by default; `BENCH_DATABASE_URL=postgres://user@host:port`
+//! SQLite in a temporary folder by default; `TEST_DATABASE_URL` (or `BENCH_DATABASE_URL`)=postgres://user@host:port
 //! runs it on a fresh PostgreSQL database on that server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
@@ -40,19 +40,21 @@ async fn main() {
     settings.mail_dir = Some(tmp.path().join("mail").to_string_lossy().into_owned());
     settings.jwt_secret = Some("bench-secret-bench-secret-bench-secret-0123".into());
     settings.demo = Some(false);
-    settings.database_url = Some(match std::env::var("BENCH_DATABASE_URL") {
-        Ok(base) => {
-            let base = base.trim_end_matches('/').to_string();
-            let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(format!("{base}/postgres")).await.unwrap();
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            format!("{base}/{name}")
-        }
-        Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()),
-    });
+    settings.database_url = Some(
+        match std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")) {
+            Ok(base) => {
+                let base = base.trim_end_matches('/').to_string();
+                let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(format!("{base}/postgres")).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+                format!("{base}/{name}")
+            }
+            Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()),
+        },
+    );
     let state = assist_market::startup::build_state(settings).await.unwrap();
     assist_market::startup::bootstrap(&state).await.unwrap();
     assist_market::services::demo::ensure_regions(&state).await.unwrap();
