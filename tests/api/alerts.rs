@@ -27,38 +27,15 @@ async fn product(
     bb_days: i64,
     listed_days_ago: i64,
 ) -> String {
-    let id = uuid::Uuid::now_v7().to_string();
-    let t = Utc::now() - Duration::days(listed_days_ago);
-    entity::products::ActiveModel {
-        id: Set(id.clone()),
-        supplier_org_id: Set(supplier.to_string()),
-        name: Set(format!("{category} {}", unique())),
-        category: Set(category.to_string()),
-        unit: Set("kg".into()),
-        price_fen: Set(1000),
-        min_order_qty_milli: Set(1000),
-        origin_region_code: Set(YANGYUAN_VILLAGE.into()),
-        origin_county_code: Set(YANGYUAN.into()),
-        description: Set(String::new()),
-        shelf_life_days: Set(None),
-        supply_capacity_per_month_milli: Set(None),
-        certificates: Set("[]".into()),
-        poor_households_linked: Set(3),
-        benefit_mechanism: Set(String::new()),
-        search_text: Set(String::new()),
-        status: Set("certified".into()),
-        certificate_number: Set(Some(format!("CERT-{}", unique()))),
-        certified_by: Set(None),
-        certified_at: Set(Some(t)),
-        valid_until: Set(Some(today() + Duration::days(365))),
-        reserved_milli: Set(0),
-        version: Set(1),
-        created_at: Set(t),
-        updated_at: Set(t),
+    let id = ProductRow {
+        name: format!("{category} {}", unique()),
+        category,
+        certified_days_ago: Some(listed_days_ago),
+        poor_households_linked: 3,
+        ..ProductRow::certified(supplier)
     }
-    .insert(app.db())
-    .await
-    .unwrap();
+    .insert(app)
+    .await;
     lot(app, &id, stock, bb_days).await;
     id
 }

@@ -380,3 +380,76 @@ pub const PINGQUAN: &str = "130881"; // poverty
 pub const SHUNPING: &str = "130636"; // poverty
 pub const CHANGAN: &str = "130102"; // not a poverty county
 pub const YANGYUAN_VILLAGE: &str = "130727100201";
+
+/// A product row written straight into the database, for tests of features that
+/// need one without going through listing and certification.
+pub struct ProductRow<'a> {
+    pub id: String,
+    pub supplier: &'a str,
+    pub name: String,
+    pub category: &'a str,
+    pub price_fen: i64,
+    pub min_milli: i64,
+    pub status: &'a str,
+    /// Days from today until the certification expires; `None`: no validity date.
+    pub valid_days: Option<i64>,
+    /// When it was certified (and created); `None`: not certified, created now.
+    pub certified_days_ago: Option<i64>,
+    pub poor_households_linked: i32,
+}
+
+impl<'a> ProductRow<'a> {
+    /// A certified grain product from Yangyuan, valid for a year, 10.00 per kg, minimum 1 kg.
+    pub fn certified(supplier: &'a str) -> ProductRow<'a> {
+        ProductRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            supplier,
+            name: format!("Millet {}", unique()),
+            category: "grain",
+            price_fen: 1000,
+            min_milli: 1000,
+            status: "certified",
+            valid_days: Some(365),
+            certified_days_ago: Some(0),
+            poor_households_linked: 0,
+        }
+    }
+
+    pub async fn insert(self, app: &TestApp) -> String {
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = chrono::Utc::now();
+        let t = now - chrono::Duration::days(self.certified_days_ago.unwrap_or(0));
+        let today = now.date_naive();
+        entity::products::ActiveModel {
+            id: Set(self.id.clone()),
+            supplier_org_id: Set(self.supplier.to_string()),
+            name: Set(self.name),
+            category: Set(self.category.to_string()),
+            unit: Set("kg".into()),
+            price_fen: Set(self.price_fen),
+            min_order_qty_milli: Set(self.min_milli),
+            origin_region_code: Set(YANGYUAN_VILLAGE.into()),
+            origin_county_code: Set(YANGYUAN.into()),
+            description: Set(String::new()),
+            shelf_life_days: Set(None),
+            supply_capacity_per_month_milli: Set(None),
+            certificates: Set("[]".into()),
+            poor_households_linked: Set(self.poor_households_linked),
+            benefit_mechanism: Set(String::new()),
+            search_text: Set(String::new()),
+            status: Set(self.status.to_string()),
+            certificate_number: Set(self.certified_days_ago.map(|_| format!("CERT-{}", unique()))),
+            certified_by: Set(None),
+            certified_at: Set(self.certified_days_ago.map(|_| t)),
+            valid_until: Set(self.valid_days.map(|d| today + chrono::Duration::days(d))),
+            reserved_milli: Set(0),
+            version: Set(1),
+            created_at: Set(t),
+            updated_at: Set(t),
+        }
+        .insert(app.db())
+        .await
+        .expect("product row");
+        self.id
+    }
+}

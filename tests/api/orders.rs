@@ -19,40 +19,17 @@ pub async fn product_with(
     status: &str,
     valid_days: i64,
 ) -> String {
-    let n = unique();
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = ProductRow {
+        price_fen,
+        min_milli,
+        status,
+        valid_days: Some(valid_days),
+        ..ProductRow::certified(supplier)
+    }
+    .insert(app)
+    .await;
     let t = Utc::now();
     let today = t.date_naive();
-    entity::products::ActiveModel {
-        id: Set(id.clone()),
-        supplier_org_id: Set(supplier.to_string()),
-        name: Set(format!("Millet {n}")),
-        category: Set("grain".into()),
-        unit: Set("kg".into()),
-        price_fen: Set(price_fen),
-        min_order_qty_milli: Set(min_milli),
-        origin_region_code: Set(YANGYUAN_VILLAGE.into()),
-        origin_county_code: Set(YANGYUAN.into()),
-        description: Set(String::new()),
-        shelf_life_days: Set(None),
-        supply_capacity_per_month_milli: Set(None),
-        certificates: Set("[]".into()),
-        poor_households_linked: Set(0),
-        benefit_mechanism: Set(String::new()),
-        search_text: Set(String::new()),
-        status: Set(status.into()),
-        certificate_number: Set(Some(format!("CERT-{n}"))),
-        certified_by: Set(None),
-        certified_at: Set(Some(t)),
-        valid_until: Set(Some(today + chrono::Duration::days(valid_days))),
-        reserved_milli: Set(0),
-        version: Set(1),
-        created_at: Set(t),
-        updated_at: Set(t),
-    }
-    .insert(app.db())
-    .await
-    .expect("product");
     if stock_milli > 0 {
         entity::lots::ActiveModel {
             id: Set(uuid::Uuid::now_v7().to_string()),

@@ -495,37 +495,17 @@ async fn ocds_export_validates_against_the_release_package_schema() {
     let ev = app.create_org("evaluation_office", CHANGAN).await;
     let db = app.db();
     let t = chrono::Utc::now();
-    let pid = format!("p-{}", unique());
-    entity::products::ActiveModel {
-        id: Set(pid.clone()),
-        supplier_org_id: Set(sup.org_id.clone()),
-        name: Set("阳原小米".into()),
-        category: Set("grain".into()),
-        unit: Set("kg".into()),
-        price_fen: Set(1250),
-        min_order_qty_milli: Set(1000),
-        origin_region_code: Set(YANGYUAN_VILLAGE.into()),
-        origin_county_code: Set(YANGYUAN.into()),
-        description: Set(String::new()),
-        shelf_life_days: Set(None),
-        supply_capacity_per_month_milli: Set(None),
-        certificates: Set("[]".into()),
-        poor_households_linked: Set(3),
-        benefit_mechanism: Set(String::new()),
-        search_text: Set(String::new()),
-        status: Set("certified".into()),
-        certificate_number: Set(None),
-        certified_by: Set(None),
-        certified_at: Set(None),
-        valid_until: Set(None),
-        reserved_milli: Set(0),
-        version: Set(1),
-        created_at: Set(t),
-        updated_at: Set(t),
+    let pid = ProductRow {
+        id: format!("p-{}", unique()),
+        name: "阳原小米".into(),
+        price_fen: 1250,
+        valid_days: None,
+        certified_days_ago: None,
+        poor_households_linked: 3,
+        ..ProductRow::certified(&sup.org_id)
     }
-    .insert(db)
-    .await
-    .unwrap();
+    .insert(&app)
+    .await;
     let mut accepted = Vec::new();
     for (i, status) in ["accepted", "accepted", "shipped"].iter().enumerate() {
         let oid = format!("o-{}", unique());
