@@ -38,22 +38,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
 
-/// Product categories with their own rule. Perishables first (short windows), then storable goods.
-pub const CATEGORIES: [&str; 13] = [
-    "vegetables",
-    "fruit",
-    "edible_fungi",
-    "meat",
-    "eggs",
-    "dairy",
-    "aquatic",
-    "grain",
-    "oils",
-    "tea",
-    "herbs",
-    "processed_food",
-    "handicrafts",
-];
+/// Every product category has its own rule.
+pub use super::products::CATEGORIES;
 
 /// Used for a product whose category has no rule row.
 const FALLBACK_RULE: Rule = Rule {
