@@ -89,6 +89,11 @@ impl AppError {
         Err(AppError::Validation { detail, errors })
     }
 
+    /// A 422 for an amount that could not be taken (grammar, sign or bound).
+    pub fn amount(field: impl Into<String>, e: crate::domain::AmountError) -> Self {
+        AppError::field(field, e.to_string())
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         AppError::Internal(e.to_string())
     }

@@ -14,9 +14,9 @@ pub fn to_fen(d: Decimal, field: &str) -> AppResult<i64> {
     if n.scale() > 2 {
         return Err(AppError::field(field, "has more than two decimal places"));
     }
-    (n * Decimal::ONE_HUNDRED)
-        .to_i64()
-        .filter(|v| *v <= 1_000_000_000_000_000)
+    n.checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|v| v.to_i64())
+        .filter(|v| *v <= crate::domain::MAX_FEN)
         .ok_or_else(|| AppError::field(field, "is too large"))
 }
 
@@ -34,9 +34,9 @@ pub fn to_milli(d: Decimal, field: &str) -> AppResult<i64> {
     if n.scale() > 3 {
         return Err(AppError::field(field, "has more than three decimal places"));
     }
-    (n * Decimal::ONE_THOUSAND)
-        .to_i64()
-        .filter(|v| *v <= 1_000_000_000_000_000)
+    n.checked_mul(Decimal::ONE_THOUSAND)
+        .and_then(|v| v.to_i64())
+        .filter(|v| *v <= crate::domain::MAX_MILLI)
         .ok_or_else(|| AppError::field(field, "is too large"))
 }
 

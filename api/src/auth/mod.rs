@@ -4,41 +4,8 @@ pub mod jwt;
 pub mod password;
 
 use crate::error::{AppError, AppResult};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Certifier,
-    Supplier,
-    Buyer,
-    Evaluator,
-}
-
-impl Role {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Certifier => "certifier",
-            Role::Supplier => "supplier",
-            Role::Buyer => "buyer",
-            Role::Evaluator => "evaluator",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "admin" => Role::Admin,
-            "certifier" => Role::Certifier,
-            "supplier" => Role::Supplier,
-            "buyer" => Role::Buyer,
-            "evaluator" => Role::Evaluator,
-            _ => return None,
-        })
-    }
-}
+pub use crate::domain::Role;
 
 /// The authenticated caller: who, for which organisation, in which role.
 /// Every handler that needs a login takes this; services scope by `org_id`.

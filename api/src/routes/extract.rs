@@ -136,3 +136,44 @@ pub fn created<T: Serialize>(body: &T, location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location.to_string()))
         .json(body)
 }
+
+/// A query string parsed into `T`: a value of the wrong shape (an amount out of
+/// its grammar or bound, an unknown enum value, a number that is not one) is 422
+/// naming the parameter; the handler never sees it.
+pub struct Query<T>(pub T);
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, AppError> {
+    if qs.contains("%00") {
+        return Err(AppError::field("query", "must not contain NUL characters"));
+    }
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(qs.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = strip_position(&e.into_inner().to_string());
+        let field = match missing_field(&msg) {
+            Some(name) => name,
+            None if path == "." || path.is_empty() => "query".to_string(),
+            None => path,
+        };
+        AppError::Validation {
+            detail: format!("{field}: {msg}"),
+            errors: vec![FieldError::new(field, msg)],
+        }
+    })
+}
