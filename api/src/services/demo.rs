@@ -529,7 +529,10 @@ async fn seed_products(state: &AppState, ids: &std::collections::HashMap<&str, S
 
 /// Creates the first admin from `ASSIST_ADMIN_EMAIL` / `ASSIST_ADMIN_PASSWORD` when no admin exists.
 pub async fn ensure_admin(state: &AppState) -> AppResult<Option<String>> {
-    let (Some(email), Some(password)) = (&state.settings.admin_email, &state.settings.admin_password) else {
+    let (Some(email), Some(password)) = (
+        &state.settings.admin_email,
+        state.settings.admin_password.as_ref().map(|p| p.expose()),
+    ) else {
         return Ok(None);
     };
     if users::Entity::find()

@@ -1,10 +1,13 @@
 //! The `Caller` extractor: bearer token -> verified caller whose organisation is active.
+//! It lives with the routes because it needs the services (revocation, active
+//! organisation); `auth` itself uses nothing above the domain.
 //!
 //! The token's signature, expiry and type are checked synchronously, before any
 //! other extractor of the handler (such as the JSON body) can answer, so that a
 //! bad token is always 401 and an evaluator's write is always 403, whatever the body.
-use super::jwt::Claims;
-use super::{Caller, Role};
+use crate::auth::jwt::Claims;
+use crate::auth::{Caller, Role};
+use crate::domain::{OrgId, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -50,6 +53,10 @@ fn verify_access(state: &AppState, token: &str) -> Result<(Claims, Role), AppErr
         return Err(AppError::Unauthorized("not an access token".into()));
     }
     let role = Role::parse(&claims.role).ok_or_else(|| AppError::Unauthorized("invalid token".into()))?;
+    // The ids are parsed once, here: a Caller always carries well-formed ids.
+    if claims.sub.parse::<UserId>().is_err() || claims.org.parse::<OrgId>().is_err() {
+        return Err(AppError::Unauthorized("invalid token".into()));
+    }
     Ok((claims, role))
 }
 
