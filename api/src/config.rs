@@ -4,28 +4,70 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+/// A value that must not reach a log: `Debug` and `Display` print
+/// `Secret([redacted])`. Serde-transparent, so figment loads it from the
+/// environment or the file as the plain value. Read it with [`Secret::expose`],
+/// only where it is handed to the library that needs it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Secret<T> {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl<T> std::fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for Secret<String> {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret<String> {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
     /// host:port to listen on.
     pub bind: String,
-    /// sea-orm URL; empty means SQLite under `data_dir`.
-    pub database_url: Option<String>,
-    /// Redis URL; unset means in-process cache, limits and locks.
-    pub redis_url: Option<String>,
+    /// sea-orm URL; empty means SQLite under `data_dir`. May hold a password.
+    pub database_url: Option<Secret<String>>,
+    /// Redis URL; unset means in-process cache, limits and locks. May hold a password.
+    pub redis_url: Option<Secret<String>>,
     /// Prefix of every Redis key (lets several deployments or tests share one Redis).
     pub redis_prefix: String,
-    /// SMTP URL (`smtp://host:port`); unset means `.eml` files in `mail_dir`.
-    pub smtp_url: Option<String>,
+    /// SMTP URL (`smtp://user:password@host:port`); unset means `.eml` files in `mail_dir`.
+    pub smtp_url: Option<Secret<String>>,
     /// Sender address of outgoing mail.
     pub mail_from: String,
     /// Folder of `.eml` files when no SMTP server is configured.
     pub mail_dir: Option<String>,
     /// HS256 secret; generated and kept under `data_dir` when unset.
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret<String>>,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
     pub admin_email: Option<String>,
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret<String>>,
     /// Load demo data on first start; default: true for the embedded SQLite default only.
     pub demo: Option<bool>,
     pub data_dir: String,
@@ -125,26 +167,26 @@ impl Settings {
                 self.bind
             )));
         }
-        if let Some(url) = &self.database_url {
+        if let Some(url) = self.database_url.as_ref().map(Secret::expose) {
             if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 return Err(ConfigError::Invalid(
                     "ASSIST_DATABASE_URL must start with sqlite:, postgres:// or postgresql://".into(),
                 ));
             }
         }
-        if let Some(url) = &self.redis_url {
+        if let Some(url) = self.redis_url.as_ref().map(Secret::expose) {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
                 return Err(ConfigError::Invalid("ASSIST_REDIS_URL must start with redis://".into()));
             }
         }
-        if let Some(url) = &self.smtp_url {
+        if let Some(url) = self.smtp_url.as_ref().map(Secret::expose) {
             if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
                 return Err(ConfigError::Invalid(
                     "ASSIST_SMTP_URL must start with smtp:// or smtps://".into(),
                 ));
             }
         }
-        if let Some(secret) = &self.jwt_secret {
+        if let Some(secret) = self.jwt_secret.as_ref().map(Secret::expose) {
             if secret.len() < 32 {
                 return Err(ConfigError::Invalid(
                     "ASSIST_JWT_SECRET must be at least 32 characters".into(),
@@ -156,7 +198,7 @@ impl Settings {
                 "ASSIST_ADMIN_EMAIL and ASSIST_ADMIN_PASSWORD must be set together".into(),
             ));
         }
-        if let Some(p) = &self.admin_password {
+        if let Some(p) = self.admin_password.as_ref().map(Secret::expose) {
             if p.len() < 8 {
                 return Err(ConfigError::Invalid(
                     "ASSIST_ADMIN_PASSWORD must be at least 8 characters".into(),
@@ -174,9 +216,10 @@ impl Settings {
         self.database_url.is_none()
     }
 
+    /// The connection URL in clear, for the driver only: never log it.
     pub fn database_url(&self) -> String {
         match &self.database_url {
-            Some(u) => u.clone(),
+            Some(u) => u.expose().clone(),
             None => format!("sqlite://{}/assist-market.db?mode=rwc", self.data_dir),
         }
     }
@@ -190,5 +233,35 @@ impl Settings {
             Some(d) => PathBuf::from(d),
             None => PathBuf::from(&self.data_dir).join("mail"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_every_secret() {
+        let s = Settings {
+            database_url: Some("postgres://app:db-pass-1234@db/assist".into()),
+            redis_url: Some("redis://:redis-pass-5678@cache:6379".into()),
+            smtp_url: Some("smtp://mailer:smtp-pass-9012@mail:25".into()),
+            jwt_secret: Some("jwt-secret-jwt-secret-jwt-secret-3456".into()),
+            admin_email: Some("root@example.org".into()),
+            admin_password: Some("admin-pass-7890".into()),
+            ..Settings::default()
+        };
+        let debug = format!("{s:?}");
+        for secret in [
+            "db-pass-1234",
+            "redis-pass-5678",
+            "smtp-pass-9012",
+            "jwt-secret",
+            "admin-pass-7890",
+        ] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert!(debug.contains("Secret([redacted])"));
+        assert!(debug.contains("root@example.org"));
     }
 }

@@ -36,7 +36,7 @@ pub enum StartError {
 /// Reads `ASSIST_JWT_SECRET`, or the secret kept under the data folder, creating it once.
 fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartError> {
     if let Some(s) = &settings.jwt_secret {
-        return Ok(s.as_bytes().to_vec());
+        return Ok(s.expose().as_bytes().to_vec());
     }
     let dir = std::path::Path::new(&settings.data_dir);
     let path = dir.join("jwt-secret");
@@ -66,7 +66,7 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let database = db::connect(&settings).await?;
     migration::Migrator::up(&database, None).await?;
     let cache = match &settings.redis_url {
-        Some(url) => Cache::connect(url, &settings.redis_prefix)
+        Some(url) => Cache::connect(url.expose(), &settings.redis_prefix)
             .await
             .map_err(|e| StartError::Redis(e.to_string()))?,
         None => Cache::local(),

@@ -87,7 +87,7 @@ async fn two_generators_at_once_place_one_order() {
     assert_eq!(stock_of(&w.app, &w.product).await.reserved_milli, 60_000);
 
     // A second instance on the same database changes nothing.
-    let other = spawn_app_with(|s| s.database_url = Some(w.app.database_url.clone())).await;
+    let other = spawn_app_with(|s| s.database_url = Some(w.app.database_url.clone().into())).await;
     let sum = agreements::run_due(&other.state).await.unwrap();
     assert_eq!(sum.placed, 0);
     assert_eq!(count(&w.app, "orders").await, 3);

@@ -877,7 +877,7 @@ async fn scheduled_scan_runs_once_per_tick_with_two_schedulers() {
     let prefix = a.state.settings.redis_prefix.clone();
     let b = spawn_app_with(move |s| {
         s.alert_scan_interval_secs = 1;
-        s.database_url = Some(db_url);
+        s.database_url = Some(db_url.into());
         s.redis_prefix = prefix;
     })
     .await;

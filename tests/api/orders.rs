@@ -909,7 +909,7 @@ async fn emails_survive_smtp_being_down() {
     let port = free_port();
     let sink_dir = tempfile::tempdir().unwrap();
     let app = spawn_app_with(|s| {
-        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
         s.outbox_poll_ms = 50;
     })
     .await;

@@ -53,7 +53,8 @@ async fn main() {
                 format!("{base}/{name}")
             }
             Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()),
-        },
+        }
+        .into(),
     );
     let state = assist_market::startup::build_state(settings).await.unwrap();
     assist_market::startup::bootstrap(&state).await.unwrap();

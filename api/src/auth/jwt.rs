@@ -1,12 +1,15 @@
 //! JWT access and refresh tokens, HS256 only.
+use crate::domain::{OrgId, Role, UserId};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+/// The claims of both token kinds. The ids and the role are parsed when the
+/// token is decoded: a token whose ids are not UUIDs does not verify.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
-    pub sub: String,
-    pub org: String,
-    pub role: String,
+    pub sub: UserId,
+    pub org: OrgId,
+    pub role: Role,
     pub exp: i64,
     pub iat: i64,
     pub jti: String,

@@ -25,7 +25,7 @@ impl Mailer {
             .map_err(|e| format!("mail_from is not an address: {e}"))?;
         match &s.smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .map_err(|e| format!("ASSIST_SMTP_URL: {e}"))?
                     .timeout(Some(std::time::Duration::from_secs(10)))
                     .build();

@@ -3,6 +3,7 @@
 pub mod agreements;
 pub mod alerts;
 pub mod auth;
+pub mod caller;
 pub mod credit;
 pub mod extract;
 pub mod health;

@@ -1,6 +1,7 @@
 //! Organisations and their users.
-use super::extract::{created, Body};
+use super::extract::{created, Body, Query};
 use crate::auth::Caller;
+use crate::domain::{OrgId, OrgStatus};
 use crate::error::AppError;
 use crate::services::accounts::{self, NewUser, User};
 use crate::services::organizations::{
@@ -28,53 +29,53 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<OrganizationFilter>,
-    page: web::Query<PageParams>,
+    f: Query<OrganizationFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = orgs::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(OrganizationPage { items, next_cursor }))
 }
 
 /// One organisation (404 when it is not the caller's to see).
-#[utoipa::path(tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = Organization)))]
+#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization)))]
 #[get("/organizations/{id}")]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orgs::get(&state, &caller, &id).await?))
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<OrgId>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orgs::get(&state, &caller, id.into_inner()).await?))
 }
 
 /// Suspend an organisation (admin): its users can no longer log in or act, its products leave the catalogue.
-#[utoipa::path(tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409)))]
 #[post("/organizations/{id}/suspend")]
 pub async fn suspend(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<OrgId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orgs::set_status(&state, &caller, &id, "suspended").await?))
+    Ok(HttpResponse::Ok().json(orgs::set_status(&state, &caller, id.into_inner(), OrgStatus::Suspended).await?))
 }
 
 /// Reinstate a suspended organisation (admin).
-#[utoipa::path(tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409)))]
 #[post("/organizations/{id}/reinstate")]
 pub async fn reinstate(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<OrgId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orgs::set_status(&state, &caller, &id, "active").await?))
+    Ok(HttpResponse::Ok().json(orgs::set_status(&state, &caller, id.into_inner(), OrgStatus::Active).await?))
 }
 
 /// Create a user in an organisation (admin). The role must fit the organisation's kind.
-#[utoipa::path(tag = "organizations", params(("id" = String, Path)), request_body = NewUser, responses((status = 201, body = User), (status = 409)))]
+#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), request_body = NewUser, responses((status = 201, body = User), (status = 409)))]
 #[post("/organizations/{id}/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<OrgId>,
     body: Body<NewUser>,
 ) -> Result<HttpResponse, AppError> {
     caller.require(&[crate::auth::Role::Admin])?;
-    let user = accounts::create_user(&state, Some(&caller), &id, body.0).await?;
+    let user = accounts::create_user(&state, Some(&caller), id.into_inner(), body.0).await?;
     Ok(created(
         &user,
         &format!("/api/v1/organizations/{}/users/{}", user.org_id, user.id),

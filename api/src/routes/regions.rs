@@ -1,5 +1,5 @@
 //! Administrative regions.
-use super::extract::Body;
+use super::extract::{Body, Query};
 use crate::auth::{Caller, Role};
 use crate::error::AppError;
 use crate::services::regions::{self, PutRegion, Region, RegionFilter, RegionPage};
@@ -12,8 +12,8 @@ use actix_web::{get, put, web, HttpResponse};
 #[get("/regions")]
 pub async fn list(
     state: web::Data<AppState>,
-    f: web::Query<RegionFilter>,
-    page: web::Query<PageParams>,
+    f: Query<RegionFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = regions::list(&state.db, &f, &page).await?;
     Ok(HttpResponse::Ok().json(RegionPage { items, next_cursor }))

@@ -135,3 +135,32 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         ReportFormat,
     )
 }
+
+/// A vocabulary value read from a request body without failing the whole body
+/// on an unknown value, so that validation can name it together with the other
+/// bad fields. Document the field with `#[schema(value_type = TheEnum)]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lenient<T> {
+    Known(T),
+    Unknown(String),
+}
+
+impl<T: Copy> Lenient<T> {
+    /// The value, when it is one of the vocabulary.
+    pub fn known(&self) -> Option<T> {
+        match self {
+            Lenient::Known(v) => Some(*v),
+            Lenient::Unknown(_) => None,
+        }
+    }
+}
+
+impl<'de, T: std::str::FromStr> serde::Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Ok(match s.parse() {
+            Ok(v) => Lenient::Known(v),
+            Err(_) => Lenient::Unknown(s),
+        })
+    }
+}

@@ -1,10 +1,12 @@
 //! The `Caller` extractor: bearer token -> verified caller whose organisation is active.
+//! It lives with the routes because it needs the services (revocation, active
+//! organisation); `auth` itself uses nothing above the domain.
 //!
 //! The token's signature, expiry and type are checked synchronously, before any
 //! other extractor of the handler (such as the JSON body) can answer, so that a
 //! bad token is always 401 and an evaluator's write is always 403, whatever the body.
-use super::jwt::Claims;
-use super::{Caller, Role};
+use crate::auth::jwt::Claims;
+use crate::auth::{Caller, Role};
 use crate::error::AppError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -49,7 +51,7 @@ fn verify_access(state: &AppState, token: &str) -> Result<(Claims, Role), AppErr
     if claims.typ != "access" {
         return Err(AppError::Unauthorized("not an access token".into()));
     }
-    let role = Role::parse(&claims.role).ok_or_else(|| AppError::Unauthorized("invalid token".into()))?;
+    let role = claims.role;
     Ok((claims, role))
 }
 
@@ -64,12 +66,6 @@ async fn finish(state: &AppState, claims: Claims, role: Role) -> Result<Caller, 
     if crate::services::accounts::is_revoked(state, &claims.jti).await {
         return Err(AppError::Unauthorized("token has been revoked".into()));
     }
-    crate::services::accounts::ensure_active(state, &claims.sub, &claims.org).await?;
-    Ok(Caller {
-        user_id: claims.sub,
-        org_id: claims.org,
-        role,
-        jti: claims.jti,
-        exp: claims.exp,
-    })
+    crate::services::accounts::ensure_active(state, claims.sub, claims.org).await?;
+    Ok(Caller::new(claims.sub, claims.org, role, claims.jti, claims.exp))
 }

@@ -1,0 +1,121 @@
+//! Creating an organisation: kind, region and parent must fit together.
+use super::{queries, NewOrganization, Organization};
+use crate::auth::{Caller, Role};
+use crate::domain::{OrgId, OrgKind, OrgStatus, RegionLevel};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{now, regions, required_text, valid_email};
+use crate::state::AppState;
+use entity::organizations;
+use sea_orm::{ConnectionTrait, Set};
+
+pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) -> AppResult<Organization> {
+    caller.require(&[Role::Admin])?;
+    let db = &state.db;
+    let mut errors = Vec::new();
+    required_text(&mut errors, "name", &body.name, 200);
+    let kind = body.kind.known();
+    if kind.is_none() {
+        errors.push(FieldError::new("kind", "unknown organisation kind"));
+    }
+    if !valid_email(&body.contact_email) {
+        errors.push(FieldError::new("contact_email", "is not an email address"));
+    }
+    let code = body.credit_code.trim().to_uppercase();
+    if !super::valid_credit_code(&code) {
+        errors.push(FieldError::new(
+            "credit_code",
+            "is not a valid unified social credit code (18 characters with GB 32100-2015 check digits)",
+        ));
+    }
+    check_region(db, &body.region_code, kind, &mut errors).await?;
+    if let Some(pid) = body.parent_org_id {
+        check_parent(db, pid, kind, &mut errors).await?;
+    }
+    AppError::check(errors)?;
+    let Some(kind) = kind else {
+        return Err(AppError::field("kind", "unknown organisation kind"));
+    };
+    if queries::find_by_credit_code(db, &code).await?.is_some() {
+        return Err(AppError::Validation {
+            detail: "credit_code: another organisation has this credit code".into(),
+            errors: vec![FieldError::new(
+                "credit_code",
+                "another organisation has this credit code",
+            )],
+        });
+    }
+    let t = now();
+    let am = organizations::ActiveModel {
+        id: Set(OrgId::new().to_string()),
+        name: Set(body.name.trim().to_string()),
+        kind: Set(kind.as_str().to_string()),
+        region_code: Set(body.region_code),
+        contact_email: Set(body.contact_email.trim().to_string()),
+        credit_code: Set(code),
+        parent_org_id: Set(body.parent_org_id.map(|p| p.to_string())),
+        status: Set(OrgStatus::Active.as_str().to_string()),
+        created_at: Set(t),
+        updated_at: Set(t),
+    };
+    let model = queries::insert(db, am).await.map_err(|e| {
+        if e.to_string().to_lowercase().contains("unique") {
+            AppError::field("credit_code", "another organisation has this credit code")
+        } else {
+            e.into()
+        }
+    })?;
+    model.try_into()
+}
+
+/// A supplier lies in a poverty county (or below one); a county office's region is a county.
+async fn check_region(
+    db: &impl ConnectionTrait,
+    code: &str,
+    kind: Option<OrgKind>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<()> {
+    let Some(region) = regions::find(db, code).await? else {
+        errors.push(FieldError::new("region_code", "no such region"));
+        return Ok(());
+    };
+    match kind {
+        Some(k) if k.is_supplier() => match regions::county_of(db, code).await? {
+            Some(c) if regions::poverty_of(&c)?.is_poor() => {}
+            Some(_) => errors.push(FieldError::new(
+                "region_code",
+                "a supplier must be located in a poverty or deep-poverty county",
+            )),
+            None => errors.push(FieldError::new(
+                "region_code",
+                "a supplier must be located in a county, township or village",
+            )),
+        },
+        Some(OrgKind::CountyOffice) if regions::level_of(&region)? != RegionLevel::County => errors.push(
+            FieldError::new("region_code", "a county office's region must be a county"),
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Only a buyer organisation may sit under a buyer organisation.
+async fn check_parent(
+    db: &impl ConnectionTrait,
+    parent: OrgId,
+    kind: Option<OrgKind>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<()> {
+    match queries::find(db, parent.to_string()).await? {
+        None => errors.push(FieldError::new("parent_org_id", "no such organisation")),
+        Some(p) => {
+            let both_buyers = super::kind_of(&p)?.is_buyer() && kind.is_some_and(OrgKind::is_buyer);
+            if !both_buyers {
+                errors.push(FieldError::new(
+                    "parent_org_id",
+                    "only a buyer organisation may sit under a buyer organisation",
+                ));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Organisations: platform, county offices, evaluation offices, suppliers and buyers.
+mod create;
+mod credit_code;
+pub(crate) mod queries;
+mod read;
+mod status;
+
+pub use create::create;
+pub use credit_code::{make_credit_code, valid_credit_code};
+pub use read::{find, get, list, with_children};
+pub use status::set_status;
+
+use crate::domain::{Lenient, OrgId, OrgKind, OrgStatus, Role};
+use crate::error::{AppError, AppResult};
+use entity::organizations;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The supplier kinds as text (kept for services that still compare stored strings).
+pub const SUPPLIER_KINDS: [&str; 3] = [
+    OrgKind::Cooperative.as_str(),
+    OrgKind::Enterprise.as_str(),
+    OrgKind::FamilyFarm.as_str(),
+];
+/// The buyer kinds as text (kept for services that still compare stored strings).
+pub const BUYER_KINDS: [&str; 8] = [
+    OrgKind::Canteen.as_str(),
+    OrgKind::Union.as_str(),
+    OrgKind::StateEnterprise.as_str(),
+    OrgKind::School.as_str(),
+    OrgKind::Hospital.as_str(),
+    OrgKind::ArmyUnit.as_str(),
+    OrgKind::PrivateEnterprise.as_str(),
+    OrgKind::Government.as_str(),
+];
+
+/// The one role a user of an organisation of stored `kind` may have.
+pub fn role_for_kind(kind: &str) -> Option<Role> {
+    OrgKind::parse(kind).map(OrgKind::role)
+}
+
+/// The stored kind of an organisation.
+pub fn kind_of(m: &organizations::Model) -> AppResult<OrgKind> {
+    OrgKind::parse(&m.kind).ok_or_else(|| AppError::internal("stored organisation kind is unknown"))
+}
+
+/// The stored status of an organisation.
+pub fn status_of(m: &organizations::Model) -> AppResult<OrgStatus> {
+    OrgStatus::parse(&m.status).ok_or_else(|| AppError::internal("stored organisation status is unknown"))
+}
+
+fn parse_id(s: &str) -> AppResult<OrgId> {
+    s.parse()
+        .map_err(|_| AppError::internal("stored organisation id is not a UUID"))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+    pub kind: OrgKind,
+    pub region_code: String,
+    pub contact_email: String,
+    /// Unified social credit code (统一社会信用代码).
+    pub credit_code: String,
+    pub parent_org_id: Option<OrgId>,
+    pub status: OrgStatus,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl TryFrom<organizations::Model> for Organization {
+    type Error = AppError;
+
+    fn try_from(m: organizations::Model) -> AppResult<Organization> {
+        Ok(Organization {
+            id: parse_id(&m.id)?,
+            kind: kind_of(&m)?,
+            status: status_of(&m)?,
+            parent_org_id: m.parent_org_id.as_deref().map(parse_id).transpose()?,
+            name: m.name,
+            region_code: m.region_code,
+            contact_email: m.contact_email,
+            credit_code: m.credit_code,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+crate::page_type!(OrganizationPage, Organization);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganization {
+    pub name: String,
+    /// An unknown kind is named with the other invalid fields.
+    #[schema(value_type = OrgKind)]
+    pub kind: Lenient<OrgKind>,
+    pub region_code: String,
+    pub contact_email: String,
+    pub credit_code: String,
+    pub parent_org_id: Option<OrgId>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationFilter {
+    pub kind: Option<OrgKind>,
+    pub status: Option<OrgStatus>,
+}

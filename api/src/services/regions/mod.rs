@@ -1,0 +1,202 @@
+//! Administrative regions (GB/T 2260) with poverty status.
+mod queries;
+
+use super::{now, paginate, PageParams};
+use crate::domain::{PovertyStatus, RegionLevel};
+use crate::error::{AppError, AppResult, FieldError};
+use entity::regions;
+use sea_orm::{ConnectionTrait, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The region levels as text (kept for callers that still compare strings).
+pub const LEVELS: [&str; 5] = [
+    RegionLevel::Province.as_str(),
+    RegionLevel::City.as_str(),
+    RegionLevel::County.as_str(),
+    RegionLevel::Township.as_str(),
+    RegionLevel::Village.as_str(),
+];
+/// The poverty statuses as text (kept for callers that still compare strings).
+pub const POVERTY_STATUSES: [&str; 3] = [
+    PovertyStatus::None.as_str(),
+    PovertyStatus::Poverty.as_str(),
+    PovertyStatus::DeepPoverty.as_str(),
+];
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub level: RegionLevel,
+    pub parent_code: Option<String>,
+    /// `none` except for counties.
+    pub poverty_status: PovertyStatus,
+    /// The year the county was lifted out of poverty (摘帽), if it was.
+    pub exited_year: Option<i32>,
+    /// A registered poor village (建档立卡贫困村).
+    pub registered_poor: bool,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl TryFrom<regions::Model> for Region {
+    type Error = AppError;
+
+    fn try_from(m: regions::Model) -> AppResult<Region> {
+        Ok(Region {
+            level: level_of(&m)?,
+            poverty_status: poverty_of(&m)?,
+            code: m.code,
+            name: m.name,
+            parent_code: m.parent_code,
+            exited_year: m.exited_year,
+            registered_poor: m.registered_poor,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// The stored level of a region.
+pub fn level_of(m: &regions::Model) -> AppResult<RegionLevel> {
+    RegionLevel::parse(&m.level).ok_or_else(|| AppError::internal("stored region level is unknown"))
+}
+
+/// The stored poverty status of a region.
+pub fn poverty_of(m: &regions::Model) -> AppResult<PovertyStatus> {
+    PovertyStatus::parse(&m.poverty_status).ok_or_else(|| AppError::internal("stored poverty status is unknown"))
+}
+
+crate::page_type!(RegionPage, Region);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RegionFilter {
+    pub level: Option<RegionLevel>,
+    /// The code of the parent region.
+    pub parent: Option<String>,
+    pub poverty_status: Option<PovertyStatus>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutRegion {
+    pub name: String,
+    pub level: RegionLevel,
+    pub parent_code: Option<String>,
+    /// Default `none`; only a county carries another status.
+    #[serde(default)]
+    pub poverty_status: Option<PovertyStatus>,
+    #[serde(default)]
+    pub exited_year: Option<i32>,
+    #[serde(default)]
+    pub registered_poor: Option<bool>,
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    f: &RegionFilter,
+    page: &PageParams,
+) -> AppResult<(Vec<Region>, Option<String>)> {
+    let limit = page.limit()?;
+    let rows = queries::page(
+        db,
+        f.level,
+        f.parent.as_deref(),
+        f.poverty_status,
+        page.cursor()?,
+        limit + 1,
+    )
+    .await?;
+    let (rows, next) = paginate(rows, limit, |r| r.code.clone());
+    let items = rows.into_iter().map(Region::try_from).collect::<AppResult<_>>()?;
+    Ok((items, next))
+}
+
+pub async fn get(db: &impl ConnectionTrait, code: &str) -> AppResult<Region> {
+    queries::find(db, code)
+        .await?
+        .ok_or(AppError::NotFound("region"))?
+        .try_into()
+}
+
+/// The stored region of `code`, if any.
+pub async fn find(db: &impl ConnectionTrait, code: &str) -> AppResult<Option<regions::Model>> {
+    Ok(queries::find(db, code).await?)
+}
+
+/// The county a region lies in (itself when it is a county); `None` above county level.
+pub async fn county_of(db: &impl ConnectionTrait, code: &str) -> AppResult<Option<regions::Model>> {
+    let mut current = queries::find(db, code).await?;
+    for _ in 0..4 {
+        let Some(r) = current else { return Ok(None) };
+        match level_of(&r)? {
+            RegionLevel::County => return Ok(Some(r)),
+            l if l.is_below_county() => {
+                let Some(parent) = r.parent_code else { return Ok(None) };
+                current = queries::find(db, &parent).await?;
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Creates or replaces a region. Returns the region and whether it was created.
+pub async fn put(db: &impl ConnectionTrait, code: &str, body: PutRegion) -> AppResult<(Region, bool)> {
+    let mut errors = Vec::new();
+    let level = body.level;
+    super::required_text(&mut errors, "name", &body.name, 100);
+    if code.len() != level.code_len() || !code.chars().all(|c| c.is_ascii_digit()) {
+        errors.push(FieldError::new(
+            "code",
+            format!("a {level} code has {} digits", level.code_len()),
+        ));
+    }
+    let status = body.poverty_status.unwrap_or(PovertyStatus::None);
+    if status != PovertyStatus::None && level != RegionLevel::County {
+        errors.push(FieldError::new(
+            "poverty_status",
+            "only a county carries a poverty status",
+        ));
+    }
+    if let Some(y) = body.exited_year {
+        if !(2012..=2100).contains(&y) {
+            errors.push(FieldError::new("exited_year", "must be a year from 2012 on"));
+        } else if level != RegionLevel::County {
+            errors.push(FieldError::new("exited_year", "only a county has an exit year"));
+        }
+    }
+    if body.registered_poor == Some(true) && level != RegionLevel::Village {
+        errors.push(FieldError::new(
+            "registered_poor",
+            "only a village can be a registered poor village",
+        ));
+    }
+    match (&body.parent_code, level.parent()) {
+        (Some(_), None) => errors.push(FieldError::new("parent_code", "a province has no parent")),
+        (None, Some(_)) => errors.push(FieldError::new("parent_code", "is required below province level")),
+        (Some(p), Some(expected)) => match queries::find(db, p).await? {
+            None => errors.push(FieldError::new("parent_code", "no such region")),
+            Some(pr) if !level.may_sit_under(level_of(&pr)?) => errors.push(FieldError::new(
+                "parent_code",
+                format!("the parent of a {level} must be a {expected}"),
+            )),
+            Some(_) => {}
+        },
+        (None, None) => {}
+    }
+    AppError::check(errors)?;
+    let created = queries::find(db, code).await?.is_none();
+    let am = regions::ActiveModel {
+        code: Set(code.to_string()),
+        name: Set(body.name.trim().to_string()),
+        level: Set(level.as_str().to_string()),
+        parent_code: Set(body.parent_code),
+        poverty_status: Set(status.as_str().to_string()),
+        exited_year: Set(body.exited_year),
+        registered_poor: Set(body.registered_poor.unwrap_or(false)),
+        updated_at: Set(now()),
+    };
+    let model = queries::save(db, am, !created).await?;
+    Ok((model.try_into()?, created))
+}

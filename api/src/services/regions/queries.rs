@@ -1,0 +1,44 @@
+//! Every query of the regions capability.
+use crate::domain::{PovertyStatus, RegionLevel};
+use entity::regions;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+pub async fn find(db: &impl ConnectionTrait, code: &str) -> Result<Option<regions::Model>, DbErr> {
+    regions::Entity::find_by_id(code.to_string()).one(db).await
+}
+
+/// One page of regions by code, after `cursor`, `limit` rows at most.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    level: Option<RegionLevel>,
+    parent: Option<&str>,
+    poverty_status: Option<PovertyStatus>,
+    cursor: Option<String>,
+    limit: u64,
+) -> Result<Vec<regions::Model>, DbErr> {
+    let mut q = regions::Entity::find();
+    if let Some(l) = level {
+        q = q.filter(regions::Column::Level.eq(l));
+    }
+    if let Some(p) = parent {
+        q = q.filter(regions::Column::ParentCode.eq(p));
+    }
+    if let Some(s) = poverty_status {
+        q = q.filter(regions::Column::PovertyStatus.eq(s));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(regions::Column::Code.gt(c));
+    }
+    q.order_by_asc(regions::Column::Code).limit(limit).all(db).await
+}
+
+/// Inserts the region, or replaces the one with its code.
+pub async fn save(db: &impl ConnectionTrait, am: regions::ActiveModel, exists: bool) -> Result<regions::Model, DbErr> {
+    if exists {
+        am.update(db).await
+    } else {
+        am.insert(db).await
+    }
+}
