@@ -1,7 +1,7 @@
 //! Stock adjustments (supplier): spoilage or loss (negative), stock found (positive,
 //! into a named lot). Stock never goes below zero nor past the quantity bound (409).
 use super::access::own;
-use super::lots::{stock_view, StockView};
+use super::lots::{ensure_room, stock_view, StockView};
 use super::{queries, stored, stored_amount, Field};
 use crate::auth::Caller;
 use crate::domain::{LotId, ProductId, Quantity, SignedQuantity, StockMovementId};
@@ -103,6 +103,7 @@ pub async fn adjust_stock(
     let started = now();
     match (&lot, positive) {
         (Some(lot), true) => {
+            ensure_room(&txn, &p.id, qty).await?;
             if !queries::add_to_lot(&txn, &lot.id, qty).await? {
                 return Err(AppError::Conflict(format!(
                     "the lot cannot hold {qty} more (at most {} in one lot)",

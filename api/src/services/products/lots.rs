@@ -80,6 +80,7 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
     }
     let qty = body.quantity;
     let txn = db.begin().await?;
+    ensure_room(&txn, &p.id, qty).await?;
     let lot = queries::insert_lot(
         &txn,
         lots::ActiveModel {
@@ -120,6 +121,20 @@ pub async fn list_lots(
     let rows = queries::lots_page(&state.db, &p.id, page.cursor()?, limit).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());
     Ok((rows.into_iter().map(Lot::from_model).collect::<AppResult<_>>()?, next))
+}
+
+/// 409 unless the product's lots can take `qty` more without passing the quantity bound
+/// (a state of the product, like stock that never goes below zero).
+pub(super) async fn ensure_room(conn: &impl ConnectionTrait, product_id: &str, qty: Quantity) -> AppResult<()> {
+    let s = stock_svc::stock_of(conn, product_id).await?;
+    let held = Quantity::from_minor(s.on_hand_milli.saturating_add(s.expired_milli));
+    if held.and_then(|h| h.checked_add(qty)).is_err() {
+        return Err(AppError::Conflict(format!(
+            "the product's lots cannot hold {qty} more: stock is at most {} units",
+            Quantity::from_minor(Quantity::MAX).unwrap_or(Quantity::ZERO)
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
