@@ -59,19 +59,14 @@ async fn transition(
     Ok(model)
 }
 
-/// Submit for review: from any state that may become `pending_review` except `certified`
-/// (a certified product goes back to review only through an edit of what was certified).
+/// Submit for review, from [`ProductStatus::submittable`] states.
 pub async fn submit(state: &AppState, caller: &Caller, id: ProductId) -> AppResult<Product> {
     let current = own(&state.db, caller, id).await?;
-    let sources: Vec<ProductStatus> = ProductStatus::sources_of(ProductStatus::PendingReview)
-        .into_iter()
-        .filter(|s| *s != ProductStatus::Certified)
-        .collect();
     let m = transition(
         state,
         caller,
         &current,
-        &sources,
+        &ProductStatus::submittable(),
         ProductStatus::PendingReview,
         None,
         None,
