@@ -1076,3 +1076,231 @@ async fn products_and_catalogue_are_in_the_openapi_document() {
     assert!(doc["paths"]["/api/v1/products"]["post"]["security"].is_array());
     assert!(doc["components"]["schemas"]["CatalogPage"].is_object());
 }
+
+// ------------------------------------------------------------------ typed amounts and ids (issue 10)
+
+/// Follows a `$ref` of the served document to its schema.
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            let target = &doc["components"]["schemas"][name];
+            assert!(target.is_object(), "dangling reference {r}");
+            target
+        }
+        None => schema,
+    }
+}
+
+#[tokio::test]
+async fn catalogue_parameters_out_of_grammar_or_bound_are_422_naming_the_parameter() {
+    let app = spawn_app().await;
+    for (q, field) in [
+        // Overflowed a Decimal multiplication and panicked a worker before.
+        ("?min_price=79000000000000000000000000000", "min_price"),
+        ("?max_price=79000000000000000000000000000", "max_price"),
+        ("?min_price=100000000000.01", "min_price"),
+        ("?min_price=1e2", "min_price"),
+        ("?min_price=1_000", "min_price"),
+        ("?max_price=1.234", "max_price"),
+        ("?max_price=-1", "max_price"),
+        ("?min_price=%2B5", "min_price"),
+        ("?category=GRAIN", "category"),
+        ("?category=rice&county=130727", "category"),
+        ("?poverty_status=rich", "poverty_status"),
+        ("?limit=abc", "limit"),
+    ] {
+        let r = app.get(&format!("/catalog{q}"), None).await;
+        assert_eq!(r.fields(), vec![field.to_string()], "{q}: {}", r.text);
+        r.problem(422);
+    }
+    // The service keeps serving, and the bound itself is a valid filter.
+    app.get("/catalog?min_price=100000000000.00", None).await.expect(200);
+    app.get("/catalog?min_price=&category=", None).await.expect(200);
+    app.get("/healthz", None).await.expect(200);
+    assert!(catalog_ids(&app, "?max_price=79.5&poverty_status=deep_poverty")
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn amounts_in_bodies_are_strings_of_the_strict_grammar() {
+    let app = spawn_app().await;
+    let sup = app.create_org("cooperative", YANGYUAN_VILLAGE).await;
+    let before = product_count(&app).await;
+    for (field, value) in [
+        ("price", json!("1e2")),
+        ("price", json!("1_000")),
+        ("price", json!(100)),
+        ("price", json!(12.5)),
+        ("price", json!("1.234")),
+        ("price", json!(" 12.50")),
+        ("price", json!("79000000000000000000000000000")),
+        ("price", json!("100000000000.01")),
+        ("min_order_qty", json!("1e2")),
+        ("min_order_qty", json!(10)),
+        ("min_order_qty", json!("1000000000.001")),
+        ("supply_capacity_per_month", json!("5,000")),
+    ] {
+        let mut body = product_body("x");
+        body[field] = value.clone();
+        let r = app.post("/products", sup.t(), body).await;
+        assert_eq!(r.fields(), vec![field.to_string()], "{field}={value}: {}", r.text);
+        r.problem(422);
+    }
+    assert_eq!(product_count(&app).await, before, "nothing written");
+    // The largest price and quantity are taken and read back as written.
+    let mut body = product_body("x");
+    body["price"] = json!("100000000000.00");
+    body["min_order_qty"] = json!("1000000000");
+    let r = app.post("/products", sup.t(), body).await.expect(201);
+    assert_eq!(r.json["price"], "100000000000.00");
+    assert_eq!(r.json["min_order_qty"], "1000000000");
+    let id = r.json["id"].as_str().unwrap().to_string();
+    // PATCH, lots and adjustments read the same types.
+    let r = app
+        .patch(
+            &format!("/products/{id}"),
+            sup.t(),
+            json!({"price": 100}),
+            Some("\"1\""),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["price"]);
+    for (path, body, field) in [
+        (
+            "lots",
+            json!({"quantity": "1e3", "best_before": in_a_year()}),
+            "quantity",
+        ),
+        ("lots", json!({"quantity": 5, "best_before": in_a_year()}), "quantity"),
+        (
+            "stock-adjustments",
+            json!({"quantity": "-1e1", "reason": "x"}),
+            "quantity",
+        ),
+        ("stock-adjustments", json!({"quantity": -1, "reason": "x"}), "quantity"),
+    ] {
+        let r = app.post(&format!("/products/{id}/{path}"), sup.t(), body.clone()).await;
+        assert_eq!(r.fields(), vec![field.to_string()], "{body}: {}", r.text);
+        r.problem(422);
+    }
+    // Still serving.
+    app.get(&format!("/products/{id}"), sup.t()).await.expect(200);
+}
+
+#[tokio::test]
+async fn stock_never_passes_the_quantity_bound() {
+    let app = spawn_app().await;
+    let sup = app.create_org("cooperative", YANGYUAN_VILLAGE).await;
+    let id = create_product(&app, &sup, product_body("x")).await;
+    let lot = add_lot(&app, &sup, &id, "1000000000").await;
+    // Another lot or stock found would take the product past the bound: a state, so 409.
+    app.post(
+        &format!("/products/{id}/lots"),
+        sup.t(),
+        json!({"quantity": "0.001", "best_before": in_a_year()}),
+    )
+    .await
+    .problem(409);
+    app.post(
+        &format!("/products/{id}/stock-adjustments"),
+        sup.t(),
+        json!({"quantity": "1", "reason": "recount", "lot_id": lot}),
+    )
+    .await
+    .problem(409);
+    let st = app.get(&format!("/products/{id}/stock"), sup.t()).await.expect(200);
+    assert_eq!(st.json["on_hand"], "1000000000");
+    assert_eq!(
+        entity::stock_movements::Entity::find().count(app.db()).await.unwrap(),
+        1,
+        "only the lot's own movement"
+    );
+    // Taking some out still works.
+    let r = app
+        .post(
+            &format!("/products/{id}/stock-adjustments"),
+            sup.t(),
+            json!({"quantity": "-0.5", "reason": "spilt", "lot_id": lot}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.json["stock"]["on_hand"], "999999999.5");
+    assert_eq!(r.json["movements"][0]["quantity"], "-0.5");
+}
+
+#[tokio::test]
+async fn malformed_ids_are_404_in_paths_and_422_in_bodies() {
+    let app = spawn_app().await;
+    let sup = app.create_org("cooperative", YANGYUAN_VILLAGE).await;
+    for path in ["/products/nope", "/products/nope/events", "/products/1/lots"] {
+        app.get(path, sup.t()).await.problem(404);
+    }
+    app.post("/products/nope/submit", sup.t(), json!({})).await.problem(404);
+    let id = create_product(&app, &sup, product_body("x")).await;
+    add_lot(&app, &sup, &id, "5").await;
+    let r = app
+        .post(
+            &format!("/products/{id}/stock-adjustments"),
+            sup.t(),
+            json!({"quantity": "-1", "reason": "x", "lot_id": "0193"}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["lot_id"]);
+    r.problem(422);
+    // A well-formed id of nothing is 404 too.
+    app.get(&format!("/products/{}", uuid::Uuid::now_v7()), sup.t())
+        .await
+        .problem(404);
+}
+
+#[tokio::test]
+async fn product_vocabularies_and_amounts_are_typed_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc = app.get("/api-docs/openapi.json", None).await.expect(200).json;
+    let schemas = &doc["components"]["schemas"];
+    let enum_of = |schema: &Value| -> Vec<String> {
+        let s = resolve(&doc, schema);
+        s["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not an enum: {s}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let product = &schemas["Product"]["properties"];
+    assert_eq!(
+        enum_of(&product["status"]),
+        ["draft", "pending_review", "certified", "rejected", "revoked", "expired"]
+    );
+    assert_eq!(
+        enum_of(&product["unit"]),
+        ["kg", "jin", "box", "piece", "bag", "bottle"]
+    );
+    assert_eq!(enum_of(&product["category"]).len(), 13);
+    assert_eq!(enum_of(&schemas["NewProduct"]["properties"]["category"]).len(), 13);
+    assert_eq!(enum_of(&schemas["Certificate"]["properties"]["kind"]).len(), 4);
+    assert_eq!(
+        enum_of(&schemas["CatalogItem"]["properties"]["origin_poverty_status"]),
+        ["none", "poverty", "deep_poverty"]
+    );
+    let price = resolve(&doc, &schemas["NewProduct"]["properties"]["price"]);
+    assert_eq!(price["pattern"], "^[0-9]+(\\.[0-9]{1,2})?$", "{price}");
+    let qty = resolve(&doc, &schemas["Lot"]["properties"]["remaining"]);
+    assert_eq!(qty["pattern"], "^[0-9]+(\\.[0-9]{1,3})?$", "{qty}");
+    let id = resolve(&doc, &schemas["Product"]["properties"]["id"]);
+    assert_eq!(id["format"], "uuid");
+    let params = doc["paths"]["/api/v1/catalog"]["get"]["parameters"].as_array().unwrap();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"))["schema"]
+            .clone()
+    };
+    let min_price = param("min_price");
+    assert_eq!(resolve(&doc, &min_price)["pattern"], "^[0-9]+(\\.[0-9]{1,2})?$");
+    let poverty = param("poverty_status");
+    assert_eq!(enum_of(&poverty), ["none", "poverty", "deep_poverty"]);
+}

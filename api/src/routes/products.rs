@@ -1,6 +1,7 @@
 //! Products, certification, lots and stock; the public catalogue.
-use super::extract::{created, if_match, ok_with_etag, Body};
+use super::extract::{created, if_match, ok_with_etag, Body, Query};
 use crate::auth::Caller;
+use crate::domain::ProductId;
 use crate::error::AppError;
 use crate::services::catalog::{self as catalog_svc, CatalogPage, CatalogQuery};
 use crate::services::products::{
@@ -38,25 +39,29 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<ProductFilter>,
-    page: web::Query<PageParams>,
+    f: Query<ProductFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = products::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(ProductPage { items, next_cursor }))
 }
 
 /// One product, with its `ETag`.
-#[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = Product)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product)))]
 #[get("/products/{id}")]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::get(&state, &caller, &id).await?))
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ProductId>,
+) -> Result<HttpResponse, AppError> {
+    Ok(with_etag(&products::get(&state, &caller, *id).await?))
 }
 
 /// Update a product (its supplier, `If-Match`). Changing the price, origin or certificates of a
 /// certified product sends it back to `pending_review`.
 #[utoipa::path(
     tag = "products",
-    params(("id" = String, Path), ("If-Match" = String, Header, description = "The product's ETag")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's ETag")),
     request_body = ProductPatch,
     responses((status = 200, body = Product), (status = 409), (status = 412), (status = 428))
 )]
@@ -65,83 +70,83 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Body<ProductPatch>,
 ) -> Result<HttpResponse, AppError> {
     let tag = if_match(&req)?;
-    Ok(with_etag(&products::update(&state, &caller, &id, &tag, body.0).await?))
+    Ok(with_etag(&products::update(&state, &caller, *id, &tag, body.0).await?))
 }
 
 /// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
-#[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product), (status = 409)))]
 #[post("/products/{id}/submit")]
 pub async fn submit(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::submit(&state, &caller, &id).await?))
+    Ok(with_etag(&products::submit(&state, &caller, *id).await?))
 }
 
 /// Certify (the certifier of the origin county): issues a certificate number.
-#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = Certify, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Certify, responses((status = 200, body = Product), (status = 409)))]
 #[post("/products/{id}/certify")]
 pub async fn certify(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Body<Certify>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::certify(&state, &caller, &id, body.0).await?))
+    Ok(with_etag(&products::certify(&state, &caller, *id, body.0).await?))
 }
 
 /// Reject a pending product (the certifier of the origin county).
-#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
 #[post("/products/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Body<Reason>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::reject(&state, &caller, &id, body.0).await?))
+    Ok(with_etag(&products::reject(&state, &caller, *id, body.0).await?))
 }
 
 /// Revoke a certification (the certifier of the origin county); the product leaves the catalogue at once.
-#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
 #[post("/products/{id}/revoke")]
 pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Body<Reason>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::revoke(&state, &caller, &id, body.0).await?))
+    Ok(with_etag(&products::revoke(&state, &caller, *id, body.0).await?))
 }
 
 /// Every status change: by whom, when, why.
-#[utoipa::path(tag = "products", params(("id" = String, Path), PageParams), responses((status = 200, body = ProductEventPage)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = ProductEventPage)))]
 #[get("/products/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
-    page: web::Query<PageParams>,
+    id: web::Path<ProductId>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (items, next_cursor) = products::events(&state, &caller, &id, &page).await?;
+    let (items, next_cursor) = products::events(&state, &caller, *id, &page).await?;
     Ok(HttpResponse::Ok().json(ProductEventPage { items, next_cursor }))
 }
 
 /// Record a lot (supplier).
-#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409)))]
 #[post("/products/{id}/lots")]
 pub async fn add_lot(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Body<NewLot>,
 ) -> Result<HttpResponse, AppError> {
-    let lot = products::add_lot(&state, &caller, &id, body.0).await?;
+    let lot = products::add_lot(&state, &caller, *id, body.0).await?;
     Ok(created(
         &lot,
         &format!("/api/v1/products/{}/lots/{}", lot.product_id, lot.id),
@@ -149,40 +154,40 @@ pub async fn add_lot(
 }
 
 /// The product's lots.
-#[utoipa::path(tag = "products", params(("id" = String, Path), PageParams), responses((status = 200, body = LotPage)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = LotPage)))]
 #[get("/products/{id}/lots")]
 pub async fn list_lots(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
-    page: web::Query<PageParams>,
+    id: web::Path<ProductId>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (items, next_cursor) = products::list_lots(&state, &caller, &id, &page).await?;
+    let (items, next_cursor) = products::list_lots(&state, &caller, *id, &page).await?;
     Ok(HttpResponse::Ok().json(LotPage { items, next_cursor }))
 }
 
 /// On hand, reserved and available stock.
-#[utoipa::path(tag = "products", params(("id" = String, Path)), responses((status = 200, body = StockView)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = StockView)))]
 #[get("/products/{id}/stock")]
 pub async fn stock(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(products::stock(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(products::stock(&state, &caller, *id).await?))
 }
 
 /// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below zero.
-#[utoipa::path(tag = "products", params(("id" = String, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
+#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
 #[post("/products/{id}/stock-adjustments")]
 pub async fn adjust_stock(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Body<StockAdjustment>,
 ) -> Result<HttpResponse, AppError> {
-    let res = products::adjust_stock(&state, &caller, &id, body.0).await?;
-    Ok(created(&res, &format!("/api/v1/products/{}/stock", id.as_str())))
+    let res = products::adjust_stock(&state, &caller, *id, body.0).await?;
+    Ok(created(&res, &format!("/api/v1/products/{}/stock", *id)))
 }
 
 /// The public catalogue (no token): certified, unexpired products of active suppliers.
@@ -190,8 +195,8 @@ pub async fn adjust_stock(
 #[get("/catalog")]
 pub async fn catalog(
     state: web::Data<AppState>,
-    q: web::Query<CatalogQuery>,
-    page: web::Query<PageParams>,
+    q: Query<CatalogQuery>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(catalog_svc::search(&state, &q, &page).await?))
 }

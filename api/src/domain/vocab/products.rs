@@ -71,6 +71,16 @@ impl ProductStatus {
         Self::ALL.iter().copied().filter(|s| s.can_become(next)).collect()
     }
 
+    /// The states a supplier may submit for review from: every source of `pending_review`
+    /// but `certified`, which goes back to review only through an edit of what the
+    /// certification vouched for (price, origin, certificates).
+    pub fn submittable() -> Vec<ProductStatus> {
+        Self::sources_of(ProductStatus::PendingReview)
+            .into_iter()
+            .filter(|s| *s != ProductStatus::Certified)
+            .collect()
+    }
+
     /// The value stored for this shown state.
     pub const fn stored(self) -> ProductStatus {
         match self {
@@ -82,5 +92,26 @@ impl ProductStatus {
     /// A supplier may edit the product's fields in this state.
     pub const fn is_editable(self) -> bool {
         !matches!(self, ProductStatus::PendingReview | ProductStatus::Revoked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProductStatus::*;
+    use super::*;
+
+    #[test]
+    fn product_transitions() {
+        assert_eq!(ProductStatus::submittable(), vec![Draft, Rejected, Expired]);
+        assert_eq!(ProductStatus::sources_of(Certified), vec![PendingReview]);
+        assert_eq!(ProductStatus::sources_of(Rejected), vec![PendingReview]);
+        assert_eq!(ProductStatus::sources_of(Revoked), vec![Certified, Expired]);
+        assert!(ProductStatus::sources_of(Draft).is_empty());
+        assert!(
+            ProductStatus::sources_of(Expired).is_empty(),
+            "expiry is computed, never a transition"
+        );
+        assert_eq!(Expired.stored(), Certified);
+        assert!(!Revoked.can_become(PendingReview));
     }
 }

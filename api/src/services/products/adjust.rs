@@ -1,0 +1,167 @@
+//! Stock adjustments (supplier): spoilage or loss (negative), stock found (positive,
+//! into a named lot). Stock never goes below zero nor past the quantity bound (409).
+use super::access::own;
+use super::lots::{ensure_room, stock_view, StockView};
+use super::{queries, stored, stored_amount, Field};
+use crate::auth::Caller;
+use crate::domain::{LotId, ProductId, Quantity, SignedQuantity, StockMovementId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{now, required_text, stock as stock_svc};
+use crate::state::AppState;
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The kind of the stock movements an adjustment writes.
+const ADJUSTMENT: &str = "adjustment";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockAdjustment {
+    /// Signed, up to three places: negative for spoilage or loss, positive for stock found.
+    #[schema(value_type = SignedQuantity, example = "-12.5")]
+    pub quantity: Field<SignedQuantity>,
+    pub reason: String,
+    /// The lot adjusted; required for a positive adjustment. A negative one without it takes
+    /// from the lots soonest to expire first.
+    #[serde(default)]
+    #[schema(value_type = Option<LotId>)]
+    pub lot_id: Option<Field<LotId>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockMovement {
+    pub id: StockMovementId,
+    pub lot_id: Option<LotId>,
+    pub quantity: SignedQuantity,
+    /// What moved the stock: `adjustment` here.
+    pub kind: String,
+    pub reason: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdjustmentResult {
+    pub movements: Vec<StockMovement>,
+    pub stock: StockView,
+}
+
+fn movement(m: entity::stock_movements::Model) -> AppResult<StockMovement> {
+    Ok(StockMovement {
+        id: stored("movement id", &m.id)?,
+        lot_id: m.lot_id.as_deref().map(|l| stored("lot id", l)).transpose()?,
+        quantity: stored_amount("movement", SignedQuantity::from_minor(m.delta_milli))?,
+        kind: m.kind,
+        reason: m.reason,
+        created_at: m.created_at,
+    })
+}
+
+pub async fn adjust_stock(
+    state: &AppState,
+    caller: &Caller,
+    id: ProductId,
+    body: StockAdjustment,
+) -> AppResult<AdjustmentResult> {
+    let db = &state.db;
+    let p = own(db, caller, id).await?;
+    let mut errors = Vec::new();
+    let signed = body.quantity.take(&mut errors, "quantity");
+    if signed.is_some_and(|q| q.is_zero()) {
+        errors.push(FieldError::new("quantity", "must not be zero"));
+    }
+    required_text(&mut errors, "reason", &body.reason, 2000);
+    let positive = signed.is_some_and(|q| q.minor() > 0);
+    let lot_id = match body.lot_id {
+        Some(f) => f.take(&mut errors, "lot_id").map(Some),
+        None => Some(None),
+    };
+    if positive && matches!(lot_id, Some(None)) {
+        errors.push(FieldError::new(
+            "lot_id",
+            "is required to add stock (name the lot it belongs to)",
+        ));
+    }
+    let lot = match lot_id.flatten() {
+        Some(l) => match queries::find_lot(db, l).await? {
+            Some(lot) if lot.product_id == p.id => Some(lot),
+            _ => {
+                errors.push(FieldError::new("lot_id", "no such lot of this product"));
+                None
+            }
+        },
+        None => None,
+    };
+    AppError::check(errors)?;
+    let Some(signed) = signed else {
+        return Err(AppError::internal("validation passed without a quantity"));
+    };
+    // The bound is symmetric, so the magnitude of a signed quantity is a quantity.
+    let qty = Quantity::from_minor(signed.minor().abs()).map_err(|e| AppError::amount("quantity", e))?;
+    let reason = body.reason.trim().to_string();
+    let txn = db.begin().await?;
+    let started = now();
+    match (&lot, positive) {
+        (Some(lot), true) => {
+            ensure_room(&txn, &p.id, qty).await?;
+            if !queries::add_to_lot(&txn, &lot.id, qty).await? {
+                return Err(AppError::Conflict(format!(
+                    "the lot cannot hold {qty} more (at most {} in one lot)",
+                    shown_max()
+                )));
+            }
+            stock_svc::record_movement(
+                &txn,
+                &p.id,
+                Some(&lot.id),
+                qty.minor(),
+                ADJUSTMENT,
+                Some(&reason),
+                None,
+                Some(&caller.user_id),
+            )
+            .await?;
+        }
+        (Some(lot), false) => {
+            if !queries::take_from_lot(&txn, &lot.id, qty).await? {
+                return Err(AppError::Conflict(format!(
+                    "the lot holds less than {qty}; stock never goes below zero"
+                )));
+            }
+            stock_svc::record_movement(
+                &txn,
+                &p.id,
+                Some(&lot.id),
+                signed.minor(),
+                ADJUSTMENT,
+                Some(&reason),
+                None,
+                Some(&caller.user_id),
+            )
+            .await?;
+        }
+        (None, _) => {
+            let left = stock_svc::consume(&txn, &p.id, qty.minor(), ADJUSTMENT, None, Some(&caller.user_id)).await?;
+            if left > 0 {
+                let taken = Quantity::from_minor(qty.minor() - left).unwrap_or(Quantity::ZERO);
+                return Err(AppError::Conflict(format!(
+                    "only {taken} is in stock; stock never goes below zero"
+                )));
+            }
+            queries::set_movement_reason(&txn, &p.id, ADJUSTMENT, started, &reason).await?;
+        }
+    }
+    let movements = queries::movements_since(&txn, &p.id, ADJUSTMENT, started)
+        .await?
+        .into_iter()
+        .map(movement)
+        .collect::<AppResult<Vec<_>>>()?;
+    let stock = stock_view(&txn, id).await?;
+    txn.commit().await?;
+    state.cache.bump_generation("catalog").await;
+    Ok(AdjustmentResult { movements, stock })
+}
+
+fn shown_max() -> Quantity {
+    Quantity::from_minor(Quantity::MAX).unwrap_or(Quantity::ZERO)
+}

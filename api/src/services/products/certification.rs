@@ -1,0 +1,147 @@
+//! Status transitions: submit (supplier), certify, reject and revoke (the county office
+//! of the origin). Each is one conditional UPDATE from the states
+//! [`ProductStatus::sources_of`] allows, so a concurrent change gives a 409.
+use super::access::{in_county, own};
+use super::events::record_event;
+use super::validate::{check_optional_text, required_reason};
+use super::{effective_status, find, queries, Product};
+use crate::auth::Caller;
+use crate::domain::{ProductId, ProductStatus};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::today;
+use crate::state::AppState;
+use entity::products;
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// `{reason}` of a reject or revoke.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Certify {
+    /// The last day the certification is valid; after it the product is `expired`.
+    pub valid_until: chrono::NaiveDate,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Moves the product from one of `sources` (shown states) to `to` with one conditional
+/// UPDATE (plus the certification's columns); 409 when it is no longer in one of them.
+async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    current: &products::Model,
+    sources: &[ProductStatus],
+    to: ProductStatus,
+    cert: Option<queries::Certification>,
+    reason: Option<&str>,
+) -> AppResult<products::Model> {
+    let shown = effective_status(current)?;
+    if !sources.contains(&shown) || !shown.can_become(to) {
+        return Err(AppError::Conflict(format!("a {shown} product cannot become {to}")));
+    }
+    let txn = state.db.begin().await?;
+    if queries::move_status(&txn, &current.id, sources, to, cert).await? != 1 {
+        return Err(AppError::Conflict(format!(
+            "the product changed meanwhile and cannot become {to}"
+        )));
+    }
+    record_event(&txn, &current.id, Some(shown), to, Some(caller), reason).await?;
+    let id: ProductId = super::stored("product id", &current.id)?;
+    let model = find(&txn, id).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// Submit for review, from [`ProductStatus::submittable`] states.
+pub async fn submit(state: &AppState, caller: &Caller, id: ProductId) -> AppResult<Product> {
+    let current = own(&state.db, caller, id).await?;
+    let m = transition(
+        state,
+        caller,
+        &current,
+        &ProductStatus::submittable(),
+        ProductStatus::PendingReview,
+        None,
+        None,
+    )
+    .await?;
+    Product::from_model(m)
+}
+
+/// A certificate number: `FP{county}{year}{10 random hex}`, unique by the column's constraint.
+fn certificate_number(county: &str) -> String {
+    let r = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    format!("FP{county}{}{}", chrono::Utc::now().format("%Y"), &r[..10])
+}
+
+pub async fn certify(state: &AppState, caller: &Caller, id: ProductId, body: Certify) -> AppResult<Product> {
+    let current = in_county(&state.db, caller, id).await?;
+    let mut errors = Vec::new();
+    if body.valid_until <= today() {
+        errors.push(FieldError::new("valid_until", "must be after today"));
+    } else if body.valid_until > today() + chrono::Days::new(5 * 366) {
+        errors.push(FieldError::new("valid_until", "must be within five years"));
+    }
+    check_optional_text(&mut errors, "note", body.note.as_deref(), 2000);
+    AppError::check(errors)?;
+    let cert = queries::Certification {
+        number: certificate_number(&current.origin_county_code),
+        by: caller.user_id.clone(),
+        valid_until: body.valid_until,
+    };
+    let to = ProductStatus::Certified;
+    let m = transition(
+        state,
+        caller,
+        &current,
+        &ProductStatus::sources_of(to),
+        to,
+        Some(cert),
+        body.note.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+    )
+    .await?;
+    state.cache.bump_generation("catalog").await;
+    Product::from_model(m)
+}
+
+pub async fn reject(state: &AppState, caller: &Caller, id: ProductId, body: Reason) -> AppResult<Product> {
+    let current = in_county(&state.db, caller, id).await?;
+    let reason = required_reason(&body.reason)?;
+    let to = ProductStatus::Rejected;
+    let m = transition(
+        state,
+        caller,
+        &current,
+        &ProductStatus::sources_of(to),
+        to,
+        None,
+        Some(&reason),
+    )
+    .await?;
+    Product::from_model(m)
+}
+
+pub async fn revoke(state: &AppState, caller: &Caller, id: ProductId, body: Reason) -> AppResult<Product> {
+    let current = in_county(&state.db, caller, id).await?;
+    let reason = required_reason(&body.reason)?;
+    let to = ProductStatus::Revoked;
+    let m = transition(
+        state,
+        caller,
+        &current,
+        &ProductStatus::sources_of(to),
+        to,
+        None,
+        Some(&reason),
+    )
+    .await?;
+    state.cache.bump_generation("catalog").await;
+    Product::from_model(m)
+}

@@ -1,0 +1,172 @@
+//! Lots (harvests with a best-before) and the stock view of a product. Stock arithmetic
+//! itself lives in `services::stock`.
+use super::access::{own, visible};
+use super::{queries, stored, stored_amount, stored_status};
+use crate::auth::Caller;
+use crate::domain::{LotId, ProductId, ProductStatus, Quantity};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{now, paginate, stock as stock_svc, today, PageParams};
+use crate::state::AppState;
+use entity::lots;
+use sea_orm::{ConnectionTrait, Set, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The kind of the stock movement that records a new lot.
+const LOT_MOVEMENT: &str = "lot";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLot {
+    /// Above zero.
+    #[schema(example = "500")]
+    pub quantity: Quantity,
+    #[serde(default)]
+    pub harvested_on: Option<chrono::NaiveDate>,
+    pub best_before: chrono::NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Lot {
+    pub id: LotId,
+    pub product_id: ProductId,
+    pub quantity: Quantity,
+    pub remaining: Quantity,
+    pub harvested_on: Option<chrono::NaiveDate>,
+    pub best_before: chrono::NaiveDate,
+    /// True when best-before has passed: the lot no longer counts as available.
+    pub expired: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+crate::page_type!(LotPage, Lot);
+
+impl Lot {
+    fn from_model(l: lots::Model) -> AppResult<Lot> {
+        Ok(Lot {
+            expired: l.best_before < today(),
+            id: stored("lot id", &l.id)?,
+            product_id: stored("product id", &l.product_id)?,
+            quantity: stored_amount("lot quantity", Quantity::from_minor(l.quantity_milli))?,
+            remaining: stored_amount("lot remaining", Quantity::from_minor(l.remaining_milli))?,
+            harvested_on: l.harvested_on,
+            best_before: l.best_before,
+            created_at: l.created_at,
+        })
+    }
+}
+
+pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: NewLot) -> AppResult<Lot> {
+    let db = &state.db;
+    let p = own(db, caller, id).await?;
+    let mut errors = Vec::new();
+    if body.quantity.is_zero() {
+        errors.push(FieldError::new("quantity", "must be greater than zero"));
+    }
+    let t = today();
+    if body.best_before < t {
+        errors.push(FieldError::new("best_before", "is already past"));
+    }
+    if let Some(h) = body.harvested_on {
+        if h > t {
+            errors.push(FieldError::new("harvested_on", "is in the future"));
+        } else if h > body.best_before {
+            errors.push(FieldError::new("harvested_on", "must not be after best_before"));
+        }
+    }
+    AppError::check(errors)?;
+    if stored_status(&p)? == ProductStatus::Revoked {
+        return Err(AppError::Conflict("a revoked product takes no new lots".into()));
+    }
+    let qty = body.quantity;
+    let txn = db.begin().await?;
+    ensure_room(&txn, &p.id, qty).await?;
+    let lot = queries::insert_lot(
+        &txn,
+        lots::ActiveModel {
+            id: Set(LotId::new().to_string()),
+            product_id: Set(p.id.clone()),
+            quantity_milli: Set(qty.minor()),
+            remaining_milli: Set(qty.minor()),
+            harvested_on: Set(body.harvested_on),
+            best_before: Set(body.best_before),
+            created_at: Set(now()),
+        },
+    )
+    .await?;
+    stock_svc::record_movement(
+        &txn,
+        &p.id,
+        Some(&lot.id),
+        qty.minor(),
+        LOT_MOVEMENT,
+        None,
+        None,
+        Some(&caller.user_id),
+    )
+    .await?;
+    txn.commit().await?;
+    state.cache.bump_generation("catalog").await;
+    Lot::from_model(lot)
+}
+
+pub async fn list_lots(
+    state: &AppState,
+    caller: &Caller,
+    id: ProductId,
+    page: &PageParams,
+) -> AppResult<(Vec<Lot>, Option<String>)> {
+    let p = visible(&state.db, caller, id).await?;
+    let limit = page.limit()?;
+    let rows = queries::lots_page(&state.db, &p.id, page.cursor()?, limit).await?;
+    let (rows, next) = paginate(rows, limit, |r| r.id.clone());
+    Ok((rows.into_iter().map(Lot::from_model).collect::<AppResult<_>>()?, next))
+}
+
+/// 409 unless the product's lots can take `qty` more without passing the quantity bound
+/// (a state of the product, like stock that never goes below zero).
+pub(super) async fn ensure_room(conn: &impl ConnectionTrait, product_id: &str, qty: Quantity) -> AppResult<()> {
+    let s = stock_svc::stock_of(conn, product_id).await?;
+    let held = Quantity::from_minor(s.on_hand_milli.saturating_add(s.expired_milli));
+    if held.and_then(|h| h.checked_add(qty)).is_err() {
+        return Err(AppError::Conflict(format!(
+            "the product's lots cannot hold {qty} more: stock is at most {} units",
+            Quantity::from_minor(Quantity::MAX).unwrap_or(Quantity::ZERO)
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockView {
+    pub product_id: ProductId,
+    /// In lots not past best-before.
+    pub on_hand: Quantity,
+    /// Held by open orders.
+    pub reserved: Quantity,
+    /// on_hand - reserved (never below zero).
+    pub available: Quantity,
+    /// Left in lots past best-before (not available).
+    pub expired: Quantity,
+}
+
+/// A stock figure as a quantity. Sums over many lots are shown at most at the bound.
+fn shown(milli: i64) -> Quantity {
+    Quantity::from_minor(milli.clamp(0, Quantity::MAX)).unwrap_or(Quantity::ZERO)
+}
+
+pub(super) async fn stock_view(conn: &impl ConnectionTrait, id: ProductId) -> AppResult<StockView> {
+    let s = stock_svc::stock_of(conn, &id.to_string()).await?;
+    Ok(StockView {
+        product_id: id,
+        on_hand: shown(s.on_hand_milli),
+        reserved: shown(s.reserved_milli),
+        available: shown(s.available_milli),
+        expired: shown(s.expired_milli),
+    })
+}
+
+pub async fn stock(state: &AppState, caller: &Caller, id: ProductId) -> AppResult<StockView> {
+    visible(&state.db, caller, id).await?;
+    stock_view(&state.db, id).await
+}

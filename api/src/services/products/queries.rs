@@ -1,0 +1,269 @@
+//! Every statement of products, certification and lots, with the sea-orm query builder.
+//! States are bound from [`ProductStatus`], never written into the SQL text.
+use crate::domain::{LotId, ProductCategory, ProductId, ProductStatus, Quantity};
+use crate::error::AppResult;
+use crate::services::{now, today};
+use entity::{lots, organizations, product_events, products, stock_movements};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+pub async fn find(conn: &impl ConnectionTrait, id: ProductId) -> AppResult<Option<products::Model>> {
+    Ok(products::Entity::find_by_id(id.to_string()).one(conn).await?)
+}
+
+/// The stored status of an organisation, if it exists.
+pub async fn org_status(conn: &impl ConnectionTrait, org_id: &str) -> AppResult<Option<String>> {
+    Ok(organizations::Entity::find_by_id(org_id.to_string())
+        .one(conn)
+        .await?
+        .map(|o| o.status))
+}
+
+/// The region code of an organisation (for a county office, the county it covers).
+pub async fn org_region(conn: &impl ConnectionTrait, org_id: &str) -> AppResult<String> {
+    Ok(crate::services::organizations::find(conn, org_id).await?.region_code)
+}
+
+/// The county a region lies in, as `(code, stored poverty status)`.
+pub async fn county_of(conn: &impl ConnectionTrait, code: &str) -> AppResult<Option<(String, String)>> {
+    Ok(crate::services::regions::county_of(conn, code)
+        .await?
+        .map(|c| (c.code, c.poverty_status)))
+}
+
+pub async fn insert_product(conn: &impl ConnectionTrait, am: products::ActiveModel) -> AppResult<products::Model> {
+    Ok(am.insert(conn).await?)
+}
+
+/// Writes `am` over the product if it still has `version`; the number of rows changed.
+pub async fn update_if_version(
+    conn: &impl ConnectionTrait,
+    am: products::ActiveModel,
+    id: &str,
+    version: i32,
+) -> AppResult<u64> {
+    let res = products::Entity::update_many()
+        .set(am)
+        .filter(products::Column::Id.eq(id.to_string()))
+        .filter(products::Column::Version.eq(version))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Who sees which products in a list.
+pub struct ListScope {
+    pub supplier_org_id: Option<String>,
+    pub county_code: Option<String>,
+    pub status: Option<ProductStatus>,
+    pub category: Option<ProductCategory>,
+    /// Products with a smaller id (newest first).
+    pub before: Option<String>,
+    pub limit: u64,
+}
+
+/// `limit` products of the scope, newest first. `certified` means unexpired, `expired`
+/// certified past `valid_until`.
+pub async fn list(conn: &impl ConnectionTrait, s: &ListScope) -> AppResult<Vec<products::Model>> {
+    let mut q = products::Entity::find();
+    if let Some(org) = &s.supplier_org_id {
+        q = q.filter(products::Column::SupplierOrgId.eq(org.clone()));
+    }
+    if let Some(county) = &s.county_code {
+        q = q.filter(products::Column::OriginCountyCode.eq(county.clone()));
+    }
+    if let Some(status) = s.status {
+        q = q.filter(products::Column::Status.eq(status.stored()));
+        match status {
+            ProductStatus::Certified => q = q.filter(products::Column::ValidUntil.gte(today())),
+            ProductStatus::Expired => q = q.filter(products::Column::ValidUntil.lt(today())),
+            _ => {}
+        }
+    }
+    if let Some(c) = s.category {
+        q = q.filter(products::Column::Category.eq(c));
+    }
+    if let Some(c) = &s.before {
+        q = q.filter(products::Column::Id.lt(c.clone()));
+    }
+    Ok(q.order_by_desc(products::Column::Id)
+        .limit(s.limit + 1)
+        .all(conn)
+        .await?)
+}
+
+/// Unit prices (fen, ascending) of certified, unexpired products of a category and unit.
+pub async fn certified_prices(conn: &impl ConnectionTrait, category: &str, unit: &str) -> AppResult<Vec<i64>> {
+    Ok(products::Entity::find()
+        .select_only()
+        .column(products::Column::PriceFen)
+        .filter(products::Column::Category.eq(category))
+        .filter(products::Column::Unit.eq(unit))
+        .filter(products::Column::Status.eq(ProductStatus::Certified))
+        .filter(products::Column::ValidUntil.gte(today()))
+        .order_by_asc(products::Column::PriceFen)
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?)
+}
+
+/// What a certification writes besides the status.
+pub struct Certification {
+    pub number: String,
+    pub by: String,
+    pub valid_until: chrono::NaiveDate,
+}
+
+/// One conditional UPDATE: the product moves to `to` only if it is still in one of
+/// `sources` (shown states: `expired` is matched as a certified row past its date).
+/// Returns the number of rows changed (0 or 1).
+pub async fn move_status(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    sources: &[ProductStatus],
+    to: ProductStatus,
+    cert: Option<Certification>,
+) -> AppResult<u64> {
+    let mut stored: Vec<ProductStatus> = sources.iter().map(|s| s.stored()).collect();
+    stored.sort();
+    stored.dedup();
+    let t = now();
+    let mut q = products::Entity::update_many()
+        .col_expr(products::Column::Status, Expr::value(to.stored().as_str()))
+        .col_expr(products::Column::UpdatedAt, Expr::value(t))
+        .col_expr(products::Column::Version, Expr::col(products::Column::Version).add(1))
+        .filter(products::Column::Id.eq(id.to_string()))
+        .filter(products::Column::Status.is_in(stored.iter().map(|s| s.as_str())));
+    let certified = sources.contains(&ProductStatus::Certified);
+    let expired = sources.contains(&ProductStatus::Expired);
+    if certified && !expired {
+        q = q.filter(
+            Condition::any()
+                .add(products::Column::Status.ne(ProductStatus::Certified))
+                .add(products::Column::ValidUntil.gte(today())),
+        );
+    } else if expired && !certified {
+        q = q.filter(
+            Condition::any()
+                .add(products::Column::Status.ne(ProductStatus::Certified))
+                .add(products::Column::ValidUntil.lt(today())),
+        );
+    }
+    if let Some(c) = cert {
+        q = q
+            .col_expr(products::Column::CertificateNumber, Expr::value(Some(c.number)))
+            .col_expr(products::Column::CertifiedBy, Expr::value(Some(c.by)))
+            .col_expr(products::Column::CertifiedAt, Expr::value(Some(t)))
+            .col_expr(products::Column::ValidUntil, Expr::value(Some(c.valid_until)));
+    }
+    Ok(q.exec(conn).await?.rows_affected)
+}
+
+pub async fn insert_event(conn: &impl ConnectionTrait, am: product_events::ActiveModel) -> AppResult<()> {
+    am.insert(conn).await?;
+    Ok(())
+}
+
+/// `limit + 1` events of a product after the cursor, oldest first.
+pub async fn events_page(
+    conn: &impl ConnectionTrait,
+    product_id: &str,
+    after: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<product_events::Model>> {
+    let mut q = product_events::Entity::find().filter(product_events::Column::ProductId.eq(product_id.to_string()));
+    if let Some(c) = after {
+        q = q.filter(product_events::Column::Id.gt(c));
+    }
+    Ok(q.order_by_asc(product_events::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?)
+}
+
+pub async fn insert_lot(conn: &impl ConnectionTrait, am: lots::ActiveModel) -> AppResult<lots::Model> {
+    Ok(am.insert(conn).await?)
+}
+
+pub async fn find_lot(conn: &impl ConnectionTrait, id: LotId) -> AppResult<Option<lots::Model>> {
+    Ok(lots::Entity::find_by_id(id.to_string()).one(conn).await?)
+}
+
+/// `limit + 1` lots of a product after the cursor, oldest first.
+pub async fn lots_page(
+    conn: &impl ConnectionTrait,
+    product_id: &str,
+    after: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<lots::Model>> {
+    let mut q = lots::Entity::find().filter(lots::Column::ProductId.eq(product_id.to_string()));
+    if let Some(c) = after {
+        q = q.filter(lots::Column::Id.gt(c));
+    }
+    Ok(q.order_by_asc(lots::Column::Id).limit(limit + 1).all(conn).await?)
+}
+
+/// Adds `qty` to a lot if the result stays within the quantity bound; false otherwise.
+pub async fn add_to_lot(conn: &impl ConnectionTrait, lot_id: &str, qty: Quantity) -> AppResult<bool> {
+    let res = lots::Entity::update_many()
+        .col_expr(
+            lots::Column::RemainingMilli,
+            Expr::col(lots::Column::RemainingMilli).add(qty.minor()),
+        )
+        .filter(lots::Column::Id.eq(lot_id.to_string()))
+        .filter(lots::Column::RemainingMilli.lte(Quantity::MAX - qty.minor()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Takes `qty` out of a lot if it holds that much; false (nothing changed) otherwise.
+pub async fn take_from_lot(conn: &impl ConnectionTrait, lot_id: &str, qty: Quantity) -> AppResult<bool> {
+    let res = lots::Entity::update_many()
+        .col_expr(
+            lots::Column::RemainingMilli,
+            Expr::col(lots::Column::RemainingMilli).sub(qty.minor()),
+        )
+        .filter(lots::Column::Id.eq(lot_id.to_string()))
+        .filter(lots::Column::RemainingMilli.gte(qty.minor()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Gives the movements of `kind` written since `since` without a reason the reason.
+pub async fn set_movement_reason(
+    conn: &impl ConnectionTrait,
+    product_id: &str,
+    kind: &str,
+    since: chrono::DateTime<chrono::Utc>,
+    reason: &str,
+) -> AppResult<()> {
+    stock_movements::Entity::update_many()
+        .col_expr(stock_movements::Column::Reason, Expr::value(Some(reason.to_string())))
+        .filter(stock_movements::Column::ProductId.eq(product_id.to_string()))
+        .filter(stock_movements::Column::Kind.eq(kind))
+        .filter(stock_movements::Column::Reason.is_null())
+        .filter(stock_movements::Column::CreatedAt.gte(since))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The movements of `kind` written since `since`, in order.
+pub async fn movements_since(
+    conn: &impl ConnectionTrait,
+    product_id: &str,
+    kind: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<stock_movements::Model>> {
+    Ok(stock_movements::Entity::find()
+        .filter(stock_movements::Column::ProductId.eq(product_id.to_string()))
+        .filter(stock_movements::Column::CreatedAt.gte(since))
+        .filter(stock_movements::Column::Kind.eq(kind))
+        .order_by_asc(stock_movements::Column::Id)
+        .all(conn)
+        .await?)
+}
