@@ -133,5 +133,6 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         ReconciliationStatus,
         ReportGroup,
         ReportFormat,
+        ReportScope,
     )
 }
