@@ -995,3 +995,147 @@ async fn statements_made_at_once_leave_exactly_one_pending() {
     // The newest one is the pending one.
     assert_eq!(pending[0]["id"], items[0]["id"]);
 }
+
+/// Amounts are strict decimal strings within their bound, shares fractions, ids uuids,
+/// kinds values of their vocabulary: anything else is 422 naming the field (or
+/// parameter), nothing is written and the service keeps serving.
+#[tokio::test]
+async fn amounts_shares_ids_and_kinds_are_typed_at_the_edge() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let path = format!("/buyers/{}/quotas/{y}", buyer.org_id);
+
+    for bad in [
+        json!("1e2"),
+        json!(100),
+        json!("99999999999999999"),
+        json!("1_000"),
+        json!("1.234"),
+        json!("-1"),
+        json!(" 12"),
+        json!("100000000000.01"),
+    ] {
+        let r = app
+            .put(&path, buyer.t(), json!({"food_budget": bad, "reserved_share": "0.3"}))
+            .await;
+        assert_eq!(r.fields(), vec!["food_budget"], "food_budget {bad}");
+        r.problem(422);
+    }
+    for bad in [
+        json!("1.5"),
+        json!("2"),
+        json!(0.3),
+        json!("-0.1"),
+        json!("0.1234567"),
+        json!("30%"),
+    ] {
+        let r = app
+            .put(
+                &path,
+                buyer.t(),
+                json!({"food_budget": "1000.00", "reserved_share": bad}),
+            )
+            .await;
+        assert_eq!(r.fields(), vec!["reserved_share"], "reserved_share {bad}");
+        r.problem(422);
+    }
+    // Nothing was written.
+    app.get(&path, buyer.t()).await.problem(404);
+
+    // The bound itself is taken, and the target is exact: budget × share rounded half up.
+    let q = app
+        .put(
+            &path,
+            buyer.t(),
+            json!({"food_budget": "100000000000.00", "reserved_share": "1"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(q.json["food_budget"], "100000000000.00");
+    assert_eq!(q.json["reserved_share"], "1");
+    assert_eq!(q.json["target"], "100000000000.00");
+    assert_eq!(q.json["shortfall"], "100000000000.00");
+    assert_eq!(q.json["progress"], "0.0000");
+    let tag = q.header("etag").unwrap();
+    let q = app
+        .send(
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(buyer.t().unwrap())
+                .header("If-Match", tag)
+                .json(&json!({"food_budget": "0.05", "reserved_share": "0.3"})),
+        )
+        .await
+        .expect(200);
+    // 5 fen × 0.3 = 1.5 fen, rounded half up.
+    assert_eq!(q.json["target"], "0.02");
+
+    // Pairings: every refused field named at once.
+    let helper = app.create_org("canteen", CHANGAN).await;
+    let r = app
+        .post(
+            "/pairings",
+            Some(&app.admin_token),
+            json!({"kind": "EAST_WEST", "helper_org_id": "not-a-uuid", "helped_region_code": YANGYUAN,
+                   "year": y, "purchase_target": "1e2", "helped_sale_target": 100}),
+        )
+        .await;
+    assert_eq!(
+        r.fields(),
+        vec!["kind", "helper_org_id", "purchase_target", "helped_sale_target"]
+    );
+    r.problem(422);
+    let r = app
+        .post(
+            "/pairings",
+            Some(&app.admin_token),
+            json!({"kind": "east_west", "helper_org_id": helper.org_id, "helped_region_code": YANGYUAN,
+                   "year": y, "purchase_target": "99999999999999999", "helped_sale_target": "1"}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["purchase_target"]);
+    let none = app.get("/pairings", Some(&app.admin_token)).await.expect(200);
+    assert_eq!(none.json["items"], json!([]), "nothing written");
+
+    // Query parameters and path ids.
+    let r = app.get("/pairings?kind=friendly", Some(&app.admin_token)).await;
+    assert_eq!(r.fields(), vec!["kind"]);
+    r.problem(422);
+    let r = app.get("/pairings?year=twenty", Some(&app.admin_token)).await;
+    assert_eq!(r.fields(), vec!["year"]);
+    app.get("/pairings/not-a-uuid", Some(&app.admin_token))
+        .await
+        .problem(404);
+    app.get("/pairings/not-a-uuid/progress", Some(&app.admin_token))
+        .await
+        .problem(404);
+    app.get("/reconciliations/1", Some(&app.admin_token)).await.problem(404);
+    app.get(&format!("/buyers/not-a-uuid/quotas/{y}"), buyer.t())
+        .await
+        .problem(404);
+
+    // The floor is a share too.
+    for bad in [json!("1.5"), json!(0.05), json!("1e-1")] {
+        let r = app
+            .put(
+                &format!("/quota-floors/{y}"),
+                Some(&app.admin_token),
+                json!({"min_share": bad}),
+            )
+            .await;
+        assert_eq!(r.fields(), vec!["min_share"], "min_share {bad}");
+    }
+
+    // Still serving, with the types' values.
+    let p = make_pairing(&app, &helper.org_id, YANGYUAN, "paired_county").await;
+    assert_eq!(p["kind"], "paired_county");
+    let f = app
+        .get(
+            &format!("/pairings?kind=paired_county&year={y}"),
+            Some(&app.admin_token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(f.json["items"].as_array().map(Vec::len), Some(1));
+}

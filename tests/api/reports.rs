@@ -390,7 +390,10 @@ async fn ranking_by_quota_progress_and_freshness() {
     f.sort();
     assert_eq!(f, vec!["format", "group_by", "year"]);
     r.problem(422);
-    app.get("/reports/summary?year=abc", ev.t()).await.problem(400);
+    // A parameter that is not of its type is named too.
+    let r = app.get("/reports/summary?year=abc", ev.t()).await;
+    assert_eq!(r.fields(), vec!["year"]);
+    r.problem(422);
     app.get("/reports/summary", None).await.problem(401);
 }
 
@@ -653,4 +656,42 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         .problem(403);
     app.get(&format!("/reports/ocds?year={y}"), sup.t()).await.problem(403);
     app.get("/reports/ocds?year=1800", ev.t()).await.problem(422);
+}
+
+/// Report parameters are parsed into their types once: a bad grouping, format or
+/// year is 422 naming the parameter; the types' values are what the report says.
+#[tokio::test]
+async fn report_parameters_are_typed_and_named() {
+    let app = spawn_app().await;
+    let ev = app.create_org("evaluation_office", CHANGAN).await;
+    let y = this_year();
+    for (query, field) in [
+        ("group_by=product", "group_by"),
+        ("group_by=BUYER", "group_by"),
+        ("group_by=", "group_by"),
+        ("format=pdf", "format"),
+        ("format=JSON", "format"),
+        ("year=1800", "year"),
+        ("year=2024.5", "year"),
+        ("year=", "year"),
+    ] {
+        let r = app.get(&format!("/reports/summary?{query}"), ev.t()).await;
+        assert_eq!(r.fields(), vec![field], "{query}");
+        r.problem(422);
+    }
+    let r = app.get("/reports/ocds?year=abc", ev.t()).await;
+    assert_eq!(r.fields(), vec!["year"]);
+    r.problem(422);
+
+    let s = app
+        .get(&format!("/reports/summary?year={y}&group_by=month"), ev.t())
+        .await
+        .expect(200);
+    assert_eq!(s.json["group_by"], "month");
+    assert_eq!(s.json["scope"], "all");
+    assert_eq!(s.json["totals"]["total"], "0.00");
+    assert!(s.json["ranking"].is_null());
+    let s = app.get("/reports/summary", ev.t()).await.expect(200);
+    assert_eq!(s.json["group_by"], "buyer");
+    assert_eq!(s.json["year"], y);
 }

@@ -3,6 +3,8 @@
 //! `GET /api/v1/reports/summary` for each grouping over HTTP and the same
 //! aggregate as one raw SQL query, and prints both and their ratio.
 //!
+//! Buyer ids are UUID-shaped (`00000000-0000-4000-8000-<n>`), as the API types them.
+//!
 //! Run: `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:55432 cargo bench --bench reports`
 //! (`BENCH_ENTRIES` overrides the volume.)
 #![allow(
@@ -15,7 +17,8 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
-use assist_market::services::reports::summary_sql;
+use assist_market::domain::ReportGroup;
+use assist_market::services::reports::{summary_sql, summary_values};
 use chrono::Datelike;
 use helpers::*;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -55,12 +58,12 @@ async fn main() {
     // Buyers (every 10th is a child of the one before), suppliers, an evaluator.
     exec(format!(
         "INSERT INTO organizations (id, name, kind, region_code, contact_email, credit_code, parent_org_id, status, created_at, updated_at) \
-         SELECT 'b-' || g, '采购单位 ' || g, 'canteen', '130102', 'b' || g || '@bench.test', 'CCB' || g, NULL, 'active', now(), now() \
+         SELECT '00000000-0000-4000-8000-' || lpad(g::text, 12, '0'), '采购单位 ' || g, 'canteen', '130102', 'b' || g || '@bench.test', 'CCB' || g, NULL, 'active', now(), now() \
          FROM generate_series(0, {}) g",
         BUYERS - 1
     ))
     .await;
-    exec("UPDATE organizations SET parent_org_id = 'b-' || (substr(id, 3)::int - 1) WHERE kind = 'canteen' AND substr(id, 3)::int % 10 = 1".into()).await;
+    exec("UPDATE organizations SET parent_org_id = '00000000-0000-4000-8000-' || lpad((substr(id, 25)::int - 1)::text, 12, '0') WHERE kind = 'canteen' AND substr(id, 25)::int % 10 = 1".into()).await;
     exec(format!(
         "INSERT INTO organizations (id, name, kind, region_code, contact_email, credit_code, parent_org_id, status, created_at, updated_at) \
          SELECT 's-' || g, '合作社 ' || g, 'cooperative', '130727', 's' || g || '@bench.test', 'CCS' || g, NULL, 'active', now(), now() \
@@ -71,13 +74,13 @@ async fn main() {
     // 100 pairings of buyers with the four demo counties.
     exec(format!(
         "INSERT INTO pairings (id, kind, helper_org_id, helped_region_code, year, purchase_target_fen, helped_sale_target_fen, created_at) \
-         SELECT 'p-' || g, 'east_west', 'b-' || (g * 20), (ARRAY['130727','130881','130636','130102'])[1 + g % 4], {y}, 100000000, 50000000, now() \
+         SELECT 'p-' || g, 'east_west', '00000000-0000-4000-8000-' || lpad((g * 20)::text, 12, '0'), (ARRAY['130727','130881','130636','130102'])[1 + g % 4], {y}, 100000000, 50000000, now() \
          FROM generate_series(0, 99) g"
     ))
     .await;
     exec(format!(
         "INSERT INTO quotas (buyer_org_id, year, food_budget_fen, reserved_share_ppm, target_fen, version, updated_at) \
-         SELECT 'b-' || g, {y}, 1000000000, 300000, 300000000, 1, now() FROM generate_series(0, {}) g WHERE g % 10 = 0",
+         SELECT '00000000-0000-4000-8000-' || lpad(g::text, 12, '0'), {y}, 1000000000, 300000, 300000000, 1, now() FROM generate_series(0, {}) g WHERE g % 10 = 0",
         BUYERS - 1
     ))
     .await;
@@ -92,7 +95,7 @@ async fn main() {
             "INSERT INTO ledger_entries (seq, occurred_at, year, month, buyer_org_id, supplier_org_id, product_id, category, \
              supplier_order_id, order_line_id, origin_region_code, origin_county_code, origin_poverty_status, quantity_milli, \
              amount_fen, kind, credit_category, pairing_id, prev_hash, hash) \
-             SELECT g, now(), {y}, 1 + (g % 12), 'b-' || ((g * 7) % {BUYERS}), 's-' || ((g * 13) % {SUPPLIERS}), 'prod-' || (g % 5000), 'grain', \
+             SELECT g, now(), {y}, 1 + (g % 12), '00000000-0000-4000-8000-' || lpad(((g * 7) % {BUYERS})::text, 12, '0'), 's-' || ((g * 13) % {SUPPLIERS}), 'prod-' || (g % 5000), 'grain', \
              'so-' || (g / 3), 'ol-' || g, c.code, c.code, c.status, 1000, \
              CASE WHEN g % 10 = 0 THEN -((g * 7919) % 50000 + 1) ELSE (g * 7919) % 100000 + 1 END, \
              CASE WHEN g % 10 = 0 THEN 'reversal' ELSE 'credit' END, \
@@ -139,7 +142,7 @@ async fn main() {
         "{:<10} {:>12} {:>12} {:>8} {:>8}",
         "group_by", "http ms", "raw sql ms", "ratio", "rows"
     );
-    for group in ["buyer", "supplier", "county", "pairing", "month"] {
+    for group in ReportGroup::ALL.iter().copied() {
         let url = format!("/reports/summary?year={y}&group_by={group}");
         // Warm-up.
         let first = app.get(&url, ev.t()).await.expect(200);
@@ -158,7 +161,7 @@ async fn main() {
                 .query_all_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
                     text.clone(),
-                    vec![y.into()],
+                    summary_values(y),
                 ))
                 .await
                 .unwrap();
@@ -179,7 +182,7 @@ async fn main() {
     let parent_token = {
         let email = "bench-buyer@user.test";
         app.post(
-            "/organizations/b-0/users",
+            "/organizations/00000000-0000-4000-8000-000000000000/users",
             Some(&app.admin_token),
             serde_json::json!({"email": email, "name": "bench", "role": "buyer", "password": PASSWORD}),
         )

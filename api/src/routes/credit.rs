@@ -1,6 +1,7 @@
 //! Quotas (预留份额), quota floors, pairings (结对帮扶) and yearly reconciliations (每年对账).
-use super::extract::{created, etag_value, Body};
+use super::extract::{created, etag_value, Body, Query};
 use crate::auth::Caller;
+use crate::domain::{OrgId, PairingId, ReconciliationId};
 use crate::error::AppError;
 use crate::services::credit::{
     self, Floor, NewPairing, NewReconciliation, Pairing, PairingFilter, PairingPage, PairingProgress, PutFloor,
@@ -17,34 +18,34 @@ fn with_etag(mut b: actix_web::HttpResponseBuilder, q: &Quota) -> HttpResponse {
 }
 
 /// A buyer's quota for a year with its progress (the buyer, its parent, admin, evaluators).
-#[utoipa::path(tag = "quotas", params(("org_id" = String, Path), ("year" = i32, Path)), responses((status = 200, body = Quota)))]
+#[utoipa::path(tag = "quotas", params(("org_id" = OrgId, Path), ("year" = i32, Path)), responses((status = 200, body = Quota)))]
 #[get("/buyers/{org_id}/quotas/{year}")]
 pub async fn get_quota(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, i32)>,
+    path: web::Path<(OrgId, i32)>,
 ) -> Result<HttpResponse, AppError> {
     let (org_id, year) = path.into_inner();
-    let q = credit::get_quota(&state, &caller, &org_id, year).await?;
+    let q = credit::get_quota(&state, &caller, org_id, year).await?;
     Ok(with_etag(HttpResponse::Ok(), &q))
 }
 
 /// Set a buyer's quota for a year (the buyer itself, or admin): target = food_budget × reserved_share.
 /// The share must be at least the year's floor (10% unless the admin set another).
 /// Replacing an existing quota requires `If-Match` with its ETag: 428 without it, 412 when it no longer matches.
-#[utoipa::path(tag = "quotas", params(("org_id" = String, Path), ("year" = i32, Path)), request_body = PutQuota,
+#[utoipa::path(tag = "quotas", params(("org_id" = OrgId, Path), ("year" = i32, Path)), request_body = PutQuota,
     responses((status = 200, body = Quota), (status = 201, body = Quota), (status = 412)))]
 #[put("/buyers/{org_id}/quotas/{year}")]
 pub async fn put_quota(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, i32)>,
+    path: web::Path<(OrgId, i32)>,
     body: Body<PutQuota>,
 ) -> Result<HttpResponse, AppError> {
     let (org_id, year) = path.into_inner();
     let if_match = super::extract::if_match(&req).ok();
-    let (q, was_created) = credit::put_quota(&state, &caller, &org_id, year, body.0, if_match).await?;
+    let (q, was_created) = credit::put_quota(&state, &caller, org_id, year, body.0, if_match).await?;
     Ok(if was_created {
         let mut b = HttpResponse::Created();
         b.insert_header((header::LOCATION, format!("/api/v1/buyers/{org_id}/quotas/{year}")));
@@ -95,87 +96,87 @@ pub async fn create_pairing(
 pub async fn list_pairings(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<PairingFilter>,
-    page: web::Query<PageParams>,
+    f: Query<PairingFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = credit::list_pairings(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(PairingPage { items, next_cursor }))
 }
 
 /// One pairing.
-#[utoipa::path(tag = "pairings", params(("id" = String, Path)), responses((status = 200, body = Pairing)))]
+#[utoipa::path(tag = "pairings", params(("id" = PairingId, Path)), responses((status = 200, body = Pairing)))]
 #[get("/pairings/{id}")]
 pub async fn get_pairing(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<PairingId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(credit::get_pairing(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(credit::get_pairing(&state, &caller, id.into_inner()).await?))
 }
 
 /// Progress of a pairing: net ledger amounts of the helper (and its children) from the helped county in the
 /// pairing's year, split into purchases and helped sales, each against its target.
-#[utoipa::path(tag = "pairings", params(("id" = String, Path)), responses((status = 200, body = PairingProgress)))]
+#[utoipa::path(tag = "pairings", params(("id" = PairingId, Path)), responses((status = 200, body = PairingProgress)))]
 #[get("/pairings/{id}/progress")]
 pub async fn pairing_progress(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<PairingId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(credit::pairing_progress(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(credit::pairing_progress(&state, &caller, id.into_inner()).await?))
 }
 
 /// Make a reconciliation statement of the pairing's year (admin or either side). It covers the ledger up to
 /// its current head; reversals appended since the last locked statement show as `adjustments`.
 /// A pending statement of the same pairing and year is superseded.
-#[utoipa::path(tag = "reconciliations", params(("id" = String, Path)), request_body = NewReconciliation,
+#[utoipa::path(tag = "reconciliations", params(("id" = PairingId, Path)), request_body = NewReconciliation,
     responses((status = 201, body = Reconciliation), (status = 409)))]
 #[post("/pairings/{id}/reconciliations")]
 pub async fn create_reconciliation(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<PairingId>,
     body: Body<NewReconciliation>,
 ) -> Result<HttpResponse, AppError> {
-    let r = credit::create_reconciliation(&state, &caller, &id, body.0).await?;
+    let r = credit::create_reconciliation(&state, &caller, id.into_inner(), body.0).await?;
     Ok(created(&r, &format!("/api/v1/reconciliations/{}", r.id)))
 }
 
 /// The statements of a pairing, newest first.
-#[utoipa::path(tag = "reconciliations", params(("id" = String, Path), PageParams), responses((status = 200, body = ReconciliationPage)))]
+#[utoipa::path(tag = "reconciliations", params(("id" = PairingId, Path), PageParams), responses((status = 200, body = ReconciliationPage)))]
 #[get("/pairings/{id}/reconciliations")]
 pub async fn list_reconciliations(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
-    page: web::Query<PageParams>,
+    id: web::Path<PairingId>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (items, next_cursor) = credit::list_reconciliations(&state, &caller, &id, &page).await?;
+    let (items, next_cursor) = credit::list_reconciliations(&state, &caller, id.into_inner(), &page).await?;
     Ok(HttpResponse::Ok().json(ReconciliationPage { items, next_cursor }))
 }
 
 /// One statement.
-#[utoipa::path(tag = "reconciliations", params(("id" = String, Path)), responses((status = 200, body = Reconciliation)))]
+#[utoipa::path(tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation)))]
 #[get("/reconciliations/{id}")]
 pub async fn get_reconciliation(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ReconciliationId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(credit::get_reconciliation(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(credit::get_reconciliation(&state, &caller, id.into_inner()).await?))
 }
 
 /// Confirm a statement: the helper organisation (buyer) and the helped county's office (certifier) each once;
 /// when both have, it is `locked`. 409 when this side already confirmed, the statement is not pending, or the
 /// ledger range it covers no longer verifies; 403 for admin and evaluators (not a party); 404 for anyone else.
-#[utoipa::path(tag = "reconciliations", params(("id" = String, Path)), responses((status = 200, body = Reconciliation), (status = 409)))]
+#[utoipa::path(tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation), (status = 409)))]
 #[post("/reconciliations/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ReconciliationId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(credit::confirm(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(credit::confirm(&state, &caller, id.into_inner()).await?))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -1,7 +1,9 @@
 //! Reports for evaluators and each organisation's own slice, and the OCDS export.
+use super::extract::Query;
 use crate::auth::Caller;
+use crate::domain::ReportFormat;
 use crate::error::AppError;
-use crate::services::reports::{self, Format, OcdsQuery, Summary, SummaryQuery};
+use crate::services::reports::{self, OcdsQuery, Summary, SummaryQuery};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
@@ -18,18 +20,18 @@ use actix_web::{get, web, HttpResponse};
 pub async fn summary(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<SummaryQuery>,
+    q: Query<SummaryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (year, group, format) = reports::parse_query(&q)?;
-    let s = reports::summary(&state, &caller, year, &group).await?;
+    let (year, group, format) = reports::parse_query(q.0)?;
+    let s = reports::summary(&state, &caller, year, group).await?;
     let attach = |ext: &str| format!("attachment; filename=\"{}\"", reports::filename(&s, ext));
     Ok(match format {
-        Format::Json => HttpResponse::Ok().json(&s),
-        Format::Csv => HttpResponse::Ok()
+        ReportFormat::Json => HttpResponse::Ok().json(&s),
+        ReportFormat::Csv => HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
             .insert_header((header::CONTENT_DISPOSITION, attach("csv")))
             .body(reports::to_csv(&s)?),
-        Format::Xlsx => HttpResponse::Ok()
+        ReportFormat::Xlsx => HttpResponse::Ok()
             .insert_header((
                 header::CONTENT_TYPE,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -43,11 +45,7 @@ pub async fn summary(
 /// (evaluators and admin).
 #[utoipa::path(tag = "reports", params(OcdsQuery), responses((status = 200, description = "OCDS 1.1 release package", body = Object)))]
 #[get("/reports/ocds")]
-pub async fn ocds(
-    state: web::Data<AppState>,
-    caller: Caller,
-    q: web::Query<OcdsQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn ocds(state: web::Data<AppState>, caller: Caller, q: Query<OcdsQuery>) -> Result<HttpResponse, AppError> {
     let pkg = reports::ocds(&state, &caller, q.year).await?;
     Ok(HttpResponse::Ok().json(pkg))
 }

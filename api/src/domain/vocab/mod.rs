@@ -133,6 +133,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         ReconciliationStatus,
         ReportGroup,
         ReportFormat,
+        ReportScope,
     )
 }
 

@@ -1,0 +1,389 @@
+//! Every SQL statement of the credit capability. States and kinds are bound from
+//! their enums, never written in the SQL text.
+use crate::domain::{
+    CreditCategory, LedgerKind, OrgId, PairingId, PairingKind, ReconciliationId, ReconciliationStatus, Share, UserId,
+};
+use crate::error::{AppError, AppResult};
+use crate::services::sql;
+use entity::{organizations, pairings, quota_floors, quotas, reconciliations, regions};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Value};
+
+/// `$start, $start+1, ...` for an IN list of `n` values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// SUM over BIGINT is NUMERIC on PostgreSQL and INTEGER on SQLite; read either.
+pub fn sum_of(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
+    if let Ok(v) = row.try_get::<i64>("", col) {
+        return Ok(v);
+    }
+    let d: rust_decimal::Decimal = row.try_get("", col)?;
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_i64()
+        .ok_or_else(|| AppError::Conflict("a ledger sum is out of range".into()))
+}
+
+// ---------------------------------------------------------------- ledger sums
+
+/// Net amounts (fen) of a set of buyers for a year, split by credit category.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Split {
+    pub purchase_fen: i64,
+    pub helped_sale_fen: i64,
+    pub purchase_count: i64,
+    pub helped_sale_count: i64,
+}
+
+impl Split {
+    /// Both categories; past i64 is a 409 (the ledger is past what money can show).
+    pub fn total(&self) -> AppResult<i64> {
+        self.purchase_fen
+            .checked_add(self.helped_sale_fen)
+            .ok_or_else(|| AppError::Conflict("the ledger total is out of range".into()))
+    }
+}
+
+/// Extra conditions of [`split_sums`].
+#[derive(Debug, Default, Clone)]
+pub struct SplitFilter<'a> {
+    pub county: Option<&'a str>,
+    pub max_seq: Option<i64>,
+    /// Reversals appended after this seq that touch credits of the year (adjustments).
+    pub reversals_after: Option<i64>,
+}
+
+pub async fn split_sums(
+    conn: &impl ConnectionTrait,
+    year: i32,
+    buyers: &[String],
+    f: SplitFilter<'_>,
+) -> AppResult<Split> {
+    let mut out = Split::default();
+    if buyers.is_empty() {
+        return Ok(out);
+    }
+    let mut values: Vec<Value> = Vec::new();
+    let mut text = String::from(
+        "SELECT credit_category, COALESCE(SUM(amount_fen), 0) AS amt, COUNT(*) AS n FROM ledger_entries WHERE ",
+    );
+    if let Some(after) = f.reversals_after {
+        // A reversal touches the year when it is of that year or reverses a credit of that year.
+        values.extend([
+            LedgerKind::Reversal.into(),
+            after.into(),
+            year.into(),
+            LedgerKind::Credit.into(),
+            year.into(),
+        ]);
+        text.push_str(
+            "kind = $1 AND seq > $2 AND (year = $3 OR order_line_id IN \
+             (SELECT c.order_line_id FROM ledger_entries c WHERE c.kind = $4 AND c.year = $5))",
+        );
+    } else {
+        values.push(year.into());
+        text.push_str("year = $1");
+    }
+    let start = values.len() + 1;
+    text.push_str(&format!(" AND buyer_org_id IN ({})", placeholders(start, buyers.len())));
+    values.extend(buyers.iter().map(|b| Value::from(b.clone())));
+    if let Some(c) = f.county {
+        values.push(c.to_string().into());
+        text.push_str(&format!(" AND origin_county_code = ${}", values.len()));
+    }
+    if let Some(m) = f.max_seq {
+        values.push(m.into());
+        text.push_str(&format!(" AND seq <= ${}", values.len()));
+    }
+    text.push_str(" GROUP BY credit_category");
+    let overflow = || AppError::Conflict("the ledger total is out of range".into());
+    for row in conn.query_all_raw(sql(conn, &text, values)).await? {
+        let cat: String = row.try_get("", "credit_category")?;
+        let amt = sum_of(&row, "amt")?;
+        let n = sum_of(&row, "n")?;
+        let (fen, count) = if CreditCategory::Purchase == cat {
+            (&mut out.purchase_fen, &mut out.purchase_count)
+        } else {
+            (&mut out.helped_sale_fen, &mut out.helped_sale_count)
+        };
+        *fen = fen.checked_add(amt).ok_or_else(overflow)?;
+        *count = count.checked_add(n).ok_or_else(overflow)?;
+    }
+    Ok(out)
+}
+
+/// The ledger head: its seq and hash.
+pub async fn ledger_head(conn: &impl ConnectionTrait) -> AppResult<(i64, String)> {
+    let head = conn
+        .query_one_raw(sql(conn, "SELECT seq, hash FROM ledger_head WHERE id = 1", vec![]))
+        .await?
+        .ok_or_else(|| AppError::internal("ledger head missing"))?;
+    Ok((head.try_get("", "seq")?, head.try_get("", "hash")?))
+}
+
+// ---------------------------------------------------------------- organisations and regions
+
+pub async fn org(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<organizations::Model>> {
+    Ok(organizations::Entity::find_by_id(id.to_string()).one(conn).await?)
+}
+
+pub async fn region(conn: &impl ConnectionTrait, code: &str) -> AppResult<Option<regions::Model>> {
+    Ok(regions::Entity::find_by_id(code.to_string()).one(conn).await?)
+}
+
+/// The organisation ids of `org_id` and its children (a parent's figures count its children's).
+pub async fn with_children(conn: &impl ConnectionTrait, org_id: &str) -> AppResult<Vec<String>> {
+    let mut ids = vec![org_id.to_string()];
+    let children = organizations::Entity::find()
+        .filter(organizations::Column::ParentOrgId.eq(org_id.to_string()))
+        .all(conn)
+        .await?;
+    ids.extend(children.into_iter().map(|c| c.id));
+    Ok(ids)
+}
+
+// ---------------------------------------------------------------- quotas and floors
+
+pub async fn floor(conn: &impl ConnectionTrait, year: i32) -> AppResult<Option<Share>> {
+    match quota_floors::Entity::find_by_id(year).one(conn).await? {
+        Some(f) => Ok(Some(
+            Share::from_minor(i64::from(f.min_share_ppm)).map_err(AppError::internal)?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn set_floor(conn: &impl ConnectionTrait, year: i32, share: Share) -> AppResult<()> {
+    let ppm = i32::try_from(share.minor()).map_err(AppError::internal)?;
+    quota_floors::Entity::insert(quota_floors::ActiveModel {
+        year: Set(year),
+        min_share_ppm: Set(ppm),
+        updated_at: Set(crate::services::now()),
+    })
+    .on_conflict(
+        OnConflict::column(quota_floors::Column::Year)
+            .update_columns([quota_floors::Column::MinSharePpm, quota_floors::Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn quota(conn: &impl ConnectionTrait, buyer: OrgId, year: i32) -> AppResult<Option<quotas::Model>> {
+    Ok(quotas::Entity::find_by_id((buyer.to_string(), year)).one(conn).await?)
+}
+
+/// The figures of a quota as stored.
+pub struct QuotaRow {
+    pub buyer: OrgId,
+    pub year: i32,
+    pub food_budget_fen: i64,
+    pub share_ppm: i64,
+    pub target_fen: i64,
+}
+
+/// Inserts the quota, or replaces it when `version` is what is stored (any version
+/// when `None`). Returns whether a row was written.
+pub async fn upsert_quota(conn: &impl ConnectionTrait, q: QuotaRow, version: Option<i32>) -> AppResult<bool> {
+    let share = i32::try_from(q.share_ppm).map_err(AppError::internal)?;
+    let mut values: Vec<Value> = vec![
+        q.buyer.into(),
+        q.year.into(),
+        q.food_budget_fen.into(),
+        share.into(),
+        q.target_fen.into(),
+        crate::services::now().into(),
+    ];
+    // Raw: the conditional `DO UPDATE ... WHERE` with `version = quotas.version + 1`.
+    let mut text = String::from(
+        "INSERT INTO quotas (buyer_org_id, year, food_budget_fen, reserved_share_ppm, target_fen, version, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (buyer_org_id, year) DO UPDATE SET \
+         food_budget_fen = excluded.food_budget_fen, reserved_share_ppm = excluded.reserved_share_ppm, \
+         target_fen = excluded.target_fen, version = quotas.version + 1, updated_at = excluded.updated_at",
+    );
+    if let Some(v) = version {
+        values.push(v.into());
+        text.push_str(" WHERE quotas.version = $7");
+    }
+    let res = conn.execute_raw(sql(conn, &text, values)).await?;
+    Ok(res.rows_affected() > 0)
+}
+
+// ---------------------------------------------------------------- pairings
+
+pub async fn pairing(conn: &impl ConnectionTrait, id: PairingId) -> AppResult<Option<pairings::Model>> {
+    Ok(pairings::Entity::find_by_id(id.to_string()).one(conn).await?)
+}
+
+pub async fn same_pairing(
+    conn: &impl ConnectionTrait,
+    kind: PairingKind,
+    helper: OrgId,
+    county: &str,
+    year: i32,
+) -> AppResult<Option<pairings::Model>> {
+    Ok(pairings::Entity::find()
+        .filter(pairings::Column::Kind.eq(kind))
+        .filter(pairings::Column::HelperOrgId.eq(helper))
+        .filter(pairings::Column::HelpedRegionCode.eq(county.to_string()))
+        .filter(pairings::Column::Year.eq(year))
+        .one(conn)
+        .await?)
+}
+
+pub async fn insert_pairing(conn: &impl ConnectionTrait, m: pairings::ActiveModel) -> AppResult<pairings::Model> {
+    use sea_orm::ActiveModelTrait;
+    Ok(m.insert(conn).await?)
+}
+
+/// Who sees which pairings in a list.
+pub enum PairingsOf {
+    All,
+    Helper(String),
+    County(String),
+}
+
+pub async fn list_pairings(
+    conn: &impl ConnectionTrait,
+    of: PairingsOf,
+    year: Option<i32>,
+    kind: Option<PairingKind>,
+    cursor: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<pairings::Model>> {
+    let mut q = pairings::Entity::find();
+    match of {
+        PairingsOf::All => {}
+        PairingsOf::Helper(org) => q = q.filter(pairings::Column::HelperOrgId.eq(org)),
+        PairingsOf::County(code) => q = q.filter(pairings::Column::HelpedRegionCode.eq(code)),
+    }
+    if let Some(y) = year {
+        q = q.filter(pairings::Column::Year.eq(y));
+    }
+    if let Some(k) = kind {
+        q = q.filter(pairings::Column::Kind.eq(k));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(pairings::Column::Id.lt(c));
+    }
+    Ok(q.order_by_desc(pairings::Column::Id).limit(limit + 1).all(conn).await?)
+}
+
+// ---------------------------------------------------------------- reconciliations
+
+pub async fn reconciliation(
+    conn: &impl ConnectionTrait,
+    id: ReconciliationId,
+) -> AppResult<Option<reconciliations::Model>> {
+    Ok(reconciliations::Entity::find_by_id(id.to_string()).one(conn).await?)
+}
+
+/// The newest locked statement of a pairing's year.
+pub async fn last_locked(
+    conn: &impl ConnectionTrait,
+    pairing: PairingId,
+    year: i32,
+) -> AppResult<Option<reconciliations::Model>> {
+    Ok(reconciliations::Entity::find()
+        .filter(reconciliations::Column::PairingId.eq(pairing))
+        .filter(reconciliations::Column::Year.eq(year))
+        .filter(reconciliations::Column::Status.eq(ReconciliationStatus::Locked))
+        .order_by_desc(reconciliations::Column::SeqTo)
+        .one(conn)
+        .await?)
+}
+
+pub async fn insert_reconciliation(
+    conn: &impl ConnectionTrait,
+    m: reconciliations::ActiveModel,
+) -> AppResult<reconciliations::Model> {
+    use sea_orm::ActiveModelTrait;
+    Ok(m.insert(conn).await?)
+}
+
+/// Moves every statement of the pairing's year older than `newer` that can be
+/// superseded to `superseded`.
+pub async fn supersede_older(
+    conn: &impl ConnectionTrait,
+    pairing: PairingId,
+    year: i32,
+    newer: ReconciliationId,
+) -> AppResult<()> {
+    let to = ReconciliationStatus::Superseded;
+    reconciliations::Entity::update_many()
+        .col_expr(reconciliations::Column::Status, Expr::value(to))
+        .filter(reconciliations::Column::PairingId.eq(pairing))
+        .filter(reconciliations::Column::Year.eq(year))
+        .filter(reconciliations::Column::Status.is_in(ReconciliationStatus::sources_of(to)))
+        .filter(reconciliations::Column::Id.lt(newer))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn list_reconciliations(
+    conn: &impl ConnectionTrait,
+    pairing: PairingId,
+    cursor: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<reconciliations::Model>> {
+    let mut q = reconciliations::Entity::find().filter(reconciliations::Column::PairingId.eq(pairing));
+    if let Some(c) = cursor {
+        q = q.filter(reconciliations::Column::Id.lt(c));
+    }
+    Ok(q.order_by_desc(reconciliations::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?)
+}
+
+/// Records one side's confirmation if that side has not confirmed and the statement
+/// is still pending. Returns whether it was recorded.
+pub async fn confirm_side(
+    conn: &impl ConnectionTrait,
+    id: ReconciliationId,
+    helper_side: bool,
+    by: UserId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    use reconciliations::Column as C;
+    let (by_col, at_col) = if helper_side {
+        (C::HelperConfirmedBy, C::HelperConfirmedAt)
+    } else {
+        (C::CountyConfirmedBy, C::CountyConfirmedAt)
+    };
+    let res = reconciliations::Entity::update_many()
+        .col_expr(by_col, Expr::value(by.to_string()))
+        .col_expr(at_col, Expr::value(at))
+        .filter(C::Id.eq(id))
+        .filter(at_col.is_null())
+        .filter(C::Status.eq(ReconciliationStatus::Pending))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// Locks the statement once both sides have confirmed.
+pub async fn lock_if_confirmed(
+    conn: &impl ConnectionTrait,
+    id: ReconciliationId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    use reconciliations::Column as C;
+    let to = ReconciliationStatus::Locked;
+    reconciliations::Entity::update_many()
+        .col_expr(C::Status, Expr::value(to))
+        .col_expr(C::LockedAt, Expr::value(at))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.is_in(ReconciliationStatus::sources_of(to)))
+        .filter(C::HelperConfirmedAt.is_not_null())
+        .filter(C::CountyConfirmedAt.is_not_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Yearly reconciliation statements (每年对账) of a pairing: made by either side or
+//! the admin over the ledger up to its head, confirmed once by each side, then locked.
+//! A newer statement supersedes the pending ones of the same pairing and year.
+use super::pairings::{find_pairing, sees_pairing};
+use super::queries;
+use super::{check_year, net, stored_id, Split, SplitFilter};
+use crate::auth::{Caller, Role};
+use crate::domain::{Money, PairingId, ReconciliationId, ReconciliationStatus, SignedMoney, UserId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{ledger, now, paginate, PageParams};
+use crate::state::AppState;
+use entity::{pairings, reconciliations};
+use sea_orm::{ConnectionTrait, Set};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReconciliation {
+    /// The pairing's year.
+    pub year: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerRange {
+    /// The statement covers the chain from this seq ...
+    pub from_seq: i64,
+    /// ... up to and including this seq (the head when the statement was made).
+    pub to_seq: i64,
+    /// The hash of entry `to_seq` (the genesis hash for an empty ledger).
+    pub head_hash: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Adjustments {
+    /// The locked statement these adjustments follow (none for a first statement).
+    pub after_reconciliation_id: Option<ReconciliationId>,
+    /// Reversals from this seq on are counted here.
+    pub from_seq: Option<i64>,
+    /// Net amounts (negative) of reversals appended after that locked statement that touch the year's credits.
+    pub purchase: SignedMoney,
+    pub helped_sale: SignedMoney,
+    pub total: SignedMoney,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reconciliation {
+    pub id: ReconciliationId,
+    pub pairing_id: PairingId,
+    pub year: i32,
+    pub status: ReconciliationStatus,
+    pub purchase: SignedMoney,
+    pub helped_sale: SignedMoney,
+    pub total: SignedMoney,
+    pub purchase_target: Money,
+    pub helped_sale_target: Money,
+    pub purchase_count: i64,
+    pub helped_sale_count: i64,
+    pub entry_count: i64,
+    pub ledger: LedgerRange,
+    pub adjustments: Adjustments,
+    pub helper_confirmed_by: Option<UserId>,
+    pub helper_confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub county_confirmed_by: Option<UserId>,
+    pub county_confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub locked_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_by: UserId,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+crate::page_type!(ReconciliationPage, Reconciliation);
+
+fn status_of(m: &reconciliations::Model) -> AppResult<ReconciliationStatus> {
+    ReconciliationStatus::parse(&m.status).ok_or_else(|| AppError::internal("stored reconciliation status unknown"))
+}
+
+fn opt_id<T: std::str::FromStr>(s: Option<&str>) -> AppResult<Option<T>> {
+    s.map(stored_id).transpose()
+}
+
+fn sum(a: i64, b: i64, what: &str) -> AppResult<SignedMoney> {
+    net(a, what)?
+        .checked_add(net(b, what)?)
+        .map_err(|e| super::too_large(what, e))
+}
+
+fn reconciliation_view(m: reconciliations::Model, p: &pairings::Model) -> AppResult<Reconciliation> {
+    let count = |a: i64, b: i64| {
+        a.checked_add(b)
+            .ok_or_else(|| AppError::internal("entry count out of range"))
+    };
+    Ok(Reconciliation {
+        id: stored_id(&m.id)?,
+        pairing_id: stored_id(&m.pairing_id)?,
+        year: m.year,
+        status: status_of(&m)?,
+        purchase: net(m.purchase_fen, "purchase amount")?,
+        helped_sale: net(m.helped_sale_fen, "helped-sale amount")?,
+        total: sum(m.purchase_fen, m.helped_sale_fen, "total")?,
+        purchase_target: Money::from_minor(p.purchase_target_fen).map_err(AppError::internal)?,
+        helped_sale_target: Money::from_minor(p.helped_sale_target_fen).map_err(AppError::internal)?,
+        purchase_count: m.purchase_count,
+        helped_sale_count: m.helped_sale_count,
+        entry_count: count(m.purchase_count, m.helped_sale_count)?,
+        ledger: LedgerRange {
+            from_seq: m.seq_from,
+            to_seq: m.seq_to,
+            head_hash: m.head_hash,
+        },
+        adjustments: Adjustments {
+            after_reconciliation_id: opt_id(m.previous_locked_id.as_deref())?,
+            from_seq: m.adjustment_from_seq,
+            purchase: net(m.adjustment_purchase_fen, "adjustment")?,
+            helped_sale: net(m.adjustment_helped_sale_fen, "adjustment")?,
+            total: sum(m.adjustment_purchase_fen, m.adjustment_helped_sale_fen, "adjustment")?,
+            count: m.adjustment_count,
+        },
+        helper_confirmed_by: opt_id(m.helper_confirmed_by.as_deref())?,
+        helper_confirmed_at: m.helper_confirmed_at,
+        county_confirmed_by: opt_id(m.county_confirmed_by.as_deref())?,
+        county_confirmed_at: m.county_confirmed_at,
+        locked_at: m.locked_at,
+        created_by: stored_id(&m.created_by)?,
+        created_at: m.created_at,
+    })
+}
+
+/// Refuses (409) when the chain up to `seq` no longer verifies or no longer ends in `hash`.
+async fn check_range(conn: &impl ConnectionTrait, seq: i64, hash: &str) -> AppResult<String> {
+    let v = ledger::verify_upto(conn, Some(seq)).await?;
+    if !v.ok || v.entries != seq {
+        return Err(AppError::Conflict(format!(
+            "the ledger range 1..{seq} this statement covers no longer verifies (first bad entry: seq {}); \
+             the ledger has been altered and the statement cannot be confirmed",
+            v.first_bad_seq.unwrap_or(v.entries + 1)
+        )));
+    }
+    if v.head_hash != hash {
+        return Err(AppError::Conflict(format!(
+            "the ledger range 1..{seq} this statement covers no longer ends in the hash it recorded; \
+             the ledger has been altered and the statement cannot be confirmed"
+        )));
+    }
+    Ok(v.head_hash)
+}
+
+pub async fn create_reconciliation(
+    state: &AppState,
+    caller: &Caller,
+    pairing_id: PairingId,
+    body: NewReconciliation,
+) -> AppResult<Reconciliation> {
+    caller.require(&[Role::Admin, Role::Buyer, Role::Certifier])?;
+    let p = find_pairing(state, caller, pairing_id).await?;
+    let mut errors = Vec::new();
+    check_year(&mut errors, "year", body.year);
+    if errors.is_empty() && body.year != p.year {
+        errors.push(FieldError::new("year", format!("the pairing is for {}", p.year)));
+    }
+    AppError::check(errors)?;
+    let db = &state.db;
+    let (head_seq, head_hash) = queries::ledger_head(db).await?;
+    check_range(db, head_seq, &head_hash).await?;
+    let helpers = queries::with_children(db, &p.helper_org_id).await?;
+    let mut filter = SplitFilter {
+        county: Some(&p.helped_region_code),
+        max_seq: Some(head_seq),
+        reversals_after: None,
+    };
+    let totals = queries::split_sums(db, p.year, &helpers, filter.clone()).await?;
+    let prev = queries::last_locked(db, pairing_id, p.year).await?;
+    let adj = match &prev {
+        Some(prev) => {
+            filter.reversals_after = Some(prev.seq_to);
+            queries::split_sums(db, p.year, &helpers, filter).await?
+        }
+        None => Split::default(),
+    };
+    let id = ReconciliationId::new();
+    let adjustment_count = adj
+        .purchase_count
+        .checked_add(adj.helped_sale_count)
+        .ok_or_else(|| AppError::internal("entry count out of range"))?;
+    let m = queries::insert_reconciliation(
+        db,
+        reconciliations::ActiveModel {
+            id: Set(id.to_string()),
+            pairing_id: Set(p.id.clone()),
+            year: Set(p.year),
+            status: Set(ReconciliationStatus::Pending.as_str().to_string()),
+            purchase_fen: Set(totals.purchase_fen),
+            helped_sale_fen: Set(totals.helped_sale_fen),
+            purchase_count: Set(totals.purchase_count),
+            helped_sale_count: Set(totals.helped_sale_count),
+            seq_from: Set(1),
+            seq_to: Set(head_seq),
+            head_hash: Set(head_hash),
+            previous_locked_id: Set(prev.as_ref().map(|r| r.id.clone())),
+            adjustment_from_seq: Set(prev.as_ref().map(|r| r.seq_to + 1)),
+            adjustment_purchase_fen: Set(adj.purchase_fen),
+            adjustment_helped_sale_fen: Set(adj.helped_sale_fen),
+            adjustment_count: Set(adjustment_count),
+            created_by: Set(caller.user_id.to_string()),
+            created_at: Set(now()),
+            helper_confirmed_by: Set(None),
+            helper_confirmed_at: Set(None),
+            county_confirmed_by: Set(None),
+            county_confirmed_at: Set(None),
+            locked_at: Set(None),
+        },
+    )
+    .await?;
+    // The newest statement supersedes every older pending one of the same pairing and year. Ids are
+    // time-ordered, so two statements made at once leave exactly the newer one pending.
+    queries::supersede_older(db, pairing_id, p.year, id).await?;
+    reconciliation_view(m, &p)
+}
+
+async fn find_reconciliation(
+    state: &AppState,
+    caller: &Caller,
+    id: ReconciliationId,
+) -> AppResult<(reconciliations::Model, pairings::Model)> {
+    let r = queries::reconciliation(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("reconciliation"))?;
+    let p = queries::pairing(&state.db, stored_id(&r.pairing_id)?)
+        .await?
+        .ok_or(AppError::NotFound("reconciliation"))?;
+    if !sees_pairing(state, caller, &p).await? {
+        return Err(AppError::NotFound("reconciliation"));
+    }
+    Ok((r, p))
+}
+
+pub async fn get_reconciliation(state: &AppState, caller: &Caller, id: ReconciliationId) -> AppResult<Reconciliation> {
+    let (r, p) = find_reconciliation(state, caller, id).await?;
+    reconciliation_view(r, &p)
+}
+
+pub async fn list_reconciliations(
+    state: &AppState,
+    caller: &Caller,
+    pairing_id: PairingId,
+    page: &PageParams,
+) -> AppResult<(Vec<Reconciliation>, Option<String>)> {
+    let p = find_pairing(state, caller, pairing_id).await?;
+    let limit = page.limit()?;
+    let rows = queries::list_reconciliations(&state.db, pairing_id, page.cursor()?, limit).await?;
+    let (rows, next) = paginate(rows, limit, |r| r.id.clone());
+    let items = rows
+        .into_iter()
+        .map(|r| reconciliation_view(r, &p))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((items, next))
+}
+
+const SUPERSEDED: &str = "this statement was superseded by a newer one; confirm the newest statement";
+
+/// One side confirms: the helper organisation (buyer) or the helped county's office
+/// (certifier). Admin and evaluators are refused (forbidden: not a party); any other
+/// organisation gets not-found (the statement is not theirs to see).
+pub async fn confirm(state: &AppState, caller: &Caller, id: ReconciliationId) -> AppResult<Reconciliation> {
+    caller.require(&[Role::Buyer, Role::Certifier])?;
+    let (r, p) = find_reconciliation(state, caller, id).await?;
+    let helper_side = caller.role == Role::Buyer;
+    let side = if helper_side {
+        "the helper organisation"
+    } else {
+        "the helped county office"
+    };
+    let already = if helper_side {
+        r.helper_confirmed_at.is_some()
+    } else {
+        r.county_confirmed_at.is_some()
+    };
+    if already {
+        return Err(AppError::Conflict(format!(
+            "{side} has already confirmed this statement"
+        )));
+    }
+    match status_of(&r)? {
+        ReconciliationStatus::Superseded => return Err(AppError::Conflict(SUPERSEDED.into())),
+        s if !s.can_become(ReconciliationStatus::Locked) => {
+            return Err(AppError::Conflict(format!("the statement is {s}")))
+        }
+        _ => {}
+    }
+    let db = &state.db;
+    check_range(db, r.seq_to, &r.head_hash).await?;
+    let t = now();
+    let by: UserId = stored_id(&caller.user_id.to_string())?;
+    if !queries::confirm_side(db, id, helper_side, by, t).await? {
+        // Lost a race: another request of the same side confirmed, or a newer statement superseded it.
+        let now_r = queries::reconciliation(db, id)
+            .await?
+            .ok_or(AppError::NotFound("reconciliation"))?;
+        return Err(AppError::Conflict(
+            if status_of(&now_r)? == ReconciliationStatus::Superseded {
+                SUPERSEDED.into()
+            } else {
+                format!("{side} has already confirmed this statement")
+            },
+        ));
+    }
+    queries::lock_if_confirmed(db, id, t).await?;
+    let m = queries::reconciliation(db, id)
+        .await?
+        .ok_or(AppError::NotFound("reconciliation"))?;
+    reconciliation_view(m, &p)
+}

@@ -1,0 +1,255 @@
+//! Every SQL statement of the reports capability. Credit categories, poverty
+//! statuses and roll-up dimensions are bound from their enums, never written in
+//! the SQL text. Raw SQL is kept where the query builder cannot say it: the
+//! conditional sums and the roll-up read that the benchmark compares.
+use crate::domain::{CreditCategory, PovertyStatus, ReportGroup};
+use crate::error::AppResult;
+use crate::services::credit::{placeholders, sum_of};
+use crate::services::sql;
+use entity::{ledger_entries, order_lines, organizations, pairings, products, regions, supplier_orders};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
+use std::collections::HashMap;
+
+/// The sums of a group: `$1`..`$4` are the category and status values of [`summary_values`].
+const SUMS: &str = "COALESCE(SUM(CASE WHEN l.credit_category = $1 THEN l.amount_fen ELSE 0 END), 0) AS purchase, \
+     COALESCE(SUM(CASE WHEN l.credit_category = $2 THEN l.amount_fen ELSE 0 END), 0) AS helped_sale, \
+     COALESCE(SUM(CASE WHEN l.origin_poverty_status = $3 THEN l.amount_fen ELSE 0 END), 0) AS poverty, \
+     COALESCE(SUM(CASE WHEN l.origin_poverty_status = $4 THEN l.amount_fen ELSE 0 END), 0) AS deep";
+
+/// The first values of every summary statement: the four values the sums compare
+/// with (`$1`..`$4`), then the year (`$5`). Conditions are numbered from `$6`.
+pub fn summary_values(year: i32) -> Vec<Value> {
+    vec![
+        CreditCategory::Purchase.into(),
+        CreditCategory::HelpedSale.into(),
+        PovertyStatus::Poverty.into(),
+        PovertyStatus::DeepPoverty.into(),
+        year.into(),
+    ]
+}
+
+/// The SQL of one grouping (also used by the benchmark for comparison), with the values
+/// of [`summary_values`]; `pairing_cond` (conditions on the pairings, numbered next) comes
+/// before `scope_cond` (conditions on the ledger alias `l`) in the text and in the values.
+pub fn summary_sql(group: ReportGroup, pairing_cond: &str, scope_cond: &str) -> String {
+    let col = match group {
+        // The helper organisations of each pairing first (a few rows), then their entries through the
+        // (buyer_org_id, year) index.
+        ReportGroup::Pairing => {
+            return format!(
+                "SELECT ph.pid AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total, COUNT(l.amount_fen) AS n \
+                 FROM (SELECT p.id AS pid, p.year AS yr, p.helped_region_code AS county, \
+                 o.id AS buyer FROM pairings p JOIN organizations o ON (o.id = p.helper_org_id OR o.parent_org_id = p.helper_org_id) \
+                 WHERE p.year = $5{pairing_cond}) ph \
+                 LEFT JOIN ledger_entries l ON l.buyer_org_id = ph.buyer AND l.year = ph.yr AND l.origin_county_code = ph.county\
+                 {scope_cond} GROUP BY ph.pid ORDER BY ph.pid"
+            )
+        }
+        ReportGroup::Supplier => "l.supplier_org_id",
+        ReportGroup::County => "l.origin_county_code",
+        ReportGroup::Month => "l.month",
+        ReportGroup::Buyer => "l.buyer_org_id",
+    };
+    format!(
+        "SELECT {col} AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total, COUNT(l.amount_fen) AS n \
+         FROM ledger_entries l WHERE l.year = $5{scope_cond} GROUP BY {col} ORDER BY {col}"
+    )
+}
+
+/// The same figures as [`summary_sql`] without scope, from the `ledger_rollup` table
+/// (the values of [`summary_values`], then `$6` the dimension).
+pub fn rollup_sql() -> String {
+    format!(
+        "SELECT l.key AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total, COALESCE(SUM(l.entry_count), 0) AS n \
+         FROM ledger_rollup l WHERE l.year = $5 AND l.dim = $6 GROUP BY l.key"
+    )
+}
+
+/// One group's figures: purchase, helped_sale, poverty, deep_poverty, total, count.
+pub type Figures = [i64; 6];
+
+/// Runs a summary statement: the key of each row (the month as text) and its figures.
+pub async fn summary_rows(
+    conn: &impl ConnectionTrait,
+    text: &str,
+    values: Vec<Value>,
+    int_key: bool,
+) -> AppResult<Vec<(String, Figures)>> {
+    let raw = conn.query_all_raw(sql(conn, text, values)).await?;
+    let mut out = Vec::with_capacity(raw.len());
+    for r in raw {
+        let key = if int_key {
+            r.try_get::<i32>("", "k")?.to_string()
+        } else {
+            r.try_get::<Option<String>>("", "k")?.unwrap_or_default()
+        };
+        let f = [
+            sum_of(&r, "purchase")?,
+            sum_of(&r, "helped_sale")?,
+            sum_of(&r, "poverty")?,
+            sum_of(&r, "deep")?,
+            sum_of(&r, "total")?,
+            sum_of(&r, "n")?,
+        ];
+        out.push((key, f));
+    }
+    Ok(out)
+}
+
+pub async fn head_seq(conn: &impl ConnectionTrait) -> AppResult<i64> {
+    Ok(conn
+        .query_one_raw(sql(conn, "SELECT seq FROM ledger_head WHERE id = 1", vec![]))
+        .await?
+        .map(|r| r.try_get::<i64>("", "seq"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// A quota of the year with its buyer's name and the net credits of the buyer and its children.
+pub struct QuotaProgress {
+    pub buyer: String,
+    pub name: String,
+    pub target_fen: i64,
+    pub credited_fen: i64,
+}
+
+/// Buyers with a quota for `year` (all, or those in `only`) with their credits, from the roll-up.
+pub async fn quota_progress(
+    conn: &impl ConnectionTrait,
+    year: i32,
+    only: Option<&[String]>,
+) -> AppResult<Vec<QuotaProgress>> {
+    let mut values: Vec<Value> = vec![ReportGroup::Buyer.into(), year.into()];
+    let mut text = String::from(
+        "SELECT q.buyer_org_id AS buyer, q.target_fen AS target, o.name AS name, \
+         (SELECT COALESCE(SUM(l.amount_fen), 0) FROM ledger_rollup l WHERE l.year = q.year AND l.dim = $1 AND l.key IN \
+         (SELECT c.id FROM organizations c WHERE c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)) AS credited \
+         FROM quotas q JOIN organizations o ON o.id = q.buyer_org_id WHERE q.year = $2",
+    );
+    if let Some(ids) = only {
+        text.push_str(&format!(" AND q.buyer_org_id IN ({})", placeholders(3, ids.len())));
+        values.extend(ids.iter().map(|i| Value::from(i.clone())));
+    }
+    let mut rows = Vec::new();
+    for r in conn.query_all_raw(sql(conn, &text, values)).await? {
+        rows.push(QuotaProgress {
+            buyer: r.try_get("", "buyer")?,
+            target_fen: r.try_get("", "target")?,
+            name: r.try_get("", "name")?,
+            credited_fen: sum_of(&r, "credited")?,
+        });
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------- names and rows by id
+
+pub async fn orgs_by_id(
+    conn: &impl ConnectionTrait,
+    ids: &[String],
+) -> AppResult<HashMap<String, organizations::Model>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for o in organizations::Entity::find()
+            .filter(organizations::Column::Id.is_in(chunk.to_vec()))
+            .all(conn)
+            .await?
+        {
+            out.insert(o.id.clone(), o);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn org_names(conn: &impl ConnectionTrait, ids: &[String]) -> AppResult<HashMap<String, String>> {
+    Ok(orgs_by_id(conn, ids)
+        .await?
+        .into_iter()
+        .map(|(id, o)| (id, o.name))
+        .collect())
+}
+
+pub async fn region_names(conn: &impl ConnectionTrait, codes: &[String]) -> AppResult<HashMap<String, String>> {
+    let mut m = HashMap::new();
+    for chunk in codes.chunks(500) {
+        for r in regions::Entity::find()
+            .filter(regions::Column::Code.is_in(chunk.to_vec()))
+            .all(conn)
+            .await?
+        {
+            m.insert(r.code, r.name);
+        }
+    }
+    Ok(m)
+}
+
+pub async fn pairings_by_id(conn: &impl ConnectionTrait, ids: &[String]) -> AppResult<Vec<pairings::Model>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            pairings::Entity::find()
+                .filter(pairings::Column::Id.is_in(chunk.to_vec()))
+                .all(conn)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+pub async fn org_region(conn: &impl ConnectionTrait, org_id: &str) -> AppResult<String> {
+    organizations::Entity::find_by_id(org_id.to_string())
+        .one(conn)
+        .await?
+        .map(|o| o.region_code)
+        .ok_or(crate::error::AppError::NotFound("organization"))
+}
+
+// ---------------------------------------------------------------- OCDS
+
+/// Supplier orders accepted in `[from, to)`, oldest first.
+pub async fn accepted_between(
+    conn: &impl ConnectionTrait,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<supplier_orders::Model>> {
+    Ok(supplier_orders::Entity::find()
+        .filter(supplier_orders::Column::AcceptedAt.gte(from))
+        .filter(supplier_orders::Column::AcceptedAt.lt(to))
+        .order_by_asc(supplier_orders::Column::AcceptedAt)
+        .order_by_asc(supplier_orders::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub async fn lines_of(conn: &impl ConnectionTrait, so_ids: &[String]) -> AppResult<Vec<order_lines::Model>> {
+    Ok(order_lines::Entity::find()
+        .filter(order_lines::Column::SupplierOrderId.is_in(so_ids.to_vec()))
+        .order_by_asc(order_lines::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub async fn entries_of(conn: &impl ConnectionTrait, so_ids: &[String]) -> AppResult<Vec<ledger_entries::Model>> {
+    Ok(ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::SupplierOrderId.is_in(so_ids.to_vec()))
+        .order_by_asc(ledger_entries::Column::Seq)
+        .all(conn)
+        .await?)
+}
+
+pub async fn products_by_id(
+    conn: &impl ConnectionTrait,
+    ids: &[String],
+) -> AppResult<HashMap<String, products::Model>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for p in products::Entity::find()
+            .filter(products::Column::Id.is_in(chunk.to_vec()))
+            .all(conn)
+            .await?
+        {
+            out.insert(p.id.clone(), p);
+        }
+    }
+    Ok(out)
+}
