@@ -26,8 +26,9 @@ pub struct Signal {
     pub reported: Quantity,
 }
 
+/// One reason an alert fired, with the figures behind it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
-pub struct Reason {
+pub struct AlertReasonDetail {
     pub code: AlertReason,
     pub detail: String,
 }
@@ -37,7 +38,7 @@ pub struct Reason {
 pub struct Evaluation {
     /// None: no alert.
     pub level: Option<AlertLevel>,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<AlertReasonDetail>,
     pub days_of_cover: Option<i64>,
     pub avg_daily: Quantity,
 }
@@ -88,7 +89,7 @@ pub fn evaluate(s: &Signal, r: &Rule) -> Evaluation {
         };
         if let Some((lvl, threshold)) = hit {
             level = level.max(Some(lvl));
-            reasons.push(Reason {
+            reasons.push(AlertReasonDetail {
                 code: AlertReason::DaysOfCover,
                 detail: format!(
                     "{} available last {doc} days at the 28-day average of {} a day ({lvl} from {threshold} days)",
@@ -100,7 +101,7 @@ pub fn evaluate(s: &Signal, r: &Rule) -> Evaluation {
     }
     if s.days_without_sale >= r.no_sales_days {
         level = level.max(Some(AlertLevel::Orange));
-        reasons.push(Reason {
+        reasons.push(AlertReasonDetail {
             code: AlertReason::NoSales,
             detail: match s.days_since_last_sale {
                 Some(d) => format!("no accepted sale for {d} days (orange from {} days)", r.no_sales_days),
@@ -115,7 +116,7 @@ pub fn evaluate(s: &Signal, r: &Rule) -> Evaluation {
         let cannot_sell = days_of_cover.is_none_or(|doc| doc > dte);
         if dte <= r.expiry_window_days && cannot_sell {
             level = Some(AlertLevel::Red);
-            reasons.push(Reason {
+            reasons.push(AlertReasonDetail {
                 code: AlertReason::ExpiryRisk,
                 detail: match days_of_cover {
                     None => format!(
@@ -132,7 +133,7 @@ pub fn evaluate(s: &Signal, r: &Rule) -> Evaluation {
     }
     if !s.reported.is_zero() {
         level = level.max(Some(AlertLevel::Yellow));
-        reasons.push(Reason {
+        reasons.push(AlertReasonDetail {
             code: AlertReason::UnsoldReport,
             detail: format!(
                 "the supplier reported {} unsold that has not sold since",

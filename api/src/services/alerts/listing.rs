@@ -1,5 +1,5 @@
 //! Reading alerts: who sees which, the list with its filters, one alert, its history.
-use super::evaluate::Reason;
+use super::evaluate::AlertReasonDetail;
 use super::matching::MatchedBuyer;
 use super::queries::{self, Scope};
 use super::{stored, stored_opt, stored_qty};
@@ -50,7 +50,7 @@ pub struct Alert {
     pub origin_county_code: String,
     pub category: ProductCategory,
     pub level: AlertLevel,
-    pub reasons: Vec<Reason>,
+    pub reasons: Vec<AlertReasonDetail>,
     /// Available stock when the alert was opened or last raised.
     pub available: Quantity,
     /// Net accepted sales per day over the last 28 days.

@@ -44,7 +44,7 @@ mod scan;
 mod signals;
 mod unsold;
 
-pub use evaluate::{evaluate, Evaluation, Reason, Signal};
+pub use evaluate::{evaluate, AlertReasonDetail, Evaluation, Signal};
 pub use listing::{events, get, list, Alert, AlertEvent, AlertEventPage, AlertFilter, AlertPage, Pledge};
 pub use matching::{MatchedBuyer, Matcher};
 pub use pledge::{list_pledges, pledge, NewPledge, PledgeList, PledgeResult};
