@@ -3,6 +3,7 @@
 pub mod agreement_runs;
 pub mod agreements;
 pub mod alert_events;
+pub mod alert_matches;
 pub mod alert_notifications;
 pub mod alert_rules;
 pub mod alerts;

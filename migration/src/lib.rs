@@ -15,6 +15,7 @@ mod m20261122_000030_credit;
 mod m20261122_000031_ledger_rollup;
 mod m20261122_000040_alerts;
 mod m20261122_000050_catalog_walk;
+mod m20261130_000060_alert_matches;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000031_ledger_rollup::Migration),
             Box::new(m20261122_000040_alerts::Migration),
             Box::new(m20261122_000050_catalog_walk::Migration),
+            Box::new(m20261130_000060_alert_matches::Migration),
         ]
     }
 }

@@ -931,3 +931,232 @@ async fn scheduled_scan_runs_once_per_tick_with_two_schedulers() {
     let l = b.get("/alerts", Some(&b.admin_token)).await.expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 5);
 }
+
+/// The buyers an alert was matched to, as the `alert_matches` relation holds them.
+async fn matches_of(app: &TestApp, alert_id: &str) -> Vec<(String, i32)> {
+    let mut rows: Vec<(String, i32)> = entity::alert_matches::Entity::find()
+        .filter(entity::alert_matches::Column::AlertId.eq(alert_id.to_string()))
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.buyer_org_id, m.match_rank))
+        .collect();
+    rows.sort_by_key(|r| r.1);
+    rows
+}
+
+fn json_matches(a: &Value) -> Vec<(String, i32)> {
+    a["matched_buyers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["org_id"].as_str().unwrap().to_string(),
+                m["rank"].as_i64().unwrap() as i32,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_buyer_sees_the_alerts_it_is_matched_to_through_the_relation_not_the_json() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let b = app.create_org("canteen", CHANGAN).await;
+    let other = app.create_org("canteen", CHANGAN).await;
+    let p = selling_product(&app, &s.org_id, &b.org_id, 8).await;
+    scan(&app).await;
+    let a = alert_of(&app, &p).await.unwrap();
+    assert_eq!(a["level"], "yellow");
+    let aid = id(&a);
+    // Written with the alert, exactly the buyers of the response's `matched_buyers`.
+    assert_eq!(matches_of(&app, &aid).await, json_matches(&a));
+    assert_eq!(matches_of(&app, &aid).await, vec![(b.org_id.clone(), 1)]);
+    let seen = |r: &Resp| r.json["items"].as_array().unwrap().len();
+    assert_eq!(seen(&app.get("/alerts", b.t()).await.expect(200)), 1);
+    assert_eq!(seen(&app.get("/alerts", other.t()).await.expect(200)), 0);
+
+    // The JSON is what the response shows, not who may see: an org id written into
+    // the JSON alone (as a LIKE over it would have matched) does not open the alert.
+    let mut row: entity::alerts::ActiveModel = entity::alerts::Entity::find_by_id(aid.clone())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    let mut forged = a["matched_buyers"].as_array().unwrap().clone();
+    forged.push(json!({"org_id": other.org_id, "name": "x", "rank": 2, "reason": "forged"}));
+    row.matched_buyers = Set(serde_json::to_string(&forged).unwrap());
+    row.update(app.db()).await.unwrap();
+    assert_eq!(seen(&app.get("/alerts", other.t()).await.expect(200)), 0);
+    app.get(&format!("/alerts/{aid}"), other.t()).await.problem(404);
+    // And the matched buyer still sees it, with the JSON shown as stored.
+    let got = app.get(&format!("/alerts/{aid}"), b.t()).await.expect(200);
+    assert_eq!(got.json["matched_buyers"].as_array().unwrap().len(), 2);
+
+    // Raising the alert rewrites the relation with the new match.
+    lot(&app, &p, 30, 60).await;
+    assert_eq!(scan(&app).await["raised"], 1);
+    let raised = alert_of(&app, &p).await.unwrap();
+    assert_eq!(raised["level"], "red");
+    assert_eq!(matches_of(&app, &aid).await, json_matches(&raised));
+    assert_eq!(seen(&app.get("/alerts", other.t()).await.expect(200)), 0);
+    assert_eq!(seen(&app.get("/alerts", b.t()).await.expect(200)), 1);
+}
+
+#[tokio::test]
+async fn the_alert_matches_migration_backfills_from_the_json() {
+    use migration::{MigratorTrait, SchemaManager};
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let b = app.create_org("canteen", CHANGAN).await;
+    let paired = app.create_org("government", CHANGAN).await;
+    pairing(&app, &paired.org_id, YANGYUAN, Utc::now().year()).await;
+    let p = selling_product(&app, &s.org_id, &b.org_id, 40).await;
+    scan(&app).await;
+    let a = alert_of(&app, &p).await.unwrap();
+    let expected = json_matches(&a);
+    assert_eq!(expected.len(), 2);
+    // Run the migration again over existing alerts: down drops the table, up
+    // recreates it and fills it from each alert's `matched_buyers`.
+    let m = migration::Migrator::migrations()
+        .into_iter()
+        .find(|m| m.name().ends_with("_alert_matches"))
+        .unwrap();
+    let manager = SchemaManager::new(app.db());
+    m.down(&manager).await.unwrap();
+    m.up(&manager).await.unwrap();
+    assert_eq!(matches_of(&app, &id(&a)).await, expected);
+    app.get(&format!("/alerts/{}", id(&a)), paired.t()).await.expect(200);
+    app.get(&format!("/alerts/{}", id(&a)), b.t()).await.expect(200);
+}
+
+#[tokio::test]
+async fn malformed_parameters_ids_and_quantities_are_refused() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let b = app.create_org("canteen", CHANGAN).await;
+    let p = selling_product(&app, &s.org_id, &b.org_id, 40).await;
+    scan(&app).await;
+    let a = alert_of(&app, &p).await.unwrap();
+    let admin = Some(app.admin_token.as_str());
+
+    // Unknown vocabulary values in the query: 422 naming the parameter.
+    for (q, field) in [
+        ("level=purple", "level"),
+        ("status=closed", "status"),
+        ("status=OPEN", "status"),
+        ("category=rockets", "category"),
+        ("county=13", "county"),
+        ("limit=x", "limit"),
+    ] {
+        let r = app.get(&format!("/alerts?{q}"), admin).await;
+        assert_eq!(r.fields(), vec![field.to_string()], "{q}: {}", r.text);
+        r.problem(422);
+    }
+    // Every known value is accepted.
+    for q in [
+        "level=yellow",
+        "level=orange",
+        "level=red",
+        "status=open",
+        "status=acknowledged",
+        "status=resolved",
+    ] {
+        app.get(&format!("/alerts?{q}"), admin).await.expect(200);
+    }
+
+    // A malformed alert id in the path: 404, on every route that takes one.
+    let bad = "not-an-id";
+    app.get(&format!("/alerts/{bad}"), admin).await.problem(404);
+    app.get(&format!("/alerts/{bad}/events"), admin).await.problem(404);
+    app.get(&format!("/alerts/{bad}/pledges"), admin).await.problem(404);
+    let note = json!({"note": "x"});
+    app.post(&format!("/alerts/{bad}/acknowledge"), admin, note.clone())
+        .await
+        .problem(404);
+    app.post(&format!("/alerts/{bad}/resolve"), admin, note.clone())
+        .await
+        .problem(404);
+    app.post_with(
+        &format!("/alerts/{bad}/pledges"),
+        b.t(),
+        json!({"quantity": "1"}),
+        &[("Idempotency-Key", "k-bad")],
+    )
+    .await
+    .problem(404);
+    app.post(
+        &format!("/products/{bad}/unsold-reports"),
+        s.t(),
+        json!({"quantity": "1"}),
+    )
+    .await
+    .problem(404);
+    // A well-formed id of nothing is 404 too.
+    let none = uuid::Uuid::now_v7();
+    app.get(&format!("/alerts/{none}"), admin).await.problem(404);
+
+    // Quantities outside the grammar: 422 naming the field, nothing written.
+    let reports = format!("/products/{p}/unsold-reports");
+    let pledges = format!("/alerts/{}/pledges", id(&a));
+    for q in [
+        json!("1e2"),
+        json!("1_000"),
+        json!(100),
+        json!("1.2345"),
+        json!("-1"),
+        json!("10000000000"),
+    ] {
+        let r = app.post(&reports, s.t(), json!({ "quantity": q })).await;
+        assert_eq!(r.fields(), vec!["quantity".to_string()], "{q}: {}", r.text);
+        r.problem(422);
+        let r = app
+            .post_with(&pledges, b.t(), json!({ "quantity": q }), &[("Idempotency-Key", "k-q")])
+            .await;
+        assert_eq!(r.fields(), vec!["quantity".to_string()], "{q}: {}", r.text);
+        r.problem(422);
+    }
+    let n = entity::unsold_reports::Entity::find().count(app.db()).await.unwrap();
+    assert_eq!(n, 0);
+    let n = entity::pledges::Entity::find().count(app.db()).await.unwrap();
+    assert_eq!(n, 0);
+    // An unknown credit category on a pledge names its field.
+    let r = app
+        .post_with(
+            &pledges,
+            b.t(),
+            json!({"quantity": "1", "credit_category": "gift"}),
+            &[("Idempotency-Key", "k-c")],
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["credit_category".to_string()], "{}", r.text);
+    r.problem(422);
+
+    // Rules: an unknown category is 422 for the admin, 403 for anyone else first.
+    let good =
+        json!({"yellow_days": 5, "orange_days": 10, "red_days": 15, "no_sales_days": 4, "expiry_window_days": 3});
+    app.put("/alert-rules/rockets", s.t(), good.clone()).await.problem(403);
+    let r = app.put("/alert-rules/rockets", admin, good).await;
+    assert_eq!(r.fields(), vec!["category".to_string()]);
+    r.problem(422);
+}
+
+#[tokio::test]
+async fn putting_a_rule_twice_bumps_its_version_and_keeps_one_row() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    let body = |red: i64| json!({"yellow_days": 5, "orange_days": 10, "red_days": red, "no_sales_days": 4, "expiry_window_days": 3});
+    let r = app.put("/alert-rules/tea", admin, body(15)).await.expect(200);
+    assert_eq!(r.json["category"], "tea");
+    app.put("/alert-rules/tea", admin, body(16)).await.expect(200);
+    let rows = entity::alert_rules::Entity::find()
+        .filter(entity::alert_rules::Column::Category.eq("tea"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].red_days, rows[0].version), (16, 3), "seeded at 1, two updates");
+}

@@ -1,6 +1,7 @@
 //! Unsold-produce alerts: rules, backlog reports, the scan, and the response.
-use super::extract::{created, idempotency_key, Body};
-use crate::auth::Caller;
+use super::extract::{created, idempotency_key, Body, Query};
+use crate::auth::{Caller, Role};
+use crate::domain::{AlertId, AlertStatus, ProductCategory, ProductId};
 use crate::error::AppError;
 use crate::services::alerts::{
     self, Alert, AlertAction, AlertEventPage, AlertFilter, AlertPage, AlertRule, AlertRuleList, NewPledge,
@@ -18,7 +19,7 @@ pub async fn list_rules(state: web::Data<AppState>, caller: Caller) -> Result<Ht
 }
 
 /// Set the rule of a category (admin). Days-of-cover thresholds must rise: yellow < orange < red.
-#[utoipa::path(tag = "alerts", params(("category" = String, Path)), request_body = PutAlertRule, responses((status = 200, body = AlertRule)))]
+#[utoipa::path(tag = "alerts", params(("category" = ProductCategory, Path)), request_body = PutAlertRule, responses((status = 200, body = AlertRule)))]
 #[put("/alert-rules/{category}")]
 pub async fn put_rule(
     state: web::Data<AppState>,
@@ -26,19 +27,26 @@ pub async fn put_rule(
     category: web::Path<String>,
     body: Body<PutAlertRule>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(alerts::put_rule(&state, &caller, &category, body.0).await?))
+    caller.require(&[Role::Admin])?;
+    let category: ProductCategory = category.parse().map_err(|_| {
+        AppError::field(
+            "category",
+            format!("unknown category; one of {}", ProductCategory::expected()),
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(alerts::put_rule(&state, &caller, category, body.0).await?))
 }
 
 /// Report an unsold backlog of one's own certified product (supplier).
-#[utoipa::path(tag = "alerts", params(("id" = String, Path)), request_body = NewUnsoldReport, responses((status = 201, body = UnsoldReport), (status = 409)))]
+#[utoipa::path(tag = "alerts", params(("id" = ProductId, Path)), request_body = NewUnsoldReport, responses((status = 201, body = UnsoldReport), (status = 409)))]
 #[post("/products/{id}/unsold-reports")]
 pub async fn report_unsold(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<ProductId>,
     body: Body<NewUnsoldReport>,
 ) -> Result<HttpResponse, AppError> {
-    let r = alerts::report_unsold(&state, &caller, &id, body.0).await?;
+    let r = alerts::report_unsold(&state, &caller, id.into_inner(), body.0).await?;
     Ok(created(
         &r,
         &format!("/api/v1/products/{}/unsold-reports/{}", r.product_id, r.id),
@@ -59,68 +67,71 @@ pub async fn scan(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<AlertFilter>,
-    page: web::Query<PageParams>,
+    f: Query<AlertFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = alerts::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(AlertPage { items, next_cursor }))
 }
 
 /// One alert with its reasons, matched buyers and pledges.
-#[utoipa::path(tag = "alerts", params(("id" = String, Path)), responses((status = 200, body = Alert)))]
+#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), responses((status = 200, body = Alert)))]
 #[get("/alerts/{id}")]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(alerts::get(&state, &caller, &id).await?))
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<AlertId>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(alerts::get(&state, &caller, id.into_inner()).await?))
 }
 
 /// Every level change and action on an alert, oldest first.
-#[utoipa::path(tag = "alerts", params(("id" = String, Path), PageParams), responses((status = 200, body = AlertEventPage)))]
+#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path), PageParams), responses((status = 200, body = AlertEventPage)))]
 #[get("/alerts/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
-    page: web::Query<PageParams>,
+    id: web::Path<AlertId>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(alerts::events(&state, &caller, &id, &page).await?))
+    Ok(HttpResponse::Ok().json(alerts::events(&state, &caller, id.into_inner(), &page).await?))
 }
 
 /// Acknowledge an open alert (county office of the origin county, or admin).
-#[utoipa::path(tag = "alerts", params(("id" = String, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
+#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
 #[post("/alerts/{id}/acknowledge")]
 pub async fn acknowledge(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AlertId>,
     body: Body<AlertAction>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(alerts::act(&state, &caller, &id, "acknowledge", body.0).await?))
+    Ok(
+        HttpResponse::Ok()
+            .json(alerts::act(&state, &caller, id.into_inner(), AlertStatus::Acknowledged, body.0).await?),
+    )
 }
 
 /// Resolve an alert (county office of the origin county, or admin).
-#[utoipa::path(tag = "alerts", params(("id" = String, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
+#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
 #[post("/alerts/{id}/resolve")]
 pub async fn resolve(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AlertId>,
     body: Body<AlertAction>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(alerts::act(&state, &caller, &id, "resolve", body.0).await?))
+    Ok(HttpResponse::Ok().json(alerts::act(&state, &caller, id.into_inner(), AlertStatus::Resolved, body.0).await?))
 }
 
 /// Pledge a quantity (a matched buyer, `Idempotency-Key`): places a real order for the product.
-#[utoipa::path(tag = "alerts", params(("id" = String, Path), ("Idempotency-Key" = String, Header)), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409), (status = 503)))]
+#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path), ("Idempotency-Key" = String, Header)), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409), (status = 503)))]
 #[post("/alerts/{id}/pledges")]
 pub async fn pledge(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AlertId>,
     body: Body<NewPledge>,
 ) -> Result<HttpResponse, AppError> {
     let key = idempotency_key(&req)?;
-    let (status, r) = alerts::pledge(&state, &caller, &id, body.0, &key).await?;
+    let (status, r) = alerts::pledge(&state, &caller, id.into_inner(), body.0, &key).await?;
     let code = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
     Ok(HttpResponse::build(code)
         .insert_header((
@@ -131,15 +142,15 @@ pub async fn pledge(
 }
 
 /// The pledges on an alert.
-#[utoipa::path(tag = "alerts", params(("id" = String, Path)), responses((status = 200, body = PledgeList)))]
+#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), responses((status = 200, body = PledgeList)))]
 #[get("/alerts/{id}/pledges")]
 pub async fn pledges(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AlertId>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(PledgeList {
-        items: alerts::list_pledges(&state, &caller, &id).await?,
+        items: alerts::list_pledges(&state, &caller, id.into_inner()).await?,
     }))
 }
 

@@ -43,6 +43,21 @@ impl AlertStatus {
         use AlertStatus::*;
         matches!((self, next), (Open, Acknowledged | Resolved) | (Acknowledged, Resolved))
     }
+
+    /// The states from which an alert may move to `next`.
+    pub fn sources_of(next: AlertStatus) -> Vec<AlertStatus> {
+        Self::ALL.iter().copied().filter(|s| s.can_become(next)).collect()
+    }
+
+    /// An unresolved alert is its product's one open alert (the scan may still raise it).
+    pub const fn is_unresolved(self) -> bool {
+        !matches!(self, AlertStatus::Resolved)
+    }
+
+    /// The states of an unresolved alert.
+    pub fn unresolved() -> Vec<AlertStatus> {
+        Self::ALL.iter().copied().filter(|s| s.is_unresolved()).collect()
+    }
 }
 
 vocabulary!(

@@ -1,0 +1,233 @@
+//! Reading alerts: who sees which, the list with its filters, one alert, its history.
+use super::evaluate::AlertReasonDetail;
+use super::matching::MatchedBuyer;
+use super::queries::{self, Scope};
+use super::{stored, stored_opt, stored_qty};
+use crate::auth::{Caller, Role};
+use crate::domain::{
+    AlertEventKind, AlertId, AlertLevel, AlertStatus, OrderId, OrgId, PledgeId, ProductCategory, ProductId, Quantity,
+    UserId,
+};
+use crate::error::{AppError, AppResult};
+use crate::services::{paginate, PageParams};
+use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Pledge {
+    pub id: PledgeId,
+    pub alert_id: AlertId,
+    pub buyer_org_id: OrgId,
+    pub quantity: Quantity,
+    pub order_id: OrderId,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<entity::pledges::Model> for Pledge {
+    type Error = AppError;
+    fn try_from(m: entity::pledges::Model) -> AppResult<Self> {
+        Ok(Pledge {
+            id: stored(&m.id, "pledge id")?,
+            alert_id: stored(&m.alert_id, "alert id")?,
+            buyer_org_id: stored(&m.buyer_org_id, "organisation id")?,
+            quantity: stored_qty(m.quantity_milli, "pledge quantity")?,
+            order_id: stored(&m.order_id, "order id")?,
+            created_at: m.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Alert {
+    pub id: AlertId,
+    pub product_id: ProductId,
+    pub supplier_org_id: OrgId,
+    pub origin_region_code: String,
+    pub origin_county_code: String,
+    pub category: ProductCategory,
+    pub level: AlertLevel,
+    pub reasons: Vec<AlertReasonDetail>,
+    /// Available stock when the alert was opened or last raised.
+    pub available: Quantity,
+    /// Net accepted sales per day over the last 28 days.
+    pub avg_daily_sales: Quantity,
+    /// Null: infinite (stock and no sales in 28 days).
+    pub days_of_cover: Option<i32>,
+    pub days_to_expiry: Option<i32>,
+    pub days_since_last_sale: Option<i32>,
+    pub status: AlertStatus,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolution_note: Option<String>,
+    pub matched_buyers: Vec<MatchedBuyer>,
+    pub pledges: Vec<Pledge>,
+    /// Total pledged so far.
+    pub pledged: Quantity,
+}
+
+crate::page_type!(AlertPage, Alert);
+
+fn to_alert(m: entity::alerts::Model, pledges: Vec<Pledge>) -> AppResult<Alert> {
+    let pledged = Quantity::checked_sum(pledges.iter().map(|p| p.quantity))
+        .map_err(|e| AppError::Conflict(format!("the pledges on this alert add up past the bound: {e}")))?;
+    Ok(Alert {
+        reasons: serde_json::from_str(&m.reasons).unwrap_or_default(),
+        matched_buyers: serde_json::from_str(&m.matched_buyers).unwrap_or_default(),
+        id: stored(&m.id, "alert id")?,
+        product_id: stored(&m.product_id, "product id")?,
+        supplier_org_id: stored(&m.supplier_org_id, "organisation id")?,
+        origin_region_code: m.origin_region_code,
+        origin_county_code: m.origin_county_code,
+        category: stored(&m.category, "category")?,
+        level: stored(&m.level, "alert level")?,
+        available: stored_qty(m.available_milli, "available")?,
+        avg_daily_sales: stored_qty(m.avg_daily_sales_milli, "average daily sales")?,
+        days_of_cover: m.days_of_cover,
+        days_to_expiry: m.days_to_expiry,
+        days_since_last_sale: m.days_since_last_sale,
+        status: stored(&m.status, "alert status")?,
+        opened_at: m.opened_at,
+        updated_at: m.updated_at,
+        acknowledged_at: m.acknowledged_at,
+        resolved_at: m.resolved_at,
+        resolution_note: m.resolution_note,
+        pledges,
+        pledged,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertEvent {
+    /// The event's id (a UUID).
+    pub id: String,
+    pub alert_id: AlertId,
+    pub kind: AlertEventKind,
+    pub from_level: Option<AlertLevel>,
+    pub to_level: Option<AlertLevel>,
+    /// Null for the scan.
+    pub actor_user_id: Option<UserId>,
+    pub actor_org_id: Option<OrgId>,
+    pub note: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+crate::page_type!(AlertEventPage, AlertEvent);
+
+#[derive(Debug, Clone, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct AlertFilter {
+    pub status: Option<AlertStatus>,
+    pub level: Option<AlertLevel>,
+    /// Origin county code (6 digits).
+    pub county: Option<String>,
+    pub category: Option<ProductCategory>,
+}
+
+/// Which alerts the caller may see.
+async fn scope(state: &AppState, caller: &Caller) -> AppResult<Scope> {
+    Ok(match caller.role {
+        Role::Admin | Role::Evaluator => Scope::All,
+        Role::Supplier => Scope::Supplier(caller.org_id.to_string()),
+        Role::Buyer => Scope::Buyer(caller.org_id.to_string()),
+        Role::Certifier => Scope::County(caller_county(state, caller).await?),
+    })
+}
+
+/// The county of a county office's user (its organisation's region).
+async fn caller_county(state: &AppState, caller: &Caller) -> AppResult<String> {
+    let org = crate::services::organizations::find(&state.db, &caller.org_id.to_string()).await?;
+    Ok(crate::services::regions::county_of(&state.db, &org.region_code)
+        .await?
+        .map(|r| r.code)
+        .unwrap_or(org.region_code))
+}
+
+async fn pledges_of(conn: &impl ConnectionTrait, alert_ids: &[String]) -> AppResult<HashMap<String, Vec<Pledge>>> {
+    let mut out: HashMap<String, Vec<Pledge>> = HashMap::new();
+    for r in queries::pledges_of(conn, alert_ids).await? {
+        out.entry(r.alert_id.clone()).or_default().push(r.try_into()?);
+    }
+    Ok(out)
+}
+
+/// The pledges on one alert.
+pub(super) async fn pledges_on(conn: &impl ConnectionTrait, id: &str) -> AppResult<Vec<Pledge>> {
+    let id = id.to_string();
+    Ok(pledges_of(conn, std::slice::from_ref(&id))
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    f: &AlertFilter,
+    page: &PageParams,
+) -> AppResult<(Vec<Alert>, Option<String>)> {
+    let limit = page.limit()?;
+    let cursor = page.cursor()?;
+    if let Some(c) = &f.county {
+        if c.len() != 6 || !c.chars().all(|ch| ch.is_ascii_digit()) {
+            return Err(AppError::field("county", "must be a 6-digit county code"));
+        }
+    }
+    let scope = scope(state, caller).await?;
+    let db = &state.db;
+    let rows = queries::find_alerts(db, &scope, f, cursor, limit).await?;
+    let (rows, next) = paginate(rows, limit, |r| r.id.clone());
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut pledges = pledges_of(db, &ids).await?;
+    let items = rows
+        .into_iter()
+        .map(|m| {
+            let p = pledges.remove(&m.id).unwrap_or_default();
+            to_alert(m, p)
+        })
+        .collect::<AppResult<_>>()?;
+    Ok((items, next))
+}
+
+/// The alert if the caller may see it; 404 otherwise.
+pub(super) async fn visible(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<entity::alerts::Model> {
+    let scope = scope(state, caller).await?;
+    queries::find_alert(&state.db, &scope, id)
+        .await?
+        .ok_or(AppError::NotFound("alert"))
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<Alert> {
+    let m = visible(state, caller, id).await?;
+    let p = pledges_on(&state.db, &m.id).await?;
+    to_alert(m, p)
+}
+
+pub async fn events(state: &AppState, caller: &Caller, id: AlertId, page: &PageParams) -> AppResult<AlertEventPage> {
+    let limit = page.limit()?;
+    visible(state, caller, id).await?;
+    let rows = queries::event_rows(&state.db, id, page.cursor()?, limit).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.id.clone());
+    let items = rows
+        .into_iter()
+        .map(|e| {
+            Ok(AlertEvent {
+                alert_id: stored(&e.alert_id, "alert id")?,
+                kind: stored(&e.kind, "event kind")?,
+                from_level: stored_opt(e.from_level, "alert level")?,
+                to_level: stored_opt(e.to_level, "alert level")?,
+                actor_user_id: stored_opt(e.actor_user_id, "user id")?,
+                actor_org_id: stored_opt(e.actor_org_id, "organisation id")?,
+                id: e.id,
+                note: e.note,
+                occurred_at: e.occurred_at,
+            })
+        })
+        .collect::<AppResult<_>>()?;
+    Ok(AlertEventPage { items, next_cursor })
+}

@@ -1,0 +1,163 @@
+//! Every SQL statement of the alerts capability. The sea-orm query builder where
+//! it expresses the statement; raw SQL (through `services::sql`) for the grouped
+//! signal queries and the multi-row inserts that skip conflicts and return what
+//! they inserted. States are bound from their enums, never written in the SQL.
+//!
+//! `read` holds what the listing, reports and pledges read and write; `write`
+//! what the scan and the response write to alerts.
+mod read;
+mod write;
+
+pub use read::*;
+pub use write::*;
+
+use crate::domain::{AlertStatus, LedgerKind, OrgStatus, ProductCategory, ProductStatus, UnsoldReportStatus};
+use crate::error::AppResult;
+use crate::services::sql;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{alert_rules, alerts};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, Value,
+};
+
+type Time = DateTime<Utc>;
+
+/// Appends `v` to `values` and returns its placeholder.
+fn ph(values: &mut Vec<Value>, v: impl Into<Value>) -> String {
+    values.push(v.into());
+    format!("${}", values.len())
+}
+
+// ---------------------------------------------------------------- rules
+
+pub async fn all_rules(conn: &impl ConnectionTrait) -> AppResult<Vec<alert_rules::Model>> {
+    Ok(alert_rules::Entity::find()
+        .order_by_asc(alert_rules::Column::Category)
+        .all(conn)
+        .await?)
+}
+
+pub async fn find_rule(conn: &impl ConnectionTrait, c: ProductCategory) -> AppResult<Option<alert_rules::Model>> {
+    Ok(alert_rules::Entity::find_by_id(c.as_str().to_string())
+        .one(conn)
+        .await?)
+}
+
+/// Inserts the rule, or replaces its thresholds and bumps its version.
+pub async fn upsert_rule(conn: &impl ConnectionTrait, rule: alert_rules::Model) -> AppResult<()> {
+    use alert_rules::Column as C;
+    alert_rules::Entity::insert(alert_rules::ActiveModel::from(rule).reset_all())
+        .on_conflict(
+            OnConflict::column(C::Category)
+                .update_columns([
+                    C::YellowDays,
+                    C::OrangeDays,
+                    C::RedDays,
+                    C::NoSalesDays,
+                    C::ExpiryWindowDays,
+                ])
+                .update_column(C::UpdatedAt)
+                .value(C::Version, Expr::col((alert_rules::Entity, C::Version)).add(1))
+                .to_owned(),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- signals and matching
+
+/// Per certified, unexpired product with stock in unexpired lots: stock, earliest
+/// best-before, net sales since `since` and the last sale.
+pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Time) -> AppResult<Vec<QueryResult>> {
+    Ok(conn
+        .query_all_raw(sql(
+            conn,
+            "SELECT p.id, p.name, p.category, p.unit, p.supplier_org_id, p.origin_region_code, p.origin_county_code, \
+             p.reserved_milli, p.certified_at, p.created_at, s.on_hand, s.earliest, \
+             COALESCE(l.sold, 0) AS sold, l.last_sale \
+             FROM products p \
+             JOIN (SELECT product_id, SUM(remaining_milli) AS on_hand, MIN(best_before) AS earliest FROM lots \
+                   WHERE remaining_milli > 0 AND best_before >= $1 GROUP BY product_id) s ON s.product_id = p.id \
+             LEFT JOIN (SELECT product_id, SUM(CASE WHEN occurred_at >= $2 THEN quantity_milli ELSE 0 END) AS sold, \
+                   MAX(CASE WHEN kind = $3 THEN occurred_at END) AS last_sale FROM ledger_entries GROUP BY product_id) l \
+                   ON l.product_id = p.id \
+             WHERE p.status = $4 AND (p.valid_until IS NULL OR p.valid_until >= $1) \
+             ORDER BY p.id",
+            vec![day.into(), since.into(), LedgerKind::Credit.into(), ProductStatus::Certified.into()],
+        ))
+        .await?)
+}
+
+/// Open backlog reports with what sold of their product since each was made.
+pub async fn open_report_rows(conn: &impl ConnectionTrait) -> AppResult<Vec<QueryResult>> {
+    Ok(conn
+        .query_all_raw(sql(
+            conn,
+            "SELECT r.product_id, r.quantity_milli, \
+             COALESCE((SELECT SUM(e.quantity_milli) FROM ledger_entries e WHERE e.product_id = r.product_id AND e.occurred_at >= r.created_at), 0) AS sold_since \
+             FROM unsold_reports r WHERE r.status = $1",
+            vec![UnsoldReportStatus::Open.into()],
+        ))
+        .await?)
+}
+
+pub async fn active_org_rows(conn: &impl ConnectionTrait) -> AppResult<Vec<QueryResult>> {
+    Ok(conn
+        .query_all_raw(sql(
+            conn,
+            "SELECT id, name, kind, region_code, contact_email FROM organizations WHERE status = $1",
+            vec![OrgStatus::Active.into()],
+        ))
+        .await?)
+}
+
+pub async fn pairing_rows(conn: &impl ConnectionTrait, year: i32) -> AppResult<Vec<QueryResult>> {
+    Ok(conn
+        .query_all_raw(sql(
+            conn,
+            "SELECT helper_org_id, helped_region_code, kind FROM pairings WHERE year = $1 ORDER BY created_at, id",
+            vec![year.into()],
+        ))
+        .await?)
+}
+
+/// Each quota of `year` with what its buyer and the buyer's children were credited.
+pub async fn quota_rows(conn: &impl ConnectionTrait, year: i32) -> AppResult<Vec<QueryResult>> {
+    Ok(conn
+        .query_all_raw(sql(
+            conn,
+            "SELECT q.buyer_org_id, q.target_fen, \
+             COALESCE((SELECT SUM(e.amount_fen) FROM ledger_entries e JOIN organizations c ON c.id = e.buyer_org_id \
+               WHERE e.year = $1 AND (c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)), 0) AS credited \
+             FROM quotas q WHERE q.year = $1",
+            vec![year.into()],
+        ))
+        .await?)
+}
+
+/// Net quantity each buyer bought of each category.
+pub async fn bought_rows(conn: &impl ConnectionTrait) -> AppResult<Vec<QueryResult>> {
+    Ok(conn
+        .query_all_raw(sql(
+            conn,
+            "SELECT buyer_org_id, category, SUM(quantity_milli) AS qty FROM ledger_entries GROUP BY buyer_org_id, category",
+            vec![],
+        ))
+        .await?)
+}
+
+// ---------------------------------------------------------------- writing alerts
+
+/// (id, product id, level rank) of every unresolved alert.
+pub async fn unresolved_alerts(conn: &impl ConnectionTrait) -> AppResult<Vec<(String, String, i32)>> {
+    Ok(alerts::Entity::find()
+        .select_only()
+        .columns([alerts::Column::Id, alerts::Column::ProductId, alerts::Column::LevelRank])
+        .filter(alerts::Column::Status.is_in(AlertStatus::unresolved()))
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
