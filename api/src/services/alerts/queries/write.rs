@@ -69,7 +69,8 @@ pub async fn insert_alerts(conn: &impl ConnectionTrait, items: &[NewAlert<'_>], 
 }
 
 /// Raises an unresolved alert to `level` (only upwards) with fresh figures; false
-/// when it is resolved or already that high (a racing scan raised it).
+/// when it is resolved or already that high (a racing scan raised it). A raise
+/// puts an acknowledged alert back to `open`: things got worse since.
 pub async fn raise(conn: &impl ConnectionTrait, a: &NewAlert<'_>, at: Time) -> AppResult<bool> {
     use alerts::Column as C;
     let res = alerts::Entity::update_many()
