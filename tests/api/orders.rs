@@ -356,17 +356,18 @@ async fn pairing_must_belong_to_the_buyer_or_its_parent() {
         helped_sale_target_fen: Set(100),
         created_at: Set(Utc::now()),
     };
-    mk("pair-now", &parent.org_id, year).insert(app.db()).await.unwrap();
-    mk("pair-old", &parent.org_id, year - 1).insert(app.db()).await.unwrap();
+    let (now_id, old_id) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+    mk(&now_id, &parent.org_id, year).insert(app.db()).await.unwrap();
+    mk(&old_id, &parent.org_id, year - 1).insert(app.db()).await.unwrap();
     let mut b = order_body(&[(&p, "1")]);
-    b["pairing_id"] = json!("pair-now");
+    b["pairing_id"] = json!(now_id);
     let r = place(&app, &child, b.clone(), &new_key()).await.expect(201);
-    assert_eq!(r.json["pairing_id"], "pair-now");
+    assert_eq!(r.json["pairing_id"], now_id.as_str());
     assert_eq!(
         place(&app, &stranger, b.clone(), &new_key()).await.fields(),
         vec!["pairing_id"]
     );
-    b["pairing_id"] = json!("pair-old");
+    b["pairing_id"] = json!(old_id);
     assert_eq!(place(&app, &child, b, &new_key()).await.fields(), vec!["pairing_id"]);
 }
 
@@ -433,7 +434,7 @@ async fn full_lifecycle_with_acceptance_rating_and_return() {
         .post(
             &format!("/supplier-orders/{so}/accept"),
             w.buyer.t(),
-            json!({"lines": [{"line_id": "x", "accepted_quantity": "1"}], "invoice_number": "INV-1"}),
+            json!({"lines": [{"line_id": uuid::Uuid::now_v7().to_string(), "accepted_quantity": "1"}], "invoice_number": "INV-1"}),
         )
         .await;
     assert!(bad.fields().contains(&"lines".to_string()));

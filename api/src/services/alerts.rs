@@ -1555,97 +1555,119 @@ pub struct PledgeResult {
 }
 
 /// A buyer matched to the alert pledges a quantity: a real order through `place_order`.
+/// The order, the pledge row and its event commit in one transaction, or none of them.
+/// A replay (same key and body) answers the first pledge and writes nothing.
 pub async fn pledge(
     state: &AppState,
     caller: &Caller,
     alert_id: &str,
     body: NewPledge,
-    key: &str,
-) -> AppResult<(u16, PledgeResult)> {
+    key: &orders::IdempotencyKey,
+) -> AppResult<PledgeResult> {
+    use crate::domain::{AlertEventKind, AlertStatus, CreditCategory, Quantity};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     caller.require(&[Role::Buyer])?;
     let alert = visible(state, caller, alert_id).await?;
-    let qty_milli = to_positive_milli(body.quantity, "quantity")?;
-    if alert.status == "resolved" {
+    let quantity =
+        Quantity::parse(&body.quantity.normalize().to_string()).map_err(|e| AppError::amount("quantity", e))?;
+    if quantity.is_zero() {
+        return Err(AppError::field("quantity", "must be greater than zero"));
+    }
+    if alert.status == AlertStatus::Resolved {
         return Err(AppError::Conflict(
             "the alert is resolved; order through POST /orders".into(),
         ));
     }
+    let credit_category = match body.credit_category.as_deref() {
+        None => CreditCategory::Purchase,
+        Some(c) => c
+            .parse()
+            .map_err(|e: crate::domain::UnknownValue| AppError::field("credit_category", e.to_string()))?,
+    };
+    let pairing_id = body
+        .pairing_id
+        .as_deref()
+        .map(|p| {
+            p.parse()
+                .map_err(|_| AppError::field("pairing_id", "is not a pairing id"))
+        })
+        .transpose()?;
     let deliver_to = match body.deliver_to {
         Some(d) => d,
         None => super::organizations::find(&state.db, &caller.org_id).await?.name,
     };
     let req = NewOrder {
         lines: vec![NewOrderLine {
-            product_id: alert.product_id.clone(),
-            quantity: body.quantity,
+            product_id: super::stored(&alert.product_id)?,
+            quantity,
         }],
-        credit_category: body.credit_category.unwrap_or_else(|| "purchase".into()),
-        pairing_id: body.pairing_id,
+        credit_category,
+        pairing_id,
         deliver_to,
         requested_date: body
             .requested_date
             .unwrap_or_else(|| today() + chrono::Duration::days(3)),
     };
-    let placed = orders::place_order(
-        state,
-        caller,
-        req,
-        key,
-        OrderSource::Pledge {
-            alert_id: alert.id.clone(),
-        },
-    )
-    .await?;
-    let at = now();
-    // The pledge row is keyed by its order: a replay or a retry after a crash adds nothing twice.
+    let purchaser = orders::Purchaser::of(caller)?;
+    let source = OrderSource::Pledge {
+        alert_id: super::stored(&alert.id)?,
+    };
     let txn = state.db.begin().await?;
-    let res = txn
-        .execute_raw(sql(
-            &txn,
-            "INSERT INTO pledges (id, alert_id, buyer_org_id, buyer_user_id, quantity_milli, order_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-            vec![
-                new_id().into(),
-                alert.id.clone().into(),
-                caller.org_id.clone().into(),
-                caller.user_id.clone().into(),
-                qty_milli.into(),
-                placed.order.id.clone().into(),
-                at.into(),
-            ],
-        ))
-        .await?;
-    if res.rows_affected() == 1 {
-        add_event(
-            &txn,
-            &alert.id,
-            "pledged",
-            None,
-            None,
-            Some(caller),
-            Some(&format!(
-                "pledged {} (order {})",
-                from_milli(qty_milli),
-                placed.order.id
-            )),
-            at,
-        )
-        .await?;
+    let placed = async {
+        let placed = orders::place_order(&txn, &purchaser, req, key, source).await?;
+        if let orders::Placed::Created(order) = &placed {
+            let at = now();
+            txn.execute_raw(sql(
+                &txn,
+                "INSERT INTO pledges (id, alert_id, buyer_org_id, buyer_user_id, quantity_milli, order_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                vec![
+                    new_id().into(),
+                    alert.id.clone().into(),
+                    caller.org_id.clone().into(),
+                    caller.user_id.clone().into(),
+                    quantity.into(),
+                    order.id.to_string().into(),
+                    at.into(),
+                ],
+            ))
+            .await?;
+            add_event(
+                &txn,
+                &alert.id,
+                AlertEventKind::Pledged.as_str(),
+                None,
+                None,
+                Some(caller),
+                Some(&format!("pledged {quantity} (order {})", order.id)),
+                at,
+            )
+            .await?;
+        }
+        Ok::<_, AppError>(placed)
     }
+    .await;
+    let placed = match placed {
+        Ok(p) => p,
+        Err(e) => {
+            txn.rollback().await?;
+            return Err(e);
+        }
+    };
     txn.commit().await?;
+    if !placed.is_replay() {
+        orders::stock_changed(state).await;
+    }
+    let order = placed.into_order();
     let p = entity::pledges::Entity::find()
-        .filter(entity::pledges::Column::OrderId.eq(placed.order.id.clone()))
+        .filter(entity::pledges::Column::OrderId.eq(order.id.to_string()))
         .one(&state.db)
         .await?
-        .ok_or_else(|| AppError::internal("pledge missing after insert"))?;
-    Ok((
-        placed.status,
-        PledgeResult {
-            pledge: p.into(),
-            order: placed.order,
-        },
-    ))
+        .ok_or_else(|| AppError::internal("pledge missing after its order"))?;
+    Ok(PledgeResult {
+        pledge: p.into(),
+        order,
+    })
 }
 
 pub async fn list_pledges(state: &AppState, caller: &Caller, alert_id: &str) -> AppResult<Vec<Pledge>> {
