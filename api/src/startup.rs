@@ -189,6 +189,7 @@ impl Application {
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("assist")
             .endpoint("/metrics")
             .mask_unmatched_patterns("UNMATCHED")
+            .registry(crate::infra::metrics::registry())
             .build()
             .map_err(|e| StartError::App(AppError::internal(e)))?;
         let data = web::Data::new(state.clone());
@@ -218,6 +219,18 @@ impl Application {
                             r
                         })
                     })
+                })
+                .wrap_fn(|req, srv| {
+                    // Database statements per request, by route (see infra::metrics).
+                    let fut = srv.call(req);
+                    async move {
+                        let (res, n) = crate::infra::metrics::counting(fut).await;
+                        if let Ok(r) = &res {
+                            let endpoint = r.request().match_pattern().unwrap_or_else(|| "UNMATCHED".into());
+                            crate::infra::metrics::record(&endpoint, r.request().method().as_str(), n);
+                        }
+                        res
+                    }
                 })
                 .wrap(TracingLogger::default())
                 .wrap(prometheus.clone())

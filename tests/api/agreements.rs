@@ -2,6 +2,7 @@
 use crate::helpers::*;
 use crate::orders::*;
 use assist_market::services::agreements;
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 fn agreement_body(supplier: &str, product: &str, qty: &str, every: &str) -> Value {
@@ -296,4 +297,40 @@ async fn the_scheduled_job_places_due_orders_by_itself() {
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     assert_eq!(count(&w.app, "orders").await, 1);
     assert_eq!(count(&w.app, "agreement_runs").await, 1);
+}
+
+#[tokio::test]
+async fn a_run_whose_order_fails_leaves_no_order_and_no_placed_run() {
+    let w = world().await;
+    let app = &w.app;
+    let id = active_agreement(&w, "50").await;
+    // The product is revoked after approval: the period's order cannot be placed.
+    app.db()
+        .execute_unprepared(&format!(
+            "UPDATE products SET status = 'revoked' WHERE id = '{}'",
+            w.product
+        ))
+        .await
+        .unwrap();
+    let r = app
+        .post("/agreements/run", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        (r.json["placed"].clone(), r.json["shortfalls"].clone()),
+        (json!(0), json!(1))
+    );
+    for t in ["orders", "supplier_orders", "order_lines", "idempotency_keys"] {
+        assert_eq!(count(app, t).await, 0, "{t}");
+    }
+    assert_eq!(stock_of(app, &w.product).await.reserved_milli, 0);
+    let a = app.get(&format!("/agreements/{id}"), w.buyer.t()).await.expect(200);
+    let runs = a.json["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["status"], "shortfall");
+    assert_eq!(runs[0]["order_id"], Value::Null);
+    assert_eq!(runs[0]["shortfall"][0]["field"], "lines[0].product_id");
+    // Malformed ids and vocabularies at the edge.
+    app.get("/agreements/not-a-uuid", w.buyer.t()).await.problem(404);
+    app.get("/agreements?status=paused", w.buyer.t()).await.problem(422);
 }

@@ -356,17 +356,18 @@ async fn pairing_must_belong_to_the_buyer_or_its_parent() {
         helped_sale_target_fen: Set(100),
         created_at: Set(Utc::now()),
     };
-    mk("pair-now", &parent.org_id, year).insert(app.db()).await.unwrap();
-    mk("pair-old", &parent.org_id, year - 1).insert(app.db()).await.unwrap();
+    let (now_id, old_id) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+    mk(&now_id, &parent.org_id, year).insert(app.db()).await.unwrap();
+    mk(&old_id, &parent.org_id, year - 1).insert(app.db()).await.unwrap();
     let mut b = order_body(&[(&p, "1")]);
-    b["pairing_id"] = json!("pair-now");
+    b["pairing_id"] = json!(now_id);
     let r = place(&app, &child, b.clone(), &new_key()).await.expect(201);
-    assert_eq!(r.json["pairing_id"], "pair-now");
+    assert_eq!(r.json["pairing_id"], now_id.as_str());
     assert_eq!(
         place(&app, &stranger, b.clone(), &new_key()).await.fields(),
         vec!["pairing_id"]
     );
-    b["pairing_id"] = json!("pair-old");
+    b["pairing_id"] = json!(old_id);
     assert_eq!(place(&app, &child, b, &new_key()).await.fields(), vec!["pairing_id"]);
 }
 
@@ -433,7 +434,7 @@ async fn full_lifecycle_with_acceptance_rating_and_return() {
         .post(
             &format!("/supplier-orders/{so}/accept"),
             w.buyer.t(),
-            json!({"lines": [{"line_id": "x", "accepted_quantity": "1"}], "invoice_number": "INV-1"}),
+            json!({"lines": [{"line_id": uuid::Uuid::now_v7().to_string(), "accepted_quantity": "1"}], "invoice_number": "INV-1"}),
         )
         .await;
     assert!(bad.fields().contains(&"lines".to_string()));
@@ -1015,4 +1016,300 @@ async fn the_cached_catalogue_follows_order_stock() {
     .await
     .expect(200);
     assert_eq!(available().await, d("905"));
+}
+
+/// `assist_db_statements_total` of an endpoint on `/metrics` (0 before its first request).
+async fn statements_of(app: &TestApp, endpoint_part: &str) -> u64 {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("assist_db_statements_total{") && l.contains(endpoint_part))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|n| n.parse::<u64>().ok()))
+        .sum()
+}
+
+/// Delivers an order of one line per product (`qty` each) and returns its supplier order and lines.
+async fn delivered_multi(w: &World, products: &[String], qty: &str) -> (String, Vec<String>) {
+    let lines: Vec<(&str, &str)> = products.iter().map(|p| (p.as_str(), qty)).collect();
+    let r = place(&w.app, &w.buyer, order_body(&lines), &new_key())
+        .await
+        .expect(201);
+    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
+    let line_ids = r.json["supplier_orders"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    for a in ["confirm", "ship", "deliver"] {
+        act(&w.app, &w.supplier, &so, a).await.expect(200);
+    }
+    (so, line_ids)
+}
+
+/// Accepts 1.5 of every line; returns the statements the acceptance ran.
+async fn accept_counting(w: &World, so: &str, lines: &[String]) -> u64 {
+    let body = json!({
+        "lines": lines.iter().map(|l| json!({"line_id": l, "accepted_quantity": "1.5"})).collect::<Vec<_>>(),
+        "invoice_number": "INV-N",
+    });
+    let before = statements_of(&w.app, "supplier-orders/{id}/accept").await;
+    w.app
+        .post(&format!("/supplier-orders/{so}/accept"), w.buyer.t(), body)
+        .await
+        .expect(200);
+    statements_of(&w.app, "supplier-orders/{id}/accept").await - before
+}
+
+#[tokio::test]
+async fn accepting_runs_the_same_number_of_statements_for_2_or_50_lines() {
+    let w = world().await;
+    let app = &w.app;
+    let mut products = Vec::new();
+    for _ in 0..50 {
+        products.push(product(app, &w.supplier.org_id, 1250, 1_000, 100_000).await);
+    }
+    let (so2, l2) = delivered_multi(&w, &products[..2], "2").await;
+    let (so50, l50) = delivered_multi(&w, &products, "2").await;
+    let two = accept_counting(&w, &so2, &l2).await;
+    let fifty = accept_counting(&w, &so50, &l50).await;
+    assert!(two > 0, "the statement counter counts");
+    assert_eq!(two, fifty, "accepting 50 lines runs as many statements as 2 lines");
+    // And the work was done: 52 ledger entries, the chain verifies, stock left.
+    assert_eq!(count(app, "ledger_entries").await, 52);
+    let v = app.get("/ledger/verify", Some(&app.admin_token)).await.expect(200);
+    assert_eq!(v.json["ok"], true);
+    let s = stock_of(app, &products[0]).await;
+    assert_eq!((s.on_hand_milli, s.reserved_milli), (100_000 - 3_000, 0));
+    let s = stock_of(app, &products[49]).await;
+    assert_eq!((s.on_hand_milli, s.reserved_milli), (100_000 - 1_500, 0));
+}
+
+/// Nothing of an order was written or reserved.
+async fn nothing_written(app: &TestApp, products: &[&str]) {
+    for t in ["orders", "supplier_orders", "order_lines", "idempotency_keys"] {
+        assert_eq!(count(app, t).await, 0, "{t}");
+    }
+    for p in products {
+        assert_eq!(stock_of(app, p).await.reserved_milli, 0);
+    }
+}
+
+#[tokio::test]
+async fn amounts_that_would_overflow_are_422_and_reserve_nothing() {
+    let w = world().await;
+    let app = &w.app;
+    // 99999999.00 a unit, 10000 units in stock each.
+    let p1 = product(app, &w.supplier.org_id, 9_999_999_900, 1_000, 10_000_000).await;
+    let p2 = product(app, &w.supplier.org_id, 9_999_999_900, 1_000, 10_000_000).await;
+    // A quantity beyond the bound.
+    let r = place(app, &w.buyer, order_body(&[(&p1, "900000000000")]), &new_key()).await;
+    assert_eq!(r.fields(), vec!["lines[0].quantity"]);
+    r.problem(422);
+    // One line whose amount is beyond the bound (2000 × 99999999.00 > 10^13 fen).
+    let r = place(app, &w.buyer, order_body(&[(&p1, "2000")]), &new_key()).await;
+    assert_eq!(r.fields(), vec!["lines[0].quantity"]);
+    r.problem(422);
+    // Each line under the bound, the total over it.
+    let r = place(app, &w.buyer, order_body(&[(&p1, "1000"), (&p2, "1000")]), &new_key()).await;
+    assert_eq!(r.fields(), vec!["lines[1].quantity"]);
+    r.problem(422);
+    nothing_written(app, &[&p1, &p2]).await;
+    // One line at the bound is fine.
+    let r = place(app, &w.buyer, order_body(&[(&p1, "1000")]), &new_key())
+        .await
+        .expect(201);
+    assert_eq!(r.json["total"], "99999999000.00");
+}
+
+#[tokio::test]
+async fn a_product_total_beyond_the_quantity_bound_is_422() {
+    let w = world().await;
+    let app = &w.app;
+    let cheap = product(app, &w.supplier.org_id, 1, 1_000, 1_000_000).await;
+    let r = place(
+        app,
+        &w.buyer,
+        order_body(&[(&cheap, "1000000000"), (&cheap, "1000000000")]),
+        &new_key(),
+    )
+    .await;
+    assert_eq!(r.fields(), vec!["lines[1].quantity"]);
+    r.problem(422);
+    nothing_written(app, &[&cheap]).await;
+    // The service still answers.
+    place(app, &w.buyer, order_body(&[(&cheap, "2")]), &new_key())
+        .await
+        .expect(201);
+}
+
+#[tokio::test]
+async fn quantities_outside_the_grammar_are_422() {
+    let w = world().await;
+    let app = &w.app;
+    for bad in [
+        json!("1e2"),
+        json!("1_000"),
+        json!(100),
+        json!("1.2345"),
+        json!(" 10"),
+        json!(""),
+    ] {
+        let mut b = order_body(&[(&w.product, "10")]);
+        b["lines"][0]["quantity"] = bad.clone();
+        let r = place(app, &w.buyer, b, &new_key()).await;
+        assert_eq!(r.fields(), vec!["lines[0].quantity"], "{bad}");
+        r.problem(422);
+    }
+    nothing_written(app, &[&w.product]).await;
+    // Malformed ids: in the body 422 naming the field, in the path 404.
+    let mut b = order_body(&[(&w.product, "10")]);
+    b["lines"][0]["product_id"] = json!("not-a-uuid");
+    assert_eq!(
+        place(app, &w.buyer, b, &new_key()).await.fields(),
+        vec!["lines[0].product_id"]
+    );
+    app.get("/orders/not-a-uuid", w.buyer.t()).await.problem(404);
+    app.get("/supplier-orders/not-a-uuid", w.buyer.t()).await.problem(404);
+    app.get("/supplier-orders?status=lost", w.buyer.t()).await.problem(422);
+    place(app, &w.buyer, order_body(&[(&w.product, "10")]), &new_key())
+        .await
+        .expect(201);
+}
+
+/// A product selling one unit a day to `buyer` (two ledger credits), with `stock` units:
+/// the scan opens an alert on it with `buyer` matched. Returns (product, alert).
+async fn alert_for(app: &TestApp, supplier: &str, buyer: &str, stock: i64) -> (String, String) {
+    use chrono::Datelike;
+    let p = ProductRow {
+        category: "vegetables",
+        certified_days_ago: Some(90),
+        poor_households_linked: 3,
+        ..ProductRow::certified(supplier)
+    }
+    .insert(app)
+    .await;
+    let t = Utc::now();
+    entity::lots::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        product_id: Set(p.clone()),
+        quantity_milli: Set(stock * 1000),
+        remaining_milli: Set(stock * 1000),
+        harvested_on: Set(None),
+        best_before: Set(t.date_naive() + chrono::Duration::days(60)),
+        created_at: Set(t),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    let prod = entity::products::Entity::find_by_id(p.clone())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    for (seq, days_ago) in [(1, 20), (2, 2)] {
+        let at = t - chrono::Duration::days(days_ago) - chrono::Duration::minutes(5);
+        entity::ledger_entries::ActiveModel {
+            seq: Set(seq),
+            occurred_at: Set(at),
+            year: Set(at.year()),
+            month: Set(at.month() as i32),
+            buyer_org_id: Set(buyer.to_string()),
+            supplier_org_id: Set(supplier.to_string()),
+            product_id: Set(p.clone()),
+            category: Set(prod.category.clone()),
+            supplier_order_id: Set(uuid::Uuid::now_v7().to_string()),
+            order_line_id: Set(uuid::Uuid::now_v7().to_string()),
+            origin_region_code: Set(prod.origin_region_code.clone()),
+            origin_county_code: Set(prod.origin_county_code.clone()),
+            origin_poverty_status: Set("deep_poverty".into()),
+            quantity_milli: Set(14_000),
+            amount_fen: Set(14 * prod.price_fen),
+            kind: Set("credit".into()),
+            credit_category: Set("purchase".into()),
+            pairing_id: Set(None),
+            prev_hash: Set("fixture".into()),
+            hash: Set("fixture".into()),
+        }
+        .insert(app.db())
+        .await
+        .unwrap();
+    }
+    app.post("/alerts/scan", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200);
+    let r = app.get("/alerts?limit=200", Some(&app.admin_token)).await.expect(200);
+    let alert = r.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["product_id"] == p.as_str())
+        .expect("an alert on the product")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (p, alert)
+}
+
+#[tokio::test]
+async fn a_pledge_whose_order_fails_leaves_no_pledge_behind() {
+    let w = world().await;
+    let app = &w.app;
+    let (p, alert) = alert_for(app, &w.supplier.org_id, &w.buyer.org_id, 40).await;
+    let pl = format!("/alerts/{alert}/pledges");
+    let pledged_events = || async {
+        let r = app
+            .get(&format!("/alerts/{alert}/events"), w.buyer.t())
+            .await
+            .expect(200);
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "pledged")
+            .count()
+    };
+    // More than the stock: the order is refused, and with it the pledge and its event.
+    app.post_with(
+        &pl,
+        w.buyer.t(),
+        json!({"quantity": "100000"}),
+        &[("Idempotency-Key", "p-1")],
+    )
+    .await
+    .problem(422);
+    // A quantity outside the grammar never gets that far.
+    app.post_with(
+        &pl,
+        w.buyer.t(),
+        json!({"quantity": "1e2"}),
+        &[("Idempotency-Key", "p-2")],
+    )
+    .await
+    .problem(422);
+    assert_eq!(count(app, "pledges").await, 0);
+    assert_eq!(pledged_events().await, 0);
+    nothing_written(app, &[&p]).await;
+    // A good pledge writes all three; its replay writes nothing more.
+    let key = [("Idempotency-Key", "p-3")];
+    let r = app
+        .post_with(&pl, w.buyer.t(), json!({"quantity": "5"}), &key)
+        .await
+        .expect(201);
+    let again = app
+        .post_with(&pl, w.buyer.t(), json!({"quantity": "5"}), &key)
+        .await
+        .expect(201);
+    assert_eq!(again.json["order"]["id"], r.json["order"]["id"]);
+    assert_eq!(count(app, "pledges").await, 1);
+    assert_eq!(count(app, "orders").await, 1);
+    assert_eq!(pledged_events().await, 1);
+    assert_eq!(stock_of(app, &p).await.reserved_milli, 5_000);
 }

@@ -19,7 +19,8 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     } else {
         opts.max_connections(settings.db_max_connections).min_connections(1);
     }
-    let db = Database::connect(opts).await?;
+    let mut db = Database::connect(opts).await?;
+    db.set_metric_callback(|_| crate::infra::metrics::count_statement());
     if db.get_database_backend() == DbBackend::Sqlite {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         db.execute_unprepared("PRAGMA foreign_keys=ON").await?;

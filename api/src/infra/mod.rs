@@ -2,3 +2,4 @@
 pub mod cache;
 pub mod db;
 pub mod mailer;
+pub mod metrics;

@@ -1,6 +1,8 @@
 //! Standing agreements (长期定向采购).
+use super::extract::Query;
 use super::extract::{created, Body};
 use crate::auth::Caller;
+use crate::domain::AgreementId;
 use crate::error::AppError;
 use crate::services::agreements::{self, Agreement, AgreementFilter, AgreementPage, NewAgreement, RunSummary};
 use crate::services::PageParams;
@@ -25,8 +27,8 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<AgreementFilter>,
-    page: web::Query<PageParams>,
+    f: Query<AgreementFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = agreements::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(AgreementPage { items, next_cursor }))
@@ -40,32 +42,36 @@ pub async fn run(state: web::Data<AppState>, caller: Caller) -> Result<HttpRespo
 }
 
 /// One agreement with its runs.
-#[utoipa::path(tag = "agreements", params(("id" = String, Path)), responses((status = 200, body = Agreement)))]
+#[utoipa::path(tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement)))]
 #[get("/agreements/{id}")]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(agreements::get(&state, &caller, &id).await?))
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<AgreementId>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(agreements::get(&state, &caller, *id).await?))
 }
 
 /// The supplier approves a proposed agreement.
-#[utoipa::path(tag = "agreements", params(("id" = String, Path)), responses((status = 200, body = Agreement), (status = 409)))]
+#[utoipa::path(tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409)))]
 #[post("/agreements/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AgreementId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(agreements::approve(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(agreements::approve(&state, &caller, *id).await?))
 }
 
 /// The buyer or the supplier cancels a proposed or active agreement.
-#[utoipa::path(tag = "agreements", params(("id" = String, Path)), responses((status = 200, body = Agreement), (status = 409)))]
+#[utoipa::path(tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409)))]
 #[post("/agreements/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AgreementId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(agreements::cancel(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(agreements::cancel(&state, &caller, *id).await?))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

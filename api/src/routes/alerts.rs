@@ -131,9 +131,9 @@ pub async fn pledge(
     body: Body<NewPledge>,
 ) -> Result<HttpResponse, AppError> {
     let key = idempotency_key(&req)?;
-    let (status, r) = alerts::pledge(&state, &caller, id.into_inner(), body.0, &key).await?;
-    let code = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::CREATED);
-    Ok(HttpResponse::build(code)
+    let r = alerts::pledge(&state, &caller, id.into_inner(), body.0, &key).await?;
+    // A replay answers as the first time did: 201 with the same pledge and order.
+    Ok(HttpResponse::Created()
         .insert_header((
             actix_web::http::header::LOCATION,
             format!("/api/v1/orders/{}", r.order.id),

@@ -1,6 +1,7 @@
 //! Request-side helpers for handlers: a JSON body extractor that names the bad
 //! field, `If-Match`/`ETag`, `Idempotency-Key`, and `201 Created` responses.
 use crate::error::{AppError, FieldError};
+use crate::services::orders::IdempotencyKey;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
@@ -104,19 +105,15 @@ pub fn if_match(req: &HttpRequest) -> Result<String, AppError> {
 }
 
 /// `Idempotency-Key` of an order-creating write: 400 when missing or unusable.
-pub fn idempotency_key(req: &HttpRequest) -> Result<String, AppError> {
+/// The one place the key is checked.
+pub fn idempotency_key(req: &HttpRequest) -> Result<IdempotencyKey, AppError> {
     let key = req
         .headers()
         .get("Idempotency-Key")
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().trim_matches('"').to_string())
         .ok_or_else(|| AppError::BadRequest("this request requires an Idempotency-Key header".into()))?;
-    if key.is_empty() || key.len() > 255 {
-        return Err(AppError::BadRequest(
-            "Idempotency-Key must be 1 to 255 characters".into(),
-        ));
-    }
-    Ok(key)
+    IdempotencyKey::parse(&key)
 }
 
 pub fn etag_value(tag: &str) -> String {

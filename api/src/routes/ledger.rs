@@ -1,4 +1,5 @@
 //! The consumption-assistance ledger: read-only over HTTP.
+use super::extract::Query;
 use crate::auth::Caller;
 use crate::error::AppError;
 use crate::services::ledger::VerifyResult;
@@ -13,8 +14,8 @@ use actix_web::{get, web, HttpResponse};
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<LedgerFilter>,
-    page: web::Query<PageParams>,
+    f: Query<LedgerFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = ledger_view::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(LedgerPage { items, next_cursor }))

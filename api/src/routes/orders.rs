@@ -1,15 +1,18 @@
 //! Bulk orders and the supplier-order lifecycle.
+use super::extract::Query;
 use super::extract::{created, idempotency_key, parse_json, Body};
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
+use crate::domain::{OrderId, SupplierOrderId};
 use crate::error::AppError;
 use crate::services::orders::{
-    self, Acceptance, Action, ActionNote, NewOrder, NewRating, NewReturn, Order, OrderPage, OrderSource, Rating,
-    Return, SupplierOrder, SupplierOrderFilter, SupplierOrderPage,
+    self, Acceptance, Action, ActionNote, NewOrder, NewRating, NewReturn, Order, OrderPage, OrderSource, Purchaser,
+    Rating, Return, SupplierOrder, SupplierOrderFilter, SupplierOrderPage,
 };
 use crate::services::PageParams;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use sea_orm::TransactionTrait;
 
 /// Place a bulk order (buyer). Requires `Idempotency-Key`: the same key and body replay the
 /// first response; the same key with another body is 422.
@@ -26,13 +29,28 @@ pub async fn create(
     req: HttpRequest,
     body: Body<NewOrder>,
 ) -> Result<HttpResponse, AppError> {
+    caller.require(&[Role::Buyer])?;
     let key = idempotency_key(&req)?;
-    let placed = orders::place_order(&state, &caller, body.0, &key, OrderSource::Direct).await?;
-    let status = actix_web::http::StatusCode::from_u16(placed.status).map_err(AppError::internal)?;
-    Ok(HttpResponse::build(status)
-        .insert_header((header::LOCATION, format!("/api/v1/orders/{}", placed.order.id)))
-        .insert_header(("Idempotent-Replayed", if placed.replayed { "true" } else { "false" }))
-        .json(&placed.order))
+    let purchaser = Purchaser::of(&caller)?;
+    let txn = state.db.begin().await?;
+    let placed = match orders::place_order(&txn, &purchaser, body.0, &key, OrderSource::Direct).await {
+        Ok(p) => p,
+        Err(e) => {
+            txn.rollback().await?;
+            return Err(e);
+        }
+    };
+    txn.commit().await?;
+    if !placed.is_replay() {
+        orders::stock_changed(&state).await;
+    }
+    let replayed = placed.is_replay();
+    let order = placed.into_order();
+    // A replay answers as the first time did: 201 with the same order.
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/orders/{}", order.id)))
+        .insert_header(("Idempotent-Replayed", if replayed { "true" } else { "false" }))
+        .json(&order))
 }
 
 /// Orders: a buyer's own (and its children's); all for admin and evaluators.
@@ -41,17 +59,17 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = orders::list_orders(&state, &caller, &page).await?;
     Ok(HttpResponse::Ok().json(OrderPage { items, next_cursor }))
 }
 
 /// One order with its supplier orders.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), responses((status = 200, body = Order)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Order)))]
 #[get("/orders/{id}")]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orders::get_order(&state, &caller, &id).await?))
+pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<OrderId>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(orders::get_order(&state, &caller, *id).await?))
 }
 
 /// Supplier orders: a supplier's own, a buyer's own; all for admin and evaluators.
@@ -60,28 +78,28 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Strin
 pub async fn list_supplier(
     state: web::Data<AppState>,
     caller: Caller,
-    f: web::Query<SupplierOrderFilter>,
-    page: web::Query<PageParams>,
+    f: Query<SupplierOrderFilter>,
+    page: Query<PageParams>,
 ) -> Result<HttpResponse, AppError> {
     let (items, next_cursor) = orders::list_supplier_orders(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(SupplierOrderPage { items, next_cursor }))
 }
 
 /// One supplier order.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), responses((status = 200, body = SupplierOrder)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = SupplierOrder)))]
 #[get("/supplier-orders/{id}")]
 pub async fn get_supplier(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orders::get_supplier_order(&state, &caller, &id).await?))
+    Ok(HttpResponse::Ok().json(orders::get_supplier_order(&state, &caller, *id).await?))
 }
 
 async fn act(
     state: &AppState,
     caller: &Caller,
-    id: &str,
+    id: SupplierOrderId,
     action: Action,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
@@ -94,100 +112,100 @@ async fn act(
 }
 
 /// Supplier confirms a placed order.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
 #[post("/supplier-orders/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    act(&state, &caller, &id, Action::Confirm, body).await
+    act(&state, &caller, *id, Action::Confirm, body).await
 }
 
 /// Supplier rejects a placed order (its reservation is released).
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
 #[post("/supplier-orders/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    act(&state, &caller, &id, Action::Reject, body).await
+    act(&state, &caller, *id, Action::Reject, body).await
 }
 
 /// Supplier ships a confirmed order; the note is the shipment note.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
 #[post("/supplier-orders/{id}/ship")]
 pub async fn ship(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    act(&state, &caller, &id, Action::Ship, body).await
+    act(&state, &caller, *id, Action::Ship, body).await
 }
 
 /// Supplier marks a shipped order delivered.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
 #[post("/supplier-orders/{id}/deliver")]
 pub async fn deliver(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    act(&state, &caller, &id, Action::Deliver, body).await
+    act(&state, &caller, *id, Action::Deliver, body).await
 }
 
 /// Buyer cancels a placed or confirmed order (its reservation is released).
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
 #[post("/supplier-orders/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    act(&state, &caller, &id, Action::Cancel, body).await
+    act(&state, &caller, *id, Action::Cancel, body).await
 }
 
 /// Buyer accepts a delivered order: accepted quantities are credited to the ledger, the rest released.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = Acceptance, responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = Acceptance, responses((status = 200, body = SupplierOrder), (status = 409)))]
 #[post("/supplier-orders/{id}/accept")]
 pub async fn accept(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: Body<Acceptance>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orders::accept(&state, &caller, &id, body.0).await?))
+    Ok(HttpResponse::Ok().json(orders::accept(&state, &caller, *id, body.0).await?))
 }
 
 /// Buyer returns goods of an accepted order; each line appends a reversal to the ledger.
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409)))]
 #[post("/supplier-orders/{id}/returns")]
 pub async fn create_return(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: Body<NewReturn>,
 ) -> Result<HttpResponse, AppError> {
-    let r = orders::create_return(&state, &caller, &id, body.0).await?;
+    let r = orders::create_return(&state, &caller, *id, body.0).await?;
     Ok(created(&r, &format!("/api/v1/supplier-orders/{}", r.supplier_order_id)))
 }
 
 /// Buyer rates the supplier of an accepted order (once).
-#[utoipa::path(tag = "orders", params(("id" = String, Path)), request_body = NewRating, responses((status = 201, body = Rating), (status = 409)))]
+#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewRating, responses((status = 201, body = Rating), (status = 409)))]
 #[post("/supplier-orders/{id}/rating")]
 pub async fn rate(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<SupplierOrderId>,
     body: Body<NewRating>,
 ) -> Result<HttpResponse, AppError> {
-    let r = orders::rate(&state, &caller, &id, body.0).await?;
+    let r = orders::rate(&state, &caller, *id, body.0).await?;
     Ok(created(
         &r,
         &format!("/api/v1/supplier-orders/{}/rating", r.supplier_order_id),

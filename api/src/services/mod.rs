@@ -7,7 +7,6 @@ pub mod catalog;
 pub mod credit;
 pub mod demo;
 pub mod ledger;
-pub mod ledger_view;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;
@@ -15,6 +14,9 @@ pub mod products;
 pub mod regions;
 pub mod reports;
 pub mod stock;
+
+/// The ledger's read side (kept under its old path).
+pub use ledger::view as ledger_view;
 
 use crate::error::{AppError, AppResult};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
@@ -34,6 +36,16 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 
 pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
+}
+
+/// A value read back from the database into its domain type (an id, a vocabulary):
+/// a stored value that does not parse is a fault of the data, not of the request.
+pub fn stored<T: std::str::FromStr>(s: &str) -> AppResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse::<T>()
+        .map_err(|e| AppError::internal(format!("stored value {s:?} does not parse: {e}")))
 }
 
 /// Builds a raw statement written with `$1, $2, ...` placeholders for either backend.

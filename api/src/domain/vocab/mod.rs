@@ -8,6 +8,7 @@ mod orders;
 mod outbox;
 mod products;
 mod regions;
+mod stock;
 
 pub use accounts::*;
 pub use alerts::*;
@@ -16,6 +17,7 @@ pub use orders::*;
 pub use outbox::*;
 pub use products::*;
 pub use regions::*;
+pub use stock::*;
 
 /// A string that is not a value of the vocabulary it was read as.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,6 +136,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         ReportGroup,
         ReportFormat,
         ReportScope,
+        StockMovementKind,
     )
 }
 

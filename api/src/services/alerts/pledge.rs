@@ -6,7 +6,7 @@ use super::stored;
 use crate::auth::{Caller, Role};
 use crate::domain::{AlertEventKind, AlertId, AlertStatus, CreditCategory, PairingId, PledgeId, Quantity};
 use crate::error::{AppError, AppResult};
-use crate::services::orders::{self, NewOrder, NewOrderLine, Order, OrderSource};
+use crate::services::orders::{self, IdempotencyKey, NewOrder, NewOrderLine, Order, OrderSource, Placed};
 use crate::services::{now, today};
 use crate::state::AppState;
 use chrono::NaiveDate;
@@ -40,13 +40,15 @@ pub struct PledgeList {
 }
 
 /// A buyer matched to the alert pledges a quantity: a real order through `place_order`.
+/// The order, the pledge row and its event commit in one transaction, or none of them.
+/// A replay (same key and body) answers the first pledge and writes nothing.
 pub async fn pledge(
     state: &AppState,
     caller: &Caller,
     alert_id: AlertId,
     body: NewPledge,
-    key: &str,
-) -> AppResult<(u16, PledgeResult)> {
+    key: &IdempotencyKey,
+) -> AppResult<PledgeResult> {
     caller.require(&[Role::Buyer])?;
     let alert = visible(state, caller, alert_id).await?;
     if body.quantity.is_zero() {
@@ -68,64 +70,66 @@ pub async fn pledge(
     };
     let req = NewOrder {
         lines: vec![NewOrderLine {
-            product_id: alert.product_id.clone(),
-            quantity: body.quantity.to_decimal(),
+            product_id: stored(&alert.product_id, "alert product")?,
+            quantity: body.quantity,
         }],
-        credit_category: body
-            .credit_category
-            .unwrap_or(CreditCategory::Purchase)
-            .as_str()
-            .to_string(),
-        pairing_id: body.pairing_id.map(|p| p.to_string()),
+        credit_category: body.credit_category.unwrap_or(CreditCategory::Purchase),
+        pairing_id: body.pairing_id,
         deliver_to,
         requested_date: body
             .requested_date
             .unwrap_or_else(|| today() + chrono::Duration::days(3)),
     };
-    let placed = orders::place_order(
-        state,
-        caller,
-        req,
-        key,
-        OrderSource::Pledge {
-            alert_id: alert.id.clone(),
-        },
-    )
-    .await?;
-    let at = now();
-    // The pledge row is keyed by its order: a replay or a retry after a crash adds nothing twice.
+    let purchaser = orders::Purchaser::of(caller)?;
+    let source = OrderSource::Pledge { alert_id };
     let txn = state.db.begin().await?;
-    let row = entity::pledges::Model {
-        id: PledgeId::new().to_string(),
-        alert_id: alert.id.clone(),
-        buyer_org_id: caller.org_id.to_string(),
-        buyer_user_id: Some(caller.user_id.to_string()),
-        quantity_milli: body.quantity.minor(),
-        order_id: placed.order.id.to_string(),
-        created_at: at,
-    };
-    if queries::insert_pledge(&txn, row).await? {
-        let event = NewEvent {
-            alert_id,
-            kind: AlertEventKind::Pledged,
-            from: None,
-            to: None,
-            actor: Some(super::changes::actor(caller)),
-            note: Some(format!("pledged {} (order {})", body.quantity, placed.order.id)),
-        };
-        queries::insert_events(&txn, vec![event], at).await?;
+    let placed = async {
+        let placed = orders::place_order(&txn, &purchaser, req, key, source).await?;
+        if let Placed::Created(order) = &placed {
+            let at = now();
+            let row = entity::pledges::Model {
+                id: PledgeId::new().to_string(),
+                alert_id: alert.id.clone(),
+                buyer_org_id: caller.org_id.to_string(),
+                buyer_user_id: Some(caller.user_id.to_string()),
+                quantity_milli: body.quantity.minor(),
+                order_id: order.id.to_string(),
+                created_at: at,
+            };
+            if queries::insert_pledge(&txn, row).await? {
+                let event = NewEvent {
+                    alert_id,
+                    kind: AlertEventKind::Pledged,
+                    from: None,
+                    to: None,
+                    actor: Some(super::changes::actor(caller)),
+                    note: Some(format!("pledged {} (order {})", body.quantity, order.id)),
+                };
+                queries::insert_events(&txn, vec![event], at).await?;
+            }
+        }
+        Ok::<_, AppError>(placed)
     }
+    .await;
+    let placed = match placed {
+        Ok(p) => p,
+        Err(e) => {
+            txn.rollback().await?;
+            return Err(e);
+        }
+    };
     txn.commit().await?;
-    let p = queries::pledge_of_order(&state.db, &placed.order.id.to_string())
+    if !placed.is_replay() {
+        orders::stock_changed(state).await;
+    }
+    let order = placed.into_order();
+    let p = queries::pledge_of_order(&state.db, &order.id.to_string())
         .await?
-        .ok_or_else(|| AppError::internal("pledge missing after insert"))?;
-    Ok((
-        placed.status,
-        PledgeResult {
-            pledge: p.try_into()?,
-            order: placed.order,
-        },
-    ))
+        .ok_or_else(|| AppError::internal("pledge missing after its order"))?;
+    Ok(PledgeResult {
+        pledge: p.try_into()?,
+        order,
+    })
 }
 
 pub async fn list_pledges(state: &AppState, caller: &Caller, alert_id: AlertId) -> AppResult<Vec<Pledge>> {

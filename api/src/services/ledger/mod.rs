@@ -3,10 +3,14 @@
 //! `hash = SHA-256(prev_hash || "\n" || canonical fields)`. Appends take the
 //! single `ledger_head` row first (row lock on PostgreSQL, the one writer on
 //! SQLite), so the chain has one order even with concurrent acceptances.
-use super::{now, sql};
+//! `append_many` appends a batch in a fixed number of statements.
+mod queries;
+pub mod view;
+
+use super::now;
 use crate::error::{AppError, AppResult};
 use entity::ledger_entries;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -72,50 +76,58 @@ pub fn compute_hash(prev_hash: &str, m: &ledger_entries::Model) -> String {
 
 /// Appends one entry. Must run inside the transaction of the change that causes it.
 pub async fn append(conn: &impl ConnectionTrait, e: NewEntry) -> AppResult<ledger_entries::Model> {
-    // Move the head first: this statement takes the lock that orders the chain.
-    conn.execute_raw(sql(conn, "UPDATE ledger_head SET seq = seq + 1 WHERE id = 1", vec![]))
-        .await?;
-    let head = conn
-        .query_one_raw(sql(conn, "SELECT seq, hash FROM ledger_head WHERE id = 1", vec![]))
+    append_many(conn, vec![e])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal("ledger entry missing after append"))
+}
+
+/// Appends entries in order, in a fixed number of statements whatever their number:
+/// the head moves by `n` first (the lock that orders the chain), the hashes are chained
+/// here, then the head's hash and the entries are written. Must run inside the
+/// transaction of the change that causes them.
+pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<Vec<ledger_entries::Model>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = entries.len() as i64;
+    queries::advance_head(conn, n).await?;
+    let (last_seq, mut prev_hash) = queries::head(conn)
         .await?
         .ok_or_else(|| AppError::internal("ledger head missing"))?;
-    let seq: i64 = head.try_get("", "seq")?;
-    let prev_hash: String = head.try_get("", "hash")?;
     let at = now();
     use chrono::Datelike;
-    let mut m = ledger_entries::Model {
-        seq,
-        occurred_at: at,
-        year: at.year(),
-        month: at.month() as i32,
-        buyer_org_id: e.buyer_org_id,
-        supplier_org_id: e.supplier_org_id,
-        product_id: e.product_id,
-        category: e.category,
-        supplier_order_id: e.supplier_order_id,
-        order_line_id: e.order_line_id,
-        origin_region_code: e.origin_region_code,
-        origin_county_code: e.origin_county_code,
-        origin_poverty_status: e.origin_poverty_status,
-        quantity_milli: e.quantity_milli,
-        amount_fen: e.amount_fen,
-        kind: e.kind,
-        credit_category: e.credit_category,
-        pairing_id: e.pairing_id,
-        prev_hash: prev_hash.clone(),
-        hash: String::new(),
-    };
-    m.hash = compute_hash(&prev_hash, &m);
-    conn.execute_raw(sql(
-        conn,
-        "UPDATE ledger_head SET hash = $1 WHERE id = 1",
-        vec![m.hash.clone().into()],
-    ))
-    .await?;
-    let am: ledger_entries::ActiveModel = m.clone().into();
-    let am = ledger_entries::ActiveModel { seq: Set(m.seq), ..am };
-    am.insert(conn).await?;
-    Ok(m)
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, e) in entries.into_iter().enumerate() {
+        let mut m = ledger_entries::Model {
+            seq: last_seq - n + 1 + i as i64,
+            occurred_at: at,
+            year: at.year(),
+            month: at.month() as i32,
+            buyer_org_id: e.buyer_org_id,
+            supplier_org_id: e.supplier_org_id,
+            product_id: e.product_id,
+            category: e.category,
+            supplier_order_id: e.supplier_order_id,
+            order_line_id: e.order_line_id,
+            origin_region_code: e.origin_region_code,
+            origin_county_code: e.origin_county_code,
+            origin_poverty_status: e.origin_poverty_status,
+            quantity_milli: e.quantity_milli,
+            amount_fen: e.amount_fen,
+            kind: e.kind,
+            credit_category: e.credit_category,
+            pairing_id: e.pairing_id,
+            prev_hash: prev_hash.clone(),
+            hash: String::new(),
+        };
+        m.hash = compute_hash(&prev_hash, &m);
+        prev_hash = m.hash.clone();
+        out.push(m);
+    }
+    queries::set_head_hash(conn, &prev_hash).await?;
+    queries::insert_entries(conn, out.clone()).await?;
+    Ok(out)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -141,14 +153,7 @@ pub async fn verify_upto(conn: &impl ConnectionTrait, upto: Option<i64>) -> AppR
     let mut count = 0i64;
     let mut first_bad = None;
     loop {
-        let mut q = ledger_entries::Entity::find()
-            .filter(ledger_entries::Column::Seq.gte(expected_seq))
-            .order_by_asc(ledger_entries::Column::Seq)
-            .limit(5000);
-        if let Some(u) = upto {
-            q = q.filter(ledger_entries::Column::Seq.lte(u));
-        }
-        let batch = q.all(conn).await?;
+        let batch = queries::batch_from(conn, expected_seq, upto, 5000).await?;
         if batch.is_empty() {
             break;
         }
@@ -165,12 +170,7 @@ pub async fn verify_upto(conn: &impl ConnectionTrait, upto: Option<i64>) -> AppR
     }
     // The head row must agree with the last entry (catches truncation of the tail).
     if upto.is_none() && first_bad.is_none() {
-        if let Some(head) = conn
-            .query_one_raw(sql(conn, "SELECT seq, hash FROM ledger_head WHERE id = 1", vec![]))
-            .await?
-        {
-            let hs: i64 = head.try_get("", "seq")?;
-            let hh: String = head.try_get("", "hash")?;
+        if let Some((hs, hh)) = queries::head(conn).await? {
             if hs != count || hh != prev {
                 first_bad = Some(count + 1);
             }

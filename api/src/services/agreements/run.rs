@@ -1,0 +1,184 @@
+//! The standing-order generator: every due period of every active agreement gets one
+//! order, placed in the same transaction as the period's run row.
+use super::{lines_of, queries, RunSummary, Shortfall};
+use crate::auth::{Caller, Role};
+use crate::domain::{AgreementPeriod, AgreementRunStatus};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::orders::{self, IdempotencyKey, NewOrder, NewOrderLine, OrderSource, Purchaser};
+use crate::services::{new_id, now, outbox, stored, today};
+use crate::state::AppState;
+use entity::agreements;
+use sea_orm::TransactionTrait;
+use std::collections::HashMap;
+
+/// The periods of `a` that have started by `upto` (first days, in order).
+pub fn due_periods(a: &agreements::Model, upto: chrono::NaiveDate) -> Vec<chrono::NaiveDate> {
+    let weekly = AgreementPeriod::parse(&a.every) == Some(AgreementPeriod::Week);
+    let last = upto.min(a.ends_on);
+    let mut out = Vec::new();
+    for n in 0u32..2000 {
+        let start = if weekly {
+            a.starts_on.checked_add_days(chrono::Days::new(7 * n as u64))
+        } else {
+            a.starts_on.checked_add_months(chrono::Months::new(n))
+        };
+        match start {
+            Some(s) if s <= last => out.push(s),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Places every due period's order of every active agreement (admin trigger and scheduled job).
+pub async fn run_due(state: &AppState) -> AppResult<RunSummary> {
+    let db = &state.db;
+    let today = today();
+    let active = queries::active_started(db, today).await?;
+    let mut done: HashMap<String, Vec<String>> = HashMap::new();
+    for r in queries::runs_of(db, active.iter().map(|a| a.id.clone()).collect()).await? {
+        done.entry(r.agreement_id).or_default().push(r.period);
+    }
+    let mut sum = RunSummary::default();
+    for a in active {
+        let done = done.remove(&a.id).unwrap_or_default();
+        for start in due_periods(&a, today) {
+            let period = start.to_string();
+            if done.contains(&period) {
+                sum.skipped += 1;
+                continue;
+            }
+            run_period(state, &a, start, &period, &mut sum).await?;
+        }
+    }
+    Ok(sum)
+}
+
+/// One period: the order and its run row commit together; a refusal of the order
+/// (stock short, product no longer orderable) records a shortfall instead.
+async fn run_period(
+    state: &AppState,
+    a: &agreements::Model,
+    start: chrono::NaiveDate,
+    period: &str,
+    sum: &mut RunSummary,
+) -> AppResult<()> {
+    let db = &state.db;
+    let purchaser = Purchaser {
+        org_id: stored(&a.buyer_org_id)?,
+        user_id: a.created_by.as_deref().and_then(|u| u.parse().ok()),
+    };
+    let req = NewOrder {
+        lines: lines_of(a)?
+            .into_iter()
+            .map(|l| NewOrderLine {
+                product_id: l.product_id,
+                quantity: l.quantity,
+            })
+            .collect(),
+        credit_category: stored(&a.credit_category)?,
+        pairing_id: a.pairing_id.as_deref().map(stored).transpose()?,
+        deliver_to: a.deliver_to.clone(),
+        requested_date: start,
+    };
+    let key = IdempotencyKey::parse(&format!("agreement:{}:{}", a.id, period))?;
+    let source = OrderSource::Agreement {
+        agreement_id: stored(&a.id)?,
+        period: period.to_string(),
+    };
+    let txn = db.begin().await?;
+    match orders::place_order(&txn, &purchaser, req, &key, source).await {
+        Ok(placed) => {
+            let order_id = placed.order().id.to_string();
+            let recorded = queries::insert_run(
+                &txn,
+                new_id(),
+                &a.id,
+                period,
+                AgreementRunStatus::Placed,
+                Some(order_id),
+                None,
+                now(),
+            )
+            .await?;
+            if recorded == 0 && !placed.is_replay() {
+                // Another run recorded this period first: its outcome stands, this order goes.
+                txn.rollback().await?;
+                sum.skipped += 1;
+                return Ok(());
+            }
+            txn.commit().await?;
+            if placed.is_replay() {
+                sum.skipped += 1;
+            } else {
+                orders::stock_changed(state).await;
+                sum.placed += 1;
+            }
+        }
+        Err(AppError::Validation { errors, .. }) => {
+            txn.rollback().await?;
+            record_shortfall(state, a, period, &errors, sum).await?;
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            tracing::warn!(agreement = %a.id, period, error = %e, "standing order not placed; will retry");
+        }
+    }
+    Ok(())
+}
+
+async fn record_shortfall(
+    state: &AppState,
+    a: &agreements::Model,
+    period: &str,
+    errors: &[FieldError],
+    sum: &mut RunSummary,
+) -> AppResult<()> {
+    let shortfall: Vec<Shortfall> = errors
+        .iter()
+        .map(|e| Shortfall {
+            field: e.field.clone(),
+            message: e.message.clone(),
+        })
+        .collect();
+    let text = serde_json::to_string(&shortfall).map_err(AppError::internal)?;
+    let txn = state.db.begin().await?;
+    let recorded = queries::insert_run(
+        &txn,
+        new_id(),
+        &a.id,
+        period,
+        AgreementRunStatus::Shortfall,
+        None,
+        Some(text),
+        now(),
+    )
+    .await?;
+    if recorded == 1 {
+        let mut body = format!(
+            "The order of standing agreement {} for the period starting {} could not be placed:\n\n",
+            a.id, period
+        );
+        for e in errors {
+            body.push_str(&format!("- {}: {}\n", e.field, e.message));
+        }
+        outbox::enqueue_to_org(
+            &txn,
+            &a.buyer_org_id,
+            &format!("Shortfall on standing agreement {} ({period})", a.id),
+            &body,
+        )
+        .await?;
+        sum.shortfalls += 1;
+    } else {
+        sum.skipped += 1;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Runs the generator now (admin).
+pub async fn run_now(state: &AppState, caller: &Caller) -> AppResult<RunSummary> {
+    caller.require(&[Role::Admin])?;
+    run_due(state).await
+}

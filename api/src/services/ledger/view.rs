@@ -1,0 +1,155 @@
+//! Reading the ledger: scoped lists and the chain check over HTTP.
+use super::queries;
+use crate::auth::{Caller, Role};
+use crate::domain::{
+    CreditCategory, LedgerKind, OrderLineId, OrgId, PairingId, PovertyStatus, ProductCategory, ProductId, SignedMoney,
+    SignedQuantity, SupplierOrderId,
+};
+use crate::error::{AppError, AppResult};
+use crate::services::{organizations, stored, PageParams};
+use crate::state::AppState;
+use entity::ledger_entries;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LedgerEntry {
+    pub seq: i64,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub year: i32,
+    pub month: i32,
+    pub buyer_org_id: OrgId,
+    pub supplier_org_id: OrgId,
+    pub product_id: ProductId,
+    pub category: ProductCategory,
+    pub supplier_order_id: SupplierOrderId,
+    pub order_line_id: OrderLineId,
+    pub origin_region_code: String,
+    pub origin_county_code: String,
+    /// As it was when the entry was written.
+    pub origin_poverty_status: PovertyStatus,
+    /// Negative for a reversal.
+    pub quantity: SignedQuantity,
+    /// Negative for a reversal.
+    pub amount: SignedMoney,
+    pub kind: LedgerKind,
+    pub credit_category: CreditCategory,
+    pub pairing_id: Option<PairingId>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl TryFrom<ledger_entries::Model> for LedgerEntry {
+    type Error = AppError;
+    fn try_from(m: ledger_entries::Model) -> AppResult<Self> {
+        Ok(LedgerEntry {
+            seq: m.seq,
+            occurred_at: m.occurred_at,
+            year: m.year,
+            month: m.month,
+            buyer_org_id: stored(&m.buyer_org_id)?,
+            supplier_org_id: stored(&m.supplier_org_id)?,
+            product_id: stored(&m.product_id)?,
+            category: stored(&m.category)?,
+            supplier_order_id: stored(&m.supplier_order_id)?,
+            order_line_id: stored(&m.order_line_id)?,
+            origin_region_code: m.origin_region_code,
+            origin_county_code: m.origin_county_code,
+            origin_poverty_status: stored(&m.origin_poverty_status)?,
+            quantity: SignedQuantity::from_minor(m.quantity_milli).map_err(AppError::internal)?,
+            amount: SignedMoney::from_minor(m.amount_fen).map_err(AppError::internal)?,
+            kind: stored(&m.kind)?,
+            credit_category: stored(&m.credit_category)?,
+            pairing_id: m.pairing_id.as_deref().map(stored).transpose()?,
+            prev_hash: m.prev_hash,
+            hash: m.hash,
+        })
+    }
+}
+
+crate::page_type!(LedgerPage, LedgerEntry);
+
+#[derive(Debug, Clone, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerFilter {
+    /// Buyer organisation id (its children's entries are included).
+    pub buyer: Option<OrgId>,
+    pub supplier: Option<OrgId>,
+    /// Origin county code.
+    pub county: Option<String>,
+    /// First day (inclusive), ISO date.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (inclusive), ISO date.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// Entries in `seq` order. Evaluators and admins see all; a buyer its own and its
+/// children's; a supplier its own; a certifier its county's.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    f: &LedgerFilter,
+    page: &PageParams,
+) -> AppResult<(Vec<LedgerEntry>, Option<String>)> {
+    let limit = page.limit()?;
+    let db = &state.db;
+    let mut q = ledger_entries::Entity::find();
+    match caller.role {
+        Role::Admin | Role::Evaluator => {}
+        Role::Buyer => {
+            q = q.filter(
+                ledger_entries::Column::BuyerOrgId.is_in(organizations::with_children(db, &caller.org_id).await?),
+            )
+        }
+        Role::Supplier => q = q.filter(ledger_entries::Column::SupplierOrgId.eq(caller.org_id.clone())),
+        Role::Certifier => {
+            let org = organizations::find(db, &caller.org_id).await?;
+            q = q.filter(ledger_entries::Column::OriginCountyCode.eq(org.region_code));
+        }
+    }
+    if let Some(b) = &f.buyer {
+        q = q.filter(ledger_entries::Column::BuyerOrgId.is_in(organizations::with_children(db, &b.to_string()).await?));
+    }
+    if let Some(s) = &f.supplier {
+        q = q.filter(ledger_entries::Column::SupplierOrgId.eq(s.to_string()));
+    }
+    if let Some(c) = &f.county {
+        q = q.filter(ledger_entries::Column::OriginCountyCode.eq(c.clone()));
+    }
+    if let (Some(a), Some(b)) = (f.from, f.to) {
+        if a > b {
+            return Err(AppError::field("from", "must not be after to"));
+        }
+    }
+    if let Some(t) = f.from.and_then(|a| a.and_hms_opt(0, 0, 0)).map(|d| d.and_utc()) {
+        q = q.filter(ledger_entries::Column::OccurredAt.gte(t));
+    }
+    if let Some(t) =
+        f.to.and_then(|b| b.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+    {
+        q = q.filter(ledger_entries::Column::OccurredAt.lt(t));
+    }
+    let after = match page.cursor()? {
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| AppError::field("cursor", "is not a cursor this service issued"))?,
+        ),
+        None => None,
+    };
+    let rows = queries::page(db, q, after, limit + 1).await?;
+    let (rows, next) = crate::services::paginate(rows, limit, |r| r.seq.to_string());
+    let items = rows
+        .into_iter()
+        .map(LedgerEntry::try_from)
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok((items, next))
+}
+
+/// Recomputes the whole chain (admin and evaluators).
+pub async fn verify(state: &AppState, caller: &Caller) -> AppResult<super::VerifyResult> {
+    caller.require(&[Role::Admin, Role::Evaluator])?;
+    super::verify(&state.db).await
+}

@@ -1,0 +1,225 @@
+//! Acceptance: the buyer takes a delivered supplier order; accepted quantities leave
+//! stock and are credited to the ledger. A fixed number of statements whatever the
+//! number of lines (per-line work is batched).
+use super::lifecycle::{acting_on, check_note, clean_note, conflict, email_buyer, email_supplier};
+use super::queries;
+use super::read::reload;
+use super::types::SupplierOrder;
+use crate::auth::{Caller, Role};
+use crate::domain::{
+    LedgerKind, Money, OrderLineId, PovertyStatus, ProductId, Quantity, RegionLevel, SignedMoney, SignedQuantity,
+    StockMovementKind, SupplierOrderId, SupplierOrderStatus, UserId,
+};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{ledger, now, required_text, stock, stored};
+use crate::state::AppState;
+use entity::{order_lines, orders, supplier_orders};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptLine {
+    pub line_id: OrderLineId,
+    pub accepted_quantity: Quantity,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// Every line of the supplier order, once, with what was accepted (0 to the ordered quantity).
+    pub lines: Vec<AcceptLine>,
+    pub invoice_number: String,
+    pub note: Option<String>,
+}
+
+/// The buyer accepts a delivered supplier order: accepted quantities leave stock and are
+/// credited to the ledger (one entry per line); the rest of the reservation is released.
+pub async fn accept(
+    state: &AppState,
+    caller: &Caller,
+    id: SupplierOrderId,
+    body: Acceptance,
+) -> AppResult<SupplierOrder> {
+    let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
+    let lines = queries::lines_of(&state.db, vec![so.id.clone()]).await?;
+    let mut errors = Vec::new();
+    required_text(&mut errors, "invoice_number", &body.invoice_number, 100);
+    check_note(&mut errors, "note", &body.note);
+    let mut accepted: HashMap<String, Quantity> = HashMap::new();
+    for (i, al) in body.lines.iter().enumerate() {
+        let Some(line) = lines.iter().find(|l| al.line_id == l.id) else {
+            errors.push(FieldError::new(
+                format!("lines[{i}].line_id"),
+                "is not a line of this supplier order",
+            ));
+            continue;
+        };
+        if accepted.contains_key(&line.id) {
+            errors.push(FieldError::new(format!("lines[{i}].line_id"), "is listed twice"));
+            continue;
+        }
+        let ordered = Quantity::from_minor(line.quantity_milli).map_err(AppError::internal)?;
+        if al.accepted_quantity > ordered {
+            errors.push(FieldError::new(
+                format!("lines[{i}].accepted_quantity"),
+                format!("must not exceed the ordered quantity ({ordered})"),
+            ));
+        }
+        accepted.insert(line.id.clone(), al.accepted_quantity);
+    }
+    let missing: Vec<&str> = lines
+        .iter()
+        .filter(|l| !body.lines.iter().any(|a| a.line_id == l.id))
+        .map(|l| l.id.as_str())
+        .collect();
+    if !missing.is_empty() {
+        errors.push(FieldError::new(
+            "lines",
+            format!(
+                "must list every line of the supplier order (missing {})",
+                missing.join(", ")
+            ),
+        ));
+    }
+    AppError::check(errors)?;
+    let note = clean_note(body.note);
+    let t = now();
+    let txn = state.db.begin().await?;
+    if queries::set_accepted(&txn, &so.id, body.invoice_number.trim(), note.clone(), t).await? != 1 {
+        let e = conflict(&txn, &so.id, "accept").await?;
+        txn.rollback().await?;
+        return Err(e);
+    }
+    let order = queries::find_order(&txn, so.order_id.clone())
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    let mut sorted = lines.clone();
+    sorted.sort_by(|a, b| a.product_id.cmp(&b.product_id).then(a.id.cmp(&b.id)));
+    let mut per_line = Vec::with_capacity(sorted.len());
+    let mut releases = Vec::with_capacity(sorted.len());
+    let mut takes = Vec::new();
+    let mut credits = Vec::new();
+    for l in &sorted {
+        let q = accepted.get(&l.id).copied().unwrap_or(Quantity::ZERO);
+        let pid: ProductId = stored(&l.product_id)?;
+        per_line.push((l.id.clone(), q));
+        releases.push((pid, Quantity::from_minor(l.quantity_milli).map_err(AppError::internal)?));
+        if !q.is_zero() {
+            takes.push((pid, q));
+            let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
+            let amount = Money::line_amount(price, q)
+                .map_err(|e| AppError::Conflict(format!("the amount of line {} is out of range: {e}", l.id)))?;
+            credits.push((l, q.signed(), amount.signed()));
+        }
+    }
+    queries::set_accepted_quantities(&txn, &so.id, &per_line).await?;
+    stock::release_many(&txn, &releases).await?;
+    let actor: Option<UserId> = caller.user_id.parse().ok();
+    stock::consume_many(&txn, &takes, StockMovementKind::Sale, Some(&so.id), actor).await?;
+    let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit).await?;
+    ledger::append_many(&txn, entries).await?;
+    email_buyer(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
+    email_supplier(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
+    txn.commit().await?;
+    // Reservations were released and accepted quantities consumed: stock changed.
+    super::stock_changed(state).await;
+    reload(&state.db, &so.id).await
+}
+
+/// Ledger entries for lines `(line, quantity, amount)` of a supplier order, in that
+/// order: two queries for the products and up to five for their counties, whatever
+/// the number of lines.
+pub(super) async fn entries_for(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    order: &orders::Model,
+    items: &[(&order_lines::Model, SignedQuantity, SignedMoney)],
+    kind: LedgerKind,
+) -> AppResult<Vec<ledger::NewEntry>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<String> = items.iter().map(|(l, _, _)| l.product_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let prods: HashMap<String, entity::products::Model> = queries::products_by_ids(conn, ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let mut codes: Vec<String> = prods.values().map(|p| p.origin_county_code.clone()).collect();
+    codes.sort();
+    codes.dedup();
+    let poverty = poverty_of_counties(conn, codes).await?;
+    items
+        .iter()
+        .map(|(l, qty, amount)| {
+            let p = prods.get(&l.product_id).ok_or(AppError::NotFound("product"))?;
+            Ok(ledger::NewEntry {
+                buyer_org_id: so.buyer_org_id.clone(),
+                supplier_org_id: so.supplier_org_id.clone(),
+                product_id: p.id.clone(),
+                category: p.category.clone(),
+                supplier_order_id: so.id.clone(),
+                order_line_id: l.id.clone(),
+                origin_region_code: p.origin_region_code.clone(),
+                origin_county_code: p.origin_county_code.clone(),
+                origin_poverty_status: poverty
+                    .get(&p.origin_county_code)
+                    .copied()
+                    .unwrap_or(PovertyStatus::None)
+                    .as_str()
+                    .to_string(),
+                quantity_milli: qty.minor(),
+                amount_fen: amount.minor(),
+                kind: kind.as_str().to_string(),
+                credit_category: order.credit_category.clone(),
+                pairing_id: order.pairing_id.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The poverty status of the county each code lies in (a township or village climbs to
+/// its county), one query per level for all codes at once.
+async fn poverty_of_counties(
+    conn: &impl ConnectionTrait,
+    codes: Vec<String>,
+) -> AppResult<HashMap<String, PovertyStatus>> {
+    let mut out = HashMap::new();
+    // (original code, code to look at now)
+    let mut pending: Vec<(String, String)> = codes.into_iter().map(|c| (c.clone(), c)).collect();
+    for _ in 0..5 {
+        if pending.is_empty() {
+            break;
+        }
+        let mut look: Vec<String> = pending.iter().map(|(_, c)| c.clone()).collect();
+        look.sort();
+        look.dedup();
+        let found: HashMap<String, entity::regions::Model> = queries::regions_by_codes(conn, look)
+            .await?
+            .into_iter()
+            .map(|r| (r.code.clone(), r))
+            .collect();
+        let mut next = Vec::new();
+        for (orig, cur) in pending {
+            let Some(r) = found.get(&cur) else { continue };
+            match r.level.parse::<RegionLevel>() {
+                Ok(RegionLevel::County) => {
+                    out.insert(orig, stored(&r.poverty_status)?);
+                }
+                Ok(RegionLevel::Township | RegionLevel::Village) => {
+                    if let Some(parent) = &r.parent_code {
+                        next.push((orig, parent.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        pending = next;
+    }
+    Ok(out)
+}

@@ -1,0 +1,190 @@
+//! The supplier-order lifecycle: confirm, reject, ship, deliver, cancel; who may act,
+//! and the emails each step sends.
+use super::queries;
+use super::read::{reload, visible_supplier_order};
+use super::types::SupplierOrder;
+use crate::auth::{Caller, Role};
+use crate::domain::{ProductId, Quantity, SupplierOrderId, SupplierOrderStatus};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{now, outbox, stock, stored};
+use crate::state::AppState;
+use entity::supplier_orders;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The simple actions of the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Confirm,
+    Reject,
+    Ship,
+    Deliver,
+    Cancel,
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Confirm => "confirm",
+            Action::Reject => "reject",
+            Action::Ship => "ship",
+            Action::Deliver => "deliver",
+            Action::Cancel => "cancel",
+        }
+    }
+
+    /// The state this action leads to, and the side that takes it. Where it may start
+    /// from is `SupplierOrderStatus::sources_of(target)`.
+    fn rule(&self) -> (SupplierOrderStatus, Role) {
+        use SupplierOrderStatus as S;
+        match self {
+            Action::Confirm => (S::Confirmed, Role::Supplier),
+            Action::Reject => (S::Rejected, Role::Supplier),
+            Action::Ship => (S::Shipped, Role::Supplier),
+            Action::Deliver => (S::Delivered, Role::Supplier),
+            Action::Cancel => (S::Cancelled, Role::Buyer),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ActionNote {
+    /// Optional note (for `ship`: the shipment note).
+    pub note: Option<String>,
+}
+
+pub(super) fn check_note(errors: &mut Vec<FieldError>, field: &str, note: &Option<String>) {
+    if let Some(n) = note {
+        if n.chars().count() > 2000 {
+            errors.push(FieldError::new(field, "must be at most 2000 characters"));
+        }
+    }
+}
+
+pub(super) fn clean_note(note: Option<String>) -> Option<String> {
+    note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())
+}
+
+/// 404 unless visible; 403 unless the caller is the acting side of the order.
+pub(super) async fn acting_on(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    id: SupplierOrderId,
+    role: Role,
+) -> AppResult<supplier_orders::Model> {
+    let so = visible_supplier_order(conn, caller, id).await?;
+    let own = match role {
+        Role::Supplier => caller.is(Role::Supplier) && so.supplier_org_id == caller.org_id,
+        _ => caller.is(Role::Buyer) && so.buyer_org_id == caller.org_id,
+    };
+    if !own {
+        return Err(AppError::Forbidden(format!(
+            "only the {} of this order may do this",
+            if role == Role::Supplier { "supplier" } else { "buyer" }
+        )));
+    }
+    Ok(so)
+}
+
+pub(super) async fn conflict(conn: &impl ConnectionTrait, id: &str, action: &str) -> AppResult<AppError> {
+    let cur = queries::find_supplier_order(conn, id.to_string())
+        .await?
+        .map(|s| s.status)
+        .unwrap_or_default();
+    Ok(AppError::Conflict(format!(
+        "cannot {action} a supplier order that is {cur}"
+    )))
+}
+
+/// Gives back every line's reservation, in one statement.
+async fn release_all(txn: &DatabaseTransaction, so_id: &str) -> AppResult<()> {
+    let lines = queries::lines_of(txn, vec![so_id.to_string()]).await?;
+    let items = lines
+        .iter()
+        .map(|l| {
+            Ok((
+                stored::<ProductId>(&l.product_id)?,
+                Quantity::from_minor(l.quantity_milli).map_err(AppError::internal)?,
+            ))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    stock::release_many(txn, &items).await
+}
+
+pub(super) async fn email_buyer(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    status: SupplierOrderStatus,
+    note: Option<&str>,
+) -> AppResult<()> {
+    let mut body = format!("Supplier order {} (order {}) is now {status}.\n", so.id, so.order_id);
+    if let Some(n) = note {
+        body.push_str(&format!("\nNote: {n}\n"));
+    }
+    outbox::enqueue_to_org(
+        conn,
+        &so.buyer_org_id,
+        &format!("Supplier order {} is {status}", so.id),
+        &body,
+    )
+    .await
+}
+
+pub(super) async fn email_supplier(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    status: SupplierOrderStatus,
+    note: Option<&str>,
+) -> AppResult<()> {
+    let mut body = format!("The buyer marked supplier order {} as {status}.\n", so.id);
+    if let Some(n) = note {
+        body.push_str(&format!("\nNote: {n}\n"));
+    }
+    outbox::enqueue_to_org(
+        conn,
+        &so.supplier_org_id,
+        &format!("Supplier order {} was {status} by the buyer", so.id),
+        &body,
+    )
+    .await
+}
+
+/// confirm | reject | ship | deliver | cancel. Race-safe: the UPDATE re-checks the state.
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    id: SupplierOrderId,
+    action: Action,
+    body: ActionNote,
+) -> AppResult<SupplierOrder> {
+    let (to, role) = action.rule();
+    let so = acting_on(&state.db, caller, id, role).await?;
+    let mut errors = Vec::new();
+    check_note(&mut errors, "note", &body.note);
+    AppError::check(errors)?;
+    let note = clean_note(body.note);
+    let from = SupplierOrderStatus::sources_of(to);
+    let txn = state.db.begin().await?;
+    let changed = queries::set_status(&txn, &so.id, &from, to, note.clone(), action == Action::Ship, now()).await?;
+    if changed != 1 {
+        let e = conflict(&txn, &so.id, action.name()).await?;
+        txn.rollback().await?;
+        return Err(e);
+    }
+    let releases = !to.holds_reservation();
+    if releases {
+        release_all(&txn, &so.id).await?;
+    }
+    email_buyer(&txn, &so, to, note.as_deref()).await?;
+    if action == Action::Cancel {
+        email_supplier(&txn, &so, to, note.as_deref()).await?;
+    }
+    txn.commit().await?;
+    if releases {
+        // Released stock is available again in the catalogue.
+        super::stock_changed(state).await;
+    }
+    reload(&state.db, &so.id).await
+}

@@ -1,0 +1,27 @@
+//! Bulk orders, the supplier-order lifecycle, acceptance into the ledger,
+//! returns and ratings.
+//!
+//! `place_order` is the one path that creates orders: `POST /orders`, standing
+//! agreements and alert pledges all call it with their own transaction, so
+//! validation, stock reservation and idempotency are the same everywhere and
+//! whatever they write beside the order commits with it.
+mod accept;
+mod lifecycle;
+mod place;
+mod queries;
+mod read;
+mod returns;
+mod types;
+mod write;
+
+pub use accept::{accept, AcceptLine, Acceptance};
+pub use lifecycle::{transition, Action, ActionNote};
+pub use place::{place_order, stock_changed, sweep_expired_keys, KEY_TTL_HOURS};
+pub use read::{get_order, get_supplier_order, list_orders, list_supplier_orders, SupplierOrderFilter};
+pub use returns::{create_return, rate, NewRating, NewReturn, Rating, Return, ReturnLine, ReturnedLine};
+pub use types::{
+    IdempotencyKey, NewOrder, NewOrderLine, Order, OrderLine, OrderSource, Placed, Purchaser, SupplierOrder,
+};
+
+crate::page_type!(OrderPage, Order);
+crate::page_type!(SupplierOrderPage, SupplierOrder);

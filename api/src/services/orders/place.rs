@@ -1,0 +1,111 @@
+//! Placing an order: the idempotency key, the checks that need no database, and
+//! the replay of an earlier answer. The order itself is written by `write`.
+use super::types::{IdempotencyKey, NewOrder, Order, OrderSource, Placed, Purchaser};
+use super::{queries, write};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{now, required_text, today};
+use crate::state::AppState;
+use sea_orm::DatabaseTransaction;
+use sha2::{Digest, Sha256};
+
+/// How long an idempotency key is remembered.
+pub const KEY_TTL_HOURS: i64 = 24;
+pub(super) const MAX_LINES: usize = 200;
+
+/// SHA-256 of the canonical request: the body (amounts in their one text form), plus
+/// where it came from.
+fn request_hash(req: &NewOrder, source: &OrderSource) -> AppResult<String> {
+    let body = serde_json::to_string(req).map_err(AppError::internal)?;
+    let src = match source {
+        OrderSource::Direct => "direct".to_string(),
+        OrderSource::Agreement { agreement_id, period } => format!("agreement:{agreement_id}:{period}"),
+        OrderSource::Pledge { alert_id } => format!("pledge:{alert_id}"),
+    };
+    let mut h = Sha256::new();
+    h.update(src.as_bytes());
+    h.update(b"\n");
+    h.update(body.as_bytes());
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Validates, reserves stock and writes the order with its idempotency key, in the
+/// caller's transaction: the caller commits (and then calls [`stock_changed`]) or
+/// rolls back, so rows it writes beside the order (a pledge, an agreement's run)
+/// commit with the order or not at all.
+///
+/// The key row is inserted first: its primary key serialises racing retries (on PostgreSQL the
+/// second insert waits for the first transaction), so a key never yields two orders, and the
+/// key and its order commit or vanish together. The role of whoever asks is checked by the caller.
+pub async fn place_order(
+    txn: &DatabaseTransaction,
+    purchaser: &Purchaser,
+    req: NewOrder,
+    key: &IdempotencyKey,
+    source: OrderSource,
+) -> AppResult<Placed> {
+    validate_shape(&req, &source)?;
+    let hash = request_hash(&req, &source)?;
+    let scope = purchaser.org_id.to_string();
+    let t = now();
+    let expires = t + chrono::Duration::hours(KEY_TTL_HOURS);
+    if queries::claim_key(txn, &scope, key.as_str(), &hash, t, expires).await? == 0 {
+        return replay(txn, &scope, key, &hash).await;
+    }
+    let order = write::write_order(txn, purchaser, &req, &source).await?;
+    let body = serde_json::to_string(&order).map_err(AppError::internal)?;
+    queries::store_response(txn, &scope, key.as_str(), body, order.id.to_string()).await?;
+    Ok(Placed::Created(order))
+}
+
+/// After the transaction of a placed order commits: the catalogue shows available
+/// stock, so pages cached before the reservation are stale.
+pub async fn stock_changed(state: &AppState) {
+    state.cache.bump_generation("catalog").await;
+}
+
+/// Deletes idempotency keys past their 24 hours (expired keys are already ignored; this keeps
+/// the table small). Returns how many were removed.
+pub async fn sweep_expired_keys(state: &AppState) -> AppResult<u64> {
+    queries::delete_expired_keys(&state.db, now()).await
+}
+
+/// Answers a request whose key is already stored: the first response, 422 for another body,
+/// 409 when the first has not finished (its transaction is still open elsewhere).
+async fn replay(txn: &DatabaseTransaction, scope: &str, key: &IdempotencyKey, hash: &str) -> AppResult<Placed> {
+    match queries::find_key(txn, scope, key.as_str()).await? {
+        Some(r) if r.request_hash != hash => Err(AppError::field(
+            "Idempotency-Key",
+            "was already used with a different request body",
+        )),
+        Some(r) if r.response_status != 0 => {
+            let order: Order = serde_json::from_str(&r.response_body).map_err(AppError::internal)?;
+            Ok(Placed::Replayed(order))
+        }
+        _ => Err(AppError::Conflict(
+            "a request with this Idempotency-Key is still being processed; retry later".into(),
+        )),
+    }
+}
+
+/// Checks what needs no database: line count, text, dates, quantities above zero.
+fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if req.lines.is_empty() {
+        errors.push(FieldError::new("lines", "must list at least one line"));
+    } else if req.lines.len() > MAX_LINES {
+        errors.push(FieldError::new("lines", format!("must list at most {MAX_LINES} lines")));
+    }
+    required_text(&mut errors, "deliver_to", &req.deliver_to, 500);
+    if matches!(source, OrderSource::Direct) && req.requested_date < today() {
+        errors.push(FieldError::new("requested_date", "must not be in the past"));
+    }
+    for (i, l) in req.lines.iter().enumerate() {
+        if l.quantity.is_zero() {
+            errors.push(FieldError::new(
+                format!("lines[{i}].quantity"),
+                "must be greater than zero",
+            ));
+        }
+    }
+    AppError::check(errors)
+}

@@ -1,0 +1,384 @@
+//! Every statement of the orders capability. States are bound from their enums.
+use crate::domain::{Quantity, SupplierOrderStatus};
+use crate::error::AppResult;
+use crate::services::sql;
+use entity::{idempotency_keys, order_lines, orders, organizations, pairings, products, regions, supplier_orders};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value};
+
+// ---- idempotency keys ----
+
+/// Inserts the key row, or takes over an expired one. 0 rows: the key is live (replay).
+pub(super) async fn claim_key(
+    conn: &impl ConnectionTrait,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    t: chrono::DateTime<chrono::Utc>,
+    expires: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response_status, response_body, resource_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, 0, '', NULL, $4, $5) \
+             ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, response_status = 0, \
+             response_body = '', resource_id = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at \
+             WHERE idempotency_keys.expires_at < $4",
+            vec![scope.into(), key.into(), hash.into(), t.into(), expires.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Stores the first response (201 and the order) under the key.
+pub(super) async fn store_response(
+    conn: &impl ConnectionTrait,
+    scope: &str,
+    key: &str,
+    body: String,
+    order_id: String,
+) -> AppResult<()> {
+    idempotency_keys::Entity::update_many()
+        .col_expr(idempotency_keys::Column::ResponseStatus, Expr::value(201))
+        .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(body))
+        .col_expr(idempotency_keys::Column::ResourceId, Expr::value(Some(order_id)))
+        .filter(idempotency_keys::Column::Scope.eq(scope))
+        .filter(idempotency_keys::Column::IdemKey.eq(key))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn find_key(
+    conn: &impl ConnectionTrait,
+    scope: &str,
+    key: &str,
+) -> AppResult<Option<idempotency_keys::Model>> {
+    Ok(
+        idempotency_keys::Entity::find_by_id((scope.to_string(), key.to_string()))
+            .one(conn)
+            .await?,
+    )
+}
+
+pub(super) async fn delete_expired_keys(
+    conn: &impl ConnectionTrait,
+    t: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    let res = idempotency_keys::Entity::delete_many()
+        .filter(idempotency_keys::Column::ExpiresAt.lt(t))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+// ---- what an order refers to ----
+
+pub(super) async fn find_pairing(conn: &impl ConnectionTrait, id: String) -> AppResult<Option<pairings::Model>> {
+    Ok(pairings::Entity::find_by_id(id).one(conn).await?)
+}
+
+pub(super) async fn products_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<products::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(products::Entity::find()
+        .filter(products::Column::Id.is_in(ids))
+        .all(conn)
+        .await?)
+}
+
+pub(super) async fn orgs_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<organizations::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(organizations::Entity::find()
+        .filter(organizations::Column::Id.is_in(ids))
+        .all(conn)
+        .await?)
+}
+
+pub(super) async fn regions_by_codes(
+    conn: &impl ConnectionTrait,
+    codes: Vec<String>,
+) -> AppResult<Vec<regions::Model>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(regions::Entity::find()
+        .filter(regions::Column::Code.is_in(codes))
+        .all(conn)
+        .await?)
+}
+
+// ---- writing an order ----
+
+pub(super) async fn insert_order(
+    conn: &impl ConnectionTrait,
+    order: orders::Model,
+    sos: Vec<supplier_orders::Model>,
+    lines: Vec<order_lines::Model>,
+) -> AppResult<()> {
+    orders::Entity::insert(orders::ActiveModel::from(order))
+        .exec_without_returning(conn)
+        .await?;
+    if !sos.is_empty() {
+        supplier_orders::Entity::insert_many(sos.into_iter().map(supplier_orders::ActiveModel::from))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    if !lines.is_empty() {
+        order_lines::Entity::insert_many(lines.into_iter().map(order_lines::ActiveModel::from))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+// ---- reading ----
+
+pub(super) async fn find_order(conn: &impl ConnectionTrait, id: String) -> AppResult<Option<orders::Model>> {
+    Ok(orders::Entity::find_by_id(id).one(conn).await?)
+}
+
+pub(super) async fn find_supplier_order(
+    conn: &impl ConnectionTrait,
+    id: String,
+) -> AppResult<Option<supplier_orders::Model>> {
+    Ok(supplier_orders::Entity::find_by_id(id).one(conn).await?)
+}
+
+pub(super) async fn lines_of(conn: &impl ConnectionTrait, so_ids: Vec<String>) -> AppResult<Vec<order_lines::Model>> {
+    if so_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(order_lines::Entity::find()
+        .filter(order_lines::Column::SupplierOrderId.is_in(so_ids))
+        .order_by_asc(order_lines::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+pub(super) async fn supplier_orders_of(
+    conn: &impl ConnectionTrait,
+    order_ids: Vec<String>,
+) -> AppResult<Vec<supplier_orders::Model>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(supplier_orders::Entity::find()
+        .filter(supplier_orders::Column::OrderId.is_in(order_ids))
+        .order_by_asc(supplier_orders::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Orders newest first, of these buyers (all when `None`), before `cursor`.
+pub(super) async fn orders_page(
+    conn: &impl ConnectionTrait,
+    buyers: Option<Vec<String>>,
+    cursor: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<orders::Model>> {
+    let mut q = orders::Entity::find();
+    if let Some(ids) = buyers {
+        q = q.filter(orders::Column::BuyerOrgId.is_in(ids));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(orders::Column::Id.lt(c));
+    }
+    Ok(q.order_by_desc(orders::Column::Id).limit(limit).all(conn).await?)
+}
+
+/// Which side's supplier orders a page lists.
+pub(super) enum Side {
+    All,
+    Buyers(Vec<String>),
+    Supplier(String),
+}
+
+pub(super) async fn supplier_orders_page(
+    conn: &impl ConnectionTrait,
+    side: Side,
+    status: Option<SupplierOrderStatus>,
+    order_id: Option<String>,
+    cursor: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<supplier_orders::Model>> {
+    let mut q = supplier_orders::Entity::find();
+    match side {
+        Side::All => {}
+        Side::Buyers(ids) => q = q.filter(supplier_orders::Column::BuyerOrgId.is_in(ids)),
+        Side::Supplier(id) => q = q.filter(supplier_orders::Column::SupplierOrgId.eq(id)),
+    }
+    if let Some(s) = status {
+        q = q.filter(supplier_orders::Column::Status.eq(s.as_str()));
+    }
+    if let Some(o) = order_id {
+        q = q.filter(supplier_orders::Column::OrderId.eq(o));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(supplier_orders::Column::Id.lt(c));
+    }
+    Ok(q.order_by_desc(supplier_orders::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+// ---- the lifecycle ----
+
+/// Moves a supplier order to `to` if it is in one of `from`; returns the rows changed.
+pub(super) async fn set_status(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    from: &[SupplierOrderStatus],
+    to: SupplierOrderStatus,
+    note: Option<String>,
+    shipment_note: bool,
+    t: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    let mut q = supplier_orders::Entity::update_many()
+        .col_expr(supplier_orders::Column::Status, Expr::value(to.as_str()))
+        .col_expr(supplier_orders::Column::StatusNote, Expr::value(note.clone()))
+        .col_expr(supplier_orders::Column::UpdatedAt, Expr::value(t));
+    if shipment_note {
+        q = q.col_expr(supplier_orders::Column::ShipmentNote, Expr::value(note));
+    }
+    let res = q
+        .filter(supplier_orders::Column::Id.eq(id))
+        .filter(supplier_orders::Column::Status.is_in(from.iter().map(|s| s.as_str())))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Marks a delivered supplier order accepted; returns the rows changed.
+pub(super) async fn set_accepted(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    invoice_number: &str,
+    note: Option<String>,
+    t: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    let res = supplier_orders::Entity::update_many()
+        .col_expr(
+            supplier_orders::Column::Status,
+            Expr::value(SupplierOrderStatus::Accepted.as_str()),
+        )
+        .col_expr(
+            supplier_orders::Column::InvoiceNumber,
+            Expr::value(Some(invoice_number.to_string())),
+        )
+        .col_expr(supplier_orders::Column::AcceptanceNote, Expr::value(note.clone()))
+        .col_expr(supplier_orders::Column::StatusNote, Expr::value(note))
+        .col_expr(supplier_orders::Column::AcceptedAt, Expr::value(Some(t)))
+        .col_expr(supplier_orders::Column::UpdatedAt, Expr::value(t))
+        .filter(supplier_orders::Column::Id.eq(id))
+        .filter(
+            supplier_orders::Column::Status.is_in(
+                SupplierOrderStatus::sources_of(SupplierOrderStatus::Accepted)
+                    .iter()
+                    .map(|s| s.as_str()),
+            ),
+        )
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Sets every line's accepted quantity in one UPDATE (a CASE over the line ids).
+pub(super) async fn set_accepted_quantities(
+    conn: &impl ConnectionTrait,
+    so_id: &str,
+    accepted: &[(String, Quantity)],
+) -> AppResult<()> {
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<Value> = vec![so_id.into()];
+    let mut case = String::from("CASE id");
+    for (id, q) in accepted {
+        values.push(id.clone().into());
+        values.push((*q).into());
+        case.push_str(&format!(" WHEN ${} THEN ${}", values.len() - 1, values.len()));
+    }
+    case.push_str(" END");
+    conn.execute_raw(sql(
+        conn,
+        &format!("UPDATE order_lines SET accepted_quantity_milli = {case} WHERE supplier_order_id = $1"),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+// ---- returns and ratings ----
+
+/// Adds `q` to a line's returned quantity if that much is accepted and not yet returned.
+pub(super) async fn add_returned(conn: &impl ConnectionTrait, line_id: &str, q: Quantity) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "UPDATE order_lines SET returned_quantity_milli = returned_quantity_milli + $1 \
+             WHERE id = $2 AND accepted_quantity_milli IS NOT NULL AND accepted_quantity_milli - returned_quantity_milli >= $1",
+            vec![q.into(), line_id.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+pub(super) async fn lines_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<order_lines::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(order_lines::Entity::find()
+        .filter(order_lines::Column::Id.is_in(ids))
+        .all(conn)
+        .await?)
+}
+
+pub(super) async fn insert_returns(
+    conn: &impl ConnectionTrait,
+    rows: Vec<entity::order_returns::Model>,
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    entity::order_returns::Entity::insert_many(rows.into_iter().map(entity::order_returns::ActiveModel::from))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records the rating unless the supplier order has one; returns the rows written.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn insert_rating(
+    conn: &impl ConnectionTrait,
+    so_id: &str,
+    supplier_org_id: &str,
+    buyer_org_id: &str,
+    score: i32,
+    comment: &str,
+    user_id: &str,
+    t: chrono::DateTime<chrono::Utc>,
+) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "INSERT INTO supplier_ratings (supplier_order_id, supplier_org_id, buyer_org_id, score, comment, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (supplier_order_id) DO NOTHING",
+            vec![
+                so_id.into(),
+                supplier_org_id.into(),
+                buyer_org_id.into(),
+                score.into(),
+                comment.into(),
+                user_id.into(),
+                t.into(),
+            ],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}

@@ -1,0 +1,263 @@
+//! Returns after acceptance (ledger reversals) and the buyer's rating of the supplier.
+use super::accept::entries_for;
+use super::lifecycle::acting_on;
+use super::queries;
+use super::read::reload;
+use super::types::SupplierOrder;
+use crate::auth::{Caller, Role};
+use crate::domain::{
+    LedgerKind, Money, OrderLineId, OrgId, Quantity, ReturnId, SignedQuantity, SupplierOrderId, SupplierOrderStatus,
+};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{ledger, new_id, now, outbox, required_text, stored};
+use crate::state::AppState;
+use entity::order_lines;
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnLine {
+    pub line_id: OrderLineId,
+    pub quantity: Quantity,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReturn {
+    pub lines: Vec<ReturnLine>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReturnedLine {
+    pub id: ReturnId,
+    pub line_id: OrderLineId,
+    pub quantity: Quantity,
+    pub amount: Money,
+    /// The reversal's ledger entry.
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Return {
+    pub supplier_order_id: SupplierOrderId,
+    pub reason: String,
+    pub lines: Vec<ReturnedLine>,
+    pub supplier_order: SupplierOrder,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn qty(v: i64) -> AppResult<Quantity> {
+    Quantity::from_minor(v).map_err(AppError::internal)
+}
+
+/// What is accepted and not yet returned on a line.
+fn returnable(l: &order_lines::Model) -> AppResult<Quantity> {
+    qty(l.accepted_quantity_milli.unwrap_or(0))?
+        .checked_sub(qty(l.returned_quantity_milli)?)
+        .map_err(AppError::internal)
+}
+
+/// A return after acceptance: at most what was accepted and not yet returned, per line;
+/// each line appends a reversal (negative quantity and amount) to the ledger.
+pub async fn create_return(
+    state: &AppState,
+    caller: &Caller,
+    id: SupplierOrderId,
+    body: NewReturn,
+) -> AppResult<Return> {
+    let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
+    if so.status != SupplierOrderStatus::Accepted {
+        return Err(AppError::Conflict(format!(
+            "only an accepted supplier order can have returns (this one is {})",
+            so.status
+        )));
+    }
+    let lines = queries::lines_of(&state.db, vec![so.id.clone()]).await?;
+    let mut errors = Vec::new();
+    required_text(&mut errors, "reason", &body.reason, 2000);
+    if body.lines.is_empty() {
+        errors.push(FieldError::new("lines", "must list at least one line"));
+    }
+    let mut wanted: Vec<(usize, order_lines::Model, Quantity)> = Vec::new();
+    for (i, rl) in body.lines.iter().enumerate() {
+        let Some(line) = lines.iter().find(|l| rl.line_id == l.id) else {
+            errors.push(FieldError::new(
+                format!("lines[{i}].line_id"),
+                "is not a line of this supplier order",
+            ));
+            continue;
+        };
+        if wanted.iter().any(|(_, l, _)| l.id == line.id) {
+            errors.push(FieldError::new(format!("lines[{i}].line_id"), "is listed twice"));
+            continue;
+        }
+        let qf = format!("lines[{i}].quantity");
+        if rl.quantity.is_zero() {
+            errors.push(FieldError::new(qf, "must be greater than zero"));
+            continue;
+        }
+        let left = returnable(line)?;
+        if rl.quantity > left {
+            errors.push(FieldError::new(
+                qf,
+                format!("must not exceed what was accepted and not yet returned ({left})"),
+            ));
+        } else {
+            wanted.push((i, line.clone(), rl.quantity));
+        }
+    }
+    AppError::check(errors)?;
+    let order = queries::find_order(&state.db, so.order_id.clone())
+        .await?
+        .ok_or(AppError::NotFound("order"))?;
+    let t = now();
+    let reason = body.reason.trim().to_string();
+    let txn = state.db.begin().await?;
+    let mut errors = Vec::new();
+    for (i, l, q) in &wanted {
+        if queries::add_returned(&txn, &l.id, *q).await? != 1 {
+            errors.push(FieldError::new(
+                format!("lines[{i}].quantity"),
+                "must not exceed what was accepted and not yet returned",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        txn.rollback().await?;
+        AppError::check(errors)?;
+        return Err(AppError::internal("return refused without a reason"));
+    }
+    let now_lines: HashMap<String, order_lines::Model> =
+        queries::lines_by_ids(&txn, wanted.iter().map(|(_, l, _)| l.id.clone()).collect())
+            .await?
+            .into_iter()
+            .map(|l| (l.id.clone(), l))
+            .collect();
+    let mut reversals = Vec::with_capacity(wanted.len());
+    for (i, l, q) in &wanted {
+        let after = qty(now_lines
+            .get(&l.id)
+            .ok_or(AppError::NotFound("order line"))?
+            .returned_quantity_milli)?;
+        let before = after.checked_sub(*q).map_err(AppError::internal)?;
+        let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
+        // Amounts by difference, so that pieces returned add up to the credited amount exactly.
+        let amount = Money::line_amount(price, after)
+            .and_then(|a| Ok((a, Money::line_amount(price, before)?)))
+            .and_then(|(a, b)| a.checked_sub(b))
+            .map_err(|e| AppError::amount(format!("lines[{i}].quantity"), e))?;
+        let back = SignedQuantity::from_minor(-q.minor()).map_err(AppError::internal)?;
+        reversals.push((l, back, amount.signed().negate(), *q, amount));
+    }
+    let items: Vec<_> = reversals.iter().map(|(l, q, a, _, _)| (*l, *q, *a)).collect();
+    let entries = entries_for(&txn, &so, &order, &items, LedgerKind::Reversal).await?;
+    let written = ledger::append_many(&txn, entries).await?;
+    let mut rows = Vec::with_capacity(reversals.len());
+    let mut out = Vec::with_capacity(reversals.len());
+    for ((l, _, _, q, amount), m) in reversals.iter().zip(written.iter()) {
+        let rid = new_id();
+        rows.push(entity::order_returns::Model {
+            id: rid.clone(),
+            supplier_order_id: so.id.clone(),
+            order_line_id: l.id.clone(),
+            quantity_milli: q.minor(),
+            amount_fen: amount.minor(),
+            reason: reason.clone(),
+            ledger_seq: Some(m.seq),
+            created_by: Some(caller.user_id.clone()),
+            created_at: t,
+        });
+        out.push(ReturnedLine {
+            id: stored(&rid)?,
+            line_id: stored(&l.id)?,
+            quantity: *q,
+            amount: *amount,
+            ledger_seq: m.seq,
+        });
+    }
+    queries::insert_returns(&txn, rows).await?;
+    outbox::enqueue_to_org(
+        &txn,
+        &so.supplier_org_id,
+        &format!("Return on supplier order {}", so.id),
+        &format!(
+            "The buyer returned goods of supplier order {}.\n\nReason: {reason}\n",
+            so.id
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Return {
+        supplier_order_id: stored(&so.id)?,
+        reason,
+        lines: out,
+        supplier_order: reload(&state.db, &so.id).await?,
+        created_at: t,
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRating {
+    /// 1 to 5.
+    pub score: i32,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Rating {
+    pub supplier_order_id: SupplierOrderId,
+    pub supplier_org_id: OrgId,
+    pub buyer_org_id: OrgId,
+    pub score: i32,
+    pub comment: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The buyer rates the supplier after acceptance, once per supplier order.
+pub async fn rate(state: &AppState, caller: &Caller, id: SupplierOrderId, body: NewRating) -> AppResult<Rating> {
+    let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
+    let mut errors = Vec::new();
+    if !(1..=5).contains(&body.score) {
+        errors.push(FieldError::new("score", "must be between 1 and 5"));
+    }
+    if body.comment.chars().count() > 2000 {
+        errors.push(FieldError::new("comment", "must be at most 2000 characters"));
+    }
+    AppError::check(errors)?;
+    if so.status != SupplierOrderStatus::Accepted {
+        return Err(AppError::Conflict(format!(
+            "only an accepted supplier order can be rated (this one is {})",
+            so.status
+        )));
+    }
+    let t = now();
+    let comment = body.comment.trim().to_string();
+    let written = queries::insert_rating(
+        &state.db,
+        &so.id,
+        &so.supplier_org_id,
+        &so.buyer_org_id,
+        body.score,
+        &comment,
+        &caller.user_id,
+        t,
+    )
+    .await?;
+    if written != 1 {
+        return Err(AppError::Conflict("this supplier order has already been rated".into()));
+    }
+    Ok(Rating {
+        supplier_order_id: stored(&so.id)?,
+        supplier_org_id: stored(&so.supplier_org_id)?,
+        buyer_org_id: stored(&so.buyer_org_id)?,
+        score: body.score,
+        comment,
+        created_at: t,
+    })
+}

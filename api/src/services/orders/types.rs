@@ -1,0 +1,165 @@
+//! What orders take and give: requests, responses, where an order came from,
+//! what placing it did, who buys, and the idempotency key.
+use crate::domain::{
+    AgreementId, AlertId, CreditCategory, Money, OrderId, OrderLineId, OrderStatus, OrgId, PairingId, ProductId,
+    Quantity, SupplierOrderId, SupplierOrderStatus, UserId,
+};
+use crate::error::{AppError, AppResult};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrderLine {
+    pub product_id: ProductId,
+    pub quantity: Quantity,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    pub lines: Vec<NewOrderLine>,
+    pub credit_category: CreditCategory,
+    pub pairing_id: Option<PairingId>,
+    pub deliver_to: String,
+    pub requested_date: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct OrderLine {
+    pub id: OrderLineId,
+    pub product_id: ProductId,
+    pub quantity: Quantity,
+    pub unit_price: Money,
+    pub amount: Money,
+    pub accepted_quantity: Option<Quantity>,
+    pub returned_quantity: Quantity,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct SupplierOrder {
+    pub id: SupplierOrderId,
+    pub order_id: OrderId,
+    pub buyer_org_id: OrgId,
+    pub supplier_org_id: OrgId,
+    pub status: SupplierOrderStatus,
+    pub total: Money,
+    pub lines: Vec<OrderLine>,
+    pub shipment_note: Option<String>,
+    pub invoice_number: Option<String>,
+    pub acceptance_note: Option<String>,
+    pub status_note: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+pub struct Order {
+    pub id: OrderId,
+    pub buyer_org_id: OrgId,
+    /// Derived from the supplier orders.
+    pub status: OrderStatus,
+    pub credit_category: CreditCategory,
+    pub pairing_id: Option<PairingId>,
+    pub deliver_to: String,
+    pub requested_date: chrono::NaiveDate,
+    pub total: Money,
+    pub supplier_orders: Vec<SupplierOrder>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Where an order came from (stored in `orders.source` / `orders.source_ref`).
+#[derive(Debug, Clone)]
+pub enum OrderSource {
+    Direct,
+    /// A standing agreement's period, e.g. ("agreement id", "2026-11-01").
+    Agreement {
+        agreement_id: AgreementId,
+        period: String,
+    },
+    /// A pledge on an unsold-produce alert.
+    Pledge {
+        alert_id: AlertId,
+    },
+}
+
+impl OrderSource {
+    /// `(orders.source, orders.source_ref)`.
+    pub(super) fn stored(&self) -> (&'static str, Option<String>) {
+        match self {
+            OrderSource::Direct => ("direct", None),
+            OrderSource::Agreement { agreement_id, period } => ("agreement", Some(format!("{agreement_id}:{period}"))),
+            OrderSource::Pledge { alert_id } => ("pledge", Some(alert_id.to_string())),
+        }
+    }
+}
+
+/// What `place_order` did: wrote a new order, or found the one this key already made.
+#[derive(Debug, Clone)]
+pub enum Placed {
+    Created(Order),
+    /// The same key and body were placed before: the first order, as it was answered.
+    Replayed(Order),
+}
+
+impl Placed {
+    pub fn order(&self) -> &Order {
+        match self {
+            Placed::Created(o) | Placed::Replayed(o) => o,
+        }
+    }
+
+    pub fn into_order(self) -> Order {
+        match self {
+            Placed::Created(o) | Placed::Replayed(o) => o,
+        }
+    }
+
+    pub fn is_replay(&self) -> bool {
+        matches!(self, Placed::Replayed(_))
+    }
+}
+
+/// Who an order is placed for: the buying organisation, and the user when there is one
+/// (a standing agreement's order is placed by the generator on behalf of the buyer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purchaser {
+    pub org_id: OrgId,
+    pub user_id: Option<UserId>,
+}
+
+impl Purchaser {
+    /// The caller's organisation and user (the caller's role is checked by whoever asks).
+    pub fn of(caller: &crate::auth::Caller) -> AppResult<Purchaser> {
+        Ok(Purchaser {
+            org_id: crate::services::stored(&caller.org_id)?,
+            user_id: caller.user_id.parse().ok(),
+        })
+    }
+}
+
+/// An `Idempotency-Key`: 1 to 255 characters once trimmed. Checked once, where it enters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(s: &str) -> AppResult<Self> {
+        let key = s.trim();
+        if key.is_empty() || key.len() > 255 {
+            return Err(AppError::BadRequest(
+                "Idempotency-Key must be 1 to 255 characters".into(),
+            ));
+        }
+        Ok(IdempotencyKey(key.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,240 @@
+//! Writing a new order: checks against the database, money, reservation, rows, emails.
+use super::queries;
+use super::read::to_order_with;
+use super::types::{NewOrder, Order, OrderSource, Purchaser};
+use crate::domain::{Money, OrgStatus, ProductId, ProductStatus, Quantity, SupplierOrderStatus};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{new_id, now, organizations, outbox, stock, today};
+use entity::{order_lines, orders, products, supplier_orders};
+use sea_orm::DatabaseTransaction;
+use std::collections::{BTreeMap, HashMap};
+
+/// A line that passed the checks, with its price and amount.
+struct Priced {
+    product: products::Model,
+    qty: Quantity,
+    price: Money,
+    amount: Money,
+}
+
+/// Validates against the database, reserves, and writes orders, supplier orders, lines and emails.
+pub(super) async fn write_order(
+    txn: &DatabaseTransaction,
+    purchaser: &Purchaser,
+    req: &NewOrder,
+    source: &OrderSource,
+) -> AppResult<Order> {
+    let buyer_id = purchaser.org_id.to_string();
+    let buyer = organizations::find(txn, &buyer_id).await?;
+    let mut errors = Vec::new();
+    if let Some(pid) = &req.pairing_id {
+        let ok = match queries::find_pairing(txn, pid.to_string()).await? {
+            Some(p) => {
+                use chrono::Datelike;
+                p.year == today().year()
+                    && (p.helper_org_id == buyer.id || Some(&p.helper_org_id) == buyer.parent_org_id.as_ref())
+            }
+            None => false,
+        };
+        if !ok {
+            errors.push(FieldError::new(
+                "pairing_id",
+                "must be a pairing of this year whose helper is the buyer or its parent",
+            ));
+        }
+    }
+    let lines = priced_lines(txn, req, &mut errors).await?;
+    AppError::check(errors)?;
+    reserve(txn, req, &lines).await?;
+
+    // Split by supplier.
+    let mut by_supplier: BTreeMap<String, Vec<&Priced>> = BTreeMap::new();
+    for l in &lines {
+        by_supplier
+            .entry(l.product.supplier_org_id.clone())
+            .or_default()
+            .push(l);
+    }
+    let t = now();
+    let order_id = new_id();
+    let mut total = Money::ZERO;
+    let mut so_rows = Vec::new();
+    let mut line_rows = Vec::new();
+    for (supplier, ls) in &by_supplier {
+        let so_id = new_id();
+        let so_total = Money::checked_sum(ls.iter().map(|l| l.amount)).map_err(|e| AppError::amount("lines", e))?;
+        total = total.checked_add(so_total).map_err(|e| AppError::amount("lines", e))?;
+        for l in ls {
+            line_rows.push(order_lines::Model {
+                id: new_id(),
+                order_id: order_id.clone(),
+                supplier_order_id: so_id.clone(),
+                product_id: l.product.id.clone(),
+                quantity_milli: l.qty.minor(),
+                unit_price_fen: l.price.minor(),
+                amount_fen: l.amount.minor(),
+                accepted_quantity_milli: None,
+                returned_quantity_milli: 0,
+            });
+        }
+        so_rows.push(supplier_orders::Model {
+            id: so_id,
+            order_id: order_id.clone(),
+            buyer_org_id: buyer_id.clone(),
+            supplier_org_id: supplier.clone(),
+            status: SupplierOrderStatus::Placed.as_str().to_string(),
+            total_fen: so_total.minor(),
+            shipment_note: None,
+            invoice_number: None,
+            acceptance_note: None,
+            status_note: None,
+            accepted_at: None,
+            created_at: t,
+            updated_at: t,
+        });
+    }
+    let (src, src_ref) = source.stored();
+    let order = orders::Model {
+        id: order_id.clone(),
+        buyer_org_id: buyer_id.clone(),
+        buyer_user_id: purchaser.user_id.map(|u| u.to_string()),
+        credit_category: req.credit_category.as_str().to_string(),
+        pairing_id: req.pairing_id.map(|p| p.to_string()),
+        deliver_to: req.deliver_to.trim().to_string(),
+        requested_date: req.requested_date,
+        total_fen: total.minor(),
+        source: src.into(),
+        source_ref: src_ref,
+        created_at: t,
+    };
+    queries::insert_order(txn, order.clone(), so_rows.clone(), line_rows.clone()).await?;
+    let names: HashMap<&str, &str> = lines
+        .iter()
+        .map(|l| (l.product.id.as_str(), l.product.name.as_str()))
+        .collect();
+    for so in &so_rows {
+        let mut text = format!(
+            "{} placed order {} with you.\n\nDeliver to: {}\nRequested date: {}\n\n",
+            buyer.name, so.id, order.deliver_to, order.requested_date
+        );
+        for l in line_rows.iter().filter(|l| l.supplier_order_id == so.id) {
+            text.push_str(&format!(
+                "- {} ({}): {} at {} = {}\n",
+                names.get(l.product_id.as_str()).copied().unwrap_or(""),
+                l.product_id,
+                Quantity::from_minor(l.quantity_milli).map_err(AppError::internal)?,
+                Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?,
+                Money::from_minor(l.amount_fen).map_err(AppError::internal)?,
+            ));
+        }
+        text.push_str(&format!(
+            "\nTotal: {}\n",
+            Money::from_minor(so.total_fen).map_err(AppError::internal)?
+        ));
+        outbox::enqueue_to_org(txn, &so.supplier_org_id, &format!("New order {}", so.id), &text).await?;
+    }
+    to_order_with(order, so_rows, line_rows)
+}
+
+/// Every line checked against its product (known, certified, in date, supplier active,
+/// minimum quantity) and priced with checked arithmetic. Refusals go to `errors`.
+async fn priced_lines(
+    txn: &DatabaseTransaction,
+    req: &NewOrder,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<Vec<Priced>> {
+    let today = today();
+    let ids: Vec<String> = req.lines.iter().map(|l| l.product_id.to_string()).collect();
+    let prods: HashMap<String, products::Model> = queries::products_by_ids(txn, ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let supplier_ids: Vec<String> = prods.values().map(|p| p.supplier_org_id.clone()).collect();
+    let active: HashMap<String, bool> = queries::orgs_by_ids(txn, supplier_ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.clone(), o.status == OrgStatus::Active))
+        .collect();
+    let mut out = Vec::with_capacity(req.lines.len());
+    let mut total = Money::ZERO;
+    for (i, l) in req.lines.iter().enumerate() {
+        let pf = format!("lines[{i}].product_id");
+        let qf = format!("lines[{i}].quantity");
+        let Some(product) = prods.get(&l.product_id.to_string()) else {
+            errors.push(FieldError::new(pf, "is not a known product"));
+            continue;
+        };
+        if product.status != ProductStatus::Certified {
+            errors.push(FieldError::new(
+                pf,
+                format!("is not a certified product (it is {})", product.status),
+            ));
+            continue;
+        }
+        if product.valid_until.map(|d| d < today).unwrap_or(true) {
+            errors.push(FieldError::new(pf, "has an expired certification"));
+            continue;
+        }
+        if !active.get(&product.supplier_org_id).copied().unwrap_or(false) {
+            errors.push(FieldError::new(pf, "belongs to a supplier that is not active"));
+            continue;
+        }
+        let min = Quantity::from_minor(product.min_order_qty_milli).map_err(AppError::internal)?;
+        if l.quantity < min {
+            errors.push(FieldError::new(
+                qf,
+                format!("is below the product's minimum order quantity ({min})"),
+            ));
+            continue;
+        }
+        let price = Money::from_minor(product.price_fen).map_err(AppError::internal)?;
+        let amount = match Money::line_amount(price, l.quantity) {
+            Ok(a) => a,
+            Err(e) => {
+                errors.push(FieldError::new(qf, format!("at this price, the line's amount {e}")));
+                continue;
+            }
+        };
+        match total.checked_add(amount) {
+            Ok(t) => total = t,
+            Err(e) => {
+                errors.push(FieldError::new(
+                    qf,
+                    format!("makes the order's total too large: the total {e}"),
+                ));
+                continue;
+            }
+        }
+        out.push(Priced {
+            product: product.clone(),
+            qty: l.quantity,
+            price,
+            amount,
+        });
+    }
+    Ok(out)
+}
+
+/// Reserves per product in id order (a fixed lock order: no deadlocks between orders).
+async fn reserve(txn: &DatabaseTransaction, req: &NewOrder, lines: &[Priced]) -> AppResult<()> {
+    let mut per_product: BTreeMap<ProductId, (Quantity, usize)> = BTreeMap::new();
+    for (i, l) in req.lines.iter().enumerate() {
+        let e = per_product.entry(l.product_id).or_insert((Quantity::ZERO, i));
+        e.0 =
+            e.0.checked_add(l.quantity)
+                .map_err(|e| AppError::amount(format!("lines[{i}].quantity"), e))?;
+    }
+    debug_assert_eq!(lines.len(), req.lines.len());
+    let mut errors = Vec::new();
+    for (pid, (qty, first)) in &per_product {
+        if !stock::reserve(txn, *pid, *qty).await? {
+            let s = stock::stock_of(txn, &pid.to_string()).await?;
+            errors.push(FieldError::new(
+                format!("lines[{first}].quantity"),
+                format!("exceeds the available stock ({} available)", s.available()),
+            ));
+        }
+    }
+    AppError::check(errors)
+}

@@ -1,0 +1,210 @@
+//! Stock arithmetic shared by products, orders and alerts.
+//!
+//! on hand   = what remains in lots that are not past best-before
+//! reserved  = what placed/confirmed/shipped/delivered orders hold (`products.reserved_milli`)
+//! available = on hand - reserved
+//!
+//! Reservation is one conditional UPDATE, so it is correct under concurrency on
+//! both backends: the row lock (PostgreSQL) or the single writer (SQLite)
+//! serialises reservations, and the condition is re-checked on the locked row.
+//!
+//! The batch functions (`release_many`, `consume_many`) run a fixed number of
+//! statements whatever the number of products: acceptance uses them.
+mod queries;
+
+use super::{new_id, now, today};
+use crate::domain::{ProductId, Quantity, StockMovementKind, UserId};
+use crate::error::{AppError, AppResult};
+use entity::lots;
+use sea_orm::ConnectionTrait;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stock {
+    pub on_hand_milli: i64,
+    pub expired_milli: i64,
+    pub reserved_milli: i64,
+    pub available_milli: i64,
+}
+
+impl Stock {
+    /// What can still be reserved.
+    pub fn available(&self) -> Quantity {
+        Quantity::from_minor(self.available_milli).unwrap_or(Quantity::ZERO)
+    }
+}
+
+pub async fn stock_of(conn: &impl ConnectionTrait, product_id: &str) -> AppResult<Stock> {
+    let row = queries::stock_row(conn, product_id, today())
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
+    let reserved: i64 = row.try_get("", "reserved")?;
+    let on_hand: i64 = get_sum(&row, "on_hand")?;
+    let expired: i64 = get_sum(&row, "expired")?;
+    Ok(Stock {
+        on_hand_milli: on_hand,
+        expired_milli: expired,
+        reserved_milli: reserved,
+        available_milli: on_hand.saturating_sub(reserved).max(0),
+    })
+}
+
+/// SUM over BIGINT is NUMERIC on PostgreSQL and INTEGER on SQLite; read either.
+/// A sum beyond 64 bits is a state of the data, not a server fault: 409.
+pub fn get_sum(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
+    if let Ok(v) = row.try_get::<i64>("", col) {
+        return Ok(v);
+    }
+    let d: rust_decimal::Decimal = row.try_get("", col)?;
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_i64()
+        .ok_or_else(|| AppError::Conflict(format!("the stock total ({col}) is out of range")))
+}
+
+/// Reserves `qty` if that much is available. Returns false (and changes nothing) otherwise.
+pub async fn reserve(conn: &impl ConnectionTrait, product_id: ProductId, qty: Quantity) -> AppResult<bool> {
+    Ok(queries::reserve(conn, product_id, qty, today()).await? == 1)
+}
+
+/// Gives back a reservation (order rejected, cancelled, or partly accepted).
+pub async fn release(conn: &impl ConnectionTrait, product_id: ProductId, qty: Quantity) -> AppResult<()> {
+    release_many(conn, &[(product_id, qty)]).await
+}
+
+/// Gives back reservations of many products in one statement (quantities of one
+/// product are added up first).
+pub async fn release_many(conn: &impl ConnectionTrait, items: &[(ProductId, Quantity)]) -> AppResult<()> {
+    let per = per_product(items)?;
+    if per.is_empty() {
+        return Ok(());
+    }
+    queries::release_many(conn, &per).await
+}
+
+fn per_product(items: &[(ProductId, Quantity)]) -> AppResult<Vec<(ProductId, Quantity)>> {
+    let mut per: BTreeMap<ProductId, Quantity> = BTreeMap::new();
+    for (p, q) in items {
+        let e = per.entry(*p).or_insert(Quantity::ZERO);
+        *e = e
+            .checked_add(*q)
+            .map_err(|_| AppError::Conflict("the quantities to release are out of range".into()))?;
+    }
+    Ok(per.into_iter().filter(|(_, q)| !q.is_zero()).collect())
+}
+
+/// Takes `qty_milli` out of the product's lots, soonest best-before first, and records
+/// the movement. Expired lots are used last. Never takes a lot below zero; returns what
+/// could not be taken (0 when all was).
+pub async fn consume(
+    conn: &impl ConnectionTrait,
+    product_id: &str,
+    qty_milli: i64,
+    kind: &str,
+    ref_id: Option<&str>,
+    actor: Option<&str>,
+) -> AppResult<i64> {
+    let today = today();
+    let mut lots = queries::lots_with_stock(conn, &[product_id.to_string()]).await?;
+    lots.sort_by_key(|l| (l.best_before < today, l.best_before));
+    let mut left = qty_milli;
+    for lot in lots {
+        if left == 0 {
+            break;
+        }
+        let take = left.min(lot.remaining_milli);
+        if queries::take_from_lot(conn, &lot.id, take).await? != 1 {
+            continue;
+        }
+        record_movement(conn, product_id, Some(&lot.id), -take, kind, None, ref_id, actor).await?;
+        left -= take;
+    }
+    Ok(left)
+}
+
+/// Takes the quantities out of the products' lots (soonest best-before first, expired
+/// last) and records one movement per lot touched, in a fixed number of statements.
+/// Returns 409 when a lot changed under it (the caller's transaction is rolled back).
+pub async fn consume_many(
+    conn: &impl ConnectionTrait,
+    items: &[(ProductId, Quantity)],
+    kind: StockMovementKind,
+    ref_id: Option<&str>,
+    actor: Option<UserId>,
+) -> AppResult<()> {
+    let per = per_product(items)?;
+    if per.is_empty() {
+        return Ok(());
+    }
+    let today = today();
+    let ids: Vec<String> = per.iter().map(|(p, _)| p.to_string()).collect();
+    let all = queries::lots_with_stock(conn, &ids).await?;
+    let mut by_product: BTreeMap<String, Vec<lots::Model>> = BTreeMap::new();
+    for l in all {
+        by_product.entry(l.product_id.clone()).or_default().push(l);
+    }
+    let t = now();
+    let mut takes: Vec<(String, i64)> = Vec::new();
+    let mut moves: Vec<entity::stock_movements::Model> = Vec::new();
+    for (pid, qty) in &per {
+        let pid = pid.to_string();
+        let mut lots = by_product.remove(&pid).unwrap_or_default();
+        lots.sort_by_key(|l| (l.best_before < today, l.best_before));
+        let mut left = qty.minor();
+        for lot in lots {
+            if left == 0 {
+                break;
+            }
+            let take = left.min(lot.remaining_milli);
+            left -= take;
+            takes.push((lot.id.clone(), take));
+            moves.push(entity::stock_movements::Model {
+                id: new_id(),
+                product_id: pid.clone(),
+                lot_id: Some(lot.id.clone()),
+                delta_milli: -take,
+                kind: kind.as_str().to_string(),
+                reason: None,
+                ref_id: ref_id.map(str::to_string),
+                actor_user_id: actor.map(|a| a.to_string()),
+                created_at: t,
+            });
+        }
+    }
+    if takes.is_empty() {
+        return Ok(());
+    }
+    if queries::take_from_lots(conn, &takes).await? != takes.len() as u64 {
+        return Err(AppError::Conflict(
+            "the stock changed while it was being taken; retry".into(),
+        ));
+    }
+    queries::insert_movements(conn, moves).await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn record_movement(
+    conn: &impl ConnectionTrait,
+    product_id: &str,
+    lot_id: Option<&str>,
+    delta_milli: i64,
+    kind: &str,
+    reason: Option<&str>,
+    ref_id: Option<&str>,
+    actor: Option<&str>,
+) -> AppResult<()> {
+    queries::insert_movements(
+        conn,
+        vec![entity::stock_movements::Model {
+            id: new_id(),
+            product_id: product_id.to_string(),
+            lot_id: lot_id.map(str::to_string),
+            delta_milli,
+            kind: kind.to_string(),
+            reason: reason.map(str::to_string),
+            ref_id: ref_id.map(str::to_string),
+            actor_user_id: actor.map(str::to_string),
+            created_at: now(),
+        }],
+    )
+    .await
+}

@@ -1,0 +1,137 @@
+//! Every statement of the stock capability.
+use crate::domain::{ProductId, Quantity};
+use crate::error::AppResult;
+use crate::services::sql;
+use entity::{lots, stock_movements};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, Value};
+
+/// Reserved, on-hand and expired quantities of one product (SUMs need raw SQL).
+pub(super) async fn stock_row(
+    conn: &impl ConnectionTrait,
+    product_id: &str,
+    today: chrono::NaiveDate,
+) -> AppResult<Option<QueryResult>> {
+    Ok(conn
+        .query_one_raw(sql(
+            conn,
+            "SELECT p.reserved_milli AS reserved, \
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before >= $2), 0) AS on_hand, \
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before < $2), 0) AS expired \
+             FROM products p WHERE p.id = $1",
+            vec![product_id.into(), today.into()],
+        ))
+        .await?)
+}
+
+/// The conditional reservation; returns the rows changed (1 or 0).
+pub(super) async fn reserve(
+    conn: &impl ConnectionTrait,
+    product_id: ProductId,
+    qty: Quantity,
+    today: chrono::NaiveDate,
+) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "UPDATE products SET reserved_milli = reserved_milli + $1 WHERE id = $2 AND \
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = $2 AND l.best_before >= $3), 0) - reserved_milli >= $1",
+            vec![qty.into(), product_id.into(), today.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// `CASE id WHEN $a THEN $b ... END` over `(key, value)` pairs, numbering from `next`.
+fn case_of(items: &[(String, i64)], values: &mut Vec<Value>) -> String {
+    let mut text = String::from("CASE id");
+    for (k, v) in items {
+        values.push(k.clone().into());
+        values.push((*v).into());
+        text.push_str(&format!(" WHEN ${} THEN ${}", values.len() - 1, values.len()));
+    }
+    text.push_str(" END");
+    text
+}
+
+fn id_list(items: &[(String, i64)], values: &mut Vec<Value>) -> String {
+    let mut ids = Vec::with_capacity(items.len());
+    for (k, _) in items {
+        values.push(k.clone().into());
+        ids.push(format!("${}", values.len()));
+    }
+    ids.join(", ")
+}
+
+/// Releases reservations of many products in one UPDATE (never below zero).
+pub(super) async fn release_many(conn: &impl ConnectionTrait, items: &[(ProductId, Quantity)]) -> AppResult<()> {
+    let items: Vec<(String, i64)> = items.iter().map(|(p, q)| (p.to_string(), q.minor())).collect();
+    let mut values = Vec::new();
+    let c1 = case_of(&items, &mut values);
+    let c2 = case_of(&items, &mut values);
+    let ids = id_list(&items, &mut values);
+    conn.execute_raw(sql(
+        conn,
+        &format!(
+            "UPDATE products SET reserved_milli = CASE WHEN reserved_milli >= ({c1}) THEN reserved_milli - ({c2}) ELSE 0 END WHERE id IN ({ids})"
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Lots of these products with something left, soonest best-before first.
+pub(super) async fn lots_with_stock(
+    conn: &impl ConnectionTrait,
+    product_ids: &[String],
+) -> AppResult<Vec<lots::Model>> {
+    Ok(lots::Entity::find()
+        .filter(lots::Column::ProductId.is_in(product_ids.to_vec()))
+        .filter(lots::Column::RemainingMilli.gt(0))
+        .order_by_asc(lots::Column::BestBefore)
+        .order_by_asc(lots::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Takes `take` from one lot if it still has that much; returns the rows changed.
+pub(super) async fn take_from_lot(conn: &impl ConnectionTrait, lot_id: &str, take: i64) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "UPDATE lots SET remaining_milli = remaining_milli - $1 WHERE id = $2 AND remaining_milli >= $1",
+            vec![take.into(), lot_id.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Takes from many lots in one UPDATE; a lot without enough left is not changed
+/// (the caller compares the rows changed with the number of lots).
+pub(super) async fn take_from_lots(conn: &impl ConnectionTrait, takes: &[(String, i64)]) -> AppResult<u64> {
+    let mut values = Vec::new();
+    let c1 = case_of(takes, &mut values);
+    let c2 = case_of(takes, &mut values);
+    let ids = id_list(takes, &mut values);
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            &format!(
+                "UPDATE lots SET remaining_milli = remaining_milli - ({c1}) WHERE id IN ({ids}) AND remaining_milli >= ({c2})"
+            ),
+            values,
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Records movements in one multi-row INSERT.
+pub(super) async fn insert_movements(conn: &impl ConnectionTrait, rows: Vec<stock_movements::Model>) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    stock_movements::Entity::insert_many(rows.into_iter().map(stock_movements::ActiveModel::from))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
