@@ -326,6 +326,35 @@ pub async fn supersede_older(
     Ok(())
 }
 
+/// Whether a statement of the pairing's year newer than `id` exists.
+pub async fn newer_exists(
+    conn: &impl ConnectionTrait,
+    pairing: PairingId,
+    year: i32,
+    id: ReconciliationId,
+) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    let n = reconciliations::Entity::find()
+        .filter(reconciliations::Column::PairingId.eq(pairing))
+        .filter(reconciliations::Column::Year.eq(year))
+        .filter(reconciliations::Column::Id.gt(id))
+        .count(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Moves one statement to `superseded` if it can be.
+pub async fn supersede(conn: &impl ConnectionTrait, id: ReconciliationId) -> AppResult<()> {
+    let to = ReconciliationStatus::Superseded;
+    reconciliations::Entity::update_many()
+        .col_expr(reconciliations::Column::Status, Expr::value(to))
+        .filter(reconciliations::Column::Id.eq(id))
+        .filter(reconciliations::Column::Status.is_in(ReconciliationStatus::sources_of(to)))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn list_reconciliations(
     conn: &impl ConnectionTrait,
     pairing: PairingId,
