@@ -7,7 +7,9 @@ use crate::error::{AppError, AppResult};
 use crate::services::sql;
 use entity::{organizations, pairings, quota_floors, quotas, reconciliations, regions};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Value,
+};
 
 /// `$start, $start+1, ...` for an IN list of `n` values.
 pub fn placeholders(start: usize, n: usize) -> String {
@@ -63,45 +65,49 @@ pub async fn split_sums(
     buyers: &[String],
     f: SplitFilter<'_>,
 ) -> AppResult<Split> {
+    use entity::ledger_entries::{Column as L, Entity as Ledger};
+    use sea_orm::sea_query::{Asterisk, ExprTrait, Func, Query};
     let mut out = Split::default();
     if buyers.is_empty() {
         return Ok(out);
     }
-    let mut values: Vec<Value> = Vec::new();
-    let mut text = String::from(
-        "SELECT credit_category, COALESCE(SUM(amount_fen), 0) AS amt, COUNT(*) AS n FROM ledger_entries WHERE ",
-    );
-    if let Some(after) = f.reversals_after {
+    let mut q = Ledger::find()
+        .select_only()
+        .column(L::CreditCategory)
+        .column_as(
+            Expr::from(Func::coalesce([Expr::col(L::AmountFen).sum(), Expr::val(0)])),
+            "amt",
+        )
+        .column_as(Expr::col(Asterisk).count(), "n");
+    q = match f.reversals_after {
         // A reversal touches the year when it is of that year or reverses a credit of that year.
-        values.extend([
-            LedgerKind::Reversal.into(),
-            after.into(),
-            year.into(),
-            LedgerKind::Credit.into(),
-            year.into(),
-        ]);
-        text.push_str(
-            "kind = $1 AND seq > $2 AND (year = $3 OR order_line_id IN \
-             (SELECT c.order_line_id FROM ledger_entries c WHERE c.kind = $4 AND c.year = $5))",
-        );
-    } else {
-        values.push(year.into());
-        text.push_str("year = $1");
-    }
-    let start = values.len() + 1;
-    text.push_str(&format!(" AND buyer_org_id IN ({})", placeholders(start, buyers.len())));
-    values.extend(buyers.iter().map(|b| Value::from(b.clone())));
+        Some(after) => q
+            .filter(L::Kind.eq(LedgerKind::Reversal))
+            .filter(L::Seq.gt(after))
+            .filter(
+                sea_orm::Condition::any().add(L::Year.eq(year)).add(
+                    L::OrderLineId.in_subquery(
+                        Query::select()
+                            .column(L::OrderLineId)
+                            .from(Ledger)
+                            .and_where(L::Kind.eq(LedgerKind::Credit))
+                            .and_where(L::Year.eq(year))
+                            .to_owned(),
+                    ),
+                ),
+            ),
+        None => q.filter(L::Year.eq(year)),
+    };
+    q = q.filter(L::BuyerOrgId.is_in(buyers.iter().cloned()));
     if let Some(c) = f.county {
-        values.push(c.to_string().into());
-        text.push_str(&format!(" AND origin_county_code = ${}", values.len()));
+        q = q.filter(L::OriginCountyCode.eq(c.to_string()));
     }
     if let Some(m) = f.max_seq {
-        values.push(m.into());
-        text.push_str(&format!(" AND seq <= ${}", values.len()));
+        q = q.filter(L::Seq.lte(m));
     }
-    text.push_str(" GROUP BY credit_category");
+    let stmt = q.group_by(L::CreditCategory).build(conn.get_database_backend());
     let overflow = || AppError::Conflict("the ledger total is out of range".into());
-    for row in conn.query_all_raw(sql(conn, &text, values)).await? {
+    for row in conn.query_all_raw(stmt).await? {
         let cat: String = row.try_get("", "credit_category")?;
         let amt = sum_of(&row, "amt")?;
         let n = sum_of(&row, "n")?;
@@ -118,11 +124,11 @@ pub async fn split_sums(
 
 /// The ledger head: its seq and hash.
 pub async fn ledger_head(conn: &impl ConnectionTrait) -> AppResult<(i64, String)> {
-    let head = conn
-        .query_one_raw(sql(conn, "SELECT seq, hash FROM ledger_head WHERE id = 1", vec![]))
+    let head = entity::ledger_head::Entity::find_by_id(1)
+        .one(conn)
         .await?
         .ok_or_else(|| AppError::internal("ledger head missing"))?;
-    Ok((head.try_get("", "seq")?, head.try_get("", "hash")?))
+    Ok((head.seq, head.hash))
 }
 
 // ---------------------------------------------------------------- organisations and regions

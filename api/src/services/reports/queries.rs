@@ -97,11 +97,10 @@ pub async fn summary_rows(
 }
 
 pub async fn head_seq(conn: &impl ConnectionTrait) -> AppResult<i64> {
-    Ok(conn
-        .query_one_raw(sql(conn, "SELECT seq FROM ledger_head WHERE id = 1", vec![]))
+    Ok(entity::ledger_head::Entity::find_by_id(1)
+        .one(conn)
         .await?
-        .map(|r| r.try_get::<i64>("", "seq"))
-        .transpose()?
+        .map(|h| h.seq)
         .unwrap_or(0))
 }
 
