@@ -4,12 +4,9 @@ use crate::domain::{
     CreditCategory, LedgerKind, OrgId, PairingId, PairingKind, ReconciliationId, ReconciliationStatus, Share, UserId,
 };
 use crate::error::{AppError, AppResult};
-use crate::services::sql;
 use entity::{organizations, pairings, quota_floors, quotas, reconciliations, regions};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
 
 /// `$start, $start+1, ...` for an IN list of `n` values.
 pub fn placeholders(start: usize, n: usize) -> String {
@@ -194,30 +191,33 @@ pub struct QuotaRow {
 }
 
 /// Inserts the quota, or replaces it when `version` is what is stored (any version
-/// when `None`). Returns whether a row was written.
+/// when `None`), bumping the version. Returns whether a row was written.
 pub async fn upsert_quota(conn: &impl ConnectionTrait, q: QuotaRow, version: Option<i32>) -> AppResult<bool> {
+    use quotas::Column as C;
+    use sea_orm::sea_query::ExprTrait;
     let share = i32::try_from(q.share_ppm).map_err(AppError::internal)?;
-    let mut values: Vec<Value> = vec![
-        q.buyer.into(),
-        q.year.into(),
-        q.food_budget_fen.into(),
-        share.into(),
-        q.target_fen.into(),
-        crate::services::now().into(),
-    ];
-    // Raw: the conditional `DO UPDATE ... WHERE` with `version = quotas.version + 1`.
-    let mut text = String::from(
-        "INSERT INTO quotas (buyer_org_id, year, food_budget_fen, reserved_share_ppm, target_fen, version, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (buyer_org_id, year) DO UPDATE SET \
-         food_budget_fen = excluded.food_budget_fen, reserved_share_ppm = excluded.reserved_share_ppm, \
-         target_fen = excluded.target_fen, version = quotas.version + 1, updated_at = excluded.updated_at",
-    );
+    let am = quotas::ActiveModel {
+        buyer_org_id: Set(q.buyer.to_string()),
+        year: Set(q.year),
+        food_budget_fen: Set(q.food_budget_fen),
+        reserved_share_ppm: Set(share),
+        target_fen: Set(q.target_fen),
+        version: Set(1),
+        updated_at: Set(crate::services::now()),
+    };
+    let stored_version = Expr::col((quotas::Entity, C::Version));
+    let mut on_conflict = OnConflict::columns([C::BuyerOrgId, C::Year]);
+    on_conflict
+        .update_columns([C::FoodBudgetFen, C::ReservedSharePpm, C::TargetFen, C::UpdatedAt])
+        .value(C::Version, stored_version.clone().add(1));
     if let Some(v) = version {
-        values.push(v.into());
-        text.push_str(" WHERE quotas.version = $7");
+        on_conflict.action_and_where(stored_version.eq(v));
     }
-    let res = conn.execute_raw(sql(conn, &text, values)).await?;
-    Ok(res.rows_affected() > 0)
+    let written = quotas::Entity::insert(am)
+        .on_conflict(on_conflict.to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(written > 0)
 }
 
 // ---------------------------------------------------------------- pairings
