@@ -1,5 +1,6 @@
 //! Every SQL statement of the credit capability. States and kinds are bound from
 //! their enums, never written in the SQL text.
+use super::{Split, SplitFilter};
 use crate::domain::{
     CreditCategory, LedgerKind, OrgId, PairingId, PairingKind, ReconciliationId, ReconciliationStatus, Share, UserId,
 };
@@ -7,14 +8,6 @@ use crate::error::{AppError, AppResult};
 use entity::{organizations, pairings, quota_floors, quotas, reconciliations, regions};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
-
-/// `$start, $start+1, ...` for an IN list of `n` values.
-pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// SUM over BIGINT is NUMERIC on PostgreSQL and INTEGER on SQLite; read either.
 pub fn sum_of(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
@@ -28,33 +21,6 @@ pub fn sum_of(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
 }
 
 // ---------------------------------------------------------------- ledger sums
-
-/// Net amounts (fen) of a set of buyers for a year, split by credit category.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Split {
-    pub purchase_fen: i64,
-    pub helped_sale_fen: i64,
-    pub purchase_count: i64,
-    pub helped_sale_count: i64,
-}
-
-impl Split {
-    /// Both categories; past i64 is a 409 (the ledger is past what money can show).
-    pub fn total(&self) -> AppResult<i64> {
-        self.purchase_fen
-            .checked_add(self.helped_sale_fen)
-            .ok_or_else(|| AppError::Conflict("the ledger total is out of range".into()))
-    }
-}
-
-/// Extra conditions of [`split_sums`].
-#[derive(Debug, Default, Clone)]
-pub struct SplitFilter<'a> {
-    pub county: Option<&'a str>,
-    pub max_seq: Option<i64>,
-    /// Reversals appended after this seq that touch credits of the year (adjustments).
-    pub reversals_after: Option<i64>,
-}
 
 pub async fn split_sums(
     conn: &impl ConnectionTrait,

@@ -4,11 +4,19 @@
 //! conditional sums and the roll-up read that the benchmark compares.
 use crate::domain::{CreditCategory, PovertyStatus, ReportGroup};
 use crate::error::AppResult;
-use crate::services::credit::{placeholders, sum_of};
+use crate::services::credit::sum_of;
 use crate::services::sql;
 use entity::{ledger_entries, order_lines, organizations, pairings, products, regions, supplier_orders};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 use std::collections::HashMap;
+
+/// `$start, $start+1, ...` for an IN list of `n` values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The sums of a group: `$1`..`$4` are the category and status values of [`summary_values`].
 const SUMS: &str = "COALESCE(SUM(CASE WHEN l.credit_category = $1 THEN l.amount_fen ELSE 0 END), 0) AS purchase, \
