@@ -19,7 +19,7 @@ pub use pairings::{
 pub use queries::{split_sums, sum_of};
 pub use quotas::{
     credited, elapsed_ppm, floor_of, get_floor, get_quota, put_floor, put_quota, Floor, PutFloor, PutQuota, Quota,
-    DEFAULT_FLOOR_PPM,
+    QuotaSaved, DEFAULT_FLOOR_PPM,
 };
 pub use reconciliations::{
     confirm, create_reconciliation, get_reconciliation, list_reconciliations, Adjustments, LedgerRange,
