@@ -16,7 +16,7 @@ use utoipa_actix_web::AppExt;
         description = "Certified products from poverty-stricken counties for institutional buyers, the consumption-assistance ledger, and unsold-produce alerts.",
         license(name = "MIT", identifier = "MIT")
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::domain::ReportFormat)),
     tags(
         (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"), (name = "products"),
         (name = "catalog"), (name = "orders"), (name = "agreements"), (name = "ledger"), (name = "quotas"),

@@ -1139,3 +1139,37 @@ async fn amounts_shares_ids_and_kinds_are_typed_at_the_edge() {
         .expect(200);
     assert_eq!(f.json["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// Two replacements of the same version at once: exactly one wins, the other is 412
+/// (the version is checked in the write itself, not only before it).
+#[tokio::test]
+async fn concurrent_quota_replacements_of_one_version_write_once() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let path = format!("/buyers/{}/quotas/{y}", buyer.org_id);
+    app.put(
+        &path,
+        buyer.t(),
+        json!({"food_budget": "1000.00", "reserved_share": "0.2"}),
+    )
+    .await
+    .expect(201);
+    let put = |budget: &'static str| {
+        app.send(
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(buyer.t().unwrap())
+                .header("If-Match", "\"1\"")
+                .json(&json!({"food_budget": budget, "reserved_share": "0.2"})),
+        )
+    };
+    let (a, b) = tokio::join!(put("2000.00"), put("3000.00"));
+    let mut codes = vec![a.status.as_u16(), b.status.as_u16()];
+    codes.sort();
+    assert_eq!(codes, vec![200, 412], "{} / {}", a.text, b.text);
+    let q = app.get(&path, buyer.t()).await.expect(200);
+    assert_eq!(q.json["version"], 2);
+    let winner = if a.status.as_u16() == 200 { &a } else { &b };
+    assert_eq!(q.json["food_budget"], winner.json["food_budget"]);
+}

@@ -5,7 +5,7 @@ use crate::domain::{OrgId, PairingId, ReconciliationId};
 use crate::error::AppError;
 use crate::services::credit::{
     self, Floor, NewPairing, NewReconciliation, Pairing, PairingFilter, PairingPage, PairingProgress, PutFloor,
-    PutQuota, Quota, Reconciliation, ReconciliationPage,
+    PutQuota, Quota, QuotaSaved, Reconciliation, ReconciliationPage,
 };
 use crate::services::PageParams;
 use crate::state::AppState;
@@ -45,14 +45,16 @@ pub async fn put_quota(
 ) -> Result<HttpResponse, AppError> {
     let (org_id, year) = path.into_inner();
     let if_match = super::extract::if_match(&req).ok();
-    let (q, was_created) = credit::put_quota(&state, &caller, org_id, year, body.0, if_match).await?;
-    Ok(if was_created {
-        let mut b = HttpResponse::Created();
-        b.insert_header((header::LOCATION, format!("/api/v1/buyers/{org_id}/quotas/{year}")));
-        with_etag(b, &q)
-    } else {
-        with_etag(HttpResponse::Ok(), &q)
-    })
+    Ok(
+        match credit::put_quota(&state, &caller, org_id, year, body.0, if_match).await? {
+            QuotaSaved::Created(q) => {
+                let mut b = HttpResponse::Created();
+                b.insert_header((header::LOCATION, format!("/api/v1/buyers/{org_id}/quotas/{year}")));
+                with_etag(b, &q)
+            }
+            QuotaSaved::Replaced(q) => with_etag(HttpResponse::Ok(), &q),
+        },
+    )
 }
 
 /// The lowest reserved share buyers may set for a year.

@@ -16,10 +16,10 @@ pub use pairings::{
     create_pairing, find_pairing, get_pairing, list_pairings, pairing_progress, CategoryProgress, NewPairing, Pairing,
     PairingFilter, PairingPage, PairingProgress,
 };
-pub use queries::{placeholders, split_sums, sum_of, Split, SplitFilter};
+pub use queries::{split_sums, sum_of};
 pub use quotas::{
     credited, elapsed_ppm, floor_of, get_floor, get_quota, put_floor, put_quota, Floor, PutFloor, PutQuota, Quota,
-    DEFAULT_FLOOR_PPM,
+    QuotaSaved, DEFAULT_FLOOR_PPM,
 };
 pub use reconciliations::{
     confirm, create_reconciliation, get_reconciliation, list_reconciliations, Adjustments, LedgerRange,
@@ -53,6 +53,33 @@ pub fn net(fen: i64, what: &str) -> AppResult<SignedMoney> {
 /// The 409 for a figure of the ledger that is past the bound of money.
 pub fn too_large(what: &str, e: AmountError) -> AppError {
     AppError::Conflict(format!("the {what} {e}"))
+}
+
+/// Net amounts (fen) of a set of buyers for a year, split by credit category.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Split {
+    pub purchase_fen: i64,
+    pub helped_sale_fen: i64,
+    pub purchase_count: i64,
+    pub helped_sale_count: i64,
+}
+
+impl Split {
+    /// Both categories; past i64 is a 409 (the ledger is past what money can show).
+    pub fn total(&self) -> AppResult<i64> {
+        self.purchase_fen
+            .checked_add(self.helped_sale_fen)
+            .ok_or_else(|| AppError::Conflict("the ledger total is out of range".into()))
+    }
+}
+
+/// Extra conditions of [`split_sums`].
+#[derive(Debug, Default, Clone)]
+pub struct SplitFilter<'a> {
+    pub county: Option<&'a str>,
+    pub max_seq: Option<i64>,
+    /// Reversals appended after this seq that touch credits of the year (adjustments).
+    pub reversals_after: Option<i64>,
 }
 
 /// A ratio with four decimal places (`"0.4767"`; 1 is 100%): progress against a

@@ -1,21 +1,13 @@
 //! Every SQL statement of the credit capability. States and kinds are bound from
 //! their enums, never written in the SQL text.
+use super::{Split, SplitFilter};
 use crate::domain::{
     CreditCategory, LedgerKind, OrgId, PairingId, PairingKind, ReconciliationId, ReconciliationStatus, Share, UserId,
 };
 use crate::error::{AppError, AppResult};
-use crate::services::sql;
 use entity::{organizations, pairings, quota_floors, quotas, reconciliations, regions};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Value};
-
-/// `$start, $start+1, ...` for an IN list of `n` values.
-pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
 
 /// SUM over BIGINT is NUMERIC on PostgreSQL and INTEGER on SQLite; read either.
 pub fn sum_of(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
@@ -30,78 +22,55 @@ pub fn sum_of(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
 
 // ---------------------------------------------------------------- ledger sums
 
-/// Net amounts (fen) of a set of buyers for a year, split by credit category.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Split {
-    pub purchase_fen: i64,
-    pub helped_sale_fen: i64,
-    pub purchase_count: i64,
-    pub helped_sale_count: i64,
-}
-
-impl Split {
-    /// Both categories; past i64 is a 409 (the ledger is past what money can show).
-    pub fn total(&self) -> AppResult<i64> {
-        self.purchase_fen
-            .checked_add(self.helped_sale_fen)
-            .ok_or_else(|| AppError::Conflict("the ledger total is out of range".into()))
-    }
-}
-
-/// Extra conditions of [`split_sums`].
-#[derive(Debug, Default, Clone)]
-pub struct SplitFilter<'a> {
-    pub county: Option<&'a str>,
-    pub max_seq: Option<i64>,
-    /// Reversals appended after this seq that touch credits of the year (adjustments).
-    pub reversals_after: Option<i64>,
-}
-
 pub async fn split_sums(
     conn: &impl ConnectionTrait,
     year: i32,
     buyers: &[String],
     f: SplitFilter<'_>,
 ) -> AppResult<Split> {
+    use entity::ledger_entries::{Column as L, Entity as Ledger};
+    use sea_orm::sea_query::{Asterisk, ExprTrait, Func, Query};
     let mut out = Split::default();
     if buyers.is_empty() {
         return Ok(out);
     }
-    let mut values: Vec<Value> = Vec::new();
-    let mut text = String::from(
-        "SELECT credit_category, COALESCE(SUM(amount_fen), 0) AS amt, COUNT(*) AS n FROM ledger_entries WHERE ",
-    );
-    if let Some(after) = f.reversals_after {
+    let mut q = Ledger::find()
+        .select_only()
+        .column(L::CreditCategory)
+        .column_as(
+            Expr::from(Func::coalesce([Expr::col(L::AmountFen).sum(), Expr::val(0)])),
+            "amt",
+        )
+        .column_as(Expr::col(Asterisk).count(), "n");
+    q = match f.reversals_after {
         // A reversal touches the year when it is of that year or reverses a credit of that year.
-        values.extend([
-            LedgerKind::Reversal.into(),
-            after.into(),
-            year.into(),
-            LedgerKind::Credit.into(),
-            year.into(),
-        ]);
-        text.push_str(
-            "kind = $1 AND seq > $2 AND (year = $3 OR order_line_id IN \
-             (SELECT c.order_line_id FROM ledger_entries c WHERE c.kind = $4 AND c.year = $5))",
-        );
-    } else {
-        values.push(year.into());
-        text.push_str("year = $1");
-    }
-    let start = values.len() + 1;
-    text.push_str(&format!(" AND buyer_org_id IN ({})", placeholders(start, buyers.len())));
-    values.extend(buyers.iter().map(|b| Value::from(b.clone())));
+        Some(after) => q
+            .filter(L::Kind.eq(LedgerKind::Reversal))
+            .filter(L::Seq.gt(after))
+            .filter(
+                sea_orm::Condition::any().add(L::Year.eq(year)).add(
+                    L::OrderLineId.in_subquery(
+                        Query::select()
+                            .column(L::OrderLineId)
+                            .from(Ledger)
+                            .and_where(L::Kind.eq(LedgerKind::Credit))
+                            .and_where(L::Year.eq(year))
+                            .to_owned(),
+                    ),
+                ),
+            ),
+        None => q.filter(L::Year.eq(year)),
+    };
+    q = q.filter(L::BuyerOrgId.is_in(buyers.iter().cloned()));
     if let Some(c) = f.county {
-        values.push(c.to_string().into());
-        text.push_str(&format!(" AND origin_county_code = ${}", values.len()));
+        q = q.filter(L::OriginCountyCode.eq(c.to_string()));
     }
     if let Some(m) = f.max_seq {
-        values.push(m.into());
-        text.push_str(&format!(" AND seq <= ${}", values.len()));
+        q = q.filter(L::Seq.lte(m));
     }
-    text.push_str(" GROUP BY credit_category");
+    let stmt = q.group_by(L::CreditCategory).build(conn.get_database_backend());
     let overflow = || AppError::Conflict("the ledger total is out of range".into());
-    for row in conn.query_all_raw(sql(conn, &text, values)).await? {
+    for row in conn.query_all_raw(stmt).await? {
         let cat: String = row.try_get("", "credit_category")?;
         let amt = sum_of(&row, "amt")?;
         let n = sum_of(&row, "n")?;
@@ -118,11 +87,11 @@ pub async fn split_sums(
 
 /// The ledger head: its seq and hash.
 pub async fn ledger_head(conn: &impl ConnectionTrait) -> AppResult<(i64, String)> {
-    let head = conn
-        .query_one_raw(sql(conn, "SELECT seq, hash FROM ledger_head WHERE id = 1", vec![]))
+    let head = entity::ledger_head::Entity::find_by_id(1)
+        .one(conn)
         .await?
         .ok_or_else(|| AppError::internal("ledger head missing"))?;
-    Ok((head.try_get("", "seq")?, head.try_get("", "hash")?))
+    Ok((head.seq, head.hash))
 }
 
 // ---------------------------------------------------------------- organisations and regions
@@ -188,30 +157,33 @@ pub struct QuotaRow {
 }
 
 /// Inserts the quota, or replaces it when `version` is what is stored (any version
-/// when `None`). Returns whether a row was written.
+/// when `None`), bumping the version. Returns whether a row was written.
 pub async fn upsert_quota(conn: &impl ConnectionTrait, q: QuotaRow, version: Option<i32>) -> AppResult<bool> {
+    use quotas::Column as C;
+    use sea_orm::sea_query::ExprTrait;
     let share = i32::try_from(q.share_ppm).map_err(AppError::internal)?;
-    let mut values: Vec<Value> = vec![
-        q.buyer.into(),
-        q.year.into(),
-        q.food_budget_fen.into(),
-        share.into(),
-        q.target_fen.into(),
-        crate::services::now().into(),
-    ];
-    // Raw: the conditional `DO UPDATE ... WHERE` with `version = quotas.version + 1`.
-    let mut text = String::from(
-        "INSERT INTO quotas (buyer_org_id, year, food_budget_fen, reserved_share_ppm, target_fen, version, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (buyer_org_id, year) DO UPDATE SET \
-         food_budget_fen = excluded.food_budget_fen, reserved_share_ppm = excluded.reserved_share_ppm, \
-         target_fen = excluded.target_fen, version = quotas.version + 1, updated_at = excluded.updated_at",
-    );
+    let am = quotas::ActiveModel {
+        buyer_org_id: Set(q.buyer.to_string()),
+        year: Set(q.year),
+        food_budget_fen: Set(q.food_budget_fen),
+        reserved_share_ppm: Set(share),
+        target_fen: Set(q.target_fen),
+        version: Set(1),
+        updated_at: Set(crate::services::now()),
+    };
+    let stored_version = Expr::col((quotas::Entity, C::Version));
+    let mut on_conflict = OnConflict::columns([C::BuyerOrgId, C::Year]);
+    on_conflict
+        .update_columns([C::FoodBudgetFen, C::ReservedSharePpm, C::TargetFen, C::UpdatedAt])
+        .value(C::Version, stored_version.clone().add(1));
     if let Some(v) = version {
-        values.push(v.into());
-        text.push_str(" WHERE quotas.version = $7");
+        on_conflict.action_and_where(stored_version.eq(v));
     }
-    let res = conn.execute_raw(sql(conn, &text, values)).await?;
-    Ok(res.rows_affected() > 0)
+    let written = quotas::Entity::insert(am)
+        .on_conflict(on_conflict.to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    Ok(written > 0)
 }
 
 // ---------------------------------------------------------------- pairings
@@ -321,6 +293,35 @@ pub async fn supersede_older(
         .filter(reconciliations::Column::Year.eq(year))
         .filter(reconciliations::Column::Status.is_in(ReconciliationStatus::sources_of(to)))
         .filter(reconciliations::Column::Id.lt(newer))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether a statement of the pairing's year newer than `id` exists.
+pub async fn newer_exists(
+    conn: &impl ConnectionTrait,
+    pairing: PairingId,
+    year: i32,
+    id: ReconciliationId,
+) -> AppResult<bool> {
+    use sea_orm::PaginatorTrait;
+    let n = reconciliations::Entity::find()
+        .filter(reconciliations::Column::PairingId.eq(pairing))
+        .filter(reconciliations::Column::Year.eq(year))
+        .filter(reconciliations::Column::Id.gt(id))
+        .count(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Moves one statement to `superseded` if it can be.
+pub async fn supersede(conn: &impl ConnectionTrait, id: ReconciliationId) -> AppResult<()> {
+    let to = ReconciliationStatus::Superseded;
+    reconciliations::Entity::update_many()
+        .col_expr(reconciliations::Column::Status, Expr::value(to))
+        .filter(reconciliations::Column::Id.eq(id))
+        .filter(reconciliations::Column::Status.is_in(ReconciliationStatus::sources_of(to)))
         .exec(conn)
         .await?;
     Ok(())

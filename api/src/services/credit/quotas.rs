@@ -56,6 +56,15 @@ pub struct Quota {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// What a quota write did.
+#[derive(Debug)]
+pub enum QuotaSaved {
+    /// There was no quota for the buyer and year.
+    Created(Quota),
+    /// The quota of the version given was replaced.
+    Replaced(Quota),
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutFloor {
@@ -176,8 +185,8 @@ pub async fn get_quota(state: &AppState, caller: &Caller, org_id: OrgId, year: i
     quota_view(&state.db, q).await
 }
 
-/// Creates or replaces the quota; returns it and whether it was created. Replacing requires
-/// `if_match` (the version): `PreconditionRequired` without it, `PreconditionFailed` on a mismatch.
+/// Creates or replaces the quota. Replacing requires `if_match` (the version it replaces):
+/// `PreconditionRequired` without it, `PreconditionFailed` when it is not the stored one.
 pub async fn put_quota(
     state: &AppState,
     caller: &Caller,
@@ -185,7 +194,7 @@ pub async fn put_quota(
     year: i32,
     body: PutQuota,
     if_match: Option<String>,
-) -> AppResult<(Quota, bool)> {
+) -> AppResult<QuotaSaved> {
     quota_target(state, caller, org_id, true).await?;
     let db = &state.db;
     let mut errors = Vec::new();
@@ -234,7 +243,12 @@ pub async fn put_quota(
     let q = queries::quota(db, org_id, year)
         .await?
         .ok_or_else(|| AppError::internal("quota vanished"))?;
-    Ok((quota_view(db, q).await?, existing.is_none()))
+    let view = quota_view(db, q).await?;
+    Ok(if existing.is_none() {
+        QuotaSaved::Created(view)
+    } else {
+        QuotaSaved::Replaced(view)
+    })
 }
 
 pub async fn put_floor(state: &AppState, caller: &Caller, year: i32, body: PutFloor) -> AppResult<Floor> {

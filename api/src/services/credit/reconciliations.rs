@@ -214,6 +214,15 @@ pub async fn create_reconciliation(
     // The newest statement supersedes every older pending one of the same pairing and year. Ids are
     // time-ordered, so two statements made at once leave exactly the newer one pending.
     queries::supersede_older(db, pairing_id, p.year, id).await?;
+    // A statement with an older id may be written after a newer one has superseded the pending
+    // ones: it then supersedes itself, so that exactly the newest stays pending.
+    if queries::newer_exists(db, pairing_id, p.year, id).await? {
+        queries::supersede(db, id).await?;
+        let m = queries::reconciliation(db, id)
+            .await?
+            .ok_or(AppError::NotFound("reconciliation"))?;
+        return reconciliation_view(m, &p);
+    }
     reconciliation_view(m, &p)
 }
 

@@ -21,6 +21,21 @@ pub struct OcdsQuery {
 
 pub const OCID_PREFIX: &str = "ocds-amkt01";
 
+/// Values of the OCDS codelists used here (OCDS vocabularies, not this service's).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum OcdsStatus {
+    Active,
+}
+
+/// The OCDS party roles of a release.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum PartyRole {
+    Buyer,
+    Supplier,
+}
+
 fn amount(fen: i64) -> serde_json::Value {
     json!({ "amount": fen as f64 / 100.0, "currency": "CNY" })
 }
@@ -65,7 +80,7 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
     org_ids.sort();
     org_ids.dedup();
     let orgs = queries::orgs_by_id(db, &org_ids).await?;
-    let party = |id: &str, role: &str| {
+    let party = |id: &str, role: PartyRole| {
         let o = orgs.get(id);
         json!({
             "id": id,
@@ -146,12 +161,12 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
             "tag": ["award", "contract", "implementation"],
             "initiationType": "tender",
             "language": "zh",
-            "parties": [party(&so.buyer_org_id, "buyer"), party(&so.supplier_org_id, "supplier")],
+            "parties": [party(&so.buyer_org_id, PartyRole::Buyer), party(&so.supplier_org_id, PartyRole::Supplier)],
             "buyer": org_ref(&so.buyer_org_id),
             "awards": [{
                 "id": award_id,
                 "title": format!("Supplier order {}", so.id),
-                "status": "active",
+                "status": OcdsStatus::Active,
                 "date": date,
                 "value": amount(accepted_total.minor()),
                 "suppliers": [org_ref(&so.supplier_org_id)],
@@ -161,7 +176,7 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
                 "id": format!("{}-contract", so.id),
                 "awardID": award_id,
                 "title": format!("Supplier order {}", so.id),
-                "status": "active",
+                "status": OcdsStatus::Active,
                 "value": amount(accepted_total.minor()),
                 "dateSigned": so.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "items": items,

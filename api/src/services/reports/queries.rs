@@ -4,17 +4,25 @@
 //! conditional sums and the roll-up read that the benchmark compares.
 use crate::domain::{CreditCategory, PovertyStatus, ReportGroup};
 use crate::error::AppResult;
-use crate::services::credit::{placeholders, sum_of};
+use crate::services::credit::sum_of;
 use crate::services::sql;
 use entity::{ledger_entries, order_lines, organizations, pairings, products, regions, supplier_orders};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 use std::collections::HashMap;
 
+/// `$start, $start+1, ...` for an IN list of `n` values.
+pub fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The sums of a group: `$1`..`$4` are the category and status values of [`summary_values`].
-const SUMS: &str = "COALESCE(SUM(CASE WHEN l.credit_category = $1 THEN l.amount_fen ELSE 0 END), 0) AS purchase, \
-     COALESCE(SUM(CASE WHEN l.credit_category = $2 THEN l.amount_fen ELSE 0 END), 0) AS helped_sale, \
-     COALESCE(SUM(CASE WHEN l.origin_poverty_status = $3 THEN l.amount_fen ELSE 0 END), 0) AS poverty, \
-     COALESCE(SUM(CASE WHEN l.origin_poverty_status = $4 THEN l.amount_fen ELSE 0 END), 0) AS deep";
+const SUMS: &str = "COALESCE(SUM(CASE WHEN l.credit_category = $1 THEN l.amount_fen ELSE 0 END), 0) AS purchase_fen, \
+     COALESCE(SUM(CASE WHEN l.credit_category = $2 THEN l.amount_fen ELSE 0 END), 0) AS helped_sale_fen, \
+     COALESCE(SUM(CASE WHEN l.origin_poverty_status = $3 THEN l.amount_fen ELSE 0 END), 0) AS poverty_fen, \
+     COALESCE(SUM(CASE WHEN l.origin_poverty_status = $4 THEN l.amount_fen ELSE 0 END), 0) AS deep_fen";
 
 /// The first values of every summary statement: the four values the sums compare
 /// with (`$1`..`$4`), then the year (`$5`). Conditions are numbered from `$6`.
@@ -37,7 +45,7 @@ pub fn summary_sql(group: ReportGroup, pairing_cond: &str, scope_cond: &str) -> 
         // (buyer_org_id, year) index.
         ReportGroup::Pairing => {
             return format!(
-                "SELECT ph.pid AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total, COUNT(l.amount_fen) AS n \
+                "SELECT ph.pid AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total_fen, COUNT(l.amount_fen) AS n \
                  FROM (SELECT p.id AS pid, p.year AS yr, p.helped_region_code AS county, \
                  o.id AS buyer FROM pairings p JOIN organizations o ON (o.id = p.helper_org_id OR o.parent_org_id = p.helper_org_id) \
                  WHERE p.year = $5{pairing_cond}) ph \
@@ -51,7 +59,7 @@ pub fn summary_sql(group: ReportGroup, pairing_cond: &str, scope_cond: &str) -> 
         ReportGroup::Buyer => "l.buyer_org_id",
     };
     format!(
-        "SELECT {col} AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total, COUNT(l.amount_fen) AS n \
+        "SELECT {col} AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total_fen, COUNT(l.amount_fen) AS n \
          FROM ledger_entries l WHERE l.year = $5{scope_cond} GROUP BY {col} ORDER BY {col}"
     )
 }
@@ -60,7 +68,7 @@ pub fn summary_sql(group: ReportGroup, pairing_cond: &str, scope_cond: &str) -> 
 /// (the values of [`summary_values`], then `$6` the dimension).
 pub fn rollup_sql() -> String {
     format!(
-        "SELECT l.key AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total, COALESCE(SUM(l.entry_count), 0) AS n \
+        "SELECT l.key AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total_fen, COALESCE(SUM(l.entry_count), 0) AS n \
          FROM ledger_rollup l WHERE l.year = $5 AND l.dim = $6 GROUP BY l.key"
     )
 }
@@ -84,11 +92,11 @@ pub async fn summary_rows(
             r.try_get::<Option<String>>("", "k")?.unwrap_or_default()
         };
         let f = [
-            sum_of(&r, "purchase")?,
-            sum_of(&r, "helped_sale")?,
-            sum_of(&r, "poverty")?,
-            sum_of(&r, "deep")?,
-            sum_of(&r, "total")?,
+            sum_of(&r, "purchase_fen")?,
+            sum_of(&r, "helped_sale_fen")?,
+            sum_of(&r, "poverty_fen")?,
+            sum_of(&r, "deep_fen")?,
+            sum_of(&r, "total_fen")?,
             sum_of(&r, "n")?,
         ];
         out.push((key, f));
@@ -97,11 +105,10 @@ pub async fn summary_rows(
 }
 
 pub async fn head_seq(conn: &impl ConnectionTrait) -> AppResult<i64> {
-    Ok(conn
-        .query_one_raw(sql(conn, "SELECT seq FROM ledger_head WHERE id = 1", vec![]))
+    Ok(entity::ledger_head::Entity::find_by_id(1)
+        .one(conn)
         .await?
-        .map(|r| r.try_get::<i64>("", "seq"))
-        .transpose()?
+        .map(|h| h.seq)
         .unwrap_or(0))
 }
 
@@ -121,7 +128,7 @@ pub async fn quota_progress(
 ) -> AppResult<Vec<QuotaProgress>> {
     let mut values: Vec<Value> = vec![ReportGroup::Buyer.into(), year.into()];
     let mut text = String::from(
-        "SELECT q.buyer_org_id AS buyer, q.target_fen AS target, o.name AS name, \
+        "SELECT q.buyer_org_id AS buyer_id, q.target_fen AS target, o.name AS name, \
          (SELECT COALESCE(SUM(l.amount_fen), 0) FROM ledger_rollup l WHERE l.year = q.year AND l.dim = $1 AND l.key IN \
          (SELECT c.id FROM organizations c WHERE c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)) AS credited \
          FROM quotas q JOIN organizations o ON o.id = q.buyer_org_id WHERE q.year = $2",
@@ -133,7 +140,7 @@ pub async fn quota_progress(
     let mut rows = Vec::new();
     for r in conn.query_all_raw(sql(conn, &text, values)).await? {
         rows.push(QuotaProgress {
-            buyer: r.try_get("", "buyer")?,
+            buyer: r.try_get("", "buyer_id")?,
             target_fen: r.try_get("", "target")?,
             name: r.try_get("", "name")?,
             credited_fen: sum_of(&r, "credited")?,

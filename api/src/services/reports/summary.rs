@@ -1,11 +1,12 @@
 //! The yearly summary: ledger totals grouped by buyer, supplier, county, pairing or
 //! month, split by credit category and origin poverty status, over the caller's
 //! slice of the ledger, with a ranking of buyers by quota progress.
+use super::queries::placeholders;
 use super::queries::{self, Figures};
 use crate::auth::{Caller, Role};
 use crate::domain::{Money, OrgId, ReportFormat, ReportGroup, ReportScope, SignedMoney};
 use crate::error::{AppError, AppResult};
-use crate::services::credit::{check_year, net, placeholders, stored_id, take_opt, Param, Ratio};
+use crate::services::credit::{check_year, net, stored_id, take_opt, Param, Ratio};
 use crate::state::AppState;
 use sea_orm::Value;
 use serde::{Deserialize, Serialize};
