@@ -4,6 +4,7 @@
 mod accounts;
 mod alerts;
 mod credit;
+mod health;
 mod orders;
 mod outbox;
 mod products;
@@ -12,6 +13,7 @@ mod regions;
 pub use accounts::*;
 pub use alerts::*;
 pub use credit::*;
+pub use health::*;
 pub use orders::*;
 pub use outbox::*;
 pub use products::*;
@@ -129,6 +131,8 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         UnsoldReportStatus,
         AgreementRunStatus,
         OutboxStatus,
+        ServiceStatus,
+        ProbeStatus,
         PairingKind,
         ReconciliationStatus,
         ReportGroup,
