@@ -960,3 +960,14 @@ async fn settings_debug_shows_no_secret() {
         assert!(!debug.contains(secret), "{secret} is in {debug}");
     }
 }
+
+/// The database leader lock: one taker per tick, and never back to an earlier tick.
+#[tokio::test]
+async fn the_job_lock_is_taken_once_per_tick() {
+    let app = spawn_app().await;
+    let lock = |holder: &'static str| assist_market::jobs::db_lock(&app.state, "probe", holder);
+    assert!(lock("00000000000000000001").await, "a free lock is taken");
+    assert!(!lock("00000000000000000001").await, "the same tick is taken once");
+    assert!(lock("00000000000000000002").await, "the next tick is taken");
+    assert!(!lock("00000000000000000001").await, "an earlier tick is refused");
+}
