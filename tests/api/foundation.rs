@@ -798,3 +798,176 @@ async fn no_malformed_request_yields_a_5xx() {
         }
     }
 }
+
+/// Ids are parsed once at the edge: a malformed id in a path is 404, in a body
+/// 422 naming the field, in a token 401; vocabularies in a query are 422 naming
+/// the parameter.
+#[tokio::test]
+async fn malformed_ids_and_vocabularies_are_refused_at_the_edge() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    app.get("/organizations/not-a-uuid", admin).await.problem(404);
+    app.post("/organizations/not-a-uuid/reinstate", admin, json!({}))
+        .await
+        .problem(404);
+    let user = json!({"email": "x@y.test", "name": "X", "role": "buyer", "password": PASSWORD});
+    app.post("/organizations/12345/users", admin, user.clone())
+        .await
+        .problem(404);
+    // A well-formed id of nothing is 404 as well.
+    let nobody = uuid::Uuid::now_v7();
+    app.get(&format!("/organizations/{nobody}"), admin).await.problem(404);
+    app.post(&format!("/organizations/{nobody}/users"), admin, user)
+        .await
+        .problem(404);
+    // In a body: 422 naming the field, and nothing is written.
+    let r = app
+        .post(
+            "/organizations",
+            admin,
+            json!({"name": "A", "kind": "canteen", "region_code": CHANGAN, "contact_email": "a@b.test",
+                "credit_code": assist_market::services::organizations::make_credit_code(CHANGAN, 780),
+                "parent_org_id": "not-a-uuid"}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["parent_org_id"]);
+    r.problem(422);
+    let r = app
+        .post(
+            "/organizations",
+            admin,
+            json!({"name": "A", "kind": "canteen", "region_code": CHANGAN, "contact_email": "a@b.test",
+                "credit_code": assist_market::services::organizations::make_credit_code(CHANGAN, 781),
+                "parent_org_id": nobody.to_string()}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["parent_org_id"]);
+    r.problem(422);
+    let org = app.create_org("canteen", CHANGAN).await;
+    let r = app
+        .post(
+            &format!("/organizations/{}/users", org.org_id),
+            admin,
+            json!({"email": "k@y.test", "name": "K", "role": "king", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["role"]);
+    r.problem(422);
+    let list = app.get("/organizations", admin).await.expect(200);
+    assert_eq!(list.json["items"].as_array().map(Vec::len), Some(2));
+    // In a query: 422 naming the parameter.
+    for (q, field) in [
+        ("/organizations?kind=bakery", "kind"),
+        ("/organizations?status=sleeping", "status"),
+        ("/regions?poverty_status=rich", "poverty_status"),
+        ("/regions?level=planet", "level"),
+    ] {
+        let r = app.get(q, admin).await;
+        assert_eq!(r.fields(), vec![field.to_string()], "{q}");
+        r.problem(422);
+    }
+    let r = app
+        .get("/organizations?kind=canteen&status=active", admin)
+        .await
+        .expect(200);
+    assert_eq!(r.json["items"][0]["id"], org.org_id);
+    // In a token: ids that are not UUIDs do not verify, even correctly signed.
+    let mut claims = claims_for(&app.admin_token);
+    claims["sub"] = json!("admin");
+    let t = encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("encode");
+    app.get("/me", Some(&t)).await.problem(401);
+    let mut claims = claims_for(&app.admin_token);
+    claims["role"] = json!("emperor");
+    let t = encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("encode");
+    app.get("/me", Some(&t)).await.problem(401);
+    // Responses carry the same text as before.
+    let me = app.get("/me", admin).await.expect(200).json;
+    assert_eq!(me["user"]["id"], claims_for(&app.admin_token)["sub"]);
+    assert_eq!(me["organization"]["status"], "active");
+}
+
+/// The organisation vocabularies are documented as enums with every value.
+#[tokio::test]
+async fn organisation_and_region_vocabularies_are_documented_enums() {
+    use assist_market::domain::{OrgKind, OrgStatus, PovertyStatus, RegionLevel, Role};
+    let doc = serde_json::to_value(assist_market::openapi::document()).expect("doc");
+    let schemas = &doc["components"]["schemas"];
+    let values = |all: Vec<&str>| json!(all);
+    for (name, all) in [
+        ("OrgKind", values(OrgKind::ALL.iter().map(|v| v.as_str()).collect())),
+        ("OrgStatus", values(OrgStatus::ALL.iter().map(|v| v.as_str()).collect())),
+        ("Role", values(Role::ALL.iter().map(|v| v.as_str()).collect())),
+        (
+            "RegionLevel",
+            values(RegionLevel::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+        (
+            "PovertyStatus",
+            values(PovertyStatus::ALL.iter().map(|v| v.as_str()).collect()),
+        ),
+    ] {
+        assert_eq!(schemas[name]["enum"], all, "{name}");
+    }
+    for (schema, field, target) in [
+        ("Organization", "kind", "OrgKind"),
+        ("Organization", "status", "OrgStatus"),
+        ("NewOrganization", "kind", "OrgKind"),
+        ("User", "role", "Role"),
+        ("NewUser", "role", "Role"),
+        ("Region", "level", "RegionLevel"),
+        ("Region", "poverty_status", "PovertyStatus"),
+        ("PutRegion", "level", "RegionLevel"),
+    ] {
+        let r = &schemas[schema]["properties"][field]["$ref"];
+        assert_eq!(r, &json!(format!("#/components/schemas/{target}")), "{schema}.{field}");
+    }
+}
+
+/// No secret of the settings reaches a Debug print (and so a log line).
+#[tokio::test]
+async fn settings_debug_shows_no_secret() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut s = test_settings(&tmp).await;
+    if s.redis_url.is_none() {
+        s.redis_url = Some("redis://:redis-pass-5678@127.0.0.1:1".into());
+    }
+    if s.smtp_url.is_none() {
+        s.smtp_url = Some("smtp://mailer:smtp-pass-9012@127.0.0.1:1".into());
+    }
+    let debug = format!("{s:?}");
+    let mut secrets = vec![SECRET.to_string(), PASSWORD.to_string(), s.database_url()];
+    secrets.extend(s.redis_url.as_ref().map(|u| u.expose().clone()));
+    secrets.extend(s.smtp_url.as_ref().map(|u| u.expose().clone()));
+    assert_eq!(secrets.len(), 5);
+    for secret in &secrets {
+        assert!(!debug.contains(secret.as_str()), "{secret} is in {debug}");
+    }
+    assert!(debug.contains("Secret([redacted])"));
+    // The running service's settings too.
+    let app = spawn_app().await;
+    let debug = format!("{:?}", app.state.settings);
+    for secret in [SECRET, PASSWORD, app.database_url.as_str()] {
+        assert!(!debug.contains(secret), "{secret} is in {debug}");
+    }
+}
+
+/// The database leader lock: one taker per tick, and never back to an earlier tick.
+#[tokio::test]
+async fn the_job_lock_is_taken_once_per_tick() {
+    let app = spawn_app().await;
+    let lock = |holder: &'static str| assist_market::jobs::db_lock(&app.state, "probe", holder);
+    assert!(lock("00000000000000000001").await, "a free lock is taken");
+    assert!(!lock("00000000000000000001").await, "the same tick is taken once");
+    assert!(lock("00000000000000000002").await, "the next tick is taken");
+    assert!(!lock("00000000000000000001").await, "an earlier tick is refused");
+}

@@ -128,25 +128,22 @@ pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
     // Scheduled scans are triggered by hand in tests unless a test says otherwise.
     s.alert_scan_interval_secs = 24 * 3600;
     s.agreement_interval_secs = 24 * 3600;
-    s.database_url = Some(
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(base) => {
-                let base = base.trim_end_matches('/').to_string();
-                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(format!("{base}/postgres"))
-                    .await
-                    .expect("connect to the test PostgreSQL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create the test database");
-                admin.close().await.ok();
-                format!("{base}/{name}")
-            }
-            Err(_) => format!("sqlite://{}/test.db?mode=rwc", tmp.path().display()),
+    s.database_url = Some(match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) => {
+            let base = base.trim_end_matches('/').to_string();
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{base}/postgres"))
+                .await
+                .expect("connect to the test PostgreSQL");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the test database");
+            admin.close().await.ok();
+            format!("{base}/{name}").into()
         }
-        .into(),
-    );
+        Err(_) => format!("sqlite://{}/test.db?mode=rwc", tmp.path().display()).into(),
+    });
     if let Ok(url) = std::env::var("TEST_REDIS_URL") {
         s.redis_url = Some(url.into());
         s.redis_prefix = format!("t:{}:", uuid::Uuid::new_v4().simple());

@@ -50,11 +50,10 @@ async fn main() {
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
                     .unwrap();
-                format!("{base}/{name}")
+                format!("{base}/{name}").into()
             }
-            Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()),
-        }
-        .into(),
+            Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()).into(),
+        },
     );
     let state = assist_market::startup::build_state(settings).await.unwrap();
     assist_market::startup::bootstrap(&state).await.unwrap();

@@ -67,23 +67,20 @@ async fn settings(tmp: &tempfile::TempDir) -> Settings {
     s.cache_ttl_secs = 300;
     s.db_max_connections = 16;
     s.log_json = false;
-    s.database_url = Some(
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(base) => {
-                let base = base.trim_end_matches('/').to_string();
-                let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-                let admin = Database::connect(format!("{base}/postgres")).await.unwrap();
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap();
-                admin.close().await.ok();
-                format!("{base}/{name}")
-            }
-            Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()),
+    s.database_url = Some(match std::env::var("TEST_DATABASE_URL") {
+        Ok(base) => {
+            let base = base.trim_end_matches('/').to_string();
+            let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(format!("{base}/postgres")).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            admin.close().await.ok();
+            format!("{base}/{name}").into()
         }
-        .into(),
-    );
+        Err(_) => format!("sqlite://{}/bench.db?mode=rwc", tmp.path().display()).into(),
+    });
     if let Ok(url) = std::env::var("TEST_REDIS_URL") {
         s.redis_url = Some(url.into());
         s.redis_prefix = format!("bench:{}:", uuid::Uuid::new_v4().simple());

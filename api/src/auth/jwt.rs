@@ -13,8 +13,16 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: String,
-    /// `access` or `refresh`.
-    pub typ: String,
+    pub typ: TokenType,
+}
+
+/// Which of the pair a token is: only an access token opens the API, only a
+/// refresh token buys a new pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
 }
 
 pub struct JwtKeys {

@@ -2,10 +2,10 @@
 //! takes a leader lock (Redis, or the `job_locks` table without Redis) so that
 //! exactly one process runs it, however many run the service.
 pub mod outbox;
+mod queries;
 
-use crate::services::{now, sql};
+use crate::services::now;
 use crate::state::AppState;
-use sea_orm::ConnectionTrait;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -84,18 +84,8 @@ pub async fn try_tick_lock(state: &AppState, name: &str, interval: Duration) -> 
 
 /// Database fallback: a row per job whose `holder` is the last tick taken.
 pub async fn db_lock(state: &AppState, name: &str, holder: &str) -> bool {
-    let db = &state.db;
-    let res = db
-        .execute_raw(sql(
-            db,
-            "INSERT INTO job_locks (name, holder, locked_until) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, locked_until = excluded.locked_until \
-             WHERE job_locks.holder < excluded.holder",
-            vec![name.into(), holder.into(), now().into()],
-        ))
-        .await;
-    match res {
-        Ok(r) => r.rows_affected() == 1,
+    match queries::take_lock(&state.db, name, holder, now()).await {
+        Ok(took) => took,
         Err(e) => {
             tracing::warn!(error = %e, job = name, "could not take the job lock");
             false

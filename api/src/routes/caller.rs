@@ -5,7 +5,7 @@
 //! The token's signature, expiry and type are checked synchronously, before any
 //! other extractor of the handler (such as the JSON body) can answer, so that a
 //! bad token is always 401 and an evaluator's write is always 403, whatever the body.
-use crate::auth::jwt::Claims;
+use crate::auth::jwt::{Claims, TokenType};
 use crate::auth::{Caller, Role};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -48,7 +48,7 @@ fn verify_access(state: &AppState, token: &str) -> Result<(Claims, Role), AppErr
         .jwt
         .verify(token)
         .map_err(|_| AppError::Unauthorized("invalid or expired token".into()))?;
-    if claims.typ != "access" {
+    if claims.typ != TokenType::Access {
         return Err(AppError::Unauthorized("not an access token".into()));
     }
     let role = claims.role;

@@ -1,4 +1,5 @@
 //! Liveness and readiness, outside `/api/v1`.
+use crate::domain::{ProbeStatus, ServiceStatus};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
@@ -6,10 +7,11 @@ use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    pub status: String,
-    /// database: ok | down; redis: ok | down | not_configured
-    pub database: Option<String>,
-    pub redis: Option<String>,
+    pub status: ServiceStatus,
+    /// Readiness only.
+    pub database: Option<ProbeStatus>,
+    /// Readiness only.
+    pub redis: Option<ProbeStatus>,
 }
 
 /// The process is up.
@@ -17,27 +19,39 @@ pub struct Health {
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {
-        status: "ok".into(),
+        status: ServiceStatus::Ok,
         database: None,
         redis: None,
     })
+}
+
+fn probe(up: bool) -> ProbeStatus {
+    if up {
+        ProbeStatus::Ok
+    } else {
+        ProbeStatus::Down
+    }
 }
 
 /// The database and, when configured, Redis answer.
 #[utoipa::path(tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let db_ok = crate::infra::db::ping(&state.db).await;
+    let database = probe(crate::infra::db::ping(&state.db).await);
     let redis = if state.cache.is_redis() {
-        Some(if state.cache.ping().await { "ok" } else { "down" })
+        probe(state.cache.ping().await)
     } else {
-        Some("not_configured")
+        ProbeStatus::NotConfigured
     };
-    let ok = db_ok && redis != Some("down");
+    let ok = database == ProbeStatus::Ok && redis != ProbeStatus::Down;
     let body = Health {
-        status: if ok { "ok".into() } else { "unavailable".into() },
-        database: Some(if db_ok { "ok".into() } else { "down".into() }),
-        redis: redis.map(str::to_string),
+        status: if ok {
+            ServiceStatus::Ok
+        } else {
+            ServiceStatus::Unavailable
+        },
+        database: Some(database),
+        redis: Some(redis),
     };
     if ok {
         HttpResponse::Ok().json(body)

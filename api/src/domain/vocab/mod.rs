@@ -4,6 +4,7 @@
 mod accounts;
 mod alerts;
 mod credit;
+mod health;
 mod orders;
 mod outbox;
 mod products;
@@ -13,6 +14,7 @@ mod stock;
 pub use accounts::*;
 pub use alerts::*;
 pub use credit::*;
+pub use health::*;
 pub use orders::*;
 pub use outbox::*;
 pub use products::*;
@@ -131,6 +133,8 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         UnsoldReportStatus,
         AgreementRunStatus,
         OutboxStatus,
+        ServiceStatus,
+        ProbeStatus,
         PairingKind,
         ReconciliationStatus,
         ReportGroup,

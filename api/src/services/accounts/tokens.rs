@@ -1,6 +1,6 @@
 //! Login, refresh-token rotation and logout.
 use super::{queries, LoginRequest, LogoutRequest, RefreshRequest, TokenPair};
-use crate::auth::jwt::Claims;
+use crate::auth::jwt::{Claims, TokenType};
 use crate::auth::{password, Caller};
 use crate::domain::OrgStatus;
 use crate::error::{AppError, AppResult};
@@ -21,12 +21,12 @@ fn issue_pair(state: &AppState, user: &users::Model) -> AppResult<(TokenPair, Cl
         exp: iat + s.access_token_ttl_secs,
         iat,
         jti: new_id(),
-        typ: "access".into(),
+        typ: TokenType::Access,
     };
     let refresh = Claims {
         exp: iat + s.refresh_token_ttl_secs,
         jti: new_id(),
-        typ: "refresh".into(),
+        typ: TokenType::Refresh,
         ..access.clone()
     };
     let pair = TokenPair {
@@ -106,7 +106,7 @@ pub async fn refresh(state: &AppState, body: RefreshRequest) -> AppResult<TokenP
         .jwt
         .verify(&body.refresh_token)
         .map_err(|_| AppError::Unauthorized("invalid or expired refresh token".into()))?;
-    if claims.typ != "refresh" {
+    if claims.typ != TokenType::Refresh {
         return Err(AppError::Unauthorized("not a refresh token".into()));
     }
     let Some(stored) = queries::live_refresh(&state.db, &claims.jti).await? else {

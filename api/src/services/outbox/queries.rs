@@ -1,0 +1,91 @@
+//! Every query of the outbox: queueing, and the worker's claim and outcome.
+use crate::domain::{OutboxId, OutboxStatus};
+use entity::outbox;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+type At = chrono::DateTime<chrono::Utc>;
+
+/// A pending email, due at once.
+pub fn pending(to: &str, subject: &str, body: &str, at: At) -> outbox::ActiveModel {
+    outbox::ActiveModel {
+        id: Set(OutboxId::new().to_string()),
+        to_addr: Set(to.to_string()),
+        subject: Set(subject.to_string()),
+        body: Set(body.to_string()),
+        status: Set(OutboxStatus::Pending.as_str().to_string()),
+        attempts: Set(0),
+        next_attempt_at: Set(at),
+        claimed_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(at),
+        sent_at: Set(None),
+    }
+}
+
+/// Inserts the emails in one statement.
+pub async fn insert_many(conn: &impl ConnectionTrait, rows: Vec<outbox::ActiveModel>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::insert_many(rows).exec(conn).await?;
+    Ok(())
+}
+
+/// Pending emails due at `now`, oldest first.
+pub async fn due(conn: &impl ConnectionTrait, now: At, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
+        .filter(outbox::Column::NextAttemptAt.lte(now))
+        .order_by_asc(outbox::Column::CreatedAt)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// Claims a pending email until `until` unless another worker holds it. True when claimed.
+pub async fn claim(conn: &impl ConnectionTrait, id: &str, now: At, until: At) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(until))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
+        .filter(
+            Condition::any()
+                .add(outbox::Column::ClaimedUntil.is_null())
+                .add(outbox::Column::ClaimedUntil.lt(now)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+pub async fn mark_sent(conn: &impl ConnectionTrait, id: &str, at: At) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
+        .col_expr(outbox::Column::SentAt, Expr::value(at))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt and when to try again; releases the claim.
+pub async fn mark_failed(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    attempts: i32,
+    next: At,
+    error: String,
+) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Attempts, Expr::value(attempts))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(next))
+        .col_expr(outbox::Column::LastError, Expr::value(error))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
