@@ -6,6 +6,7 @@ mod agreements;
 mod alerts;
 mod credit;
 mod foundation;
+mod house;
 mod ledger;
 mod orders;
 mod products;

@@ -4,7 +4,7 @@ use super::access::own;
 use super::lots::{ensure_room, stock_view, StockView};
 use super::{queries, stored, stored_amount, Field};
 use crate::auth::Caller;
-use crate::domain::{LotId, ProductId, Quantity, SignedQuantity, StockMovementId};
+use crate::domain::{LotId, ProductId, Quantity, SignedQuantity, StockMovementId, StockMovementKind};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{now, required_text, stock as stock_svc};
 use crate::state::AppState;
@@ -35,7 +35,7 @@ pub struct StockMovement {
     pub lot_id: Option<LotId>,
     pub quantity: SignedQuantity,
     /// What moved the stock: `adjustment` here.
-    pub kind: String,
+    pub kind: StockMovementKind,
     pub reason: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -51,7 +51,7 @@ fn movement(m: entity::stock_movements::Model) -> AppResult<StockMovement> {
         id: stored("movement id", &m.id)?,
         lot_id: m.lot_id.as_deref().map(|l| stored("lot id", l)).transpose()?,
         quantity: stored_amount("movement", SignedQuantity::from_minor(m.delta_milli))?,
-        kind: m.kind,
+        kind: stored("movement kind", &m.kind)?,
         reason: m.reason,
         created_at: m.created_at,
     })
