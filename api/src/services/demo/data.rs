@@ -248,7 +248,7 @@ pub type OrgRow = (
 
 pub const ORGS: &[OrgRow] = &[
     (
-        "platform",
+        "hq",
         "消费帮扶服务平台",
         OrgKind::Platform,
         "130000",
@@ -320,7 +320,7 @@ pub const ORGS: &[OrgRow] = &[
         Role::Buyer,
     ),
     (
-        "canteen",
+        "first_canteen",
         "省直机关第一食堂",
         OrgKind::Canteen,
         "130102",
@@ -329,7 +329,7 @@ pub const ORGS: &[OrgRow] = &[
         Role::Buyer,
     ),
     (
-        "union",
+        "trade_union",
         "河北省总工会",
         OrgKind::Union,
         "130102",
