@@ -57,8 +57,8 @@ pub async fn get(
     Ok(with_etag(&products::get(&state, &caller, *id).await?))
 }
 
-/// Update a product (its supplier, `If-Match`). Changing the price, origin or certificates of a
-/// certified product sends it back to `pending_review`.
+/// Update a product (its supplier, `If-Match`). Changing the name, unit, category, price, origin
+/// or certificates of a certified product sends it back to `pending_review`; free text does not.
 #[utoipa::path(
     tag = "products",
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's ETag")),
