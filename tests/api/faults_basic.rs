@@ -92,3 +92,114 @@ async fn only_a_real_nul_escape_is_refused_and_it_names_the_field() {
     };
     assert_eq!(products_before, products_after, "a refused body writes nothing");
 }
+
+/// Item 6: a loss that would leave less on hand than open orders have reserved is 409
+/// naming the reserved quantity, and writes nothing; up to the reserved quantity it is fine.
+#[tokio::test]
+async fn stock_is_never_adjusted_below_what_is_reserved() {
+    let w = crate::orders::world().await; // 1000 on hand
+    let (app, sup) = (&w.app, &w.supplier);
+    crate::orders::placed_so(&w, "600").await;
+    let path = format!("/products/{}/stock", w.product);
+    let st = app.get(&path, sup.t()).await.expect(200);
+    assert_eq!(
+        (st.json["on_hand"].as_str(), st.json["reserved"].as_str()),
+        (Some("1000"), Some("600"))
+    );
+    let adj = format!("/products/{}/stock-adjustments", w.product);
+    let movements = || async {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        entity::stock_movements::Entity::find().count(app.db()).await.unwrap()
+    };
+    let moved = movements().await;
+
+    let r = app
+        .post(&adj, sup.t(), json!({"quantity": "-500", "reason": "mould"}))
+        .await;
+    let p = r.problem(409);
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("600") && detail.contains("reserved"), "{detail}");
+    assert_eq!(app.get(&path, sup.t()).await.expect(200).json["on_hand"], "1000");
+    assert_eq!(movements().await, moved, "a refused loss writes nothing");
+
+    // Down to exactly what is reserved is allowed; a thousandth more is not.
+    let r = app
+        .post(&adj, sup.t(), json!({"quantity": "-400", "reason": "mould"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["stock"]["on_hand"], "600");
+    assert_eq!(r.json["stock"]["available"], "0");
+    app.post(&adj, sup.t(), json!({"quantity": "-0.001", "reason": "mould"}))
+        .await
+        .problem(409);
+    // Stock found is always welcome.
+    let lots = app
+        .get(&format!("/products/{}/lots", w.product), sup.t())
+        .await
+        .expect(200);
+    let lot = lots.json["items"][0]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &adj,
+            sup.t(),
+            json!({"quantity": "100", "reason": "recount", "lot_id": lot}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json["stock"]["on_hand"], "700");
+    // Naming the lot does not get around it.
+    let r = app
+        .post(
+            &adj,
+            sup.t(),
+            json!({"quantity": "-101", "reason": "lost", "lot_id": lot}),
+        )
+        .await;
+    assert!(r.problem(409)["detail"].as_str().unwrap().contains("600"));
+}
+
+/// Item 6 under concurrency: ten parallel losses of 15 against 100 free (700 on hand, 600
+/// reserved): exactly six pass, the rest are 409, and on hand never drops below reserved.
+#[tokio::test]
+async fn concurrent_losses_never_take_stock_below_what_is_reserved() {
+    let w = crate::orders::world().await;
+    let (app, sup) = (&w.app, &w.supplier);
+    crate::orders::placed_so(&w, "600").await;
+    let adj = format!("/products/{}/stock-adjustments", w.product);
+    app.post(&adj, sup.t(), json!({"quantity": "-300", "reason": "mould"}))
+        .await
+        .expect(201);
+    let futs: Vec<_> = (0..10)
+        .map(|_| app.post(&adj, sup.t(), json!({"quantity": "-15", "reason": "spoilt"})))
+        .collect();
+    let res = futures_util::future::join_all(futs).await;
+    let texts: Vec<_> = res.iter().map(|r| format!("{} {}", r.status, r.text)).collect();
+    assert!(res.iter().all(|r| r.status == 201 || r.status == 409), "{texts:#?}");
+    assert_eq!(res.iter().filter(|r| r.status == 201).count(), 6, "{texts:#?}");
+    let st = app
+        .get(&format!("/products/{}/stock", w.product), sup.t())
+        .await
+        .expect(200);
+    assert_eq!(st.json["on_hand"], "610");
+    assert_eq!(st.json["reserved"], "600");
+    let row = {
+        use sea_orm::ConnectionTrait;
+        app.db()
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db().get_database_backend(),
+                format!(
+                    "SELECT (SELECT SUM(remaining_milli) FROM lots WHERE product_id = '{0}') AS lots, \
+                     (SELECT SUM(delta_milli) FROM stock_movements WHERE product_id = '{0}') AS moved",
+                    w.product
+                ),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let lots = assist_market::services::stock::get_sum(&row, "lots").unwrap();
+    let moved = assist_market::services::stock::get_sum(&row, "moved").unwrap();
+    assert_eq!(lots, 610_000);
+    // The lot was written straight into the database with 1000; every loss left a movement.
+    assert_eq!(moved, -390_000, "300 and six times 15");
+}
