@@ -5,6 +5,7 @@ mod helpers;
 mod agreements;
 mod alerts;
 mod credit;
+mod faults_basic;
 mod foundation;
 mod house;
 mod ledger;

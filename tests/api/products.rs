@@ -649,9 +649,14 @@ async fn edits_need_if_match_and_reset_certification() {
     app.patch(&path, sup.t(), json!({"name": "x"}), Some("\"999\""))
         .await
         .problem(412);
-    // A name change keeps the certification.
+    // A change of free text keeps the certification.
     let r = app
-        .patch(&path, sup.t(), json!({"name": "Yangyuan Golden Millet"}), Some(&etag))
+        .patch(
+            &path,
+            sup.t(),
+            json!({"description": "Golden millet from the Sanggan river valley"}),
+            Some(&etag),
+        )
         .await
         .expect(200);
     assert_eq!(r.json["status"], "certified");
@@ -662,7 +667,11 @@ async fn edits_need_if_match_and_reset_certification() {
         .await
         .problem(412);
     let cat = app.get("/catalog?q=golden", None).await.expect(200);
-    assert_eq!(ids(&cat.json), vec![id.clone()], "the catalogue shows the new name");
+    assert_eq!(
+        ids(&cat.json),
+        vec![id.clone()],
+        "the catalogue shows the new description"
+    );
     // A price change sends it back to review and out of the catalogue.
     let r = app
         .patch(&path, sup.t(), json!({"price": "13.00"}), Some(&etag2))
@@ -709,6 +718,73 @@ async fn edits_need_if_match_and_reset_certification() {
         .await
         .expect(200);
     assert_eq!(r.json["status"], "pending_review");
+}
+
+/// Issue 12, item 7: name, unit and category are what a certification vouched for, as
+/// price, origin and certificates are: changing one sends a certified product back to
+/// review and out of the catalogue, and its history says why. Free text stays editable.
+#[tokio::test]
+async fn editing_name_unit_or_category_of_a_certified_product_needs_review_again() {
+    let app = spawn_app().await;
+    let sup = app.create_org("cooperative", YANGYUAN_VILLAGE).await;
+    let cert = app.create_org("county_office", YANGYUAN).await;
+    let id = certified(&app, &sup, &cert, product_body("Yangyuan Millet")).await;
+    add_lot(&app, &sup, &id, "100").await;
+    let path = format!("/products/{id}");
+    for (patch, field) in [
+        (json!({"name": "Yangyuan Golden Millet"}), "name"),
+        (json!({"unit": "jin"}), "unit"),
+        (json!({"category": "vegetables"}), "category"),
+    ] {
+        let etag = app.get(&path, sup.t()).await.expect(200).header("etag").unwrap();
+        // Description and the benefit mechanism are free text: no review.
+        let r = app
+            .patch(
+                &path,
+                sup.t(),
+                json!({"description": format!("before the {field} change"), "benefit_mechanism": "wages"}),
+                Some(&etag),
+            )
+            .await
+            .expect(200);
+        assert_eq!(r.json["status"], "certified", "{field}: {}", r.text);
+        assert_eq!(catalog_ids(&app, "").await, vec![id.clone()]);
+        // Sending the same value again is no change.
+        let etag = r.header("etag").unwrap();
+        let same = json!({ field: r.json[field].clone() });
+        let r = app.patch(&path, sup.t(), same, Some(&etag)).await.expect(200);
+        assert_eq!(r.json["status"], "certified", "{field} unchanged: {}", r.text);
+        let events_before = app.get(&format!("{path}/events"), sup.t()).await.expect(200).json["items"]
+            .as_array()
+            .unwrap()
+            .len();
+        let etag = r.header("etag").unwrap();
+        let r = app.patch(&path, sup.t(), patch.clone(), Some(&etag)).await.expect(200);
+        assert_eq!(r.json["status"], "pending_review", "{field}: {}", r.text);
+        assert!(r.json["certificate_number"].is_null(), "{field}");
+        assert_eq!(r.json[field], patch[field], "the edit itself is kept");
+        assert!(catalog_ids(&app, "").await.is_empty(), "{field}: out of the catalogue");
+        let ev = app.get(&format!("{path}/events"), sup.t()).await.expect(200);
+        let items = ev.json["items"].as_array().unwrap();
+        assert_eq!(items.len(), events_before + 1, "{field}: one event");
+        let last = items.last().unwrap();
+        assert_eq!(last["from_status"], "certified");
+        assert_eq!(last["to_status"], "pending_review");
+        assert!(
+            last["reason"].as_str().unwrap().contains(field),
+            "{field}: {}",
+            last["reason"]
+        );
+        // Re-certified, it is back in the catalogue.
+        app.post(
+            &format!("{path}/certify"),
+            cert.t(),
+            json!({"valid_until": in_a_year()}),
+        )
+        .await
+        .expect(200);
+        assert_eq!(catalog_ids(&app, "").await, vec![id.clone()], "{field}");
+    }
 }
 
 // ------------------------------------------------------------------ expiry

@@ -46,8 +46,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // A NUL character can be stored by no database: refuse it before it gets that far.
-    if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        return Err(AppError::field("body", "text must not contain NUL characters"));
+    if has_nul_escape(bytes) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            let mut errors = Vec::new();
+            nul_fields(&value, "", &mut errors);
+            AppError::check(errors)?;
+        }
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -72,6 +76,61 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             AppError::BadRequest(format!("malformed JSON: {inner}"))
         }
     })
+}
+
+/// Whether the body holds a real `\u0000` escape, the only way JSON text can carry a NUL
+/// (a raw NUL byte is not valid JSON). An escaped backslash followed by `u0000` (`\\u0000`)
+/// is ordinary text: each escape is skipped whole, so only an odd run of backslashes counts.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1..i + 6) == Some(b"u0000".as_slice()) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+const NUL_MESSAGE: &str = "text must not contain NUL characters";
+
+/// Every field whose decoded text (value or key) holds a NUL, named by its path
+/// (`lines[0].name`) as the deserialiser names a field of the wrong shape.
+fn nul_fields(value: &serde_json::Value, path: &str, errors: &mut Vec<FieldError>) {
+    let here = |p: &str| {
+        if p.is_empty() {
+            "body".to_string()
+        } else {
+            p.to_string()
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => errors.push(FieldError::new(here(path), NUL_MESSAGE)),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, &format!("{path}[{i}]"), errors);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (key, item) in fields {
+                if key.contains('\0') {
+                    errors.push(FieldError::new(here(path), NUL_MESSAGE));
+                    continue;
+                }
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                nul_fields(item, &inner, errors);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// serde says "missing field `name`" at the level of the enclosing object.

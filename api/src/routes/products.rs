@@ -57,8 +57,8 @@ pub async fn get(
     Ok(with_etag(&products::get(&state, &caller, *id).await?))
 }
 
-/// Update a product (its supplier, `If-Match`). Changing the price, origin or certificates of a
-/// certified product sends it back to `pending_review`.
+/// Update a product (its supplier, `If-Match`). Changing the name, unit, category, price, origin
+/// or certificates of a certified product sends it back to `pending_review`; free text does not.
 #[utoipa::path(
     tag = "products",
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's ETag")),
@@ -177,7 +177,8 @@ pub async fn stock(
     Ok(HttpResponse::Ok().json(products::stock(&state, &caller, *id).await?))
 }
 
-/// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below zero.
+/// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below
+/// zero, and a loss never below what open orders have reserved (409 naming the reserved quantity).
 #[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
 #[post("/products/{id}/stock-adjustments")]
 pub async fn adjust_stock(

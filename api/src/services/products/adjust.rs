@@ -1,5 +1,10 @@
 //! Stock adjustments (supplier): spoilage or loss (negative), stock found (positive,
-//! into a named lot). Stock never goes below zero nor past the quantity bound (409).
+//! into a named lot). Stock never goes below zero nor past the quantity bound, and a loss
+//! never leaves less on hand than open orders have reserved (409 naming the reserved quantity).
+//!
+//! A loss first takes the product row's lock, so concurrent losses of one product (and
+//! reservations, which update the same row) are serialised; after the lots are taken, one
+//! conditional UPDATE re-checks `reserved <= on hand` before anything is committed.
 use super::access::own;
 use super::lots::{ensure_room, stock_view, StockView};
 use super::{queries, stored, stored_amount, Field};
@@ -101,6 +106,13 @@ pub async fn adjust_stock(
     let reason = body.reason.trim().to_string();
     let txn = db.begin().await?;
     let started = now();
+    // A loss reads the stock only once it holds the product row: what it checks is what it changes.
+    let before = if positive {
+        None
+    } else {
+        queries::lock_stock(&txn, &p.id).await?;
+        Some(stock_svc::stock_of(&txn, &p.id).await?)
+    };
     match (&lot, positive) {
         (Some(lot), true) => {
             ensure_room(&txn, &p.id, qty).await?;
@@ -151,6 +163,11 @@ pub async fn adjust_stock(
             queries::set_movement_reason(&txn, &p.id, ADJUSTMENT, started, &reason).await?;
         }
     }
+    if let Some(before) = before {
+        if !queries::on_hand_covers_reserved(&txn, &p.id).await? {
+            return Err(below_reserved(qty, before));
+        }
+    }
     let movements = queries::movements_since(&txn, &p.id, ADJUSTMENT, started)
         .await?
         .into_iter()
@@ -164,4 +181,16 @@ pub async fn adjust_stock(
 
 fn shown_max() -> Quantity {
     Quantity::from_minor(Quantity::MAX).unwrap_or(Quantity::ZERO)
+}
+
+/// 409 for a loss that would leave less on hand than is reserved, naming the reserved quantity.
+fn below_reserved(qty: Quantity, before: stock_svc::Stock) -> AppError {
+    let q = |milli: i64| Quantity::from_minor(milli.clamp(0, Quantity::MAX)).unwrap_or(Quantity::ZERO);
+    AppError::Conflict(format!(
+        "{} is reserved by open orders and {} is on hand: taking {qty} would leave less than is reserved \
+         (at most {} can be taken)",
+        q(before.reserved_milli),
+        q(before.on_hand_milli),
+        q(before.available_milli),
+    ))
 }

@@ -1,5 +1,6 @@
 //! Listing a product (supplier) and editing it. An edit of what a certification vouched
-//! for (price, origin, certificates) sends a certified product back to review.
+//! for (name, unit, category, price, origin, certificates) sends a certified product back
+//! to review; free text (description, benefit mechanism) and supply figures do not.
 use super::access::own;
 use super::events::record_event;
 use super::validate::{
@@ -199,6 +200,12 @@ pub async fn update(
         None => None,
     };
     // Does the edit touch what the certification vouched for?
+    let new_name = patch.name.as_ref().map(|n| n.trim().to_string());
+    let name_changed = new_name.as_ref().is_some_and(|n| *n != current.name);
+    let new_category = category.flatten();
+    let category_changed = new_category.is_some_and(|c| c != current.category);
+    let new_unit = unit.flatten();
+    let unit_changed = new_unit.is_some_and(|u| u != current.unit);
     let new_price = price.flatten();
     let price_changed = new_price.map(|p| p.minor() != current.price_fen).unwrap_or(false);
     let origin_changed = patch
@@ -213,14 +220,10 @@ pub async fn update(
     let shown = super::effective_status(&current)?;
     let recertify = stored == ProductStatus::Certified
         && shown.can_become(ProductStatus::PendingReview)
-        && (price_changed || origin_changed || certs_changed);
+        && (name_changed || unit_changed || category_changed || price_changed || origin_changed || certs_changed);
 
     let mut am: products::ActiveModel = current.clone().into();
-    let name = patch
-        .name
-        .as_ref()
-        .map(|n| n.trim().to_string())
-        .unwrap_or(current.name.clone());
+    let name = new_name.unwrap_or(current.name.clone());
     let description = patch
         .description
         .as_ref()
@@ -229,10 +232,10 @@ pub async fn update(
     am.search_text = Set(search_text(&name, &description));
     am.name = Set(name);
     am.description = Set(description);
-    if let Some(Some(c)) = category {
+    if let Some(c) = new_category {
         am.category = Set(c.as_str().to_string());
     }
-    if let Some(Some(u)) = unit {
+    if let Some(u) = new_unit {
         am.unit = Set(u.as_str().to_string());
     }
     if let Some(p) = new_price {
@@ -279,6 +282,15 @@ pub async fn update(
     }
     if recertify {
         let mut what = Vec::new();
+        if name_changed {
+            what.push("name");
+        }
+        if unit_changed {
+            what.push("unit");
+        }
+        if category_changed {
+            what.push("category");
+        }
         if price_changed {
             what.push("price");
         }

@@ -4,7 +4,7 @@ use crate::domain::{LotId, ProductCategory, ProductId, ProductStatus, Quantity};
 use crate::error::AppResult;
 use crate::services::{now, today};
 use entity::{lots, organizations, product_events, products, stock_movements};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -266,4 +266,48 @@ pub async fn movements_since(
         .order_by_asc(stock_movements::Column::Id)
         .all(conn)
         .await?)
+}
+
+/// Takes the product row's write lock for the rest of the transaction (a row lock on
+/// PostgreSQL, the writer lock on SQLite) without changing it, so that stock changes of one
+/// product are serialised and every later statement of the transaction reads what the ones
+/// before it committed. Returns the number of rows locked (0: no such product).
+pub async fn lock_stock(conn: &impl ConnectionTrait, product_id: &str) -> AppResult<u64> {
+    let res = products::Entity::update_many()
+        .col_expr(
+            products::Column::ReservedMilli,
+            Expr::col(products::Column::ReservedMilli),
+        )
+        .filter(products::Column::Id.eq(product_id.to_string()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Whether what is on hand (lots not past best-before) still covers what open orders hold:
+/// one conditional UPDATE of the product row, `reserved_milli <= SUM(lots)`, so the check
+/// and the row lock are one statement and see the transaction's own takes.
+pub async fn on_hand_covers_reserved(conn: &impl ConnectionTrait, product_id: &str) -> AppResult<bool> {
+    let on_hand = Query::select()
+        .expr(Func::coalesce([
+            Expr::from(Func::sum(Expr::col((lots::Entity, lots::Column::RemainingMilli)))),
+            Expr::val(0i64),
+        ]))
+        .from(lots::Entity)
+        .and_where(Expr::col((lots::Entity, lots::Column::ProductId)).eq(product_id.to_string()))
+        .and_where(Expr::col((lots::Entity, lots::Column::BestBefore)).gte(today()))
+        .to_owned();
+    let res = products::Entity::update_many()
+        .col_expr(
+            products::Column::ReservedMilli,
+            Expr::col(products::Column::ReservedMilli),
+        )
+        .filter(products::Column::Id.eq(product_id.to_string()))
+        .filter(
+            Expr::col((products::Entity, products::Column::ReservedMilli))
+                .lte(Expr::SubQuery(None, Box::new(on_hand.into()))),
+        )
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
 }
