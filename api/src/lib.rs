@@ -8,7 +8,6 @@ pub mod domain;
 pub mod error;
 pub mod infra;
 pub mod jobs;
-pub mod money;
 pub mod openapi;
 pub mod routes;
 pub mod services;

@@ -112,26 +112,23 @@ pub async fn certify(state: &AppState, caller: &Caller, id: ProductId, body: Cer
 }
 
 pub async fn reject(state: &AppState, caller: &Caller, id: ProductId, body: Reason) -> AppResult<Product> {
-    let current = in_county(&state.db, caller, id).await?;
-    let reason = required_reason(&body.reason)?;
-    let to = ProductStatus::Rejected;
-    let m = transition(
-        state,
-        caller,
-        &current,
-        &ProductStatus::sources_of(to),
-        to,
-        None,
-        Some(&reason),
-    )
-    .await?;
-    Product::from_model(m)
+    decide_against(state, caller, id, body, ProductStatus::Rejected).await
 }
 
 pub async fn revoke(state: &AppState, caller: &Caller, id: ProductId, body: Reason) -> AppResult<Product> {
+    decide_against(state, caller, id, body, ProductStatus::Revoked).await
+}
+
+/// Rejects a product under review or revokes a certified one, with a required reason.
+async fn decide_against(
+    state: &AppState,
+    caller: &Caller,
+    id: ProductId,
+    body: Reason,
+    to: ProductStatus,
+) -> AppResult<Product> {
     let current = in_county(&state.db, caller, id).await?;
     let reason = required_reason(&body.reason)?;
-    let to = ProductStatus::Revoked;
     let m = transition(
         state,
         caller,
@@ -142,6 +139,9 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: ProductId, body: Reas
         Some(&reason),
     )
     .await?;
-    state.cache.bump_generation("catalog").await;
+    if to == ProductStatus::Revoked {
+        // A revoked product leaves the catalogue.
+        state.cache.bump_generation("catalog").await;
+    }
     Product::from_model(m)
 }
