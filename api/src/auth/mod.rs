@@ -17,8 +17,8 @@ use crate::domain::{OrgId, UserId};
 /// extractor refuses a token whose ids are not UUIDs, so both always parse.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user_id: String,
-    pub org_id: String,
+    pub user_id: UserId,
+    pub org_id: OrgId,
     pub role: Role,
     pub jti: String,
     pub exp: i64,
@@ -27,8 +27,8 @@ pub struct Caller {
 impl Caller {
     pub fn new(user: UserId, org: OrgId, role: Role, jti: String, exp: i64) -> Caller {
         Caller {
-            user_id: user.to_string(),
-            org_id: org.to_string(),
+            user_id: user,
+            org_id: org,
             role,
             jti,
             exp,
@@ -37,12 +37,12 @@ impl Caller {
 
     /// The caller's organisation.
     pub fn org(&self) -> OrgId {
-        self.org_id.parse().unwrap_or(OrgId(uuid::Uuid::nil()))
+        self.org_id
     }
 
     /// The calling user.
     pub fn user(&self) -> UserId {
-        self.user_id.parse().unwrap_or(UserId(uuid::Uuid::nil()))
+        self.user_id
     }
 
     /// 403 unless the caller has one of `roles`.

@@ -68,6 +68,12 @@ macro_rules! typed_id {
             }
         }
 
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                other == self
+            }
+        }
+
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 uuid_schema()

@@ -90,7 +90,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewAgreement) -> Ap
     let t = now();
     let m = agreements::Model {
         id: new_id(),
-        buyer_org_id: caller.org_id.clone(),
+        buyer_org_id: caller.org_id.to_string(),
         supplier_org_id: supplier_id,
         lines: serde_json::to_string(&lines).map_err(AppError::internal)?,
         every: body.every.as_str().to_string(),
@@ -104,7 +104,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewAgreement) -> Ap
             .map(|d| d.trim().to_string())
             .unwrap_or_else(|| buyer.name.clone()),
         status: AgreementStatus::Proposed.as_str().to_string(),
-        created_by: Some(caller.user_id.clone()),
+        created_by: Some(caller.user_id.to_string()),
         approved_by: None,
         approved_at: None,
         created_at: t,

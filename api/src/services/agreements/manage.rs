@@ -62,7 +62,7 @@ pub async fn list(
     let db = &state.db;
     let side = match caller.role {
         Role::Buyer => Side::Buyers(organizations::with_children(db, &caller.org_id).await?),
-        Role::Supplier => Side::Supplier(caller.org_id.clone()),
+        Role::Supplier => Side::Supplier(caller.org_id.to_string()),
         _ => Side::All,
     };
     let rows = queries::page(db, side, f.status, page.cursor()?, limit + 1).await?;
@@ -83,7 +83,7 @@ pub async fn approve(state: &AppState, caller: &Caller, id: AgreementId) -> AppR
         &txn,
         &a.id,
         AgreementStatus::Active,
-        Some(caller.user_id.clone()),
+        Some(caller.user_id.to_string()),
         now(),
     )
     .await?;

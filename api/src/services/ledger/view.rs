@@ -102,7 +102,7 @@ pub async fn list(
                 ledger_entries::Column::BuyerOrgId.is_in(organizations::with_children(db, &caller.org_id).await?),
             )
         }
-        Role::Supplier => q = q.filter(ledger_entries::Column::SupplierOrgId.eq(caller.org_id.clone())),
+        Role::Supplier => q = q.filter(ledger_entries::Column::SupplierOrgId.eq(caller.org_id)),
         Role::Certifier => {
             let org = organizations::find(db, &caller.org_id).await?;
             q = q.filter(ledger_entries::Column::OriginCountyCode.eq(org.region_code));

@@ -117,7 +117,7 @@ pub async fn accept(
     }
     queries::set_accepted_quantities(&txn, &so.id, &per_line).await?;
     stock::release_many(&txn, &releases).await?;
-    let actor: Option<UserId> = caller.user_id.parse().ok();
+    let actor: Option<UserId> = Some(caller.user_id);
     stock::consume_many(&txn, &takes, StockMovementKind::Sale, Some(&so.id), actor).await?;
     let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit).await?;
     ledger::append_many(&txn, entries).await?;

@@ -176,7 +176,7 @@ pub async fn list_supplier_orders(
     let limit = page.limit()?;
     let side = match caller.role {
         Role::Buyer => Side::Buyers(organizations::with_children(&state.db, &caller.org_id).await?),
-        Role::Supplier => Side::Supplier(caller.org_id.clone()),
+        Role::Supplier => Side::Supplier(caller.org_id.to_string()),
         _ => Side::All,
     };
     let rows = queries::supplier_orders_page(

@@ -168,7 +168,7 @@ pub async fn create_return(
             amount_fen: amount.minor(),
             reason: reason.clone(),
             ledger_seq: Some(m.seq),
-            created_by: Some(caller.user_id.clone()),
+            created_by: Some(caller.user_id.to_string()),
             created_at: t,
         });
         out.push(ReturnedLine {
@@ -245,7 +245,7 @@ pub async fn rate(state: &AppState, caller: &Caller, id: SupplierOrderId, body: 
         &so.buyer_org_id,
         body.score,
         &comment,
-        &caller.user_id,
+        &caller.user_id.to_string(),
         t,
     )
     .await?;

@@ -132,8 +132,8 @@ impl Purchaser {
     /// The caller's organisation and user (the caller's role is checked by whoever asks).
     pub fn of(caller: &crate::auth::Caller) -> AppResult<Purchaser> {
         Ok(Purchaser {
-            org_id: crate::services::stored(&caller.org_id)?,
-            user_id: caller.user_id.parse().ok(),
+            org_id: caller.org_id,
+            user_id: Some(caller.user_id),
         })
     }
 }

@@ -14,7 +14,7 @@ pub async fn find(conn: &impl ConnectionTrait, id: ProductId) -> AppResult<produ
 
 /// The county a certifier's office covers (its organisation's region).
 pub(super) async fn certifier_county(conn: &impl ConnectionTrait, caller: &Caller) -> AppResult<String> {
-    queries::org_region(conn, &caller.org_id).await
+    queries::org_region(conn, &caller.org_id.to_string()).await
 }
 
 /// Loads a product the caller may see, else 404.

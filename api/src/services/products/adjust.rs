@@ -130,7 +130,7 @@ pub async fn adjust_stock(
                 ADJUSTMENT,
                 Some(&reason),
                 None,
-                Some(&caller.user_id),
+                Some(&caller.user_id.to_string()),
             )
             .await?;
         }
@@ -148,12 +148,20 @@ pub async fn adjust_stock(
                 ADJUSTMENT,
                 Some(&reason),
                 None,
-                Some(&caller.user_id),
+                Some(&caller.user_id.to_string()),
             )
             .await?;
         }
         (None, _) => {
-            let left = stock_svc::consume(&txn, &p.id, qty.minor(), ADJUSTMENT, None, Some(&caller.user_id)).await?;
+            let left = stock_svc::consume(
+                &txn,
+                &p.id,
+                qty.minor(),
+                ADJUSTMENT,
+                None,
+                Some(&caller.user_id.to_string()),
+            )
+            .await?;
             if left > 0 {
                 let taken = Quantity::from_minor(qty.minor() - left).unwrap_or(Quantity::ZERO);
                 return Err(AppError::Conflict(format!(

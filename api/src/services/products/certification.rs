@@ -93,7 +93,7 @@ pub async fn certify(state: &AppState, caller: &Caller, id: ProductId, body: Cer
     AppError::check(errors)?;
     let cert = queries::Certification {
         number: certificate_number(&current.origin_county_code),
-        by: caller.user_id.clone(),
+        by: caller.user_id.to_string(),
         valid_until: body.valid_until,
     };
     let to = ProductStatus::Certified;

@@ -113,7 +113,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
         &txn,
         products::ActiveModel {
             id: Set(ProductId::new().to_string()),
-            supplier_org_id: Set(caller.org_id.clone()),
+            supplier_org_id: Set(caller.org_id.to_string()),
             search_text: Set(search_text(&name, &description)),
             name: Set(name),
             category: Set(category.as_str().to_string()),

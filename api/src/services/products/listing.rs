@@ -34,7 +34,7 @@ pub async fn list(
     let db = &state.db;
     let limit = page.limit()?;
     let scope = queries::ListScope {
-        supplier_org_id: (caller.role == Role::Supplier).then(|| caller.org_id.clone()),
+        supplier_org_id: (caller.role == Role::Supplier).then(|| caller.org_id.to_string()),
         county_code: match caller.role {
             Role::Certifier => Some(certifier_county(db, caller).await?),
             _ => None,

@@ -102,7 +102,7 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
         LOT_MOVEMENT,
         None,
         None,
-        Some(&caller.user_id),
+        Some(&caller.user_id.to_string()),
     )
     .await?;
     txn.commit().await?;
