@@ -203,3 +203,67 @@ async fn concurrent_losses_never_take_stock_below_what_is_reserved() {
     // The lot was written straight into the database with 1000; every loss left a movement.
     assert_eq!(moved, -390_000, "300 and six times 15");
 }
+
+/// Two acceptances that take from the same lots at once both succeed: the product's stock
+/// row is locked before its lots are read, so the second plans on what the first left
+/// (lot A is emptied, the rest comes from lot B) instead of failing with 409.
+#[tokio::test]
+async fn concurrent_acceptances_of_one_product_both_take_their_stock() {
+    use crate::orders::{delivered_so, product, World};
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = spawn_app().await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    // Lot A: 10 units, best before in 100 days (taken first).
+    let p = product(&app, &supplier.org_id, 1250, 1_000, 10_000).await;
+    let t = chrono::Utc::now();
+    entity::lots::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        product_id: Set(p.clone()),
+        quantity_milli: Set(100_000),
+        remaining_milli: Set(100_000),
+        harvested_on: Set(None),
+        best_before: Set(t.date_naive() + chrono::Duration::days(300)),
+        created_at: Set(t),
+    }
+    .insert(app.db())
+    .await
+    .expect("lot B");
+    let w = World {
+        app,
+        buyer,
+        supplier,
+        product: p.clone(),
+    };
+    let mut accepts = Vec::new();
+    for _ in 0..2 {
+        let (order, so) = delivered_so(&w, "8").await;
+        let line = order["supplier_orders"][0]["lines"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        accepts.push((so, line));
+    }
+    let urls: Vec<String> = accepts
+        .iter()
+        .map(|(so, _)| format!("/supplier-orders/{so}/accept"))
+        .collect();
+    let futs = urls.iter().zip(&accepts).map(|(url, (_, line))| {
+        w.app.post(
+            url,
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "accepted_quantity": "8"}], "invoice_number": "INV-C"}),
+        )
+    });
+    let answers = futures_util::future::join_all(futs).await;
+    for r in answers {
+        r.expect(200);
+    }
+    let stock = w
+        .app
+        .get(&format!("/products/{p}/stock"), w.supplier.t())
+        .await
+        .expect(200);
+    assert_eq!(stock.json["on_hand"], "94", "{}", stock.json);
+    assert_eq!(stock.json["reserved"], "0", "{}", stock.json);
+}

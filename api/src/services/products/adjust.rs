@@ -110,7 +110,7 @@ pub async fn adjust_stock(
     let before = if positive {
         None
     } else {
-        queries::lock_stock(&txn, &p.id).await?;
+        stock_svc::lock_products(&txn, std::slice::from_ref(&p.id)).await?;
         Some(stock_svc::stock_of(&txn, &p.id).await?)
     };
     match (&lot, positive) {

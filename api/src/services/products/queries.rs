@@ -268,22 +268,6 @@ pub async fn movements_since(
         .await?)
 }
 
-/// Takes the product row's write lock for the rest of the transaction (a row lock on
-/// PostgreSQL, the writer lock on SQLite) without changing it, so that stock changes of one
-/// product are serialised and every later statement of the transaction reads what the ones
-/// before it committed. Returns the number of rows locked (0: no such product).
-pub async fn lock_stock(conn: &impl ConnectionTrait, product_id: &str) -> AppResult<u64> {
-    let res = products::Entity::update_many()
-        .col_expr(
-            products::Column::ReservedMilli,
-            Expr::col(products::Column::ReservedMilli),
-        )
-        .filter(products::Column::Id.eq(product_id.to_string()))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected)
-}
-
 /// Whether what is on hand (lots not past best-before) still covers what open orders hold:
 /// one conditional UPDATE of the product row, `reserved_milli <= SUM(lots)`, so the check
 /// and the row lock are one statement and see the transaction's own takes.

@@ -11,6 +11,7 @@
 //! The batch functions (`release_many`, `consume_many`) run a fixed number of
 //! statements whatever the number of products: acceptance uses them.
 mod queries;
+pub use queries::lock_products;
 
 use super::{new_id, now, today};
 use crate::domain::{ProductId, Quantity, StockMovementKind, UserId};
@@ -136,7 +137,12 @@ pub async fn consume_many(
         return Ok(());
     }
     let today = today();
-    let ids: Vec<String> = per.iter().map(|(p, _)| p.to_string()).collect();
+    let mut ids: Vec<String> = per.iter().map(|(p, _)| p.to_string()).collect();
+    ids.sort();
+    // Lock first, then read: a concurrent take of the same lots waits here and this
+    // reads what it left, instead of planning on stale lots and failing with 409.
+    // (Acceptance already holds these locks through its release; other callers may not.)
+    queries::lock_products(conn, &ids).await?;
     let all = queries::lots_with_stock(conn, &ids).await?;
     let mut by_product: BTreeMap<String, Vec<lots::Model>> = BTreeMap::new();
     for l in all {

@@ -2,7 +2,8 @@
 use crate::domain::{ProductId, Quantity};
 use crate::error::AppResult;
 use crate::services::sql;
-use entity::{lots, stock_movements};
+use entity::{lots, products, stock_movements};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, Value};
 
 /// Reserved, on-hand and expired quantities of one product (SUMs need raw SQL).
@@ -134,4 +135,19 @@ pub(super) async fn insert_movements(conn: &impl ConnectionTrait, rows: Vec<stoc
         .exec_without_returning(conn)
         .await?;
     Ok(())
+}
+
+/// Takes the row locks of the products' stock (an UPDATE that changes nothing) in one
+/// statement, so that whoever takes from or checks their lots next sees them settled:
+/// takes, losses and reservations of one product queue behind each other.
+pub async fn lock_products(conn: &impl ConnectionTrait, ids: &[String]) -> AppResult<u64> {
+    let res = products::Entity::update_many()
+        .col_expr(
+            products::Column::ReservedMilli,
+            Expr::col(products::Column::ReservedMilli),
+        )
+        .filter(products::Column::Id.is_in(ids.iter().cloned()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
 }
