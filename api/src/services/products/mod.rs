@@ -24,7 +24,7 @@ mod lots;
 mod queries;
 mod validate;
 
-pub use access::{find, get, visible};
+pub use access::{find, get, may_certify, may_supply, visible};
 pub use adjust::{adjust_stock, AdjustmentResult, StockAdjustment, StockMovement};
 pub use certification::{certify, reject, revoke, submit, Certify, Reason};
 pub use edit::{create, update, NewProduct, ProductPatch};
