@@ -243,6 +243,9 @@ async fn operations(app: &TestApp) -> Vec<(String, String)> {
 /// with it revokes the token).
 const BODIES: [&str; 3] = ["{\"x\":", "[1, \"two\"]", "{}"];
 
+/// Parameters of the wrong shape for every list and report.
+const BAD_QUERY: &str = "?limit=abc&cursor=%ZZ&status=nope&year=x&group_by=nope&format=nope&category=nope&from=x";
+
 fn refused(status: u16) -> bool {
     matches!(status, 401 | 403 | 404)
 }
@@ -257,14 +260,24 @@ async fn a_caller_who_may_not_call_a_route_is_refused_whatever_the_body() {
     for (method, template) in &ops {
         let url = app.url(&fx.fill(template));
         if method == "GET" {
+            // A read: refused without a query, refused with a malformed one too.
             for who in CALLERS {
-                let mut rb = app.client.get(&url);
-                if let Some(t) = fx.token(who) {
-                    rb = rb.bearer_auth(t);
+                let mut statuses = Vec::new();
+                for query in ["", BAD_QUERY] {
+                    let mut rb = app.client.get(format!("{url}{query}"));
+                    if let Some(t) = fx.token(who) {
+                        rb = rb.bearer_auth(t);
+                    }
+                    let r = app.send(rb).await;
+                    if r.status.is_server_error() {
+                        failures.push(format!("{who} GET {template}{query}: {} {}", r.status, r.text));
+                    }
+                    statuses.push(r.status.as_u16());
                 }
-                let r = app.send(rb).await;
-                if r.status.is_server_error() {
-                    failures.push(format!("{who} GET {template}: {} {}", r.status, r.text));
+                if refused(statuses[0]) && !refused(statuses[1]) {
+                    failures.push(format!(
+                        "{who} GET {template}: {statuses:?} without and with a malformed query"
+                    ));
                 }
             }
             continue;
@@ -306,4 +319,24 @@ async fn a_caller_who_may_not_call_a_route_is_refused_whatever_the_body() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The house rule behind the matrix: a handler that has a caller to authorise takes its body
+/// as `Guarded<T>` (opened once the caller is authorised), never as an eagerly parsed `Body<T>`.
+#[test]
+fn handlers_with_a_caller_take_a_guarded_body() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes");
+    let mut offenders = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("routes") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        for handler in text.split("pub async fn ").skip(1) {
+            let signature = handler.split(") ->").next().unwrap_or_default();
+            if signature.contains("Caller") && signature.contains("Body<") {
+                let name = signature.split('(').next().unwrap_or_default();
+                offenders.push(format!("{}: {name}", path.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "parse the body after authorising: {offenders:?}");
 }

@@ -1,5 +1,5 @@
 //! Standing agreements (长期定向采购).
-use super::extract::Query;
+use super::extract::GuardedQuery;
 use super::extract::{created, Guarded};
 use crate::auth::{Caller, Role};
 use crate::domain::AgreementId;
@@ -28,9 +28,11 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<AgreementFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<AgreementFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let f = f.open(agreements::may_list(&caller))?;
+    let page = page.open(Ok(()))?;
     let (items, next_cursor) = agreements::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(AgreementPage { items, next_cursor }))
 }

@@ -1,5 +1,5 @@
 //! Unsold-produce alerts: rules, backlog reports, the scan, and the response.
-use super::extract::{created, idempotency_key, Guarded, Query};
+use super::extract::{created, idempotency_key, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
 use crate::domain::{AlertId, AlertStatus, ProductCategory, ProductId};
 use crate::error::AppError;
@@ -90,8 +90,9 @@ pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<AlertId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(alerts::may_see(&state, &caller, *id).await)?;
     Ok(HttpResponse::Ok().json(alerts::events(&state, &caller, id.into_inner(), &page).await?))
 }
 

@@ -1,5 +1,5 @@
 //! Quotas (预留份额), quota floors, pairings (结对帮扶) and yearly reconciliations (每年对账).
-use super::extract::{created, etag_value, Guarded, Query};
+use super::extract::{created, etag_value, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrgId, PairingId, ReconciliationId};
 use crate::error::AppError;
@@ -155,8 +155,9 @@ pub async fn list_reconciliations(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<PairingId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(credit::find_pairing(&state, &caller, *id).await)?;
     let (items, next_cursor) = credit::list_reconciliations(&state, &caller, id.into_inner(), &page).await?;
     Ok(HttpResponse::Ok().json(ReconciliationPage { items, next_cursor }))
 }

@@ -286,6 +286,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
     }
 }
 
+/// A query string parsed into `T`, its error kept until the caller is authorised: as
+/// `Guarded` for a body, a caller who may not read the route is refused (401/403/404)
+/// whatever the query, and a malformed one is answered only to a caller who may.
+pub struct GuardedQuery<T>(Result<T, AppError>);
+
+impl<T> GuardedQuery<T> {
+    /// The query, once `permit` (the authorisation) has passed; else the permit's error.
+    pub fn open<P>(self, permit: Result<P, AppError>) -> Result<T, AppError> {
+        permit?;
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for GuardedQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(GuardedQuery(parse_query(req.query_string()))))
+    }
+}
+
 pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, AppError> {
     if qs.contains("%00") {
         return Err(AppError::field("query", "must not contain NUL characters"));

@@ -1,5 +1,5 @@
 //! Bulk orders and the supplier-order lifecycle.
-use super::extract::Query;
+use super::extract::GuardedQuery;
 use super::extract::{created, idempotency_key, Guarded};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrderId, SupplierOrderId};
@@ -58,8 +58,9 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(orders::may_list_orders(&caller))?;
     let (items, next_cursor) = orders::list_orders(&state, &caller, &page).await?;
     Ok(HttpResponse::Ok().json(OrderPage { items, next_cursor }))
 }
@@ -77,9 +78,11 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Order
 pub async fn list_supplier(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<SupplierOrderFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<SupplierOrderFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let f = f.open(orders::may_list_supplier_orders(&caller))?;
+    let page = page.open(Ok(()))?;
     let (items, next_cursor) = orders::list_supplier_orders(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(SupplierOrderPage { items, next_cursor }))
 }

@@ -1,5 +1,5 @@
 //! Products, certification, lots and stock; the public catalogue.
-use super::extract::{created, if_match, ok_with_etag, Guarded, Query};
+use super::extract::{created, if_match, ok_with_etag, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
 use crate::domain::ProductId;
 use crate::error::AppError;
@@ -40,9 +40,11 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<ProductFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<ProductFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let f = f.open(products::may_list(&caller))?;
+    let page = page.open(Ok(()))?;
     let (items, next_cursor) = products::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(ProductPage { items, next_cursor }))
 }
@@ -136,8 +138,9 @@ pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(products::visible(&state.db, &caller, *id).await)?;
     let (items, next_cursor) = products::events(&state, &caller, *id, &page).await?;
     Ok(HttpResponse::Ok().json(ProductEventPage { items, next_cursor }))
 }
@@ -166,8 +169,9 @@ pub async fn list_lots(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(products::visible(&state.db, &caller, *id).await)?;
     let (items, next_cursor) = products::list_lots(&state, &caller, *id, &page).await?;
     Ok(HttpResponse::Ok().json(LotPage { items, next_cursor }))
 }

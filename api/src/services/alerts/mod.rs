@@ -45,7 +45,7 @@ mod signals;
 mod unsold;
 
 pub use evaluate::{evaluate, AlertReasonDetail, Evaluation, Signal};
-pub use listing::{events, get, list, Alert, AlertEvent, AlertEventPage, AlertFilter, AlertPage, Pledge};
+pub use listing::{events, get, list, may_see, Alert, AlertEvent, AlertEventPage, AlertFilter, AlertPage, Pledge};
 pub use matching::{MatchedBuyer, Matcher};
 pub use pledge::{list_pledges, may_pledge, pledge, NewPledge, PledgeList, PledgeResult};
 pub use respond::{act, may_act, AlertAction};

@@ -30,7 +30,7 @@ pub use certification::{certify, reject, revoke, submit, Certify, Reason};
 pub use edit::{create, update, NewProduct, ProductPatch};
 pub use events::{events, ProductEvent, ProductEventPage};
 pub use field::Field;
-pub use listing::{list, median_price, price_check, ProductFilter};
+pub use listing::{list, may_list, median_price, price_check, ProductFilter};
 pub use lots::{add_lot, list_lots, stock, Lot, LotPage, NewLot, StockView};
 
 use super::today;
