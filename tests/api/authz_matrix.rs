@@ -1,5 +1,5 @@
 //! Authorise, then validate: every operation of the served OpenAPI document × every
-//! role, each write sent with an empty, a malformed and a wrong-typed body. No answer
+//! role, each write sent with an empty, a malformed, a wrong-typed and a non-JSON body. No answer
 //! is ever a 5xx, and a caller who may not call a route is told so (401/403/404)
 //! whatever the body: it never learns the body's shape (no 400/415/422/428).
 use crate::helpers::*;
@@ -7,14 +7,16 @@ use crate::orders::{new_key, order_body, place, product};
 use serde_json::{json, Value};
 
 /// The callers: every role, and for org-owned resources the owning supplier and buyer
-/// (`supplier`, `buyer`) and another organisation's (`supplier2`, `buyer2`).
-const CALLERS: [&str; 8] = [
+/// (`supplier`, `buyer`) and another organisation's (`supplier2`, `buyer2`); `certifier` is
+/// the office of the products' county, `certifier2` another county's.
+const CALLERS: [&str; 9] = [
     "anon",
     "admin",
     "certifier",
     "supplier",
     "buyer",
     "evaluator",
+    "certifier2",
     "supplier2",
     "buyer2",
 ];
@@ -30,6 +32,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         "supplier",
         "buyer",
         "evaluator",
+        "certifier2",
         "supplier2",
         "buyer2",
     ];
@@ -42,16 +45,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
     const NOBODY: &[&str] = &[];
     let p = path.trim_start_matches("/api/v1");
     Some(match (method, p) {
-        ("POST", "/auth/login" | "/auth/refresh") => &[
-            "anon",
-            "admin",
-            "certifier",
-            "supplier",
-            "buyer",
-            "evaluator",
-            "supplier2",
-            "buyer2",
-        ],
+        ("POST", "/auth/login" | "/auth/refresh") => &CALLERS,
         ("POST", "/auth/logout") => ANY,
         ("POST", "/agreements") => BUYERS,
         ("POST", "/agreements/run") => ADMIN,
@@ -142,6 +136,7 @@ impl Fixture {
 
 async fn fixture(app: &TestApp) -> Fixture {
     let certifier = app.create_org("county_office", YANGYUAN).await;
+    let certifier2 = app.create_org("county_office", PINGQUAN).await;
     let evaluator = app.create_org("evaluation_office", CHANGAN).await;
     let supplier = app.create_org("cooperative", YANGYUAN).await;
     let buyer = app.create_org("canteen", CHANGAN).await;
@@ -203,6 +198,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             ("supplier", Some(supplier.token)),
             ("buyer", Some(buyer.token)),
             ("evaluator", Some(evaluator.token)),
+            ("certifier2", Some(certifier2.token)),
             ("supplier2", Some(supplier2.token)),
             ("buyer2", Some(buyer2.token)),
         ],
@@ -239,9 +235,14 @@ async fn operations(app: &TestApp) -> Vec<(String, String)> {
     ops
 }
 
-/// Malformed JSON, JSON of the wrong type, and an empty object (last: logging out
-/// with it revokes the token).
-const BODIES: [&str; 3] = ["{\"x\":", "[1, \"two\"]", "{}"];
+/// (content type, body): malformed JSON, JSON of the wrong type, JSON sent as text, and an
+/// empty object (last: logging out with it revokes the token).
+const BODIES: [(&str, &str); 4] = [
+    ("application/json", "{\"x\":"),
+    ("application/json", "[1, \"two\"]"),
+    ("text/plain", "[true]"),
+    ("application/json", "{}"),
+];
 
 /// Parameters of the wrong shape for every list and report.
 const BAD_QUERY: &str = "?limit=abc&cursor=%ZZ&status=nope&year=x&group_by=nope&format=nope&category=nope&from=x";
@@ -288,12 +289,12 @@ async fn a_caller_who_may_not_call_a_route_is_refused_whatever_the_body() {
         };
         for who in CALLERS {
             let mut statuses = Vec::new();
-            for body in BODIES {
+            for (content_type, body) in BODIES {
                 let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
                 let mut rb = app
                     .client
                     .request(m, &url)
-                    .header("Content-Type", "application/json")
+                    .header("Content-Type", content_type)
                     .body(body);
                 if let Some(t) = fx.token(who) {
                     rb = rb.bearer_auth(t);
