@@ -1,7 +1,7 @@
 //! Standing agreements (长期定向采购).
-use super::extract::Query;
-use super::extract::{created, Body};
-use crate::auth::Caller;
+use super::extract::GuardedQuery;
+use super::extract::{created, Guarded};
+use crate::auth::{Caller, Role};
 use crate::domain::AgreementId;
 use crate::error::AppError;
 use crate::services::agreements::{self, Agreement, AgreementFilter, AgreementPage, NewAgreement, RunSummary};
@@ -15,9 +15,10 @@ use actix_web::{get, post, web, HttpResponse};
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Body<NewAgreement>,
+    body: Guarded<NewAgreement>,
 ) -> Result<HttpResponse, AppError> {
-    let a = agreements::create(&state, &caller, body.0).await?;
+    let body = body.open(caller.require(&[Role::Buyer]))?;
+    let a = agreements::create(&state, &caller, body).await?;
     Ok(created(&a, &format!("/api/v1/agreements/{}", a.id)))
 }
 
@@ -27,9 +28,11 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<AgreementFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<AgreementFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let f = f.open(agreements::may_list(&caller))?;
+    let page = page.open(Ok(()))?;
     let (items, next_cursor) = agreements::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(AgreementPage { items, next_cursor }))
 }

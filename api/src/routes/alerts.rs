@@ -1,5 +1,5 @@
 //! Unsold-produce alerts: rules, backlog reports, the scan, and the response.
-use super::extract::{created, idempotency_key, Body, Query};
+use super::extract::{created, idempotency_key, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
 use crate::domain::{AlertId, AlertStatus, ProductCategory, ProductId};
 use crate::error::AppError;
@@ -7,6 +7,7 @@ use crate::services::alerts::{
     self, Alert, AlertAction, AlertEventPage, AlertFilter, AlertPage, AlertRule, AlertRuleList, NewPledge,
     NewUnsoldReport, PledgeList, PledgeResult, PutAlertRule, ScanSummary, UnsoldReport,
 };
+use crate::services::products;
 use crate::services::PageParams;
 use crate::state::AppState;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
@@ -25,16 +26,16 @@ pub async fn put_rule(
     state: web::Data<AppState>,
     caller: Caller,
     category: web::Path<String>,
-    body: Body<PutAlertRule>,
+    body: Guarded<PutAlertRule>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin])?;
+    let body = body.open(caller.require(&[Role::Admin]))?;
     let category: ProductCategory = category.parse().map_err(|_| {
         AppError::field(
             "category",
             format!("unknown category; one of {}", ProductCategory::expected()),
         )
     })?;
-    Ok(HttpResponse::Ok().json(alerts::put_rule(&state, &caller, category, body.0).await?))
+    Ok(HttpResponse::Ok().json(alerts::put_rule(&state, &caller, category, body).await?))
 }
 
 /// Report an unsold backlog of one's own certified product (supplier).
@@ -44,9 +45,10 @@ pub async fn report_unsold(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    body: Body<NewUnsoldReport>,
+    body: Guarded<NewUnsoldReport>,
 ) -> Result<HttpResponse, AppError> {
-    let r = alerts::report_unsold(&state, &caller, id.into_inner(), body.0).await?;
+    let body = body.open(products::may_supply(&state, &caller, *id).await)?;
+    let r = alerts::report_unsold(&state, &caller, id.into_inner(), body).await?;
     Ok(created(
         &r,
         &format!("/api/v1/products/{}/unsold-reports/{}", r.product_id, r.id),
@@ -88,8 +90,9 @@ pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<AlertId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(alerts::may_see(&state, &caller, *id).await)?;
     Ok(HttpResponse::Ok().json(alerts::events(&state, &caller, id.into_inner(), &page).await?))
 }
 
@@ -100,12 +103,10 @@ pub async fn acknowledge(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<AlertId>,
-    body: Body<AlertAction>,
+    body: Guarded<AlertAction>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(
-        HttpResponse::Ok()
-            .json(alerts::act(&state, &caller, id.into_inner(), AlertStatus::Acknowledged, body.0).await?),
-    )
+    let body = body.open(alerts::may_act(&state, &caller, *id).await)?;
+    Ok(HttpResponse::Ok().json(alerts::act(&state, &caller, id.into_inner(), AlertStatus::Acknowledged, body).await?))
 }
 
 /// Resolve an alert (county office of the origin county, or admin).
@@ -115,9 +116,10 @@ pub async fn resolve(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<AlertId>,
-    body: Body<AlertAction>,
+    body: Guarded<AlertAction>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(alerts::act(&state, &caller, id.into_inner(), AlertStatus::Resolved, body.0).await?))
+    let body = body.open(alerts::may_act(&state, &caller, *id).await)?;
+    Ok(HttpResponse::Ok().json(alerts::act(&state, &caller, id.into_inner(), AlertStatus::Resolved, body).await?))
 }
 
 /// Pledge a quantity (a matched buyer, `Idempotency-Key`): places a real order for the product.
@@ -128,10 +130,11 @@ pub async fn pledge(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<AlertId>,
-    body: Body<NewPledge>,
+    body: Guarded<NewPledge>,
 ) -> Result<HttpResponse, AppError> {
-    let key = idempotency_key(&req)?;
-    let r = alerts::pledge(&state, &caller, id.into_inner(), body.0, &key).await?;
+    let permit = alerts::may_pledge(&state, &caller, *id).await;
+    let (key, body) = body.open_with(permit.and_then(|()| idempotency_key(&req)))?;
+    let r = alerts::pledge(&state, &caller, id.into_inner(), body, &key).await?;
     // A replay answers as the first time did: 201 with the same pledge and order.
     Ok(HttpResponse::Created()
         .insert_header((

@@ -1,6 +1,6 @@
 //! Quotas (预留份额), quota floors, pairings (结对帮扶) and yearly reconciliations (每年对账).
-use super::extract::{created, etag_value, Body, Query};
-use crate::auth::Caller;
+use super::extract::{created, etag_value, Guarded, GuardedQuery, Query};
+use crate::auth::{Caller, Role};
 use crate::domain::{OrgId, PairingId, ReconciliationId};
 use crate::error::AppError;
 use crate::services::credit::{
@@ -41,12 +41,13 @@ pub async fn put_quota(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(OrgId, i32)>,
-    body: Body<PutQuota>,
+    body: Guarded<PutQuota>,
 ) -> Result<HttpResponse, AppError> {
     let (org_id, year) = path.into_inner();
+    let body = body.open(credit::may_set_quota(&state, &caller, org_id).await)?;
     let if_match = super::extract::if_match(&req).ok();
     Ok(
-        match credit::put_quota(&state, &caller, org_id, year, body.0, if_match).await? {
+        match credit::put_quota(&state, &caller, org_id, year, body, if_match).await? {
             QuotaSaved::Created(q) => {
                 let mut b = HttpResponse::Created();
                 b.insert_header((header::LOCATION, format!("/api/v1/buyers/{org_id}/quotas/{year}")));
@@ -75,9 +76,10 @@ pub async fn put_floor(
     state: web::Data<AppState>,
     caller: Caller,
     year: web::Path<i32>,
-    body: Body<PutFloor>,
+    body: Guarded<PutFloor>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(credit::put_floor(&state, &caller, *year, body.0).await?))
+    let body = body.open(caller.require(&[Role::Admin]))?;
+    Ok(HttpResponse::Ok().json(credit::put_floor(&state, &caller, *year, body).await?))
 }
 
 /// Create a pairing for a year (admin).
@@ -86,9 +88,10 @@ pub async fn put_floor(
 pub async fn create_pairing(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Body<NewPairing>,
+    body: Guarded<NewPairing>,
 ) -> Result<HttpResponse, AppError> {
-    let p = credit::create_pairing(&state, &caller, body.0).await?;
+    let body = body.open(caller.require(&[Role::Admin]))?;
+    let p = credit::create_pairing(&state, &caller, body).await?;
     Ok(created(&p, &format!("/api/v1/pairings/{}", p.id)))
 }
 
@@ -138,9 +141,10 @@ pub async fn create_reconciliation(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<PairingId>,
-    body: Body<NewReconciliation>,
+    body: Guarded<NewReconciliation>,
 ) -> Result<HttpResponse, AppError> {
-    let r = credit::create_reconciliation(&state, &caller, id.into_inner(), body.0).await?;
+    let body = body.open(credit::may_reconcile(&state, &caller, *id).await)?;
+    let r = credit::create_reconciliation(&state, &caller, id.into_inner(), body).await?;
     Ok(created(&r, &format!("/api/v1/reconciliations/{}", r.id)))
 }
 
@@ -151,8 +155,9 @@ pub async fn list_reconciliations(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<PairingId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(credit::find_pairing(&state, &caller, *id).await)?;
     let (items, next_cursor) = credit::list_reconciliations(&state, &caller, id.into_inner(), &page).await?;
     Ok(HttpResponse::Ok().json(ReconciliationPage { items, next_cursor }))
 }

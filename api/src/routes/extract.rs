@@ -18,7 +18,20 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let ct_ok = req
+        let raw = RawBody::read(req, payload);
+        Box::pin(async move { raw.await.json().map(Body) })
+    }
+}
+
+/// A body as read: its bytes (or why they could not be read) and whether it was sent as JSON.
+struct RawBody {
+    bytes: Result<web::Bytes, AppError>,
+    json: bool,
+}
+
+impl RawBody {
+    fn read(req: &HttpRequest, payload: &mut Payload) -> impl std::future::Future<Output = RawBody> {
+        let json = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -26,20 +39,79 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             .map(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
             .unwrap_or(false);
         let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
+        async move {
             let bytes = bytes.await.map_err(|e| {
                 if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
                     AppError::PayloadTooLarge
                 } else {
                     AppError::BadRequest(format!("could not read the body: {e}"))
                 }
-            })?;
-            if !ct_ok {
-                return Err(AppError::UnsupportedMediaType(
-                    "send the body as application/json".into(),
-                ));
-            }
-            parse_json(&bytes).map(Body)
+            });
+            RawBody { bytes, json }
+        }
+    }
+
+    /// Wrong content type: 415; bad JSON: 400; a value of the wrong shape: 422.
+    fn json<T: DeserializeOwned>(self) -> Result<T, AppError> {
+        let bytes = self.bytes?;
+        if !self.json {
+            return Err(AppError::UnsupportedMediaType(
+                "send the body as application/json".into(),
+            ));
+        }
+        parse_json(&bytes)
+    }
+}
+
+/// A JSON body read but not yet parsed: authorise, then validate. The handler checks
+/// who may call it first (the role, then the visibility and ownership of the resource
+/// named in the path), then opens the body with the outcome. A caller who may not call
+/// the route is refused (401/403/404) whatever it sent, and never learns the body's
+/// shape (415, 400 or 422 reach only a caller who may call it).
+pub struct Guarded<T> {
+    raw: RawBody,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> Guarded<T> {
+    /// The body, once `permit` (the authorisation) has passed; else the permit's error.
+    pub fn open<P>(self, permit: Result<P, AppError>) -> Result<T, AppError> {
+        permit?;
+        self.raw.json()
+    }
+
+    /// As `open`, keeping what the permit gave (such as the request's `Idempotency-Key`).
+    pub fn open_with<P>(self, permit: Result<P, AppError>) -> Result<(P, T), AppError> {
+        let p = permit?;
+        Ok((p, self.raw.json()?))
+    }
+
+    /// As `open`, for an optional body, whatever its content type: an empty one is `T::default()`.
+    pub fn open_optional<P>(self, permit: Result<P, AppError>) -> Result<T, AppError>
+    where
+        T: Default,
+    {
+        permit?;
+        let bytes = self.raw.bytes?;
+        if bytes.iter().all(|c| c.is_ascii_whitespace()) {
+            Ok(T::default())
+        } else {
+            parse_json(&bytes)
+        }
+    }
+}
+
+impl<T: 'static> FromRequest for Guarded<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawBody::read(req, payload);
+        Box::pin(async move {
+            Ok(Guarded {
+                raw: raw.await,
+                of: std::marker::PhantomData,
+            })
         })
     }
 }
@@ -211,6 +283,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Query<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+/// A query string parsed into `T`, its error kept until the caller is authorised: as
+/// `Guarded` for a body, a caller who may not read the route is refused (401/403/404)
+/// whatever the query, and a malformed one is answered only to a caller who may.
+pub struct GuardedQuery<T>(Result<T, AppError>);
+
+impl<T> GuardedQuery<T> {
+    /// The query, once `permit` (the authorisation) has passed; else the permit's error.
+    pub fn open<P>(self, permit: Result<P, AppError>) -> Result<T, AppError> {
+        permit?;
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for GuardedQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(GuardedQuery(parse_query(req.query_string()))))
     }
 }
 

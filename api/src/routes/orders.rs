@@ -1,6 +1,6 @@
 //! Bulk orders and the supplier-order lifecycle.
-use super::extract::Query;
-use super::extract::{created, idempotency_key, parse_json, Body};
+use super::extract::GuardedQuery;
+use super::extract::{created, idempotency_key, Guarded};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrderId, SupplierOrderId};
 use crate::error::AppError;
@@ -27,13 +27,12 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    body: Body<NewOrder>,
+    body: Guarded<NewOrder>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Buyer])?;
-    let key = idempotency_key(&req)?;
+    let (key, body) = body.open_with(caller.require(&[Role::Buyer]).and_then(|()| idempotency_key(&req)))?;
     let purchaser = Purchaser::of(&caller)?;
     let txn = state.db.begin().await?;
-    let placed = match orders::place_order(&txn, &purchaser, body.0, &key, OrderSource::Direct).await {
+    let placed = match orders::place_order(&txn, &purchaser, body, &key, OrderSource::Direct).await {
         Ok(p) => p,
         Err(e) => {
             txn.rollback().await?;
@@ -59,8 +58,9 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(orders::may_list_orders(&caller))?;
     let (items, next_cursor) = orders::list_orders(&state, &caller, &page).await?;
     Ok(HttpResponse::Ok().json(OrderPage { items, next_cursor }))
 }
@@ -78,9 +78,11 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<Order
 pub async fn list_supplier(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<SupplierOrderFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<SupplierOrderFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let f = f.open(orders::may_list_supplier_orders(&caller))?;
+    let page = page.open(Ok(()))?;
     let (items, next_cursor) = orders::list_supplier_orders(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(SupplierOrderPage { items, next_cursor }))
 }
@@ -101,13 +103,9 @@ async fn act(
     caller: &Caller,
     id: SupplierOrderId,
     action: Action,
-    body: web::Bytes,
+    body: Guarded<ActionNote>,
 ) -> Result<HttpResponse, AppError> {
-    let note: ActionNote = if body.iter().all(|b| b.is_ascii_whitespace()) {
-        ActionNote::default()
-    } else {
-        parse_json(&body)?
-    };
+    let note = body.open_optional(orders::may_act(state, caller, id, action).await)?;
     Ok(HttpResponse::Ok().json(orders::transition(state, caller, id, action, note).await?))
 }
 
@@ -118,7 +116,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: web::Bytes,
+    body: Guarded<ActionNote>,
 ) -> Result<HttpResponse, AppError> {
     act(&state, &caller, *id, Action::Confirm, body).await
 }
@@ -130,7 +128,7 @@ pub async fn reject(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: web::Bytes,
+    body: Guarded<ActionNote>,
 ) -> Result<HttpResponse, AppError> {
     act(&state, &caller, *id, Action::Reject, body).await
 }
@@ -142,7 +140,7 @@ pub async fn ship(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: web::Bytes,
+    body: Guarded<ActionNote>,
 ) -> Result<HttpResponse, AppError> {
     act(&state, &caller, *id, Action::Ship, body).await
 }
@@ -154,7 +152,7 @@ pub async fn deliver(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: web::Bytes,
+    body: Guarded<ActionNote>,
 ) -> Result<HttpResponse, AppError> {
     act(&state, &caller, *id, Action::Deliver, body).await
 }
@@ -166,7 +164,7 @@ pub async fn cancel(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: web::Bytes,
+    body: Guarded<ActionNote>,
 ) -> Result<HttpResponse, AppError> {
     act(&state, &caller, *id, Action::Cancel, body).await
 }
@@ -178,9 +176,10 @@ pub async fn accept(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: Body<Acceptance>,
+    body: Guarded<Acceptance>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orders::accept(&state, &caller, *id, body.0).await?))
+    let body = body.open(orders::may_act_as_buyer(&state, &caller, *id).await)?;
+    Ok(HttpResponse::Ok().json(orders::accept(&state, &caller, *id, body).await?))
 }
 
 /// Buyer returns goods of an accepted order; each line appends a reversal to the ledger.
@@ -190,9 +189,10 @@ pub async fn create_return(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: Body<NewReturn>,
+    body: Guarded<NewReturn>,
 ) -> Result<HttpResponse, AppError> {
-    let r = orders::create_return(&state, &caller, *id, body.0).await?;
+    let body = body.open(orders::may_act_as_buyer(&state, &caller, *id).await)?;
+    let r = orders::create_return(&state, &caller, *id, body).await?;
     Ok(created(&r, &format!("/api/v1/supplier-orders/{}", r.supplier_order_id)))
 }
 
@@ -203,9 +203,10 @@ pub async fn rate(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: Body<NewRating>,
+    body: Guarded<NewRating>,
 ) -> Result<HttpResponse, AppError> {
-    let r = orders::rate(&state, &caller, *id, body.0).await?;
+    let body = body.open(orders::may_act_as_buyer(&state, &caller, *id).await)?;
+    let r = orders::rate(&state, &caller, *id, body).await?;
     Ok(created(
         &r,
         &format!("/api/v1/supplier-orders/{}/rating", r.supplier_order_id),

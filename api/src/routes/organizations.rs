@@ -1,6 +1,6 @@
 //! Organisations and their users.
-use super::extract::{created, Body, Query};
-use crate::auth::Caller;
+use super::extract::{created, Guarded, Query};
+use crate::auth::{Caller, Role};
 use crate::domain::{OrgId, OrgStatus};
 use crate::error::AppError;
 use crate::services::accounts::{self, NewUser, User};
@@ -17,9 +17,10 @@ use actix_web::{get, post, web, HttpResponse};
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Body<NewOrganization>,
+    body: Guarded<NewOrganization>,
 ) -> Result<HttpResponse, AppError> {
-    let org = orgs::create(&state, &caller, body.0).await?;
+    let body = body.open(caller.require(&[Role::Admin]))?;
+    let org = orgs::create(&state, &caller, body).await?;
     Ok(created(&org, &format!("/api/v1/organizations/{}", org.id)))
 }
 
@@ -72,10 +73,10 @@ pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<OrgId>,
-    body: Body<NewUser>,
+    body: Guarded<NewUser>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[crate::auth::Role::Admin])?;
-    let user = accounts::create_user(&state, Some(&caller), id.into_inner(), body.0).await?;
+    let body = body.open(caller.require(&[Role::Admin]))?;
+    let user = accounts::create_user(&state, Some(&caller), id.into_inner(), body).await?;
     Ok(created(
         &user,
         &format!("/api/v1/organizations/{}/users/{}", user.org_id, user.id),

@@ -1,6 +1,6 @@
 //! Products, certification, lots and stock; the public catalogue.
-use super::extract::{created, if_match, ok_with_etag, Body, Query};
-use crate::auth::Caller;
+use super::extract::{created, if_match, ok_with_etag, Guarded, GuardedQuery, Query};
+use crate::auth::{Caller, Role};
 use crate::domain::ProductId;
 use crate::error::AppError;
 use crate::services::catalog::{self as catalog_svc, CatalogPage, CatalogQuery};
@@ -22,9 +22,10 @@ fn with_etag(p: &Product) -> HttpResponse {
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    body: Body<NewProduct>,
+    body: Guarded<NewProduct>,
 ) -> Result<HttpResponse, AppError> {
-    let p = products::create(&state, &caller, body.0).await?;
+    let body = body.open(caller.require(&[Role::Supplier]))?;
+    let p = products::create(&state, &caller, body).await?;
     let mut resp = created(&p, &format!("/api/v1/products/{}", p.id));
     if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&super::extract::etag_value(&p.version.to_string())) {
         resp.headers_mut().insert(actix_web::http::header::ETAG, v);
@@ -39,9 +40,11 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<ProductFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<ProductFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let f = f.open(products::may_list(&caller))?;
+    let page = page.open(Ok(()))?;
     let (items, next_cursor) = products::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(ProductPage { items, next_cursor }))
 }
@@ -71,10 +74,11 @@ pub async fn update(
     caller: Caller,
     req: HttpRequest,
     id: web::Path<ProductId>,
-    body: Body<ProductPatch>,
+    body: Guarded<ProductPatch>,
 ) -> Result<HttpResponse, AppError> {
-    let tag = if_match(&req)?;
-    Ok(with_etag(&products::update(&state, &caller, *id, &tag, body.0).await?))
+    let permit = products::may_supply(&state, &caller, *id).await;
+    let (tag, body) = body.open_with(permit.and_then(|()| if_match(&req)))?;
+    Ok(with_etag(&products::update(&state, &caller, *id, &tag, body).await?))
 }
 
 /// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
@@ -95,9 +99,10 @@ pub async fn certify(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    body: Body<Certify>,
+    body: Guarded<Certify>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::certify(&state, &caller, *id, body.0).await?))
+    let body = body.open(products::may_certify(&state, &caller, *id).await)?;
+    Ok(with_etag(&products::certify(&state, &caller, *id, body).await?))
 }
 
 /// Reject a pending product (the certifier of the origin county).
@@ -107,9 +112,10 @@ pub async fn reject(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    body: Body<Reason>,
+    body: Guarded<Reason>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::reject(&state, &caller, *id, body.0).await?))
+    let body = body.open(products::may_certify(&state, &caller, *id).await)?;
+    Ok(with_etag(&products::reject(&state, &caller, *id, body).await?))
 }
 
 /// Revoke a certification (the certifier of the origin county); the product leaves the catalogue at once.
@@ -119,9 +125,10 @@ pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    body: Body<Reason>,
+    body: Guarded<Reason>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(with_etag(&products::revoke(&state, &caller, *id, body.0).await?))
+    let body = body.open(products::may_certify(&state, &caller, *id).await)?;
+    Ok(with_etag(&products::revoke(&state, &caller, *id, body).await?))
 }
 
 /// Every status change: by whom, when, why.
@@ -131,8 +138,9 @@ pub async fn events(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(products::visible(&state.db, &caller, *id).await)?;
     let (items, next_cursor) = products::events(&state, &caller, *id, &page).await?;
     Ok(HttpResponse::Ok().json(ProductEventPage { items, next_cursor }))
 }
@@ -144,9 +152,10 @@ pub async fn add_lot(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    body: Body<NewLot>,
+    body: Guarded<NewLot>,
 ) -> Result<HttpResponse, AppError> {
-    let lot = products::add_lot(&state, &caller, *id, body.0).await?;
+    let body = body.open(products::may_supply(&state, &caller, *id).await)?;
+    let lot = products::add_lot(&state, &caller, *id, body).await?;
     Ok(created(
         &lot,
         &format!("/api/v1/products/{}/lots/{}", lot.product_id, lot.id),
@@ -160,8 +169,9 @@ pub async fn list_lots(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    page: Query<PageParams>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let page = page.open(products::visible(&state.db, &caller, *id).await)?;
     let (items, next_cursor) = products::list_lots(&state, &caller, *id, &page).await?;
     Ok(HttpResponse::Ok().json(LotPage { items, next_cursor }))
 }
@@ -185,9 +195,10 @@ pub async fn adjust_stock(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<ProductId>,
-    body: Body<StockAdjustment>,
+    body: Guarded<StockAdjustment>,
 ) -> Result<HttpResponse, AppError> {
-    let res = products::adjust_stock(&state, &caller, *id, body.0).await?;
+    let body = body.open(products::may_supply(&state, &caller, *id).await)?;
+    let res = products::adjust_stock(&state, &caller, *id, body).await?;
     Ok(created(&res, &format!("/api/v1/products/{}/stock", *id)))
 }
 

@@ -1,5 +1,5 @@
 //! Administrative regions.
-use super::extract::{Body, Query};
+use super::extract::{Guarded, Query};
 use crate::auth::{Caller, Role};
 use crate::error::AppError;
 use crate::services::regions::{self, PutRegion, Region, RegionFilter, RegionPage};
@@ -33,10 +33,10 @@ pub async fn put_region(
     state: web::Data<AppState>,
     caller: Caller,
     code: web::Path<String>,
-    body: Body<PutRegion>,
+    body: Guarded<PutRegion>,
 ) -> Result<HttpResponse, AppError> {
-    caller.require(&[Role::Admin])?;
-    let (region, was_created) = regions::put(&state.db, &code, body.0).await?;
+    let body = body.open(caller.require(&[Role::Admin]))?;
+    let (region, was_created) = regions::put(&state.db, &code, body).await?;
     state.cache.bump_generation("catalog").await;
     Ok(if was_created {
         super::extract::created(&region, &format!("/api/v1/regions/{}", region.code))

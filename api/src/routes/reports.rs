@@ -1,5 +1,5 @@
 //! Reports for evaluators and each organisation's own slice, and the OCDS export.
-use super::extract::Query;
+use super::extract::{GuardedQuery, Query};
 use crate::auth::Caller;
 use crate::domain::ReportFormat;
 use crate::error::AppError;
@@ -45,7 +45,12 @@ pub async fn summary(
 /// (evaluators and admin).
 #[utoipa::path(tag = "reports", params(OcdsQuery), responses((status = 200, description = "OCDS 1.1 release package", body = Object)))]
 #[get("/reports/ocds")]
-pub async fn ocds(state: web::Data<AppState>, caller: Caller, q: Query<OcdsQuery>) -> Result<HttpResponse, AppError> {
+pub async fn ocds(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: GuardedQuery<OcdsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = q.open(reports::may_export_ocds(&caller))?;
     let pkg = reports::ocds(&state, &caller, q.year).await?;
     Ok(HttpResponse::Ok().json(pkg))
 }

@@ -57,7 +57,7 @@ pub async fn list(
     f: &AgreementFilter,
     page: &PageParams,
 ) -> AppResult<(Vec<Agreement>, Option<String>)> {
-    caller.require(&[Role::Buyer, Role::Supplier, Role::Admin, Role::Evaluator])?;
+    may_list(caller)?;
     let limit = page.limit()?;
     let db = &state.db;
     let side = match caller.role {
@@ -68,6 +68,11 @@ pub async fn list(
     let rows = queries::page(db, side, f.status, page.cursor()?, limit + 1).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());
     Ok((with_runs(db, rows).await?, next))
+}
+
+/// Who may list agreements, checked before the query is read: authorise, then validate.
+pub fn may_list(caller: &Caller) -> AppResult<()> {
+    caller.require(&[Role::Buyer, Role::Supplier, Role::Admin, Role::Evaluator])
 }
 
 /// The supplier approves a proposed agreement: from now on the generator places its orders.

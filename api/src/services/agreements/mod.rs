@@ -9,7 +9,7 @@ mod queries;
 mod run;
 
 pub use create::create;
-pub use manage::{approve, cancel, get, list};
+pub use manage::{approve, cancel, get, list, may_list};
 pub use run::{due_periods, run_due, run_now};
 
 use crate::domain::{

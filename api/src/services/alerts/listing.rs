@@ -195,6 +195,11 @@ pub async fn list(
 }
 
 /// The alert if the caller may see it; 404 otherwise.
+/// Whether the caller may see the alert (404 when not), checked before the query is read.
+pub async fn may_see(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<()> {
+    visible(state, caller, id).await.map(drop)
+}
+
 pub(super) async fn visible(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<entity::alerts::Model> {
     let scope = scope(state, caller).await?;
     queries::find_alert(&state.db, &scope, id)
@@ -209,8 +214,8 @@ pub async fn get(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<Al
 }
 
 pub async fn events(state: &AppState, caller: &Caller, id: AlertId, page: &PageParams) -> AppResult<AlertEventPage> {
-    let limit = page.limit()?;
     visible(state, caller, id).await?;
+    let limit = page.limit()?;
     let rows = queries::event_rows(&state.db, id, page.cursor()?, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |r| r.id.clone());
     let items = rows

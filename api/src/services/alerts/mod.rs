@@ -45,10 +45,10 @@ mod signals;
 mod unsold;
 
 pub use evaluate::{evaluate, AlertReasonDetail, Evaluation, Signal};
-pub use listing::{events, get, list, Alert, AlertEvent, AlertEventPage, AlertFilter, AlertPage, Pledge};
+pub use listing::{events, get, list, may_see, Alert, AlertEvent, AlertEventPage, AlertFilter, AlertPage, Pledge};
 pub use matching::{MatchedBuyer, Matcher};
-pub use pledge::{list_pledges, pledge, NewPledge, PledgeList, PledgeResult};
-pub use respond::{act, AlertAction};
+pub use pledge::{list_pledges, may_pledge, pledge, NewPledge, PledgeList, PledgeResult};
+pub use respond::{act, may_act, AlertAction};
 pub use rules::{list_rules, put_rule, AlertRule, AlertRuleList, PutAlertRule, Rule};
 pub use scan::{scan, scan_at, scan_now, ScanSummary};
 pub use signals::load_signals;

@@ -42,6 +42,13 @@ pub struct PledgeList {
 /// A buyer matched to the alert pledges a quantity: a real order through `place_order`.
 /// The order, the pledge row and its event commit in one transaction, or none of them.
 /// A replay (same key and body) answers the first pledge and writes nothing.
+/// Whether the caller may pledge on the alert (403 for other roles, 404 when it was not
+/// matched to it), checked before the body is read: authorise, then validate.
+pub async fn may_pledge(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<()> {
+    caller.require(&[Role::Buyer])?;
+    visible(state, caller, id).await.map(drop)
+}
+
 pub async fn pledge(
     state: &AppState,
     caller: &Caller,

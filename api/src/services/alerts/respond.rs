@@ -19,6 +19,13 @@ pub struct AlertAction {
     pub note: String,
 }
 
+/// Whether the caller may acknowledge or resolve the alert (403 for other roles, 404 when it
+/// cannot see it), checked before the body is read: authorise, then validate.
+pub async fn may_act(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<()> {
+    caller.require(&[Role::Admin, Role::Certifier])?;
+    visible(state, caller, id).await.map(drop)
+}
+
 /// Moves the alert to `to` (`acknowledged` or `resolved`) by the county office of
 /// the origin county, or the admin.
 pub async fn act(

@@ -18,11 +18,11 @@ pub use pairings::{
 };
 pub use queries::{split_sums, sum_of};
 pub use quotas::{
-    credited, elapsed_ppm, floor_of, get_floor, get_quota, put_floor, put_quota, Floor, PutFloor, PutQuota, Quota,
-    QuotaSaved, DEFAULT_FLOOR_PPM,
+    credited, elapsed_ppm, floor_of, get_floor, get_quota, may_set_quota, put_floor, put_quota, Floor, PutFloor,
+    PutQuota, Quota, QuotaSaved, DEFAULT_FLOOR_PPM,
 };
 pub use reconciliations::{
-    confirm, create_reconciliation, get_reconciliation, list_reconciliations, Adjustments, LedgerRange,
+    confirm, create_reconciliation, get_reconciliation, list_reconciliations, may_reconcile, Adjustments, LedgerRange,
     NewReconciliation, Reconciliation, ReconciliationPage,
 };
 

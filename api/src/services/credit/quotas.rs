@@ -185,6 +185,12 @@ pub async fn get_quota(state: &AppState, caller: &Caller, org_id: OrgId, year: i
     quota_view(&state.db, q).await
 }
 
+/// Whether the caller may set the buyer's quota (403 for other roles, 404 for another
+/// organisation), checked before the body is read: authorise, then validate.
+pub async fn may_set_quota(state: &AppState, caller: &Caller, org_id: OrgId) -> AppResult<()> {
+    quota_target(state, caller, org_id, true).await.map(drop)
+}
+
 /// Creates or replaces the quota. Replacing requires `if_match` (the version it replaces):
 /// `PreconditionRequired` without it, `PreconditionFailed` when it is not the stored one.
 pub async fn put_quota(

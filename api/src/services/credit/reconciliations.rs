@@ -145,6 +145,13 @@ async fn check_range(conn: &impl ConnectionTrait, seq: i64, hash: &str) -> AppRe
     Ok(v.head_hash)
 }
 
+/// Whether the caller may make a statement of the pairing (403 for other roles, 404 when it
+/// cannot see the pairing), checked before the body is read: authorise, then validate.
+pub async fn may_reconcile(state: &AppState, caller: &Caller, pairing_id: PairingId) -> AppResult<()> {
+    caller.require(&[Role::Admin, Role::Buyer, Role::Certifier])?;
+    find_pairing(state, caller, pairing_id).await.map(drop)
+}
+
 pub async fn create_reconciliation(
     state: &AppState,
     caller: &Caller,

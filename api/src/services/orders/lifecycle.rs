@@ -67,6 +67,18 @@ pub(super) fn clean_note(note: Option<String>) -> Option<String> {
     note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())
 }
 
+/// Whether the caller may take `action` on the supplier order (404 unless visible, 403 unless
+/// it is the acting side), checked before the body is read: authorise, then validate.
+pub async fn may_act(state: &AppState, caller: &Caller, id: SupplierOrderId, action: Action) -> AppResult<()> {
+    acting_on(&state.db, caller, id, action.rule().1).await.map(drop)
+}
+
+/// Whether the caller is the buyer of the supplier order (accept, return, rate), checked
+/// before the body is read.
+pub async fn may_act_as_buyer(state: &AppState, caller: &Caller, id: SupplierOrderId) -> AppResult<()> {
+    acting_on(&state.db, caller, id, Role::Buyer).await.map(drop)
+}
+
 /// 404 unless visible; 403 unless the caller is the acting side of the order.
 pub(super) async fn acting_on(
     conn: &impl ConnectionTrait,

@@ -136,7 +136,7 @@ pub async fn list_orders(
     caller: &Caller,
     page: &PageParams,
 ) -> AppResult<(Vec<Order>, Option<String>)> {
-    caller.require(&[Role::Buyer, Role::Admin, Role::Evaluator])?;
+    may_list_orders(caller)?;
     let limit = page.limit()?;
     let buyers = if caller.is(Role::Buyer) {
         Some(organizations::with_children(&state.db, &caller.org_id).await?)
@@ -172,7 +172,7 @@ pub async fn list_supplier_orders(
     f: &SupplierOrderFilter,
     page: &PageParams,
 ) -> AppResult<(Vec<SupplierOrder>, Option<String>)> {
-    caller.require(&[Role::Buyer, Role::Supplier, Role::Admin, Role::Evaluator])?;
+    may_list_supplier_orders(caller)?;
     let limit = page.limit()?;
     let side = match caller.role {
         Role::Buyer => Side::Buyers(organizations::with_children(&state.db, &caller.org_id).await?),
@@ -228,4 +228,14 @@ pub(super) async fn reload(conn: &impl ConnectionTrait, id: &str) -> AppResult<S
         .await?
         .pop()
         .ok_or(AppError::NotFound("supplier order"))
+}
+
+/// Who may list orders, checked before the query is read: authorise, then validate.
+pub fn may_list_orders(caller: &Caller) -> AppResult<()> {
+    caller.require(&[Role::Buyer, Role::Admin, Role::Evaluator])
+}
+
+/// Who may list supplier orders, checked before the query is read.
+pub fn may_list_supplier_orders(caller: &Caller) -> AppResult<()> {
+    caller.require(&[Role::Buyer, Role::Supplier, Role::Admin, Role::Evaluator])
 }

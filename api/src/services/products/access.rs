@@ -43,6 +43,18 @@ pub(super) async fn own(conn: &impl ConnectionTrait, caller: &Caller, id: Produc
     Ok(m)
 }
 
+/// Whether the caller supplies the product (403 for other roles, 404 for other suppliers),
+/// checked before the body is read: authorise, then validate.
+pub async fn may_supply(state: &AppState, caller: &Caller, id: ProductId) -> AppResult<()> {
+    own(&state.db, caller, id).await.map(drop)
+}
+
+/// Whether the caller certifies the product's county (403 for other roles, 404 for other
+/// counties), checked before the body is read.
+pub async fn may_certify(state: &AppState, caller: &Caller, id: ProductId) -> AppResult<()> {
+    in_county(&state.db, caller, id).await.map(drop)
+}
+
 /// A product of the certifier's county (403 for other roles, 404 for other counties).
 pub(super) async fn in_county(
     conn: &impl ConnectionTrait,

@@ -30,7 +30,7 @@ pub async fn list(
     f: &ProductFilter,
     page: &PageParams,
 ) -> AppResult<(Vec<Product>, Option<String>)> {
-    caller.require(&[Role::Supplier, Role::Certifier, Role::Admin, Role::Evaluator])?;
+    may_list(caller)?;
     let db = &state.db;
     let limit = page.limit()?;
     let scope = queries::ListScope {
@@ -111,4 +111,9 @@ pub fn price_check(price: Money, median: Option<Decimal>, n: usize) -> PriceChec
             price_flag: false,
         },
     }
+}
+
+/// Who may list products, checked before the query is read: authorise, then validate.
+pub fn may_list(caller: &Caller) -> AppResult<()> {
+    caller.require(&[Role::Supplier, Role::Certifier, Role::Admin, Role::Evaluator])
 }

@@ -24,13 +24,13 @@ mod lots;
 mod queries;
 mod validate;
 
-pub use access::{find, get, visible};
+pub use access::{find, get, may_certify, may_supply, visible};
 pub use adjust::{adjust_stock, AdjustmentResult, StockAdjustment, StockMovement};
 pub use certification::{certify, reject, revoke, submit, Certify, Reason};
 pub use edit::{create, update, NewProduct, ProductPatch};
 pub use events::{events, ProductEvent, ProductEventPage};
 pub use field::Field;
-pub use listing::{list, median_price, price_check, ProductFilter};
+pub use listing::{list, may_list, median_price, price_check, ProductFilter};
 pub use lots::{add_lot, list_lots, stock, Lot, LotPage, NewLot, StockView};
 
 use super::today;

@@ -14,6 +14,6 @@ pub mod queries;
 mod summary;
 
 pub use export::{filename, to_csv, to_xlsx, AMOUNT_HEADINGS};
-pub use ocds::{ocds, OcdsQuery, OCID_PREFIX};
+pub use ocds::{may_export_ocds, ocds, OcdsQuery, OCID_PREFIX};
 pub use queries::{rollup_sql, summary_sql, summary_values};
 pub use summary::{parse_query, summary, RankingRow, Summary, SummaryQuery, SummaryRow};

@@ -43,7 +43,7 @@ fn amount(fen: i64) -> serde_json::Value {
 /// The year's accepted supplier orders as an OCDS 1.1 release package (evaluators and admin).
 pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppResult<serde_json::Value> {
     use chrono::{Datelike, NaiveDate, TimeZone};
-    caller.require(&[Role::Admin, Role::Evaluator])?;
+    may_export_ocds(caller)?;
     let year = year.unwrap_or_else(|| crate::services::today().year());
     let mut errors = Vec::new();
     check_year(&mut errors, "year", year);
@@ -193,4 +193,9 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
         "publicationPolicy": "https://assist-market.local/ocds-policy",
         "releases": releases,
     }))
+}
+
+/// Who may export OCDS, checked before the query is read: authorise, then validate.
+pub fn may_export_ocds(caller: &Caller) -> AppResult<()> {
+    caller.require(&[Role::Admin, Role::Evaluator])
 }
