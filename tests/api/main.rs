@@ -4,6 +4,7 @@ mod helpers;
 
 mod agreements;
 mod alerts;
+mod contract;
 mod credit;
 mod faults_basic;
 mod foundation;

@@ -17,7 +17,7 @@ fn with_etag(p: &Product) -> HttpResponse {
 }
 
 /// List a product (supplier). It starts as `draft`.
-#[utoipa::path(tag = "products", request_body = NewProduct, responses((status = 201, body = Product)))]
+#[utoipa::path(operation_id = "createProduct", tag = "products", request_body = NewProduct, responses((status = 201, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`")))))]
 #[post("/products")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -34,7 +34,7 @@ pub async fn create(
 
 /// Products: a supplier's own, a certifier's county (with a price check on pending ones), or all
 /// (admin, evaluator).
-#[utoipa::path(tag = "products", params(ProductFilter, PageParams), responses((status = 200, body = ProductPage)))]
+#[utoipa::path(operation_id = "listProducts", tag = "products", params(ProductFilter, PageParams), responses((status = 200, body = ProductPage)))]
 #[get("/products")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -47,7 +47,7 @@ pub async fn list(
 }
 
 /// One product, with its `ETag`.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product)))]
+#[utoipa::path(operation_id = "getProduct", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`")))))]
 #[get("/products/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -60,10 +60,11 @@ pub async fn get(
 /// Update a product (its supplier, `If-Match`). Changing the name, unit, category, price, origin
 /// or certificates of a certified product sends it back to `pending_review`; free text does not.
 #[utoipa::path(
+    operation_id = "updateProduct",
     tag = "products",
-    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's ETag")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's `ETag` as last read; 428 without it, 412 when it no longer matches")),
     request_body = ProductPatch,
-    responses((status = 200, body = Product), (status = 409), (status = 412), (status = 428))
+    responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409), (status = 412), (status = 428))
 )]
 #[patch("/products/{id}")]
 pub async fn update(
@@ -78,7 +79,7 @@ pub async fn update(
 }
 
 /// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "submitProduct", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
 #[post("/products/{id}/submit")]
 pub async fn submit(
     state: web::Data<AppState>,
@@ -89,7 +90,7 @@ pub async fn submit(
 }
 
 /// Certify (the certifier of the origin county): issues a certificate number.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Certify, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Certify, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
 #[post("/products/{id}/certify")]
 pub async fn certify(
     state: web::Data<AppState>,
@@ -101,7 +102,7 @@ pub async fn certify(
 }
 
 /// Reject a pending product (the certifier of the origin county).
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "rejectProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
 #[post("/products/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
@@ -113,7 +114,7 @@ pub async fn reject(
 }
 
 /// Revoke a certification (the certifier of the origin county); the product leaves the catalogue at once.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "revokeCertification", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
 #[post("/products/{id}/revoke")]
 pub async fn revoke(
     state: web::Data<AppState>,
@@ -125,7 +126,7 @@ pub async fn revoke(
 }
 
 /// Every status change: by whom, when, why.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = ProductEventPage)))]
+#[utoipa::path(operation_id = "listProductEvents", tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = ProductEventPage)))]
 #[get("/products/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
@@ -138,7 +139,7 @@ pub async fn events(
 }
 
 /// Record a lot (supplier).
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409)))]
+#[utoipa::path(operation_id = "addLot", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409)))]
 #[post("/products/{id}/lots")]
 pub async fn add_lot(
     state: web::Data<AppState>,
@@ -154,7 +155,7 @@ pub async fn add_lot(
 }
 
 /// The product's lots.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = LotPage)))]
+#[utoipa::path(operation_id = "listLots", tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = LotPage)))]
 #[get("/products/{id}/lots")]
 pub async fn list_lots(
     state: web::Data<AppState>,
@@ -167,7 +168,7 @@ pub async fn list_lots(
 }
 
 /// On hand, reserved and available stock.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = StockView)))]
+#[utoipa::path(operation_id = "getStock", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = StockView)))]
 #[get("/products/{id}/stock")]
 pub async fn stock(
     state: web::Data<AppState>,
@@ -179,7 +180,7 @@ pub async fn stock(
 
 /// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below
 /// zero, and a loss never below what open orders have reserved (409 naming the reserved quantity).
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
+#[utoipa::path(operation_id = "adjustStock", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
 #[post("/products/{id}/stock-adjustments")]
 pub async fn adjust_stock(
     state: web::Data<AppState>,
@@ -192,7 +193,7 @@ pub async fn adjust_stock(
 }
 
 /// The public catalogue (no token): certified, unexpired products of active suppliers.
-#[utoipa::path(tag = "catalog", params(CatalogQuery, PageParams), responses((status = 200, body = CatalogPage)))]
+#[utoipa::path(operation_id = "searchCatalog", tag = "catalog", params(CatalogQuery, PageParams), responses((status = 200, body = CatalogPage)))]
 #[get("/catalog")]
 pub async fn catalog(
     state: web::Data<AppState>,
