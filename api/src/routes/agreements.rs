@@ -53,7 +53,7 @@ pub async fn get(
 }
 
 /// The supplier approves a proposed agreement.
-#[utoipa::path(operation_id = "approveAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409)))]
+#[utoipa::path(operation_id = "approveAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409, description = "The agreement is not proposed")))]
 #[post("/agreements/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -64,7 +64,7 @@ pub async fn approve(
 }
 
 /// The buyer or the supplier cancels a proposed or active agreement.
-#[utoipa::path(operation_id = "cancelAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409)))]
+#[utoipa::path(operation_id = "cancelAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409, description = "The agreement is neither proposed nor active")))]
 #[post("/agreements/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,

@@ -38,7 +38,7 @@ pub async fn put_rule(
 }
 
 /// Report an unsold backlog of one's own certified product (supplier).
-#[utoipa::path(operation_id = "reportUnsoldProduce", tag = "alerts", params(("id" = ProductId, Path)), request_body = NewUnsoldReport, responses((status = 201, body = UnsoldReport), (status = 409)))]
+#[utoipa::path(operation_id = "reportUnsoldProduce", tag = "alerts", params(("id" = ProductId, Path)), request_body = NewUnsoldReport, responses((status = 201, body = UnsoldReport), (status = 409, description = "Only a certified product can be reported unsold")))]
 #[post("/products/{id}/unsold-reports")]
 pub async fn report_unsold(
     state: web::Data<AppState>,
@@ -94,7 +94,7 @@ pub async fn events(
 }
 
 /// Acknowledge an open alert (county office of the origin county, or admin).
-#[utoipa::path(operation_id = "acknowledgeAlert", tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
+#[utoipa::path(operation_id = "acknowledgeAlert", tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409, description = "The alert is not open")))]
 #[post("/alerts/{id}/acknowledge")]
 pub async fn acknowledge(
     state: web::Data<AppState>,
@@ -109,7 +109,7 @@ pub async fn acknowledge(
 }
 
 /// Resolve an alert (county office of the origin county, or admin).
-#[utoipa::path(operation_id = "resolveAlert", tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
+#[utoipa::path(operation_id = "resolveAlert", tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409, description = "The alert is already resolved")))]
 #[post("/alerts/{id}/resolve")]
 pub async fn resolve(
     state: web::Data<AppState>,
@@ -121,7 +121,7 @@ pub async fn resolve(
 }
 
 /// Pledge a quantity (a matched buyer, `Idempotency-Key`): places a real order for the product.
-#[utoipa::path(operation_id = "pledgeToAlert", tag = "alerts", params(("id" = AlertId, Path), ("Idempotency-Key" = String, Header, description = "A unique key per intended pledge; the same key and body replay the first response")), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409), (status = 503)))]
+#[utoipa::path(operation_id = "pledgeToAlert", tag = "alerts", params(("id" = AlertId, Path), ("Idempotency-Key" = String, Header, description = "A unique key per intended pledge; the same key and body replay the first response")), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409, description = "The alert is resolved (order through `placeOrder`), or a request with this `Idempotency-Key` is still being processed"), (status = 503)))]
 #[post("/alerts/{id}/pledges")]
 pub async fn pledge(
     req: HttpRequest,

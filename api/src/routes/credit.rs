@@ -87,7 +87,7 @@ pub async fn put_floor(
 }
 
 /// Create a pairing for a year (admin).
-#[utoipa::path(operation_id = "createPairing", tag = "pairings", request_body = NewPairing, responses((status = 201, body = Pairing), (status = 409)))]
+#[utoipa::path(operation_id = "createPairing", tag = "pairings", request_body = NewPairing, responses((status = 201, body = Pairing), (status = 409, description = "A pairing of this kind, helper, county and year exists")))]
 #[post("/pairings")]
 pub async fn create_pairing(
     state: web::Data<AppState>,
@@ -138,7 +138,7 @@ pub async fn pairing_progress(
 /// its current head; reversals appended since the last locked statement show as `adjustments`.
 /// A pending statement of the same pairing and year is superseded.
 #[utoipa::path(operation_id = "createReconciliation", tag = "reconciliations", params(("id" = PairingId, Path)), request_body = NewReconciliation,
-    responses((status = 201, body = Reconciliation), (status = 409)))]
+    responses((status = 201, body = Reconciliation), (status = 409, description = "The ledger does not verify up to its head, so no statement can be made")))]
 #[post("/pairings/{id}/reconciliations")]
 pub async fn create_reconciliation(
     state: web::Data<AppState>,
@@ -177,7 +177,7 @@ pub async fn get_reconciliation(
 /// Confirm a statement: the helper organisation (buyer) and the helped county's office (certifier) each once;
 /// when both have, it is `locked`. 409 when this side already confirmed, the statement is not pending, or the
 /// ledger range it covers no longer verifies; 403 for admin and evaluators (not a party); 404 for anyone else.
-#[utoipa::path(operation_id = "confirmReconciliation", tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation), (status = 409)))]
+#[utoipa::path(operation_id = "confirmReconciliation", tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation), (status = 409, description = "This side already confirmed, the statement is not pending, or the ledger range it covers no longer verifies")))]
 #[post("/reconciliations/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,

@@ -116,7 +116,7 @@ async fn act(
 }
 
 /// Supplier confirms a placed order.
-#[utoipa::path(operation_id = "confirmSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "confirmSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not placed")))]
 #[post("/supplier-orders/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
@@ -128,7 +128,7 @@ pub async fn confirm(
 }
 
 /// Supplier rejects a placed order (its reservation is released).
-#[utoipa::path(operation_id = "rejectSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "rejectSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not placed")))]
 #[post("/supplier-orders/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
@@ -140,7 +140,7 @@ pub async fn reject(
 }
 
 /// Supplier ships a confirmed order; the note is the shipment note.
-#[utoipa::path(operation_id = "shipSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "shipSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not confirmed")))]
 #[post("/supplier-orders/{id}/ship")]
 pub async fn ship(
     state: web::Data<AppState>,
@@ -152,7 +152,7 @@ pub async fn ship(
 }
 
 /// Supplier marks a shipped order delivered.
-#[utoipa::path(operation_id = "deliverSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "deliverSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not shipped")))]
 #[post("/supplier-orders/{id}/deliver")]
 pub async fn deliver(
     state: web::Data<AppState>,
@@ -164,7 +164,7 @@ pub async fn deliver(
 }
 
 /// Buyer cancels a placed or confirmed order (its reservation is released).
-#[utoipa::path(operation_id = "cancelSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "cancelSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is neither placed nor confirmed")))]
 #[post("/supplier-orders/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
@@ -176,7 +176,7 @@ pub async fn cancel(
 }
 
 /// Buyer accepts a delivered order: accepted quantities are credited to the ledger, the rest released.
-#[utoipa::path(operation_id = "acceptSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = Acceptance, responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "acceptSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = Acceptance, responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not delivered")))]
 #[post("/supplier-orders/{id}/accept")]
 pub async fn accept(
     state: web::Data<AppState>,
@@ -188,7 +188,7 @@ pub async fn accept(
 }
 
 /// Buyer returns goods of an accepted order; each line appends a reversal to the ledger.
-#[utoipa::path(operation_id = "returnGoods", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409)))]
+#[utoipa::path(operation_id = "returnGoods", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409, description = "Only an accepted supplier order can have returns, or more is returned than was accepted")))]
 #[post("/supplier-orders/{id}/returns")]
 pub async fn create_return(
     state: web::Data<AppState>,
@@ -201,7 +201,7 @@ pub async fn create_return(
 }
 
 /// Buyer rates the supplier of an accepted order (once).
-#[utoipa::path(operation_id = "rateSupplier", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewRating, responses((status = 201, body = Rating), (status = 409)))]
+#[utoipa::path(operation_id = "rateSupplier", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewRating, responses((status = 201, body = Rating), (status = 409, description = "The supplier order is not accepted, or it is already rated")))]
 #[post("/supplier-orders/{id}/rating")]
 pub async fn rate(
     state: web::Data<AppState>,

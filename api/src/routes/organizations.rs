@@ -44,7 +44,7 @@ pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<OrgId
 }
 
 /// Suspend an organisation (admin): its users can no longer log in or act, its products leave the catalogue.
-#[utoipa::path(operation_id = "suspendOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[utoipa::path(operation_id = "suspendOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409, description = "The organisation is already suspended, or it is the platform organisation")))]
 #[post("/organizations/{id}/suspend")]
 pub async fn suspend(
     state: web::Data<AppState>,
@@ -55,7 +55,7 @@ pub async fn suspend(
 }
 
 /// Reinstate a suspended organisation (admin).
-#[utoipa::path(operation_id = "reinstateOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[utoipa::path(operation_id = "reinstateOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409, description = "The organisation is already active")))]
 #[post("/organizations/{id}/reinstate")]
 pub async fn reinstate(
     state: web::Data<AppState>,
@@ -66,7 +66,7 @@ pub async fn reinstate(
 }
 
 /// Create a user in an organisation (admin). The role must fit the organisation's kind.
-#[utoipa::path(operation_id = "createUser", tag = "organizations", params(("id" = OrgId, Path)), request_body = NewUser, responses((status = 201, body = User), (status = 409)))]
+#[utoipa::path(operation_id = "createUser", tag = "organizations", params(("id" = OrgId, Path)), request_body = NewUser, responses((status = 201, body = User), (status = 409, description = "A user with this email exists")))]
 #[post("/organizations/{id}/users")]
 pub async fn create_user(
     state: web::Data<AppState>,

@@ -64,7 +64,7 @@ pub async fn get(
     tag = "products",
     params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's `ETag` as last read; 428 without it, 412 when it no longer matches")),
     request_body = ProductPatch,
-    responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409), (status = 412), (status = 428))
+    responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "A revoked product cannot be edited"), (status = 412), (status = 428))
 )]
 #[patch("/products/{id}")]
 pub async fn update(
@@ -79,7 +79,7 @@ pub async fn update(
 }
 
 /// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
-#[utoipa::path(operation_id = "submitProduct", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
+#[utoipa::path(operation_id = "submitProduct", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not draft, rejected or expired")))]
 #[post("/products/{id}/submit")]
 pub async fn submit(
     state: web::Data<AppState>,
@@ -90,7 +90,7 @@ pub async fn submit(
 }
 
 /// Certify (the certifier of the origin county): issues a certificate number.
-#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Certify, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
+#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Certify, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
 #[post("/products/{id}/certify")]
 pub async fn certify(
     state: web::Data<AppState>,
@@ -102,7 +102,7 @@ pub async fn certify(
 }
 
 /// Reject a pending product (the certifier of the origin county).
-#[utoipa::path(operation_id = "rejectProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
+#[utoipa::path(operation_id = "rejectProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
 #[post("/products/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
@@ -114,7 +114,7 @@ pub async fn reject(
 }
 
 /// Revoke a certification (the certifier of the origin county); the product leaves the catalogue at once.
-#[utoipa::path(operation_id = "revokeCertification", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409)))]
+#[utoipa::path(operation_id = "revokeCertification", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not certified")))]
 #[post("/products/{id}/revoke")]
 pub async fn revoke(
     state: web::Data<AppState>,
@@ -139,7 +139,7 @@ pub async fn events(
 }
 
 /// Record a lot (supplier).
-#[utoipa::path(operation_id = "addLot", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409)))]
+#[utoipa::path(operation_id = "addLot", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409, description = "The product is revoked, or its lots cannot hold this much more")))]
 #[post("/products/{id}/lots")]
 pub async fn add_lot(
     state: web::Data<AppState>,
@@ -180,7 +180,7 @@ pub async fn stock(
 
 /// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below
 /// zero, and a loss never below what open orders have reserved (409 naming the reserved quantity).
-#[utoipa::path(operation_id = "adjustStock", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
+#[utoipa::path(operation_id = "adjustStock", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409, description = "The adjustment would take stock below zero or below what open orders have reserved")))]
 #[post("/products/{id}/stock-adjustments")]
 pub async fn adjust_stock(
     state: web::Data<AppState>,
