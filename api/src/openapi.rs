@@ -99,12 +99,11 @@ fn finish(mut api: Doc) -> Doc {
         for (method, op) in ops {
             let Some(op) = op.as_mut() else { continue };
             let public = is_public(path) && (method == "get" || put_regions_public || path.contains("/auth/"));
-            op.security = Some(vec![if public {
-                // An empty requirement: callable without credentials.
-                SecurityRequirement::default()
-            } else {
-                SecurityRequirement::new("bearer_auth", Vec::<String>::new())
-            }]);
+            // Public operations carry no `security` (not even `[{}]`, which generators such as
+            // openapi-python-client read as "needs a token"); redocly.yaml lists them.
+            if !public {
+                op.security = Some(vec![SecurityRequirement::new("bearer_auth", Vec::<String>::new())]);
+            }
             let responses = &mut op.responses.responses;
             let mut add = |code: &str, desc: &str| {
                 responses

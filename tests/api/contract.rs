@@ -201,3 +201,32 @@ fn bodies_and_media_types_are_as_the_routes_take_and_answer_them() {
         assert!(ok.get(media).is_some(), "the summary's 200 lacks {media}: {ok}");
     }
 }
+
+#[test]
+fn the_public_operations_are_exactly_those_redocly_yaml_exempts() {
+    let doc = document();
+    let config =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../redocly.yaml")).expect("redocly.yaml");
+    let mut exempt = Vec::new();
+    let mut path = None;
+    for line in config.lines().map(str::trim) {
+        if let Some(p) = line.strip_prefix("- path: ") {
+            path = Some(p.to_string());
+        } else if let (Some(m), Some(p)) = (line.strip_prefix("methods: ["), path.take()) {
+            for method in m.trim_end_matches(']').split(',') {
+                exempt.push(format!("{} {p}", method.trim()));
+            }
+        }
+    }
+    exempt.sort();
+    let mut public: Vec<String> = operations(&doc)
+        .into_iter()
+        .filter(|(_, _, op)| op["security"].is_null())
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    public.sort();
+    assert_eq!(
+        public, exempt,
+        "operations without `security` vs the exceptions of redocly.yaml"
+    );
+}
