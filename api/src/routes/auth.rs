@@ -7,7 +7,7 @@ use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 /// Log in with email and password.
-#[utoipa::path(operation_id = "login", tag = "auth", request_body = LoginRequest, responses(
+#[utoipa::path(operation_id = "login", tag = "auth", request_body(content = LoginRequest, example = json!({"email": "buyer@demo.assist", "password": "demo-pass-2026"})), responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "Wrong email or password"),
     (status = 403, description = "The organisation is suspended"),

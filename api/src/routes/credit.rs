@@ -35,7 +35,7 @@ pub async fn get_quota(
 /// Replacing an existing quota requires `If-Match` with its ETag: 428 without it, 412 when it no longer matches.
 #[utoipa::path(operation_id = "setQuota", tag = "quotas", params(("org_id" = OrgId, Path), ("year" = i32, Path),
         ("If-Match" = Option<String>, Header, description = "The quota's `ETag`; required to replace an existing quota (428 without it)")),
-    request_body = PutQuota,
+    request_body(content = PutQuota, example = json!({"food_budget": "200000.00", "reserved_share": "0.3"})),
     responses(
         (status = 200, description = "The quota was replaced", body = Quota, headers(("ETag" = String, description = "The quota's version, for `If-Match`"))),
         (status = 201, description = "The quota was created", body = Quota, headers(("ETag" = String, description = "The quota's version, for `If-Match`"))),

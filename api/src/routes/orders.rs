@@ -19,7 +19,9 @@ use sea_orm::TransactionTrait;
 #[utoipa::path(
     operation_id = "placeOrder",
     tag = "orders",
-    request_body = NewOrder,
+    request_body(content = NewOrder, example = json!({
+        "lines": [{"product_id": "0193a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "quantity": "40"}],
+        "credit_category": "purchase", "deliver_to": "省直机关第一食堂", "requested_date": "2026-12-04"})),
     params(("Idempotency-Key" = String, Header, description = "A unique key per intended order; the same key and body replay the first response")),
     responses(
         (status = 201, description = "The order was placed (or replayed)", body = Order, headers(
@@ -176,7 +178,9 @@ pub async fn cancel(
 }
 
 /// Buyer accepts a delivered order: accepted quantities are credited to the ledger, the rest released.
-#[utoipa::path(operation_id = "acceptSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = Acceptance, responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not delivered")))]
+#[utoipa::path(operation_id = "acceptSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Acceptance, example = json!({
+        "lines": [{"line_id": "0193a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6e", "accepted_quantity": "38"}],
+        "invoice_number": "INV-2026-001", "note": "2 bags damaged"})), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not delivered")))]
 #[post("/supplier-orders/{id}/accept")]
 pub async fn accept(
     state: web::Data<AppState>,

@@ -17,7 +17,11 @@ fn with_etag(p: &Product) -> HttpResponse {
 }
 
 /// List a product (supplier). It starts as `draft`.
-#[utoipa::path(operation_id = "createProduct", tag = "products", request_body = NewProduct, responses((status = 201, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`")))))]
+#[utoipa::path(operation_id = "createProduct", tag = "products", request_body(content = NewProduct, example = json!({
+        "name": "阳原黄小米 5kg", "category": "grain", "unit": "bag", "price": "45.00", "min_order_qty": "10",
+        "origin_region_code": "130727100201", "description": "Yangyuan yellow millet", "shelf_life_days": 365,
+        "supply_capacity_per_month": "2000", "poor_households_linked": 120, "benefit_mechanism": "保底收购+二次分红",
+        "certificates": [{"kind": "geographical_indication", "number": "AGI-2016-0123", "valid_until": "2028-12-31"}]})), responses((status = 201, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`")))))]
 #[post("/products")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -90,7 +94,7 @@ pub async fn submit(
 }
 
 /// Certify (the certifier of the origin county): issues a certificate number.
-#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Certify, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
+#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body(content = Certify, example = json!({"valid_until": "2027-12-31", "note": "checked on site"})), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
 #[post("/products/{id}/certify")]
 pub async fn certify(
     state: web::Data<AppState>,
@@ -139,7 +143,7 @@ pub async fn events(
 }
 
 /// Record a lot (supplier).
-#[utoipa::path(operation_id = "addLot", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409, description = "The product is revoked, or its lots cannot hold this much more")))]
+#[utoipa::path(operation_id = "addLot", tag = "products", params(("id" = uuid::Uuid, Path)), request_body(content = NewLot, example = json!({"quantity": "500", "harvested_on": "2026-10-01", "best_before": "2027-10-01"})), responses((status = 201, body = Lot), (status = 409, description = "The product is revoked, or its lots cannot hold this much more")))]
 #[post("/products/{id}/lots")]
 pub async fn add_lot(
     state: web::Data<AppState>,
