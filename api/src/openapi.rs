@@ -2,9 +2,10 @@
 //! then completed: the bearer scheme on every non-public operation and the
 //! problem+json error responses on every operation.
 use crate::error::{FieldError, Problem};
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi as Doc, Ref, RefOr, ResponseBuilder, Type};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -16,11 +17,23 @@ use utoipa_actix_web::AppExt;
         description = "Certified products from poverty-stricken counties for institutional buyers, the consumption-assistance ledger, and unsold-produce alerts.",
         license(name = "MIT", identifier = "MIT")
     ),
+    servers((url = "/", description = "The server that serves this document")),
     components(schemas(Problem, FieldError, crate::domain::ReportFormat)),
     tags(
-        (name = "health"), (name = "auth"), (name = "organizations"), (name = "regions"), (name = "products"),
-        (name = "catalog"), (name = "orders"), (name = "agreements"), (name = "ledger"), (name = "quotas"),
-        (name = "pairings"), (name = "reconciliations"), (name = "reports"), (name = "alerts"),
+        (name = "health", description = "Liveness and readiness probes"),
+        (name = "auth", description = "Log in, refresh and revoke tokens; the caller's identity"),
+        (name = "organizations", description = "Buyers, suppliers, county offices and evaluators, and their users"),
+        (name = "regions", description = "GB/T 2260 regions and their poverty status"),
+        (name = "products", description = "Products, their certification, lots and stock"),
+        (name = "catalog", description = "The public catalogue of certified products"),
+        (name = "orders", description = "Bulk orders, supplier orders and their lifecycle, returns and ratings"),
+        (name = "agreements", description = "Standing purchase agreements"),
+        (name = "ledger", description = "The hash-chained consumption-assistance ledger"),
+        (name = "quotas", description = "Buyers' yearly quotas and the reserved-share floor"),
+        (name = "pairings", description = "Pairings of helper organisations with helped counties"),
+        (name = "reconciliations", description = "Reconciliation statements of a pairing's year"),
+        (name = "reports", description = "Summary reports (JSON, CSV, XLSX) and the OCDS release package"),
+        (name = "alerts", description = "Unsold-produce alerts, their rules and pledges"),
     )
 )]
 pub struct ApiDoc;
@@ -69,6 +82,11 @@ fn finish(mut api: Doc) -> Doc {
                 .build(),
         ),
     );
+    for (name, description) in SHARED_HEADERS {
+        components
+            .headers
+            .insert(name.to_string(), string_header(description).into());
+    }
     let put_regions_public = false;
     for (path, item) in api.paths.paths.iter_mut() {
         let ops: [(&str, &mut Option<Operation>); 5] = [
@@ -81,6 +99,8 @@ fn finish(mut api: Doc) -> Doc {
         for (method, op) in ops {
             let Some(op) = op.as_mut() else { continue };
             let public = is_public(path) && (method == "get" || put_regions_public || path.contains("/auth/"));
+            // Public operations carry no `security` (not even `[{}]`, which generators such as
+            // openapi-python-client read as "needs a token"); redocly.yaml lists them.
             if !public {
                 op.security = Some(vec![SecurityRequirement::new("bearer_auth", Vec::<String>::new())]);
             }
@@ -90,8 +110,9 @@ fn finish(mut api: Doc) -> Doc {
                     .entry(code.to_string())
                     .or_insert_with(|| problem_response(desc).into());
             };
+            // Any URL the middleware refuses (a NUL in it, say) is a 400, probes included.
+            add("400", "Malformed request (bad JSON, query, header or URL)");
             if path.starts_with("/api/v1") {
-                add("400", "Malformed request (bad JSON, query or header)");
                 if method != "get" {
                     add("415", "The body is not application/json");
                     add("413", "The body is too large");
@@ -109,7 +130,85 @@ fn finish(mut api: Doc) -> Doc {
                 }
             }
             add("500", "Unexpected error (logged)");
+            for (code, response) in responses.iter_mut() {
+                if let RefOr::T(response) = response {
+                    complete_response(code, response);
+                }
+            }
         }
     }
     api
+}
+
+/// What a status means when a handler's attribute does not say more.
+fn default_description(code: &str) -> &'static str {
+    match code {
+        "200" => "OK",
+        "201" => "Created; `Location` names the new resource",
+        "204" => "Done; no content",
+        "304" => "Not modified since the `ETag` given in `If-None-Match`",
+        "400" => "Malformed request",
+        "401" => "Missing, invalid, expired or revoked token",
+        "403" => "The caller may not do this",
+        "404" => "No such resource, or not the caller's to see",
+        "409" => "The resource's current state does not allow this",
+        "412" => "`If-Match` no longer matches the resource's `ETag`",
+        "422" => "Validation failed; `errors` names each field",
+        "428" => "This request requires `If-Match`",
+        "429" => "Too many requests; see `Retry-After`",
+        "503" => "Temporarily unavailable; retry later",
+        _ => "Unexpected error",
+    }
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(description))
+        .build()
+}
+
+/// Headers many responses carry, declared once under `components/headers`.
+const SHARED_HEADERS: [(&str, &str); 3] = [
+    ("Location", "The URL of the new resource"),
+    ("Retry-After", "Seconds to wait before trying again"),
+    (
+        "X-Request-Id",
+        "The request's id, as written in the logs and in problems: the caller's `X-Request-Id` when it is a sane token, else generated",
+    ),
+];
+
+fn shared_header(name: &str) -> RefOr<utoipa::openapi::header::Header> {
+    RefOr::Ref(Ref::new(format!("#/components/headers/{name}")))
+}
+
+/// Every response described; every error a problem+json; the headers every
+/// response of its kind carries.
+fn complete_response(code: &str, response: &mut utoipa::openapi::Response) {
+    if response.description.trim().is_empty() {
+        response.description = default_description(code).to_string();
+    }
+    let is_error = code.starts_with('4') || code.starts_with('5');
+    if is_error && response.content.is_empty() {
+        response.content.insert(
+            "application/problem+json".to_string(),
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+                .into(),
+        );
+    }
+    let mut add = |name: &str| {
+        response
+            .headers
+            .entry(name.to_string())
+            .or_insert_with(|| shared_header(name));
+    };
+    if code == "201" {
+        add("Location");
+    }
+    if code == "429" {
+        add("Retry-After");
+    }
+    add("X-Request-Id");
 }

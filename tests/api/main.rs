@@ -5,6 +5,7 @@ mod helpers;
 mod agreements;
 mod alerts;
 mod authz_matrix;
+mod contract;
 mod credit;
 mod faults_basic;
 mod foundation;

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 
 /// Propose a standing agreement to a supplier (buyer).
-#[utoipa::path(tag = "agreements", request_body = NewAgreement, responses((status = 201, body = Agreement)))]
+#[utoipa::path(operation_id = "createAgreement", tag = "agreements", request_body = NewAgreement, responses((status = 201, body = Agreement)))]
 #[post("/agreements")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -23,7 +23,7 @@ pub async fn create(
 }
 
 /// Agreements of the caller's organisation (all for admin and evaluators).
-#[utoipa::path(tag = "agreements", params(AgreementFilter, PageParams), responses((status = 200, body = AgreementPage)))]
+#[utoipa::path(operation_id = "listAgreements", tag = "agreements", params(AgreementFilter, PageParams), responses((status = 200, body = AgreementPage)))]
 #[get("/agreements")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -38,14 +38,14 @@ pub async fn list(
 }
 
 /// Run the standing-order generator now (admin); answers what it did.
-#[utoipa::path(tag = "agreements", responses((status = 200, body = RunSummary)))]
+#[utoipa::path(operation_id = "runAgreements", tag = "agreements", responses((status = 200, body = RunSummary)))]
 #[post("/agreements/run")]
 pub async fn run(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(agreements::run_now(&state, &caller).await?))
 }
 
 /// One agreement with its runs.
-#[utoipa::path(tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement)))]
+#[utoipa::path(operation_id = "getAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement)))]
 #[get("/agreements/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -56,7 +56,7 @@ pub async fn get(
 }
 
 /// The supplier approves a proposed agreement.
-#[utoipa::path(tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409)))]
+#[utoipa::path(operation_id = "approveAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409, description = "The agreement is not proposed")))]
 #[post("/agreements/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -67,7 +67,7 @@ pub async fn approve(
 }
 
 /// The buyer or the supplier cancels a proposed or active agreement.
-#[utoipa::path(tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409)))]
+#[utoipa::path(operation_id = "cancelAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409, description = "The agreement is neither proposed nor active")))]
 #[post("/agreements/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,

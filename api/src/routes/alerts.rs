@@ -13,14 +13,14 @@ use crate::state::AppState;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 
 /// The alert rules of every product category.
-#[utoipa::path(tag = "alerts", responses((status = 200, body = AlertRuleList)))]
+#[utoipa::path(operation_id = "listAlertRules", tag = "alerts", responses((status = 200, body = AlertRuleList)))]
 #[get("/alert-rules")]
 pub async fn list_rules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(alerts::list_rules(&state, &caller).await?))
 }
 
 /// Set the rule of a category (admin). Days-of-cover thresholds must rise: yellow < orange < red.
-#[utoipa::path(tag = "alerts", params(("category" = ProductCategory, Path)), request_body = PutAlertRule, responses((status = 200, body = AlertRule)))]
+#[utoipa::path(operation_id = "setAlertRule", tag = "alerts", params(("category" = ProductCategory, Path)), request_body = PutAlertRule, responses((status = 200, body = AlertRule)))]
 #[put("/alert-rules/{category}")]
 pub async fn put_rule(
     state: web::Data<AppState>,
@@ -39,7 +39,7 @@ pub async fn put_rule(
 }
 
 /// Report an unsold backlog of one's own certified product (supplier).
-#[utoipa::path(tag = "alerts", params(("id" = ProductId, Path)), request_body = NewUnsoldReport, responses((status = 201, body = UnsoldReport), (status = 409)))]
+#[utoipa::path(operation_id = "reportUnsoldProduce", tag = "alerts", params(("id" = ProductId, Path)), request_body = NewUnsoldReport, responses((status = 201, body = UnsoldReport), (status = 409, description = "Only a certified product can be reported unsold")))]
 #[post("/products/{id}/unsold-reports")]
 pub async fn report_unsold(
     state: web::Data<AppState>,
@@ -56,7 +56,7 @@ pub async fn report_unsold(
 }
 
 /// Run the scan now (admin): opens, raises and resolves alerts.
-#[utoipa::path(tag = "alerts", responses((status = 200, body = ScanSummary)))]
+#[utoipa::path(operation_id = "scanAlerts", tag = "alerts", responses((status = 200, body = ScanSummary)))]
 #[post("/alerts/scan")]
 pub async fn scan(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(alerts::scan_now(&state, &caller).await?))
@@ -64,7 +64,7 @@ pub async fn scan(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 
 /// Alerts the caller may see: county offices their county, suppliers their products,
 /// buyers those they were matched to, admin and evaluators all. Newest first.
-#[utoipa::path(tag = "alerts", params(AlertFilter, PageParams), responses((status = 200, body = AlertPage)))]
+#[utoipa::path(operation_id = "listAlerts", tag = "alerts", params(AlertFilter, PageParams), responses((status = 200, body = AlertPage)))]
 #[get("/alerts")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -77,14 +77,14 @@ pub async fn list(
 }
 
 /// One alert with its reasons, matched buyers and pledges.
-#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), responses((status = 200, body = Alert)))]
+#[utoipa::path(operation_id = "getAlert", tag = "alerts", params(("id" = AlertId, Path)), responses((status = 200, body = Alert)))]
 #[get("/alerts/{id}")]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<AlertId>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(alerts::get(&state, &caller, id.into_inner()).await?))
 }
 
 /// Every level change and action on an alert, oldest first.
-#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path), PageParams), responses((status = 200, body = AlertEventPage)))]
+#[utoipa::path(operation_id = "listAlertEvents", tag = "alerts", params(("id" = AlertId, Path), PageParams), responses((status = 200, body = AlertEventPage)))]
 #[get("/alerts/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
@@ -97,7 +97,7 @@ pub async fn events(
 }
 
 /// Acknowledge an open alert (county office of the origin county, or admin).
-#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
+#[utoipa::path(operation_id = "acknowledgeAlert", tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409, description = "The alert is not open")))]
 #[post("/alerts/{id}/acknowledge")]
 pub async fn acknowledge(
     state: web::Data<AppState>,
@@ -110,7 +110,7 @@ pub async fn acknowledge(
 }
 
 /// Resolve an alert (county office of the origin county, or admin).
-#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409)))]
+#[utoipa::path(operation_id = "resolveAlert", tag = "alerts", params(("id" = AlertId, Path)), request_body = AlertAction, responses((status = 200, body = Alert), (status = 409, description = "The alert is already resolved")))]
 #[post("/alerts/{id}/resolve")]
 pub async fn resolve(
     state: web::Data<AppState>,
@@ -123,7 +123,7 @@ pub async fn resolve(
 }
 
 /// Pledge a quantity (a matched buyer, `Idempotency-Key`): places a real order for the product.
-#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path), ("Idempotency-Key" = String, Header)), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409), (status = 503)))]
+#[utoipa::path(operation_id = "pledgeToAlert", tag = "alerts", params(("id" = AlertId, Path), ("Idempotency-Key" = String, Header, description = "A unique key per intended pledge; the same key and body replay the first response")), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409, description = "The alert is resolved (order through `placeOrder`), or a request with this `Idempotency-Key` is still being processed"), (status = 503)))]
 #[post("/alerts/{id}/pledges")]
 pub async fn pledge(
     req: HttpRequest,
@@ -145,7 +145,7 @@ pub async fn pledge(
 }
 
 /// The pledges on an alert.
-#[utoipa::path(tag = "alerts", params(("id" = AlertId, Path)), responses((status = 200, body = PledgeList)))]
+#[utoipa::path(operation_id = "listPledges", tag = "alerts", params(("id" = AlertId, Path)), responses((status = 200, body = PledgeList)))]
 #[get("/alerts/{id}/pledges")]
 pub async fn pledges(
     state: web::Data<AppState>,

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 /// Log in with email and password.
-#[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
+#[utoipa::path(operation_id = "login", tag = "auth", request_body(content = LoginRequest, example = json!({"email": "buyer@demo.assist", "password": "demo-pass-2026"})), responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "Wrong email or password"),
     (status = 403, description = "The organisation is suspended"),
@@ -23,14 +23,14 @@ pub async fn login(
 }
 
 /// Exchange a refresh token for a new token pair (the old refresh token stops working).
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair), (status = 401)))]
+#[utoipa::path(operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair), (status = 401)))]
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(accounts::refresh(&state, body.0).await?))
 }
 
 /// Revoke the access token in use (and the user's refresh tokens).
-#[utoipa::path(tag = "auth", request_body(content = Option<LogoutRequest>), responses((status = 204)))]
+#[utoipa::path(operation_id = "logout", tag = "auth", request_body(content = Option<LogoutRequest>), responses((status = 204)))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Caller, body: web::Bytes) -> Result<HttpResponse, AppError> {
     let req: LogoutRequest = if body.iter().all(|b| b.is_ascii_whitespace()) {
@@ -43,7 +43,7 @@ pub async fn logout(state: web::Data<AppState>, caller: Caller, body: web::Bytes
 }
 
 /// The caller's user and organisation.
-#[utoipa::path(tag = "auth", responses((status = 200, body = Me)))]
+#[utoipa::path(operation_id = "getMe", tag = "auth", responses((status = 200, body = Me)))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(accounts::me(&state, &caller).await?))

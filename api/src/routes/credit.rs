@@ -18,7 +18,7 @@ fn with_etag(mut b: actix_web::HttpResponseBuilder, q: &Quota) -> HttpResponse {
 }
 
 /// A buyer's quota for a year with its progress (the buyer, its parent, admin, evaluators).
-#[utoipa::path(tag = "quotas", params(("org_id" = OrgId, Path), ("year" = i32, Path)), responses((status = 200, body = Quota)))]
+#[utoipa::path(operation_id = "getQuota", tag = "quotas", params(("org_id" = OrgId, Path), ("year" = i32, Path)), responses((status = 200, body = Quota, headers(("ETag" = String, description = "The quota's version, for `If-Match`")))))]
 #[get("/buyers/{org_id}/quotas/{year}")]
 pub async fn get_quota(
     state: web::Data<AppState>,
@@ -33,8 +33,14 @@ pub async fn get_quota(
 /// Set a buyer's quota for a year (the buyer itself, or admin): target = food_budget × reserved_share.
 /// The share must be at least the year's floor (10% unless the admin set another).
 /// Replacing an existing quota requires `If-Match` with its ETag: 428 without it, 412 when it no longer matches.
-#[utoipa::path(tag = "quotas", params(("org_id" = OrgId, Path), ("year" = i32, Path)), request_body = PutQuota,
-    responses((status = 200, body = Quota), (status = 201, body = Quota), (status = 412)))]
+#[utoipa::path(operation_id = "setQuota", tag = "quotas", params(("org_id" = OrgId, Path), ("year" = i32, Path),
+        ("If-Match" = Option<String>, Header, description = "The quota's `ETag`; required to replace an existing quota (428 without it)")),
+    request_body(content = PutQuota, example = json!({"food_budget": "200000.00", "reserved_share": "0.3"})),
+    responses(
+        (status = 200, description = "The quota was replaced", body = Quota, headers(("ETag" = String, description = "The quota's version, for `If-Match`"))),
+        (status = 201, description = "The quota was created", body = Quota, headers(("ETag" = String, description = "The quota's version, for `If-Match`"))),
+        (status = 412, description = "`If-Match` no longer matches the quota's `ETag`"),
+        (status = 428, description = "Replacing a quota requires `If-Match`")))]
 #[put("/buyers/{org_id}/quotas/{year}")]
 pub async fn put_quota(
     req: HttpRequest,
@@ -59,7 +65,7 @@ pub async fn put_quota(
 }
 
 /// The lowest reserved share buyers may set for a year.
-#[utoipa::path(tag = "quotas", params(("year" = i32, Path)), responses((status = 200, body = Floor)))]
+#[utoipa::path(operation_id = "getQuotaFloor", tag = "quotas", params(("year" = i32, Path)), responses((status = 200, body = Floor)))]
 #[get("/quota-floors/{year}")]
 pub async fn get_floor(
     state: web::Data<AppState>,
@@ -70,7 +76,7 @@ pub async fn get_floor(
 }
 
 /// Set the reserved-share floor of a year (admin); existing quotas are kept.
-#[utoipa::path(tag = "quotas", params(("year" = i32, Path)), request_body = PutFloor, responses((status = 200, body = Floor)))]
+#[utoipa::path(operation_id = "setQuotaFloor", tag = "quotas", params(("year" = i32, Path)), request_body = PutFloor, responses((status = 200, body = Floor)))]
 #[put("/quota-floors/{year}")]
 pub async fn put_floor(
     state: web::Data<AppState>,
@@ -83,7 +89,7 @@ pub async fn put_floor(
 }
 
 /// Create a pairing for a year (admin).
-#[utoipa::path(tag = "pairings", request_body = NewPairing, responses((status = 201, body = Pairing), (status = 409)))]
+#[utoipa::path(operation_id = "createPairing", tag = "pairings", request_body = NewPairing, responses((status = 201, body = Pairing), (status = 409, description = "A pairing of this kind, helper, county and year exists")))]
 #[post("/pairings")]
 pub async fn create_pairing(
     state: web::Data<AppState>,
@@ -96,7 +102,7 @@ pub async fn create_pairing(
 }
 
 /// Pairings: all for admin and evaluators; the helper organisation its own; a county office those helping its county.
-#[utoipa::path(tag = "pairings", params(PairingFilter, PageParams), responses((status = 200, body = PairingPage)))]
+#[utoipa::path(operation_id = "listPairings", tag = "pairings", params(PairingFilter, PageParams), responses((status = 200, body = PairingPage)))]
 #[get("/pairings")]
 pub async fn list_pairings(
     state: web::Data<AppState>,
@@ -109,7 +115,7 @@ pub async fn list_pairings(
 }
 
 /// One pairing.
-#[utoipa::path(tag = "pairings", params(("id" = PairingId, Path)), responses((status = 200, body = Pairing)))]
+#[utoipa::path(operation_id = "getPairing", tag = "pairings", params(("id" = PairingId, Path)), responses((status = 200, body = Pairing)))]
 #[get("/pairings/{id}")]
 pub async fn get_pairing(
     state: web::Data<AppState>,
@@ -121,7 +127,7 @@ pub async fn get_pairing(
 
 /// Progress of a pairing: net ledger amounts of the helper (and its children) from the helped county in the
 /// pairing's year, split into purchases and helped sales, each against its target.
-#[utoipa::path(tag = "pairings", params(("id" = PairingId, Path)), responses((status = 200, body = PairingProgress)))]
+#[utoipa::path(operation_id = "getPairingProgress", tag = "pairings", params(("id" = PairingId, Path)), responses((status = 200, body = PairingProgress)))]
 #[get("/pairings/{id}/progress")]
 pub async fn pairing_progress(
     state: web::Data<AppState>,
@@ -134,8 +140,8 @@ pub async fn pairing_progress(
 /// Make a reconciliation statement of the pairing's year (admin or either side). It covers the ledger up to
 /// its current head; reversals appended since the last locked statement show as `adjustments`.
 /// A pending statement of the same pairing and year is superseded.
-#[utoipa::path(tag = "reconciliations", params(("id" = PairingId, Path)), request_body = NewReconciliation,
-    responses((status = 201, body = Reconciliation), (status = 409)))]
+#[utoipa::path(operation_id = "createReconciliation", tag = "reconciliations", params(("id" = PairingId, Path)), request_body = NewReconciliation,
+    responses((status = 201, body = Reconciliation), (status = 409, description = "The ledger does not verify up to its head, so no statement can be made")))]
 #[post("/pairings/{id}/reconciliations")]
 pub async fn create_reconciliation(
     state: web::Data<AppState>,
@@ -149,7 +155,7 @@ pub async fn create_reconciliation(
 }
 
 /// The statements of a pairing, newest first.
-#[utoipa::path(tag = "reconciliations", params(("id" = PairingId, Path), PageParams), responses((status = 200, body = ReconciliationPage)))]
+#[utoipa::path(operation_id = "listReconciliations", tag = "reconciliations", params(("id" = PairingId, Path), PageParams), responses((status = 200, body = ReconciliationPage)))]
 #[get("/pairings/{id}/reconciliations")]
 pub async fn list_reconciliations(
     state: web::Data<AppState>,
@@ -163,7 +169,7 @@ pub async fn list_reconciliations(
 }
 
 /// One statement.
-#[utoipa::path(tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation)))]
+#[utoipa::path(operation_id = "getReconciliation", tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation)))]
 #[get("/reconciliations/{id}")]
 pub async fn get_reconciliation(
     state: web::Data<AppState>,
@@ -176,7 +182,7 @@ pub async fn get_reconciliation(
 /// Confirm a statement: the helper organisation (buyer) and the helped county's office (certifier) each once;
 /// when both have, it is `locked`. 409 when this side already confirmed, the statement is not pending, or the
 /// ledger range it covers no longer verifies; 403 for admin and evaluators (not a party); 404 for anyone else.
-#[utoipa::path(tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation), (status = 409)))]
+#[utoipa::path(operation_id = "confirmReconciliation", tag = "reconciliations", params(("id" = ReconciliationId, Path)), responses((status = 200, body = Reconciliation), (status = 409, description = "This side already confirmed, the statement is not pending, or the ledger range it covers no longer verifies")))]
 #[post("/reconciliations/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,

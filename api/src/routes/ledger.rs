@@ -9,7 +9,7 @@ use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 
 /// Ledger entries in `seq` order, scoped to the caller (evaluators and admins see all).
-#[utoipa::path(tag = "ledger", params(LedgerFilter, PageParams), responses((status = 200, body = LedgerPage)))]
+#[utoipa::path(operation_id = "listLedgerEntries", tag = "ledger", params(LedgerFilter, PageParams), responses((status = 200, body = LedgerPage)))]
 #[get("/ledger")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -22,7 +22,7 @@ pub async fn list(
 }
 
 /// Recomputes every hash of the chain (admin, evaluator).
-#[utoipa::path(tag = "ledger", responses((status = 200, body = VerifyResult)))]
+#[utoipa::path(operation_id = "verifyLedger", tag = "ledger", responses((status = 200, body = VerifyResult)))]
 #[get("/ledger/verify")]
 pub async fn verify(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(ledger_view::verify(&state, &caller).await?))

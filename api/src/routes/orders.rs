@@ -17,10 +17,16 @@ use sea_orm::TransactionTrait;
 /// Place a bulk order (buyer). Requires `Idempotency-Key`: the same key and body replay the
 /// first response; the same key with another body is 422.
 #[utoipa::path(
+    operation_id = "placeOrder",
     tag = "orders",
-    request_body = NewOrder,
-    params(("Idempotency-Key" = String, Header, description = "A unique key per intended order")),
-    responses((status = 201, body = Order), (status = 409))
+    request_body(content = NewOrder, example = json!({
+        "lines": [{"product_id": "0193a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d", "quantity": "40"}],
+        "credit_category": "purchase", "deliver_to": "省直机关第一食堂", "requested_date": "2026-12-04"})),
+    params(("Idempotency-Key" = String, Header, description = "A unique key per intended order; the same key and body replay the first response")),
+    responses(
+        (status = 201, description = "The order was placed (or replayed)", body = Order, headers(
+            ("Idempotent-Replayed" = bool, description = "`true` when this is the replay of an earlier request with the same key"))),
+        (status = 409, description = "Not enough stock, a product left the catalogue, or the key is in use by a request still running"))
 )]
 #[post("/orders")]
 pub async fn create(
@@ -53,7 +59,7 @@ pub async fn create(
 }
 
 /// Orders: a buyer's own (and its children's); all for admin and evaluators.
-#[utoipa::path(tag = "orders", params(PageParams), responses((status = 200, body = OrderPage)))]
+#[utoipa::path(operation_id = "listOrders", tag = "orders", params(PageParams), responses((status = 200, body = OrderPage)))]
 #[get("/orders")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -66,14 +72,14 @@ pub async fn list(
 }
 
 /// One order with its supplier orders.
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Order)))]
+#[utoipa::path(operation_id = "getOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Order)))]
 #[get("/orders/{id}")]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<OrderId>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(orders::get_order(&state, &caller, *id).await?))
 }
 
 /// Supplier orders: a supplier's own, a buyer's own; all for admin and evaluators.
-#[utoipa::path(tag = "orders", params(SupplierOrderFilter, PageParams), responses((status = 200, body = SupplierOrderPage)))]
+#[utoipa::path(operation_id = "listSupplierOrders", tag = "orders", params(SupplierOrderFilter, PageParams), responses((status = 200, body = SupplierOrderPage)))]
 #[get("/supplier-orders")]
 pub async fn list_supplier(
     state: web::Data<AppState>,
@@ -88,7 +94,7 @@ pub async fn list_supplier(
 }
 
 /// One supplier order.
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = SupplierOrder)))]
+#[utoipa::path(operation_id = "getSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = SupplierOrder)))]
 #[get("/supplier-orders/{id}")]
 pub async fn get_supplier(
     state: web::Data<AppState>,
@@ -110,7 +116,7 @@ async fn act(
 }
 
 /// Supplier confirms a placed order.
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "confirmSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not placed")))]
 #[post("/supplier-orders/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
@@ -122,7 +128,7 @@ pub async fn confirm(
 }
 
 /// Supplier rejects a placed order (its reservation is released).
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "rejectSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not placed")))]
 #[post("/supplier-orders/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
@@ -134,7 +140,7 @@ pub async fn reject(
 }
 
 /// Supplier ships a confirmed order; the note is the shipment note.
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "shipSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not confirmed")))]
 #[post("/supplier-orders/{id}/ship")]
 pub async fn ship(
     state: web::Data<AppState>,
@@ -146,7 +152,7 @@ pub async fn ship(
 }
 
 /// Supplier marks a shipped order delivered.
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "deliverSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not shipped")))]
 #[post("/supplier-orders/{id}/deliver")]
 pub async fn deliver(
     state: web::Data<AppState>,
@@ -158,7 +164,7 @@ pub async fn deliver(
 }
 
 /// Buyer cancels a placed or confirmed order (its reservation is released).
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = ActionNote, description = "optional"), responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "cancelSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is neither placed nor confirmed")))]
 #[post("/supplier-orders/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
@@ -170,7 +176,9 @@ pub async fn cancel(
 }
 
 /// Buyer accepts a delivered order: accepted quantities are credited to the ledger, the rest released.
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = Acceptance, responses((status = 200, body = SupplierOrder), (status = 409)))]
+#[utoipa::path(operation_id = "acceptSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Acceptance, example = json!({
+        "lines": [{"line_id": "0193a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6e", "accepted_quantity": "38"}],
+        "invoice_number": "INV-2026-001", "note": "2 bags damaged"})), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not delivered")))]
 #[post("/supplier-orders/{id}/accept")]
 pub async fn accept(
     state: web::Data<AppState>,
@@ -183,7 +191,7 @@ pub async fn accept(
 }
 
 /// Buyer returns goods of an accepted order; each line appends a reversal to the ledger.
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409)))]
+#[utoipa::path(operation_id = "returnGoods", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409, description = "Only an accepted supplier order can have returns, or more is returned than was accepted")))]
 #[post("/supplier-orders/{id}/returns")]
 pub async fn create_return(
     state: web::Data<AppState>,
@@ -197,7 +205,7 @@ pub async fn create_return(
 }
 
 /// Buyer rates the supplier of an accepted order (once).
-#[utoipa::path(tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewRating, responses((status = 201, body = Rating), (status = 409)))]
+#[utoipa::path(operation_id = "rateSupplier", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewRating, responses((status = 201, body = Rating), (status = 409, description = "The supplier order is not accepted, or it is already rated")))]
 #[post("/supplier-orders/{id}/rating")]
 pub async fn rate(
     state: web::Data<AppState>,

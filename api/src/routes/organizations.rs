@@ -12,7 +12,7 @@ use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 
 /// Create an organisation (admin).
-#[utoipa::path(tag = "organizations", request_body = NewOrganization, responses((status = 201, body = Organization)))]
+#[utoipa::path(operation_id = "createOrganization", tag = "organizations", request_body = NewOrganization, responses((status = 201, body = Organization)))]
 #[post("/organizations")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -25,7 +25,7 @@ pub async fn create(
 }
 
 /// List organisations: all for admin and evaluators, otherwise the caller's own and its children.
-#[utoipa::path(tag = "organizations", params(OrganizationFilter, PageParams), responses((status = 200, body = OrganizationPage)))]
+#[utoipa::path(operation_id = "listOrganizations", tag = "organizations", params(OrganizationFilter, PageParams), responses((status = 200, body = OrganizationPage)))]
 #[get("/organizations")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -38,14 +38,14 @@ pub async fn list(
 }
 
 /// One organisation (404 when it is not the caller's to see).
-#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization)))]
+#[utoipa::path(operation_id = "getOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization)))]
 #[get("/organizations/{id}")]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<OrgId>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(orgs::get(&state, &caller, id.into_inner()).await?))
 }
 
 /// Suspend an organisation (admin): its users can no longer log in or act, its products leave the catalogue.
-#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[utoipa::path(operation_id = "suspendOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409, description = "The organisation is already suspended, or it is the platform organisation")))]
 #[post("/organizations/{id}/suspend")]
 pub async fn suspend(
     state: web::Data<AppState>,
@@ -56,7 +56,7 @@ pub async fn suspend(
 }
 
 /// Reinstate a suspended organisation (admin).
-#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409)))]
+#[utoipa::path(operation_id = "reinstateOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409, description = "The organisation is already active")))]
 #[post("/organizations/{id}/reinstate")]
 pub async fn reinstate(
     state: web::Data<AppState>,
@@ -67,7 +67,7 @@ pub async fn reinstate(
 }
 
 /// Create a user in an organisation (admin). The role must fit the organisation's kind.
-#[utoipa::path(tag = "organizations", params(("id" = OrgId, Path)), request_body = NewUser, responses((status = 201, body = User), (status = 409)))]
+#[utoipa::path(operation_id = "createUser", tag = "organizations", params(("id" = OrgId, Path)), request_body = NewUser, responses((status = 201, body = User), (status = 409, description = "A user with this email exists")))]
 #[post("/organizations/{id}/users")]
 pub async fn create_user(
     state: web::Data<AppState>,

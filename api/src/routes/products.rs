@@ -17,7 +17,11 @@ fn with_etag(p: &Product) -> HttpResponse {
 }
 
 /// List a product (supplier). It starts as `draft`.
-#[utoipa::path(tag = "products", request_body = NewProduct, responses((status = 201, body = Product)))]
+#[utoipa::path(operation_id = "createProduct", tag = "products", request_body(content = NewProduct, example = json!({
+        "name": "阳原黄小米 5kg", "category": "grain", "unit": "bag", "price": "45.00", "min_order_qty": "10",
+        "origin_region_code": "130727100201", "description": "Yangyuan yellow millet", "shelf_life_days": 365,
+        "supply_capacity_per_month": "2000", "poor_households_linked": 120, "benefit_mechanism": "保底收购+二次分红",
+        "certificates": [{"kind": "geographical_indication", "number": "AGI-2016-0123", "valid_until": "2028-12-31"}]})), responses((status = 201, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`")))))]
 #[post("/products")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -35,7 +39,7 @@ pub async fn create(
 
 /// Products: a supplier's own, a certifier's county (with a price check on pending ones), or all
 /// (admin, evaluator).
-#[utoipa::path(tag = "products", params(ProductFilter, PageParams), responses((status = 200, body = ProductPage)))]
+#[utoipa::path(operation_id = "listProducts", tag = "products", params(ProductFilter, PageParams), responses((status = 200, body = ProductPage)))]
 #[get("/products")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -50,7 +54,7 @@ pub async fn list(
 }
 
 /// One product, with its `ETag`.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product)))]
+#[utoipa::path(operation_id = "getProduct", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`")))))]
 #[get("/products/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -63,10 +67,11 @@ pub async fn get(
 /// Update a product (its supplier, `If-Match`). Changing the name, unit, category, price, origin
 /// or certificates of a certified product sends it back to `pending_review`; free text does not.
 #[utoipa::path(
+    operation_id = "updateProduct",
     tag = "products",
-    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's ETag")),
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's `ETag` as last read; 428 without it, 412 when it no longer matches")),
     request_body = ProductPatch,
-    responses((status = 200, body = Product), (status = 409), (status = 412), (status = 428))
+    responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "A revoked product cannot be edited"), (status = 412), (status = 428))
 )]
 #[patch("/products/{id}")]
 pub async fn update(
@@ -82,7 +87,7 @@ pub async fn update(
 }
 
 /// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "submitProduct", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not draft, rejected or expired")))]
 #[post("/products/{id}/submit")]
 pub async fn submit(
     state: web::Data<AppState>,
@@ -93,7 +98,7 @@ pub async fn submit(
 }
 
 /// Certify (the certifier of the origin county): issues a certificate number.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Certify, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body(content = Certify, example = json!({"valid_until": "2027-12-31", "note": "checked on site"})), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
 #[post("/products/{id}/certify")]
 pub async fn certify(
     state: web::Data<AppState>,
@@ -106,7 +111,7 @@ pub async fn certify(
 }
 
 /// Reject a pending product (the certifier of the origin county).
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "rejectProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
 #[post("/products/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
@@ -119,7 +124,7 @@ pub async fn reject(
 }
 
 /// Revoke a certification (the certifier of the origin county); the product leaves the catalogue at once.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product), (status = 409)))]
+#[utoipa::path(operation_id = "revokeCertification", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not certified")))]
 #[post("/products/{id}/revoke")]
 pub async fn revoke(
     state: web::Data<AppState>,
@@ -132,7 +137,7 @@ pub async fn revoke(
 }
 
 /// Every status change: by whom, when, why.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = ProductEventPage)))]
+#[utoipa::path(operation_id = "listProductEvents", tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = ProductEventPage)))]
 #[get("/products/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
@@ -146,7 +151,7 @@ pub async fn events(
 }
 
 /// Record a lot (supplier).
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = NewLot, responses((status = 201, body = Lot), (status = 409)))]
+#[utoipa::path(operation_id = "addLot", tag = "products", params(("id" = uuid::Uuid, Path)), request_body(content = NewLot, example = json!({"quantity": "500", "harvested_on": "2026-10-01", "best_before": "2027-10-01"})), responses((status = 201, body = Lot), (status = 409, description = "The product is revoked, or its lots cannot hold this much more")))]
 #[post("/products/{id}/lots")]
 pub async fn add_lot(
     state: web::Data<AppState>,
@@ -163,7 +168,7 @@ pub async fn add_lot(
 }
 
 /// The product's lots.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = LotPage)))]
+#[utoipa::path(operation_id = "listLots", tag = "products", params(("id" = uuid::Uuid, Path), PageParams), responses((status = 200, body = LotPage)))]
 #[get("/products/{id}/lots")]
 pub async fn list_lots(
     state: web::Data<AppState>,
@@ -177,7 +182,7 @@ pub async fn list_lots(
 }
 
 /// On hand, reserved and available stock.
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = StockView)))]
+#[utoipa::path(operation_id = "getStock", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = StockView)))]
 #[get("/products/{id}/stock")]
 pub async fn stock(
     state: web::Data<AppState>,
@@ -189,7 +194,7 @@ pub async fn stock(
 
 /// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below
 /// zero, and a loss never below what open orders have reserved (409 naming the reserved quantity).
-#[utoipa::path(tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409)))]
+#[utoipa::path(operation_id = "adjustStock", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409, description = "The adjustment would take stock below zero or below what open orders have reserved")))]
 #[post("/products/{id}/stock-adjustments")]
 pub async fn adjust_stock(
     state: web::Data<AppState>,
@@ -203,7 +208,7 @@ pub async fn adjust_stock(
 }
 
 /// The public catalogue (no token): certified, unexpired products of active suppliers.
-#[utoipa::path(tag = "catalog", params(CatalogQuery, PageParams), responses((status = 200, body = CatalogPage)))]
+#[utoipa::path(operation_id = "searchCatalog", tag = "catalog", params(CatalogQuery, PageParams), responses((status = 200, body = CatalogPage)))]
 #[get("/catalog")]
 pub async fn catalog(
     state: web::Data<AppState>,

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use actix_web::{get, put, web, HttpResponse};
 
 /// List regions, filtered by level, parent and poverty status (public).
-#[utoipa::path(tag = "regions", params(RegionFilter, PageParams), responses((status = 200, body = RegionPage)))]
+#[utoipa::path(operation_id = "listRegions", tag = "regions", params(RegionFilter, PageParams), responses((status = 200, body = RegionPage)))]
 #[get("/regions")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -20,14 +20,14 @@ pub async fn list(
 }
 
 /// One region by its GB/T 2260 code (public).
-#[utoipa::path(tag = "regions", params(("code" = String, Path)), responses((status = 200, body = Region)))]
+#[utoipa::path(operation_id = "getRegion", tag = "regions", params(("code" = String, Path)), responses((status = 200, body = Region)))]
 #[get("/regions/{code}")]
 pub async fn get(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(regions::get(&state.db, &code).await?))
 }
 
 /// Create or replace a region (admin). 201 when created, 200 when replaced.
-#[utoipa::path(tag = "regions", params(("code" = String, Path)), request_body = PutRegion, responses((status = 200, body = Region), (status = 201, body = Region)))]
+#[utoipa::path(operation_id = "setRegion", tag = "regions", params(("code" = String, Path)), request_body = PutRegion, responses((status = 200, body = Region), (status = 201, body = Region)))]
 #[put("/regions/{code}")]
 pub async fn put_region(
     state: web::Data<AppState>,

@@ -12,10 +12,11 @@ use actix_web::{get, web, HttpResponse};
 /// by origin poverty status, with a ranking of buyers by quota progress (group_by=buyer). Evaluators and admin
 /// see everything; buyers their own and their children's entries; suppliers their own; county offices their
 /// county's. `format=csv` (UTF-8 with BOM) and `format=xlsx` give the same figures with Chinese headings.
-#[utoipa::path(tag = "reports", params(SummaryQuery), responses(
-    (status = 200, body = Summary),
-    (status = 200, description = "CSV", content_type = "text/csv"),
-    (status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+#[utoipa::path(operation_id = "getSummaryReport", tag = "reports", params(SummaryQuery), responses(
+    (status = 200, description = "The summary: JSON by default, CSV (UTF-8 with BOM) for `format=csv`, XLSX for `format=xlsx`", content(
+        (Summary = "application/json"),
+        (String = "text/csv"),
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 #[get("/reports/summary")]
 pub async fn summary(
     state: web::Data<AppState>,
@@ -43,7 +44,7 @@ pub async fn summary(
 
 /// The year's accepted supplier orders as an Open Contracting Data Standard 1.1 release package
 /// (evaluators and admin).
-#[utoipa::path(tag = "reports", params(OcdsQuery), responses((status = 200, description = "OCDS 1.1 release package", body = Object)))]
+#[utoipa::path(operation_id = "getOcdsReleasePackage", tag = "reports", params(OcdsQuery), responses((status = 200, description = "OCDS 1.1 release package", body = Object)))]
 #[get("/reports/ocds")]
 pub async fn ocds(
     state: web::Data<AppState>,
