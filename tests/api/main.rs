@@ -4,6 +4,7 @@ mod helpers;
 
 mod agreements;
 mod alerts;
+mod conventions;
 mod credit;
 mod faults_basic;
 mod foundation;

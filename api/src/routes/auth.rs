@@ -6,6 +6,11 @@ use crate::services::accounts::{self, LoginRequest, LogoutRequest, Me, RefreshRe
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
+/// Token responses are never stored by a cache (RFC 6749 5.1).
+fn no_store() -> (actix_web::http::header::HeaderName, &'static str) {
+    (actix_web::http::header::CACHE_CONTROL, "no-store")
+}
+
 /// Log in with email and password.
 #[utoipa::path(tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenPair),
@@ -19,14 +24,15 @@ pub async fn login(
     body: Body<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
     let pair = accounts::login(&state, body.0, &client_ip(&req)).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    Ok(HttpResponse::Ok().insert_header(no_store()).json(pair))
 }
 
 /// Exchange a refresh token for a new token pair (the old refresh token stops working).
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair), (status = 401)))]
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(accounts::refresh(&state, body.0).await?))
+    let pair = accounts::refresh(&state, body.0).await?;
+    Ok(HttpResponse::Ok().insert_header(no_store()).json(pair))
 }
 
 /// Revoke the access token in use (and the user's refresh tokens).

@@ -153,7 +153,8 @@ pub fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// `If-Match` of an update: 428 when missing.
+/// `If-Match` of an update: 428 when missing. `*` (any current version) is passed on
+/// as `"*"`, which the services take as a match whenever the resource exists.
 pub fn if_match(req: &HttpRequest) -> Result<String, AppError> {
     req.headers()
         .get(header::IF_MATCH)

@@ -1,0 +1,152 @@
+//! HTTP conventions applied to every route in one place (middleware), so handlers
+//! need not repeat them: `X-Request-Id` (carried or generated, in the log span, in
+//! problems as `instance`), CORS for configured origins, and, in [`representation`],
+//! `Link: rel="next"` on lists and `ETag`/`If-None-Match` on reads.
+pub mod representation;
+
+use crate::config::Settings;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served (stored in the request's extensions).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+tokio::task_local! {
+    static CURRENT: String;
+}
+
+/// The id of the request whose response is being built, when there is one.
+pub fn current_request_id() -> Option<String> {
+    CURRENT.try_with(Clone::clone).ok()
+}
+
+/// The `instance` of a problem: which occurrence it is, named by the request id
+/// the client sent or was given in `X-Request-Id`.
+pub fn problem_instance() -> Option<String> {
+    current_request_id().map(|id| format!("urn:request:{id}"))
+}
+
+/// A client's id is carried when it is a sane token: 1 to 128 of `[A-Za-z0-9._-]`.
+fn sane(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+fn incoming(req: &ServiceRequest) -> Option<String> {
+    let v = req.headers().get(REQUEST_ID)?.to_str().ok()?.trim();
+    sane(v).then(|| v.to_string())
+}
+
+/// Outermost middleware but compression: takes or makes the request id, keeps it
+/// while the response is built (problems read it), and returns it on every response.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = incoming(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let value = HeaderValue::from_str(&id).ok();
+    let out = CURRENT
+        .scope(id, async move {
+            match next.call(req).await {
+                Ok(res) => Ok(res.map_into_boxed_body()),
+                // An error that left the inner middleware unanswered is rendered here,
+                // while the id is known, so that its problem carries it too.
+                Err(e) => {
+                    let resp = e.as_response_error().error_response();
+                    Err((e, resp))
+                }
+            }
+        })
+        .await;
+    match out {
+        Ok(mut res) => {
+            if let Some(v) = value {
+                res.headers_mut().insert(REQUEST_ID, v);
+            }
+            Ok(res)
+        }
+        Err((e, mut resp)) => {
+            if let Some(v) = value {
+                resp.headers_mut().insert(REQUEST_ID, v);
+            }
+            Err(actix_web::error::InternalError::from_response(e.to_string(), resp).into())
+        }
+    }
+}
+
+/// The request's log span, named by the same request id as the response.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let route = request.match_pattern().unwrap_or_else(|| "other".into());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %request.uri().path(),
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            request_id = %id,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// CORS for the configured origins only; preflights answered, other origins get no CORS headers
+/// (and are not refused: non-browser clients send any `Origin`).
+pub fn cors(settings: &Settings) -> actix_cors::Cors {
+    let mut c = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allow_any_header()
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            REQUEST_ID,
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("ratelimit"),
+            HeaderName::from_static("ratelimit-policy"),
+        ])
+        .max_age(3600)
+        .block_on_origin_mismatch(false);
+    for origin in settings.cors_origins() {
+        c = c.allowed_origin(&origin);
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sane;
+
+    #[test]
+    fn request_ids_are_tokens() {
+        assert!(sane("abc-123_X.y"));
+        assert!(sane(&"a".repeat(128)));
+        assert!(!sane(""));
+        assert!(!sane(&"a".repeat(129)));
+        assert!(!sane("a b"));
+        assert!(!sane("a\"b"));
+        assert!(!sane("ü"));
+    }
+}
