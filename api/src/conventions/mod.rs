@@ -136,8 +136,70 @@ pub fn cors(settings: &Settings) -> actix_cors::Cors {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::sane;
+    use super::*;
+    use actix_web::test as at;
+    use actix_web::{middleware, web, App, HttpResponse};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buf {
+        type Writer = Buf;
+        fn make_writer(&'a self) -> Buf {
+            self.clone()
+        }
+    }
+
+    /// What is logged while a request is served names the request id the client sees.
+    #[actix_web::test]
+    async fn the_log_span_carries_the_request_id() {
+        let buf = Buf::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(buf.clone())
+            .with_ansi(false)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = at::init_service(
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
+                .wrap(middleware::from_fn(request_id))
+                .route(
+                    "/x",
+                    web::get().to(|| async {
+                        tracing::info!("handling");
+                        HttpResponse::Ok().finish()
+                    }),
+                ),
+        )
+        .await;
+        let req = at::TestRequest::get()
+            .uri("/x")
+            .insert_header(("X-Request-Id", "trace-7"))
+            .to_request();
+        let res = at::call_service(&app, req).await;
+        assert_eq!(res.headers().get(REQUEST_ID).unwrap(), "trace-7");
+        let req = at::TestRequest::get().uri("/x").to_request();
+        let res = at::call_service(&app, req).await;
+        let made = res.headers().get(REQUEST_ID).unwrap().to_str().unwrap().to_string();
+        let logged = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = logged.lines().filter(|l| l.contains("handling")).collect();
+        assert_eq!(lines.len(), 2, "{logged}");
+        assert!(lines[0].contains("request_id=trace-7"), "{logged}");
+        assert!(lines[1].contains(&format!("request_id={made}")), "{logged}");
+    }
 
     #[test]
     fn request_ids_are_tokens() {
