@@ -290,4 +290,27 @@ mod tests {
         assert!(debug.contains("Secret([redacted])"));
         assert!(debug.contains("root@example.org"));
     }
+
+    /// `ASSIST_CORS_ORIGINS=https://a.example,https://b.example` reaches the setting as written
+    /// (figment reads an environment value as text unless it is a number, bool, array or map).
+    #[test]
+    fn cors_origins_come_from_a_comma_separated_value() {
+        let raw: figment::value::Value = "https://a.example, http://b.example:8080/"
+            .parse()
+            .unwrap_or_else(|e| match e {});
+        let s: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("cors_origins", raw))
+            .extract()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.cors_origins(), ["https://a.example", "http://b.example:8080"]);
+        s.validate().unwrap_or_else(|e| panic!("{e}"));
+        assert!(Settings::default().cors_origins().is_empty());
+        for bad in ["*", "a.example", "https://a.example/path", "ftp://a.example"] {
+            let s = Settings {
+                cors_origins: bad.into(),
+                ..Settings::default()
+            };
+            assert!(s.validate().is_err(), "{bad}");
+        }
+    }
 }
