@@ -336,6 +336,48 @@ async fn single_resources_have_an_etag_and_a_repeated_read_is_304() {
     assert_ne!(r.header("etag").unwrap(), tag);
 }
 
+/// A quota's `ETag` is its version (for `If-Match`), but its body holds progress figures that
+/// change without a new version: its tag never answers 304, so the figures are never stale.
+#[tokio::test]
+async fn a_version_tag_over_derived_figures_is_not_a_304() {
+    let app = spawn_app().await;
+    let gov = app.create_org("government", CHANGAN).await;
+    let y = chrono::Utc::now().format("%Y").to_string();
+    let path = format!("/buyers/{}/quotas/{y}", gov.org_id);
+    app.put(
+        &path,
+        gov.t(),
+        json!({"food_budget": "1000.00", "reserved_share": "0.3"}),
+    )
+    .await
+    .expect(201);
+    let r = app.get(&path, gov.t()).await.expect(200);
+    let tag = r.header("etag").unwrap();
+    assert_eq!(tag, "\"1\"");
+    let again = app
+        .send(
+            app.client
+                .get(app.url(&path))
+                .bearer_auth(&gov.token)
+                .header("If-None-Match", &tag),
+        )
+        .await
+        .expect(200);
+    assert_eq!(again.json, r.json);
+    // `If-Match: *` replaces whatever version is there.
+    let r = app
+        .send(
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(&gov.token)
+                .header("If-Match", "*")
+                .json(&json!({"food_budget": "2000.00", "reserved_share": "0.3"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
+}
+
 #[tokio::test]
 async fn if_match_star_matches_any_current_version() {
     let app = spawn_app().await;

@@ -2,7 +2,10 @@
 //! - a list (`{"items": [...], "next_cursor": "..."}`) gets an RFC 8288
 //!   `Link: <same URL with cursor=next>; rel="next"`;
 //! - every read gets an `ETag` (the handler's version tag when it set one, else a digest of
-//!   the body), and `If-None-Match` naming it is answered `304 Not Modified`.
+//!   the body), and `If-None-Match` naming it is answered `304 Not Modified`. A handler's
+//!   tag answers 304 only when the handler says it covers the whole body ([`TagCoversBody`]):
+//!   a version tag of a body with derived figures (a quota's progress) changes less often
+//!   than the body, and a 304 for it would serve stale figures.
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -10,6 +13,10 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use sha2::{Digest, Sha256};
+
+/// Set in a response's extensions by a handler whose `ETag` changes whenever its body does.
+#[derive(Debug, Clone, Copy)]
+pub struct TagCoversBody;
 
 #[derive(serde::Deserialize)]
 struct Page {
@@ -72,6 +79,7 @@ pub async fn representation(
     if res.status() != StatusCode::OK || !is_json(res.headers()) || no_store(res.headers()) {
         return Ok(res.map_into_boxed_body());
     }
+    let tag_covers_body = res.response().extensions().get::<TagCoversBody>().is_some();
     let (request, response) = res.into_parts();
     let (mut head, payload) = response.into_parts();
     let bytes = body::to_bytes(payload).await.map_err(|e| {
@@ -87,16 +95,21 @@ pub async fn representation(
         }
     }
     let etag = match head.headers().get(header::ETAG).and_then(|v| v.to_str().ok()) {
-        Some(tag) => tag.to_string(),
+        Some(tag) if tag_covers_body => Some(tag.to_string()),
+        Some(_) => None,
         None => {
             let tag = digest_tag(&bytes);
             if let Ok(v) = HeaderValue::from_str(&tag) {
                 head.headers_mut().insert(header::ETAG, v);
             }
-            tag
+            Some(tag)
         }
     };
-    if if_none_match.is_some_and(|inm| none_match_hits(&inm, &etag)) {
+    let not_modified = match (&if_none_match, &etag) {
+        (Some(inm), Some(etag)) => none_match_hits(inm, etag),
+        _ => false,
+    };
+    if not_modified {
         let mut nm = HttpResponse::NotModified();
         for name in [header::ETAG, header::CACHE_CONTROL, header::VARY, header::LINK] {
             if let Some(v) = head.headers().get(&name) {

@@ -180,11 +180,15 @@ pub fn etag_value(tag: &str) -> String {
     format!("\"{tag}\"")
 }
 
-/// 200 with an `ETag`.
+/// 200 with an `ETag` that changes whenever `body` does (a version bumped by every write
+/// of everything in it), so that `If-None-Match` naming it is answered 304.
 pub fn ok_with_etag<T: Serialize>(body: &T, tag: &str) -> HttpResponse {
-    HttpResponse::Ok()
+    let mut resp = HttpResponse::Ok()
         .insert_header((header::ETAG, etag_value(tag)))
-        .json(body)
+        .json(body);
+    resp.extensions_mut()
+        .insert(crate::conventions::representation::TagCoversBody);
+    resp
 }
 
 /// 201 with `Location`.
