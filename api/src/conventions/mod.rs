@@ -56,7 +56,7 @@ pub async fn request_id(
     let out = CURRENT
         .scope(id, async move {
             match next.call(req).await {
-                Ok(res) => Ok(res.map_into_boxed_body()),
+                Ok(res) => Ok(as_problem(res.map_into_boxed_body()).await),
                 // An error that left the inner middleware unanswered is rendered here,
                 // while the id is known, so that its problem carries it too.
                 Err(e) => {
@@ -80,6 +80,47 @@ pub async fn request_id(
             Err(actix_web::error::InternalError::from_response(e.to_string(), resp).into())
         }
     }
+}
+
+/// An error answered in text by something other than `AppError` (a refused CORS preflight, a
+/// framework error) becomes problem+json too, with its text as the detail, so that every error a client
+/// sees has the same shape and an `instance`.
+async fn as_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    // A JSON body (a problem, or `/readyz`'s report of what is down) is already meant for a client.
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/") && ct.contains("json"));
+    if status.as_u16() < 400 || is_json {
+        return res;
+    }
+    let (request, response) = res.into_parts();
+    let (head, payload) = response.into_parts();
+    let text = actix_web::body::to_bytes_limited(payload, 4096)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let problem = crate::error::Problem {
+        type_: "about:blank".into(),
+        title: reason.into(),
+        status: status.as_u16(),
+        detail: if text.is_empty() { reason.to_lowercase() } else { text },
+        errors: Vec::new(),
+        instance: problem_instance(),
+    };
+    let mut out = actix_web::HttpResponse::build(status);
+    for (name, value) in head.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.append_header((name.clone(), value.clone()));
+        }
+    }
+    out.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+    ServiceResponse::new(request, out.json(problem))
 }
 
 /// The request's log span, named by the same request id as the response.
