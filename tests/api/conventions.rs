@@ -477,3 +477,39 @@ async fn every_405_lists_exactly_the_methods_of_its_path() {
     let allow: BTreeSet<_> = r.header("allow").unwrap().split(", ").map(str::to_string).collect();
     assert_eq!(allow, BTreeSet::from(["GET".to_string(), "POST".to_string()]));
 }
+
+/// The login route tells its failed-login allowances (draft-ietf-httpapi-ratelimit-headers-09):
+/// the policy, and what is left of it after each failure, down to the 429.
+#[tokio::test]
+async fn login_tells_its_rate_limits() {
+    let app = spawn_app_with(|s| {
+        s.login_max_failures_per_account = 3;
+        s.login_max_failures_per_ip = 50;
+        s.login_window_secs = 600;
+    })
+    .await;
+    let login = |password: &str| {
+        app.client
+            .post(app.url("/auth/login"))
+            .json(&json!({"email": ADMIN_EMAIL, "password": password}))
+    };
+    let ok = app.send(login(PASSWORD)).await.expect(200);
+    assert_eq!(
+        ok.header("ratelimit-policy").as_deref(),
+        Some("\"account\";q=3;w=600, \"address\";q=50;w=600")
+    );
+    let rl = ok.header("ratelimit").unwrap();
+    assert!(rl.starts_with("\"account\";r=3;t="), "{rl}");
+    let wrong = app.send(login("wrong-password-1")).await;
+    let rl = wrong.header("ratelimit").unwrap();
+    assert!(rl.starts_with("\"account\";r=2;t="), "{rl}");
+    assert!(rl.contains("\"address\";r=49;t="), "{rl}");
+    wrong.problem(401);
+    app.send(login("wrong-password-2")).await.problem(401);
+    app.send(login("wrong-password-3")).await.problem(401);
+    let limited = app.send(login(PASSWORD)).await;
+    let rl = limited.header("ratelimit").unwrap();
+    assert!(rl.starts_with("\"account\";r=0;t="), "{rl}");
+    assert!(limited.header("retry-after").is_some());
+    limited.problem(429);
+}

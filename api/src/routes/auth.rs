@@ -23,8 +23,36 @@ pub async fn login(
     req: HttpRequest,
     body: Body<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let pair = accounts::login(&state, body.0, &client_ip(&req)).await?;
-    Ok(HttpResponse::Ok().insert_header(no_store()).json(pair))
+    let email = body.0.email.clone();
+    let ip = client_ip(&req);
+    let mut resp = match accounts::login(&state, body.0, &ip).await {
+        Ok(pair) => HttpResponse::Ok().insert_header(no_store()).json(pair),
+        Err(e) => actix_web::ResponseError::error_response(&e),
+    };
+    rate_limit_headers(&mut resp, accounts::login_allowances(&state, &email, &ip).await);
+    Ok(resp)
+}
+
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-09) of the failed-login
+/// allowances: per account and per client address.
+fn rate_limit_headers(resp: &mut HttpResponse, (account, address): (accounts::Allowance, accounts::Allowance)) {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let items = [("account", account), ("address", address)];
+    let policy = items
+        .iter()
+        .map(|(name, a)| format!("\"{name}\";q={};w={}", a.quota, a.window_secs))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let state = items
+        .iter()
+        .map(|(name, a)| format!("\"{name}\";r={};t={}", a.remaining, a.reset_secs))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(HeaderName::from_static(name), v);
+        }
+    }
 }
 
 /// Exchange a refresh token for a new token pair (the old refresh token stops working).
