@@ -513,3 +513,27 @@ async fn login_tells_its_rate_limits() {
     assert!(limited.header("retry-after").is_some());
     limited.problem(429);
 }
+
+/// A query string that is not well-formed is a 400 problem naming the parameter; a value of the
+/// wrong shape stays a 422 naming it.
+#[tokio::test]
+async fn a_malformed_query_is_400_naming_the_parameter() {
+    let app = spawn_app().await;
+    for (qs, name) in [
+        ("q=%ZZ", "q"),
+        ("limit=2&q=a%2", "q"),
+        ("q=%FF", "q"),
+        ("li%zzmit=3", "li%zzmit"),
+    ] {
+        let p = app.get(&format!("/catalog?{qs}"), None).await.problem(400);
+        assert!(
+            p["detail"].as_str().unwrap().contains(&format!("`{name}`")),
+            "{qs}: {p}"
+        );
+        assert!(p["instance"].is_string());
+    }
+    let r = app.get("/catalog?limit=abc", None).await;
+    assert_eq!(r.fields(), ["limit"]);
+    r.problem(422);
+    app.get("/catalog?q=%E5%B0%8F%E7%B1%B3+x", None).await.expect(200);
+}
