@@ -87,6 +87,9 @@ pub struct Settings {
     /// Database pool size (PostgreSQL; SQLite always uses one writer connection).
     pub db_max_connections: u32,
     pub log_json: bool,
+    /// Origins allowed to call the API from a browser (CORS), comma-separated
+    /// (`https://app.example.org,https://admin.example.org`); none by default.
+    pub cors_origins: String,
 }
 
 impl Default for Settings {
@@ -117,6 +120,7 @@ impl Default for Settings {
             cache_ttl_secs: 60,
             db_max_connections: 10,
             log_json: false,
+            cors_origins: String::new(),
         }
     }
 }
@@ -160,7 +164,29 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The CORS origins, each `scheme://host[:port]`.
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_string())
+            .filter(|o| !o.is_empty())
+            .collect()
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
+        for origin in self.cors_origins() {
+            let uri = origin.parse::<actix_web::http::Uri>().ok();
+            let ok = uri.as_ref().is_some_and(|u| {
+                matches!(u.scheme_str(), Some("http" | "https"))
+                    && u.host().is_some()
+                    && u.path_and_query().is_none_or(|p| p.as_str() == "/")
+            });
+            if !ok {
+                return Err(ConfigError::Invalid(format!(
+                    "ASSIST_CORS_ORIGINS must list origins such as https://app.example.org, got {origin:?}"
+                )));
+            }
+        }
         if self.bind.parse::<std::net::SocketAddr>().is_err() && !self.bind.contains(':') {
             return Err(ConfigError::Invalid(format!(
                 "ASSIST_BIND must be host:port, got {:?}",
@@ -263,5 +289,28 @@ mod tests {
         }
         assert!(debug.contains("Secret([redacted])"));
         assert!(debug.contains("root@example.org"));
+    }
+
+    /// `ASSIST_CORS_ORIGINS=https://a.example,https://b.example` reaches the setting as written
+    /// (figment reads an environment value as text unless it is a number, bool, array or map).
+    #[test]
+    fn cors_origins_come_from_a_comma_separated_value() {
+        let raw: figment::value::Value = "https://a.example, http://b.example:8080/"
+            .parse()
+            .unwrap_or_else(|e| match e {});
+        let s: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("cors_origins", raw))
+            .extract()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.cors_origins(), ["https://a.example", "http://b.example:8080"]);
+        s.validate().unwrap_or_else(|e| panic!("{e}"));
+        assert!(Settings::default().cors_origins().is_empty());
+        for bad in ["*", "a.example", "https://a.example/path", "ftp://a.example"] {
+            let s = Settings {
+                cors_origins: bad.into(),
+                ..Settings::default()
+            };
+            assert!(s.validate().is_err(), "{bad}");
+        }
     }
 }

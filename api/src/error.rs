@@ -30,6 +30,9 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// This occurrence: `urn:request:` and the response's `X-Request-Id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +135,7 @@ impl AppError {
                 AppError::Validation { errors, .. } => errors.clone(),
                 _ => Vec::new(),
             },
+            instance: crate::conventions::problem_instance(),
         }
     }
 }

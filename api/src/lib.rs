@@ -4,6 +4,7 @@
 //! Data flows one way: routes -> services -> entities/database. Jobs call services.
 pub mod auth;
 pub mod config;
+pub mod conventions;
 pub mod domain;
 pub mod error;
 pub mod infra;

@@ -1,17 +1,17 @@
 //! Builds the state, the HTTP server and the jobs from settings.
 use crate::auth::jwt::JwtKeys;
 use crate::config::Settings;
+use crate::conventions;
 use crate::error::AppError;
 use crate::infra::{cache::Cache, db, mailer::Mailer};
 use crate::state::AppState;
 use actix_web::dev::{Server, Service};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use futures_util::FutureExt;
+use actix_web::http::header::HeaderValue;
+use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
 use migration::MigratorTrait;
 use std::net::TcpListener;
 use std::sync::Arc;
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -129,22 +129,26 @@ impl Routes {
             }
             v.push((segs, methods));
         }
+        for path in ["/metrics", "/api-docs/openapi.json", "/docs"] {
+            v.push((path.split('/').map(str::to_string).collect(), vec!["GET".to_string()]));
+        }
         Routes(Arc::new(v))
     }
 
+    /// The methods of the path the router would take for `path`: a literal segment wins over a
+    /// `{param}` (`/alerts/scan` is not `/alerts/{id}`), so the list is exactly that path's.
     fn allowed(&self, path: &str) -> Option<String> {
         let segs: Vec<&str> = path.split('/').collect();
-        let mut allowed: Vec<String> = Vec::new();
+        let mut best: Option<(usize, &Vec<String>)> = None;
         for (tmpl, methods) in self.0.iter() {
             if tmpl.len() == segs.len() && tmpl.iter().zip(&segs).all(|(t, s)| t.starts_with('{') || t == s) {
-                allowed.extend(methods.iter().cloned());
+                let literal = tmpl.iter().filter(|t| !t.starts_with('{')).count();
+                if best.is_none_or(|(n, _)| literal > n) {
+                    best = Some((literal, methods));
+                }
             }
         }
-        if allowed.is_empty() {
-            None
-        } else {
-            Some(allowed.join(", "))
-        }
+        best.map(|(_, methods)| methods.join(", "))
     }
 }
 
@@ -194,11 +198,11 @@ impl Application {
             .map_err(|e| StartError::App(AppError::internal(e)))?;
         let data = web::Data::new(state.clone());
         let limit = state.settings.body_limit;
+        let settings = state.settings.clone();
+        let cors_enabled = !settings.cors_origins().is_empty();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
-                    use actix_web::HttpMessage;
-                    let id = req.extensions().get::<RequestId>().copied();
                     // A NUL byte can be stored by no database: refuse it in the path or query up front.
                     let uri = req.uri().to_string().to_ascii_lowercase();
                     let nul = uri.contains("%00");
@@ -209,16 +213,6 @@ impl Application {
                             None => Err(AppError::BadRequest("the URL must not contain NUL characters".into()).into()),
                         }
                     }
-                    .map(move |res| {
-                        res.map(|mut r| {
-                            if let Some(id) = id {
-                                if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
-                                    r.headers_mut().insert(HeaderName::from_static("x-request-id"), v);
-                                }
-                            }
-                            r
-                        })
-                    })
                 })
                 .wrap_fn(|req, srv| {
                     // Database statements per request, by route (see infra::metrics).
@@ -232,8 +226,12 @@ impl Application {
                         res
                     }
                 })
-                .wrap(TracingLogger::default())
+                .wrap(middleware::from_fn(conventions::representation::representation))
+                .wrap(TracingLogger::<conventions::RequestSpan>::new())
                 .wrap(prometheus.clone())
+                .wrap(middleware::Condition::new(cors_enabled, conventions::cors(&settings)))
+                .wrap(middleware::from_fn(conventions::request_id))
+                .wrap(middleware::Compress::default())
                 .app_data(data.clone())
                 .app_data(web::Data::new(routes.clone()))
                 .app_data(web::PayloadConfig::new(limit))

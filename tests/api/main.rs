@@ -6,6 +6,7 @@ mod agreements;
 mod alerts;
 mod authz_matrix;
 mod contract;
+mod conventions;
 mod credit;
 mod faults_basic;
 mod foundation;

@@ -6,6 +6,11 @@ use crate::services::accounts::{self, LoginRequest, LogoutRequest, Me, RefreshRe
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
+/// Token responses are never stored by a cache (RFC 6749 5.1).
+fn no_store() -> (actix_web::http::header::HeaderName, &'static str) {
+    (actix_web::http::header::CACHE_CONTROL, "no-store")
+}
+
 /// Log in with email and password.
 #[utoipa::path(operation_id = "login", tag = "auth", request_body(content = LoginRequest, example = json!({"email": "buyer@demo.assist", "password": "demo-pass-2026"})), responses(
     (status = 200, body = TokenPair),
@@ -18,15 +23,44 @@ pub async fn login(
     req: HttpRequest,
     body: Body<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let pair = accounts::login(&state, body.0, &client_ip(&req)).await?;
-    Ok(HttpResponse::Ok().json(pair))
+    let email = body.0.email.clone();
+    let ip = client_ip(&req);
+    let mut resp = match accounts::login(&state, body.0, &ip).await {
+        Ok(pair) => HttpResponse::Ok().insert_header(no_store()).json(pair),
+        Err(e) => actix_web::ResponseError::error_response(&e),
+    };
+    rate_limit_headers(&mut resp, accounts::login_allowances(&state, &email, &ip).await);
+    Ok(resp)
+}
+
+/// `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers-09) of the failed-login
+/// allowances: per account and per client address.
+fn rate_limit_headers(resp: &mut HttpResponse, (account, address): (accounts::Allowance, accounts::Allowance)) {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let items = [("account", account), ("address", address)];
+    let policy = items
+        .iter()
+        .map(|(name, a)| format!("\"{name}\";q={};w={}", a.quota, a.window_secs))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let state = items
+        .iter()
+        .map(|(name, a)| format!("\"{name}\";r={};t={}", a.remaining, a.reset_secs))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (name, value) in [("ratelimit-policy", policy), ("ratelimit", state)] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(HeaderName::from_static(name), v);
+        }
+    }
 }
 
 /// Exchange a refresh token for a new token pair (the old refresh token stops working).
 #[utoipa::path(operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair), (status = 401)))]
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(accounts::refresh(&state, body.0).await?))
+    let pair = accounts::refresh(&state, body.0).await?;
+    Ok(HttpResponse::Ok().insert_header(no_store()).json(pair))
 }
 
 /// Revoke the access token in use (and the user's refresh tokens).

@@ -225,7 +225,8 @@ pub fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// `If-Match` of an update: 428 when missing.
+/// `If-Match` of an update: 428 when missing. `*` (any current version) is passed on
+/// as `"*"`, which the services take as a match whenever the resource exists.
 pub fn if_match(req: &HttpRequest) -> Result<String, AppError> {
     req.headers()
         .get(header::IF_MATCH)
@@ -251,11 +252,15 @@ pub fn etag_value(tag: &str) -> String {
     format!("\"{tag}\"")
 }
 
-/// 200 with an `ETag`.
+/// 200 with an `ETag` that changes whenever `body` does (a version bumped by every write
+/// of everything in it), so that `If-None-Match` naming it is answered 304.
 pub fn ok_with_etag<T: Serialize>(body: &T, tag: &str) -> HttpResponse {
-    HttpResponse::Ok()
+    let mut resp = HttpResponse::Ok()
         .insert_header((header::ETAG, etag_value(tag)))
-        .json(body)
+        .json(body);
+    resp.extensions_mut()
+        .insert(crate::conventions::representation::TagCoversBody);
+    resp
 }
 
 /// 201 with `Location`.
@@ -312,6 +317,7 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, AppError> {
     if qs.contains("%00") {
         return Err(AppError::field("query", "must not contain NUL characters"));
     }
+    malformed_query(qs)?;
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(qs.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -326,4 +332,52 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, AppError> {
             errors: vec![FieldError::new(field, msg)],
         }
     })
+}
+
+/// A query string that is not well-formed (`%` not followed by two hex digits, an escape that
+/// decodes to no UTF-8 text) is a 400 naming the parameter it is in.
+fn malformed_query(qs: &str) -> Result<(), AppError> {
+    for pair in qs.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name =
+            || String::from_utf8_lossy(&percent_decode(key).unwrap_or_else(|| key.as_bytes().to_vec())).into_owned();
+        for part in [key, value] {
+            match percent_decode(part) {
+                Some(bytes) if std::str::from_utf8(&bytes).is_ok() => {}
+                _ => {
+                    return Err(AppError::BadRequest(format!(
+                        "query parameter `{}` is malformed: escape bytes as %XX (two hex digits) of UTF-8 text",
+                        name()
+                    )))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `+` is a space; `%XX` a byte; `None` when an escape is not two hex digits.
+fn percent_decode(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = b.get(i + 1..i + 3)?;
+                let text = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(text, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
 }

@@ -3,7 +3,7 @@ pub(crate) mod queries;
 mod tokens;
 mod users;
 
-pub use tokens::{is_revoked, login, logout, refresh};
+pub use tokens::{is_revoked, login, login_allowances, logout, refresh, Allowance};
 pub use users::{create_user, ensure_active, me};
 
 use crate::domain::{OrgId, Role, UserId};

@@ -58,13 +58,45 @@ pub(super) fn require_active(org: &entity::organizations::Model) -> AppResult<()
     }
 }
 
+fn login_keys(email: &str, client_ip: &str) -> (String, String) {
+    (
+        format!("login:fail:acct:{}", email.trim().to_lowercase()),
+        format!("login:fail:ip:{client_ip}"),
+    )
+}
+
+/// One failed-login allowance: how many failures it takes, how many are left, and the seconds
+/// until the count starts afresh (the window when nothing has been counted yet).
+#[derive(Debug, Clone, Copy)]
+pub struct Allowance {
+    pub quota: u64,
+    pub remaining: u64,
+    pub reset_secs: u64,
+    pub window_secs: u64,
+}
+
+/// The failed-login allowances of an account and of a client address, as they stand now.
+pub async fn login_allowances(state: &AppState, email: &str, client_ip: &str) -> (Allowance, Allowance) {
+    let s = &state.settings;
+    let (acct_key, ip_key) = login_keys(email, client_ip);
+    let one = |(n, ttl): (u64, u64), quota: u64| Allowance {
+        quota,
+        remaining: quota.saturating_sub(n),
+        reset_secs: if n == 0 || ttl == 0 { s.login_window_secs } else { ttl },
+        window_secs: s.login_window_secs,
+    };
+    (
+        one(state.cache.counter(&acct_key).await, s.login_max_failures_per_account),
+        one(state.cache.counter(&ip_key).await, s.login_max_failures_per_ip),
+    )
+}
+
 /// Failed logins are counted per account and per client address; successful
 /// logins are not, so many users behind one address are never throttled.
 pub async fn login(state: &AppState, body: LoginRequest, client_ip: &str) -> AppResult<TokenPair> {
     let email = body.email.trim().to_lowercase();
     let s = &state.settings;
-    let acct_key = format!("login:fail:acct:{email}");
-    let ip_key = format!("login:fail:ip:{client_ip}");
+    let (acct_key, ip_key) = login_keys(&email, client_ip);
     let (acct_n, acct_ttl) = state.cache.counter(&acct_key).await;
     let (ip_n, ip_ttl) = state.cache.counter(&ip_key).await;
     if acct_n >= s.login_max_failures_per_account {

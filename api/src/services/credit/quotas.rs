@@ -230,7 +230,9 @@ pub async fn put_quota(
     let existing = queries::quota(db, org_id, year).await?;
     let version = match (&existing, &if_match) {
         (None, Some(_)) => return Err(AppError::PreconditionFailed),
-        (Some(e), Some(tag)) if tag != &e.version.to_string() => return Err(AppError::PreconditionFailed),
+        (Some(e), Some(tag)) if tag != "*" && tag != &e.version.to_string() => {
+            return Err(AppError::PreconditionFailed)
+        }
         (Some(e), Some(_)) => Some(e.version),
         // Replacing what exists needs its ETag, so that two editors never overwrite each other blindly.
         (Some(_), None) => return Err(AppError::PreconditionRequired),

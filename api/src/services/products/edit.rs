@@ -154,7 +154,7 @@ pub async fn update(
 ) -> AppResult<Product> {
     let db = &state.db;
     let current = own(db, caller, id).await?;
-    if if_match != current.version.to_string() {
+    if if_match != "*" && if_match != current.version.to_string() {
         return Err(AppError::PreconditionFailed);
     }
     let mut errors = Vec::new();
