@@ -5,14 +5,13 @@ use crate::auth::{Caller, Role};
 use crate::domain::{OrderId, SupplierOrderId};
 use crate::error::AppError;
 use crate::services::orders::{
-    self, Acceptance, Action, ActionNote, NewOrder, NewRating, NewReturn, Order, OrderPage, OrderSource, Purchaser,
-    Rating, Return, SupplierOrder, SupplierOrderFilter, SupplierOrderPage,
+    self, Acceptance, Action, ActionNote, NewOrder, NewRating, NewReturn, Order, OrderPage, Purchaser, Rating, Return,
+    SupplierOrder, SupplierOrderFilter, SupplierOrderPage,
 };
 use crate::services::PageParams;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use sea_orm::TransactionTrait;
 
 /// Place a bulk order (buyer). Requires `Idempotency-Key`: the same key and body replay the
 /// first response; the same key with another body is 422.
@@ -37,18 +36,7 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     let (key, body) = body.open_with(caller.require(&[Role::Buyer]).and_then(|()| idempotency_key(&req)))?;
     let purchaser = Purchaser::of(&caller)?;
-    let txn = state.db.begin().await?;
-    let placed = match orders::place_order(&txn, &purchaser, body, &key, OrderSource::Direct).await {
-        Ok(p) => p,
-        Err(e) => {
-            txn.rollback().await?;
-            return Err(e);
-        }
-    };
-    txn.commit().await?;
-    if !placed.is_replay() {
-        orders::stock_changed(&state).await;
-    }
+    let placed = orders::place_direct(&state, &purchaser, body, &key).await?;
     let replayed = placed.is_replay();
     let order = placed.into_order();
     // A replay answers as the first time did: 201 with the same order.

@@ -5,7 +5,7 @@ use super::{queries, write};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{now, required_text, today};
 use crate::state::AppState;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use sha2::{Digest, Sha256};
 
 /// How long an idempotency key is remembered.
@@ -55,6 +55,23 @@ pub async fn place_order(
     let body = serde_json::to_string(&order).map_err(AppError::internal)?;
     queries::store_response(txn, &scope, key.as_str(), body, order.id.to_string()).await?;
     Ok(Placed::Created(order))
+}
+
+/// `POST /orders`: places a direct order in a transaction of its own. A failure drops the
+/// transaction, which rolls it back; after the commit the catalogue learns that stock moved.
+pub async fn place_direct(
+    state: &AppState,
+    purchaser: &Purchaser,
+    req: NewOrder,
+    key: &IdempotencyKey,
+) -> AppResult<Placed> {
+    let txn = state.db.begin().await?;
+    let placed = place_order(&txn, purchaser, req, key, OrderSource::Direct).await?;
+    txn.commit().await?;
+    if !placed.is_replay() {
+        stock_changed(state).await;
+    }
+    Ok(placed)
 }
 
 /// After the transaction of a placed order commits: the catalogue shows available
