@@ -87,6 +87,16 @@ fn finish(mut api: Doc) -> Doc {
             .headers
             .insert(name.to_string(), string_header(description).into());
     }
+    // Lists: the schemas whose objects carry a `next_cursor` (answered with `Link`).
+    let pages: std::collections::BTreeSet<String> = components
+        .schemas
+        .iter()
+        .filter(|(_, s)| match s {
+            RefOr::T(utoipa::openapi::schema::Schema::Object(o)) => o.properties.contains_key("next_cursor"),
+            _ => false,
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
     let put_regions_public = false;
     for (path, item) in api.paths.paths.iter_mut() {
         let ops: [(&str, &mut Option<Operation>); 5] = [
@@ -130,6 +140,19 @@ fn finish(mut api: Doc) -> Doc {
                 }
             }
             add("500", "Unexpected error (logged)");
+            if method == "get" && path.starts_with("/api/v1") {
+                conditional_get(op, &pages);
+            }
+            if path == "/api/v1/auth/login" {
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = response {
+                        for name in ["RateLimit-Policy", "RateLimit"] {
+                            r.headers.entry(name.to_string()).or_insert_with(|| shared_header(name));
+                        }
+                    }
+                }
+            }
+            let responses = &mut op.responses.responses;
             for (code, response) in responses.iter_mut() {
                 if let RefOr::T(response) = response {
                     complete_response(code, response);
@@ -138,6 +161,58 @@ fn finish(mut api: Doc) -> Doc {
         }
     }
     api
+}
+
+/// A read answers with `ETag` (and `Link` when it is a page of a list), and a 304 to a
+/// matching `If-None-Match`.
+fn conditional_get(op: &mut Operation, pages: &std::collections::BTreeSet<String>) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::Required;
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    let named = |p: &RefOr<utoipa::openapi::path::Parameter>| match p {
+        RefOr::T(p) => p.name.eq_ignore_ascii_case("If-None-Match"),
+        RefOr::Ref(_) => false,
+    };
+    if !params.iter().any(named) {
+        params.push(
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some("An `ETag` from an earlier answer: 304 when it still matches"))
+                .schema(Some(utoipa::openapi::ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+                .into(),
+        );
+    }
+    let responses = &mut op.responses.responses;
+    let Some(RefOr::T(ok)) = responses.get_mut("200") else {
+        return;
+    };
+    let is_page = ok.content.get("application/json").is_some_and(|c| match c {
+        RefOr::T(c) => match &c.schema {
+            Some(RefOr::Ref(r)) => pages.iter().any(|p| r.ref_location.ends_with(&format!("/{p}"))),
+            _ => false,
+        },
+        RefOr::Ref(_) => false,
+    });
+    if !ok.content.contains_key("application/json") {
+        return;
+    }
+    ok.headers
+        .entry("ETag".to_string())
+        .or_insert_with(|| shared_header("ETag"));
+    if is_page {
+        ok.headers
+            .entry("Link".to_string())
+            .or_insert_with(|| shared_header("Link"));
+    }
+    responses.entry("304".to_string()).or_insert_with(|| {
+        ResponseBuilder::new()
+            .description(default_description("304"))
+            .build()
+            .into()
+    });
 }
 
 /// What a status means when a handler's attribute does not say more.
@@ -169,8 +244,24 @@ fn string_header(description: &str) -> utoipa::openapi::header::Header {
 }
 
 /// Headers many responses carry, declared once under `components/headers`.
-const SHARED_HEADERS: [(&str, &str); 3] = [
+const SHARED_HEADERS: [(&str, &str); 7] = [
     ("Location", "The URL of the new resource"),
+    (
+        "ETag",
+        "The representation's tag: send it back in `If-None-Match` for a 304, or in `If-Match` to update",
+    ),
+    (
+        "Link",
+        "RFC 8288 `<url>; rel=\"next\"` to the next page, when there is one",
+    ),
+    (
+        "RateLimit-Policy",
+        "The failed-login allowances (draft-ietf-httpapi-ratelimit-headers-09)",
+    ),
+    (
+        "RateLimit",
+        "What is left of the failed-login allowances (draft-ietf-httpapi-ratelimit-headers-09)",
+    ),
     ("Retry-After", "Seconds to wait before trying again"),
     (
         "X-Request-Id",

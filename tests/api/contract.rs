@@ -240,3 +240,42 @@ fn the_public_operations_are_exactly_those_redocly_yaml_exempts() {
         "operations without `security` vs the exceptions of redocly.yaml"
     );
 }
+
+#[test]
+fn conditional_reads_pages_and_login_limits_are_declared() {
+    let doc = document();
+    let has_header = |resp: &Value, name: &str| resp["headers"].get(name).is_some();
+    for (path, method, op) in operations(&doc) {
+        if method != "get" || !path.starts_with("/api/v1") {
+            continue;
+        }
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == "If-None-Match" && p["in"] == "header"),
+            "GET {path} declares no If-None-Match"
+        );
+        assert!(op["responses"].get("304").is_some(), "GET {path} declares no 304");
+        let ok = &op["responses"]["200"];
+        if ok["content"].get("application/json").is_some() {
+            assert!(has_header(ok, "ETag"), "GET {path} 200 declares no ETag");
+        }
+        let schema = ok["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or("");
+        let name = schema.rsplit('/').next().unwrap_or("");
+        let is_page = doc["components"]["schemas"][name]["properties"]
+            .get("next_cursor")
+            .is_some();
+        if is_page {
+            assert!(has_header(ok, "Link"), "GET {path} is a list but declares no Link");
+        }
+    }
+    let login = &doc["paths"]["/api/v1/auth/login"]["post"]["responses"];
+    for code in ["200", "401", "429"] {
+        for h in ["RateLimit-Policy", "RateLimit"] {
+            assert!(has_header(&login[code], h), "login {code} declares no {h}");
+        }
+    }
+}
