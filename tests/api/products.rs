@@ -45,6 +45,12 @@ async fn certified(app: &TestApp, sup: &OrgUser, cert: &OrgUser, body: Value) ->
     id
 }
 
+/// A stock adjustment by `sup` of product `id`.
+async fn adjust(app: &TestApp, sup: &OrgUser, id: &str, body: Value) -> Resp {
+    app.post(&format!("/products/{id}/stock-adjustments"), sup.t(), body)
+        .await
+}
+
 async fn add_lot(app: &TestApp, sup: &OrgUser, id: &str, qty: &str) -> String {
     let r = app
         .post(
@@ -531,25 +537,20 @@ async fn every_validation_error_names_the_field_and_writes_nothing() {
         (json!({"quantity": "-1", "reason": "x", "lot_id": "nope"}), "lot_id"),
     ];
     for (body, expected) in adj_cases {
-        let r = app
-            .post(&format!("/products/{id}/stock-adjustments"), sup.t(), body.clone())
-            .await;
+        let r = adjust(&app, &sup, &id, body.clone()).await;
         assert_eq!(r.fields(), vec![expected.to_string()], "{body}: {}", r.text);
         r.problem(422);
     }
     let st = app.get(&format!("/products/{id}/stock"), sup.t()).await.expect(200);
     assert_eq!(st.json["on_hand"], "10");
     // Never below zero: 409, nothing changes.
-    app.post(
-        &format!("/products/{id}/stock-adjustments"),
-        sup.t(),
-        json!({"quantity": "-10.001", "reason": "lost"}),
-    )
-    .await
-    .problem(409);
-    app.post(
-        &format!("/products/{id}/stock-adjustments"),
-        sup.t(),
+    adjust(&app, &sup, &id, json!({"quantity": "-10.001", "reason": "lost"}))
+        .await
+        .problem(409);
+    adjust(
+        &app,
+        &sup,
+        &id,
         json!({"quantity": "-11", "reason": "lost", "lot_id": lot}),
     )
     .await
@@ -592,12 +593,7 @@ async fn stock_adjustments_and_expired_lots() {
     let id = create_product(&app, &sup, product_body("x")).await;
     let lot1 = add_lot(&app, &sup, &id, "10").await;
     let _lot2 = add_lot(&app, &sup, &id, "5.5").await;
-    let r = app
-        .post(
-            &format!("/products/{id}/stock-adjustments"),
-            sup.t(),
-            json!({"quantity": "-12", "reason": "mould"}),
-        )
+    let r = adjust(&app, &sup, &id, json!({"quantity": "-12", "reason": "mould"}))
         .await
         .expect(201);
     assert_eq!(r.json["stock"]["on_hand"], "3.5");
@@ -608,14 +604,14 @@ async fn stock_adjustments_and_expired_lots() {
         .map(|m| m["reason"].as_str().unwrap())
         .collect();
     assert!(!moved.is_empty() && moved.iter().all(|m| *m == "mould"));
-    let r = app
-        .post(
-            &format!("/products/{id}/stock-adjustments"),
-            sup.t(),
-            json!({"quantity": "2", "reason": "recount", "lot_id": lot1}),
-        )
-        .await
-        .expect(201);
+    let r = adjust(
+        &app,
+        &sup,
+        &id,
+        json!({"quantity": "2", "reason": "recount", "lot_id": lot1}),
+    )
+    .await
+    .expect(201);
     assert_eq!(r.json["stock"]["on_hand"], "5.5");
     // A lot past best-before no longer counts as available.
     let lot = entity::lots::Entity::find_by_id(lot1.clone())
@@ -1279,9 +1275,10 @@ async fn stock_never_passes_the_quantity_bound() {
     )
     .await
     .problem(409);
-    app.post(
-        &format!("/products/{id}/stock-adjustments"),
-        sup.t(),
+    adjust(
+        &app,
+        &sup,
+        &id,
         json!({"quantity": "1", "reason": "recount", "lot_id": lot}),
     )
     .await
@@ -1294,14 +1291,14 @@ async fn stock_never_passes_the_quantity_bound() {
         "only the lot's own movement"
     );
     // Taking some out still works.
-    let r = app
-        .post(
-            &format!("/products/{id}/stock-adjustments"),
-            sup.t(),
-            json!({"quantity": "-0.5", "reason": "spilt", "lot_id": lot}),
-        )
-        .await
-        .expect(201);
+    let r = adjust(
+        &app,
+        &sup,
+        &id,
+        json!({"quantity": "-0.5", "reason": "spilt", "lot_id": lot}),
+    )
+    .await
+    .expect(201);
     assert_eq!(r.json["stock"]["on_hand"], "999999999.5");
     assert_eq!(r.json["movements"][0]["quantity"], "-0.5");
 }
@@ -1316,13 +1313,13 @@ async fn malformed_ids_are_404_in_paths_and_422_in_bodies() {
     app.post("/products/nope/submit", sup.t(), json!({})).await.problem(404);
     let id = create_product(&app, &sup, product_body("x")).await;
     add_lot(&app, &sup, &id, "5").await;
-    let r = app
-        .post(
-            &format!("/products/{id}/stock-adjustments"),
-            sup.t(),
-            json!({"quantity": "-1", "reason": "x", "lot_id": "0193"}),
-        )
-        .await;
+    let r = adjust(
+        &app,
+        &sup,
+        &id,
+        json!({"quantity": "-1", "reason": "x", "lot_id": "0193"}),
+    )
+    .await;
     assert_eq!(r.fields(), vec!["lot_id"]);
     r.problem(422);
     // A well-formed id of nothing is 404 too.
