@@ -104,8 +104,8 @@ pub async fn session_state(db: &impl ConnectionTrait, sid: &str) -> Result<Optio
     let stmt = sql(
         db,
         "SELECT s.user_id, u.org_id, o.status AS org_status, \
-           CASE WHEN s.revoked_at IS NULL THEN 0 ELSE 1 END AS revoked, \
-           CASE WHEN u.deactivated_at IS NULL THEN 0 ELSE 1 END AS deactivated \
+           CASE WHEN s.revoked_at IS NULL THEN 0 ELSE 1 END AS session_revoked, \
+           CASE WHEN u.deactivated_at IS NULL THEN 0 ELSE 1 END AS user_deactivated \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id \
          WHERE s.id = $1",
         vec![sid.into()],
@@ -117,8 +117,8 @@ pub async fn session_state(db: &impl ConnectionTrait, sid: &str) -> Result<Optio
         user_id: row.try_get("", "user_id")?,
         org_id: row.try_get("", "org_id")?,
         org_status: row.try_get("", "org_status")?,
-        revoked: row.try_get::<i32>("", "revoked")? != 0,
-        deactivated: row.try_get::<i32>("", "deactivated")? != 0,
+        revoked: row.try_get::<i32>("", "session_revoked")? != 0,
+        deactivated: row.try_get::<i32>("", "user_deactivated")? != 0,
     }))
 }
 
