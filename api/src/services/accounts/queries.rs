@@ -227,6 +227,17 @@ pub async fn throttle_forgive(db: &impl ConnectionTrait, key: &str) -> Result<()
     Ok(())
 }
 
+/// Deletes the counters whose window ended before `before` (Unix milliseconds).
+pub async fn throttle_prune(db: &impl ConnectionTrait, before: i64) -> Result<(), DbErr> {
+    let stmt = sql(
+        db,
+        "DELETE FROM login_throttle WHERE window_ends_ms < $1",
+        vec![before.into()],
+    );
+    db.execute_raw(stmt).await?;
+    Ok(())
+}
+
 /// (attempts counted, end of the window in Unix milliseconds) of `key`.
 pub async fn throttle_read(db: &impl ConnectionTrait, key: &str) -> Result<Option<(i64, i64)>, DbErr> {
     let stmt = sql(

@@ -51,6 +51,11 @@ pub async fn count(state: &AppState, key: &str, limit: u64) -> AppResult<Counted
         .min(i64::MAX as u64) as i64;
     let ends = now.saturating_add(window);
     let limit = limit.min(i64::MAX as u64) as i64;
+    // About one attempt in 256 also clears the counters whose window ended long ago, so that
+    // logins with ever new emails or addresses do not grow the table without bound.
+    if uuid::Uuid::new_v4().as_bytes()[0] == 0 {
+        queries::throttle_prune(&state.db, now.saturating_sub(window)).await?;
+    }
     if let Some(n) = queries::throttle_count(&state.db, key, ends, now, limit).await? {
         return Ok(Counted::Proceed(n.max(0) as u64));
     }
