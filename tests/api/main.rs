@@ -12,6 +12,8 @@ mod faults_basic;
 mod foundation;
 mod house;
 mod ledger;
+mod locations;
 mod orders;
 mod products;
+mod read_back;
 mod reports;
