@@ -16,4 +16,5 @@ mod locations;
 mod orders;
 mod products;
 mod read_back;
+mod readme;
 mod reports;
