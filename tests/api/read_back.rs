@@ -303,27 +303,32 @@ async fn a_draft_product_is_deleted_by_its_supplier_with_its_history() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_delete_racing_new_lots_leaves_no_orphans_and_no_5xx() {
+async fn a_delete_racing_new_stock_leaves_no_orphans_and_no_5xx() {
     let app = spawn_app().await;
     let supplier = app.create_org("cooperative", YANGYUAN).await;
     let best_before = (chrono::Utc::now().date_naive() + chrono::Days::new(100)).to_string();
-    for _ in 0..3 {
+    for _ in 0..5 {
         let (p, _) = draft(&app, &supplier).await;
         let lots = format!("/products/{p}/lots");
-        let lot = |_: usize| {
-            app.post(
-                &lots,
-                supplier.t(),
-                json!({"quantity": "10", "best_before": best_before}),
-            )
-        };
+        let body = json!({"quantity": "10", "best_before": best_before});
+        let first = app.post(&lots, supplier.t(), body.clone()).await.expect(201);
+        let adjustments = format!("/products/{p}/stock-adjustments");
+        let found = json!({"quantity": "1", "reason": "found", "lot_id": first.json["id"]});
+        let loss = json!({"quantity": "-1", "reason": "spoilt"});
         let path = format!("/products/{p}");
-        let del = delete(&app, &path, supplier.t(), Some("*"));
-        let (d, a, b) = tokio::join!(del, lot(0), lot(1));
+        let (d, a, b, c, e) = tokio::join!(
+            delete(&app, &path, supplier.t(), Some("*")),
+            app.post(&lots, supplier.t(), body.clone()),
+            app.post(&lots, supplier.t(), body.clone()),
+            app.post(&adjustments, supplier.t(), found),
+            app.post(&adjustments, supplier.t(), loss),
+        );
         assert_eq!(d.status, 204, "{}", d.text);
-        for r in [a, b] {
+        for r in [a, b, e] {
             assert!(matches!(r.status.as_u16(), 201 | 404), "{} {}", r.status, r.text);
         }
+        // Into a lot that went with the product: the product is gone (404) or the lot is (422).
+        assert!(matches!(c.status.as_u16(), 201 | 404 | 422), "{} {}", c.status, c.text);
         for table in ["lots", "stock_movements", "product_events"] {
             assert_eq!(rows_of(&app, table, &p).await, 0, "{table}");
         }

@@ -305,12 +305,13 @@ pub async fn find_for_update(conn: &impl ConnectionTrait, id: ProductId) -> AppR
         .await?)
 }
 
-/// The product, `FOR SHARE` until the transaction ends: a write that adds stock takes it so
-/// that it waits for a delete in flight and then finds no product, instead of failing on the
-/// foreign key.
+/// The product, `FOR KEY SHARE` until the transaction ends (the lock a foreign key takes): a
+/// write that adds stock takes it first, so that it waits for a delete in flight and then
+/// finds no product, instead of failing on the foreign key. It does not conflict with the
+/// row updates of stock writes (`stock::lock_products`), so two of them never deadlock.
 pub async fn find_for_share(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<products::Model>> {
     Ok(products::Entity::find_by_id(id.to_string())
-        .lock_shared()
+        .lock(sea_orm::sea_query::LockType::KeyShare)
         .one(conn)
         .await?)
 }
