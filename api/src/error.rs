@@ -53,6 +53,9 @@ pub enum AppError {
     PreconditionRequired,
     #[error("{detail}")]
     Validation { detail: String, errors: Vec<FieldError> },
+    /// A query string that does not parse: 400 naming each parameter in `errors`.
+    #[error("{detail}")]
+    BadQuery { detail: String, errors: Vec<FieldError> },
     #[error("too many requests; retry in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
     #[error("request body too large")]
@@ -92,6 +95,23 @@ impl AppError {
         Err(AppError::Validation { detail, errors })
     }
 
+    /// A 400 naming a query parameter that does not parse.
+    pub fn query_param(name: impl Into<String>, message: impl Into<String>) -> Self {
+        let fe = FieldError::new(name, message);
+        AppError::BadQuery {
+            detail: format!("query parameter `{}`: {}", fe.field, fe.message),
+            errors: vec![fe],
+        }
+    }
+
+    /// As `check`, for the parameters of a query string: a 400 naming each.
+    pub fn check_query(errors: Vec<FieldError>) -> AppResult<()> {
+        match AppError::check(errors) {
+            Err(AppError::Validation { detail, errors }) => Err(AppError::BadQuery { detail, errors }),
+            other => other,
+        }
+    }
+
     /// A 422 for an amount that could not be taken (grammar, sign or bound).
     pub fn amount(field: impl Into<String>, e: crate::domain::AmountError) -> Self {
         AppError::field(field, e.to_string())
@@ -111,6 +131,7 @@ impl AppError {
             AppError::PreconditionFailed => "precondition-failed",
             AppError::PreconditionRequired => "precondition-required",
             AppError::Validation { .. } => "validation",
+            AppError::BadQuery { .. } => "bad-query",
             AppError::TooManyRequests { .. } => "too-many-requests",
             AppError::PayloadTooLarge => "payload-too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
@@ -132,7 +153,7 @@ impl AppError {
             status: status.as_u16(),
             detail,
             errors: match self {
-                AppError::Validation { errors, .. } => errors.clone(),
+                AppError::Validation { errors, .. } | AppError::BadQuery { errors, .. } => errors.clone(),
                 _ => Vec::new(),
             },
             instance: crate::conventions::problem_instance(),
@@ -166,6 +187,7 @@ impl ResponseError for AppError {
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadQuery { .. } => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -115,14 +115,26 @@ fn finish(mut api: Doc) -> Doc {
             if !public {
                 op.security = Some(vec![SecurityRequirement::new("bearer_auth", Vec::<String>::new())]);
             }
+            // Any URL the middleware refuses (a NUL in it, say) is a 400, probes included; so is
+            // a query parameter that does not parse (named in `errors`).
+            let has_query = op.parameters.iter().flatten().any(|p| match p {
+                RefOr::T(p) => matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query),
+                RefOr::Ref(_) => false,
+            });
             let responses = &mut op.responses.responses;
             let mut add = |code: &str, desc: &str| {
                 responses
                     .entry(code.to_string())
                     .or_insert_with(|| problem_response(desc).into());
             };
-            // Any URL the middleware refuses (a NUL in it, say) is a 400, probes included.
-            add("400", "Malformed request (bad JSON, query, header or URL)");
+            add(
+                "400",
+                if has_query {
+                    "Malformed request: a query parameter that does not parse (`errors` names it), bad JSON, a bad header or URL"
+                } else {
+                    "Malformed request (bad JSON, query, header or URL)"
+                },
+            );
             if path.starts_with("/api/v1") {
                 if method != "get" {
                     add("415", "The body is not application/json");

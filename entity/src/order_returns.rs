@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub supplier_order_id: String,
+    /// The return (one request, one or more lines) this line belongs to.
+    pub return_id: Option<String>,
     pub order_line_id: String,
     pub quantity_milli: i64,
     pub amount_fen: i64,

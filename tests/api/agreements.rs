@@ -332,5 +332,5 @@ async fn a_run_whose_order_fails_leaves_no_order_and_no_placed_run() {
     assert_eq!(runs[0]["shortfall"][0]["field"], "lines[0].product_id");
     // Malformed ids and vocabularies at the edge.
     app.get("/agreements/not-a-uuid", w.buyer.t()).await.problem(404);
-    app.get("/agreements?status=paused", w.buyer.t()).await.problem(422);
+    app.get("/agreements?status=paused", w.buyer.t()).await.problem(400);
 }

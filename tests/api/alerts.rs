@@ -736,7 +736,7 @@ async fn visibility_response_and_refusals_by_role_and_organisation() {
         "category=rockets",
         "limit=0",
     ] {
-        app.get(&q(bad), Some(&app.admin_token)).await.problem(422);
+        app.get(&q(bad), Some(&app.admin_token)).await.problem(400);
     }
 
     // Only the admin scans.
@@ -1043,7 +1043,7 @@ async fn malformed_parameters_ids_and_quantities_are_refused() {
     let a = alert_of(&app, &p).await.unwrap();
     let admin = Some(app.admin_token.as_str());
 
-    // Unknown vocabulary values in the query: 422 naming the parameter.
+    // Unknown vocabulary values in the query: 400 naming the parameter.
     for (q, field) in [
         ("level=purple", "level"),
         ("status=closed", "status"),
@@ -1054,7 +1054,7 @@ async fn malformed_parameters_ids_and_quantities_are_refused() {
     ] {
         let r = app.get(&format!("/alerts?{q}"), admin).await;
         assert_eq!(r.fields(), vec![field.to_string()], "{q}: {}", r.text);
-        r.problem(422);
+        r.problem(400);
     }
     // Every known value is accepted.
     for q in [

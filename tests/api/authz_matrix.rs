@@ -65,6 +65,8 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         ("POST", "/pairings/{id}/reconciliations") => &["admin", "buyer", "certifier"],
         ("POST", "/products") => SUPPLIERS,
         ("PATCH", "/products/{id}") => SUPPLIER,
+        // Its supplier; the fixture's product is certified, so even it gets 409/428, never a delete.
+        ("DELETE", "/products/{id}") => SUPPLIER,
         ("POST", "/products/{id}/certify" | "/products/{id}/reject" | "/products/{id}/revoke") => CERTIFIER,
         (
             "POST",

@@ -462,9 +462,11 @@ async fn every_405_lists_exactly_the_methods_of_its_path() {
                 r.problem(405);
             }
         }
-        // DELETE is served nowhere, so it is 405 on every path.
-        let r = app.send(app.client.delete(&url).bearer_auth(&app.admin_token)).await;
-        assert_eq!(r.status, 405, "DELETE {path}");
+        // DELETE is served only where the document says (a draft product): 405 elsewhere.
+        if !has.contains("DELETE") {
+            let r = app.send(app.client.delete(&url).bearer_auth(&app.admin_token)).await;
+            assert_eq!(r.status, 405, "DELETE {path}");
+        }
     }
     let r = app.send(app.client.put(app.url("/alerts/scan"))).await;
     assert_eq!(r.header("allow").as_deref(), Some("POST"));
@@ -534,6 +536,6 @@ async fn a_malformed_query_is_400_naming_the_parameter() {
     }
     let r = app.get("/catalog?limit=abc", None).await;
     assert_eq!(r.fields(), ["limit"]);
-    r.problem(422);
+    r.problem(400);
     app.get("/catalog?q=%E5%B0%8F%E7%B1%B3+x", None).await.expect(200);
 }

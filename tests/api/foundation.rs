@@ -348,17 +348,17 @@ async fn organisation_list_paginates() {
     assert_eq!(dedup.len(), 5);
     app.get("/organizations?limit=0", Some(&app.admin_token))
         .await
-        .problem(422);
+        .problem(400);
     app.get("/organizations?limit=201", Some(&app.admin_token))
         .await
-        .problem(422);
-    // A query parameter of the wrong type is 422 naming it, like a body field.
+        .problem(400);
+    // A query parameter of the wrong type is 400 naming it, like a body field.
     let r = app.get("/organizations?limit=abc", Some(&app.admin_token)).await;
     assert_eq!(r.fields(), vec!["limit"]);
-    r.problem(422);
+    r.problem(400);
     app.get("/organizations?cursor=%27%3B--", Some(&app.admin_token))
         .await
-        .problem(422);
+        .problem(400);
 }
 
 #[tokio::test]
@@ -523,7 +523,7 @@ async fn regions_are_listed_and_replaced() {
         .iter()
         .all(|x| x["parent_code"] == "130600"));
     app.get("/regions/000000", None).await.problem(404);
-    app.get("/regions?level=planet", None).await.problem(422);
+    app.get("/regions?level=planet", None).await.problem(400);
     // Create, then replace.
     let body = json!({"name": "新县", "level": "county", "parent_code": "130700", "poverty_status": "poverty", "exited_year": 2020});
     let r = app.put("/regions/130799", admin, body.clone()).await.expect(201);
@@ -801,7 +801,7 @@ async fn no_malformed_request_yields_a_5xx() {
 }
 
 /// Ids are parsed once at the edge: a malformed id in a path is 404, in a body
-/// 422 naming the field, in a token 401; vocabularies in a query are 422 naming
+/// 422 naming the field, in a token 401; vocabularies in a query are 400 naming
 /// the parameter.
 #[tokio::test]
 async fn malformed_ids_and_vocabularies_are_refused_at_the_edge() {
@@ -856,7 +856,7 @@ async fn malformed_ids_and_vocabularies_are_refused_at_the_edge() {
     r.problem(422);
     let list = app.get("/organizations", admin).await.expect(200);
     assert_eq!(list.json["items"].as_array().map(Vec::len), Some(2));
-    // In a query: 422 naming the parameter.
+    // In a query: 400 naming the parameter.
     for (q, field) in [
         ("/organizations?kind=bakery", "kind"),
         ("/organizations?status=sleeping", "status"),
@@ -865,7 +865,7 @@ async fn malformed_ids_and_vocabularies_are_refused_at_the_edge() {
     ] {
         let r = app.get(q, admin).await;
         assert_eq!(r.fields(), vec![field.to_string()], "{q}");
-        r.problem(422);
+        r.problem(400);
     }
     let r = app
         .get("/organizations?kind=canteen&status=active", admin)

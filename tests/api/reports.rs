@@ -681,7 +681,7 @@ async fn report_parameters_are_typed_and_named() {
     }
     let r = app.get("/reports/ocds?year=abc", ev.t()).await;
     assert_eq!(r.fields(), vec!["year"]);
-    r.problem(422);
+    r.problem(400);
 
     let s = app
         .get(&format!("/reports/summary?year={y}&group_by=month"), ev.t())

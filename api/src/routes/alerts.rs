@@ -1,11 +1,11 @@
 //! Unsold-produce alerts: rules, backlog reports, the scan, and the response.
 use super::extract::{created, idempotency_key, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
-use crate::domain::{AlertId, AlertStatus, ProductCategory, ProductId};
+use crate::domain::{AlertId, AlertStatus, ProductCategory, ProductId, UnsoldReportId};
 use crate::error::AppError;
 use crate::services::alerts::{
     self, Alert, AlertAction, AlertEventPage, AlertFilter, AlertPage, AlertRule, AlertRuleList, NewPledge,
-    NewUnsoldReport, PledgeList, PledgeResult, PutAlertRule, ScanSummary, UnsoldReport,
+    NewUnsoldReport, PledgeList, PledgeResult, PutAlertRule, ScanSummary, UnsoldReport, UnsoldReportPage,
 };
 use crate::services::products;
 use crate::services::PageParams;
@@ -53,6 +53,33 @@ pub async fn report_unsold(
         &r,
         &format!("/api/v1/products/{}/unsold-reports/{}", r.product_id, r.id),
     ))
+}
+
+/// The backlog reports of a product, oldest first: its supplier, the county office of its
+/// origin, admin and evaluators.
+#[utoipa::path(operation_id = "listUnsoldReports", tag = "alerts", params(("id" = ProductId, Path), PageParams), responses((status = 200, body = UnsoldReportPage)))]
+#[get("/products/{id}/unsold-reports")]
+pub async fn list_unsold(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<ProductId>,
+    page: GuardedQuery<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let page = page.open(alerts::may_read_reports(&state, &caller, *id).await)?;
+    let (items, next_cursor) = alerts::list_reports(&state, &caller, *id, &page).await?;
+    Ok(HttpResponse::Ok().json(UnsoldReportPage { items, next_cursor }))
+}
+
+/// One backlog report of a product.
+#[utoipa::path(operation_id = "getUnsoldReport", tag = "alerts", params(("id" = ProductId, Path), ("report_id" = UnsoldReportId, Path)), responses((status = 200, body = UnsoldReport)))]
+#[get("/products/{id}/unsold-reports/{report_id}")]
+pub async fn get_unsold(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(ProductId, UnsoldReportId)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, report) = path.into_inner();
+    Ok(HttpResponse::Ok().json(alerts::get_report(&state, &caller, id, report).await?))
 }
 
 /// Run the scan now (admin): opens, raises and resolves alerts.
@@ -161,6 +188,8 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_rules)
         .service(put_rule)
         .service(report_unsold)
+        .service(list_unsold)
+        .service(get_unsold)
         .service(scan)
         .service(list)
         .service(get)

@@ -270,9 +270,9 @@ pub fn created<T: Serialize>(body: &T, location: &str) -> HttpResponse {
         .json(body)
 }
 
-/// A query string parsed into `T`: a value of the wrong shape (an amount out of
-/// its grammar or bound, an unknown enum value, a number that is not one) is 422
-/// naming the parameter; the handler never sees it.
+/// A query string parsed into `T`: a value of the wrong shape (an amount out of its
+/// grammar or bound, an unknown enum value, a number that is not one, a bad `%` escape)
+/// is 400 problem+json naming the parameter in `errors`; the handler never sees it.
 pub struct Query<T>(pub T);
 
 impl<T> std::ops::Deref for Query<T> {
@@ -313,10 +313,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for GuardedQuery<T> {
     }
 }
 
+/// Parses a query string into `T`. Every failure is `AppError::BadQuery` (400) naming the
+/// parameter: a `%` escape that is not two hex digits or not UTF-8 text, a NUL, a value
+/// that is not of the parameter's type, a missing required parameter.
 pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, AppError> {
-    if qs.contains("%00") {
-        return Err(AppError::field("query", "must not contain NUL characters"));
-    }
     malformed_query(qs)?;
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(qs.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -327,15 +327,12 @@ pub fn parse_query<T: DeserializeOwned>(qs: &str) -> Result<T, AppError> {
             None if path == "." || path.is_empty() => "query".to_string(),
             None => path,
         };
-        AppError::Validation {
-            detail: format!("{field}: {msg}"),
-            errors: vec![FieldError::new(field, msg)],
-        }
+        AppError::query_param(field, msg)
     })
 }
 
 /// A query string that is not well-formed (`%` not followed by two hex digits, an escape that
-/// decodes to no UTF-8 text) is a 400 naming the parameter it is in.
+/// decodes to no UTF-8 text, a NUL) is a 400 naming the parameter it is in.
 fn malformed_query(qs: &str) -> Result<(), AppError> {
     for pair in qs.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -343,12 +340,15 @@ fn malformed_query(qs: &str) -> Result<(), AppError> {
             || String::from_utf8_lossy(&percent_decode(key).unwrap_or_else(|| key.as_bytes().to_vec())).into_owned();
         for part in [key, value] {
             match percent_decode(part) {
+                Some(bytes) if bytes.contains(&0) => {
+                    return Err(AppError::query_param(name(), "must not contain NUL characters"))
+                }
                 Some(bytes) if std::str::from_utf8(&bytes).is_ok() => {}
                 _ => {
-                    return Err(AppError::BadRequest(format!(
-                        "query parameter `{}` is malformed: escape bytes as %XX (two hex digits) of UTF-8 text",
-                        name()
-                    )))
+                    return Err(AppError::query_param(
+                        name(),
+                        "is malformed: escape bytes as %XX (two hex digits) of UTF-8 text",
+                    ))
                 }
             }
         }

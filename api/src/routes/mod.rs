@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource. Handlers stay thin: parse, take the
 //! caller, call a service, shape the response.
+pub mod after_sale;
 pub mod agreements;
 pub mod alerts;
 pub mod audit;
@@ -23,6 +24,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     organizations::configure(cfg);
     regions::configure(cfg);
     orders::configure(cfg);
+    after_sale::configure(cfg);
     ledger::configure(cfg);
     agreements::configure(cfg);
     products::configure(cfg);

@@ -189,7 +189,10 @@ pub async fn create_return(
 ) -> Result<HttpResponse, AppError> {
     let body = body.open(orders::may_act_as_buyer(&state, &caller, *id).await)?;
     let r = orders::create_return(&state, &caller, *id, body).await?;
-    Ok(created(&r, &format!("/api/v1/supplier-orders/{}", r.supplier_order_id)))
+    Ok(created(
+        &r,
+        &format!("/api/v1/supplier-orders/{}/returns/{}", r.supplier_order_id, r.id),
+    ))
 }
 
 /// Buyer rates the supplier of an accepted order (once).

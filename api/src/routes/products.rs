@@ -1,7 +1,7 @@
 //! Products, certification, lots and stock; the public catalogue.
 use super::extract::{created, if_match, ok_with_etag, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
-use crate::domain::ProductId;
+use crate::domain::{LotId, ProductId};
 use crate::error::AppError;
 use crate::services::catalog::{self as catalog_svc, CatalogPage, CatalogQuery};
 use crate::services::products::{
@@ -10,7 +10,7 @@ use crate::services::products::{
 };
 use crate::services::PageParams;
 use crate::state::AppState;
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 fn with_etag(p: &Product) -> HttpResponse {
     ok_with_etag(p, &p.version.to_string())
@@ -84,6 +84,27 @@ pub async fn update(
     let permit = products::may_supply(&state, &caller, *id).await;
     let (tag, body) = body.open_with(permit.and_then(|()| if_match(&req)))?;
     Ok(with_etag(&products::update(&state, &caller, *id, &tag, body).await?))
+}
+
+/// Delete a draft product (its supplier, `If-Match`). It goes with its events, lots and stock
+/// movements: a draft was never submitted, listed or ordered. Anything past draft is kept (409).
+#[utoipa::path(
+    operation_id = "deleteProduct",
+    tag = "products",
+    params(("id" = uuid::Uuid, Path), ("If-Match" = String, Header, description = "The product's `ETag` as last read (or `*`); 428 without it, 412 when it no longer matches")),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "Only a draft product can be deleted"), (status = 412), (status = 428))
+)]
+#[delete("/products/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<ProductId>,
+) -> Result<HttpResponse, AppError> {
+    products::may_supply(&state, &caller, *id).await?;
+    let tag = if_match(&req)?;
+    products::delete(&state, &caller, *id, &tag).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Submit for certification (supplier): draft, rejected or expired → `pending_review`.
@@ -181,6 +202,18 @@ pub async fn list_lots(
     Ok(HttpResponse::Ok().json(LotPage { items, next_cursor }))
 }
 
+/// One lot of the product.
+#[utoipa::path(operation_id = "getLot", tag = "products", params(("id" = uuid::Uuid, Path), ("lot_id" = uuid::Uuid, Path)), responses((status = 200, body = Lot)))]
+#[get("/products/{id}/lots/{lot_id}")]
+pub async fn get_lot(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(ProductId, LotId)>,
+) -> Result<HttpResponse, AppError> {
+    let (id, lot) = path.into_inner();
+    Ok(HttpResponse::Ok().json(products::get_lot(&state, &caller, id, lot).await?))
+}
+
 /// On hand, reserved and available stock.
 #[utoipa::path(operation_id = "getStock", tag = "products", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = StockView)))]
 #[get("/products/{id}/stock")]
@@ -223,6 +256,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list)
         .service(get)
         .service(update)
+        .service(remove)
         .service(submit)
         .service(certify)
         .service(reject)
@@ -230,6 +264,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(events)
         .service(add_lot)
         .service(list_lots)
+        .service(get_lot)
         .service(stock)
         .service(adjust_stock)
         .service(catalog);

@@ -64,9 +64,35 @@ pub fn sql(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statem
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1 to 200 (default 50).
+    #[serde(default, deserialize_with = "page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
     /// Opaque cursor from a previous page's `next_cursor`.
+    #[serde(default, deserialize_with = "page_cursor")]
     pub cursor: Option<String>,
+}
+
+/// `limit` as read from a query: out of 1..=200 does not parse (a 400 naming it).
+fn page_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let n = u64::deserialize(d)?;
+    let p = PageParams {
+        limit: Some(n),
+        cursor: None,
+    };
+    p.limit()
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom("must be between 1 and 200"))
+}
+
+/// `cursor` as read from a query: text no page ever issued does not parse (a 400 naming it).
+fn page_cursor<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let c = String::deserialize(d)?;
+    let p = PageParams {
+        limit: None,
+        cursor: Some(c),
+    };
+    p.cursor()
+        .map_err(|_| serde::de::Error::custom("is not a cursor this service issued"))
 }
 
 impl PageParams {

@@ -175,7 +175,7 @@ pub async fn list(
     let cursor = page.cursor()?;
     if let Some(c) = &f.county {
         if c.len() != 6 || !c.chars().all(|ch| ch.is_ascii_digit()) {
-            return Err(AppError::field("county", "must be a 6-digit county code"));
+            return Err(AppError::query_param("county", "must be a 6-digit county code"));
         }
     }
     let scope = scope(state, caller).await?;

@@ -52,7 +52,9 @@ pub use respond::{act, may_act, AlertAction};
 pub use rules::{list_rules, put_rule, AlertRule, AlertRuleList, PutAlertRule, Rule};
 pub use scan::{scan, scan_at, scan_now, ScanSummary};
 pub use signals::load_signals;
-pub use unsold::{report_unsold, NewUnsoldReport, UnsoldReport};
+pub use unsold::{
+    get_report, list_reports, may_read_reports, report_unsold, NewUnsoldReport, UnsoldReport, UnsoldReportPage,
+};
 
 use crate::domain::Quantity;
 use crate::error::{AppError, AppResult};

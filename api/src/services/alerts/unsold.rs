@@ -92,3 +92,46 @@ pub async fn report_unsold(
     .await?;
     m.try_into()
 }
+
+crate::page_type!(UnsoldReportPage, UnsoldReport);
+
+/// Who may read a product's backlog reports, checked before the query is read: its
+/// supplier, the county office of its origin, admin and evaluators; buyers may not (403);
+/// another supplier's or another county's product is 404.
+pub async fn may_read_reports(state: &AppState, caller: &Caller, product_id: ProductId) -> AppResult<()> {
+    caller.require(&[Role::Supplier, Role::Certifier, Role::Admin, Role::Evaluator])?;
+    crate::services::products::visible(&state.db, caller, product_id)
+        .await
+        .map(drop)
+}
+
+/// One backlog report of a product (404 when it is not this product's).
+pub async fn get_report(
+    state: &AppState,
+    caller: &Caller,
+    product_id: ProductId,
+    id: UnsoldReportId,
+) -> AppResult<UnsoldReport> {
+    may_read_reports(state, caller, product_id).await?;
+    queries::find_report(&state.db, product_id, id)
+        .await?
+        .ok_or(AppError::NotFound("unsold report"))?
+        .try_into()
+}
+
+/// The backlog reports of a product, oldest first.
+pub async fn list_reports(
+    state: &AppState,
+    caller: &Caller,
+    product_id: ProductId,
+    page: &crate::services::PageParams,
+) -> AppResult<(Vec<UnsoldReport>, Option<String>)> {
+    may_read_reports(state, caller, product_id).await?;
+    let limit = page.limit()?;
+    let rows = queries::reports_page(&state.db, product_id, page.cursor()?, limit).await?;
+    let (rows, next) = crate::services::paginate(rows, limit, |r| r.id.clone());
+    Ok((
+        rows.into_iter().map(UnsoldReport::try_from).collect::<AppResult<_>>()?,
+        next,
+    ))
+}

@@ -124,7 +124,7 @@ fn check(q: &CatalogQuery, page: &PageParams) -> AppResult<Checked> {
             errors.push(FieldError::new("county", "must be a 6-digit county code"));
         }
     }
-    AppError::check(errors)?;
+    AppError::check_query(errors)?;
     Ok(Checked {
         terms,
         category: q.category,

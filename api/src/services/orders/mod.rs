@@ -6,6 +6,8 @@
 //! validation, stock reservation and idempotency are the same everywhere and
 //! whatever they write beside the order commits with it.
 mod accept;
+mod after_sale;
+mod after_sale_queries;
 mod lifecycle;
 mod place;
 mod queries;
@@ -15,6 +17,9 @@ mod types;
 mod write;
 
 pub use accept::{accept, AcceptLine, Acceptance};
+pub use after_sale::{
+    get_rating, get_return, list_ratings, list_returns, may_list_ratings, may_read_after_sale, RatingPage, ReturnPage,
+};
 pub use lifecycle::{may_act, may_act_as_buyer, transition, Action, ActionNote};
 pub use place::{place_direct, place_order, stock_changed, sweep_expired_keys, KEY_TTL_HOURS};
 pub use read::{

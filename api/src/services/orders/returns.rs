@@ -33,6 +33,7 @@ pub struct NewReturn {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReturnedLine {
+    /// This returned line.
     pub id: ReturnId,
     pub line_id: OrderLineId,
     pub quantity: Quantity,
@@ -41,8 +42,11 @@ pub struct ReturnedLine {
     pub ledger_seq: i64,
 }
 
+/// A return: one request, one or more lines.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Return {
+    /// The return, at `/supplier-orders/{supplier_order_id}/returns/{id}`.
+    pub id: ReturnId,
     pub supplier_order_id: SupplierOrderId,
     pub reason: String,
     pub lines: Vec<ReturnedLine>,
@@ -156,6 +160,7 @@ pub async fn create_return(
     let items: Vec<_> = reversals.iter().map(|(l, q, a, _, _)| (*l, *q, *a)).collect();
     let entries = entries_for(&txn, &so, &order, &items, LedgerKind::Reversal).await?;
     let written = ledger::append_many(&txn, entries).await?;
+    let return_id = new_id();
     let mut rows = Vec::with_capacity(reversals.len());
     let mut out = Vec::with_capacity(reversals.len());
     for ((l, _, _, q, amount), m) in reversals.iter().zip(written.iter()) {
@@ -163,6 +168,7 @@ pub async fn create_return(
         rows.push(entity::order_returns::Model {
             id: rid.clone(),
             supplier_order_id: so.id.clone(),
+            return_id: Some(return_id.clone()),
             order_line_id: l.id.clone(),
             quantity_milli: q.minor(),
             amount_fen: amount.minor(),
@@ -192,6 +198,7 @@ pub async fn create_return(
     .await?;
     txn.commit().await?;
     Ok(Return {
+        id: stored(&return_id)?,
         supplier_order_id: stored(&so.id)?,
         reason,
         lines: out,

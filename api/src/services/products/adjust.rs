@@ -105,6 +105,10 @@ pub async fn adjust_stock(
     let qty = Quantity::from_minor(signed.minor().abs()).map_err(|e| AppError::amount("quantity", e))?;
     let reason = body.reason.trim().to_string();
     let txn = db.begin().await?;
+    // A draft deleted meanwhile: 404, not a foreign-key failure.
+    queries::find_for_share(&txn, &p.id)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
     let started = now();
     // A loss reads the stock only once it holds the product row: what it checks is what it changes.
     let before = if positive {

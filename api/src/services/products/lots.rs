@@ -80,6 +80,10 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
     }
     let qty = body.quantity;
     let txn = db.begin().await?;
+    // A draft deleted meanwhile: 404, not a foreign-key failure.
+    queries::find_for_share(&txn, &p.id)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
     ensure_room(&txn, &p.id, qty).await?;
     let lot = queries::insert_lot(
         &txn,
@@ -121,6 +125,16 @@ pub async fn list_lots(
     let rows = queries::lots_page(&state.db, &p.id, page.cursor()?, limit).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());
     Ok((rows.into_iter().map(Lot::from_model).collect::<AppResult<_>>()?, next))
+}
+
+/// One lot of a product the caller may see (404 when it is not this product's).
+pub async fn get_lot(state: &AppState, caller: &Caller, id: ProductId, lot: LotId) -> AppResult<Lot> {
+    let p = visible(&state.db, caller, id).await?;
+    queries::find_lot(&state.db, lot)
+        .await?
+        .filter(|l| l.product_id == p.id)
+        .ok_or(AppError::NotFound("lot"))
+        .and_then(Lot::from_model)
 }
 
 /// 409 unless the product's lots can take `qty` more without passing the quantity bound

@@ -11,8 +11,8 @@
 //!
 //! Files: `edit` (create, update), `access` (who may see what), `listing` (lists and the
 //! certifier's price check), `certification` (submit, certify, reject, revoke), `events`,
-//! `lots` (lots and the stock view), `adjust` (stock adjustments), `validate` (field
-//! checks), and `queries` (every statement of the folder).
+//! `lots` (lots and the stock view), `adjust` (stock adjustments), `withdraw` (deleting a
+//! draft), `validate` (field checks), and `queries` (every statement of the folder).
 mod access;
 mod adjust;
 mod certification;
@@ -23,6 +23,7 @@ mod listing;
 mod lots;
 mod queries;
 mod validate;
+mod withdraw;
 
 pub use access::{find, get, may_certify, may_supply, visible};
 pub use adjust::{adjust_stock, AdjustmentResult, StockAdjustment, StockMovement};
@@ -31,7 +32,8 @@ pub use edit::{create, update, NewProduct, ProductPatch};
 pub use events::{events, ProductEvent, ProductEventPage};
 pub use field::Field;
 pub use listing::{list, may_list, median_price, price_check, ProductFilter};
-pub use lots::{add_lot, list_lots, stock, Lot, LotPage, NewLot, StockView};
+pub use lots::{add_lot, get_lot, list_lots, stock, Lot, LotPage, NewLot, StockView};
+pub use withdraw::delete;
 
 use super::today;
 use crate::domain::{

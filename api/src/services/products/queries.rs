@@ -295,3 +295,44 @@ pub async fn on_hand_covers_reserved(conn: &impl ConnectionTrait, product_id: &s
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// The product, its row locked until the transaction ends (PostgreSQL; SQLite has one writer
+/// at a time): a delete takes it `FOR UPDATE`.
+pub async fn find_for_update(conn: &impl ConnectionTrait, id: ProductId) -> AppResult<Option<products::Model>> {
+    Ok(products::Entity::find_by_id(id.to_string())
+        .lock_exclusive()
+        .one(conn)
+        .await?)
+}
+
+/// The product, `FOR KEY SHARE` until the transaction ends (the lock a foreign key takes): a
+/// write that adds stock takes it first, so that it waits for a delete in flight and then
+/// finds no product, instead of failing on the foreign key. It does not conflict with the
+/// row updates of stock writes (`stock::lock_products`), so two of them never deadlock.
+pub async fn find_for_share(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<products::Model>> {
+    Ok(products::Entity::find_by_id(id.to_string())
+        .lock(sea_orm::sea_query::LockType::KeyShare)
+        .one(conn)
+        .await?)
+}
+
+/// Deletes a product with its stock movements, lots and events; the rows of the product
+/// itself deleted (0 when it was gone already).
+pub async fn delete_with_history(conn: &impl ConnectionTrait, id: &str) -> Result<u64, sea_orm::DbErr> {
+    stock_movements::Entity::delete_many()
+        .filter(stock_movements::Column::ProductId.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    lots::Entity::delete_many()
+        .filter(lots::Column::ProductId.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    product_events::Entity::delete_many()
+        .filter(product_events::Column::ProductId.eq(id.to_string()))
+        .exec(conn)
+        .await?;
+    Ok(products::Entity::delete_by_id(id.to_string())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

@@ -136,3 +136,32 @@ pub async fn insert_report(conn: &impl ConnectionTrait, r: unsold_reports::Model
     let am = unsold_reports::ActiveModel::from(r).reset_all();
     Ok(am.insert(conn).await?)
 }
+
+/// One backlog report of a product.
+pub async fn find_report(
+    conn: &impl ConnectionTrait,
+    product_id: ProductId,
+    id: crate::domain::UnsoldReportId,
+) -> AppResult<Option<unsold_reports::Model>> {
+    Ok(unsold_reports::Entity::find_by_id(id.to_string())
+        .filter(unsold_reports::Column::ProductId.eq(product_id.to_string()))
+        .one(conn)
+        .await?)
+}
+
+/// `limit + 1` backlog reports of a product after the cursor, oldest first.
+pub async fn reports_page(
+    conn: &impl ConnectionTrait,
+    product_id: ProductId,
+    after: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<unsold_reports::Model>> {
+    let mut q = unsold_reports::Entity::find().filter(unsold_reports::Column::ProductId.eq(product_id.to_string()));
+    if let Some(c) = after {
+        q = q.filter(unsold_reports::Column::Id.gt(c));
+    }
+    Ok(q.order_by_asc(unsold_reports::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?)
+}
