@@ -86,6 +86,7 @@ async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago
         pairing_id: Set(None),
         prev_hash: Set("fixture".into()),
         hash: Set("fixture".into()),
+        credited_pairing_id: Set(None),
     }
     .insert(app.db())
     .await
