@@ -16,6 +16,9 @@ const COUNTIES: [(&str, &str); 4] = [
     (CHANGAN, "none"),
 ];
 
+/// The key `rows_of` gives the row of no pairing (whose key is null).
+pub const NONE: &str = "<none>";
+
 /// "-12.34" -> -1234 fen.
 fn fen(v: &Value) -> i64 {
     let s = v.as_str().unwrap_or_else(|| panic!("not a money string: {v}"));
@@ -55,7 +58,7 @@ fn rows_of(json: &Value) -> BTreeMap<String, (Sums, i64)> {
         .iter()
         .map(|r| {
             (
-                r["key"].as_str().unwrap().to_string(),
+                r["key"].as_str().unwrap_or(NONE).to_string(),
                 (
                     [
                         fen(&r["purchase"]),
@@ -162,12 +165,13 @@ fn expected(w: &World, group: &str, keep: impl Fn(&Entry) -> bool) -> BTreeMap<S
             "supplier" => add(&mut m, e.supplier_org_id.clone(), e),
             "county" => add(&mut m, e.origin_county_code.clone(), e),
             "month" => add(&mut m, e.month.to_string(), e),
+            // The fixture's pairings never overlap: an entry has one matching pairing or none.
             "pairing" => {
-                for (id, helpers, county) in &w.pairings {
-                    if helpers.contains(&e.buyer_org_id) && &e.origin_county_code == county {
-                        add(&mut m, id.clone(), e);
-                    }
-                }
+                let p = w
+                    .pairings
+                    .iter()
+                    .find(|(_, helpers, county)| helpers.contains(&e.buyer_org_id) && &e.origin_county_code == county);
+                add(&mut m, p.map_or(NONE.to_string(), |p| p.0.clone()), e)
             }
             _ => unreachable!(),
         }
@@ -195,11 +199,10 @@ async fn report_totals_equal_ledger_sums_over_random_data() {
             }
         }
         assert_eq!(rows_of(&r.json), want, "group_by={group}");
-        if group != "pairing" {
-            let total: i64 = w.entries.iter().map(|e| e.amount_fen).sum();
-            assert_eq!(fen(&r.json["totals"]["total"]), total, "{group}");
-            assert_eq!(r.json["totals"]["entry_count"], w.entries.len() as i64);
-        }
+        // Every entry counts in one row: the totals are the ledger's.
+        let total: i64 = w.entries.iter().map(|e| e.amount_fen).sum();
+        assert_eq!(fen(&r.json["totals"]["total"]), total, "{group}");
+        assert_eq!(r.json["totals"]["entry_count"], w.entries.len() as i64);
         assert_eq!(r.json["ledger_head_seq"], w.entries.len() as i64);
     }
     // Names are filled in.
@@ -265,27 +268,23 @@ async fn reports_are_scoped_by_role() {
             assert_eq!(rows_of(&r.json), expected(&w, group, keep), "{scope} by {group}");
         }
     }
-    // Pairing rows: the helper sees its own pairing (entries of its family), the county office the pairing
-    // helping its county, a supplier none.
-    let r = app
-        .get(&format!("/reports/summary?year={y}&group_by=pairing"), w.parent.t())
-        .await
-        .expect(200);
-    let rows = rows_of(&r.json);
-    assert_eq!(rows.keys().cloned().collect::<Vec<_>>(), vec![w.pairings[0].0.clone()]);
-    let r = app
-        .get(&format!("/reports/summary?year={y}&group_by=pairing"), county.t())
-        .await
-        .expect(200);
-    assert_eq!(
-        rows_of(&r.json).keys().cloned().collect::<Vec<_>>(),
-        vec![w.pairings[0].0.clone()]
-    );
-    let r = app
-        .get(&format!("/reports/summary?year={y}&group_by=pairing"), w.sups[1].t())
-        .await
-        .expect(200);
-    assert!(rows_of(&r.json).is_empty());
+    // Pairing rows: each caller's slice grouped by the pairing recorded on its entries (no pairing on a
+    // row of its own), plus the pairings it may see with zeros: the helper its own, the county office the
+    // pairing helping its county, a supplier and a child none.
+    let p1 = w.pairings[0].0.clone();
+    for (who, _, keep) in &cases {
+        let r = app
+            .get(&format!("/reports/summary?year={y}&group_by=pairing"), who.t())
+            .await
+            .expect(200);
+        let mut want = expected(&w, "pairing", keep);
+        if who.org_id == w.parent.org_id || who.org_id == county.org_id {
+            want.entry(p1.clone()).or_insert(([0; 6], 0));
+        }
+        assert_eq!(rows_of(&r.json), want, "{} by pairing", who.org_id);
+        let total: i64 = w.entries.iter().filter(|e| keep(e)).map(|e| e.amount_fen).sum();
+        assert_eq!(fen(&r.json["totals"]["total"]), total);
+    }
     // The other buyer sees nothing of the first family.
     let r = app
         .get(&format!("/reports/summary?year={y}&group_by=buyer"), w.other.t())
@@ -437,7 +436,7 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
         let recs: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
         assert_eq!(recs.len(), want_rows.len() + 1);
         for (rec, row) in recs.iter().zip(want_rows.iter().chain(std::iter::once(&js["totals"]))) {
-            assert_eq!(&rec[0], row["key"].as_str().unwrap());
+            assert_eq!(&rec[0], row["key"].as_str().unwrap_or(""));
             assert_eq!(&rec[1], row["name"].as_str().unwrap());
             for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"]
                 .iter()
@@ -462,16 +461,20 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
         use calamine::{Data, Reader, Xlsx};
         let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(body)).unwrap();
         let range = wb.worksheet_range("汇总").unwrap();
+        // Row 0 is the title (tests/api/reports_xlsx.rs checks the layout), row 1 the header.
         let rows: Vec<&[Data]> = range.rows().collect();
-        assert_eq!(rows[0][2], Data::String("采购金额".into()));
-        assert_eq!(rows[0][5], Data::String("深度贫困县金额".into()));
-        assert_eq!(rows[0][7], Data::String("合计".into()));
-        assert_eq!(rows.len(), want_rows.len() + 2);
-        for (xr, row) in rows[1..]
+        assert_eq!(rows[1][2], Data::String("采购金额".into()));
+        assert_eq!(rows[1][5], Data::String("深度贫困县金额".into()));
+        assert_eq!(rows[1][7], Data::String("合计".into()));
+        assert_eq!(rows.len(), want_rows.len() + 3);
+        for (xr, row) in rows[2..]
             .iter()
             .zip(want_rows.iter().chain(std::iter::once(&js["totals"])))
         {
-            assert_eq!(xr[0], Data::String(row["key"].as_str().unwrap().into()));
+            match row["key"].as_str() {
+                Some(k) => assert_eq!(xr[0], Data::String(k.into())),
+                None => assert_eq!(xr[0], Data::Empty),
+            }
             for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"]
                 .iter()
                 .enumerate()
