@@ -492,10 +492,9 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
     }
 }
 
-#[tokio::test]
-async fn ocds_export_validates_against_the_release_package_schema() {
-    let app = spawn_app().await;
-    let y = this_year();
+/// Two accepted supplier orders (one with its ledger entry) and a shipped one, by a
+/// school from a Yangyuan cooperative: (buyer, supplier, evaluator, accepted ids).
+async fn ocds_world(app: &TestApp) -> (OrgUser, OrgUser, OrgUser, Vec<String>) {
     let buyer = app.create_org("school", CHANGAN).await;
     let sup = app.create_org("cooperative", YANGYUAN).await;
     let ev = app.create_org("evaluation_office", CHANGAN).await;
@@ -510,7 +509,7 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         poor_households_linked: 3,
         ..ProductRow::certified(&sup.org_id)
     }
-    .insert(&app)
+    .insert(app)
     .await;
     let mut accepted = Vec::new();
     for (i, status) in ["accepted", "accepted", "shipped"].iter().enumerate() {
@@ -592,8 +591,11 @@ async fn ocds_export_validates_against_the_release_package_schema() {
             accepted.push(so);
         }
     }
-    let r = app.get(&format!("/reports/ocds?year={y}"), ev.t()).await.expect(200);
-    let pkg = r.json;
+    (buyer, sup, ev, accepted)
+}
+
+/// The OCDS 1.1 release-package schema, offline.
+fn ocds_validator() -> jsonschema::Validator {
     // The published OCDS 1.1.5 schemas, vendored (see tests/data/ocds-1.1/README.md). The package
     // schema `$ref`s the release schema by URL; it is registered under that URL so nothing is fetched.
     let schema: Value = serde_json::from_str(include_str!("../data/ocds-1.1/release-package-schema.json")).unwrap();
@@ -603,20 +605,57 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         .unwrap()
         .to_string();
     assert_eq!(release_schema["id"], release_url.as_str());
-    let validator = jsonschema::draft4::options()
+    jsonschema::draft4::options()
         .should_validate_formats(true)
         .with_resource(
             release_url,
             jsonschema::Resource::from_contents(release_schema).unwrap(),
         )
         .build(&schema)
-        .expect("the vendored schemas compile");
+        .expect("the vendored schemas compile")
+}
+
+/// Every URI of a package (publisher, package, releases' ids, transactions) starts with `base`.
+fn assert_links_from(pkg: &Value, base: &str) {
+    assert_eq!(pkg["publisher"]["uri"], base);
+    assert!(pkg["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{base}/api/v1/reports/ocds?year=")));
+    for rel in pkg["releases"].as_array().unwrap() {
+        let so = rel["ocid"].as_str().unwrap().strip_prefix("ocds-amkt01-").unwrap();
+        let id = rel["id"].as_str().unwrap();
+        assert!(
+            id.starts_with(&format!("{}#{so}-", pkg["uri"].as_str().unwrap())),
+            "{id}"
+        );
+        for tx in rel["contracts"][0]["implementation"]["transactions"]
+            .as_array()
+            .unwrap()
+        {
+            assert_eq!(tx["uri"], format!("{base}/api/v1/supplier-orders/{so}"));
+            assert!(tx["source"].as_str().unwrap().starts_with(&format!("{base}/api/v1/")));
+        }
+    }
+    assert!(!pkg.to_string().contains("assist-market.local"));
+}
+
+#[tokio::test]
+async fn ocds_export_validates_against_the_release_package_schema() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let (buyer, sup, ev, accepted) = ocds_world(&app).await;
+    let r = app.get(&format!("/reports/ocds?year={y}"), ev.t()).await.expect(200);
+    let pkg = r.json;
+    let validator = ocds_validator();
     let errors: Vec<String> = validator
         .iter_errors(&pkg)
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect();
     assert!(errors.is_empty(), "OCDS validation errors: {errors:#?}\n{pkg:#}");
     assert_eq!(pkg["version"], "1.1");
+    // No ASSIST_PUBLIC_URL: links name the address the service is bound to.
+    assert_links_from(&pkg, &app.addr);
     let rels = pkg["releases"].as_array().unwrap();
     assert_eq!(rels.len(), 2, "only accepted supplier orders");
     for rel in rels {
@@ -659,6 +698,25 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         .problem(403);
     app.get(&format!("/reports/ocds?year={y}"), sup.t()).await.problem(403);
     app.get("/reports/ocds?year=1800", ev.t()).await.problem(422);
+}
+
+/// With ASSIST_PUBLIC_URL set (a path prefix and a trailing slash included), every URI and
+/// release id of the package is built from it, and the package still validates.
+#[tokio::test]
+async fn ocds_links_come_from_the_public_url() {
+    let app =
+        spawn_app_with(|s| s.public_url = Some("https://market.example.org/assist/".to_string().try_into().unwrap()))
+            .await;
+    let (_, _, ev, accepted) = ocds_world(&app).await;
+    let pkg = app
+        .get(&format!("/reports/ocds?year={}", this_year()), ev.t())
+        .await
+        .expect(200)
+        .json;
+    let errors: Vec<String> = ocds_validator().iter_errors(&pkg).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(pkg["releases"].as_array().unwrap().len(), accepted.len());
+    assert_links_from(&pkg, "https://market.example.org/assist");
 }
 
 /// Report parameters are parsed into their types once: a bad grouping, format or
