@@ -181,21 +181,20 @@ impl Application {
         Self::from_state(state)
     }
 
-    pub fn from_state(state: AppState) -> Result<Application, StartError> {
+    pub fn from_state(mut state: AppState) -> Result<Application, StartError> {
         let bind = state.settings.bind.clone();
         let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartError::Bind(bind.clone(), e))?
-            .port();
+        let local = listener.local_addr().map_err(|e| StartError::Bind(bind.clone(), e))?;
+        let port = local.port();
+        if state.settings.public_url.is_none() {
+            // Published links name the address actually bound (a port 0 is known only now).
+            let mut s = (*state.settings).clone();
+            s.public_url = Some(crate::config::PublicUrl::of_listener(local));
+            state.settings = std::sync::Arc::new(s);
+        }
         let doc = crate::openapi::document();
         let routes = Routes::from_doc(&doc);
-        let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("assist")
-            .endpoint("/metrics")
-            .mask_unmatched_patterns("UNMATCHED")
-            .registry(crate::infra::metrics::registry())
-            .build()
-            .map_err(|e| StartError::App(AppError::internal(e)))?;
+        let registry = web::Data::new(crate::infra::metrics::registry());
         let data = web::Data::new(state.clone());
         let limit = state.settings.body_limit;
         let settings = state.settings.clone();
@@ -215,24 +214,26 @@ impl Application {
                     }
                 })
                 .wrap_fn(|req, srv| {
-                    // Database statements per request, by route (see infra::metrics).
+                    // Requests, durations and database statements by route pattern (see infra::metrics).
+                    let started = std::time::Instant::now();
                     let fut = srv.call(req);
                     async move {
                         let (res, n) = crate::infra::metrics::counting(fut).await;
                         if let Ok(r) = &res {
-                            let endpoint = r.request().match_pattern().unwrap_or_else(|| "UNMATCHED".into());
-                            crate::infra::metrics::record(&endpoint, r.request().method().as_str(), n);
+                            let (route, method) =
+                                crate::infra::metrics::route_labels(r.request().match_pattern(), r.request().method());
+                            crate::infra::metrics::record(&route, method, r.status().as_u16(), started, n);
                         }
                         res
                     }
                 })
                 .wrap(middleware::from_fn(conventions::representation::representation))
                 .wrap(TracingLogger::<conventions::RequestSpan>::new())
-                .wrap(prometheus.clone())
                 .wrap(middleware::Condition::new(cors_enabled, conventions::cors(&settings)))
                 .wrap(middleware::from_fn(conventions::request_id))
                 .wrap(middleware::Compress::default())
                 .app_data(data.clone())
+                .app_data(registry.clone())
                 .app_data(web::Data::new(routes.clone()))
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(
@@ -247,6 +248,7 @@ impl Application {
                 .service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::api_v1))
                 .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+                .route("/metrics", web::get().to(crate::infra::metrics::serve))
                 .route(
                     "/docs",
                     web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),

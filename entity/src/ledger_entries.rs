@@ -23,9 +23,13 @@ pub struct Model {
     pub amount_fen: i64,
     pub kind: String,
     pub credit_category: String,
+    /// The pairing the order named (part of the hashed canonical text).
     pub pairing_id: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The pairing the entry counts under, resolved when it was written (not hashed
+    /// by the chain: see migration 070).
+    pub credited_pairing_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

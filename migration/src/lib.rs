@@ -16,6 +16,7 @@ mod m20261122_000031_ledger_rollup;
 mod m20261122_000040_alerts;
 mod m20261122_000050_catalog_walk;
 mod m20261130_000060_alert_matches;
+mod m20261201_000070_ledger_credited_pairing;
 mod m20261201_000080_account_security;
 mod m20261201_000140_return_groups;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000040_alerts::Migration),
             Box::new(m20261122_000050_catalog_walk::Migration),
             Box::new(m20261130_000060_alert_matches::Migration),
+            Box::new(m20261201_000070_ledger_credited_pairing::Migration),
             Box::new(m20261201_000080_account_security::Migration),
             Box::new(m20261201_000140_return_groups::Migration),
         ]

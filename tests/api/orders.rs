@@ -1237,6 +1237,7 @@ async fn alert_for(app: &TestApp, supplier: &str, buyer: &str, stock: i64) -> (S
             pairing_id: Set(None),
             prev_hash: Set("fixture".into()),
             hash: Set("fixture".into()),
+            credited_pairing_id: Set(None),
         }
         .insert(app.db())
         .await

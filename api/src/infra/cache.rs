@@ -80,6 +80,16 @@ impl Cache {
     }
 
     pub async fn get(&self, k: &str) -> Option<String> {
+        let v = self.get_uncounted(k).await;
+        if v.is_some() {
+            crate::infra::metrics::cache_hit(k)
+        } else {
+            crate::infra::metrics::cache_miss(k)
+        }
+        v
+    }
+
+    async fn get_uncounted(&self, k: &str) -> Option<String> {
         match &self.redis {
             None => self.local_get(k),
             Some(m) => {

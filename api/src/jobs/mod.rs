@@ -22,12 +22,15 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
         "agreements",
         Duration::from_secs(state.settings.agreement_interval_secs.max(1)),
         |s| async move {
-            if let Err(e) = crate::services::agreements::run_due(&s).await {
+            let runs = crate::services::agreements::run_due(&s).await;
+            if let Err(e) = &runs {
                 tracing::warn!(error = %e, "standing-order generator failed");
             }
-            if let Err(e) = crate::services::orders::sweep_expired_keys(&s).await {
+            let sweep = crate::services::orders::sweep_expired_keys(&s).await;
+            if let Err(e) = &sweep {
                 tracing::warn!(error = %e, "idempotency key sweep failed");
             }
+            runs.and(sweep).map(drop)
         },
     ));
     handles.push(every(
@@ -36,19 +39,26 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
         Duration::from_secs(state.settings.alert_scan_interval_secs.max(1)),
         |s| async move {
             match crate::services::alerts::scan(&s).await {
-                Ok(sum) => tracing::info!(?sum, "alert scan"),
-                Err(e) => tracing::warn!(error = %e, "alert scan failed"),
+                Ok(sum) => {
+                    tracing::info!(?sum, "alert scan");
+                    Ok(())
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "alert scan failed");
+                    Err(e)
+                }
             }
         },
     ));
     handles
 }
 
-/// Runs `f` every `interval`, at most once per tick across all processes.
+/// Runs `f` every `interval`, at most once per tick across all processes; each run is
+/// counted in `/metrics` (runs, failures, duration by job name).
 pub fn every<F, Fut>(state: &AppState, name: &'static str, interval: Duration, f: F) -> JoinHandle<()>
 where
     F: Fn(AppState) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
+    Fut: std::future::Future<Output = Result<(), crate::error::AppError>> + Send,
 {
     let s = state.clone();
     tokio::spawn(async move {
@@ -57,7 +67,7 @@ where
         loop {
             ticker.tick().await;
             if try_tick_lock(&s, name, interval).await {
-                f(s.clone()).await;
+                let _ = crate::infra::metrics::job(name, f(s.clone())).await;
             }
         }
     })

@@ -9,7 +9,7 @@ use std::time::Duration;
 pub async fn run(state: AppState) {
     let poll = Duration::from_millis(state.settings.outbox_poll_ms.max(10));
     loop {
-        match drain_once(&state).await {
+        match crate::infra::metrics::job("outbox", drain_once(&state)).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox pass failed"),

@@ -4,6 +4,7 @@
 //! single `ledger_head` row first (row lock on PostgreSQL, the one writer on
 //! SQLite), so the chain has one order even with concurrent acceptances.
 //! `append_many` appends a batch in a fixed number of statements.
+mod pairing;
 mod queries;
 pub mod view;
 
@@ -97,8 +98,9 @@ pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) ->
         .ok_or_else(|| AppError::internal("ledger head missing"))?;
     let at = now();
     use chrono::Datelike;
+    let credited = pairing::resolve(conn, &entries, at.year()).await?;
     let mut out = Vec::with_capacity(entries.len());
-    for (i, e) in entries.into_iter().enumerate() {
+    for ((i, e), credited_pairing_id) in entries.into_iter().enumerate().zip(credited) {
         let mut m = ledger_entries::Model {
             seq: last_seq - n + 1 + i as i64,
             occurred_at: at,
@@ -120,6 +122,7 @@ pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) ->
             pairing_id: e.pairing_id,
             prev_hash: prev_hash.clone(),
             hash: String::new(),
+            credited_pairing_id,
         };
         m.hash = compute_hash(&prev_hash, &m);
         prev_hash = m.hash.clone();

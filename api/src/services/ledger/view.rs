@@ -35,7 +35,14 @@ pub struct LedgerEntry {
     pub amount: SignedMoney,
     pub kind: LedgerKind,
     pub credit_category: CreditCategory,
+    /// The pairing the order named, if any (part of the hashed fields).
     pub pairing_id: Option<PairingId>,
+    /// The pairing this entry counts under, resolved when it was written: a pairing of
+    /// its year whose helper is the buyer or its parent and whose helped county is the
+    /// origin county (the order's named pairing first, then the buyer's own before its
+    /// parent's, then the oldest); a reversal carries the pairing of the credit it
+    /// reverses. Reports grouped by pairing use it. Not part of the hashed fields.
+    pub credited_pairing_id: Option<PairingId>,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -62,6 +69,7 @@ impl TryFrom<ledger_entries::Model> for LedgerEntry {
             kind: stored(&m.kind)?,
             credit_category: stored(&m.credit_category)?,
             pairing_id: m.pairing_id.as_deref().map(stored).transpose()?,
+            credited_pairing_id: m.credited_pairing_id.as_deref().map(stored).transpose()?,
             prev_hash: m.prev_hash,
             hash: m.hash,
         })
