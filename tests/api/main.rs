@@ -15,3 +15,4 @@ mod ledger;
 mod orders;
 mod products;
 mod reports;
+mod supervision;
