@@ -13,6 +13,7 @@ mod foundation;
 mod house;
 mod ledger;
 mod orders;
+mod plans;
 mod products;
 mod reports;
 mod supervision;
