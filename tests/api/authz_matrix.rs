@@ -67,6 +67,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         ("POST", "/buyers/{org_id}/plans/{year}/approve" | "/buyers/{org_id}/plans/{year}/return") => &["supervisor"],
         ("PUT", "/plan-settings/{year}") => ADMIN,
         ("POST", "/supervision/notices/run") => ADMIN,
+        ("POST", "/supervision/corrections") => &["supervisor", "supervisor2"],
         ("POST", "/orders") => BUYERS,
         ("POST", "/organizations") => ADMIN,
         ("POST", "/organizations/{id}/reinstate" | "/organizations/{id}/suspend") => ADMIN,

@@ -285,3 +285,54 @@ async fn monthly_notices_are_sent_once() {
     assert_eq!(app.emails_to(&unit.contact_email).len(), 1);
     assert_eq!(app.emails_to(&sup.contact_email).len(), 1);
 }
+
+#[tokio::test]
+async fn a_supervisor_corrects_an_attribution_by_reversal_and_new_credit() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let other = app.create_org("finance_office", LINGSHOU).await;
+    let wrong = app.create_org("school", CHANGAN).await;
+    let right = app.create_org("hospital", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let e = credit(&app, &wrong.org_id, &supplier.org_id, 10_000).await;
+    let credited = |r: &Resp, id: &str| {
+        r.json["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["org_id"] == id)
+            .unwrap()["credited"]
+            .clone()
+    };
+    let before = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
+    assert_eq!(credited(&before, &wrong.org_id), "100.00");
+    assert_eq!(credited(&before, &right.org_id), "0.00");
+    let body = json!({"entry_seq": e.seq, "to_org_id": right.org_id, "reason": "the hospital's canteen ordered"});
+    app.post("/supervision/corrections", other.t(), body.clone())
+        .await
+        .problem(404);
+    app.post("/supervision/corrections", wrong.t(), body.clone())
+        .await
+        .problem(403);
+    let r = app
+        .post(
+            "/supervision/corrections",
+            sup.t(),
+            json!({"entry_seq": e.seq, "to_org_id": right.org_id, "reason": " "}),
+        )
+        .await;
+    assert_eq!(r.fields(), ["reason"]);
+    let c = app
+        .post("/supervision/corrections", sup.t(), body.clone())
+        .await
+        .expect(201);
+    assert!(c.json["reversal_seq"].as_i64().unwrap() > e.seq);
+    app.post("/supervision/corrections", sup.t(), body).await.problem(409);
+    let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
+    assert_eq!(credited(&after, &wrong.org_id), "0.00");
+    assert_eq!(credited(&after, &right.org_id), "100.00");
+    // The original entry is still there, beside its reversal and the new credit.
+    let l = app.get("/ledger?limit=200", Some(&app.admin_token)).await.expect(200);
+    assert_eq!(l.json["items"].as_array().unwrap().len(), 3);
+}

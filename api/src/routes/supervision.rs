@@ -54,6 +54,25 @@ pub async fn send_notices(state: web::Data<AppState>, caller: Caller) -> Result<
     Ok(HttpResponse::Ok().json(supervision::send_monthly(&state).await?))
 }
 
+/// Correct a wrongly attributed ledger credit (the supervisor of both units' region): a reversal for the buyer
+/// credited and a new credit for the right unit, linked to the correction and its reason; the ledger is never edited.
+#[utoipa::path(operation_id = "createAttributionCorrection", tag = "supervision",
+    request_body(content = supervision::NewCorrection, example = json!({"entry_seq": 42, "to_org_id": "0193e2a0-0000-7000-8000-000000000001", "reason": "ordered by the contractor for this school"})),
+    responses((status = 201, body = supervision::Correction), (status = 409, description = "The entry was corrected already")))]
+#[post("/supervision/corrections")]
+pub async fn correct(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: super::extract::Guarded<supervision::NewCorrection>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.open(caller.require(&[Role::Supervisor]))?;
+    let c = supervision::correct(&state, &caller, body).await?;
+    Ok(super::extract::created(
+        &c,
+        &format!("/api/v1/ledger?buyer={}", c.to_org_id),
+    ))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(units).service(send_notices);
+    cfg.service(units).service(send_notices).service(correct);
 }
