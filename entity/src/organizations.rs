@@ -14,6 +14,8 @@ pub struct Model {
     pub credit_code: String,
     pub parent_org_id: Option<String>,
     pub status: String,
+    /// A budget unit (预算单位) files a yearly reserved-share plan.
+    pub budget_unit: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

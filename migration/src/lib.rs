@@ -18,6 +18,8 @@ mod m20261122_000050_catalog_walk;
 mod m20261130_000060_alert_matches;
 mod m20261201_000070_ledger_credited_pairing;
 mod m20261201_000080_account_security;
+mod m20261201_000100_budget_units;
+mod m20261201_000101_plans;
 mod m20261201_000140_return_groups;
 
 pub struct Migrator;
@@ -38,6 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000060_alert_matches::Migration),
             Box::new(m20261201_000070_ledger_credited_pairing::Migration),
             Box::new(m20261201_000080_account_security::Migration),
+            Box::new(m20261201_000100_budget_units::Migration),
+            Box::new(m20261201_000101_plans::Migration),
             Box::new(m20261201_000140_return_groups::Migration),
         ]
     }

@@ -12,9 +12,11 @@ pub mod health;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;
+pub mod plans;
 pub mod products;
 pub mod regions;
 pub mod reports;
+pub mod supervision;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -30,6 +32,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     products::configure(cfg);
     alerts::configure(cfg);
     credit::configure(cfg);
+    plans::configure(cfg);
     reports::configure(cfg);
     audit::configure(cfg);
+    supervision::configure(cfg);
 }

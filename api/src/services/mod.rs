@@ -10,10 +10,12 @@ pub mod ledger;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;
+pub mod plans;
 pub mod products;
 pub mod regions;
 pub mod reports;
 pub mod stock;
+pub mod supervision;
 
 /// The ledger's read side (kept under its old path).
 pub use ledger::view as ledger_view;

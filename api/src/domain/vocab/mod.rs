@@ -8,6 +8,7 @@ mod credit;
 mod health;
 mod orders;
 mod outbox;
+mod plans;
 mod products;
 mod regions;
 mod stock;
@@ -19,6 +20,7 @@ pub use credit::*;
 pub use health::*;
 pub use orders::*;
 pub use outbox::*;
+pub use plans::*;
 pub use products::*;
 pub use regions::*;
 pub use stock::*;
@@ -144,6 +146,10 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         ReportFormat,
         ReportScope,
         StockMovementKind,
+        PlanStatus,
+        PlanDeclaration,
+        PlanAction,
+        LaggardReason,
     )
 }
 

@@ -1,4 +1,4 @@
-//! Organisations: platform, county offices, evaluation offices, suppliers and buyers.
+//! Organisations: platform, county offices, evaluation offices, finance offices, suppliers and buyers.
 mod create;
 mod credit_code;
 pub(crate) mod queries;
@@ -23,7 +23,7 @@ pub const SUPPLIER_KINDS: [&str; 3] = [
     OrgKind::FamilyFarm.as_str(),
 ];
 /// The buyer kinds as text (kept for services that still compare stored strings).
-pub const BUYER_KINDS: [&str; 8] = [
+pub const BUYER_KINDS: [&str; 9] = [
     OrgKind::Canteen.as_str(),
     OrgKind::Union.as_str(),
     OrgKind::StateEnterprise.as_str(),
@@ -32,6 +32,7 @@ pub const BUYER_KINDS: [&str; 8] = [
     OrgKind::ArmyUnit.as_str(),
     OrgKind::PrivateEnterprise.as_str(),
     OrgKind::Government.as_str(),
+    OrgKind::CanteenContractor.as_str(),
 ];
 
 /// The one role a user of an organisation of stored `kind` may have.
@@ -65,6 +66,8 @@ pub struct Organization {
     pub credit_code: String,
     pub parent_org_id: Option<OrgId>,
     pub status: OrgStatus,
+    /// A budget unit (预算单位) files a yearly reserved-share plan, reviewed by the finance office of its region.
+    pub budget_unit: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -78,6 +81,7 @@ impl TryFrom<organizations::Model> for Organization {
             kind: kind_of(&m)?,
             status: status_of(&m)?,
             parent_org_id: m.parent_org_id.as_deref().map(parse_id).transpose()?,
+            budget_unit: m.budget_unit,
             name: m.name,
             region_code: m.region_code,
             contact_email: m.contact_email,
@@ -101,6 +105,10 @@ pub struct NewOrganization {
     pub contact_email: String,
     pub credit_code: String,
     pub parent_org_id: Option<OrgId>,
+    /// Whether a buyer is a budget unit; by default agencies (`government`), schools, hospitals and
+    /// canteens are, other kinds are not. Only `canteen`, `school`, `hospital`, `government` and
+    /// `army_unit` may be.
+    pub budget_unit: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -120,6 +120,20 @@ async fn scope_of(state: &AppState, caller: &Caller, first: usize) -> AppResult<
                 buyers: Some(ids),
             }
         }
+        Role::Supervisor => {
+            let scope = crate::services::supervision::region_of(db, caller).await?;
+            let ids = crate::services::supervision::scope_orgs(db, &scope, false).await?;
+            Scope {
+                name: ReportScope::Region,
+                cond: if ids.is_empty() {
+                    " AND 1 = 0".to_string()
+                } else {
+                    format!(" AND l.buyer_org_id IN ({})", placeholders(first, ids.len()))
+                },
+                values: ids.iter().map(|i| Value::from(i.clone())).collect(),
+                buyers: Some(ids),
+            }
+        }
         Role::Supplier => Scope {
             name: ReportScope::Supplier,
             cond: format!(" AND l.supplier_org_id = ${first}"),
@@ -202,7 +216,8 @@ async fn visible_pairings(state: &AppState, caller: &Caller, year: i32) -> AppRe
             let county = queries::org_region(db, &caller.org_id.to_string()).await?;
             queries::pairing_ids_of_year(db, year, None, Some(county)).await?
         }
-        Role::Supplier => Vec::new(),
+        // Suppliers and supervisors see the pairings their entries count under, with no zero rows.
+        Role::Supplier | Role::Supervisor => Vec::new(),
     })
 }
 

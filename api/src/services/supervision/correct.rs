@@ -1,0 +1,129 @@
+//! A supervisor's correction of a wrongly attributed ledger credit: a reversal for the buyer
+//! credited and a new credit for the right one, each linked to the correction and its reason.
+//! The ledger is never edited.
+use super::{may_supervise, region_of};
+use crate::auth::{Caller, Role};
+use crate::domain::{LedgerKind, OrgId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{ledger, new_id, now, organizations};
+use crate::state::AppState;
+use entity::{attribution_corrections, ledger_entries};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCorrection {
+    /// The `seq` of the wrongly attributed credit.
+    pub entry_seq: i64,
+    /// The budget unit the credit belongs to.
+    pub to_org_id: OrgId,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Correction {
+    pub id: String,
+    pub entry_seq: i64,
+    pub from_org_id: String,
+    pub to_org_id: OrgId,
+    pub reversal_seq: i64,
+    pub credit_seq: i64,
+    pub reason: String,
+}
+
+pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> AppResult<Correction> {
+    caller.require(&[Role::Supervisor])?;
+    let db = &state.db;
+    region_of(db, caller).await?;
+    let entry = ledger_entries::Entity::find_by_id(body.entry_seq)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("ledger entry"))?;
+    let from = organizations::find(db, &entry.buyer_org_id).await?;
+    if !may_supervise(db, caller, &from).await? {
+        return Err(AppError::NotFound("ledger entry"));
+    }
+    let mut errors = Vec::new();
+    let reason = body.reason.trim().to_string();
+    if reason.is_empty() {
+        errors.push(FieldError::new("reason", "must not be empty"));
+    }
+    if entry.kind != LedgerKind::Credit {
+        errors.push(FieldError::new("entry_seq", "only a credit can be corrected"));
+    }
+    match organizations::queries::find(db, body.to_org_id.to_string()).await? {
+        Some(to) if to.id == entry.buyer_org_id => {
+            errors.push(FieldError::new("to_org_id", "is the buyer already credited"))
+        }
+        Some(to) if to.budget_unit && may_supervise(db, caller, &to).await? => {}
+        _ => errors.push(FieldError::new(
+            "to_org_id",
+            "must be a budget unit of the supervisor's region",
+        )),
+    }
+    AppError::check(errors)?;
+    let done = attribution_corrections::Entity::find()
+        .filter(attribution_corrections::Column::EntryId.eq(entry.seq.to_string()))
+        .one(db)
+        .await?;
+    if done.is_some() {
+        return Err(AppError::Conflict("this entry was corrected already".into()));
+    }
+    let base = |buyer: String, kind: LedgerKind, sign: i64| ledger::NewEntry {
+        buyer_org_id: buyer,
+        supplier_org_id: entry.supplier_org_id.clone(),
+        product_id: entry.product_id.clone(),
+        category: entry.category.clone(),
+        supplier_order_id: entry.supplier_order_id.clone(),
+        order_line_id: entry.order_line_id.clone(),
+        origin_region_code: entry.origin_region_code.clone(),
+        origin_county_code: entry.origin_county_code.clone(),
+        origin_poverty_status: entry.origin_poverty_status.clone(),
+        quantity_milli: entry.quantity_milli * sign,
+        amount_fen: entry.amount_fen * sign,
+        kind: kind.as_str().to_string(),
+        credit_category: entry.credit_category.clone(),
+        pairing_id: entry.pairing_id.clone(),
+    };
+    let txn = db.begin().await?;
+    let written = ledger::append_many(
+        &txn,
+        vec![
+            base(entry.buyer_org_id.clone(), LedgerKind::Reversal, -1),
+            base(body.to_org_id.to_string(), LedgerKind::Credit, 1),
+        ],
+    )
+    .await?;
+    let (Some(rev), Some(cr)) = (written.first(), written.get(1)) else {
+        return Err(AppError::internal("the correction's entries were not written"));
+    };
+    let id = new_id();
+    attribution_corrections::ActiveModel {
+        id: Set(id.clone()),
+        entry_id: Set(entry.seq.to_string()),
+        from_org_id: Set(entry.buyer_org_id.clone()),
+        to_org_id: Set(body.to_org_id.to_string()),
+        amount_fen: Set(entry.amount_fen),
+        reversal_entry_id: Set(rev.seq.to_string()),
+        credit_entry_id: Set(cr.seq.to_string()),
+        reason: Set(reason.clone()),
+        by_user_id: Set(caller.user_id.to_string()),
+        at: Set(now()),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|_| AppError::Conflict("this entry was corrected already".into()))?;
+    let out = Correction {
+        id,
+        entry_seq: entry.seq,
+        from_org_id: entry.buyer_org_id.clone(),
+        to_org_id: body.to_org_id,
+        reversal_seq: rev.seq,
+        credit_seq: cr.seq,
+        reason,
+    };
+    txn.commit().await?;
+    Ok(out)
+}

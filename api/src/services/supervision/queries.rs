@@ -1,0 +1,108 @@
+//! Every SQL statement of the supervision capability. Kinds and states are bound, never
+//! written in the SQL text.
+use crate::error::AppResult;
+use crate::services::sql;
+use sea_orm::{ConnectionTrait, Value};
+
+/// The code of `code` and of every region under it (parent chain), `code` first.
+pub async fn regions_under(conn: &impl ConnectionTrait, code: &str) -> AppResult<Vec<String>> {
+    let text = "WITH RECURSIVE sub(code) AS (SELECT code FROM regions WHERE code = $1 \
+         UNION ALL SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) \
+         SELECT code FROM sub";
+    let rows = conn.query_all_raw(sql(conn, text, vec![code.into()])).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(r.try_get::<String>("", "code")?);
+    }
+    Ok(out)
+}
+
+/// Whether `inner` is `outer` or lies under it.
+pub async fn region_within(conn: &impl ConnectionTrait, inner: &str, outer: &str) -> AppResult<bool> {
+    let text = "WITH RECURSIVE up(code, parent_code) AS (SELECT code, parent_code FROM regions WHERE code = $1 \
+         UNION ALL SELECT r.code, r.parent_code FROM regions r JOIN up ON r.code = up.parent_code) \
+         SELECT COUNT(*) AS n FROM up WHERE code = $2";
+    let row = conn
+        .query_one_raw(sql(conn, text, vec![inner.into(), outer.into()]))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64>("", "n")? > 0,
+        None => false,
+    })
+}
+
+/// Ids of the organisations located in the region `code` or under it; with `budget_units`,
+/// only budget units.
+pub async fn orgs_under(conn: &impl ConnectionTrait, code: &str, budget_units: bool) -> AppResult<Vec<String>> {
+    let mut text = "WITH RECURSIVE sub(code) AS (SELECT code FROM regions WHERE code = $1 \
+         UNION ALL SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) \
+         SELECT o.id FROM organizations o JOIN sub ON o.region_code = sub.code"
+        .to_string();
+    let mut values: Vec<Value> = vec![code.into()];
+    if budget_units {
+        text.push_str(" WHERE o.budget_unit = $2");
+        values.push(true.into());
+    }
+    text.push_str(" ORDER BY o.id");
+    let rows = conn.query_all_raw(sql(conn, &text, values)).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(r.try_get::<String>("", "id")?);
+    }
+    Ok(out)
+}
+
+/// The budget units located in `code` or under it (every budget unit without a code).
+pub async fn units(conn: &impl ConnectionTrait, code: Option<&str>) -> AppResult<Vec<entity::organizations::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let mut q = entity::organizations::Entity::find().filter(entity::organizations::Column::BudgetUnit.eq(true));
+    if let Some(c) = code {
+        let codes = regions_under(conn, c).await?;
+        q = q.filter(entity::organizations::Column::RegionCode.is_in(codes));
+    }
+    Ok(q.order_by_asc(entity::organizations::Column::Id).all(conn).await?)
+}
+
+/// Net ledger amount and entry count of the year per buyer.
+pub async fn credited_by_buyer(
+    conn: &impl ConnectionTrait,
+    year: i32,
+) -> AppResult<std::collections::HashMap<String, (i64, i64)>> {
+    let text = "SELECT buyer_org_id, COALESCE(SUM(amount_fen), 0) AS amt, COUNT(*) AS n \
+         FROM ledger_entries WHERE year = $1 GROUP BY buyer_org_id";
+    let rows = conn.query_all_raw(sql(conn, text, vec![year.into()])).await?;
+    let mut out = std::collections::HashMap::new();
+    for r in rows {
+        let id: String = r.try_get("", "buyer_org_id")?;
+        let amt = crate::services::credit::sum_of(&r, "amt")?;
+        let n: i64 = r.try_get("", "n")?;
+        out.insert(id, (amt, n));
+    }
+    Ok(out)
+}
+
+/// Orders placed in the year per buyer.
+pub async fn orders_by_buyer(
+    conn: &impl ConnectionTrait,
+    year: i32,
+) -> AppResult<std::collections::HashMap<String, i64>> {
+    use chrono::TimeZone;
+    let at = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| chrono::Utc.from_utc_datetime(&d))
+    };
+    let (Some(from), Some(to)) = (at(year), at(year + 1)) else {
+        return Ok(Default::default());
+    };
+    let text = "SELECT buyer_org_id, COUNT(*) AS n FROM orders WHERE created_at >= $1 AND created_at < $2 \
+         GROUP BY buyer_org_id";
+    let rows = conn
+        .query_all_raw(sql(conn, text, vec![from.into(), to.into()]))
+        .await?;
+    let mut out = std::collections::HashMap::new();
+    for r in rows {
+        out.insert(r.try_get::<String>("", "buyer_org_id")?, r.try_get::<i64>("", "n")?);
+    }
+    Ok(out)
+}
