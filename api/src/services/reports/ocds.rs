@@ -142,13 +142,13 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
                 .iter()
                 .map(|e| {
                     json!({
-                        "id": format!("ledger-{}", e.seq),
+                        "id": format!("ledger-{}", e.id),
                         "source": "https://assist-market.local/api/v1/ledger",
                         "date": e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                         "value": amount(e.amount_fen),
                         "payer": org_ref(&e.buyer_org_id),
                         "payee": org_ref(&e.supplier_org_id),
-                        "uri": format!("https://assist-market.local/api/v1/ledger?seq={}", e.seq),
+                        "uri": format!("https://assist-market.local/api/v1/ledger?entry={}", e.id),
                     })
                 })
                 .collect()
