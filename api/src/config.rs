@@ -46,6 +46,66 @@ impl From<&str> for Secret<String> {
     }
 }
 
+/// The public base URL of this service (`ASSIST_PUBLIC_URL`): `http(s)://host[:port][/path]`,
+/// no query or fragment, kept without a trailing slash. Links the service publishes
+/// (OCDS URIs and release ids, links in emails) are built from it with [`PublicUrl::join`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PublicUrl(String);
+
+impl TryFrom<String> for PublicUrl {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        let url = raw.trim().trim_end_matches('/').to_string();
+        let uri = url.parse::<actix_web::http::Uri>().ok();
+        let ok = uri.as_ref().is_some_and(|u| {
+            matches!(u.scheme_str(), Some("http" | "https"))
+                && u.host().is_some_and(|h| !h.is_empty())
+                && u.query().is_none()
+        }) && !url.contains('#');
+        if ok {
+            Ok(PublicUrl(url))
+        } else {
+            Err(format!(
+                "ASSIST_PUBLIC_URL must be an http(s) URL such as https://market.example.org, got {raw:?}"
+            ))
+        }
+    }
+}
+
+impl From<PublicUrl> for String {
+    fn from(u: PublicUrl) -> String {
+        u.0
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PublicUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The base followed by `path` (which starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    /// `http://<host>:<port>` of a listening address; an unspecified host (`0.0.0.0`, `::`)
+    /// becomes the loopback address.
+    pub fn of_listener(addr: std::net::SocketAddr) -> PublicUrl {
+        let ip = match addr.ip() {
+            ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+            ip => ip,
+        };
+        PublicUrl(format!("http://{}", std::net::SocketAddr::new(ip, addr.port())))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
     /// host:port to listen on.
@@ -97,6 +157,10 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (CORS), comma-separated
     /// (`https://app.example.org,https://admin.example.org`); none by default.
     pub cors_origins: String,
+    /// The public base URL (`ASSIST_PUBLIC_URL`) of published links; unset means
+    /// `http://<bound address>` (`http://127.0.0.1:8080` with the default bind), filled
+    /// in once the listener is bound.
+    pub public_url: Option<PublicUrl>,
 }
 
 impl Default for Settings {
@@ -131,6 +195,7 @@ impl Default for Settings {
             db_max_connections: 10,
             log_json: false,
             cors_origins: String::new(),
+            public_url: None,
         }
     }
 }
@@ -265,6 +330,15 @@ impl Settings {
         }
     }
 
+    /// The public base URL: `ASSIST_PUBLIC_URL`, else `http://` and the bind address.
+    pub fn public_url(&self) -> PublicUrl {
+        match (&self.public_url, self.bind.parse::<std::net::SocketAddr>()) {
+            (Some(u), _) => u.clone(),
+            (None, Ok(addr)) => PublicUrl::of_listener(addr),
+            (None, Err(_)) => PublicUrl(format!("http://{}", self.bind)),
+        }
+    }
+
     pub fn demo_enabled(&self) -> bool {
         self.demo.unwrap_or(self.is_embedded_default())
     }
@@ -304,6 +378,43 @@ mod tests {
         }
         assert!(debug.contains("Secret([redacted])"));
         assert!(debug.contains("root@example.org"));
+    }
+
+    #[test]
+    fn public_url_is_checked_trimmed_and_defaults_to_the_bind_address() {
+        let ok = |raw: &str| PublicUrl::try_from(raw.to_string()).map(|u| u.to_string());
+        assert_eq!(
+            ok("https://market.example.org/").as_deref(),
+            Ok("https://market.example.org")
+        );
+        assert_eq!(
+            ok("http://10.0.0.1:8080/assist").as_deref(),
+            Ok("http://10.0.0.1:8080/assist")
+        );
+        for bad in [
+            "",
+            "market.example.org",
+            "ftp://x.example",
+            "https://x.example/?a=1",
+            "https://x.example/#f",
+        ] {
+            assert!(ok(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Settings::default().public_url().as_str(), "http://127.0.0.1:8080");
+        let s = Settings {
+            bind: "0.0.0.0:9000".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.public_url().join("/api/v1"), "http://127.0.0.1:9000/api/v1");
+        // From the environment, a bad value names the setting.
+        let raw: figment::value::Value = "not a url".parse().unwrap_or_else(|e| match e {});
+        let err = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("public_url", raw))
+            .extract::<Settings>()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("ASSIST_PUBLIC_URL"), "{err}");
     }
 
     /// `ASSIST_CORS_ORIGINS=https://a.example,https://b.example` reaches the setting as written

@@ -225,13 +225,17 @@ impl Application {
         Self::from_state(state)
     }
 
-    pub fn from_state(state: AppState) -> Result<Application, StartError> {
+    pub fn from_state(mut state: AppState) -> Result<Application, StartError> {
         let bind = state.settings.bind.clone();
         let listener = TcpListener::bind(&bind).map_err(|e| StartError::Bind(bind.clone(), e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartError::Bind(bind.clone(), e))?
-            .port();
+        let local = listener.local_addr().map_err(|e| StartError::Bind(bind.clone(), e))?;
+        let port = local.port();
+        if state.settings.public_url.is_none() {
+            // Published links name the address actually bound (a port 0 is known only now).
+            let mut s = (*state.settings).clone();
+            s.public_url = Some(crate::config::PublicUrl::of_listener(local));
+            state.settings = std::sync::Arc::new(s);
+        }
         let doc = crate::openapi::document();
         let routes = Routes::from_doc(&doc);
         let prometheus = actix_web_prom::PrometheusMetricsBuilder::new("assist")

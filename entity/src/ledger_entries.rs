@@ -25,6 +25,7 @@ pub struct Model {
     pub amount_fen: i64,
     pub kind: String,
     pub credit_category: String,
+    /// The pairing the order named (part of the hashed canonical text).
     pub pairing_id: Option<String>,
     /// The entry's seq in the hash chain it was migrated from, if any.
     pub legacy_seq: Option<i64>,
@@ -33,6 +34,9 @@ pub struct Model {
     pub leaf_version: i32,
     /// Hex SHA-256(0x00 || leaf bytes).
     pub leaf_hash: String,
+    /// The pairing the entry counts under, resolved when it was written (in the leaf from
+    /// format version 1).
+    pub credited_pairing_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -53,7 +53,9 @@ CREATE INDEX idx_ledger2_county ON ledger_entries (origin_county_code, year);
 CREATE INDEX idx_ledger2_year ON ledger_entries (year, month);
 CREATE INDEX idx_ledger2_product ON ledger_entries (product_id, occurred_at);
 CREATE INDEX idx_ledger2_pairing ON ledger_entries (pairing_id);
-CREATE INDEX idx_ledger2_order ON ledger_entries (supplier_order_id)
+CREATE INDEX idx_ledger2_order ON ledger_entries (supplier_order_id);
+CREATE INDEX idx_ledger2_credited_pairing ON ledger_entries (year, credited_pairing_id);
+CREATE INDEX idx_ledger2_line ON ledger_entries (order_line_id)
 "#;
 
 fn entries_table(ins: &str) -> String {
@@ -78,6 +80,7 @@ fn entries_table(ins: &str) -> String {
     kind TEXT NOT NULL,
     credit_category TEXT NOT NULL,
     pairing_id TEXT NULL,
+    credited_pairing_id TEXT NULL,
     legacy_seq BIGINT NULL UNIQUE,
     legacy_hash TEXT NULL,
     leaf_version INTEGER NOT NULL,

@@ -81,6 +81,7 @@ async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago
         kind: Set("credit".into()),
         credit_category: Set("purchase".into()),
         pairing_id: Set(None),
+        credited_pairing_id: Set(None),
         leaf_version: Set(1),
         leaf_hash: Set("00".repeat(32)),
         ..Default::default()
@@ -536,6 +537,18 @@ async fn notification_once_per_level_to_matched_buyers_and_county_office() {
     let got = app.wait_for_emails(&office.contact_email, 2, 20).await;
     assert_eq!(got.len(), 2);
     assert!(got.iter().any(|m| m.contains("RED")), "subject names the level");
+    // The link in the message is built from the public URL (here the bound address).
+    let queued = entity::outbox::Entity::find()
+        .filter(entity::outbox::Column::ToAddr.eq(office.contact_email.clone()))
+        .all(app.db())
+        .await
+        .unwrap();
+    let link = format!("{}/api/v1/alerts/", app.addr);
+    assert!(
+        queued.iter().all(|m| m.body.contains(&link)),
+        "{link} in {:?}",
+        queued[0].body
+    );
 }
 
 async fn pairing(app: &TestApp, helper: &str, region: &str, year: i32) {

@@ -15,3 +15,5 @@ mod ledger;
 mod orders;
 mod products;
 mod reports;
+mod reports_pairing;
+mod reports_xlsx;

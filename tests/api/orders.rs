@@ -1235,6 +1235,7 @@ async fn alert_for(app: &TestApp, supplier: &str, buyer: &str, stock: i64) -> (S
             kind: Set("credit".into()),
             credit_category: Set("purchase".into()),
             pairing_id: Set(None),
+            credited_pairing_id: Set(None),
             leaf_version: Set(1),
             leaf_hash: Set("00".repeat(32)),
             ..Default::default()

@@ -16,6 +16,9 @@ const COUNTIES: [(&str, &str); 4] = [
     (CHANGAN, "none"),
 ];
 
+/// The key `rows_of` gives the row of no pairing (whose key is null).
+pub const NONE: &str = "<none>";
+
 /// "-12.34" -> -1234 fen.
 fn fen(v: &Value) -> i64 {
     let s = v.as_str().unwrap_or_else(|| panic!("not a money string: {v}"));
@@ -55,7 +58,7 @@ fn rows_of(json: &Value) -> BTreeMap<String, (Sums, i64)> {
         .iter()
         .map(|r| {
             (
-                r["key"].as_str().unwrap().to_string(),
+                r["key"].as_str().unwrap_or(NONE).to_string(),
                 (
                     [
                         fen(&r["purchase"]),
@@ -162,12 +165,13 @@ fn expected(w: &World, group: &str, keep: impl Fn(&Entry) -> bool) -> BTreeMap<S
             "supplier" => add(&mut m, e.supplier_org_id.clone(), e),
             "county" => add(&mut m, e.origin_county_code.clone(), e),
             "month" => add(&mut m, e.month.to_string(), e),
+            // The fixture's pairings never overlap: an entry has one matching pairing or none.
             "pairing" => {
-                for (id, helpers, county) in &w.pairings {
-                    if helpers.contains(&e.buyer_org_id) && &e.origin_county_code == county {
-                        add(&mut m, id.clone(), e);
-                    }
-                }
+                let p = w
+                    .pairings
+                    .iter()
+                    .find(|(_, helpers, county)| helpers.contains(&e.buyer_org_id) && &e.origin_county_code == county);
+                add(&mut m, p.map_or(NONE.to_string(), |p| p.0.clone()), e)
             }
             _ => unreachable!(),
         }
@@ -195,11 +199,10 @@ async fn report_totals_equal_ledger_sums_over_random_data() {
             }
         }
         assert_eq!(rows_of(&r.json), want, "group_by={group}");
-        if group != "pairing" {
-            let total: i64 = w.entries.iter().map(|e| e.amount_fen).sum();
-            assert_eq!(fen(&r.json["totals"]["total"]), total, "{group}");
-            assert_eq!(r.json["totals"]["entry_count"], w.entries.len() as i64);
-        }
+        // Every entry counts in one row: the totals are the ledger's.
+        let total: i64 = w.entries.iter().map(|e| e.amount_fen).sum();
+        assert_eq!(fen(&r.json["totals"]["total"]), total, "{group}");
+        assert_eq!(r.json["totals"]["entry_count"], w.entries.len() as i64);
         assert_eq!(r.json["ledger_head_seq"], w.entries.len() as i64);
     }
     // Names are filled in.
@@ -265,27 +268,23 @@ async fn reports_are_scoped_by_role() {
             assert_eq!(rows_of(&r.json), expected(&w, group, keep), "{scope} by {group}");
         }
     }
-    // Pairing rows: the helper sees its own pairing (entries of its family), the county office the pairing
-    // helping its county, a supplier none.
-    let r = app
-        .get(&format!("/reports/summary?year={y}&group_by=pairing"), w.parent.t())
-        .await
-        .expect(200);
-    let rows = rows_of(&r.json);
-    assert_eq!(rows.keys().cloned().collect::<Vec<_>>(), vec![w.pairings[0].0.clone()]);
-    let r = app
-        .get(&format!("/reports/summary?year={y}&group_by=pairing"), county.t())
-        .await
-        .expect(200);
-    assert_eq!(
-        rows_of(&r.json).keys().cloned().collect::<Vec<_>>(),
-        vec![w.pairings[0].0.clone()]
-    );
-    let r = app
-        .get(&format!("/reports/summary?year={y}&group_by=pairing"), w.sups[1].t())
-        .await
-        .expect(200);
-    assert!(rows_of(&r.json).is_empty());
+    // Pairing rows: each caller's slice grouped by the pairing recorded on its entries (no pairing on a
+    // row of its own), plus the pairings it may see with zeros: the helper its own, the county office the
+    // pairing helping its county, a supplier and a child none.
+    let p1 = w.pairings[0].0.clone();
+    for (who, _, keep) in &cases {
+        let r = app
+            .get(&format!("/reports/summary?year={y}&group_by=pairing"), who.t())
+            .await
+            .expect(200);
+        let mut want = expected(&w, "pairing", keep);
+        if who.org_id == w.parent.org_id || who.org_id == county.org_id {
+            want.entry(p1.clone()).or_insert(([0; 6], 0));
+        }
+        assert_eq!(rows_of(&r.json), want, "{} by pairing", who.org_id);
+        let total: i64 = w.entries.iter().filter(|e| keep(e)).map(|e| e.amount_fen).sum();
+        assert_eq!(fen(&r.json["totals"]["total"]), total);
+    }
     // The other buyer sees nothing of the first family.
     let r = app
         .get(&format!("/reports/summary?year={y}&group_by=buyer"), w.other.t())
@@ -437,7 +436,7 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
         let recs: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
         assert_eq!(recs.len(), want_rows.len() + 1);
         for (rec, row) in recs.iter().zip(want_rows.iter().chain(std::iter::once(&js["totals"]))) {
-            assert_eq!(&rec[0], row["key"].as_str().unwrap());
+            assert_eq!(&rec[0], row["key"].as_str().unwrap_or(""));
             assert_eq!(&rec[1], row["name"].as_str().unwrap());
             for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"]
                 .iter()
@@ -462,16 +461,20 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
         use calamine::{Data, Reader, Xlsx};
         let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(body)).unwrap();
         let range = wb.worksheet_range("汇总").unwrap();
+        // Row 0 is the title (tests/api/reports_xlsx.rs checks the layout), row 1 the header.
         let rows: Vec<&[Data]> = range.rows().collect();
-        assert_eq!(rows[0][2], Data::String("采购金额".into()));
-        assert_eq!(rows[0][5], Data::String("深度贫困县金额".into()));
-        assert_eq!(rows[0][7], Data::String("合计".into()));
-        assert_eq!(rows.len(), want_rows.len() + 2);
-        for (xr, row) in rows[1..]
+        assert_eq!(rows[1][2], Data::String("采购金额".into()));
+        assert_eq!(rows[1][5], Data::String("深度贫困县金额".into()));
+        assert_eq!(rows[1][7], Data::String("合计".into()));
+        assert_eq!(rows.len(), want_rows.len() + 3);
+        for (xr, row) in rows[2..]
             .iter()
             .zip(want_rows.iter().chain(std::iter::once(&js["totals"])))
         {
-            assert_eq!(xr[0], Data::String(row["key"].as_str().unwrap().into()));
+            match row["key"].as_str() {
+                Some(k) => assert_eq!(xr[0], Data::String(k.into())),
+                None => assert_eq!(xr[0], Data::Empty),
+            }
             for (i, k) in ["purchase", "helped_sale", "poverty", "deep_poverty", "none", "total"]
                 .iter()
                 .enumerate()
@@ -489,10 +492,9 @@ async fn csv_and_xlsx_hold_the_same_figures_with_chinese_headings() {
     }
 }
 
-#[tokio::test]
-async fn ocds_export_validates_against_the_release_package_schema() {
-    let app = spawn_app().await;
-    let y = this_year();
+/// Two accepted supplier orders (one with its ledger entry) and a shipped one, by a
+/// school from a Yangyuan cooperative: (buyer, supplier, evaluator, accepted ids).
+async fn ocds_world(app: &TestApp) -> (OrgUser, OrgUser, OrgUser, Vec<String>) {
     let buyer = app.create_org("school", CHANGAN).await;
     let sup = app.create_org("cooperative", YANGYUAN).await;
     let ev = app.create_org("evaluation_office", CHANGAN).await;
@@ -507,7 +509,7 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         poor_households_linked: 3,
         ..ProductRow::certified(&sup.org_id)
     }
-    .insert(&app)
+    .insert(app)
     .await;
     let mut accepted = Vec::new();
     for (i, status) in ["accepted", "accepted", "shipped"].iter().enumerate() {
@@ -589,8 +591,11 @@ async fn ocds_export_validates_against_the_release_package_schema() {
             accepted.push(so);
         }
     }
-    let r = app.get(&format!("/reports/ocds?year={y}"), ev.t()).await.expect(200);
-    let pkg = r.json;
+    (buyer, sup, ev, accepted)
+}
+
+/// The OCDS 1.1 release-package schema, offline.
+fn ocds_validator() -> jsonschema::Validator {
     // The published OCDS 1.1.5 schemas, vendored (see tests/data/ocds-1.1/README.md). The package
     // schema `$ref`s the release schema by URL; it is registered under that URL so nothing is fetched.
     let schema: Value = serde_json::from_str(include_str!("../data/ocds-1.1/release-package-schema.json")).unwrap();
@@ -600,20 +605,57 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         .unwrap()
         .to_string();
     assert_eq!(release_schema["id"], release_url.as_str());
-    let validator = jsonschema::draft4::options()
+    jsonschema::draft4::options()
         .should_validate_formats(true)
         .with_resource(
             release_url,
             jsonschema::Resource::from_contents(release_schema).unwrap(),
         )
         .build(&schema)
-        .expect("the vendored schemas compile");
+        .expect("the vendored schemas compile")
+}
+
+/// Every URI of a package (publisher, package, releases' ids, transactions) starts with `base`.
+fn assert_links_from(pkg: &Value, base: &str) {
+    assert_eq!(pkg["publisher"]["uri"], base);
+    assert!(pkg["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{base}/api/v1/reports/ocds?year=")));
+    for rel in pkg["releases"].as_array().unwrap() {
+        let so = rel["ocid"].as_str().unwrap().strip_prefix("ocds-amkt01-").unwrap();
+        let id = rel["id"].as_str().unwrap();
+        assert!(
+            id.starts_with(&format!("{}#{so}-", pkg["uri"].as_str().unwrap())),
+            "{id}"
+        );
+        for tx in rel["contracts"][0]["implementation"]["transactions"]
+            .as_array()
+            .unwrap()
+        {
+            assert_eq!(tx["uri"], format!("{base}/api/v1/supplier-orders/{so}"));
+            assert!(tx["source"].as_str().unwrap().starts_with(&format!("{base}/api/v1/")));
+        }
+    }
+    assert!(!pkg.to_string().contains("assist-market.local"));
+}
+
+#[tokio::test]
+async fn ocds_export_validates_against_the_release_package_schema() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let (buyer, sup, ev, accepted) = ocds_world(&app).await;
+    let r = app.get(&format!("/reports/ocds?year={y}"), ev.t()).await.expect(200);
+    let pkg = r.json;
+    let validator = ocds_validator();
     let errors: Vec<String> = validator
         .iter_errors(&pkg)
         .map(|e| format!("{} at {}", e, e.instance_path))
         .collect();
     assert!(errors.is_empty(), "OCDS validation errors: {errors:#?}\n{pkg:#}");
     assert_eq!(pkg["version"], "1.1");
+    // No ASSIST_PUBLIC_URL: links name the address the service is bound to.
+    assert_links_from(&pkg, &app.addr);
     let rels = pkg["releases"].as_array().unwrap();
     assert_eq!(rels.len(), 2, "only accepted supplier orders");
     for rel in rels {
@@ -656,6 +698,25 @@ async fn ocds_export_validates_against_the_release_package_schema() {
         .problem(403);
     app.get(&format!("/reports/ocds?year={y}"), sup.t()).await.problem(403);
     app.get("/reports/ocds?year=1800", ev.t()).await.problem(422);
+}
+
+/// With ASSIST_PUBLIC_URL set (a path prefix and a trailing slash included), every URI and
+/// release id of the package is built from it, and the package still validates.
+#[tokio::test]
+async fn ocds_links_come_from_the_public_url() {
+    let app =
+        spawn_app_with(|s| s.public_url = Some("https://market.example.org/assist/".to_string().try_into().unwrap()))
+            .await;
+    let (_, _, ev, accepted) = ocds_world(&app).await;
+    let pkg = app
+        .get(&format!("/reports/ocds?year={}", this_year()), ev.t())
+        .await
+        .expect(200)
+        .json;
+    let errors: Vec<String> = ocds_validator().iter_errors(&pkg).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(pkg["releases"].as_array().unwrap().len(), accepted.len());
+    assert_links_from(&pkg, "https://market.example.org/assist");
 }
 
 /// Report parameters are parsed into their types once: a bad grouping, format or

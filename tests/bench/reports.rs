@@ -153,7 +153,7 @@ async fn main() {
             app.get(&url, ev.t()).await.expect(200);
             http.push(t.elapsed());
         }
-        let text = summary_sql(group, "", "");
+        let text = summary_sql(group, "");
         let mut raw = Vec::new();
         for _ in 0..RUNS {
             let t = Instant::now();

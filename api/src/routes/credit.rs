@@ -126,7 +126,11 @@ pub async fn get_pairing(
 }
 
 /// Progress of a pairing: net ledger amounts of the helper (and its children) from the helped county in the
-/// pairing's year, split into purchases and helped sales, each against its target.
+/// pairing's year, split into purchases and helped sales, each against its target. Matching rule: every entry
+/// of the year whose buyer is the helper or one of its children and whose origin county is the helped county
+/// counts, whatever pairing is recorded on it, so an entry may count in the progress of two pairings (of
+/// different kinds, or of a parent and a child). `GET /reports/summary?group_by=pairing` instead groups by the
+/// pairing recorded on each entry (`credited_pairing_id`), where each entry counts once.
 #[utoipa::path(operation_id = "getPairingProgress", tag = "pairings", params(("id" = PairingId, Path)), responses((status = 200, body = PairingProgress)))]
 #[get("/pairings/{id}/progress")]
 pub async fn pairing_progress(

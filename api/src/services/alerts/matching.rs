@@ -39,6 +39,8 @@ pub struct Matcher {
     bought: HashMap<ProductCategory, Vec<(OrgId, Quantity)>>,
     /// county code -> county office contacts (org id, email).
     offices: HashMap<String, Vec<(OrgId, String)>>,
+    /// The base of links in the emails (`ASSIST_PUBLIC_URL`); paths alone when unknown.
+    pub links: Option<crate::config::PublicUrl>,
 }
 
 /// Fen as yuan with two places (`1234.50`); signed, as a shortfall's parts may be.
@@ -105,6 +107,7 @@ impl Matcher {
             list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         }
         Ok(Matcher {
+            links: None,
             year,
             buyers,
             paired,

@@ -3,6 +3,7 @@
 use super::changes::Opening;
 use super::matching::{MatchedBuyer, Matcher};
 use super::queries;
+use crate::config::PublicUrl;
 use crate::domain::{AlertId, AlertLevel, OrgId, Quantity, Unit};
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
@@ -13,8 +14,8 @@ fn qty(q: Quantity, unit: Unit) -> String {
     format!("{q} {unit}")
 }
 
-/// The subject and body of an alert's email.
-pub(super) fn message(alert_id: AlertId, o: &Opening) -> (String, String) {
+/// The subject and body of an alert's email; its link starts with `links` when known.
+pub(super) fn message(alert_id: AlertId, o: &Opening, links: Option<&PublicUrl>) -> (String, String) {
     let (s, level) = (&o.signal, o.level);
     let subject = format!(
         "[{}] unsold-produce alert: {} from county {}",
@@ -34,8 +35,10 @@ pub(super) fn message(alert_id: AlertId, o: &Opening) -> (String, String) {
     for r in &o.eval.reasons {
         body.push_str(&format!("- {}: {}\n", r.code, r.detail));
     }
+    let alert = format!("/api/v1/alerts/{alert_id}");
+    let link = links.map_or_else(|| alert.clone(), |b| b.join(&alert));
     body.push_str(&format!(
-        "\nPledge a purchase with POST /api/v1/alerts/{alert_id}/pledges.\n"
+        "\nThe alert: {link}\nPledge a purchase with POST {link}/pledges.\n"
     ));
     (subject, body)
 }
@@ -51,7 +54,7 @@ pub(super) async fn notify_all(
     let mut pending: HashMap<(String, String), (String, String, String)> = HashMap::new();
     let mut rows: Vec<(AlertId, AlertLevel, String)> = Vec::new();
     for (id, o, matched) in alerts {
-        let (subject, body) = message(*id, o);
+        let (subject, body) = message(*id, o, m.links.as_ref());
         let recipients: Vec<(OrgId, String)> = m.recipients(&o.signal.origin_county_code, matched);
         for (org, email) in recipients {
             let key = (id.to_string(), org.to_string());

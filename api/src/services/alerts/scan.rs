@@ -37,7 +37,7 @@ enum Change {
 
 /// One scan over every certified product with stock.
 pub async fn scan(state: &AppState) -> AppResult<ScanSummary> {
-    scan_at(&state.db, now()).await
+    scan_with_links(&state.db, now(), Some(state.settings.public_url())).await
 }
 
 /// Admin-only manual scan.
@@ -57,8 +57,18 @@ async fn unresolved(db: &sea_orm::DatabaseConnection) -> AppResult<HashMap<Produ
     Ok(open)
 }
 
-/// The scan as of `at` (the benchmark and tests may pass another time).
+/// The scan as of `at` (the benchmark and tests may pass another time); its emails carry
+/// paths, not links.
 pub async fn scan_at(db: &sea_orm::DatabaseConnection, at: DateTime<Utc>) -> AppResult<ScanSummary> {
+    scan_with_links(db, at, None).await
+}
+
+/// The scan as of `at`, with email links built from `links` (`ASSIST_PUBLIC_URL`).
+async fn scan_with_links(
+    db: &sea_orm::DatabaseConnection,
+    at: DateTime<Utc>,
+    links: Option<crate::config::PublicUrl>,
+) -> AppResult<ScanSummary> {
     let rules = load_rules(db).await?;
     let signals = load_signals(db, at).await?;
     let open = unresolved(db).await?;
@@ -97,7 +107,9 @@ pub async fn scan_at(db: &sea_orm::DatabaseConnection, at: DateTime<Utc>) -> App
     }
     let needs_matching = changes.iter().any(|c| !matches!(c, Change::Resolve(..)));
     let matcher = if needs_matching {
-        Some(Matcher::load(db, at.year()).await?)
+        let mut m = Matcher::load(db, at.year()).await?;
+        m.links = links;
+        Some(m)
     } else {
         None
     };

@@ -13,7 +13,7 @@ pub const LEAF_VERSION: i32 = 1;
 const ABSENT: u32 = u32::MAX;
 
 /// The field names of version 1, in their order (also the JSON keys of the export).
-pub const FIELDS_V1: [&str; 20] = [
+pub const FIELDS_V1: [&str; 21] = [
     "id",
     "occurred_at_us",
     "year",
@@ -32,12 +32,13 @@ pub const FIELDS_V1: [&str; 20] = [
     "kind",
     "credit_category",
     "pairing_id",
+    "credited_pairing_id",
     "legacy_seq",
     "legacy_hash",
 ];
 
 /// The values of version 1's fields, in [`FIELDS_V1`] order.
-pub fn values_v1(m: &ledger_entries::Model) -> [Option<String>; 20] {
+pub fn values_v1(m: &ledger_entries::Model) -> [Option<String>; 21] {
     [
         Some(m.id.clone()),
         Some(m.occurred_at.timestamp_micros().to_string()),
@@ -57,6 +58,7 @@ pub fn values_v1(m: &ledger_entries::Model) -> [Option<String>; 20] {
         Some(m.kind.clone()),
         Some(m.credit_category.clone()),
         m.pairing_id.clone(),
+        m.credited_pairing_id.clone(),
         m.legacy_seq.map(|s| s.to_string()),
         m.legacy_hash.clone(),
     ]

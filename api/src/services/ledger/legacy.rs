@@ -17,7 +17,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 const COLUMNS: &str = "seq, occurred_at, year, month, buyer_org_id, supplier_org_id, product_id, category, \
     supplier_order_id, order_line_id, origin_region_code, origin_county_code, origin_poverty_status, \
-    quantity_milli, amount_fen, kind, credit_category, pairing_id, prev_hash, hash";
+    quantity_milli, amount_fen, kind, credit_category, pairing_id, credited_pairing_id, prev_hash, hash";
 
 /// One entry of the old chain, with the fields its hash covered.
 #[derive(Debug, Clone)]
@@ -54,6 +54,7 @@ fn read(r: &QueryResult) -> AppResult<ChainEntry> {
             kind: g("kind")?,
             credit_category: g("credit_category")?,
             pairing_id: r.try_get("", "pairing_id")?,
+            credited_pairing_id: r.try_get("", "credited_pairing_id")?,
             legacy_seq: None,
             legacy_hash: None,
             leaf_version: leaf::LEAF_VERSION,

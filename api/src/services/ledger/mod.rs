@@ -17,6 +17,7 @@ pub mod leaf;
 pub mod legacy;
 pub mod merkle;
 pub mod offline;
+mod pairing;
 pub mod proofs;
 mod queries;
 pub mod sequencer;
@@ -70,8 +71,9 @@ pub async fn append(conn: &impl ConnectionTrait, e: NewEntry) -> AppResult<ledge
 pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<Vec<ledger_entries::Model>> {
     use chrono::Datelike;
     let at = now();
+    let credited = pairing::resolve(conn, &entries, at.year()).await?;
     let mut out = Vec::with_capacity(entries.len());
-    for e in entries {
+    for (e, credited_pairing_id) in entries.into_iter().zip(credited) {
         let mut m = ledger_entries::Model {
             ins: 0,
             id: uuid::Uuid::now_v7().to_string(),
@@ -96,6 +98,7 @@ pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) ->
             legacy_hash: None,
             leaf_version: leaf::LEAF_VERSION,
             leaf_hash: String::new(),
+            credited_pairing_id,
         };
         m.leaf_hash = hex::encode(leaf::leaf_hash(&m)?);
         out.push(m);

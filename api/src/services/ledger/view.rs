@@ -38,7 +38,14 @@ pub struct LedgerEntry {
     pub amount: SignedMoney,
     pub kind: LedgerKind,
     pub credit_category: CreditCategory,
+    /// The pairing the order named, if any.
     pub pairing_id: Option<PairingId>,
+    /// The pairing this entry counts under, resolved when it was written: a pairing of
+    /// its year whose helper is the buyer or its parent and whose helped county is the
+    /// origin county (the order's named pairing first, then the buyer's own before its
+    /// parent's, then the oldest); a reversal carries the pairing of the credit it
+    /// reverses. Reports grouped by pairing use it. In the leaf (format version 1).
+    pub credited_pairing_id: Option<PairingId>,
     /// Hex `SHA-256(0x00 || leaf bytes)` (docs/ledger-format.md).
     pub leaf_hash: String,
     /// The leaf format version.
@@ -67,6 +74,7 @@ impl LedgerEntry {
             kind: stored(&m.kind)?,
             credit_category: stored(&m.credit_category)?,
             pairing_id: m.pairing_id.as_deref().map(stored).transpose()?,
+            credited_pairing_id: m.credited_pairing_id.as_deref().map(stored).transpose()?,
             leaf_hash: m.leaf_hash,
             leaf_version: m.leaf_version,
         })

@@ -49,6 +49,9 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
     check_year(&mut errors, "year", year);
     AppError::check(errors)?;
     let db = &state.db;
+    // Every URI and release id is built from ASSIST_PUBLIC_URL, so they name this deployment.
+    let base = state.settings.public_url();
+    let package_uri = base.join(&format!("/api/v1/reports/ocds?year={year}"));
     let bound = |y: i32| {
         NaiveDate::from_ymd_opt(y, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -130,12 +133,12 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
         let transactions: Vec<serde_json::Value> = if my_entries.is_empty() {
             vec![json!({
                 "id": format!("{}-accepted", so.id),
-                "source": "https://assist-market.local/api/v1/supplier-orders",
+                "source": base.join("/api/v1/supplier-orders"),
                 "date": date,
                 "value": amount(accepted_total.minor()),
                 "payer": org_ref(&so.buyer_org_id),
                 "payee": org_ref(&so.supplier_org_id),
-                "uri": format!("https://assist-market.local/api/v1/supplier-orders/{}", so.id),
+                "uri": base.join(&format!("/api/v1/supplier-orders/{}", so.id)),
             })]
         } else {
             my_entries
@@ -143,12 +146,13 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
                 .map(|e| {
                     json!({
                         "id": format!("ledger-{}", e.id),
-                        "source": "https://assist-market.local/api/v1/ledger",
+                        "source": base.join("/api/v1/ledger"),
                         "date": e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                         "value": amount(e.amount_fen),
                         "payer": org_ref(&e.buyer_org_id),
                         "payee": org_ref(&e.supplier_org_id),
-                        "uri": format!("https://assist-market.local/api/v1/ledger?entry={}", e.id),
+                        // The supplier order the entry credits (the ledger has no page per entry).
+                        "uri": base.join(&format!("/api/v1/supplier-orders/{}", e.supplier_order_id)),
                     })
                 })
                 .collect()
@@ -156,7 +160,8 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
         let award_id = format!("{}-award", so.id);
         releases.push(json!({
             "ocid": format!("{OCID_PREFIX}-{}", so.id),
-            "id": format!("{}-{}", so.id, accepted_at.timestamp()),
+            // Unique across deployments and resolvable: the package that holds the release.
+            "id": format!("{package_uri}#{}-{}", so.id, accepted_at.timestamp()),
             "date": date,
             "tag": ["award", "contract", "implementation"],
             "initiationType": "tender",
@@ -185,12 +190,11 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
         }));
     }
     Ok(json!({
-        "uri": format!("https://assist-market.local/api/v1/reports/ocds?year={year}"),
+        "uri": package_uri,
         "version": "1.1",
         "publishedDate": crate::services::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "publisher": { "name": "Assist Market", "uri": "https://assist-market.local" },
+        "publisher": { "name": "Assist Market", "uri": base.as_str() },
         "license": "https://opendatacommons.org/licenses/pddl/1.0/",
-        "publicationPolicy": "https://assist-market.local/ocds-policy",
         "releases": releases,
     }))
 }

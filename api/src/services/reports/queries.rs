@@ -37,22 +37,12 @@ pub fn summary_values(year: i32) -> Vec<Value> {
 }
 
 /// The SQL of one grouping (also used by the benchmark for comparison), with the values
-/// of [`summary_values`]; `pairing_cond` (conditions on the pairings, numbered next) comes
-/// before `scope_cond` (conditions on the ledger alias `l`) in the text and in the values.
-pub fn summary_sql(group: ReportGroup, pairing_cond: &str, scope_cond: &str) -> String {
+/// of [`summary_values`] then those of `scope_cond` (conditions on the ledger alias `l`).
+/// `pairing` groups by the pairing recorded on each entry when it was written
+/// (`credited_pairing_id`; NULL for entries of no pairing), so each entry counts once.
+pub fn summary_sql(group: ReportGroup, scope_cond: &str) -> String {
     let col = match group {
-        // The helper organisations of each pairing first (a few rows), then their entries through the
-        // (buyer_org_id, year) index.
-        ReportGroup::Pairing => {
-            return format!(
-                "SELECT ph.pid AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total_fen, COUNT(l.amount_fen) AS n \
-                 FROM (SELECT p.id AS pid, p.year AS yr, p.helped_region_code AS county, \
-                 o.id AS buyer FROM pairings p JOIN organizations o ON (o.id = p.helper_org_id OR o.parent_org_id = p.helper_org_id) \
-                 WHERE p.year = $5{pairing_cond}) ph \
-                 LEFT JOIN ledger_entries l ON l.buyer_org_id = ph.buyer AND l.year = ph.yr AND l.origin_county_code = ph.county\
-                 {scope_cond} GROUP BY ph.pid ORDER BY ph.pid"
-            )
-        }
+        ReportGroup::Pairing => "l.credited_pairing_id",
         ReportGroup::Supplier => "l.supplier_org_id",
         ReportGroup::County => "l.origin_county_code",
         ReportGroup::Month => "l.month",
@@ -62,6 +52,24 @@ pub fn summary_sql(group: ReportGroup, pairing_cond: &str, scope_cond: &str) -> 
         "SELECT {col} AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total_fen, COUNT(l.amount_fen) AS n \
          FROM ledger_entries l WHERE l.year = $5{scope_cond} GROUP BY {col} ORDER BY {col}"
     )
+}
+
+/// The ids of the pairings of `year` (those whose helper is `helper`, or whose helped
+/// county is `county`, when given).
+pub async fn pairing_ids_of_year(
+    conn: &impl ConnectionTrait,
+    year: i32,
+    helper: Option<String>,
+    county: Option<String>,
+) -> AppResult<Vec<String>> {
+    let mut q = pairings::Entity::find().filter(pairings::Column::Year.eq(year));
+    if let Some(h) = helper {
+        q = q.filter(pairings::Column::HelperOrgId.eq(h));
+    }
+    if let Some(c) = county {
+        q = q.filter(pairings::Column::HelpedRegionCode.eq(c));
+    }
+    Ok(q.all(conn).await?.into_iter().map(|p| p.id).collect())
 }
 
 /// The roll-up as reports must read it: the rows the sequencer folded in, plus the
@@ -96,20 +104,21 @@ pub fn rollup_sql(group: ReportGroup) -> String {
 /// One group's figures: purchase, helped_sale, poverty, deep_poverty, total, count.
 pub type Figures = [i64; 6];
 
-/// Runs a summary statement: the key of each row (the month as text) and its figures.
+/// Runs a summary statement: the key of each row (the month as text; `None` for the
+/// entries of no pairing) and its figures.
 pub async fn summary_rows(
     conn: &impl ConnectionTrait,
     text: &str,
     values: Vec<Value>,
     int_key: bool,
-) -> AppResult<Vec<(String, Figures)>> {
+) -> AppResult<Vec<(Option<String>, Figures)>> {
     let raw = conn.query_all_raw(sql(conn, text, values)).await?;
     let mut out = Vec::with_capacity(raw.len());
     for r in raw {
         let key = if int_key {
-            r.try_get::<i32>("", "k")?.to_string()
+            Some(r.try_get::<i32>("", "k")?.to_string())
         } else {
-            r.try_get::<Option<String>>("", "k")?.unwrap_or_default()
+            r.try_get::<Option<String>>("", "k")?
         };
         let f = [
             sum_of(&r, "purchase_fen")?,

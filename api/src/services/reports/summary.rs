@@ -29,8 +29,9 @@ pub struct SummaryQuery {
 
 #[derive(Debug, Serialize, ToSchema, Clone)]
 pub struct SummaryRow {
-    /// The group key: an organisation id, a county code, a pairing id or the month number.
-    pub key: String,
+    /// The group key: an organisation id, a county code, a pairing id or the month number;
+    /// `null` on the row of the entries of no pairing (group_by=pairing), and `total` on the totals.
+    pub key: Option<String>,
     pub name: String,
     /// Net amount with credit category `purchase`.
     pub purchase: SignedMoney,
@@ -66,7 +67,8 @@ pub struct Summary {
     /// The ledger head when the report was computed.
     pub ledger_head_seq: i64,
     pub rows: Vec<SummaryRow>,
-    /// Sums of the rows (for `pairing`, an entry may count in more than one pairing).
+    /// Sums of the rows: every entry of the slice counts in exactly one row, so these are the
+    /// slice's ledger totals for every grouping.
     pub totals: SummaryRow,
     /// Buyers with a quota for the year, best progress first (only with group_by=buyer).
     pub ranking: Option<Vec<RankingRow>>,
@@ -133,7 +135,7 @@ async fn scope_of(state: &AppState, caller: &Caller, first: usize) -> AppResult<
     })
 }
 
-fn row_of(key: String, name: String, f: Figures) -> AppResult<SummaryRow> {
+fn row_of(key: Option<String>, name: String, f: Figures) -> AppResult<SummaryRow> {
     let [purchase, helped, poverty, deep, total, count] = f;
     let none = total
         .checked_sub(poverty)
@@ -186,27 +188,32 @@ async fn names_of(
     })
 }
 
+/// The label of the row of the entries recorded with no pairing.
+pub const NO_PAIRING: &str = "no pairing";
+
+/// The pairings of the year the caller may see (as in credit's `sees_pairing`): listed
+/// with zeros when none of the caller's entries count under them.
+async fn visible_pairings(state: &AppState, caller: &Caller, year: i32) -> AppResult<Vec<String>> {
+    let db = &state.db;
+    Ok(match caller.role {
+        Role::Admin | Role::Evaluator => queries::pairing_ids_of_year(db, year, None, None).await?,
+        Role::Buyer => queries::pairing_ids_of_year(db, year, Some(caller.org_id.to_string()), None).await?,
+        Role::Certifier => {
+            let county = queries::org_region(db, &caller.org_id.to_string()).await?;
+            queries::pairing_ids_of_year(db, year, None, Some(county)).await?
+        }
+        Role::Supplier => Vec::new(),
+    })
+}
+
+/// Ledger totals of `year` over the caller's slice, one row per group. With `pairing`, rows
+/// are the pairings recorded on the entries (each entry in one row; the entries of no
+/// pairing on a row of key `None`, named [`NO_PAIRING`]) and the pairings the caller may
+/// see with zeros; the totals equal the slice's ledger totals.
 pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: ReportGroup) -> AppResult<Summary> {
     let db = &state.db;
     let head = queries::head_seq(db).await?;
     let mut values = queries::summary_values(year);
-    // Pairing rows are the pairings the caller may see (see credit's sees_pairing).
-    let mut pairing_cond = String::new();
-    if group == ReportGroup::Pairing {
-        let next = values.len() + 1;
-        match caller.role {
-            Role::Buyer => {
-                pairing_cond = format!(" AND p.helper_org_id = ${next}");
-                values.push(caller.org_id.to_string().into());
-            }
-            Role::Certifier => {
-                pairing_cond = format!(" AND p.helped_region_code = ${next}");
-                values.push(queries::org_region(db, &caller.org_id.to_string()).await?.into());
-            }
-            Role::Supplier => pairing_cond = " AND 1 = 0".into(),
-            _ => {}
-        }
-    }
     let scope = scope_of(state, caller, values.len() + 1).await?;
     values.extend(scope.values.clone());
     // The unscoped groupings other than pairings read the roll-up and its unfolded tail.
@@ -215,16 +222,24 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: Report
         values.push(group.into());
         queries::rollup_sql(group)
     } else {
-        queries::summary_sql(group, &pairing_cond, &scope.cond)
+        queries::summary_sql(group, &scope.cond)
     };
     let int_key = group == ReportGroup::Month && !use_rollup;
     let mut keyed = queries::summary_rows(db, &text, values, int_key).await?;
-    if group == ReportGroup::Month {
-        keyed.sort_by_key(|(k, _)| k.parse::<i32>().unwrap_or(0));
-    } else {
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    if group == ReportGroup::Pairing {
+        for id in visible_pairings(state, caller, year).await? {
+            if !keyed.iter().any(|(k, _)| k.as_ref() == Some(&id)) {
+                keyed.push((Some(id), [0; 6]));
+            }
+        }
     }
-    let keys: Vec<String> = keyed.iter().map(|(k, _)| k.clone()).collect();
+    if group == ReportGroup::Month {
+        keyed.sort_by_key(|(k, _)| k.as_deref().and_then(|k| k.parse::<i32>().ok()).unwrap_or(0));
+    } else {
+        // Keys in order, the row of no pairing last.
+        keyed.sort_by(|a, b| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)));
+    }
+    let keys: Vec<String> = keyed.iter().filter_map(|(k, _)| k.clone()).collect();
     let names = names_of(db, group, year, &keys).await?;
     let mut tot: Figures = [0; 6];
     let mut rows = Vec::with_capacity(keyed.len());
@@ -234,7 +249,10 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: Report
                 .checked_add(v)
                 .ok_or_else(|| AppError::Conflict("the report's totals are out of range".into()))?;
         }
-        let name = names.get(&k).cloned().unwrap_or_default();
+        let name = match &k {
+            Some(k) => names.get(k).cloned().unwrap_or_default(),
+            None => NO_PAIRING.to_string(),
+        };
         rows.push(row_of(k, name, f)?);
     }
     let ranking = if group == ReportGroup::Buyer {
@@ -248,7 +266,7 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: Report
         scope: scope.name,
         ledger_head_seq: head,
         rows,
-        totals: row_of("total".into(), "合计".into(), tot)?,
+        totals: row_of(Some("total".into()), "合计".into(), tot)?,
         ranking,
     })
 }
