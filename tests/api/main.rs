@@ -12,6 +12,7 @@ mod faults_basic;
 mod foundation;
 mod house;
 mod ledger;
+mod ledger_log;
 mod orders;
 mod products;
 mod reports;
