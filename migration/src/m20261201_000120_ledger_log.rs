@@ -134,9 +134,58 @@ impl MigrationTrait for Migration {
         Ok(())
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        Err(DbErr::Migration(
-            "the verifiable ledger cannot be rolled back to the hash chain".into(),
-        ))
+    /// Back to the hash chain as it was when the tree was built (entries appended since
+    /// are dropped with the tree): for tests of earlier migrations only.
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let conn = manager.get_connection();
+        for t in [
+            "ledger_entries",
+            "ledger_positions",
+            "ledger_tree_nodes",
+            "ledger_checkpoints",
+            "ledger_tail",
+            "ledger_verifications",
+        ] {
+            conn.execute_unprepared(&format!("DROP TABLE {t}")).await?;
+        }
+        conn.execute_unprepared("ALTER TABLE ledger_chain RENAME TO ledger_entries")
+            .await?;
+        run_sql(manager, "DELETE FROM ledger_rollup").await?;
+        run_sql(manager, crate::m20261122_000031_ledger_rollup::BACKFILL).await?;
+        let one = |dim: &str, key: &str, old: &str| {
+            format!(
+                "INSERT INTO ledger_rollup (year, dim, key, credit_category, origin_poverty_status, amount_fen, entry_count) \
+                 VALUES (NEW.year, '{dim}', {key}, NEW.credit_category, NEW.origin_poverty_status, NEW.amount_fen, 1) \
+                 ON CONFLICT (year, dim, key, credit_category, origin_poverty_status) DO UPDATE \
+                 SET amount_fen = {old}amount_fen + excluded.amount_fen, entry_count = {old}entry_count + 1;"
+            )
+        };
+        let body = |old: &str| {
+            format!(
+                "{} {} {} {}",
+                one("buyer", "NEW.buyer_org_id", old),
+                one("supplier", "NEW.supplier_org_id", old),
+                one("county", "NEW.origin_county_code", old),
+                one("month", "CAST(NEW.month AS TEXT)", old)
+            )
+        };
+        if is_postgres(manager) {
+            conn.execute_unprepared(&format!(
+                "CREATE FUNCTION ledger_rollup_add() RETURNS trigger AS $$ BEGIN {} RETURN NEW; END; $$ LANGUAGE plpgsql",
+                body("ledger_rollup.")
+            ))
+            .await?;
+            conn.execute_unprepared(
+                "CREATE TRIGGER ledger_rollup_add AFTER INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ledger_rollup_add()",
+            )
+            .await?;
+        } else {
+            conn.execute_unprepared(&format!(
+                "CREATE TRIGGER ledger_rollup_add AFTER INSERT ON ledger_entries BEGIN {} END",
+                body("")
+            ))
+            .await?;
+        }
+        Ok(())
     }
 }
