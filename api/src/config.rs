@@ -124,6 +124,13 @@ pub struct Settings {
     pub mail_dir: Option<String>,
     /// HS256 secret; generated and kept under `data_dir` when unset.
     pub jwt_secret: Option<Secret<String>>,
+    /// The ledger's Ed25519 signing key: 32 bytes in base64; generated and kept under
+    /// `data_dir` (`ledger-signing-key`) when unset.
+    pub ledger_signing_key: Option<Secret<String>>,
+    /// The ledger's origin: the first line of its checkpoints and the name of its key.
+    pub ledger_origin: String,
+    /// How often the ledger's sequencer runs, in milliseconds.
+    pub ledger_sequence_ms: u64,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
     pub admin_email: Option<String>,
@@ -167,6 +174,9 @@ impl Default for Settings {
             mail_from: "Assist Market <noreply@assist-market.local>".into(),
             mail_dir: None,
             jwt_secret: None,
+            ledger_signing_key: None,
+            ledger_origin: "assist-market.local/ledger".into(),
+            ledger_sequence_ms: 250,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 7 * 24 * 3600,
             admin_email: None,
@@ -283,6 +293,11 @@ impl Settings {
                     "ASSIST_JWT_SECRET must be at least 32 characters".into(),
                 ));
             }
+        }
+        if self.ledger_origin.is_empty() || self.ledger_origin.contains(['+', ' ', '\n']) {
+            return Err(ConfigError::Invalid(
+                "ASSIST_LEDGER_ORIGIN must be a name without spaces or '+', such as example.org/ledger".into(),
+            ));
         }
         if self.admin_email.is_some() != self.admin_password.is_some() {
             return Err(ConfigError::Invalid(

@@ -25,8 +25,22 @@ enum Command {
     SeedDemo,
     /// Print the OpenAPI document.
     Openapi,
-    /// Verify the ledger's hash chain; exit 1 if it is broken.
-    VerifyLedger,
+    /// Verify the ledger's tree against its signed checkpoints, from the last verified
+    /// checkpoint on (recorded), or all of it with --full; exit 1 if it does not verify.
+    VerifyLedger {
+        #[arg(long)]
+        full: bool,
+    },
+    /// Verify an export (GET /ledger/export) against a checkpoint offline, without the
+    /// database or the service; exit 1 if it does not verify.
+    VerifyExport {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        checkpoint: std::path::PathBuf,
+        /// The verifier key string (name+keyid+base64), or a file holding it.
+        #[arg(long)]
+        verifier_key: String,
+    },
 }
 
 #[actix_web::main]
@@ -44,6 +58,14 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
+    }
+    if let Command::VerifyExport {
+        file,
+        checkpoint,
+        verifier_key,
+    } = &command
+    {
+        return verify_export(file, checkpoint, verifier_key);
     }
     let settings = match Settings::load() {
         Ok(s) => s,
@@ -94,15 +116,43 @@ async fn run(command: Command, settings: Settings) -> Result<ExitCode, Box<dyn s
             let state = startup::build_state(s).await?;
             startup::bootstrap(&state).await?;
         }
-        Command::VerifyLedger => {
+        Command::VerifyLedger { full } => {
             let state = startup::build_state(settings).await?;
-            let r = assist_market::services::ledger::verify(&state.db).await?;
+            let r = assist_market::services::ledger::verify::verify_recorded(&state, full).await?;
             println!("{}", serde_json::to_string_pretty(&r)?);
             if !r.ok {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Openapi => {}
+        Command::Openapi | Command::VerifyExport { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify_export(file: &std::path::Path, checkpoint: &std::path::Path, key: &str) -> ExitCode {
+    use assist_market::services::ledger::{checkpoint as cp, offline};
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let run = || -> Result<offline::OfflineReport, String> {
+        let key = if std::path::Path::new(key).is_file() {
+            read(std::path::Path::new(key))?
+        } else {
+            key.to_string()
+        };
+        let vk = cp::parse_verifier_key(&key)?;
+        offline::verify_export(&read(file)?, &read(checkpoint)?, &vk)
+    };
+    match run() {
+        Ok(r) => {
+            println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+            if r.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

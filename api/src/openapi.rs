@@ -47,6 +47,13 @@ fn is_public(path: &str) -> bool {
     ) || path.starts_with("/api/v1/catalog")
         || path.starts_with("/api/v1/regions") && !path.contains("{code}")
         || path == "/api/v1/regions/{code}"
+        || matches!(
+            path,
+            "/api/v1/ledger/checkpoint"
+                | "/api/v1/ledger/checkpoints"
+                | "/api/v1/ledger/verifier-key"
+                | "/api/v1/ledger/consistency"
+        )
 }
 
 /// The complete document, exactly as served at `/api-docs/openapi.json`.

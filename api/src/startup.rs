@@ -60,6 +60,44 @@ fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartError> {
     Ok(secret.into_bytes())
 }
 
+/// Reads `ASSIST_LEDGER_SIGNING_KEY` (base64 of a 32-byte Ed25519 seed), or the key kept
+/// under the data folder, creating it once.
+fn ledger_key(settings: &Settings) -> Result<crate::services::ledger::checkpoint::LogKey, StartError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let decode = |s: &str| -> Result<[u8; 32], StartError> {
+        b64.decode(s.trim())
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| StartError::Secret("the ledger signing key must be 32 bytes in base64".into()))
+    };
+    let origin = &settings.ledger_origin;
+    if let Some(s) = &settings.ledger_signing_key {
+        return Ok(crate::services::ledger::checkpoint::LogKey::from_seed(
+            origin,
+            decode(s.expose())?,
+        ));
+    }
+    let dir = std::path::Path::new(&settings.data_dir);
+    let path = dir.join("ledger-signing-key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(crate::services::ledger::checkpoint::LogKey::from_seed(
+            origin,
+            decode(&existing)?,
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| StartError::Secret(format!("cannot create {}: {e}", dir.display())))?;
+    let seed: [u8; 32] = rand::random();
+    std::fs::write(&path, b64.encode(seed))
+        .map_err(|e| StartError::Secret(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(crate::services::ledger::checkpoint::LogKey::from_seed(origin, seed))
+}
+
 /// Connects everything and applies migrations.
 pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     settings.validate()?;
@@ -73,11 +111,17 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     };
     let mailer = Mailer::from_settings(&settings).map_err(StartError::Mail)?;
     let secret = jwt_secret(&settings)?;
+    let ledger_key = ledger_key(&settings)?;
+    crate::services::ledger::legacy::migrate(&database, &ledger_key).await?;
+    // Sequences whatever a stopped process left committed and unsequenced (and writes the
+    // empty tree's checkpoint on a new database).
+    crate::services::ledger::sequencer::sequence_with(&database, &ledger_key, true).await?;
     Ok(AppState {
         db: database,
         cache,
         settings: Arc::new(settings),
         jwt: Arc::new(JwtKeys::new(&secret)),
+        ledger_key: Arc::new(ledger_key),
         mailer,
         instance_id: uuid::Uuid::new_v4().to_string(),
     })

@@ -13,6 +13,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub jwt: Arc<JwtKeys>,
     pub mailer: Mailer,
+    /// Signs the ledger's checkpoints.
+    pub ledger_key: Arc<crate::services::ledger::checkpoint::LogKey>,
     /// Names this process in leader locks.
     pub instance_id: String,
 }

@@ -1,12 +1,14 @@
-//! The `ledger_entries` table.
+//! The `ledger_entries` table: append-only; an entry's position (`seq`) is in `ledger_positions`.
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "ledger_entries")]
 pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub seq: i64,
+    /// Insertion order (orders the sequencer's scan only; not part of the leaf).
+    #[sea_orm(primary_key)]
+    pub ins: i64,
+    pub id: String,
     pub occurred_at: DateTimeUtc,
     pub year: i32,
     pub month: i32,
@@ -25,10 +27,15 @@ pub struct Model {
     pub credit_category: String,
     /// The pairing the order named (part of the hashed canonical text).
     pub pairing_id: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-    /// The pairing the entry counts under, resolved when it was written (not hashed
-    /// by the chain: see migration 070).
+    /// The entry's seq in the hash chain it was migrated from, if any.
+    pub legacy_seq: Option<i64>,
+    /// The entry's hash in that chain.
+    pub legacy_hash: Option<String>,
+    pub leaf_version: i32,
+    /// Hex SHA-256(0x00 || leaf bytes).
+    pub leaf_hash: String,
+    /// The pairing the entry counts under, resolved when it was written (in the leaf from
+    /// format version 1).
     pub credited_pairing_id: Option<String>,
 }
 

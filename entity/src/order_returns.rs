@@ -15,6 +15,8 @@ pub struct Model {
     pub amount_fen: i64,
     pub reason: String,
     pub ledger_seq: Option<i64>,
+    /// The id of the reversal's ledger entry (rows written before migration 141 have none).
+    pub ledger_entry_id: Option<String>,
     pub created_by: Option<String>,
     pub created_at: DateTimeUtc,
 }

@@ -20,7 +20,9 @@ mod m20261201_000070_ledger_credited_pairing;
 mod m20261201_000080_account_security;
 mod m20261201_000100_budget_units;
 mod m20261201_000101_plans;
+mod m20261201_000120_ledger_log;
 mod m20261201_000140_return_groups;
+mod m20261201_000141_return_entry_ids;
 
 pub struct Migrator;
 
@@ -42,7 +44,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000080_account_security::Migration),
             Box::new(m20261201_000100_budget_units::Migration),
             Box::new(m20261201_000101_plans::Migration),
+            Box::new(m20261201_000120_ledger_log::Migration),
             Box::new(m20261201_000140_return_groups::Migration),
+            Box::new(m20261201_000141_return_entry_ids::Migration),
         ]
     }
 }

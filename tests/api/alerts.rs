@@ -9,9 +9,6 @@ use crate::helpers::*;
 use chrono::{Datelike, Duration, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicI64, Ordering};
-
-static SEQ: AtomicI64 = AtomicI64::new(1_000_000);
 
 fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
@@ -66,7 +63,7 @@ async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago
         .unwrap();
     let at = Utc::now() - Duration::days(days_ago) - Duration::minutes(5);
     entity::ledger_entries::ActiveModel {
-        seq: Set(SEQ.fetch_add(1, Ordering::SeqCst)),
+        id: Set(uuid::Uuid::now_v7().to_string()),
         occurred_at: Set(at),
         year: Set(at.year()),
         month: Set(at.month() as i32),
@@ -84,9 +81,10 @@ async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago
         kind: Set("credit".into()),
         credit_category: Set("purchase".into()),
         pairing_id: Set(None),
-        prev_hash: Set("fixture".into()),
-        hash: Set("fixture".into()),
         credited_pairing_id: Set(None),
+        leaf_version: Set(1),
+        leaf_hash: Set("00".repeat(32)),
+        ..Default::default()
     }
     .insert(app.db())
     .await

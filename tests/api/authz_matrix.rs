@@ -234,6 +234,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             ("/alert-rules/{category}", "fruit".to_string()),
             ("{year}", year.to_string()),
             ("/suppliers/{id}", supplier.org_id),
+            ("/entries/{seq}", "1".to_string()),
         ],
     }
 }

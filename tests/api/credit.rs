@@ -48,23 +48,17 @@ pub async fn append(
     .expect("append")
 }
 
-/// Breaks the hash chain at `seq` (tamper test): lifts the append-only trigger, edits the amount.
+/// Edits the entry at `seq` (tamper test): lifts the append-only trigger, edits the amount.
 pub async fn tamper(app: &TestApp, seq: i64) {
-    let db = app.db();
-    if on_postgres() {
-        db.execute_unprepared("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_no_change")
-            .await
-            .unwrap();
-    } else {
-        db.execute_unprepared("DROP TRIGGER ledger_entries_no_update")
-            .await
-            .unwrap();
-    }
-    db.execute_unprepared(&format!(
-        "UPDATE ledger_entries SET amount_fen = amount_fen + 1 WHERE seq = {seq}"
-    ))
-    .await
-    .unwrap();
+    app.sequence().await;
+    app.lift_append_only("ledger_entries").await;
+    app.db()
+        .execute_unprepared(&format!(
+            "UPDATE ledger_entries SET amount_fen = amount_fen + 1 \
+             WHERE id = (SELECT entry_id FROM ledger_positions WHERE seq = {seq})"
+        ))
+        .await
+        .unwrap();
 }
 
 fn s(v: &Value) -> &str {
@@ -630,7 +624,7 @@ async fn reconciliation_lifecycle_with_every_refusal() {
     assert_eq!(st.json["helped_sale_count"], 1);
     assert_eq!(st.json["ledger"]["from_seq"], 1);
     assert_eq!(st.json["ledger"]["to_seq"], 3);
-    let verify = ledger::verify(app.db()).await.unwrap();
+    let verify = ledger::verify(app.db(), None).await.unwrap();
     assert_eq!(st.json["ledger"]["head_hash"], verify.head_hash.as_str());
     assert_eq!(st.json["adjustments"]["count"], 0);
     assert_eq!(st.json["adjustments"]["total"], "0.00");

@@ -200,6 +200,30 @@ pub async fn spawn_with_settings(settings: Settings, tmp: tempfile::TempDir) -> 
 }
 
 impl TestApp {
+    /// Runs the ledger's sequencer now (tests run without the jobs): every committed entry
+    /// gets its seq and a checkpoint covers it.
+    pub async fn sequence(&self) -> u64 {
+        assist_market::services::ledger::sequence(&self.state)
+            .await
+            .expect("sequence the ledger")
+    }
+
+    /// Lifts the append-only triggers of a ledger table (tamper tests).
+    pub async fn lift_append_only(&self, table: &str) {
+        let db = self.db();
+        if on_postgres() {
+            db.execute_unprepared(&format!("ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
+                .await
+                .unwrap();
+        } else {
+            for op in ["UPDATE", "DELETE"] {
+                db.execute_unprepared(&format!("DROP TRIGGER {table}_log_no_{op}"))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         if path.starts_with('/')
             && !path.starts_with("/api")

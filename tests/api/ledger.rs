@@ -1,4 +1,5 @@
-//! The ledger: credits on acceptance, scoping, the hash chain and its tamper check.
+//! The ledger: credits on acceptance, scoping, the tree and its tamper check
+//! (the verifiable log itself: `ledger_log.rs`).
 use crate::helpers::*;
 use crate::orders::*;
 use sea_orm::ConnectionTrait;
@@ -17,23 +18,24 @@ async fn accept_all(w: &World, so: &str, order: &Value, qty: &str) {
 }
 
 #[tokio::test]
-async fn chain_verifies_and_a_tampered_amount_is_found() {
+async fn tree_verifies_and_a_tampered_amount_is_found() {
     let w = world().await;
     let app = &w.app;
     for q in ["10", "20", "30"] {
         let (o, so) = delivered_so(&w, q).await;
         accept_all(&w, &so, &o, q).await;
     }
+    app.sequence().await;
     let v = app.get("/ledger/verify", Some(&app.admin_token)).await.expect(200);
     assert_eq!(v.json["ok"], true);
     assert_eq!(v.json["entries"], 3);
     assert_eq!(v.json["first_bad_seq"], Value::Null);
     let items = app.get("/ledger", Some(&app.admin_token)).await.json["items"].clone();
     let items = items.as_array().unwrap();
-    assert_eq!(items[0]["prev_hash"], "0".repeat(64));
-    assert_eq!(items[1]["prev_hash"], items[0]["hash"]);
-    assert_eq!(items[2]["prev_hash"], items[1]["hash"]);
-    assert_eq!(v.json["head_hash"], items[2]["hash"]);
+    assert_eq!(v.json["tree_size"], 3);
+    assert_eq!(v.json["head_hash"], v.json["root_hash"]);
+    assert_eq!(items[0]["leaf_version"], 1);
+    assert_eq!(items[0]["leaf_hash"].as_str().unwrap().len(), 64);
     let seqs: Vec<i64> = items.iter().map(|i| i["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, vec![1, 2, 3]);
 
@@ -43,19 +45,12 @@ async fn chain_verifies_and_a_tampered_amount_is_found() {
     app.get("/ledger/verify", ev.t()).await.expect(200);
 
     // Tamper with entry 2's amount behind the service's back.
-    if on_postgres() {
-        app.db()
-            .execute_unprepared("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_no_change")
-            .await
-            .unwrap();
-    } else {
-        app.db()
-            .execute_unprepared("DROP TRIGGER ledger_entries_no_update")
-            .await
-            .unwrap();
-    }
+    app.lift_append_only("ledger_entries").await;
     app.db()
-        .execute_unprepared("UPDATE ledger_entries SET amount_fen = amount_fen + 100 WHERE seq = 2")
+        .execute_unprepared(
+            "UPDATE ledger_entries SET amount_fen = amount_fen + 100 \
+             WHERE id = (SELECT entry_id FROM ledger_positions WHERE seq = 2)",
+        )
         .await
         .unwrap();
     let v = app.get("/ledger/verify", ev.t()).await.expect(200);
@@ -67,17 +62,39 @@ async fn chain_verifies_and_a_tampered_amount_is_found() {
 #[tokio::test]
 async fn entries_cannot_be_updated_or_deleted_in_the_database() {
     let w = world().await;
-    let (o, so) = delivered_so(&w, "10").await;
-    accept_all(&w, &so, &o, "10").await;
+    for _ in 0..2 {
+        let (o, so) = delivered_so(&w, "10").await;
+        accept_all(&w, &so, &o, "10").await;
+    }
+    w.app.sequence().await;
     let db = w.app.db();
-    assert!(db
-        .execute_unprepared("UPDATE ledger_entries SET amount_fen = 1 WHERE seq = 1")
-        .await
-        .is_err());
-    assert!(db
-        .execute_unprepared("DELETE FROM ledger_entries WHERE seq = 1")
-        .await
-        .is_err());
+    for table in [
+        "ledger_entries",
+        "ledger_positions",
+        "ledger_tree_nodes",
+        "ledger_checkpoints",
+    ] {
+        let set = if table == "ledger_tree_nodes" {
+            "hash = 'x'"
+        } else {
+            "leaf_hash = 'x'"
+        };
+        let set = if table == "ledger_checkpoints" {
+            "note = 'x'"
+        } else {
+            set
+        };
+        assert!(
+            db.execute_unprepared(&format!("UPDATE {table} SET {set}"))
+                .await
+                .is_err(),
+            "{table}"
+        );
+        assert!(
+            db.execute_unprepared(&format!("DELETE FROM {table}")).await.is_err(),
+            "{table}"
+        );
+    }
     let v = w.app.get("/ledger/verify", Some(&w.app.admin_token)).await.expect(200);
     assert_eq!(v.json["ok"], true);
     // No route writes to the ledger either.
@@ -97,7 +114,7 @@ async fn entries_cannot_be_updated_or_deleted_in_the_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_acceptances_keep_one_chain() {
+async fn concurrent_acceptances_make_one_tree() {
     let w = world().await;
     let mut todo = Vec::new();
     for _ in 0..8 {
@@ -105,6 +122,7 @@ async fn concurrent_acceptances_keep_one_chain() {
     }
     let futs = todo.iter().map(|(o, so)| accept_all(&w, so, o, "10"));
     futures_util::future::join_all(futs).await;
+    w.app.sequence().await;
     let v = w.app.get("/ledger/verify", Some(&w.app.admin_token)).await.expect(200);
     assert_eq!(v.json["ok"], true);
     assert_eq!(v.json["entries"], 8);

@@ -13,6 +13,7 @@ mod faults_basic;
 mod foundation;
 mod house;
 mod ledger;
+mod ledger_log;
 mod locations;
 mod metrics;
 mod orders;

@@ -7,9 +7,8 @@ use crate::helpers::*;
 use crate::reports::NONE;
 use assist_market::services::ledger::{self, NewEntry};
 use assist_market::services::sql;
-use entity::ledger_entries;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::ConnectionTrait;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -212,19 +211,23 @@ async fn migration_070_backfills_the_recorded_pairing_by_the_same_rule() {
     }
     Migrator::up(db, None).await.unwrap();
 
-    let got: Vec<Option<String>> = ledger_entries::Entity::find()
-        .order_by_asc(ledger_entries::Column::Seq)
-        .all(db)
+    // Migration 120 keeps the hash chain as `ledger_chain` (the service moves it into the tree).
+    let got: Vec<Option<String>> = db
+        .query_all_raw(sql(
+            db,
+            "SELECT credited_pairing_id FROM ledger_chain ORDER BY seq",
+            vec![],
+        ))
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.credited_pairing_id)
+        .map(|r| r.try_get("", "credited_pairing_id").unwrap())
         .collect();
     let want: Vec<Option<String>> = vec![Some(b.clone()), Some(a), None, Some(b), Some(c), None];
     assert_eq!(got, want);
     // The ledger is append-only again.
     assert!(db
-        .execute_unprepared("UPDATE ledger_entries SET amount_fen = 1 WHERE seq = 1")
+        .execute_unprepared("UPDATE ledger_chain SET amount_fen = 1 WHERE seq = 1")
         .await
         .is_err());
 }

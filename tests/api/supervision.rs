@@ -308,7 +308,7 @@ async fn a_supervisor_corrects_an_attribution_by_reversal_and_new_credit() {
     let before = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
     assert_eq!(credited(&before, &wrong.org_id), "100.00");
     assert_eq!(credited(&before, &right.org_id), "0.00");
-    let body = json!({"entry_seq": e.seq, "to_org_id": right.org_id, "reason": "the hospital's canteen ordered"});
+    let body = json!({"entry_id": e.id, "to_org_id": right.org_id, "reason": "the hospital's canteen ordered"});
     app.post("/supervision/corrections", other.t(), body.clone())
         .await
         .problem(404);
@@ -319,7 +319,7 @@ async fn a_supervisor_corrects_an_attribution_by_reversal_and_new_credit() {
         .post(
             "/supervision/corrections",
             sup.t(),
-            json!({"entry_seq": e.seq, "to_org_id": right.org_id, "reason": " "}),
+            json!({"entry_id": e.id, "to_org_id": right.org_id, "reason": " "}),
         )
         .await;
     assert_eq!(r.fields(), ["reason"]);
@@ -327,7 +327,8 @@ async fn a_supervisor_corrects_an_attribution_by_reversal_and_new_credit() {
         .post("/supervision/corrections", sup.t(), body.clone())
         .await
         .expect(201);
-    assert!(c.json["reversal_seq"].as_i64().unwrap() > e.seq);
+    assert_ne!(c.json["reversal_entry_id"], c.json["credit_entry_id"]);
+    assert_eq!(c.json["entry_id"], e.id.as_str());
     app.post("/supervision/corrections", sup.t(), body).await.problem(409);
     let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
     assert_eq!(credited(&after, &wrong.org_id), "0.00");

@@ -3,6 +3,7 @@
 //! exactly one process runs it, however many run the service.
 pub mod outbox;
 mod queries;
+pub mod sequencer;
 
 use crate::services::now;
 use crate::state::AppState;
@@ -17,6 +18,8 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
     }
     let s = state.clone();
     handles.push(tokio::spawn(async move { outbox::run(s).await }));
+    let s = state.clone();
+    handles.push(tokio::spawn(async move { sequencer::run(s).await }));
     handles.push(every(
         state,
         "agreements",

@@ -57,7 +57,7 @@ pub async fn send_notices(state: web::Data<AppState>, caller: Caller) -> Result<
 /// Correct a wrongly attributed ledger credit (the supervisor of both units' region): a reversal for the buyer
 /// credited and a new credit for the right unit, linked to the correction and its reason; the ledger is never edited.
 #[utoipa::path(operation_id = "createAttributionCorrection", tag = "supervision",
-    request_body(content = supervision::NewCorrection, example = json!({"entry_seq": 42, "to_org_id": "0193e2a0-0000-7000-8000-000000000001", "reason": "ordered by the contractor for this school"})),
+    request_body(content = supervision::NewCorrection, example = json!({"entry_id": "0193e2a0-0000-7000-8000-0000000000aa", "to_org_id": "0193e2a0-0000-7000-8000-000000000001", "reason": "ordered by the contractor for this school"})),
     responses((status = 201, body = supervision::Correction), (status = 409, description = "The entry was corrected already")))]
 #[post("/supervision/corrections")]
 pub async fn correct(

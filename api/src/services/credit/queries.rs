@@ -46,7 +46,15 @@ pub async fn split_sums(
         // A reversal touches the year when it is of that year or reverses a credit of that year.
         Some(after) => q
             .filter(L::Kind.eq(LedgerKind::Reversal))
-            .filter(L::Seq.gt(after))
+            .filter(
+                L::Id.not_in_subquery(
+                    Query::select()
+                        .column(entity::ledger_positions::Column::EntryId)
+                        .from(entity::ledger_positions::Entity)
+                        .and_where(entity::ledger_positions::Column::Seq.lte(after))
+                        .to_owned(),
+                ),
+            )
             .filter(
                 sea_orm::Condition::any().add(L::Year.eq(year)).add(
                     L::OrderLineId.in_subquery(
@@ -66,7 +74,15 @@ pub async fn split_sums(
         q = q.filter(L::OriginCountyCode.eq(c.to_string()));
     }
     if let Some(m) = f.max_seq {
-        q = q.filter(L::Seq.lte(m));
+        q = q.filter(
+            L::Id.in_subquery(
+                Query::select()
+                    .column(entity::ledger_positions::Column::EntryId)
+                    .from(entity::ledger_positions::Entity)
+                    .and_where(entity::ledger_positions::Column::Seq.lte(m))
+                    .to_owned(),
+            ),
+        );
     }
     let stmt = q.group_by(L::CreditCategory).build(conn.get_database_backend());
     let overflow = || AppError::Conflict("the ledger total is out of range".into());
@@ -85,13 +101,16 @@ pub async fn split_sums(
     Ok(out)
 }
 
-/// The ledger head: its seq and hash.
+/// The ledger's latest checkpoint: its tree size and root hash (base64).
 pub async fn ledger_head(conn: &impl ConnectionTrait) -> AppResult<(i64, String)> {
-    let head = entity::ledger_head::Entity::find_by_id(1)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::internal("ledger head missing"))?;
-    Ok((head.seq, head.hash))
+    use base64::Engine;
+    let Some(c) = crate::services::ledger::latest_checkpoint(conn).await? else {
+        return Err(AppError::Conflict(
+            "the ledger has no checkpoint yet; retry shortly".into(),
+        ));
+    };
+    let root = hex::decode(&c.root_hash).map_err(AppError::internal)?;
+    Ok((c.tree_size, base64::engine::general_purpose::STANDARD.encode(root)))
 }
 
 // ---------------------------------------------------------------- organisations and regions

@@ -126,7 +126,7 @@ fn reconciliation_view(m: reconciliations::Model, p: &pairings::Model) -> AppRes
     })
 }
 
-/// Refuses (409) when the chain up to `seq` no longer verifies or no longer ends in `hash`.
+/// Refuses (409) when the tree up to `seq` no longer verifies or no longer has the root `hash`.
 async fn check_range(conn: &impl ConnectionTrait, seq: i64, hash: &str) -> AppResult<String> {
     let v = ledger::verify_upto(conn, Some(seq)).await?;
     if !v.ok || v.entries != seq {
@@ -167,6 +167,10 @@ pub async fn create_reconciliation(
     }
     AppError::check(errors)?;
     let db = &state.db;
+    // The statement pins a signed checkpoint that covers every entry committed so far.
+    if let Err(e) = ledger::sequence(state).await {
+        tracing::info!(error = %e, "sequencing before a statement (another sequencer may have run)");
+    }
     let (head_seq, head_hash) = queries::ledger_head(db).await?;
     check_range(db, head_seq, &head_hash).await?;
     let helpers = queries::with_children(db, &p.helper_org_id).await?;

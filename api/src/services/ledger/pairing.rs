@@ -54,7 +54,7 @@ pub(super) async fn resolve(
         let credits = ledger_entries::Entity::find()
             .filter(ledger_entries::Column::OrderLineId.is_in(lines))
             .filter(ledger_entries::Column::Kind.ne(reversal))
-            .order_by_desc(ledger_entries::Column::Seq)
+            .order_by_desc(ledger_entries::Column::Ins)
             .all(conn)
             .await?;
         // Descending, so the first credit of a line is the one kept.

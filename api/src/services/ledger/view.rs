@@ -15,7 +15,10 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LedgerEntry {
-    pub seq: i64,
+    /// The entry's id, from the moment it is written.
+    pub id: String,
+    /// Its 1-based position in the tree; absent until the sequencer gives it one (within 2 s).
+    pub seq: Option<i64>,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
     pub year: i32,
     pub month: i32,
@@ -35,23 +38,25 @@ pub struct LedgerEntry {
     pub amount: SignedMoney,
     pub kind: LedgerKind,
     pub credit_category: CreditCategory,
-    /// The pairing the order named, if any (part of the hashed fields).
+    /// The pairing the order named, if any.
     pub pairing_id: Option<PairingId>,
     /// The pairing this entry counts under, resolved when it was written: a pairing of
     /// its year whose helper is the buyer or its parent and whose helped county is the
     /// origin county (the order's named pairing first, then the buyer's own before its
     /// parent's, then the oldest); a reversal carries the pairing of the credit it
-    /// reverses. Reports grouped by pairing use it. Not part of the hashed fields.
+    /// reverses. Reports grouped by pairing use it. In the leaf (format version 1).
     pub credited_pairing_id: Option<PairingId>,
-    pub prev_hash: String,
-    pub hash: String,
+    /// Hex `SHA-256(0x00 || leaf bytes)` (docs/ledger-format.md).
+    pub leaf_hash: String,
+    /// The leaf format version.
+    pub leaf_version: i32,
 }
 
-impl TryFrom<ledger_entries::Model> for LedgerEntry {
-    type Error = AppError;
-    fn try_from(m: ledger_entries::Model) -> AppResult<Self> {
+impl LedgerEntry {
+    fn from_model(m: ledger_entries::Model, seq: Option<i64>) -> AppResult<Self> {
         Ok(LedgerEntry {
-            seq: m.seq,
+            id: m.id,
+            seq,
             occurred_at: m.occurred_at,
             year: m.year,
             month: m.month,
@@ -70,8 +75,8 @@ impl TryFrom<ledger_entries::Model> for LedgerEntry {
             credit_category: stored(&m.credit_category)?,
             pairing_id: m.pairing_id.as_deref().map(stored).transpose()?,
             credited_pairing_id: m.credited_pairing_id.as_deref().map(stored).transpose()?,
-            prev_hash: m.prev_hash,
-            hash: m.hash,
+            leaf_hash: m.leaf_hash,
+            leaf_version: m.leaf_version,
         })
     }
 }
@@ -92,7 +97,7 @@ pub struct LedgerFilter {
     pub to: Option<chrono::NaiveDate>,
 }
 
-/// Entries in `seq` order. Evaluators and admins see all; a buyer its own and its
+/// Entries in the order they were written. Evaluators and admins see all; a buyer its own and its
 /// children's; a supplier its own; a certifier its county's.
 pub async fn list(
     state: &AppState,
@@ -153,16 +158,43 @@ pub async fn list(
         None => None,
     };
     let rows = queries::page(db, q, after, limit + 1).await?;
-    let (rows, next) = crate::services::paginate(rows, limit, |r| r.seq.to_string());
+    let (rows, next) = crate::services::paginate(rows, limit, |r| r.ins.to_string());
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let seqs = queries::seqs_of(db, &ids).await?;
     let items = rows
         .into_iter()
-        .map(LedgerEntry::try_from)
+        .map(|m| {
+            let seq = seqs.get(&m.id).copied();
+            LedgerEntry::from_model(m, seq)
+        })
         .collect::<AppResult<Vec<_>>>()?;
     Ok((items, next))
 }
 
-/// Recomputes the whole chain (admin and evaluators).
-pub async fn verify(state: &AppState, caller: &Caller) -> AppResult<super::VerifyResult> {
+/// Recomputes the tree (admin and evaluators): all of it, or only what follows the
+/// checkpoint of size `since`, checking each checkpoint's signature on the way.
+pub async fn verify(state: &AppState, caller: &Caller, since: Option<i64>) -> AppResult<super::VerifyResult> {
     caller.require(&[Role::Admin, Role::Evaluator])?;
-    super::verify(&state.db).await
+    let vk = super::checkpoint::parse_verifier_key(&state.ledger_key.verifier_key()).map_err(AppError::internal)?;
+    let since = match since {
+        None => {
+            // The whole ledger: everything committed so far gets its position first.
+            if let Err(e) = super::sequence(state).await {
+                tracing::info!(error = %e, "sequencing before verifying (another sequencer may have run)");
+            }
+            0
+        }
+        Some(s) if s < 0 => return Err(AppError::field("since", "must not be negative")),
+        Some(s) => {
+            if super::queries::checkpoints_from(&state.db, s, 1)
+                .await?
+                .first()
+                .is_none_or(|c| c.tree_size != s)
+            {
+                return Err(AppError::field("since", "must be the tree size of a checkpoint"));
+            }
+            s
+        }
+    };
+    super::verify::verify_range(&state.db, Some(&vk), since, None).await
 }

@@ -38,8 +38,8 @@ pub struct ReturnedLine {
     pub line_id: OrderLineId,
     pub quantity: Quantity,
     pub amount: Money,
-    /// The reversal's ledger entry.
-    pub ledger_seq: i64,
+    /// The reversal's ledger entry (its `seq` follows when the sequencer places it).
+    pub ledger_entry_id: String,
 }
 
 /// A return: one request, one or more lines.
@@ -173,7 +173,8 @@ pub async fn create_return(
             quantity_milli: q.minor(),
             amount_fen: amount.minor(),
             reason: reason.clone(),
-            ledger_seq: Some(m.seq),
+            ledger_seq: None,
+            ledger_entry_id: Some(m.id.clone()),
             created_by: Some(caller.user_id.to_string()),
             created_at: t,
         });
@@ -182,7 +183,7 @@ pub async fn create_return(
             line_id: stored(&l.id)?,
             quantity: *q,
             amount: *amount,
-            ledger_seq: m.seq,
+            ledger_entry_id: m.id.clone(),
         });
     }
     queries::insert_returns(&txn, rows).await?;

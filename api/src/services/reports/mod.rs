@@ -4,8 +4,8 @@
 //! release package of the year's accepted supplier orders.
 //!
 //! Every figure is one SQL GROUP BY at request time (no cache): unscoped groupings
-//! by buyer, supplier, county and month read `ledger_rollup` (maintained by a
-//! trigger inside each append's transaction); scoped slices and pairings read
+//! by buyer, supplier, county and month read `ledger_rollup` (folded in by the
+//! ledger's sequencer per batch) plus the entries not yet folded; scoped slices and pairings read
 //! `ledger_entries` through its indexes. Either way a report reflects every append
 //! that returned before it was asked for. The SQL of the folder is in [`queries`].
 mod export;

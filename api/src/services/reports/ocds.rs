@@ -145,7 +145,7 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
                 .iter()
                 .map(|e| {
                     json!({
-                        "id": format!("ledger-{}", e.seq),
+                        "id": format!("ledger-{}", e.id),
                         "source": base.join("/api/v1/ledger"),
                         "date": e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                         "value": amount(e.amount_fen),

@@ -72,12 +72,32 @@ pub async fn pairing_ids_of_year(
     Ok(q.all(conn).await?.into_iter().map(|p| p.id).collect())
 }
 
-/// The same figures as [`summary_sql`] without scope, from the `ledger_rollup` table
+/// The roll-up as reports must read it: the rows the sequencer folded in, plus the
+/// entries it has not positioned yet (one row each, with the dimension `dim_param`
+/// and the key of `group`), so that a report is never stale. The sequencer positions
+/// and folds a batch in one transaction, so one statement sees each entry once.
+pub fn fresh_rollup(group: ReportGroup, dim_param: &str) -> String {
+    let key = match group {
+        ReportGroup::Supplier => "e.supplier_org_id",
+        ReportGroup::County => "e.origin_county_code",
+        ReportGroup::Month => "CAST(e.month AS TEXT)",
+        ReportGroup::Buyer | ReportGroup::Pairing => "e.buyer_org_id",
+    };
+    format!(
+        "(SELECT year, dim, key, credit_category, origin_poverty_status, amount_fen, entry_count FROM ledger_rollup \
+         UNION ALL SELECT e.year, CAST({dim_param} AS TEXT), {key}, e.credit_category, e.origin_poverty_status, e.amount_fen, 1 \
+         FROM ledger_entries e WHERE e.ins > (SELECT t.low_ins FROM ledger_tail t WHERE t.id = 1) \
+         AND NOT EXISTS (SELECT 1 FROM ledger_positions p WHERE p.entry_id = e.id))"
+    )
+}
+
+/// The same figures as [`summary_sql`] without scope, from the roll-up ([`fresh_rollup`])
 /// (the values of [`summary_values`], then `$6` the dimension).
-pub fn rollup_sql() -> String {
+pub fn rollup_sql(group: ReportGroup) -> String {
+    let rollup = fresh_rollup(group, "$6");
     format!(
         "SELECT l.key AS k, {SUMS}, COALESCE(SUM(l.amount_fen), 0) AS total_fen, COALESCE(SUM(l.entry_count), 0) AS n \
-         FROM ledger_rollup l WHERE l.year = $5 AND l.dim = $6 GROUP BY l.key"
+         FROM {rollup} l WHERE l.year = $5 AND l.dim = $6 GROUP BY l.key"
     )
 }
 
@@ -114,11 +134,9 @@ pub async fn summary_rows(
 }
 
 pub async fn head_seq(conn: &impl ConnectionTrait) -> AppResult<i64> {
-    Ok(entity::ledger_head::Entity::find_by_id(1)
-        .one(conn)
+    Ok(crate::services::ledger::latest_checkpoint(conn)
         .await?
-        .map(|h| h.seq)
-        .unwrap_or(0))
+        .map_or(0, |c| c.tree_size))
 }
 
 /// A quota of the year with its buyer's name and the net credits of the buyer and its children.
@@ -136,11 +154,12 @@ pub async fn quota_progress(
     only: Option<&[String]>,
 ) -> AppResult<Vec<QuotaProgress>> {
     let mut values: Vec<Value> = vec![ReportGroup::Buyer.into(), year.into()];
-    let mut text = String::from(
+    let mut text = format!(
         "SELECT q.buyer_org_id AS buyer_id, q.target_fen AS target, o.name AS name, \
-         (SELECT COALESCE(SUM(l.amount_fen), 0) FROM ledger_rollup l WHERE l.year = q.year AND l.dim = $1 AND l.key IN \
+         (SELECT COALESCE(SUM(l.amount_fen), 0) FROM {} l WHERE l.year = q.year AND l.dim = $1 AND l.key IN \
          (SELECT c.id FROM organizations c WHERE c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)) AS credited \
          FROM quotas q JOIN organizations o ON o.id = q.buyer_org_id WHERE q.year = $2",
+        fresh_rollup(ReportGroup::Buyer, "$1")
     );
     if let Some(ids) = only {
         text.push_str(&format!(" AND q.buyer_org_id IN ({})", placeholders(3, ids.len())));
@@ -248,7 +267,7 @@ pub async fn lines_of(conn: &impl ConnectionTrait, so_ids: &[String]) -> AppResu
 pub async fn entries_of(conn: &impl ConnectionTrait, so_ids: &[String]) -> AppResult<Vec<ledger_entries::Model>> {
     Ok(ledger_entries::Entity::find()
         .filter(ledger_entries::Column::SupplierOrderId.is_in(so_ids.to_vec()))
-        .order_by_asc(ledger_entries::Column::Seq)
+        .order_by_asc(ledger_entries::Column::Ins)
         .all(conn)
         .await?)
 }

@@ -231,11 +231,11 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: Report
     let mut values = queries::summary_values(year);
     let scope = scope_of(state, caller, values.len() + 1).await?;
     values.extend(scope.values.clone());
-    // The unscoped groupings other than pairings read the trigger-maintained roll-up.
+    // The unscoped groupings other than pairings read the roll-up and its unfolded tail.
     let use_rollup = scope.name == ReportScope::All && group != ReportGroup::Pairing;
     let text = if use_rollup {
         values.push(group.into());
-        queries::rollup_sql()
+        queries::rollup_sql(group)
     } else {
         queries::summary_sql(group, &scope.cond)
     };

@@ -3,7 +3,7 @@
 //! The ledger is never edited.
 use super::{may_supervise, region_of};
 use crate::auth::{Caller, Role};
-use crate::domain::{LedgerKind, OrgId};
+use crate::domain::{LedgerEntryId, LedgerKind, OrgId};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{ledger, new_id, now, organizations};
 use crate::state::AppState;
@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCorrection {
-    /// The `seq` of the wrongly attributed credit.
-    pub entry_seq: i64,
+    /// The id of the wrongly attributed credit (an entry has its id before it has a `seq`).
+    pub entry_id: LedgerEntryId,
     /// The budget unit the credit belongs to.
     pub to_org_id: OrgId,
     pub reason: String,
@@ -25,11 +25,14 @@ pub struct NewCorrection {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Correction {
     pub id: String,
-    pub entry_seq: i64,
+    /// The corrected credit.
+    pub entry_id: String,
     pub from_org_id: String,
     pub to_org_id: OrgId,
-    pub reversal_seq: i64,
-    pub credit_seq: i64,
+    /// The reversal of it written for the buyer first credited.
+    pub reversal_entry_id: String,
+    /// The new credit written for the right budget unit.
+    pub credit_entry_id: String,
     pub reason: String,
 }
 
@@ -37,7 +40,8 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     caller.require(&[Role::Supervisor])?;
     let db = &state.db;
     region_of(db, caller).await?;
-    let entry = ledger_entries::Entity::find_by_id(body.entry_seq)
+    let entry = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::Id.eq(body.entry_id.to_string()))
         .one(db)
         .await?
         .ok_or(AppError::NotFound("ledger entry"))?;
@@ -51,7 +55,7 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
         errors.push(FieldError::new("reason", "must not be empty"));
     }
     if entry.kind != LedgerKind::Credit {
-        errors.push(FieldError::new("entry_seq", "only a credit can be corrected"));
+        errors.push(FieldError::new("entry_id", "only a credit can be corrected"));
     }
     match organizations::queries::find(db, body.to_org_id.to_string()).await? {
         Some(to) if to.id == entry.buyer_org_id => {
@@ -65,7 +69,7 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     }
     AppError::check(errors)?;
     let done = attribution_corrections::Entity::find()
-        .filter(attribution_corrections::Column::EntryId.eq(entry.seq.to_string()))
+        .filter(attribution_corrections::Column::EntryId.eq(entry.id.clone()))
         .one(db)
         .await?;
     if done.is_some() {
@@ -102,12 +106,12 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     let id = new_id();
     attribution_corrections::ActiveModel {
         id: Set(id.clone()),
-        entry_id: Set(entry.seq.to_string()),
+        entry_id: Set(entry.id.clone()),
         from_org_id: Set(entry.buyer_org_id.clone()),
         to_org_id: Set(body.to_org_id.to_string()),
         amount_fen: Set(entry.amount_fen),
-        reversal_entry_id: Set(rev.seq.to_string()),
-        credit_entry_id: Set(cr.seq.to_string()),
+        reversal_entry_id: Set(rev.id.clone()),
+        credit_entry_id: Set(cr.id.clone()),
         reason: Set(reason.clone()),
         by_user_id: Set(caller.user_id.to_string()),
         at: Set(now()),
@@ -117,11 +121,11 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     .map_err(|_| AppError::Conflict("this entry was corrected already".into()))?;
     let out = Correction {
         id,
-        entry_seq: entry.seq,
+        entry_id: entry.id.clone(),
         from_org_id: entry.buyer_org_id.clone(),
         to_org_id: body.to_org_id,
-        reversal_seq: rev.seq,
-        credit_seq: cr.seq,
+        reversal_entry_id: rev.id.clone(),
+        credit_entry_id: cr.id.clone(),
         reason,
     };
     txn.commit().await?;

@@ -1,0 +1,148 @@
+//! Verifying an export (`GET /ledger/export`) against a signed checkpoint with nothing
+//! but the file, the checkpoint and the verifier key: every leaf is recomputed from its
+//! fields, the positions must be dense, each embedded checkpoint must carry a good
+//! signature and match the root at its size, and the final root must be the
+//! checkpoint's. Never panics on a corrupted file: errors name the line.
+use super::checkpoint::{self, Checkpoint, VerifierKey};
+use super::leaf::{self, FIELDS_V1};
+use super::merkle::{self, Frontier, Hash};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Serialize)]
+pub struct OfflineReport {
+    /// Positions read.
+    pub entries: u64,
+    /// Positions whose fields were in the file (the year's entries).
+    pub with_fields: u64,
+    pub tree_size: u64,
+    pub ok: bool,
+    /// The first position that does not verify (to within a batch when only a root differs).
+    pub first_bad_seq: Option<u64>,
+    pub problem: Option<String>,
+}
+
+fn leaf_of(v: &Value, line: usize) -> Result<Hash, String> {
+    if let Some(h) = v.get("leaf_hash") {
+        return h
+            .as_str()
+            .and_then(|s| B64.decode(s).ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| format!("line {line}: leaf_hash is not a base64 SHA-256 hash"));
+    }
+    let version = v.get("leaf_version").and_then(Value::as_u64);
+    if version != Some(1) {
+        return Err(format!("line {line}: unknown leaf_version {version:?}"));
+    }
+    let fields = v
+        .get("fields")
+        .and_then(Value::as_object)
+        .ok_or_else(|| format!("line {line}: no fields"))?;
+    if fields.len() != FIELDS_V1.len() {
+        return Err(format!("line {line}: version 1 has {} fields", FIELDS_V1.len()));
+    }
+    let mut values = Vec::with_capacity(FIELDS_V1.len());
+    for name in FIELDS_V1 {
+        values.push(match fields.get(name) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) => None,
+            _ => return Err(format!("line {line}: field {name} is missing or not a string")),
+        });
+    }
+    let bytes = leaf::encode_values(1, &values).map_err(|e| format!("line {line}: {e}"))?;
+    Ok(merkle::leaf_hash(&bytes))
+}
+
+/// Verifies `export` against `note` signed by `vk`.
+pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<OfflineReport, String> {
+    let target: Checkpoint = checkpoint::open(note, vk).map_err(|e| format!("checkpoint: {e}"))?;
+    let mut frontier = Frontier::default();
+    let mut with_fields = 0u64;
+    let mut last_good = 0u64;
+    let mut first_bad: Option<u64> = None;
+    let mut problem: Option<String> = None;
+    let fail = |seq: u64, why: String, first_bad: &mut Option<u64>, problem: &mut Option<String>| {
+        if first_bad.is_none_or(|b| seq < b) {
+            *first_bad = Some(seq);
+            *problem = Some(why);
+        }
+    };
+    for (i, text) in export.lines().enumerate() {
+        let line = i + 1;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(text).map_err(|e| format!("line {line}: not JSON ({e})"))?;
+        if let Some(n) = v.get("checkpoint") {
+            let n = n
+                .as_str()
+                .ok_or_else(|| format!("line {line}: checkpoint is not text"))?;
+            match checkpoint::open(n, vk) {
+                Ok(c) if c.size == frontier.size() && c.root == frontier.root() => last_good = c.size,
+                Ok(c) if c.size != frontier.size() => {
+                    return Err(format!(
+                        "line {line}: a checkpoint of size {} after position {}",
+                        c.size,
+                        frontier.size()
+                    ))
+                }
+                Ok(_) => fail(
+                    last_good + 1,
+                    format!("line {line}: the root at {} differs", frontier.size()),
+                    &mut first_bad,
+                    &mut problem,
+                ),
+                Err(e) => fail(last_good + 1, format!("line {line}: {e}"), &mut first_bad, &mut problem),
+            }
+            continue;
+        }
+        let seq = v
+            .get("seq")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("line {line}: no seq"))?;
+        let expected = frontier.size() + 1;
+        if seq != expected {
+            fail(
+                expected.min(seq),
+                format!("line {line}: seq {seq} where {expected} was expected"),
+                &mut first_bad,
+                &mut problem,
+            );
+        }
+        if v.get("fields").is_some() {
+            with_fields += 1;
+        }
+        let h = leaf_of(&v, line)?;
+        frontier.push(h, &mut |_, _| {});
+        if frontier.size() == target.size && frontier.root() != target.root {
+            fail(
+                last_good + 1,
+                "the root at the checkpoint's size differs".into(),
+                &mut first_bad,
+                &mut problem,
+            );
+        }
+    }
+    if frontier.size() < target.size {
+        fail(
+            frontier.size() + 1,
+            format!(
+                "the file ends at {} before the checkpoint's {}",
+                frontier.size(),
+                target.size
+            ),
+            &mut first_bad,
+            &mut problem,
+        );
+    }
+    Ok(OfflineReport {
+        entries: frontier.size(),
+        with_fields,
+        tree_size: target.size,
+        ok: first_bad.is_none(),
+        first_bad_seq: first_bad,
+        problem,
+    })
+}

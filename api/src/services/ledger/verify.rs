@@ -1,0 +1,196 @@
+//! Verification: recompute every leaf from its entry's fields, rebuild the tree
+//! and compare each signed checkpoint's root on the way. The first bad position
+//! is the first entry whose leaf does not match, or, where leaves match but a
+//! root does not (entries reordered, inserted or removed together with their
+//! hashes), the first position after the last checkpoint that still matched.
+use super::checkpoint::{self, VerifierKey};
+use super::merkle::{empty_root, Frontier, Hash, NodeId};
+use super::{leaf, queries};
+use crate::error::AppResult;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerifyResult {
+    /// How many entries were read and checked.
+    pub entries: i64,
+    /// The tree size verified up to (the latest checkpoint's unless asked for less).
+    pub tree_size: i64,
+    /// The recomputed root hash at `tree_size`, base64.
+    pub root_hash: String,
+    /// The same as `root_hash` (kept for clients of the hash chain).
+    pub head_hash: String,
+    pub ok: bool,
+    /// The first position that does not verify, if any.
+    pub first_bad_seq: Option<i64>,
+}
+
+/// Verifies the whole ledger against its latest checkpoint.
+pub async fn verify(conn: &impl ConnectionTrait, vk: Option<&VerifierKey>) -> AppResult<VerifyResult> {
+    verify_range(conn, vk, 0, None).await
+}
+
+/// Verifies positions `1..=upto` (the latest checkpoint's size when `None`).
+pub async fn verify_upto(conn: &impl ConnectionTrait, upto: Option<i64>) -> AppResult<VerifyResult> {
+    verify_range(conn, None, 0, upto).await
+}
+
+/// Verifies positions after `since` up to `upto`: the tree's right edge at `since` is read
+/// from the stored nodes and must give the root of the checkpoint of that size, so only
+/// the entries after it are read. `vk`: check each checkpoint's signature too.
+pub async fn verify_range(
+    conn: &impl ConnectionTrait,
+    vk: Option<&VerifierKey>,
+    since: i64,
+    upto: Option<i64>,
+) -> AppResult<VerifyResult> {
+    let latest = queries::latest_checkpoint(conn).await?;
+    let latest_size = latest.as_ref().map_or(0, |c| c.tree_size);
+    let target = upto.unwrap_or(latest_size).min(latest_size).max(0);
+    let since = since.clamp(0, target);
+    let mut first_bad: Option<i64> = None;
+    let bad = |seq: i64, first_bad: &mut Option<i64>| {
+        if first_bad.is_none_or(|b| seq < b) {
+            *first_bad = Some(seq);
+        }
+    };
+    // The checkpoints to compare with, and their signatures.
+    let mut cps = Vec::new();
+    let mut from = since;
+    loop {
+        let page = queries::checkpoints_from(conn, from, 5000).await?;
+        let Some(last) = page.last().map(|c| c.tree_size) else {
+            break;
+        };
+        cps.extend(page.into_iter().filter(|c| c.tree_size <= target));
+        if last >= target {
+            break;
+        }
+        from = last + 1;
+    }
+    let mut expected: Vec<(i64, Option<Hash>)> = Vec::new();
+    let mut last_good = since;
+    for c in cps.iter().filter(|c| c.tree_size <= target) {
+        let root = leaf::parse_hex(&c.root_hash);
+        let signed_ok = match vk {
+            Some(vk) => {
+                checkpoint::open(&c.note, vk).is_ok_and(|o| o.size == c.tree_size as u64 && Some(o.root) == root)
+            }
+            None => true,
+        };
+        if !signed_ok {
+            bad(last_good + 1, &mut first_bad);
+        } else {
+            last_good = c.tree_size;
+        }
+        expected.push((c.tree_size, root));
+    }
+    let mut frontier = if since == 0 {
+        Frontier::default()
+    } else {
+        match queries::node_hashes(conn, &Frontier::ids(since as u64)).await {
+            Ok(have) => Frontier::new(since as u64, &mut |id: NodeId| have[&id]),
+            Err(_) => {
+                bad(1, &mut first_bad);
+                Frontier::default()
+            }
+        }
+    };
+    let mut exp = expected.into_iter().peekable();
+    let mut last_matching = since;
+    if let Some((s, root)) = exp.peek().copied() {
+        if s == since && since > 0 {
+            if Some(frontier.root()) != root {
+                bad(1, &mut first_bad);
+            }
+            exp.next();
+        }
+    }
+    let mut count = 0i64;
+    let mut next = frontier.size() as i64 + 1;
+    while next <= target {
+        let to = (next + 4999).min(target);
+        let rows = queries::positioned(conn, next, to).await?;
+        if rows.is_empty() {
+            bad(next, &mut first_bad);
+            break;
+        }
+        for (p, e) in rows {
+            count += 1;
+            if p.seq != next {
+                bad(next, &mut first_bad);
+            }
+            let stored = leaf::parse_hex(&p.leaf_hash);
+            let recomputed = e.as_ref().and_then(|e| leaf::leaf_hash(e).ok());
+            if recomputed.is_none() || recomputed != stored || e.as_ref().map(|e| &e.leaf_hash) != Some(&p.leaf_hash) {
+                bad(p.seq, &mut first_bad);
+            }
+            // The stored leaf goes into the tree: an edited entry shows as its own position above,
+            // edited stored hashes (or moved positions) as a root that no longer matches.
+            frontier.push(stored.or(recomputed).unwrap_or_default(), &mut |_, _| {});
+            while let Some((s, root)) = exp.peek().copied() {
+                if s > frontier.size() as i64 {
+                    break;
+                }
+                if s == frontier.size() as i64 {
+                    if Some(frontier.root()) != root {
+                        bad(last_matching + 1, &mut first_bad);
+                    } else {
+                        last_matching = s;
+                    }
+                }
+                exp.next();
+            }
+            next = p.seq + 1;
+        }
+    }
+    if (frontier.size() as i64) < target {
+        bad(frontier.size() as i64 + 1, &mut first_bad);
+    }
+    let root = if frontier.size() == 0 {
+        empty_root()
+    } else {
+        frontier.root()
+    };
+    let root_b64 = B64.encode(root);
+    Ok(VerifyResult {
+        entries: count,
+        tree_size: target,
+        root_hash: root_b64.clone(),
+        head_hash: root_b64,
+        ok: first_bad.is_none(),
+        first_bad_seq: first_bad,
+    })
+}
+
+/// `assist-market verify-ledger`: from the last verified checkpoint on (whose recorded root
+/// must still be the tree's at that size), or everything with `full`; records the tree
+/// size verified when it verifies.
+pub async fn verify_recorded(state: &crate::state::AppState, full: bool) -> AppResult<VerifyResult> {
+    let vk =
+        checkpoint::parse_verifier_key(&state.ledger_key.verifier_key()).map_err(crate::error::AppError::internal)?;
+    let conn = &state.db;
+    let since = match queries::last_verified(conn).await? {
+        Some((size, root)) if !full => {
+            let now = super::proofs::root_at(conn, size).await.ok().map(hex::encode);
+            if now.as_deref() != Some(root.as_str()) {
+                // The verified prefix changed since: say so, then check everything to locate it.
+                let mut r = verify_range(conn, Some(&vk), 0, None).await?;
+                r.ok = false;
+                r.first_bad_seq = Some(r.first_bad_seq.unwrap_or(1));
+                return Ok(r);
+            }
+            size
+        }
+        _ => 0,
+    };
+    let r = verify_range(conn, Some(&vk), since, None).await?;
+    if r.ok {
+        let root = B64.decode(&r.root_hash).map_err(crate::error::AppError::internal)?;
+        queries::record_verified(conn, r.tree_size, &hex::encode(root)).await?;
+    }
+    Ok(r)
+}
