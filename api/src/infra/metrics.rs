@@ -205,6 +205,7 @@ pub fn registry() -> Registry {
             let _ = r.register(Box::new(h.clone()));
         }
     }
+    crate::infra::gauges::register(&r);
     r
 }
 

@@ -12,6 +12,7 @@ pub mod health;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;
+pub mod outbox;
 pub mod plans;
 pub mod products;
 pub mod regions;
@@ -34,6 +35,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     credit::configure(cfg);
     plans::configure(cfg);
     reports::configure(cfg);
+    outbox::configure(cfg);
     audit::configure(cfg);
     supervision::configure(cfg);
 }
