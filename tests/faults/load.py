@@ -10,11 +10,11 @@ import time
 class Load:
     """`requests` is a list of functions (client) -> Answer, sent round-robin by each thread."""
 
-    def __init__(self, client, requests, threads=4):
+    def __init__(self, client, requests, threads=4, phase="up"):
         self.client = client
         self.requests = requests
         self.threads = threads
-        self.phase = "up"
+        self.phase = phase
         self.answers = collections.defaultdict(list)  # phase -> [(sent_at, Answer)]
         self.started = {}  # phase -> monotonic time it started
         self.ended = {}
@@ -39,7 +39,7 @@ class Load:
     def set_phase(self, name):
         now = time.monotonic()
         with self._lock:
-            if self.phase in self.started and self.phase not in self.ended:
+            if self.phase in self.started:
                 self.ended[self.phase] = now
             self.phase = name
             self.started[name] = now
