@@ -45,3 +45,20 @@ fuzz_backend() {
   rm -rf "$dir"
   return "$status"
 }
+
+# fuzz_both_backends PG_URL REDIS_URL: the two runs at once (each is bounded by time, so
+# running them side by side halves the wall time), then their outputs one after the other.
+fuzz_both_backends() {
+  local out pg_status=0 sqlite_status=0 pg_pid sqlite_pid
+  out=$(mktemp -d /tmp/assist-fuzz-out.XXXXXX)
+  fuzz_backend "PostgreSQL + Redis" ASSIST_DATABASE_URL="$1" ASSIST_REDIS_URL="$2" ASSIST_REDIS_PREFIX=fuzz: \
+    >"$out/pg" 2>&1 &
+  pg_pid=$!
+  fuzz_backend "the embedded default (SQLite)" >"$out/sqlite" 2>&1 &
+  sqlite_pid=$!
+  wait "$pg_pid" || pg_status=$?
+  wait "$sqlite_pid" || sqlite_status=$?
+  cat "$out/pg" "$out/sqlite"
+  rm -rf "$out"
+  [ "$pg_status" -eq 0 ] && [ "$sqlite_status" -eq 0 ]
+}
