@@ -41,7 +41,7 @@ def main():
     print(f"fault benchmark: {binary}, {threads} clients, {secs:g} s a phase, breaker cool-off {cooloff} s")
     stack = Stack(binary, smtp=False)
     try:
-        api = stack.api("bench", JOBS_ENABLED="false", REDIS_COOLOFF_SECS=cooloff, DB_MAX_CONNECTIONS="16")
+        api = stack.api("bench", JOBS_ENABLED="false", REDIS_COOLOFF_MS=str(int(float(cooloff) * 1000)), DB_MAX_CONNECTIONS="16")
         tok = tokens(api.client)
         mix = [
             lambda c: c.get(f"{API}/catalog?q={quote('小米')}"),

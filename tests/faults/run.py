@@ -26,12 +26,16 @@ from stack import ROOT, Stack  # noqa: E402
 
 CASES = ["redis", "postgres", "smtp", "kill"]
 
-# Settings for the API processes: fast outbox polling and short fault timeouts, so that
-# the suite stays within its time budget.
+# Settings for the API processes: fast outbox polling and retries, and short fault
+# timeouts, so that the suite stays within its time budget.
 SETTINGS = {
     "OUTBOX_POLL_MS": "100",
-    "DB_ACQUIRE_TIMEOUT_SECS": str(case_postgres.ACQUIRE_TIMEOUT_SECS),
-    "REDIS_COOLOFF_SECS": "2",
+    "OUTBOX_BACKOFF_BASE_MS": "200",
+    "OUTBOX_BACKOFF_MAX_MS": "2000",
+    # The mail server is down for a few seconds only: no email may give up meanwhile.
+    "OUTBOX_MAX_ATTEMPTS": "100",
+    "DB_ACQUIRE_TIMEOUT_MS": str(case_postgres.ACQUIRE_TIMEOUT_SECS * 1000),
+    "REDIS_COOLOFF_MS": "2000",
 }
 
 
