@@ -5,10 +5,11 @@
 # Starts `assist-market serve` (the debug binary tests/run built) with the demo data
 # and the given ASSIST_* settings, then runs schemathesis against the document it
 # serves (/api-docs/openapi.json): every operation, every demo role in turn and no
-# token (tests/fuzz/hooks.py), failing on any 5xx, dropped connection, or a status
-# code, content type, header or body that the document does not declare. Stops the
+# token (tests/fuzz/hooks.py), failing on any 5xx, dropped connection, an operation
+# that answers without a valid token (ignored_auth), or a status code, content type,
+# header or body that the document does not declare. Stops the
 # service and returns schemathesis' status. FUZZ_SECS bounds one run (default 120).
-FUZZ_CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+FUZZ_CHECKS=not_a_server_error,ignored_auth,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 
 fuzz_backend() {
   local label=$1; shift
