@@ -86,6 +86,23 @@ pub struct Settings {
     pub cache_ttl_secs: u64,
     /// Database pool size (PostgreSQL; SQLite always uses one writer connection).
     pub db_max_connections: u32,
+    /// Longest wait for a database connection (also bounds connecting); past it a request
+    /// answers 503 with `Retry-After` instead of hanging.
+    pub db_acquire_timeout_ms: u64,
+    /// Longest wait for one Redis command; a slower or failed command opens the breaker.
+    pub redis_timeout_ms: u64,
+    /// How long Redis is skipped (in-process equivalents are used) after a failure,
+    /// before one probe tries it again.
+    pub redis_cooloff_ms: u64,
+    /// Bounds of the in-process cache (catalogue pages, generations, and everything
+    /// the cache keeps while Redis is absent or down): least recently used entries go first.
+    pub cache_max_entries: usize,
+    pub cache_max_bytes: usize,
+    /// Attempts before an email is marked `failed` (a permanent SMTP refusal fails it at once).
+    pub outbox_max_attempts: u32,
+    /// First retry delay of an email; it doubles per attempt (with jitter) up to `outbox_backoff_max_ms`.
+    pub outbox_backoff_base_ms: u64,
+    pub outbox_backoff_max_ms: u64,
     pub log_json: bool,
     /// Origins allowed to call the API from a browser (CORS), comma-separated
     /// (`https://app.example.org,https://admin.example.org`); none by default.
@@ -119,6 +136,14 @@ impl Default for Settings {
             agreement_interval_secs: 300,
             cache_ttl_secs: 60,
             db_max_connections: 10,
+            db_acquire_timeout_ms: 3000,
+            redis_timeout_ms: 200,
+            redis_cooloff_ms: 5000,
+            cache_max_entries: 10_000,
+            cache_max_bytes: 64 * 1024 * 1024,
+            outbox_max_attempts: 12,
+            outbox_backoff_base_ms: 1000,
+            outbox_backoff_max_ms: 15 * 60 * 1000,
             log_json: false,
             cors_origins: String::new(),
         }
@@ -230,6 +255,21 @@ impl Settings {
                     "ASSIST_ADMIN_PASSWORD must be at least 8 characters".into(),
                 ));
             }
+        }
+        if self.db_acquire_timeout_ms == 0 || self.redis_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "ASSIST_DB_ACQUIRE_TIMEOUT_MS and ASSIST_REDIS_TIMEOUT_MS must be positive".into(),
+            ));
+        }
+        if self.cache_max_entries == 0 || self.cache_max_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "ASSIST_CACHE_MAX_ENTRIES and ASSIST_CACHE_MAX_BYTES must be positive".into(),
+            ));
+        }
+        if self.outbox_max_attempts == 0 || self.outbox_backoff_base_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "ASSIST_OUTBOX_MAX_ATTEMPTS and ASSIST_OUTBOX_BACKOFF_BASE_MS must be positive".into(),
+            ));
         }
         if self.access_token_ttl_secs <= 0 || self.refresh_token_ttl_secs <= 0 {
             return Err(ConfigError::Invalid("token lifetimes must be positive".into()));

@@ -142,9 +142,16 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
+        if crate::infra::db::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable("the database cannot be reached; retry shortly".into());
+        }
         AppError::Internal(format!("database: {e}"))
     }
 }
+
+/// Seconds a client is asked to wait after a 503 (`Retry-After`).
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
 
 impl From<sea_orm::TransactionError<AppError>> for AppError {
     fn from(e: sea_orm::TransactionError<AppError>) -> Self {
@@ -183,6 +190,9 @@ impl ResponseError for AppError {
         resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if let AppError::TooManyRequests { retry_after } = self {
             resp.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if matches!(self, AppError::Unavailable(_)) {
+            resp.insert_header((header::RETRY_AFTER, RETRY_AFTER_UNAVAILABLE_SECS.to_string()));
         }
         if matches!(self, AppError::Unauthorized(_)) {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

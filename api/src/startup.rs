@@ -66,10 +66,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     let database = db::connect(&settings).await?;
     migration::Migrator::up(&database, None).await?;
     let cache = match &settings.redis_url {
-        Some(url) => Cache::connect(url.expose(), &settings.redis_prefix)
-            .await
-            .map_err(|e| StartError::Redis(e.to_string()))?,
-        None => Cache::local(),
+        Some(url) => Cache::connect(url.expose(), &settings).map_err(|e| StartError::Redis(e.to_string()))?,
+        None => Cache::local(&settings),
     };
     let mailer = Mailer::from_settings(&settings).map_err(StartError::Mail)?;
     let secret = jwt_secret(&settings)?;

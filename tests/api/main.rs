@@ -9,6 +9,7 @@ mod contract;
 mod conventions;
 mod credit;
 mod faults_basic;
+mod faults_infra;
 mod foundation;
 mod house;
 mod ledger;

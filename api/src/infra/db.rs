@@ -4,21 +4,31 @@ use crate::config::Settings;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use std::time::Duration;
 
-pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+/// The pool's options: the acquire timeout, the pool size.
+pub fn connect_options(settings: &Settings) -> ConnectOptions {
     let url = settings.database_url();
-    if url.starts_with("sqlite:") && settings.database_url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", settings.data_dir)))?;
-    }
     let mut opts = ConnectOptions::new(url.clone());
-    opts.connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(30))
+    // One bound for connecting and for waiting on a busy pool: a database that cannot be
+    // reached answers 503 (see `error.rs`) within it, and the pool reconnects by itself later.
+    let acquire = Duration::from_millis(settings.db_acquire_timeout_ms.max(1));
+    opts.connect_timeout(acquire)
+        .acquire_timeout(acquire)
         .sqlx_logging(false);
     if url.starts_with("sqlite:") {
         opts.max_connections(1).min_connections(1);
     } else {
         opts.max_connections(settings.db_max_connections).min_connections(1);
     }
+    opts
+}
+
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") && settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", settings.data_dir)))?;
+    }
+    let opts = connect_options(settings);
     let mut db = Database::connect(opts).await?;
     db.set_metric_callback(|_| crate::infra::metrics::count_statement());
     if db.get_database_backend() == DbBackend::Sqlite {
@@ -30,6 +40,31 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-pub async fn ping(db: &DatabaseConnection) -> bool {
-    db.execute_unprepared("SELECT 1").await.is_ok()
+/// True when the database answers `SELECT 1` within `within`.
+pub async fn ping(db: &DatabaseConnection, within: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(within, db.execute_unprepared("SELECT 1")).await,
+        Ok(Ok(_))
+    )
+}
+
+/// True when `e` says the database could not be reached (no connection within the
+/// acquire timeout, a connection lost or refused, the server shutting down), rather than
+/// a fault of the statement: the request may succeed when retried later.
+pub fn is_unavailable(e: &DbErr) -> bool {
+    use sea_orm::{sqlx::Error as S, ConnAcquireErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout | ConnAcquireErr::ConnectionClosed) => true,
+        DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => match s.as_ref() {
+            S::Io(_) | S::Tls(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed => true,
+            // 08: connection exception; 57P01-57P03: administrator shutdown, crash shutdown,
+            // cannot connect now (PostgreSQL starting or stopping).
+            S::Database(d) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")),
+            _ => false,
+        },
+        _ => false,
+    }
 }

@@ -49,5 +49,6 @@ pub fn registry() -> Registry {
     if let Some(c) = DB_STATEMENTS.as_ref() {
         let _ = r.register(Box::new(c.clone()));
     }
+    crate::infra::gauges::register(&r);
     r
 }

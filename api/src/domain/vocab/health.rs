@@ -14,6 +14,9 @@ vocabulary!(
     ProbeStatus {
         Ok = "ok",
         Down = "down",
+        /// Optional and not answering: the service works without it (Redis: in-process
+        /// cache and limits while the breaker is open).
+        Degraded = "degraded",
         /// Not used by this deployment (Redis without `ASSIST_REDIS_URL`).
         NotConfigured = "not_configured",
     }
