@@ -34,6 +34,7 @@ use utoipa_actix_web::AppExt;
         (name = "reconciliations", description = "Reconciliation statements of a pairing's year"),
         (name = "reports", description = "Summary reports (JSON, CSV, XLSX) and the OCDS release package"),
         (name = "alerts", description = "Unsold-produce alerts, their rules and pledges"),
+        (name = "outbox", description = "Outgoing email: what failed to send, and sending it again (admin)"),
     )
 )]
 pub struct ApiDoc;

@@ -47,6 +47,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
     Some(match (method, p) {
         ("POST", "/auth/login" | "/auth/refresh") => &CALLERS,
         ("POST", "/auth/logout") => ANY,
+        ("POST", "/admin/outbox/{id}/retry") => ADMIN,
         ("POST", "/agreements") => BUYERS,
         ("POST", "/agreements/run") => ADMIN,
         ("POST", "/agreements/{id}/approve") => SUPPLIER,

@@ -14,5 +14,6 @@ mod foundation;
 mod house;
 mod ledger;
 mod orders;
+mod outbox;
 mod products;
 mod reports;

@@ -51,11 +51,15 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, to: &str, subject: &str, body: &str, message_id: &str) -> Result<(), String> {
+    /// Sends one email with `Message-ID: <message_id@assist-market.local>` (the same on every
+    /// attempt, so a receiver can drop a repeat).
+    pub async fn send(&self, to: &str, subject: &str, body: &str, message_id: &str) -> Result<(), SendError> {
         let from = match self {
             Mailer::Smtp { from, .. } | Mailer::Dir { from, .. } => from.clone(),
         };
-        let to: Mailbox = to.parse().map_err(|e| format!("bad recipient {to}: {e}"))?;
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| SendError::permanent(format!("bad recipient {to}: {e}")))?;
         let msg = Message::builder()
             .from(from)
             .to(to)
@@ -63,10 +67,49 @@ impl Mailer {
             .message_id(Some(format!("<{message_id}@assist-market.local>")))
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_string())
-            .map_err(|e| format!("cannot build message: {e}"))?;
+            .map_err(|e| SendError::permanent(format!("cannot build message: {e}")))?;
         match self {
-            Mailer::Smtp { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
-            Mailer::Dir { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| SendError {
+                // A 5xx reply: the server will never take this message. Anything else
+                // (4xx, connection refused, timeout, TLS) may pass later.
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
+            Mailer::Dir { transport, .. } => transport
+                .send(msg)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError::transient(e.to_string())),
         }
+    }
+}
+
+/// Why an email was not sent, and whether trying again can help.
+#[derive(Debug, Clone)]
+pub struct SendError {
+    /// True when no retry can succeed (a 5xx reply, a malformed address or message).
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl SendError {
+    pub fn permanent(message: String) -> SendError {
+        SendError {
+            permanent: true,
+            message,
+        }
+    }
+
+    pub fn transient(message: String) -> SendError {
+        SendError {
+            permanent: false,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
     }
 }

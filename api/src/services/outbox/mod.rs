@@ -1,6 +1,9 @@
 //! The email outbox: written in the same transaction as the event that causes it,
 //! sent later by the outbox worker (`jobs::outbox`) with retries.
+mod admin;
 pub(crate) mod queries;
+
+pub use admin::{list, may_manage, retry, OutboxEmail, OutboxFilter, OutboxPage};
 
 use super::now;
 use crate::error::AppResult;

@@ -72,7 +72,7 @@ pub async fn mark_sent(conn: &impl ConnectionTrait, id: &str, at: At) -> Result<
 }
 
 /// Records a failed attempt and when to try again; releases the claim.
-pub async fn mark_failed(
+pub async fn mark_retry(
     conn: &impl ConnectionTrait,
     id: &str,
     attempts: i32,
@@ -88,4 +88,64 @@ pub async fn mark_failed(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Gives up on an email: `failed`, with the attempts and the last error; releases the claim.
+pub async fn mark_failed(conn: &impl ConnectionTrait, id: &str, attempts: i32, error: String) -> Result<(), DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Failed.as_str()))
+        .col_expr(outbox::Column::Attempts, Expr::value(attempts))
+        .col_expr(outbox::Column::LastError, Expr::value(error))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Emails of one status (or all), newest first, `limit` from after `cursor` (an id).
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    status: Option<OutboxStatus>,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let mut q = outbox::Entity::find();
+    if let Some(s) = status {
+        q = q.filter(outbox::Column::Status.eq(s));
+    }
+    if let Some(c) = cursor {
+        q = q.filter(outbox::Column::Id.lt(c));
+    }
+    q.order_by_desc(outbox::Column::Id).limit(limit).all(conn).await
+}
+
+pub async fn find(conn: &impl ConnectionTrait, id: &str) -> Result<Option<outbox::Model>, DbErr> {
+    outbox::Entity::find_by_id(id.to_string()).one(conn).await
+}
+
+/// A `failed` email back to `pending`, due at `now`, attempts from zero. False when it was not failed.
+pub async fn retry(conn: &impl ConnectionTrait, id: &str, now: At) -> Result<bool, DbErr> {
+    let res = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
+        .col_expr(outbox::Column::Attempts, Expr::value(0))
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
+        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Failed))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// How many emails are in each status.
+pub async fn count_by_status(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+    outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Status)
+        .column_as(outbox::Column::Id.count(), "n")
+        .group_by(outbox::Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(conn)
+        .await
 }
