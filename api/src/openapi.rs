@@ -35,6 +35,7 @@ use utoipa_actix_web::AppExt;
         (name = "reports", description = "Summary reports (JSON, CSV, XLSX) and the OCDS release package"),
         (name = "alerts", description = "Unsold-produce alerts, their rules and pledges"),
         (name = "outbox", description = "Outgoing email: what failed to send, and sending it again (admin)"),
+        (name = "audit", description = "The append-only audit log of security events"),
     )
 )]
 pub struct ApiDoc;

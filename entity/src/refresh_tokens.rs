@@ -11,6 +11,10 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The session (login) this token descends from; `None` for tokens issued before sessions.
+    pub family_id: Option<String>,
+    /// When a rotation spent it: presenting it again is reuse.
+    pub used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

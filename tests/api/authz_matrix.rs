@@ -61,7 +61,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         ("POST", "/orders") => BUYERS,
         ("POST", "/organizations") => ADMIN,
         ("POST", "/organizations/{id}/reinstate" | "/organizations/{id}/suspend") => ADMIN,
-        ("POST", "/organizations/{id}/users") => ADMIN,
+        ("POST", "/organizations/{id}/users" | "/organizations/{id}/users/{user_id}/deactivate") => ADMIN,
         ("POST", "/pairings") => ADMIN,
         ("POST", "/pairings/{id}/reconciliations") => &["admin", "buyer", "certifier"],
         ("POST", "/products") => SUPPLIERS,
@@ -191,6 +191,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .expect(201);
     let id = |v: &Value| v["id"].as_str().expect("id").to_string();
+    let bystander_me = app.get("/me", bystander.t()).await.expect(200).json;
     Fixture {
         tokens: vec![
             ("anon", None),
@@ -211,6 +212,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             ("/pairings/{id}", id(&pairing.json)),
             ("/agreements/{id}", id(&agreement.json)),
             ("/organizations/{id}", bystander.org_id),
+            ("/users/{user_id}", id(&bystander_me["user"])),
             ("/buyers/{org_id}", buyer.org_id),
             ("/regions/{code}", YANGYUAN.to_string()),
             ("/alert-rules/{category}", "fruit".to_string()),

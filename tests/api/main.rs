@@ -2,6 +2,7 @@
 //! Black-box tests over HTTP. One binary, one module per capability.
 mod helpers;
 
+mod accounts_security;
 mod agreements;
 mod alerts;
 mod authz_matrix;

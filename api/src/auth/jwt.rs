@@ -14,6 +14,9 @@ pub struct Claims {
     pub iat: i64,
     pub jti: String,
     pub typ: TokenType,
+    /// The session (login) the token belongs to: every token of a login shares it, and all
+    /// are refused once the session is revoked. A token without one does not verify.
+    pub sid: String,
 }
 
 /// Which of the pair a token is: only an access token opens the API, only a

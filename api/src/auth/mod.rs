@@ -22,6 +22,10 @@ pub struct Caller {
     pub role: Role,
     pub jti: String,
     pub exp: i64,
+    /// The session (login) of the token; empty for a caller not built from a token.
+    pub sid: String,
+    /// The client address the request came from, for the audit log.
+    pub addr: String,
 }
 
 impl Caller {
@@ -32,7 +36,16 @@ impl Caller {
             role,
             jti,
             exp,
+            sid: String::new(),
+            addr: String::new(),
         }
+    }
+
+    /// The caller with its session id and client address.
+    pub fn with_session(mut self, sid: String, addr: String) -> Caller {
+        self.sid = sid;
+        self.addr = addr;
+        self
     }
 
     /// The caller's organisation.

@@ -15,7 +15,7 @@ fn no_store() -> (actix_web::http::header::HeaderName, &'static str) {
 #[utoipa::path(operation_id = "login", tag = "auth", request_body(content = LoginRequest, example = json!({"email": "buyer@demo.assist", "password": "demo-pass-2026"})), responses(
     (status = 200, body = TokenPair),
     (status = 401, description = "Wrong email or password"),
-    (status = 403, description = "The organisation is suspended"),
+    (status = 403, description = "The organisation is suspended, or the user is deactivated"),
     (status = 429, description = "Too many failed attempts; see Retry-After")))]
 #[post("/auth/login")]
 pub async fn login(
@@ -29,7 +29,7 @@ pub async fn login(
         Ok(pair) => HttpResponse::Ok().insert_header(no_store()).json(pair),
         Err(e) => actix_web::ResponseError::error_response(&e),
     };
-    rate_limit_headers(&mut resp, accounts::login_allowances(&state, &email, &ip).await);
+    rate_limit_headers(&mut resp, accounts::login_allowances(&state, &email, &ip).await?);
     Ok(resp)
 }
 
@@ -55,15 +55,22 @@ fn rate_limit_headers(resp: &mut HttpResponse, (account, address): (accounts::Al
     }
 }
 
-/// Exchange a refresh token for a new token pair (the old refresh token stops working).
+/// Exchange a refresh token for a new token pair of the same session (the old refresh token is
+/// spent). A spent refresh token presented again is taken as stolen: the whole session (every
+/// token descended from that login) is revoked, the answer is 401, and the audit log records it.
 #[utoipa::path(operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair), (status = 401)))]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: Body<RefreshRequest>) -> Result<HttpResponse, AppError> {
-    let pair = accounts::refresh(&state, body.0).await?;
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<RefreshRequest>,
+) -> Result<HttpResponse, AppError> {
+    let pair = accounts::refresh(&state, body.0, &client_ip(&req)).await?;
     Ok(HttpResponse::Ok().insert_header(no_store()).json(pair))
 }
 
-/// Revoke the access token in use (and the user's refresh tokens).
+/// End the caller's session: the access token in use and every token of the same login stop
+/// working at once, in every process.
 #[utoipa::path(operation_id = "logout", tag = "auth", request_body(content = Option<LogoutRequest>), responses((status = 204)))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Caller, body: web::Bytes) -> Result<HttpResponse, AppError> {

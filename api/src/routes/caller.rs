@@ -1,5 +1,5 @@
 //! The `Caller` extractor: bearer token -> verified caller whose organisation is active.
-//! It lives with the routes because it needs the services (revocation, active
+//! It lives with the routes because it needs the services (the session, the active
 //! organisation); `auth` itself uses nothing above the domain.
 //!
 //! The token's signature, expiry and type are checked synchronously, before any
@@ -39,7 +39,8 @@ impl FromRequest for Caller {
         if role == Role::Evaluator && !safe && !req.path().starts_with("/api/v1/auth/") {
             return ready(Err(AppError::Forbidden("evaluators have read-only access".into()))).boxed_local();
         }
-        async move { finish(&state, claims, role).await }.boxed_local()
+        let addr = super::extract::client_ip(req);
+        async move { finish(&state, claims, role, addr).await }.boxed_local()
     }
 }
 
@@ -58,14 +59,12 @@ fn verify_access(state: &AppState, token: &str) -> Result<(Claims, Role), AppErr
 /// Verifies an access token and that its user and organisation may still act.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, AppError> {
     let (claims, role) = verify_access(state, token)?;
-    finish(state, claims, role).await
+    finish(state, claims, role, String::new()).await
 }
 
-/// The checks that need the cache and the database: revocation, user and organisation still active.
-async fn finish(state: &AppState, claims: Claims, role: Role) -> Result<Caller, AppError> {
-    if crate::services::accounts::is_revoked(state, &claims.jti).await {
-        return Err(AppError::Unauthorized("token has been revoked".into()));
-    }
-    crate::services::accounts::ensure_active(state, claims.sub, claims.org).await?;
-    Ok(Caller::new(claims.sub, claims.org, role, claims.jti, claims.exp))
+/// The checks that need the database (one query): the session is not revoked, the user not
+/// deactivated, the organisation active.
+async fn finish(state: &AppState, claims: Claims, role: Role, addr: String) -> Result<Caller, AppError> {
+    crate::services::accounts::check_session(state, &claims).await?;
+    Ok(Caller::new(claims.sub, claims.org, role, claims.jti, claims.exp).with_session(claims.sid, addr))
 }

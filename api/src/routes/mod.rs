@@ -2,6 +2,7 @@
 //! caller, call a service, shape the response.
 pub mod agreements;
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod caller;
 pub mod credit;
@@ -30,4 +31,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     credit::configure(cfg);
     reports::configure(cfg);
     outbox::configure(cfg);
+    audit::configure(cfg);
 }

@@ -1,9 +1,9 @@
 //! Organisations and their users.
-use super::extract::{created, Guarded, Query};
+use super::extract::{created, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
-use crate::domain::{OrgId, OrgStatus};
+use crate::domain::{OrgId, OrgStatus, UserId};
 use crate::error::AppError;
-use crate::services::accounts::{self, NewUser, User};
+use crate::services::accounts::{self, NewUser, User, UserPage};
 use crate::services::organizations::{
     self as orgs, NewOrganization, Organization, OrganizationFilter, OrganizationPage,
 };
@@ -83,11 +83,53 @@ pub async fn create_user(
     ))
 }
 
+/// The users of an organisation (admin; there are no organisation administrators).
+#[utoipa::path(operation_id = "listUsers", tag = "organizations", params(("id" = OrgId, Path), PageParams), responses((status = 200, body = UserPage)))]
+#[get("/organizations/{id}/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<OrgId>,
+    page: GuardedQuery<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    let page = page.open(accounts::may_list(&state, &caller, *id).await)?;
+    let (items, next_cursor) = accounts::list_users(&state, &caller, id.into_inner(), &page).await?;
+    Ok(HttpResponse::Ok().json(UserPage { items, next_cursor }))
+}
+
+/// One user (the admin, or the user itself; anyone else gets 404).
+#[utoipa::path(operation_id = "getUser", tag = "organizations", params(("id" = OrgId, Path), ("user_id" = UserId, Path)), responses((status = 200, body = User)))]
+#[get("/organizations/{id}/users/{user_id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(OrgId, UserId)>,
+) -> Result<HttpResponse, AppError> {
+    let (org, user) = path.into_inner();
+    Ok(HttpResponse::Ok().json(accounts::get_user(&state, &caller, org, user).await?))
+}
+
+/// Deactivate a user (admin): it can no longer log in, and every token it holds is refused at
+/// once, by every process. Audited.
+#[utoipa::path(operation_id = "deactivateUser", tag = "organizations", params(("id" = OrgId, Path), ("user_id" = UserId, Path)), responses((status = 200, body = User), (status = 409, description = "The user is already deactivated, or is the caller")))]
+#[post("/organizations/{id}/users/{user_id}/deactivate")]
+pub async fn deactivate_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(OrgId, UserId)>,
+) -> Result<HttpResponse, AppError> {
+    let (org, user) = path.into_inner();
+    Ok(HttpResponse::Ok().json(accounts::deactivate(&state, &caller, org, user).await?))
+}
+
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create)
         .service(list)
         .service(get)
         .service(suspend)
         .service(reinstate)
-        .service(create_user);
+        .service(create_user)
+        .service(list_users)
+        .service(get_user)
+        .service(deactivate_user);
 }

@@ -3,6 +3,7 @@
 //! as an `enum` with every value. State enums carry their transitions.
 mod accounts;
 mod alerts;
+mod audit;
 mod credit;
 mod health;
 mod orders;
@@ -13,6 +14,7 @@ mod stock;
 
 pub use accounts::*;
 pub use alerts::*;
+pub use audit::*;
 pub use credit::*;
 pub use health::*;
 pub use orders::*;
@@ -112,6 +114,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
     }
     list!(
         Role,
+        AuditKind,
         OrgKind,
         OrgStatus,
         RegionLevel,

@@ -1,10 +1,13 @@
-//! Users, login, token refresh and revocation, login rate limits.
+//! Users, login, sessions, token refresh and revocation, login rate limits, the audit log.
+pub mod audit;
 pub(crate) mod queries;
+mod throttle;
 mod tokens;
 mod users;
 
-pub use tokens::{is_revoked, login, login_allowances, logout, refresh, Allowance};
-pub use users::{create_user, ensure_active, me};
+pub use audit::{AuditEntry, AuditFilter, AuditPage};
+pub use tokens::{check_session, login, login_allowances, logout, refresh, Allowance};
+pub use users::{create_user, deactivate, get_user, list_users, may_list, may_see, me};
 
 use crate::domain::{OrgId, Role, UserId};
 use crate::error::{AppError, AppResult};
@@ -34,7 +37,8 @@ pub struct RefreshRequest {
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
 pub struct LogoutRequest {
-    /// Also revoke this refresh token; without it, every refresh token of the user is revoked.
+    /// Also end the session of this refresh token (another login of the caller's); the
+    /// caller's own session always ends.
     pub refresh_token: Option<String>,
 }
 
@@ -46,7 +50,12 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Set once the user is deactivated: it can no longer log in and its tokens are refused.
+    pub deactivated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+crate::page_type!(UserPage, User);
 
 impl TryFrom<entity::users::Model> for User {
     type Error = AppError;
@@ -60,6 +69,8 @@ impl TryFrom<entity::users::Model> for User {
             email: m.email,
             name: m.name,
             created_at: m.created_at,
+            last_login_at: m.last_login_at,
+            deactivated_at: m.deactivated_at,
         })
     }
 }

@@ -1,16 +1,24 @@
-//! Login, refresh-token rotation and logout.
+//! Login, sessions, refresh-token rotation with reuse detection, and logout.
+//!
+//! Every login opens a session (a row in `sessions`); its access and refresh tokens carry the
+//! session id (`sid`). Each request checks, in one database query, that the session is not
+//! revoked, the user not deactivated and the organisation active, so revocation holds in every
+//! process with the cache restarted or absent. A refresh token spent by a rotation and
+//! presented again is taken as stolen: the whole session (every token descended from that
+//! login) is revoked and the event audited.
+use super::audit::{self, Event};
+use super::throttle::{self, Counted};
 use super::{queries, LoginRequest, LogoutRequest, RefreshRequest, TokenPair};
 use crate::auth::jwt::{Claims, TokenType};
 use crate::auth::{password, Caller};
-use crate::domain::OrgStatus;
+use crate::domain::{AuditKind, OrgStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::{new_id, now, organizations};
 use crate::state::AppState;
 use entity::{refresh_tokens, users};
 use sea_orm::Set;
-use std::time::Duration;
 
-fn issue_pair(state: &AppState, user: &users::Model) -> AppResult<(TokenPair, Claims)> {
+fn issue_pair(state: &AppState, user: &users::Model, sid: &str) -> AppResult<(TokenPair, Claims)> {
     let iat = chrono::Utc::now().timestamp();
     let s = &state.settings;
     let bad = || AppError::internal("stored user is invalid");
@@ -22,6 +30,7 @@ fn issue_pair(state: &AppState, user: &users::Model) -> AppResult<(TokenPair, Cl
         iat,
         jti: new_id(),
         typ: TokenType::Access,
+        sid: sid.to_string(),
     };
     let refresh = Claims {
         exp: iat + s.refresh_token_ttl_secs,
@@ -45,6 +54,8 @@ async fn store_refresh(state: &AppState, claims: &Claims) -> AppResult<()> {
         expires_at: Set(chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(chrono::Utc::now)),
         revoked_at: Set(None),
         created_at: Set(now()),
+        family_id: Set(Some(claims.sid.clone())),
+        used_at: Set(None),
     };
     Ok(queries::insert_refresh(&state.db, am).await?)
 }
@@ -58,13 +69,6 @@ pub(super) fn require_active(org: &entity::organizations::Model) -> AppResult<()
     }
 }
 
-fn login_keys(email: &str, client_ip: &str) -> (String, String) {
-    (
-        format!("login:fail:acct:{}", email.trim().to_lowercase()),
-        format!("login:fail:ip:{client_ip}"),
-    )
-}
-
 /// One failed-login allowance: how many failures it takes, how many are left, and the seconds
 /// until the count starts afresh (the window when nothing has been counted yet).
 #[derive(Debug, Clone, Copy)]
@@ -76,35 +80,37 @@ pub struct Allowance {
 }
 
 /// The failed-login allowances of an account and of a client address, as they stand now.
-pub async fn login_allowances(state: &AppState, email: &str, client_ip: &str) -> (Allowance, Allowance) {
+pub async fn login_allowances(state: &AppState, email: &str, client_ip: &str) -> AppResult<(Allowance, Allowance)> {
     let s = &state.settings;
-    let (acct_key, ip_key) = login_keys(email, client_ip);
-    let one = |(n, ttl): (u64, u64), quota: u64| Allowance {
-        quota,
-        remaining: quota.saturating_sub(n),
-        reset_secs: if n == 0 || ttl == 0 { s.login_window_secs } else { ttl },
-        window_secs: s.login_window_secs,
-    };
-    (
-        one(state.cache.counter(&acct_key).await, s.login_max_failures_per_account),
-        one(state.cache.counter(&ip_key).await, s.login_max_failures_per_ip),
-    )
+    let (acct, ip) = throttle::keys(email, client_ip);
+    Ok((
+        throttle::allowance(state, &acct, s.login_max_failures_per_account).await?,
+        throttle::allowance(state, &ip, s.login_max_failures_per_ip).await?,
+    ))
 }
 
-/// Failed logins are counted per account and per client address; successful
-/// logins are not, so many users behind one address are never throttled.
+/// Counts the attempt against the account, then the address, before the password is checked.
+/// Returns the account's count after this attempt.
+async fn count_attempt(state: &AppState, acct: &str, ip: &str) -> AppResult<u64> {
+    let s = &state.settings;
+    let n = match throttle::count(state, acct, s.login_max_failures_per_account).await? {
+        Counted::Proceed(n) => n,
+        Counted::Refused(retry_after) => return Err(AppError::TooManyRequests { retry_after }),
+    };
+    if let Counted::Refused(retry_after) = throttle::count(state, ip, s.login_max_failures_per_ip).await? {
+        throttle::uncount(state, acct).await?;
+        return Err(AppError::TooManyRequests { retry_after });
+    }
+    Ok(n)
+}
+
+/// Logs in. Failed logins are counted per account and per client address, each attempt
+/// counted before its password is checked; a success forgives the attempt (and the account's
+/// earlier failures), so many users behind one address are never throttled.
 pub async fn login(state: &AppState, body: LoginRequest, client_ip: &str) -> AppResult<TokenPair> {
     let email = body.email.trim().to_lowercase();
-    let s = &state.settings;
-    let (acct_key, ip_key) = login_keys(&email, client_ip);
-    let (acct_n, acct_ttl) = state.cache.counter(&acct_key).await;
-    let (ip_n, ip_ttl) = state.cache.counter(&ip_key).await;
-    if acct_n >= s.login_max_failures_per_account {
-        return Err(AppError::TooManyRequests { retry_after: acct_ttl });
-    }
-    if ip_n >= s.login_max_failures_per_ip {
-        return Err(AppError::TooManyRequests { retry_after: ip_ttl });
-    }
+    let (acct, ip) = throttle::keys(&email, client_ip);
+    let count = count_attempt(state, &acct, &ip).await?;
     let user = queries::user_by_email(&state.db, &email).await?;
     let hash = user
         .as_ref()
@@ -114,26 +120,84 @@ pub async fn login(state: &AppState, body: LoginRequest, client_ip: &str) -> App
     let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
         .await
         .unwrap_or(false);
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            let window = Duration::from_secs(s.login_window_secs);
-            state.cache.incr_window(&acct_key, window).await;
-            state.cache.incr_window(&ip_key, window).await;
-            return Err(AppError::Unauthorized("wrong email or password".into()));
-        }
+    let subject = user.as_ref().and_then(|u| u.id.parse::<UserId>().ok());
+    let event = |detail: &str| Event {
+        subject,
+        org: user.as_ref().and_then(|u| u.org_id.parse().ok()),
+        email: Some(email.clone()),
+        address: Some(client_ip.to_string()),
+        detail: detail.to_string(),
+        ..Event::default()
     };
-    require_active(&organizations::find(&state.db, &user.org_id).await?)?;
-    state.cache.delete(&acct_key).await;
-    let (pair, refresh) = issue_pair(state, &user)?;
+    let Some(found) = user.as_ref().filter(|_| ok) else {
+        audit::record(&state.db, AuditKind::LoginFailed, event("wrong email or password")).await?;
+        if count >= state.settings.login_max_failures_per_account {
+            let detail = format!("{count} failed logins: further attempts refused until the window ends");
+            audit::record(&state.db, AuditKind::LoginLocked, event(&detail)).await?;
+        }
+        return Err(AppError::Unauthorized("wrong email or password".into()));
+    };
+    if found.deactivated_at.is_some() {
+        audit::record(&state.db, AuditKind::LoginFailed, event("the user is deactivated")).await?;
+        return Err(AppError::Forbidden("this user has been deactivated".into()));
+    }
+    if let Err(e) = require_active(&organizations::find(&state.db, &found.org_id).await?) {
+        audit::record(
+            &state.db,
+            AuditKind::LoginFailed,
+            event("the organisation is suspended"),
+        )
+        .await?;
+        return Err(e);
+    }
+    throttle::forgive(state, &acct).await?;
+    throttle::uncount(state, &ip).await?;
+    let sid = new_id();
+    queries::insert_session(&state.db, &sid, &found.id, now()).await?;
+    let (pair, refresh) = issue_pair(state, found, &sid)?;
     store_refresh(state, &refresh).await?;
-    queries::touch_login(&state.db, user, now()).await?;
+    audit::record(
+        &state.db,
+        AuditKind::LoginSucceeded,
+        Event {
+            actor: subject,
+            ..event(&format!("session {sid}"))
+        },
+    )
+    .await?;
+    if let Some(u) = user {
+        queries::touch_login(&state.db, u, now()).await?;
+    }
     Ok(pair)
 }
 
-/// Exchanges a refresh token for a new pair; the old refresh token is revoked (rotation),
-/// so a stolen one that is used twice stops working.
-pub async fn refresh(state: &AppState, body: RefreshRequest) -> AppResult<TokenPair> {
+/// Revokes the whole session of a refresh token presented after it was spent, and audits it.
+async fn reuse_detected(
+    state: &AppState,
+    stored: &refresh_tokens::Model,
+    sid: &str,
+    client_ip: &str,
+) -> AppResult<AppError> {
+    queries::revoke_sessions(&state.db, Some(sid), None, "refresh token reused", now()).await?;
+    let e = Event {
+        subject: stored.user_id.parse().ok(),
+        address: Some(client_ip.to_string()),
+        detail: format!(
+            "refresh token {} presented after it was spent: session {sid} revoked",
+            stored.jti
+        ),
+        ..Event::default()
+    };
+    audit::record(&state.db, AuditKind::RefreshReused, e).await?;
+    Ok(AppError::Unauthorized(
+        "refresh token reused: the session has been revoked".into(),
+    ))
+}
+
+/// Exchanges a refresh token for a new pair of the same session; the old refresh token is spent
+/// (rotation). A spent token presented again revokes the session: every token of that login.
+pub async fn refresh(state: &AppState, body: RefreshRequest, client_ip: &str) -> AppResult<TokenPair> {
+    let revoked = || AppError::Unauthorized("refresh token has been revoked".into());
     let claims = state
         .jwt
         .verify(&body.refresh_token)
@@ -141,40 +205,69 @@ pub async fn refresh(state: &AppState, body: RefreshRequest) -> AppResult<TokenP
     if claims.typ != TokenType::Refresh {
         return Err(AppError::Unauthorized("not a refresh token".into()));
     }
-    let Some(stored) = queries::live_refresh(&state.db, &claims.jti).await? else {
-        return Err(AppError::Unauthorized("refresh token has been revoked".into()));
+    let Some(stored) = queries::refresh_token(&state.db, &claims.jti).await? else {
+        return Err(revoked());
     };
-    let user_id = stored
-        .user_id
-        .parse()
-        .map_err(|_| AppError::Unauthorized("user no longer exists".into()))?;
-    let user = queries::user(&state.db, user_id)
-        .await?
-        .ok_or_else(|| AppError::Unauthorized("user no longer exists".into()))?;
-    require_active(&organizations::find(&state.db, &user.org_id).await?)?;
-    // Revoke first, conditionally: of two concurrent refreshes only one wins.
-    if queries::revoke_refresh(&state.db, None, Some(&stored.jti), now()).await? != 1 {
-        return Err(AppError::Unauthorized("refresh token has been revoked".into()));
+    if stored.family_id.as_deref() != Some(claims.sid.as_str()) {
+        return Err(revoked());
     }
-    let (pair, refresh) = issue_pair(state, &user)?;
+    if stored.used_at.is_some() {
+        return Err(reuse_detected(state, &stored, &claims.sid, client_ip).await?);
+    }
+    if stored.revoked_at.is_some() {
+        return Err(revoked());
+    }
+    check_session(state, &claims).await?;
+    let user = queries::user(&state.db, claims.sub).await?.ok_or_else(revoked)?;
+    // Spend first, conditionally: of two concurrent rotations only one wins; the other is a reuse.
+    if !queries::spend_refresh(&state.db, &stored.jti, now()).await? {
+        return Err(reuse_detected(state, &stored, &claims.sid, client_ip).await?);
+    }
+    let (pair, refresh) = issue_pair(state, &user, &claims.sid)?;
     store_refresh(state, &refresh).await?;
     Ok(pair)
 }
 
+/// Ends the caller's session (every access and refresh token of that login) and, when a
+/// refresh token of the caller's is given, the session it belongs to as well.
 pub async fn logout(state: &AppState, caller: &Caller, body: LogoutRequest) -> AppResult<()> {
-    let ttl = (caller.exp - chrono::Utc::now().timestamp()).max(1) as u64;
-    state
-        .cache
-        .set(&format!("revoked:{}", caller.jti), "1", Duration::from_secs(ttl))
-        .await;
-    let only = body
+    let other = body
         .refresh_token
         .and_then(|rt| state.jwt.verify(&rt).ok())
-        .map(|c| c.jti);
-    queries::revoke_refresh(&state.db, Some(caller.user()), only.as_deref(), now()).await?;
-    Ok(())
+        .filter(|c| c.sub == caller.user() && c.sid != caller.sid)
+        .map(|c| c.sid);
+    let at = now();
+    for sid in std::iter::once(caller.sid.clone()).chain(other) {
+        queries::revoke_sessions(&state.db, Some(&sid), Some(caller.user()), "logout", at).await?;
+    }
+    let e = Event {
+        subject: Some(caller.user()),
+        org: Some(caller.org()),
+        detail: format!("session {} ended", caller.sid),
+        ..Event::by(caller)
+    };
+    audit::record(&state.db, AuditKind::Logout, e).await
 }
 
-pub async fn is_revoked(state: &AppState, jti: &str) -> bool {
-    state.cache.get(&format!("revoked:{jti}")).await.is_some()
+/// The checks of a token that need the database, in one query: its session is live, its user
+/// exists, belongs to the token's organisation and is not deactivated, and the organisation
+/// is active.
+pub async fn check_session(state: &AppState, claims: &Claims) -> AppResult<()> {
+    let gone = |what: &str| AppError::Unauthorized(what.to_string());
+    let Some(s) = queries::session_state(&state.db, &claims.sid).await? else {
+        return Err(gone("the session does not exist"));
+    };
+    if claims.sub != s.user_id || claims.org != s.org_id {
+        return Err(gone("the token does not match its session"));
+    }
+    if s.revoked {
+        return Err(gone("token has been revoked"));
+    }
+    if s.deactivated {
+        return Err(gone("the user has been deactivated"));
+    }
+    if OrgStatus::Active != s.org_status {
+        return Err(AppError::Forbidden("your organisation is suspended".into()));
+    }
+    Ok(())
 }

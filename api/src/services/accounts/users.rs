@@ -1,24 +1,13 @@
-//! Creating users, the caller's own account, and whether a caller may still act.
-use super::{queries, tokens::require_active, Me, NewUser, User};
+//! Creating, reading and deactivating users, and the caller's own account.
+use super::audit::{self, Event};
+use super::{queries, Me, NewUser, User};
 use crate::auth::{password, Caller, Role};
-use crate::domain::{OrgId, UserId};
+use crate::domain::{AuditKind, OrgId, UserId};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{now, organizations, required_text, valid_email};
+use crate::services::{now, organizations, paginate, required_text, valid_email, PageParams};
 use crate::state::AppState;
 use entity::users;
-use sea_orm::Set;
-
-/// The user must still exist, belong to the organisation in the token, and that organisation must be active.
-pub async fn ensure_active(state: &AppState, user_id: UserId, org_id: OrgId) -> AppResult<()> {
-    match queries::user(&state.db, user_id).await? {
-        Some(u) if org_id == u.org_id => {}
-        _ => return Err(AppError::Unauthorized("user no longer exists".into())),
-    }
-    let org = organizations::find(&state.db, org_id)
-        .await
-        .map_err(|_| AppError::Unauthorized("organisation no longer exists".into()))?;
-    require_active(&org)
-}
+use sea_orm::{Set, TransactionTrait};
 
 pub async fn me(state: &AppState, caller: &Caller) -> AppResult<Me> {
     let user = queries::user(&state.db, caller.user())
@@ -71,6 +60,7 @@ pub async fn create_user(state: &AppState, caller: Option<&Caller>, org_id: OrgI
         password_hash: Set(hash),
         created_at: Set(now()),
         last_login_at: Set(None),
+        deactivated_at: Set(None),
     };
     let model = queries::insert_user(&state.db, am).await.map_err(|e| {
         if e.to_string().to_lowercase().contains("unique") {
@@ -79,5 +69,83 @@ pub async fn create_user(state: &AppState, caller: Option<&Caller>, org_id: OrgI
             e.into()
         }
     })?;
+    if let Some(c) = caller {
+        let e = Event {
+            subject: model.id.parse().ok(),
+            org: Some(org_id),
+            email: Some(model.email.clone()),
+            detail: format!("created with the {} role", model.role),
+            ..Event::by(c)
+        };
+        audit::record(&state.db, AuditKind::UserCreated, e).await?;
+    }
     model.try_into()
+}
+
+/// 404 unless the caller may see the user `id` of organisation `org_id`: the admin sees every
+/// user, any other caller only itself (there are no organisation administrators).
+pub async fn may_see(state: &AppState, caller: &Caller, org_id: OrgId, id: UserId) -> AppResult<users::Model> {
+    if !caller.is(Role::Admin) && caller.user() != id {
+        return Err(AppError::NotFound("user"));
+    }
+    match queries::user(&state.db, id).await? {
+        Some(u) if org_id == u.org_id => Ok(u),
+        _ => Err(AppError::NotFound("user")),
+    }
+}
+
+pub async fn get_user(state: &AppState, caller: &Caller, org_id: OrgId, id: UserId) -> AppResult<User> {
+    may_see(state, caller, org_id, id).await?.try_into()
+}
+
+/// 403 unless the caller may list the users of an organisation (the admin); 404 when the
+/// organisation does not exist.
+pub async fn may_list(state: &AppState, caller: &Caller, org_id: OrgId) -> AppResult<()> {
+    caller.require(&[Role::Admin])?;
+    organizations::find(&state.db, org_id).await?;
+    Ok(())
+}
+
+/// The users of an organisation, by id (admin).
+pub async fn list_users(
+    state: &AppState,
+    caller: &Caller,
+    org_id: OrgId,
+    page: &PageParams,
+) -> AppResult<(Vec<User>, Option<String>)> {
+    may_list(state, caller, org_id).await?;
+    let limit = page.limit()?;
+    let rows = queries::users_of(&state.db, org_id, page.cursor()?, limit + 1).await?;
+    let (rows, next) = paginate(rows, limit, |u| u.id.clone());
+    let items = rows.into_iter().map(User::try_from).collect::<AppResult<Vec<_>>>()?;
+    Ok((items, next))
+}
+
+/// Deactivates a user (admin): it can no longer log in, and every session it has is revoked at
+/// once, in every process. The admin cannot deactivate itself.
+pub async fn deactivate(state: &AppState, caller: &Caller, org_id: OrgId, id: UserId) -> AppResult<User> {
+    caller.require(&[Role::Admin])?;
+    let user = may_see(state, caller, org_id, id).await?;
+    if caller.user() == id {
+        return Err(AppError::Conflict("you cannot deactivate yourself".into()));
+    }
+    let at = now();
+    let txn = state.db.begin().await?;
+    if !queries::deactivate_user(&txn, id, at).await? {
+        return Err(AppError::Conflict("the user is already deactivated".into()));
+    }
+    let revoked = queries::revoke_sessions(&txn, None, Some(id), "user deactivated", at).await?;
+    let e = Event {
+        subject: Some(id),
+        org: Some(org_id),
+        email: Some(user.email.clone()),
+        detail: format!("{revoked} session(s) revoked"),
+        ..Event::by(caller)
+    };
+    audit::record(&txn, AuditKind::UserDeactivated, e).await?;
+    txn.commit().await?;
+    queries::user(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound("user"))?
+        .try_into()
 }
