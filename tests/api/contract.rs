@@ -34,6 +34,7 @@ const VERBS: &[&str] = &[
     "reject",
     "report",
     "resolve",
+    "retry",
     "return",
     "revoke",
     "run",

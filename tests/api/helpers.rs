@@ -124,6 +124,8 @@ pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
     s.admin_password = Some(PASSWORD.into());
     s.demo = Some(false);
     s.outbox_poll_ms = 50;
+    // A loaded test machine can be slow to answer; the breaker tests set their own timeouts.
+    s.redis_timeout_ms = 2000;
     s.db_max_connections = 5;
     // Scheduled scans are triggered by hand in tests unless a test says otherwise.
     s.alert_scan_interval_secs = 24 * 3600;

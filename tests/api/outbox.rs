@@ -79,6 +79,8 @@ async fn a_permanent_failure_marks_the_email_failed_at_once() {
         assert!(r.last_error.is_some());
     }
     assert!(row(&app, &refused).await.last_error.unwrap().contains("550"));
+    let r = app.get("/readyz", None).await.expect(200);
+    assert_eq!(r.json["smtp"], "ok", "a server that refuses answers: {}", r.text);
 
     let admin = Some(app.admin_token.as_str());
     let list = app.get("/admin/outbox?status=failed", admin).await.expect(200);
@@ -208,4 +210,7 @@ async fn a_transient_failure_is_retried_with_growing_delays_then_given_up() {
         assert!(*g + Duration::from_millis(30) >= least, "gap {i}: {g:?} in {gaps:?}");
     }
     assert!(gaps[2] > gaps[0], "delays grow: {gaps:?}");
+    // The mail server is reported, without failing readiness.
+    let r = app.get("/readyz", None).await.expect(200);
+    assert_eq!(r.json["smtp"], "degraded", "{}", r.text);
 }

@@ -13,7 +13,7 @@ use super::lru::Lru;
 use crate::config::Settings;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, RedisResult};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,6 +46,9 @@ pub struct Cache {
     local: Arc<Mutex<Lru>>,
     counters: Arc<Mutex<HashMap<String, (u64, Instant)>>>,
     breaker: Arc<Mutex<Breaker>>,
+    /// Families whose generation was bumped while Redis was skipped: bumped in Redis as soon
+    /// as it answers again, so that no invalidation is lost to an outage.
+    missed_bumps: Arc<Mutex<HashSet<String>>>,
     timeout: Duration,
     cooloff: Duration,
 }
@@ -62,6 +65,7 @@ impl Cache {
             ))),
             counters: Arc::new(Mutex::new(HashMap::new())),
             breaker: Arc::new(Mutex::new(Breaker::default())),
+            missed_bumps: Arc::new(Mutex::new(HashSet::new())),
             timeout: Duration::from_millis(settings.redis_timeout_ms.max(1)),
             cooloff: Duration::from_millis(settings.redis_cooloff_ms),
         }
@@ -135,9 +139,11 @@ impl Cache {
         Fut: Future<Output = RedisResult<T>>,
     {
         let m = self.admit()?;
+        let mut again = m.clone();
         match tokio::time::timeout(self.timeout, f(m)).await {
             Ok(Ok(v)) => {
                 self.outcome(true, what, &"");
+                self.replay_missed_bumps(&mut again).await;
                 Some(v)
             }
             Ok(Err(e)) => {
@@ -147,6 +153,23 @@ impl Cache {
             Err(_) => {
                 self.outcome(false, what, &"timed out");
                 None
+            }
+        }
+    }
+
+    /// Bumps in Redis the generations bumped only in process while it was skipped.
+    async fn replay_missed_bumps(&self, m: &mut ConnectionManager) {
+        let families: Vec<String> = match self.missed_bumps.lock() {
+            Ok(mut set) if !set.is_empty() => set.drain().collect(),
+            _ => return,
+        };
+        for family in families {
+            let key = self.key(&format!("gen:{family}"));
+            let done = tokio::time::timeout(self.timeout, m.incr::<_, _, i64>(key, 1)).await;
+            if !matches!(done, Ok(Ok(_))) {
+                if let Ok(mut set) = self.missed_bumps.lock() {
+                    set.insert(family);
+                }
             }
         }
     }
@@ -330,11 +353,17 @@ impl Cache {
     pub async fn bump_generation(&self, family: &str) {
         let local_key = format!("gen:{family}");
         let key = self.key(&local_key);
-        self.call(
-            "bump generation",
-            |mut m| async move { m.incr::<_, _, i64>(key, 1).await },
-        )
-        .await;
+        let bumped = self
+            .call(
+                "bump generation",
+                |mut m| async move { m.incr::<_, _, i64>(key, 1).await },
+            )
+            .await;
+        if bumped.is_none() && self.redis.is_some() {
+            if let Ok(mut set) = self.missed_bumps.lock() {
+                set.insert(family.to_string());
+            }
+        }
         let next = self
             .local_get(&local_key)
             .and_then(|v| v.parse::<u64>().ok())

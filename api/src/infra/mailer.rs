@@ -3,12 +3,17 @@ use crate::config::Settings;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub enum Mailer {
     Smtp {
         transport: AsyncSmtpTransport<Tokio1Executor>,
         from: Mailbox,
+        /// False since the last attempt failed for a reason that may pass (server unreachable,
+        /// timeout, 4xx); true once the server answers again (`/readyz` reports it).
+        answering: Arc<AtomicBool>,
     },
     Dir {
         transport: AsyncFileTransport<Tokio1Executor>,
@@ -29,7 +34,11 @@ impl Mailer {
                     .map_err(|e| format!("ASSIST_SMTP_URL: {e}"))?
                     .timeout(Some(std::time::Duration::from_secs(10)))
                     .build();
-                Ok(Mailer::Smtp { transport, from })
+                Ok(Mailer::Smtp {
+                    transport,
+                    from,
+                    answering: Arc::new(AtomicBool::new(true)),
+                })
             }
             None => {
                 let dir = s.mail_dir();
@@ -41,6 +50,14 @@ impl Mailer {
                     from,
                 })
             }
+        }
+    }
+
+    /// `None` without SMTP; else whether the last attempt reached a server that answered.
+    pub fn smtp_answering(&self) -> Option<bool> {
+        match self {
+            Mailer::Smtp { answering, .. } => Some(answering.load(Ordering::Relaxed)),
+            Mailer::Dir { .. } => None,
         }
     }
 
@@ -69,12 +86,18 @@ impl Mailer {
             .body(body.to_string())
             .map_err(|e| SendError::permanent(format!("cannot build message: {e}")))?;
         match self {
-            Mailer::Smtp { transport, .. } => transport.send(msg).await.map(|_| ()).map_err(|e| SendError {
-                // A 5xx reply: the server will never take this message. Anything else
-                // (4xx, connection refused, timeout, TLS) may pass later.
-                permanent: e.is_permanent(),
-                message: e.to_string(),
-            }),
+            Mailer::Smtp {
+                transport, answering, ..
+            } => {
+                let res = transport.send(msg).await.map(|_| ()).map_err(|e| SendError {
+                    // A 5xx reply: the server will never take this message. Anything else
+                    // (4xx, connection refused, timeout, TLS) may pass later.
+                    permanent: e.is_permanent(),
+                    message: e.to_string(),
+                });
+                answering.store(res.as_ref().map_or_else(|e| e.permanent, |_| true), Ordering::Relaxed);
+                res
+            }
             Mailer::Dir { transport, .. } => transport
                 .send(msg)
                 .await

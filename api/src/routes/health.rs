@@ -18,6 +18,9 @@ pub struct Health {
     /// Readiness only: optional; `degraded` while Redis does not answer (the service
     /// then uses in-process equivalents), `not_configured` without `ASSIST_REDIS_URL`.
     pub redis: Option<ProbeStatus>,
+    /// Readiness only: optional; `degraded` while the last email could not reach the mail
+    /// server (emails wait in the outbox), `not_configured` without `ASSIST_SMTP_URL`.
+    pub smtp: Option<ProbeStatus>,
 }
 
 /// The process is up.
@@ -28,6 +31,7 @@ pub async fn healthz() -> HttpResponse {
         status: ServiceStatus::Ok,
         database: None,
         redis: None,
+        smtp: None,
     })
 }
 
@@ -47,6 +51,11 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         RedisHealth::Up => ProbeStatus::Ok,
         RedisHealth::Degraded => ProbeStatus::Degraded,
     };
+    let smtp = match state.mailer.smtp_answering() {
+        None => ProbeStatus::NotConfigured,
+        Some(true) => ProbeStatus::Ok,
+        Some(false) => ProbeStatus::Degraded,
+    };
     let body = Health {
         status: if db_up {
             ServiceStatus::Ok
@@ -55,6 +64,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         },
         database: Some(database),
         redis: Some(redis),
+        smtp: Some(smtp),
     };
     if db_up {
         HttpResponse::Ok().json(body)

@@ -2,7 +2,7 @@
 use super::extract::GuardedQuery;
 use crate::auth::Caller;
 use crate::domain::OutboxId;
-use crate::error::{AppError, Problem};
+use crate::error::AppError;
 use crate::services::outbox::{self, OutboxFilter, OutboxPage};
 use crate::services::PageParams;
 use crate::state::AppState;
@@ -11,8 +11,8 @@ use actix_web::{get, post, web, HttpResponse};
 /// Emails of the outbox, newest first (`?status=failed`: those given up on). Admin only.
 #[utoipa::path(operation_id = "listOutboxEmails", tag = "outbox", params(OutboxFilter, PageParams),
     responses(
-        (status = 200, body = OutboxPage, headers(("Link" = String, description = "RFC 8288 `rel=\"next\"` when there is a next page"))),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+        (status = 200, body = OutboxPage),
+        (status = 401), (status = 403, description = "Not an admin"), (status = 422, description = "`status`, `limit` or `cursor` is not valid")))]
 #[get("/admin/outbox")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -30,9 +30,9 @@ pub async fn list(
 #[utoipa::path(operation_id = "retryOutboxEmail", tag = "outbox", params(("id" = OutboxId, Path)),
     responses(
         (status = 200, body = outbox::OutboxEmail),
-        (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem, description = "No such email"),
-        (status = 409, body = Problem, description = "The email is not `failed` (pending or already sent)")))]
+        (status = 401), (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such email"),
+        (status = 409, description = "The email is not `failed` (pending or already sent)")))]
 #[post("/admin/outbox/{id}/retry")]
 pub async fn retry(
     state: web::Data<AppState>,
