@@ -34,6 +34,7 @@ use utoipa_actix_web::AppExt;
         (name = "reconciliations", description = "Reconciliation statements of a pairing's year"),
         (name = "reports", description = "Summary reports (JSON, CSV, XLSX) and the OCDS release package"),
         (name = "alerts", description = "Unsold-produce alerts, their rules and pledges"),
+        (name = "payments", description = "Invoices, payments against supplier orders, and the ageing report"),
     )
 )]
 pub struct ApiDoc;

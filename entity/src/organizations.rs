@@ -14,6 +14,10 @@ pub struct Model {
     pub credit_code: String,
     pub parent_org_id: Option<String>,
     pub status: String,
+    /// A supplier's size: `sme` or `large`.
+    pub supplier_size: String,
+    /// A buyer's payment days (NULL: the default).
+    pub payment_days: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

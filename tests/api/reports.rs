@@ -524,6 +524,7 @@ async fn ocds_export_validates_against_the_release_package_schema() {
             source: Set("direct".into()),
             source_ref: Set(None),
             created_at: Set(t),
+            ..Default::default()
         }
         .insert(db)
         .await

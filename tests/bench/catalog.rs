@@ -277,6 +277,7 @@ async fn run() {
                 status: Set("active".into()),
                 created_at: Set(t),
                 updated_at: Set(t),
+                ..Default::default()
             }
             .insert(&state.db)
             .await

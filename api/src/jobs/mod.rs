@@ -41,6 +41,17 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         },
     ));
+    handles.push(every(
+        state,
+        "payments",
+        Duration::from_secs(state.settings.payment_scan_interval_secs.max(1)),
+        |s| async move {
+            match crate::services::payments::run_due(&s, crate::services::today()).await {
+                Ok(sum) => tracing::info!(?sum, "payment reminders and late deliveries"),
+                Err(e) => tracing::warn!(error = %e, "payment reminders failed"),
+            }
+        },
+    ));
     handles
 }
 

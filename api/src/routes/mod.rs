@@ -10,6 +10,7 @@ pub mod health;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;
+pub mod payments;
 pub mod products;
 pub mod regions;
 pub mod reports;
@@ -28,4 +29,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     alerts::configure(cfg);
     credit::configure(cfg);
     reports::configure(cfg);
+    payments::configure(cfg);
 }

@@ -7,6 +7,7 @@ mod credit;
 mod health;
 mod orders;
 mod outbox;
+mod payments;
 mod products;
 mod regions;
 mod stock;
@@ -17,6 +18,7 @@ pub use credit::*;
 pub use health::*;
 pub use orders::*;
 pub use outbox::*;
+pub use payments::*;
 pub use products::*;
 pub use regions::*;
 pub use stock::*;
@@ -141,6 +143,10 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         ReportFormat,
         ReportScope,
         StockMovementKind,
+        SupplierSize,
+        PaymentTerms,
+        ReminderStage,
+        LateUnder,
     )
 }
 

@@ -65,6 +65,7 @@ fn new_org(
         status: Set(OrgStatus::Active.as_str().to_string()),
         created_at: Set(t),
         updated_at: Set(t),
+        ..Default::default()
     }
 }
 

@@ -15,7 +15,7 @@ mod types;
 mod write;
 
 pub use accept::{accept, AcceptLine, Acceptance};
-pub use lifecycle::{may_act, may_act_as_buyer, transition, Action, ActionNote};
+pub use lifecycle::{may_act, may_act_as_buyer, may_act_as_supplier, transition, Action, ActionNote};
 pub use place::{place_direct, place_order, stock_changed, sweep_expired_keys, KEY_TTL_HOURS};
 pub use read::{
     get_order, get_supplier_order, list_orders, list_supplier_orders, may_list_orders, may_list_supplier_orders,

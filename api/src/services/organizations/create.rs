@@ -28,6 +28,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         ));
     }
     check_region(db, &body.region_code, kind, &mut errors).await?;
+    let (supplier_size, payment_days) =
+        super::payment_settings(kind, &body.supplier_size, body.payment_days, &mut errors);
     if let Some(pid) = body.parent_org_id {
         check_parent(db, pid, kind, &mut errors).await?;
     }
@@ -54,6 +56,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         credit_code: Set(code),
         parent_org_id: Set(body.parent_org_id.map(|p| p.to_string())),
         status: Set(OrgStatus::Active.as_str().to_string()),
+        supplier_size: Set(supplier_size.as_str().to_string()),
+        payment_days: Set(payment_days),
         created_at: Set(t),
         updated_at: Set(t),
     };
