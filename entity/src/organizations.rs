@@ -18,6 +18,8 @@ pub struct Model {
     pub supplier_size: String,
     /// A buyer's payment days (NULL: the default).
     pub payment_days: Option<i32>,
+    /// A budget unit (预算单位) files a yearly reserved-share plan.
+    pub budget_unit: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,7 @@ mod m20261122_000031_ledger_rollup;
 mod m20261122_000040_alerts;
 mod m20261122_000050_catalog_walk;
 mod m20261130_000060_alert_matches;
+mod m20261201_000100_budget_units;
 mod m20261201_000150_payments;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000040_alerts::Migration),
             Box::new(m20261122_000050_catalog_walk::Migration),
             Box::new(m20261130_000060_alert_matches::Migration),
+            Box::new(m20261201_000100_budget_units::Migration),
             Box::new(m20261201_000150_payments::Migration),
         ]
     }

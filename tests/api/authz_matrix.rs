@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 /// The callers: every role, and for org-owned resources the owning supplier and buyer
 /// (`supplier`, `buyer`) and another organisation's (`supplier2`, `buyer2`); `certifier` is
-/// the office of the products' county, `certifier2` another county's.
-const CALLERS: [&str; 9] = [
+/// the office of the products' county, `certifier2` another county's; `supervisor` is the finance
+/// office of the buyers' county, `supervisor2` another county's.
+const CALLERS: [&str; 11] = [
     "anon",
     "admin",
     "certifier",
@@ -19,6 +20,8 @@ const CALLERS: [&str; 9] = [
     "certifier2",
     "supplier2",
     "buyer2",
+    "supervisor",
+    "supervisor2",
 ];
 
 /// Who may call each write operation on the fixture's resources (all of `supplier` and
@@ -35,6 +38,8 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         "certifier2",
         "supplier2",
         "buyer2",
+        "supervisor",
+        "supervisor2",
     ];
     const ADMIN: &[&str] = &["admin"];
     const SUPPLIER: &[&str] = &["supplier"];
@@ -140,6 +145,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     let certifier = app.create_org("county_office", YANGYUAN).await;
     let certifier2 = app.create_org("county_office", PINGQUAN).await;
     let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let supervisor = app.create_org("finance_office", CHANGAN).await;
+    let supervisor2 = app.create_org("finance_office", YANGYUAN).await;
     let supplier = app.create_org("cooperative", YANGYUAN).await;
     let buyer = app.create_org("canteen", CHANGAN).await;
     let supplier2 = app.create_org("cooperative", PINGQUAN).await;
@@ -203,6 +210,8 @@ async fn fixture(app: &TestApp) -> Fixture {
             ("certifier2", Some(certifier2.token)),
             ("supplier2", Some(supplier2.token)),
             ("buyer2", Some(buyer2.token)),
+            ("supervisor", Some(supervisor.token)),
+            ("supervisor2", Some(supervisor2.token)),
         ],
         ids: vec![
             ("/products/{id}", p),

@@ -288,6 +288,7 @@ impl TestApp {
             "platform" => "admin",
             "county_office" => "certifier",
             "evaluation_office" => "evaluator",
+            "finance_office" => "supervisor",
             "cooperative" | "enterprise" | "family_farm" => "supplier",
             _ => "buyer",
         };

@@ -17,3 +17,4 @@ mod orders;
 mod payments;
 mod products;
 mod reports;
+mod supervision;

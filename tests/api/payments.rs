@@ -432,6 +432,12 @@ async fn the_ageing_report_buckets_by_days_overdue_and_splits_regulation_from_co
     assert_eq!(bucket(&ageing(&ev, today()).await["totals"], "total"), "150.00");
     let other = app.create_org("school", CHANGAN).await;
     assert_eq!(ageing(&other, today()).await["items"].as_array().unwrap().len(), 0);
+    // Supervisors see the budget units of their region, and nothing outside it.
+    let city = app.create_org("finance_office", "130100").await;
+    assert_eq!(bucket(&ageing(&city, today()).await["totals"], "total"), "150.00");
+    let elsewhere = app.create_org("finance_office", PINGQUAN).await;
+    assert_eq!(ageing(&elsewhere, today()).await["items"].as_array().unwrap().len(), 0);
+    assert_eq!(bucket(&ageing(&elsewhere, today()).await["totals"], "total"), "0.00");
     // Certifiers may not read it; a malformed date is 422 naming it.
     let c = app.create_org("county_office", YANGYUAN).await;
     app.get("/payments/ageing", c.t()).await.problem(403);
@@ -453,6 +459,8 @@ async fn reminders_go_out_on_the_due_date_7_and_30_days_after_each_once() {
     invoice(&t, &id(&paid), "F-9", "125.00").await.expect(201);
     pay(app, &t.buyer, &id(&paid), "125.00").await.expect(201);
 
+    // The finance office of the buyer's city supervises it.
+    let office = app.create_org("finance_office", "130100").await;
     let due = today() + Duration::days(30);
     let subjects = || {
         app.emails_to(&t.buyer.contact_email)
@@ -466,9 +474,12 @@ async fn reminders_go_out_on_the_due_date_7_and_30_days_after_each_once() {
     assert_eq!(run(due).await.unwrap().reminders, 0, "sent once");
     assert_eq!(run(due + Duration::days(6)).await.unwrap().reminders, 0);
     assert_eq!(run(due + Duration::days(7)).await.unwrap().reminders, 1);
-    assert_eq!(run(due + Duration::days(30)).await.unwrap().reminders, 1);
+    // From 30 days the supervisor is told too.
+    assert_eq!(run(due + Duration::days(30)).await.unwrap().reminders, 2);
     assert_eq!(run(due + Duration::days(31)).await.unwrap().reminders, 0);
-    assert_eq!(count(app, "payment_reminders").await, 3);
+    assert_eq!(count(app, "payment_reminders").await, 4);
+    let to_office = app.wait_for_emails(&office.contact_email, 1, 10).await;
+    assert_eq!(to_office.iter().filter(|m| m.contains("30 days late")).count(), 1);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while subjects() < 3 && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -275,6 +275,7 @@ async fn run() {
                 credit_code: Set(make_credit_code(county, (i * 10 + j) as u64 + 1)),
                 parent_org_id: Set(None),
                 status: Set("active".into()),
+                budget_unit: Set(false),
                 created_at: Set(t),
                 updated_at: Set(t),
                 ..Default::default()

@@ -15,6 +15,7 @@ pub mod products;
 pub mod regions;
 pub mod reports;
 pub mod stock;
+pub mod supervision;
 
 /// The ledger's read side (kept under its old path).
 pub use ledger::view as ledger_view;

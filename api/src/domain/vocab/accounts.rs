@@ -13,6 +13,8 @@ vocabulary!(
         Buyer = "buyer",
         /// An evaluation office: reads ledgers and reports.
         Evaluator = "evaluator",
+        /// A finance office: reviews the budget units' yearly plans in its region and follows them.
+        Supervisor = "supervisor",
     }
 );
 
@@ -33,6 +35,10 @@ vocabulary!(
         ArmyUnit = "army_unit",
         PrivateEnterprise = "private_enterprise",
         Government = "government",
+        /// A finance office (财政部门) of a province, city or county: supervises the budget units of its region.
+        FinanceOffice = "finance_office",
+        /// A company that runs a unit's canteen; its orders are credited to the unit it serves.
+        CanteenContractor = "canteen_contractor",
     }
 );
 
@@ -43,6 +49,7 @@ impl OrgKind {
             OrgKind::Platform => Role::Admin,
             OrgKind::CountyOffice => Role::Certifier,
             OrgKind::EvaluationOffice => Role::Evaluator,
+            OrgKind::FinanceOffice => Role::Supervisor,
             OrgKind::Cooperative | OrgKind::Enterprise | OrgKind::FamilyFarm => Role::Supplier,
             OrgKind::Canteen
             | OrgKind::Union
@@ -51,7 +58,8 @@ impl OrgKind {
             | OrgKind::Hospital
             | OrgKind::ArmyUnit
             | OrgKind::PrivateEnterprise
-            | OrgKind::Government => Role::Buyer,
+            | OrgKind::Government
+            | OrgKind::CanteenContractor => Role::Buyer,
         }
     }
 
@@ -61,6 +69,24 @@ impl OrgKind {
 
     pub const fn is_buyer(self) -> bool {
         matches!(self.role(), Role::Buyer)
+    }
+
+    /// Whether an organisation of this kind is a budget unit unless told otherwise:
+    /// agencies, schools, hospitals and canteens of public institutions.
+    pub const fn budget_unit_by_default(self) -> bool {
+        matches!(
+            self,
+            OrgKind::Canteen | OrgKind::School | OrgKind::Hospital | OrgKind::Government
+        )
+    }
+
+    /// Whether an organisation of this kind may be a budget unit at all (a buyer that is
+    /// not a contractor, a union or an enterprise).
+    pub const fn may_be_budget_unit(self) -> bool {
+        matches!(
+            self,
+            OrgKind::Canteen | OrgKind::School | OrgKind::Hospital | OrgKind::Government | OrgKind::ArmyUnit
+        )
     }
 }
 

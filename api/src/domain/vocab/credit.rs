@@ -66,5 +66,7 @@ vocabulary!(
         Supplier = "supplier",
         /// A county office: entries from its county.
         County = "county",
+        /// A finance office: entries of the buyers located in its region.
+        Region = "region",
     }
 );

@@ -134,7 +134,8 @@ async fn scope(state: &AppState, caller: &Caller) -> AppResult<Scope> {
     Ok(match caller.role {
         Role::Admin | Role::Evaluator => Scope::All,
         Role::Supplier => Scope::Supplier(caller.org_id.to_string()),
-        Role::Buyer => Scope::Buyer(caller.org_id.to_string()),
+        // A finance office is matched to no alert: it sees none.
+        Role::Buyer | Role::Supervisor => Scope::Buyer(caller.org_id.to_string()),
         Role::Certifier => Scope::County(caller_county(state, caller).await?),
     })
 }

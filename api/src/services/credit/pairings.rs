@@ -168,7 +168,7 @@ pub(super) async fn sees_pairing(state: &AppState, caller: &Caller, p: &pairings
             let org = caller_org(state, caller).await?;
             OrgKind::CountyOffice == org.kind && org.region_code == p.helped_region_code
         }
-        Role::Supplier => false,
+        Role::Supplier | Role::Supervisor => false,
     })
 }
 
@@ -198,7 +198,7 @@ pub async fn list_pairings(
         Role::Admin | Role::Evaluator => PairingsOf::All,
         Role::Buyer => PairingsOf::Helper(caller.org_id.to_string()),
         Role::Certifier => PairingsOf::County(caller_org(state, caller).await?.region_code),
-        Role::Supplier => return Ok((Vec::new(), None)),
+        Role::Supplier | Role::Supervisor => return Ok((Vec::new(), None)),
     };
     let rows = queries::list_pairings(&state.db, of, f.year, f.kind, page.cursor()?, limit).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());

@@ -1,8 +1,10 @@
-//! Demo data: Hebei's regions, one organisation and one login per role, a few
+//! Demo data: Hebei's regions, one organisation and one login per role (a finance office
+//! per level), a few
 //! more to play with, and certified products with stock (see `data`).
 mod data;
 mod products;
 mod queries;
+mod supervision;
 
 pub use data::{OrgRow, ProductRow, RegionRow, DEMO_PASSWORD, ORGS, PRODUCTS, REGIONS};
 
@@ -63,6 +65,7 @@ fn new_org(
         credit_code: Set(credit_code),
         parent_org_id: Set(parent),
         status: Set(OrgStatus::Active.as_str().to_string()),
+        budget_unit: Set(kind.budget_unit_by_default()),
         created_at: Set(t),
         updated_at: Set(t),
         ..Default::default()
@@ -79,7 +82,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
     ensure_regions(state).await?;
     let mut ids: HashMap<&str, String> = HashMap::new();
     let mut accounts_out = Vec::new();
-    for (i, (key, name, kind, region, parent, email, role)) in ORGS.iter().enumerate() {
+    for (i, (key, name, kind, region, parent, email, role)) in ORGS.iter().chain(supervision::ORGS).enumerate() {
         let org_id = match organizations::queries::find_by_name(&state.db, name).await? {
             Some(o) => o.id,
             None => {

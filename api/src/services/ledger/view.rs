@@ -103,6 +103,11 @@ pub async fn list(
             )
         }
         Role::Supplier => q = q.filter(ledger_entries::Column::SupplierOrgId.eq(caller.org_id)),
+        Role::Supervisor => {
+            let scope = crate::services::supervision::region_of(db, caller).await?;
+            let buyers = crate::services::supervision::scope_orgs(db, &scope, false).await?;
+            q = q.filter(ledger_entries::Column::BuyerOrgId.is_in(buyers));
+        }
         Role::Certifier => {
             let org = organizations::find(db, &caller.org_id).await?;
             q = q.filter(ledger_entries::Column::OriginCountyCode.eq(org.region_code));

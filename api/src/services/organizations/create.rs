@@ -30,6 +30,18 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
     check_region(db, &body.region_code, kind, &mut errors).await?;
     let (supplier_size, payment_days) =
         super::payment_settings(kind, &body.supplier_size, body.payment_days, &mut errors);
+    let budget_unit = match (kind, body.budget_unit) {
+        (Some(k), Some(true)) if !k.may_be_budget_unit() => {
+            errors.push(FieldError::new(
+                "budget_unit",
+                format!("a {k} organisation cannot be a budget unit"),
+            ));
+            false
+        }
+        (_, Some(b)) => b,
+        (Some(k), None) => k.budget_unit_by_default(),
+        (None, None) => false,
+    };
     if let Some(pid) = body.parent_org_id {
         check_parent(db, pid, kind, &mut errors).await?;
     }
@@ -58,6 +70,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         status: Set(OrgStatus::Active.as_str().to_string()),
         supplier_size: Set(supplier_size.as_str().to_string()),
         payment_days: Set(payment_days),
+        budget_unit: Set(budget_unit),
         created_at: Set(t),
         updated_at: Set(t),
     };
@@ -71,7 +84,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
     model.try_into()
 }
 
-/// A supplier lies in a poverty county (or below one); a county office's region is a county.
+/// A supplier lies in a poverty county (or below one); a county office's region is a county;
+/// a finance office's a province, city or county.
 async fn check_region(
     db: &impl ConnectionTrait,
     code: &str,
@@ -97,6 +111,17 @@ async fn check_region(
         Some(OrgKind::CountyOffice) if regions::level_of(&region)? != RegionLevel::County => errors.push(
             FieldError::new("region_code", "a county office's region must be a county"),
         ),
+        Some(OrgKind::FinanceOffice)
+            if !matches!(
+                regions::level_of(&region)?,
+                RegionLevel::Province | RegionLevel::City | RegionLevel::County
+            ) =>
+        {
+            errors.push(FieldError::new(
+                "region_code",
+                "a finance office's region must be a province, city or county",
+            ))
+        }
         _ => {}
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! Organisations: platform, county offices, evaluation offices, suppliers and buyers.
+//! Organisations: platform, county offices, evaluation offices, finance offices, suppliers and buyers.
 mod create;
 mod credit_code;
 pub(crate) mod queries;
@@ -23,7 +23,7 @@ pub const SUPPLIER_KINDS: [&str; 3] = [
     OrgKind::FamilyFarm.as_str(),
 ];
 /// The buyer kinds as text (kept for services that still compare stored strings).
-pub const BUYER_KINDS: [&str; 8] = [
+pub const BUYER_KINDS: [&str; 9] = [
     OrgKind::Canteen.as_str(),
     OrgKind::Union.as_str(),
     OrgKind::StateEnterprise.as_str(),
@@ -32,6 +32,7 @@ pub const BUYER_KINDS: [&str; 8] = [
     OrgKind::ArmyUnit.as_str(),
     OrgKind::PrivateEnterprise.as_str(),
     OrgKind::Government.as_str(),
+    OrgKind::CanteenContractor.as_str(),
 ];
 
 /// The one role a user of an organisation of stored `kind` may have.
@@ -70,6 +71,8 @@ pub struct Organization {
     /// A buyer's payment days for on-account orders; absent: the default (30 days for a
     /// budget unit buying from an SME, at most 60; otherwise 60).
     pub payment_days: Option<i32>,
+    /// A budget unit (预算单位) files a yearly reserved-share plan, reviewed by the finance office of its region.
+    pub budget_unit: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -89,6 +92,7 @@ impl TryFrom<organizations::Model> for Organization {
             },
             payment_days: m.payment_days,
             parent_org_id: m.parent_org_id.as_deref().map(parse_id).transpose()?,
+            budget_unit: m.budget_unit,
             name: m.name,
             region_code: m.region_code,
             contact_email: m.contact_email,
@@ -119,6 +123,10 @@ pub struct NewOrganization {
     /// A buyer's payment days for on-account orders, 1 to 365; only for buyer kinds.
     #[serde(default)]
     pub payment_days: Option<i32>,
+    /// Whether a buyer is a budget unit; by default agencies (`government`), schools, hospitals and
+    /// canteens are, other kinds are not. Only `canteen`, `school`, `hospital`, `government` and
+    /// `army_unit` may be.
+    pub budget_unit: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

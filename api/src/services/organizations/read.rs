@@ -42,7 +42,10 @@ pub async fn find(db: &impl ConnectionTrait, id: impl Display) -> AppResult<orga
 pub async fn get(state: &AppState, caller: &Caller, id: OrgId) -> AppResult<Organization> {
     let org = find(&state.db, id).await?;
     let mine = caller.org();
-    let visible = sees_all(caller) || mine == org.id || org.parent_org_id.as_ref().is_some_and(|p| mine == *p);
+    let visible = sees_all(caller)
+        || mine == org.id
+        || org.parent_org_id.as_ref().is_some_and(|p| mine == *p)
+        || crate::services::supervision::may_supervise(&state.db, caller, &org).await?;
     if !visible {
         return Err(AppError::NotFound("organization"));
     }

@@ -5,7 +5,7 @@ use super::terms::overdue_under;
 use crate::auth::{Caller, Role};
 use crate::domain::{LateUnder, Money, OrgId};
 use crate::error::{AppError, AppResult};
-use crate::services::{organizations, stored, today};
+use crate::services::{organizations, stored, supervision, today};
 use crate::state::AppState;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -77,10 +77,17 @@ pub struct Ageing {
     pub totals: AgeingAmounts,
 }
 
-/// Buyers (their payables and their children's), suppliers (their receivables), admin and
-/// evaluators (everything). Checked before the query is read.
+/// Buyers (their payables and their children's), suppliers (their receivables), supervisors
+/// (the budget units of their region), admin and evaluators (everything). Checked before the
+/// query is read.
 pub fn may_read_ageing(caller: &Caller) -> AppResult<()> {
-    caller.require(&[Role::Buyer, Role::Supplier, Role::Admin, Role::Evaluator])
+    caller.require(&[
+        Role::Buyer,
+        Role::Supplier,
+        Role::Supervisor,
+        Role::Admin,
+        Role::Evaluator,
+    ])
 }
 
 pub async fn ageing(state: &AppState, caller: &Caller, q: &AgeingQuery) -> AppResult<Ageing> {
@@ -89,6 +96,10 @@ pub async fn ageing(state: &AppState, caller: &Caller, q: &AgeingQuery) -> AppRe
     let scope = match caller.role {
         Role::Buyer => Scope::Buyers(organizations::with_children(&state.db, &caller.org_id).await?),
         Role::Supplier => Scope::Supplier(caller.org_id.to_string()),
+        Role::Supervisor => {
+            let region = supervision::region_of(&state.db, caller).await?;
+            Scope::Buyers(supervision::scope_orgs(&state.db, &region, true).await?)
+        }
         _ => Scope::All,
     };
     let open = queries::outstanding(&state.db, scope).await?;

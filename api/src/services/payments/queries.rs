@@ -1,5 +1,5 @@
 //! Every statement of the payments capability. States are bound from their enums.
-use crate::domain::{ReminderStage, SupplierOrderStatus};
+use crate::domain::{OrgKind, OrgStatus, ReminderStage, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::sql;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -246,4 +246,18 @@ pub(super) async fn claim_reminder(
         ))
         .await?;
     Ok(res.rows_affected())
+}
+
+/// The active finance office whose region is exactly `code`, if any.
+pub(super) async fn finance_office_of(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> AppResult<Option<organizations::Model>> {
+    Ok(organizations::Entity::find()
+        .filter(organizations::Column::Kind.eq(OrgKind::FinanceOffice))
+        .filter(organizations::Column::RegionCode.eq(code))
+        .filter(organizations::Column::Status.eq(OrgStatus::Active))
+        .order_by_asc(organizations::Column::Id)
+        .one(conn)
+        .await?)
 }

@@ -2,7 +2,7 @@
 //! along by the lifecycle (due dates, lateness, the prepay rule for shipping).
 use super::queries;
 use super::types::SupplierOrderTerms;
-use crate::domain::{LateUnder, Money, OrgKind, PaymentTerms, SupplierOrderStatus, SupplierSize};
+use crate::domain::{LateUnder, Money, PaymentTerms, SupplierOrderStatus, SupplierSize};
 use crate::error::{AppError, AppResult};
 use crate::services::orders::SupplierOrder;
 use crate::services::{now, stored, today};
@@ -17,14 +17,10 @@ pub const REGULATED_MAX_DAYS: i32 = 60;
 /// Days an on-account order is due otherwise, unless the buyer set its own.
 pub const DEFAULT_DAYS: i32 = 60;
 
-/// Whether a buyer organisation is a budget unit (a state organ or public institution).
-/// Until buyer organisations carry their own `budget_unit` flag, the public-institution
-/// kinds are: canteen, school, hospital, government, army unit.
+/// Whether a buyer organisation is a budget unit (a state organ or public institution):
+/// its `budget_unit` flag.
 pub fn is_budget_unit(org: &organizations::Model) -> bool {
-    matches!(
-        OrgKind::parse(&org.kind),
-        Some(OrgKind::Canteen | OrgKind::School | OrgKind::Hospital | OrgKind::Government | OrgKind::ArmyUnit)
-    )
+    org.budget_unit
 }
 
 /// The payment days of an on-account order from `buyer` to a supplier of `size`, and whether

@@ -24,7 +24,7 @@ pub async fn visible(conn: &impl ConnectionTrait, caller: &Caller, id: ProductId
         Role::Admin | Role::Evaluator => true,
         Role::Supplier => m.supplier_org_id == caller.org_id,
         Role::Certifier => m.origin_county_code == certifier_county(conn, caller).await?,
-        Role::Buyer => is_orderable(conn, &m).await?,
+        Role::Buyer | Role::Supervisor => is_orderable(conn, &m).await?,
     };
     if ok {
         Ok(m)

@@ -118,6 +118,20 @@ async fn scope_of(state: &AppState, caller: &Caller, first: usize) -> AppResult<
                 buyers: Some(ids),
             }
         }
+        Role::Supervisor => {
+            let scope = crate::services::supervision::region_of(db, caller).await?;
+            let ids = crate::services::supervision::scope_orgs(db, &scope, false).await?;
+            Scope {
+                name: ReportScope::Region,
+                cond: if ids.is_empty() {
+                    " AND 1 = 0".to_string()
+                } else {
+                    format!(" AND l.buyer_org_id IN ({})", placeholders(first, ids.len()))
+                },
+                values: ids.iter().map(|i| Value::from(i.clone())).collect(),
+                buyers: Some(ids),
+            }
+        }
         Role::Supplier => Scope {
             name: ReportScope::Supplier,
             cond: format!(" AND l.supplier_org_id = ${first}"),

@@ -1,0 +1,10 @@
+//! Supervision of budget units by finance offices (财政部门): the region a supervisor
+//! covers, which units lie in it, their yearly plans' progress against the calendar.
+//!
+//! A supervisor (role `supervisor`, organisation kind `finance_office`) sees every
+//! organisation whose region is its own or lies under it (by the regions' parent
+//! chain), and nothing outside it: anything else is 404, as everywhere.
+pub mod queries;
+mod scope;
+
+pub use scope::{in_scope, may_supervise, org_in_scope, region_of, scope_orgs, scope_regions, RegionScope};
