@@ -486,3 +486,22 @@ async fn reminders_go_out_on_the_due_date_7_and_30_days_after_each_once() {
     }
     assert_eq!(subjects(), 3, "one email per reminder");
 }
+
+#[tokio::test]
+async fn the_demo_data_has_paid_partly_paid_and_overdue_orders() {
+    let app = spawn_app().await;
+    assist_market::services::demo::seed(&app.state).await.unwrap();
+    assist_market::services::demo::seed(&app.state).await.unwrap();
+    assert_eq!(count(&app, "invoices").await, 4, "loaded once");
+    let pw = assist_market::services::demo::DEMO_PASSWORD;
+    let buyer = app.login("buyer@demo.assist", pw).await;
+    let a = app.get("/payments/ageing", Some(&buyer)).await.expect(200).json;
+    let t = &a["totals"];
+    // Partly paid (220.00, current), overdue (440.00, 45 days), prepaid awaiting payment (440.00).
+    assert_eq!(bucket(t, "total"), "1100.00", "{a}");
+    assert_eq!(bucket(t, "days_31_60"), "440.00");
+    assert_eq!(bucket(t, "overdue_under_regulation"), "440.00");
+    let supplier = app.login("supplier@demo.assist", pw).await;
+    let a = app.get("/payments/ageing", Some(&supplier)).await.expect(200).json;
+    assert_eq!(bucket(&a["totals"], "total"), "1100.00");
+}

@@ -199,3 +199,13 @@ pub async fn after_transition(conn: &impl ConnectionTrait, so_id: &str, to: Supp
         _ => Ok(()),
     }
 }
+
+/// Moves a delivered supplier order's delivery back to `on` and its due date with it (demo data).
+pub async fn backdate_delivery(conn: &impl ConnectionTrait, so_id: &str, on: NaiveDate) -> AppResult<()> {
+    let Some(t) = queries::find_terms(conn, so_id).await? else {
+        return Ok(());
+    };
+    let due =
+        (t.payment_terms == PaymentTerms::OnAccount).then(|| on + chrono::Duration::days(i64::from(t.payment_days)));
+    queries::set_delivered(conn, so_id, on, due, None).await
+}
