@@ -65,6 +65,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         ("POST", "/orders") => BUYERS,
         ("POST", "/organizations") => ADMIN,
         ("POST", "/organizations/{id}/reinstate" | "/organizations/{id}/suspend") => ADMIN,
+        ("PATCH", "/organizations/{id}") => ADMIN,
         ("POST", "/organizations/{id}/users") => ADMIN,
         ("POST", "/pairings") => ADMIN,
         ("POST", "/pairings/{id}/reconciliations") => &["admin", "buyer", "certifier"],

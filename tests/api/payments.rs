@@ -505,3 +505,30 @@ async fn the_demo_data_has_paid_partly_paid_and_overdue_orders() {
     let a = app.get("/payments/ageing", Some(&supplier)).await.expect(200).json;
     assert_eq!(bucket(&a["totals"], "total"), "1100.00");
 }
+
+#[tokio::test]
+async fn the_admin_updates_a_suppliers_size_with_if_match() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let path = format!("/organizations/{}", s.org_id);
+    let admin = Some(app.admin_token.as_str());
+    let tag = app.get(&path, admin).await.expect(200).header("etag").unwrap();
+    app.patch(&path, admin, json!({"supplier_size": "large"}), None)
+        .await
+        .problem(428);
+    app.patch(&path, s.t(), json!({"supplier_size": "large"}), Some(&tag))
+        .await
+        .problem(403);
+    let r = app.patch(&path, admin, json!({"payment_days": 30}), Some(&tag)).await;
+    assert_eq!(r.fields(), vec!["payment_days"]);
+    let r = app
+        .patch(&path, admin, json!({"supplier_size": "large"}), Some(&tag))
+        .await
+        .expect(200);
+    assert_eq!(r.json["supplier_size"], "large");
+    assert_ne!(r.header("etag").unwrap(), tag);
+    app.patch(&path, admin, json!({"supplier_size": "sme"}), Some(&tag))
+        .await
+        .problem(412);
+    assert_eq!(app.get(&path, admin).await.json["supplier_size"], "large");
+}

@@ -4,11 +4,13 @@ mod credit_code;
 pub(crate) mod queries;
 mod read;
 mod status;
+mod update;
 
 pub use create::create;
 pub use credit_code::{make_credit_code, valid_credit_code};
 pub use read::{find, get, list, with_children};
 pub use status::set_status;
+pub use update::{update, version_tag, OrganizationPatch};
 
 use crate::domain::{Lenient, OrgId, OrgKind, OrgStatus, Role, SupplierSize};
 use crate::error::{AppError, AppResult};
