@@ -17,6 +17,7 @@ mod m20261122_000040_alerts;
 mod m20261122_000050_catalog_walk;
 mod m20261130_000060_alert_matches;
 mod m20261201_000100_budget_units;
+mod m20261201_000101_plans;
 mod m20261201_000150_payments;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000050_catalog_walk::Migration),
             Box::new(m20261130_000060_alert_matches::Migration),
             Box::new(m20261201_000100_budget_units::Migration),
+            Box::new(m20261201_000101_plans::Migration),
             Box::new(m20261201_000150_payments::Migration),
         ]
     }

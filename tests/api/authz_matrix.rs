@@ -62,6 +62,11 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         // Matched buyers only; which buyers are matched is the matching rule's business.
         ("POST", "/alerts/{id}/pledges") => BUYERS,
         ("PUT", "/buyers/{org_id}/quotas/{year}") => &["admin", "buyer"],
+        ("PUT", "/buyers/{org_id}/plans/{year}" | "/buyers/{org_id}/plans/{year}/file") => BUYER,
+        ("POST", "/buyers/{org_id}/plans/{year}/file") => BUYER,
+        ("POST", "/buyers/{org_id}/plans/{year}/approve" | "/buyers/{org_id}/plans/{year}/return") => &["supervisor"],
+        ("PUT", "/plan-settings/{year}") => ADMIN,
+        ("POST", "/supervision/notices/run") => ADMIN,
         ("POST", "/orders") => BUYERS,
         ("POST", "/organizations") => ADMIN,
         ("POST", "/organizations/{id}/reinstate" | "/organizations/{id}/suspend") => ADMIN,

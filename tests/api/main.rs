@@ -15,6 +15,7 @@ mod house;
 mod ledger;
 mod orders;
 mod payments;
+mod plans;
 mod products;
 mod reports;
 mod supervision;

@@ -123,3 +123,165 @@ async fn a_supervisor_sees_the_units_of_its_region_and_nothing_outside() {
         .await
         .problem(403);
 }
+
+fn this_year() -> i32 {
+    chrono::Datelike::year(&chrono::Utc::now().date_naive())
+}
+
+async fn plan(app: &TestApp, unit: &OrgUser, body: serde_json::Value, sup: Option<&OrgUser>) {
+    let y = this_year();
+    app.put(&format!("/buyers/{}/plans/{y}", unit.org_id), unit.t(), body)
+        .await
+        .expect(201);
+    app.post(&format!("/buyers/{}/plans/{y}/file", unit.org_id), unit.t(), json!({}))
+        .await
+        .expect(200);
+    if let Some(s) = sup {
+        app.post(&format!("/buyers/{}/plans/{y}/approve", unit.org_id), s.t(), json!({}))
+            .await
+            .expect(200);
+    }
+}
+
+#[tokio::test]
+async fn the_units_list_shows_progress_and_laggards_of_the_region_only() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let county = app.create_org("finance_office", CHANGAN).await;
+    let next_county = app.create_org("finance_office", LINGSHOU).await;
+    let city = app.create_org("finance_office", "130100").await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let no_plan = app.create_org("school", CHANGAN).await;
+    let filed = app.create_org("hospital", CHANGAN).await;
+    let approved = app.create_org("government", CHANGAN).await;
+    let far = app.create_org("school", LINGSHOU).await;
+    plan(
+        &app,
+        &filed,
+        json!({"food_budget": "1000.00", "reserved_share": "0.5"}),
+        None,
+    )
+    .await;
+    plan(
+        &app,
+        &approved,
+        json!({"food_budget": "1000000.00", "reserved_share": "0.5"}),
+        Some(&county),
+    )
+    .await;
+    credit(&app, &approved.org_id, &supplier.org_id, 100).await;
+    let path = format!("/supervision/{y}/units");
+    let r = app.get(&path, county.t()).await.expect(200);
+    let units = r.json["units"].as_array().unwrap().clone();
+    let ids: Vec<&str> = units.iter().map(|u| u["org_id"].as_str().unwrap()).collect();
+    assert_eq!(units.len(), 3, "{ids:?}");
+    assert!(!ids.contains(&far.org_id.as_str()));
+    let unit = |id: &str| units.iter().find(|u| u["org_id"] == id).unwrap().clone();
+    let reasons = |id: &str| {
+        unit(id)["laggard_reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let after_deadline = chrono::Utc::now().date_naive() > chrono::NaiveDate::from_ymd_opt(y, 3, 31).unwrap();
+    if after_deadline {
+        assert_eq!(reasons(&no_plan.org_id), ["no_plan_by_deadline", "no_order_yet"]);
+    }
+    assert_eq!(reasons(&filed.org_id), ["plan_not_approved", "no_order_yet"]);
+    assert_eq!(unit(&approved.org_id)["plan_status"], "approved");
+    assert_eq!(unit(&approved.org_id)["target"], "500000.00");
+    assert_eq!(unit(&approved.org_id)["credited"], "1.00");
+    assert_eq!(reasons(&approved.org_id), ["behind_pace"]);
+    assert_eq!(unit(&approved.org_id)["rank"], 1);
+    // The next county's supervisor sees only its own unit; the city both counties, ranked.
+    let r = app.get(&path, next_county.t()).await.expect(200);
+    assert_eq!(r.json["units"].as_array().unwrap().len(), 1);
+    let r = app.get(&path, city.t()).await.expect(200);
+    assert_eq!(r.json["units"].as_array().unwrap().len(), 4);
+    assert_eq!(r.json["regions"].as_array().unwrap().len(), 2);
+    assert_eq!(r.json["regions"][0]["region_code"], CHANGAN);
+    // Filters: a region outside is refused naming it; a kind narrows.
+    let r = app.get(&format!("{path}?region={LINGSHOU}"), county.t()).await;
+    assert_eq!(r.fields(), ["region"]);
+    let r = app
+        .get(&format!("{path}?region={CHANGAN}&kind=hospital"), city.t())
+        .await
+        .expect(200);
+    assert_eq!(r.json["units"].as_array().unwrap().len(), 1);
+    // Roles: buyers and suppliers are refused; spreadsheets as the reports give them.
+    app.get(&path, filed.t()).await.problem(403);
+    app.get(&path, supplier.t()).await.problem(403);
+    let csv = app.get(&format!("{path}?format=csv"), county.t()).await.expect(200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(csv.text.contains("预算单位名称"));
+    let x = app.get(&format!("{path}?format=xlsx"), county.t()).await.expect(200);
+    assert!(x.header("content-type").unwrap().contains("spreadsheetml"));
+}
+
+#[tokio::test]
+async fn a_contractors_orders_are_credited_to_the_unit_it_serves() {
+    use crate::orders::{act, delivered_so, product, World};
+    let app = spawn_app().await;
+    let contractor = app.create_org("canteen_contractor", CHANGAN).await;
+    let unit = app.create_org("school", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let y = this_year();
+    app.put(
+        &format!("/buyers/{}/plans/{y}", unit.org_id),
+        unit.t(),
+        json!({"declaration": "contracted_canteen", "contractor_org_id": contractor.org_id,
+               "food_budget": "100000.00", "reserved_share": "0.2"}),
+    )
+    .await
+    .expect(201);
+    let product = product(&app, &supplier.org_id, 1250, 10_000, 1_000_000).await;
+    let w = World {
+        app,
+        buyer: contractor,
+        supplier,
+        product,
+    };
+    let (order, so) = delivered_so(&w, "10").await;
+    let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
+    w.app
+        .post(
+            &format!("/supplier-orders/{so}/accept"),
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-1"}),
+        )
+        .await
+        .expect(200);
+    let _ = act;
+    let l = w
+        .app
+        .get(&format!("/ledger?buyer={}", unit.org_id), Some(&w.app.admin_token))
+        .await
+        .expect(200);
+    let items = l.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", l.text);
+    assert_eq!(items[0]["buyer_org_id"], unit.org_id.as_str());
+}
+
+#[tokio::test]
+async fn monthly_notices_are_sent_once() {
+    let app = spawn_app().await;
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let unit = app.create_org("school", CHANGAN).await;
+    let admin = Some(app.admin_token.as_str());
+    app.post("/supervision/notices/run", sup.t(), json!({}))
+        .await
+        .problem(403);
+    let r = app.post("/supervision/notices/run", admin, json!({})).await.expect(200);
+    assert_eq!(r.json["units"], 1);
+    assert_eq!(r.json["summaries"], 1);
+    let r = app.post("/supervision/notices/run", admin, json!({})).await.expect(200);
+    assert_eq!(r.json["units"], 0);
+    assert_eq!(r.json["summaries"], 0);
+    app.wait_for_emails(&unit.contact_email, 1, 20).await;
+    app.wait_for_emails(&sup.contact_email, 1, 20).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(app.emails_to(&unit.contact_email).len(), 1);
+    assert_eq!(app.emails_to(&sup.contact_email).len(), 1);
+}

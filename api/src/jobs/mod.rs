@@ -52,6 +52,18 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
             }
         },
     ));
+    // The monthly laggard notices: checked hourly, each sent once per month.
+    handles.push(every(
+        state,
+        "supervision-notices",
+        Duration::from_secs(3600),
+        |s| async move {
+            match crate::services::supervision::send_monthly(&s).await {
+                Ok(sent) => tracing::info!(?sent, "supervision notices"),
+                Err(e) => tracing::warn!(error = %e, "supervision notices failed"),
+            }
+        },
+    ));
     handles
 }
 

@@ -11,9 +11,11 @@ pub mod ledger;
 pub mod orders;
 pub mod organizations;
 pub mod payments;
+pub mod plans;
 pub mod products;
 pub mod regions;
 pub mod reports;
+pub mod supervision;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -28,6 +30,8 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     products::configure(cfg);
     alerts::configure(cfg);
     credit::configure(cfg);
+    plans::configure(cfg);
     reports::configure(cfg);
     payments::configure(cfg);
+    supervision::configure(cfg);
 }

@@ -11,6 +11,7 @@ pub mod orders;
 pub mod organizations;
 pub mod outbox;
 pub mod payments;
+pub mod plans;
 pub mod products;
 pub mod regions;
 pub mod reports;

@@ -8,6 +8,7 @@ mod health;
 mod orders;
 mod outbox;
 mod payments;
+mod plans;
 mod products;
 mod regions;
 mod stock;
@@ -19,6 +20,7 @@ pub use health::*;
 pub use orders::*;
 pub use outbox::*;
 pub use payments::*;
+pub use plans::*;
 pub use products::*;
 pub use regions::*;
 pub use stock::*;
@@ -147,6 +149,10 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PaymentTerms,
         ReminderStage,
         LateUnder,
+        PlanStatus,
+        PlanDeclaration,
+        PlanAction,
+        LaggardReason,
     )
 }
 

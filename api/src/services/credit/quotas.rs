@@ -179,10 +179,33 @@ async fn quota_target(
 
 pub async fn get_quota(state: &AppState, caller: &Caller, org_id: OrgId, year: i32) -> AppResult<Quota> {
     quota_target(state, caller, org_id, false).await?;
+    // The approved plan is the unit's quota target for the year.
+    if let Some(q) = from_plan(&state.db, org_id, year).await? {
+        return quota_view(&state.db, q).await;
+    }
     let q = queries::quota(&state.db, org_id, year)
         .await?
         .ok_or(AppError::NotFound("quota"))?;
     quota_view(&state.db, q).await
+}
+
+/// The quota an approved plan sets (its last approved content), if the unit has one.
+async fn from_plan(conn: &impl ConnectionTrait, org_id: OrgId, year: i32) -> AppResult<Option<quotas::Model>> {
+    let Some(p) = crate::services::plans::queries::plan(conn, org_id, year).await? else {
+        return Ok(None);
+    };
+    let Some(target) = p.approved_target_fen else {
+        return Ok(None);
+    };
+    Ok(Some(quotas::Model {
+        buyer_org_id: p.buyer_org_id,
+        year,
+        food_budget_fen: p.approved_budget_fen.unwrap_or(0),
+        reserved_share_ppm: i32::try_from(p.approved_share_ppm.unwrap_or(0)).map_err(AppError::internal)?,
+        target_fen: target,
+        version: p.version,
+        updated_at: p.updated_at,
+    }))
 }
 
 /// Whether the caller may set the buyer's quota (403 for other roles, 404 for another
@@ -203,6 +226,11 @@ pub async fn put_quota(
 ) -> AppResult<QuotaSaved> {
     quota_target(state, caller, org_id, true).await?;
     let db = &state.db;
+    if crate::services::plans::queries::plan(db, org_id, year).await?.is_some() {
+        return Err(AppError::Conflict(format!(
+            "the unit has a plan for {year}: its target is set through /api/v1/buyers/{org_id}/plans/{year}"
+        )));
+    }
     let mut errors = Vec::new();
     check_year(&mut errors, "year", year);
     let budget = body.food_budget.take(&mut errors, "food_budget");

@@ -1,7 +1,13 @@
 //! Demo data of supervision: one finance office per level of Hebei (province, city,
 //! county) and the budget units whose plans the demo year shows in every state.
 use super::data::OrgRow;
-use crate::domain::{OrgKind, Role};
+use crate::domain::{OrgKind, PlanDeclaration, PlanStatus, Role};
+use crate::error::{AppError, AppResult};
+use crate::services::{now, plans};
+use crate::state::AppState;
+use chrono::Datelike;
+use sea_orm::Set;
+use std::collections::HashMap;
 
 /// Finance offices and more budget units, seeded after [`super::ORGS`] (parents are keys of either).
 pub const ORGS: &[OrgRow] = &[
@@ -32,4 +38,170 @@ pub const ORGS: &[OrgRow] = &[
         "supervisor.changan@demo.assist",
         Role::Supervisor,
     ),
+    (
+        "changan_school",
+        "石家庄市长安区实验学校",
+        OrgKind::School,
+        "130102",
+        None,
+        "buyer.school@demo.assist",
+        Role::Buyer,
+    ),
+    (
+        "changan_hospital",
+        "长安区人民医院",
+        OrgKind::Hospital,
+        "130102",
+        None,
+        "buyer.hospital@demo.assist",
+        Role::Buyer,
+    ),
+    (
+        "catering",
+        "河北惠民餐饮服务有限公司",
+        OrgKind::CanteenContractor,
+        "130102",
+        None,
+        "buyer.catering@demo.assist",
+        Role::Buyer,
+    ),
+    (
+        "lingshou_school",
+        "灵寿县第一中学",
+        OrgKind::School,
+        "130126",
+        None,
+        "buyer.lingshou@demo.assist",
+        Role::Buyer,
+    ),
+    (
+        "lingshou_archive",
+        "灵寿县档案馆",
+        OrgKind::Government,
+        "130126",
+        None,
+        "buyer.archive@demo.assist",
+        Role::Buyer,
+    ),
+    (
+        "lingshou_gov",
+        "灵寿县人民政府",
+        OrgKind::Government,
+        "130126",
+        None,
+        "buyer.lingshou.gov@demo.assist",
+        Role::Buyer,
+    ),
 ];
+
+/// (unit key, status, declaration, budget fen, share ppm, contractor key, late)
+type PlanRow = (
+    &'static str,
+    PlanStatus,
+    Option<PlanDeclaration>,
+    Option<i64>,
+    Option<i64>,
+    Option<&'static str>,
+    bool,
+);
+
+/// The demo year's plans: one in every state, a late filer, a unit without a canteen and a contractor.
+const PLANS: &[PlanRow] = &[
+    (
+        "agency",
+        PlanStatus::Approved,
+        None,
+        Some(200_000_000),
+        Some(300_000),
+        None,
+        false,
+    ),
+    (
+        "changan_school",
+        PlanStatus::Approved,
+        None,
+        Some(80_000_000),
+        Some(250_000),
+        None,
+        false,
+    ),
+    (
+        "changan_hospital",
+        PlanStatus::Filed,
+        Some(PlanDeclaration::ContractedCanteen),
+        Some(150_000_000),
+        Some(200_000),
+        Some("catering"),
+        true,
+    ),
+    (
+        "lingshou_school",
+        PlanStatus::Returned,
+        None,
+        Some(50_000_000),
+        Some(50_000),
+        None,
+        false,
+    ),
+    (
+        "lingshou_archive",
+        PlanStatus::Approved,
+        Some(PlanDeclaration::NoCanteen),
+        None,
+        None,
+        None,
+        false,
+    ),
+    (
+        "lingshou_gov",
+        PlanStatus::Draft,
+        None,
+        Some(60_000_000),
+        Some(300_000),
+        None,
+        false,
+    ),
+];
+
+/// Writes the demo year's plans that are not there yet.
+pub async fn seed_plans(state: &AppState, ids: &HashMap<&str, String>) -> AppResult<()> {
+    let t = now();
+    let year = t.year();
+    for (key, status, declaration, budget, share, contractor, late) in PLANS {
+        let Some(id) = ids.get(key) else { continue };
+        let target = match (budget, share) {
+            (Some(b), Some(s)) => {
+                Some(i64::try_from(i128::from(*b) * i128::from(*s) / 1_000_000).map_err(AppError::internal)?)
+            }
+            _ => Some(0),
+        };
+        let approved = *status == PlanStatus::Approved;
+        let filed = *status != PlanStatus::Draft;
+        let am = entity::plans::ActiveModel {
+            buyer_org_id: Set(id.clone()),
+            year: Set(year),
+            status: Set(status.as_str().to_string()),
+            declaration: Set(declaration.map(|d| d.as_str().to_string())),
+            food_budget_fen: Set(*budget),
+            reserved_share_ppm: Set(*share),
+            explanation: Set((*key == "lingshou_school").then(|| "食堂仅供午餐".to_string())),
+            lead_org_id: Set(None),
+            contractor_org_id: Set(contractor.and_then(|c| ids.get(c).cloned())),
+            members: Set("[]".into()),
+            late: Set(*late),
+            below_floor: Set(share.is_some_and(|s| s < 100_000)),
+            amendment_reason: Set(None),
+            return_reason: Set((*status == PlanStatus::Returned).then(|| "低于下限，请补充说明依据".to_string())),
+            filed_at: Set(filed.then_some(t)),
+            approved_at: Set(approved.then_some(t)),
+            approved_target_fen: Set(if approved { target } else { None }),
+            approved_budget_fen: Set(if approved { *budget } else { None }),
+            approved_share_ppm: Set(if approved { *share } else { None }),
+            version: Set(1),
+            created_at: Set(t),
+            updated_at: Set(t),
+        };
+        plans::queries::insert(&state.db, am).await?;
+    }
+    Ok(())
+}

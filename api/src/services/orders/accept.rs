@@ -154,12 +154,14 @@ pub(super) async fn entries_for(
     codes.sort();
     codes.dedup();
     let poverty = poverty_of_counties(conn, codes).await?;
+    // A contractor's orders are credited to the budget unit it serves (its plan names it).
+    let credited_to = crate::services::plans::credited_buyer(conn, &so.buyer_org_id).await?;
     items
         .iter()
         .map(|(l, qty, amount)| {
             let p = prods.get(&l.product_id).ok_or(AppError::NotFound("product"))?;
             Ok(ledger::NewEntry {
-                buyer_org_id: so.buyer_org_id.clone(),
+                buyer_org_id: credited_to.clone(),
                 supplier_org_id: so.supplier_org_id.clone(),
                 product_id: p.id.clone(),
                 category: p.category.clone(),

@@ -4,7 +4,14 @@
 //! A supervisor (role `supervisor`, organisation kind `finance_office`) sees every
 //! organisation whose region is its own or lies under it (by the regions' parent
 //! chain), and nothing outside it: anything else is 404, as everywhere.
+mod export;
+mod notices;
 pub mod queries;
+mod rankings;
 mod scope;
+mod units;
 
+pub use export::{units_csv, units_xlsx};
+pub use notices::{send_monthly, NoticesSent};
 pub use scope::{in_scope, may_supervise, org_in_scope, region_of, scope_orgs, scope_regions, RegionScope};
+pub use units::{units, RegionProgress, UnitProgress, UnitsQuery, UnitsReport};

@@ -1,0 +1,25 @@
+//! Attribution: the budget unit an order's credit goes to. A `canteen_contractor`'s orders
+//! are credited to the one unit whose plan of the year names it (`contracted_canteen`); a
+//! contractor named by no plan (or by several) keeps its own credit.
+use super::queries;
+use crate::domain::OrgKind;
+use crate::error::AppResult;
+use crate::services::organizations;
+use chrono::Datelike;
+use sea_orm::ConnectionTrait;
+
+/// The organisation credited for an order of `buyer` accepted now.
+pub async fn credited_buyer(conn: &impl ConnectionTrait, buyer: &str) -> AppResult<String> {
+    let Some(org) = organizations::queries::find(conn, buyer.to_string()).await? else {
+        return Ok(buyer.to_string());
+    };
+    if organizations::kind_of(&org)? != OrgKind::CanteenContractor {
+        return Ok(buyer.to_string());
+    }
+    let year = crate::services::now().year();
+    let mut served = queries::served_by_contractor(conn, buyer, year).await?;
+    Ok(match (served.pop(), served.is_empty()) {
+        (Some(unit), true) => unit,
+        _ => buyer.to_string(),
+    })
+}

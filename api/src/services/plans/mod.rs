@@ -1,0 +1,23 @@
+//! Yearly reserved-share plans (预留份额) of budget units: a unit (or its parent, the
+//! 主管预算单位) writes and files its plan, the supervisor (finance office) of its region
+//! approves or returns it; the approved plan is the unit's quota target. Declarations
+//! (`no_canteen`, `shared_canteen`, `contracted_canteen`) stand in for or beside a budget.
+//! The year's filing deadline, floor and monthly pace weights are the admin's settings.
+//!
+//! Every change is kept in `plan_events` (the history); the row in `plans` is the current
+//! content. Transitions are conditional updates on `(version, status)`, so two concurrent
+//! approvals apply once.
+mod access;
+mod attribution;
+mod input;
+pub mod queries;
+mod settings;
+mod view;
+mod write;
+
+pub use access::{may_read, may_review, may_review_plan, may_write};
+pub use attribution::credited_buyer;
+pub use input::{ApprovePlan, Member, PutPlan, ReturnPlan};
+pub use settings::{get_settings, pace_fraction_ppm, put_settings, settings_of, PlanSettings, PutPlanSettings};
+pub use view::{effective_target, get_plan, history, Plan, PlanEvent, PlanEventPage};
+pub use write::{approve, file, put_plan, return_plan, PlanSaved};

@@ -1,0 +1,118 @@
+//! Every SQL statement of the plans capability. States are bound from their enums.
+use crate::domain::{OrgId, PlanDeclaration, PlanStatus};
+use crate::error::AppResult;
+use chrono::NaiveDate;
+use entity::{plan_events, plan_settings, plans};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+
+pub async fn plan(conn: &impl ConnectionTrait, org: OrgId, year: i32) -> AppResult<Option<plans::Model>> {
+    Ok(plans::Entity::find_by_id((org.to_string(), year)).one(conn).await?)
+}
+
+/// Inserts a new plan; false when one exists for the unit and year already.
+pub async fn insert(conn: &impl ConnectionTrait, am: plans::ActiveModel) -> AppResult<bool> {
+    let r = plans::Entity::insert(am)
+        .on_conflict(
+            OnConflict::columns([plans::Column::BuyerOrgId, plans::Column::Year])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(r == 1)
+}
+
+/// Writes `am` over the plan if it is still at `version` and in `status`: false otherwise
+/// (another write came first). `am` carries the bumped version.
+pub async fn update_if(
+    conn: &impl ConnectionTrait,
+    am: plans::ActiveModel,
+    org: OrgId,
+    year: i32,
+    version: i32,
+    status: PlanStatus,
+) -> AppResult<bool> {
+    let r = plans::Entity::update_many()
+        .set(am)
+        .filter(plans::Column::BuyerOrgId.eq(org.to_string()))
+        .filter(plans::Column::Year.eq(year))
+        .filter(plans::Column::Version.eq(version))
+        .filter(plans::Column::Status.eq(status))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn add_event(conn: &impl ConnectionTrait, am: plan_events::ActiveModel) -> AppResult<()> {
+    am.insert(conn).await?;
+    Ok(())
+}
+
+pub async fn events(
+    conn: &impl ConnectionTrait,
+    org: OrgId,
+    year: i32,
+    after: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<plan_events::Model>> {
+    let mut q = plan_events::Entity::find()
+        .filter(plan_events::Column::BuyerOrgId.eq(org.to_string()))
+        .filter(plan_events::Column::Year.eq(year));
+    if let Some(a) = after {
+        q = q.filter(plan_events::Column::Id.gt(a));
+    }
+    Ok(q.order_by_asc(plan_events::Column::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?)
+}
+
+pub async fn settings(conn: &impl ConnectionTrait, year: i32) -> AppResult<Option<plan_settings::Model>> {
+    Ok(plan_settings::Entity::find_by_id(year).one(conn).await?)
+}
+
+pub async fn save_settings(
+    conn: &impl ConnectionTrait,
+    year: i32,
+    deadline: NaiveDate,
+    weights: String,
+) -> AppResult<()> {
+    plan_settings::Entity::insert(plan_settings::ActiveModel {
+        year: Set(year),
+        filing_deadline: Set(deadline),
+        pace_weights: Set(weights),
+        updated_at: Set(crate::services::now()),
+    })
+    .on_conflict(
+        OnConflict::column(plan_settings::Column::Year)
+            .update_columns([
+                plan_settings::Column::FilingDeadline,
+                plan_settings::Column::PaceWeights,
+                plan_settings::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every plan of a year (for the supervision list and attribution).
+pub async fn plans_of_year(conn: &impl ConnectionTrait, year: i32) -> AppResult<Vec<plans::Model>> {
+    Ok(plans::Entity::find()
+        .filter(plans::Column::Year.eq(year))
+        .all(conn)
+        .await?)
+}
+
+/// The units whose plan of `year` names `contractor` as their canteen's contractor.
+pub async fn served_by_contractor(conn: &impl ConnectionTrait, contractor: &str, year: i32) -> AppResult<Vec<String>> {
+    let rows = plans::Entity::find()
+        .filter(plans::Column::ContractorOrgId.eq(contractor.to_string()))
+        .filter(plans::Column::Year.eq(year))
+        .filter(plans::Column::Declaration.eq(PlanDeclaration::ContractedCanteen))
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|p| p.buyer_org_id).collect())
+}

@@ -1,0 +1,211 @@
+//! `GET /supervision/{year}/units`: every budget unit in the caller's region with its plan
+//! state, target, credited amount, progress, expected-by-today on the pace curve and its
+//! laggard reasons; rankings of the units and of the sub-regions by progress.
+use super::{queries, region_of};
+use crate::auth::{Caller, Role};
+use crate::domain::{LaggardReason, Money, OrgId, OrgKind, PlanStatus, SignedMoney};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::credit::{check_year, net, Ratio};
+use crate::services::{now, plans, regions, stored, today};
+use crate::state::AppState;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnitsQuery {
+    /// Only units located in this region (within the caller's).
+    pub region: Option<String>,
+    /// Only units of this kind.
+    pub kind: Option<OrgKind>,
+    /// json (default), csv or xlsx.
+    pub format: Option<crate::domain::ReportFormat>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnitProgress {
+    /// 1 for the unit furthest ahead of its target.
+    pub rank: usize,
+    pub org_id: OrgId,
+    pub name: String,
+    pub kind: OrgKind,
+    pub region_code: String,
+    pub plan_status: Option<PlanStatus>,
+    pub late: bool,
+    /// The approved plan's target (null before approval).
+    pub target: Option<Money>,
+    pub credited: SignedMoney,
+    pub progress: Option<Ratio>,
+    pub expected_by_today: Option<Money>,
+    pub laggard_reasons: Vec<LaggardReason>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionProgress {
+    pub rank: usize,
+    pub region_code: String,
+    pub name: String,
+    pub units: usize,
+    pub target: Money,
+    pub credited: SignedMoney,
+    pub progress: Ratio,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UnitsReport {
+    pub year: i32,
+    /// The region covered (null: every region, for admin and evaluators).
+    pub region_code: Option<String>,
+    /// The fraction of the year's target expected by today on the pace curve.
+    pub expected_fraction: Ratio,
+    pub filing_deadline: chrono::NaiveDate,
+    pub units: Vec<UnitProgress>,
+    /// The sub-regions one level below the covered region, by progress.
+    pub regions: Vec<RegionProgress>,
+}
+
+/// The region the caller covers and the one asked for (422 naming `region` outside it).
+async fn covered(state: &AppState, caller: &Caller, region: Option<String>) -> AppResult<Option<String>> {
+    caller.require(&[Role::Supervisor, Role::Admin, Role::Evaluator])?;
+    let db = &state.db;
+    let own = if caller.role == Role::Supervisor {
+        Some(region_of(db, caller).await?.region_code)
+    } else {
+        None
+    };
+    let Some(r) = region else { return Ok(own) };
+    if regions::find(db, &r).await?.is_none() {
+        return Err(AppError::field("region", "no such region"));
+    }
+    if let Some(o) = &own {
+        if !queries::region_within(db, &r, o).await? {
+            return Err(AppError::field("region", "lies outside the caller's region"));
+        }
+    }
+    Ok(Some(r))
+}
+
+pub async fn units(state: &AppState, caller: &Caller, year: i32, q: UnitsQuery) -> AppResult<UnitsReport> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    check_year(&mut errors, "year", year);
+    AppError::check(errors)?;
+    let region = covered(state, caller, q.region).await?;
+    units_in(&state.db, year, region, q.kind).await
+}
+
+/// The units report of `region` (every budget unit without one), whoever asks.
+pub async fn units_in(
+    db: &impl sea_orm::ConnectionTrait,
+    year: i32,
+    region: Option<String>,
+    kind_filter: Option<OrgKind>,
+) -> AppResult<UnitsReport> {
+    let settings = plans::settings_of(db, year).await?;
+    let fraction = plans::pace_fraction_ppm(&settings, now());
+    let past_deadline = today() > settings.filing_deadline;
+    let plans_by_unit: HashMap<String, entity::plans::Model> = plans::queries::plans_of_year(db, year)
+        .await?
+        .into_iter()
+        .map(|p| (p.buyer_org_id.clone(), p))
+        .collect();
+    let mut credited = queries::credited_by_buyer(db, year).await?;
+    split_shared(&plans_by_unit, &mut credited)?;
+    let orders = queries::orders_by_buyer(db, year).await?;
+    let mut out = Vec::new();
+    for o in queries::units(db, region.as_deref()).await? {
+        let kind: OrgKind = stored(&o.kind)?;
+        if kind_filter.is_some_and(|k| k != kind) {
+            continue;
+        }
+        let plan = plans_by_unit.get(&o.id);
+        let status = plan.map(|p| stored::<PlanStatus>(&p.status)).transpose()?;
+        let target = plan
+            .and_then(|p| p.approved_target_fen)
+            .map(|t| Money::from_minor(t).map_err(AppError::internal))
+            .transpose()?;
+        let (amt, entries) = credited.get(&o.id).copied().unwrap_or((0, 0));
+        let credited = net(amt, "credited amount")?;
+        let expected = target
+            .map(|t| {
+                let v = i128::from(t.minor()) * i128::from(fraction) / 1_000_000;
+                Money::from_minor(i64::try_from(v).unwrap_or(0)).map_err(AppError::internal)
+            })
+            .transpose()?;
+        let mut reasons = Vec::new();
+        let filed = plan.is_some_and(|p| p.filed_at.is_some());
+        if past_deadline && !filed {
+            reasons.push(LaggardReason::NoPlanByDeadline);
+        }
+        if target.is_none() && plan.is_some() {
+            reasons.push(LaggardReason::PlanNotApproved);
+        }
+        let wants = target.is_none_or(|t| !t.is_zero());
+        if wants && entries == 0 {
+            if orders.get(&o.id).copied().unwrap_or(0) > 0 {
+                reasons.push(LaggardReason::OrderedNeverAccepted);
+            } else {
+                reasons.push(LaggardReason::NoOrderYet);
+            }
+        }
+        if let Some(e) = expected {
+            if i128::from(credited.minor()) < i128::from(e.minor()) {
+                reasons.push(LaggardReason::BehindPace);
+            }
+        }
+        out.push(UnitProgress {
+            rank: 0,
+            org_id: stored(&o.id)?,
+            name: o.name,
+            kind,
+            region_code: o.region_code,
+            plan_status: status,
+            late: plan.is_some_and(|p| p.late),
+            progress: target.map(|t| Ratio::of(credited.minor(), t.minor())),
+            target,
+            credited,
+            expected_by_today: expected,
+            laggard_reasons: reasons,
+        });
+    }
+    // Units with a target by progress, then the rest; ties by name.
+    out.sort_by(|a, b| b.progress.cmp(&a.progress).then_with(|| a.name.cmp(&b.name)));
+    for (i, u) in out.iter_mut().enumerate() {
+        u.rank = i + 1;
+    }
+    let regions = super::rankings::sub_regions(db, region.as_deref(), &out).await?;
+    Ok(UnitsReport {
+        year,
+        region_code: region,
+        expected_fraction: Ratio::of_ppm(fraction),
+        filing_deadline: settings.filing_deadline,
+        units: out,
+        regions,
+    })
+}
+
+/// A shared canteen's credit (the lead's orders) is split among its members by their shares
+/// in the lead's plan; the lead keeps the rest.
+fn split_shared(
+    plans: &HashMap<String, entity::plans::Model>,
+    credited: &mut HashMap<String, (i64, i64)>,
+) -> AppResult<()> {
+    for p in plans.values() {
+        let members: Vec<plans::Member> = serde_json::from_str(&p.members).map_err(AppError::internal)?;
+        let Some((amt, n)) = credited.get(&p.buyer_org_id).copied() else {
+            continue;
+        };
+        let mut given = 0i64;
+        for m in members {
+            let part = i64::try_from(i128::from(amt) * i128::from(m.share.minor()) / 1_000_000).unwrap_or(0);
+            given = given.saturating_add(part);
+            let e = credited.entry(m.org_id.to_string()).or_insert((0, 0));
+            e.0 = e.0.saturating_add(part);
+            e.1 = e.1.saturating_add(n);
+        }
+        if let Some(e) = credited.get_mut(&p.buyer_org_id) {
+            e.0 = e.0.saturating_sub(given);
+        }
+    }
+    Ok(())
+}
