@@ -149,6 +149,8 @@ pub struct Settings {
     pub outbox_poll_ms: u64,
     pub alert_scan_interval_secs: u64,
     pub agreement_interval_secs: u64,
+    /// Payment reminders and late-delivery flags.
+    pub payment_scan_interval_secs: u64,
     /// Catalogue and report cache lifetime.
     pub cache_ttl_secs: u64,
     /// Database pool size (PostgreSQL; SQLite always uses one writer connection).
@@ -208,6 +210,7 @@ impl Default for Settings {
             outbox_poll_ms: 1000,
             alert_scan_interval_secs: 3600,
             agreement_interval_secs: 300,
+            payment_scan_interval_secs: 3600,
             cache_ttl_secs: 60,
             db_max_connections: 10,
             db_acquire_timeout_ms: 3000,

@@ -36,6 +36,7 @@ use utoipa_actix_web::AppExt;
         (name = "alerts", description = "Unsold-produce alerts, their rules and pledges"),
         (name = "outbox", description = "Outgoing email: what failed to send, and sending it again (admin)"),
         (name = "audit", description = "The append-only audit log of security events"),
+        (name = "payments", description = "Invoices, payments against supplier orders, and the ageing report"),
     )
 )]
 pub struct ApiDoc;

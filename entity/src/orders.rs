@@ -16,6 +16,8 @@ pub struct Model {
     pub total_fen: i64,
     pub source: String,
     pub source_ref: Option<String>,
+    pub payment_terms: String,
+    pub deliver_by: Option<Date>,
     pub created_at: DateTimeUtc,
 }
 

@@ -14,6 +14,10 @@ pub struct Model {
     pub credit_code: String,
     pub parent_org_id: Option<String>,
     pub status: String,
+    /// A supplier's size: `sme` or `large`.
+    pub supplier_size: String,
+    /// A buyer's payment days (NULL: the default).
+    pub payment_days: Option<i32>,
     /// A budget unit (预算单位) files a yearly reserved-share plan.
     pub budget_unit: bool,
     pub created_at: DateTimeUtc,

@@ -23,6 +23,7 @@ mod m20261201_000101_plans;
 mod m20261201_000120_ledger_log;
 mod m20261201_000140_return_groups;
 mod m20261201_000141_return_entry_ids;
+mod m20261201_000150_payments;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000120_ledger_log::Migration),
             Box::new(m20261201_000140_return_groups::Migration),
             Box::new(m20261201_000141_return_entry_ids::Migration),
+            Box::new(m20261201_000150_payments::Migration),
         ]
     }
 }

@@ -72,6 +72,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         ("POST", "/orders") => BUYERS,
         ("POST", "/organizations") => ADMIN,
         ("POST", "/organizations/{id}/reinstate" | "/organizations/{id}/suspend") => ADMIN,
+        ("PATCH", "/organizations/{id}") => ADMIN,
         ("POST", "/organizations/{id}/users" | "/organizations/{id}/users/{user_id}/deactivate") => ADMIN,
         ("POST", "/pairings") => ADMIN,
         ("POST", "/pairings/{id}/reconciliations") => &["admin", "buyer", "certifier"],
@@ -91,6 +92,8 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         // A statement id that does not exist: nobody may act on it.
         ("POST", "/reconciliations/{id}/confirm") => NOBODY,
         ("PUT", "/regions/{code}") => ADMIN,
+        ("POST", "/supplier-orders/{id}/invoices") => SUPPLIER,
+        ("POST", "/supplier-orders/{id}/payments") => BUYER,
         (
             "POST",
             "/supplier-orders/{id}/accept"

@@ -133,6 +133,7 @@ pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
     // Scheduled scans are triggered by hand in tests unless a test says otherwise.
     s.alert_scan_interval_secs = 24 * 3600;
     s.agreement_interval_secs = 24 * 3600;
+    s.payment_scan_interval_secs = 24 * 3600;
     s.database_url = Some(match std::env::var("TEST_DATABASE_URL") {
         Ok(base) => {
             let base = base.trim_end_matches('/').to_string();

@@ -526,6 +526,7 @@ async fn ocds_world(app: &TestApp) -> (OrgUser, OrgUser, OrgUser, Vec<String>) {
             source: Set("direct".into()),
             source_ref: Set(None),
             created_at: Set(t),
+            ..Default::default()
         }
         .insert(db)
         .await

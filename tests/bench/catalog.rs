@@ -278,6 +278,7 @@ async fn run() {
                 budget_unit: Set(false),
                 created_at: Set(t),
                 updated_at: Set(t),
+                ..Default::default()
             }
             .insert(&state.db)
             .await

@@ -125,6 +125,10 @@ typed_id!(
     PairingId,
     /// A reconciliation of a buyer's year.
     ReconciliationId,
+    /// An invoice recorded against a supplier order.
+    InvoiceId,
+    /// A payment recorded against a supplier order.
+    PaymentId,
     /// A ledger entry.
     LedgerEntryId,
     /// A stock movement.

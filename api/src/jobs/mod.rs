@@ -10,6 +10,20 @@ use crate::state::AppState;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
+/// Logs a job's outcome (its summary, or the error) and keeps only whether it failed.
+fn logged<T: std::fmt::Debug>(what: &str, outcome: crate::error::AppResult<T>) -> crate::error::AppResult<()> {
+    match outcome {
+        Ok(summary) => {
+            tracing::info!(?summary, "{what}");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "{what} failed");
+            Err(e)
+        }
+    }
+}
+
 /// Starts every job loop of this process.
 pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
     let mut handles = Vec::new();
@@ -40,17 +54,17 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
         state,
         "alert-scan",
         Duration::from_secs(state.settings.alert_scan_interval_secs.max(1)),
+        |s| async move { logged("alert scan", crate::services::alerts::scan(&s).await) },
+    ));
+    handles.push(every(
+        state,
+        "payments",
+        Duration::from_secs(state.settings.payment_scan_interval_secs.max(1)),
         |s| async move {
-            match crate::services::alerts::scan(&s).await {
-                Ok(sum) => {
-                    tracing::info!(?sum, "alert scan");
-                    Ok(())
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "alert scan failed");
-                    Err(e)
-                }
-            }
+            logged(
+                "payment reminders and late deliveries",
+                crate::services::payments::run_due(&s, crate::services::today()).await,
+            )
         },
     ));
     // The monthly laggard notices: checked hourly, each sent once per month.
@@ -59,16 +73,10 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
         "supervision-notices",
         Duration::from_secs(3600),
         |s| async move {
-            match crate::services::supervision::send_monthly(&s).await {
-                Ok(sent) => {
-                    tracing::info!(?sent, "supervision notices");
-                    Ok(())
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "supervision notices failed");
-                    Err(e)
-                }
-            }
+            logged(
+                "supervision notices",
+                crate::services::supervision::send_monthly(&s).await,
+            )
         },
     ));
     handles

@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;
+pub mod payments;
 pub mod plans;
 pub mod products;
 pub mod regions;
@@ -37,5 +38,6 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     reports::configure(cfg);
     outbox::configure(cfg);
     audit::configure(cfg);
+    payments::configure(cfg);
     supervision::configure(cfg);
 }

@@ -1,15 +1,15 @@
 //! Organisations and their users.
-use super::extract::{created, Guarded, GuardedQuery, Query};
+use super::extract::{created, if_match, ok_with_etag, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrgId, OrgStatus, UserId};
 use crate::error::AppError;
 use crate::services::accounts::{self, NewUser, User, UserPage};
 use crate::services::organizations::{
-    self as orgs, NewOrganization, Organization, OrganizationFilter, OrganizationPage,
+    self as orgs, NewOrganization, Organization, OrganizationFilter, OrganizationPage, OrganizationPatch,
 };
 use crate::services::PageParams;
 use crate::state::AppState;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 
 /// Create an organisation (admin).
 #[utoipa::path(operation_id = "createOrganization", tag = "organizations", request_body = NewOrganization, responses((status = 201, body = Organization)))]
@@ -41,7 +41,33 @@ pub async fn list(
 #[utoipa::path(operation_id = "getOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization)))]
 #[get("/organizations/{id}")]
 pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<OrgId>) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(orgs::get(&state, &caller, id.into_inner()).await?))
+    let org = orgs::get(&state, &caller, id.into_inner()).await?;
+    Ok(ok_with_etag(&org, &orgs::version_tag(&org)))
+}
+
+/// Update an organisation's payment settings (admin): a supplier's `supplier_size`, a buyer's
+/// `payment_days`. Requires `If-Match` with the organisation's `ETag`.
+#[utoipa::path(
+    operation_id = "updateOrganization",
+    tag = "organizations",
+    params(("id" = OrgId, Path), ("If-Match" = String, Header, description = "The organisation's ETag")),
+    request_body(content = OrganizationPatch, example = json!({"supplier_size": "large"})),
+    responses(
+        (status = 200, body = Organization, headers(("ETag" = String, description = "The new version tag"))),
+        (status = 412, description = "The organisation changed since it was read"),
+        (status = 428, description = "If-Match is missing"))
+)]
+#[patch("/organizations/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<OrgId>,
+    body: Guarded<OrganizationPatch>,
+) -> Result<HttpResponse, AppError> {
+    let (tag, body) = body.open_with(caller.require(&[Role::Admin]).and_then(|()| if_match(&req)))?;
+    let org = orgs::update(&state, &caller, id.into_inner(), body, &tag).await?;
+    Ok(ok_with_etag(&org, &orgs::version_tag(&org)))
 }
 
 /// Suspend an organisation (admin): its users can no longer log in or act, its products leave the catalogue.
@@ -126,6 +152,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create)
         .service(list)
         .service(get)
+        .service(update)
         .service(suspend)
         .service(reinstate)
         .service(create_user)

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod orders;
 pub mod organizations;
 pub mod outbox;
+pub mod payments;
 pub mod plans;
 pub mod products;
 pub mod regions;

@@ -8,6 +8,7 @@ mod credit;
 mod health;
 mod orders;
 mod outbox;
+mod payments;
 mod plans;
 mod products;
 mod regions;
@@ -20,6 +21,7 @@ pub use credit::*;
 pub use health::*;
 pub use orders::*;
 pub use outbox::*;
+pub use payments::*;
 pub use plans::*;
 pub use products::*;
 pub use regions::*;
@@ -146,6 +148,10 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         ReportFormat,
         ReportScope,
         StockMovementKind,
+        SupplierSize,
+        PaymentTerms,
+        ReminderStage,
+        LateUnder,
         PlanStatus,
         PlanDeclaration,
         PlanAction,

@@ -80,6 +80,8 @@ async fn run_period(
         pairing_id: a.pairing_id.as_deref().map(stored).transpose()?,
         deliver_to: a.deliver_to.clone(),
         requested_date: start,
+        payment_terms: None,
+        deliver_by: None,
     };
     let key = IdempotencyKey::parse(&format!("agreement:{}:{}", a.id, period))?;
     let source = OrderSource::Agreement {

@@ -86,6 +86,8 @@ pub async fn pledge(
         requested_date: body
             .requested_date
             .unwrap_or_else(|| today() + chrono::Duration::days(3)),
+        payment_terms: None,
+        deliver_by: None,
     };
     let purchaser = orders::Purchaser::of(caller)?;
     let source = OrderSource::Pledge { alert_id };

@@ -2,6 +2,7 @@
 //! per level), a few
 //! more to play with, and certified products with stock (see `data`).
 mod data;
+mod payments;
 mod products;
 mod queries;
 mod supervision;
@@ -68,6 +69,7 @@ fn new_org(
         budget_unit: Set(kind.budget_unit_by_default()),
         created_at: Set(t),
         updated_at: Set(t),
+        ..Default::default()
     }
 }
 
@@ -118,6 +120,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
         });
     }
     products::seed_products(state, &ids).await?;
+    payments::seed_payments(state, &ids).await?;
     supervision::seed_plans(state, &ids).await?;
     Ok(accounts_out)
 }

@@ -89,3 +89,20 @@ pub async fn insert_lot(
 
 /// The stock movement kind of a new lot.
 const LOT_MOVEMENT: &str = "lot";
+
+/// Whether any invoice is recorded (the demo payments are loaded once).
+pub async fn any_invoice(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    Ok(entity::invoices::Entity::find().count(db).await? > 0)
+}
+
+pub async fn product_by_name(
+    db: &impl ConnectionTrait,
+    supplier: &str,
+    name: &str,
+) -> Result<Option<products::Model>, DbErr> {
+    products::Entity::find()
+        .filter(products::Column::SupplierOrgId.eq(supplier))
+        .filter(products::Column::Name.eq(name))
+        .one(db)
+        .await
+}

@@ -6,7 +6,7 @@ use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{ProductId, Quantity, SupplierOrderId, SupplierOrderStatus};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{now, outbox, stock, stored};
+use crate::services::{now, outbox, payments, stock, stored};
 use crate::state::AppState;
 use entity::supplier_orders;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
@@ -71,6 +71,12 @@ pub(super) fn clean_note(note: Option<String>) -> Option<String> {
 /// it is the acting side), checked before the body is read: authorise, then validate.
 pub async fn may_act(state: &AppState, caller: &Caller, id: SupplierOrderId, action: Action) -> AppResult<()> {
     acting_on(&state.db, caller, id, action.rule().1).await.map(drop)
+}
+
+/// Whether the caller is the supplier of the supplier order (invoices), checked before the
+/// body is read.
+pub async fn may_act_as_supplier(state: &AppState, caller: &Caller, id: SupplierOrderId) -> AppResult<()> {
+    acting_on(&state.db, caller, id, Role::Supplier).await.map(drop)
 }
 
 /// Whether the caller is the buyer of the supplier order (accept, return, rate), checked
@@ -177,7 +183,9 @@ pub async fn transition(
     check_note(&mut errors, "note", &body.note);
     AppError::check(errors)?;
     let note = clean_note(body.note);
-    let from = SupplierOrderStatus::sources_of(to);
+    // The lifecycle's sources, and `shipped` for cancelling a late delivery; the prepay rule.
+    let from = payments::sources_for(&state.db, &so, to).await?;
+    payments::before_transition(&state.db, &so, to).await?;
     let txn = state.db.begin().await?;
     let changed = queries::set_status(&txn, &so.id, &from, to, note.clone(), action == Action::Ship, now()).await?;
     if changed != 1 {
@@ -185,6 +193,7 @@ pub async fn transition(
         txn.rollback().await?;
         return Err(e);
     }
+    payments::after_transition(&txn, &so.id, to).await?;
     let releases = !to.holds_reservation();
     if releases {
         release_all(&txn, &so.id).await?;

@@ -116,6 +116,13 @@ fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
     if matches!(source, OrderSource::Direct) && req.requested_date < today() {
         errors.push(FieldError::new("requested_date", "must not be in the past"));
     }
+    if let Some(by) = req.deliver_by {
+        if matches!(source, OrderSource::Direct) && by < today() {
+            errors.push(FieldError::new("deliver_by", "must not be in the past"));
+        } else if by < req.requested_date {
+            errors.push(FieldError::new("deliver_by", "must be on or after requested_date"));
+        }
+    }
     for (i, l) in req.lines.iter().enumerate() {
         if l.quantity.is_zero() {
             errors.push(FieldError::new(

@@ -4,7 +4,7 @@ use super::types::{Order, OrderLine, SupplierOrder};
 use crate::auth::{Caller, Role};
 use crate::domain::{Money, OrderId, OrderStatus, Quantity, SupplierOrderId, SupplierOrderStatus};
 use crate::error::{AppError, AppResult};
-use crate::services::{organizations, paginate, stored, PageParams};
+use crate::services::{organizations, paginate, payments, stored, PageParams};
 use crate::state::AppState;
 use entity::{order_lines, orders, supplier_orders};
 use sea_orm::ConnectionTrait;
@@ -45,6 +45,7 @@ pub(super) fn to_supplier_order(m: supplier_orders::Model, lines: Vec<order_line
         invoice_number: m.invoice_number,
         acceptance_note: m.acceptance_note,
         status_note: m.status_note,
+        payment: None,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -60,6 +61,8 @@ fn to_order(m: orders::Model, sos: Vec<SupplierOrder>) -> AppResult<Order> {
         pairing_id: m.pairing_id.as_deref().map(stored).transpose()?,
         deliver_to: m.deliver_to,
         requested_date: m.requested_date,
+        payment_terms: stored(&m.payment_terms)?,
+        deliver_by: m.deliver_by,
         total: money(m.total_fen)?,
         supplier_orders: sos,
         created_at: m.created_at,
@@ -94,12 +97,15 @@ async fn load_supplier_orders(
     for l in queries::lines_of(conn, rows.iter().map(|r| r.id.clone()).collect()).await? {
         lines.entry(l.supplier_order_id.clone()).or_default().push(l);
     }
-    rows.into_iter()
+    let mut sos = rows
+        .into_iter()
         .map(|so| {
             let l = lines.remove(&so.id).unwrap_or_default();
             to_supplier_order(so, l)
         })
-        .collect()
+        .collect::<AppResult<Vec<_>>>()?;
+    payments::attach(conn, &mut sos).await?;
+    Ok(sos)
 }
 
 async fn load_orders(conn: &impl ConnectionTrait, rows: Vec<orders::Model>) -> AppResult<Vec<Order>> {

@@ -1,10 +1,11 @@
 //! What orders take and give: requests, responses, where an order came from,
 //! what placing it did, who buys, and the idempotency key.
 use crate::domain::{
-    AgreementId, AlertId, CreditCategory, Money, OrderId, OrderLineId, OrderStatus, OrgId, PairingId, ProductId,
-    Quantity, SupplierOrderId, SupplierOrderStatus, UserId,
+    AgreementId, AlertId, CreditCategory, Money, OrderId, OrderLineId, OrderStatus, OrgId, PairingId, PaymentTerms,
+    ProductId, Quantity, SupplierOrderId, SupplierOrderStatus, UserId,
 };
 use crate::error::{AppError, AppResult};
+use crate::services::payments::SupplierOrderTerms;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -23,6 +24,12 @@ pub struct NewOrder {
     pub pairing_id: Option<PairingId>,
     pub deliver_to: String,
     pub requested_date: chrono::NaiveDate,
+    /// `prepay` or `on_account` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<PaymentTerms>,
+    /// The latest delivery date: on or after `requested_date`, not in the past.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deliver_by: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -49,6 +56,8 @@ pub struct SupplierOrder {
     pub invoice_number: Option<String>,
     pub acceptance_note: Option<String>,
     pub status_note: Option<String>,
+    /// Payment terms, delivery deadline, invoiced and paid amounts.
+    pub payment: Option<SupplierOrderTerms>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -63,6 +72,8 @@ pub struct Order {
     pub pairing_id: Option<PairingId>,
     pub deliver_to: String,
     pub requested_date: chrono::NaiveDate,
+    pub payment_terms: PaymentTerms,
+    pub deliver_by: Option<chrono::NaiveDate>,
     pub total: Money,
     pub supplier_orders: Vec<SupplierOrder>,
     pub created_at: chrono::DateTime<chrono::Utc>,

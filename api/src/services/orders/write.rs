@@ -2,9 +2,9 @@
 use super::queries;
 use super::read::to_order_with;
 use super::types::{NewOrder, Order, OrderSource, Purchaser};
-use crate::domain::{Money, OrgStatus, ProductId, ProductStatus, Quantity, SupplierOrderStatus};
+use crate::domain::{Money, OrgStatus, PaymentTerms, ProductId, ProductStatus, Quantity, SupplierOrderStatus};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{new_id, now, organizations, outbox, stock, today};
+use crate::services::{new_id, now, organizations, outbox, payments, stock, today};
 use entity::{order_lines, orders, products, supplier_orders};
 use sea_orm::DatabaseTransaction;
 use std::collections::{BTreeMap, HashMap};
@@ -105,9 +105,17 @@ pub(super) async fn write_order(
         total_fen: total.minor(),
         source: src.into(),
         source_ref: src_ref,
+        payment_terms: req
+            .payment_terms
+            .unwrap_or(PaymentTerms::OnAccount)
+            .as_str()
+            .to_string(),
+        deliver_by: req.deliver_by,
         created_at: t,
     };
     queries::insert_order(txn, order.clone(), so_rows.clone(), line_rows.clone()).await?;
+    let terms = req.payment_terms.unwrap_or(PaymentTerms::OnAccount);
+    payments::write_terms(txn, &buyer, &so_rows, terms, req.deliver_by).await?;
     let names: HashMap<&str, &str> = lines
         .iter()
         .map(|l| (l.product.id.as_str(), l.product.name.as_str()))
@@ -133,7 +141,9 @@ pub(super) async fn write_order(
         ));
         outbox::enqueue_to_org(txn, &so.supplier_org_id, &format!("New order {}", so.id), &text).await?;
     }
-    to_order_with(order, so_rows, line_rows)
+    let mut order = to_order_with(order, so_rows, line_rows)?;
+    payments::attach(txn, &mut order.supplier_orders).await?;
+    Ok(order)
 }
 
 /// Every line checked against its product (known, certified, in date, supplier active,

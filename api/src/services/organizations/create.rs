@@ -28,6 +28,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         ));
     }
     check_region(db, &body.region_code, kind, &mut errors).await?;
+    let (supplier_size, payment_days) =
+        super::payment_settings(kind, &body.supplier_size, body.payment_days, &mut errors);
     let budget_unit = match (kind, body.budget_unit) {
         (Some(k), Some(true)) if !k.may_be_budget_unit() => {
             errors.push(FieldError::new(
@@ -66,6 +68,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         credit_code: Set(code),
         parent_org_id: Set(body.parent_org_id.map(|p| p.to_string())),
         status: Set(OrgStatus::Active.as_str().to_string()),
+        supplier_size: Set(supplier_size.as_str().to_string()),
+        payment_days: Set(payment_days),
         budget_unit: Set(budget_unit),
         created_at: Set(t),
         updated_at: Set(t),

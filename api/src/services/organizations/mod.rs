@@ -4,13 +4,15 @@ mod credit_code;
 pub(crate) mod queries;
 mod read;
 mod status;
+mod update;
 
 pub use create::create;
 pub use credit_code::{make_credit_code, valid_credit_code};
 pub use read::{find, get, list, with_children};
 pub use status::set_status;
+pub use update::{update, version_tag, OrganizationPatch};
 
-use crate::domain::{Lenient, OrgId, OrgKind, OrgStatus, Role};
+use crate::domain::{Lenient, OrgId, OrgKind, OrgStatus, Role, SupplierSize};
 use crate::error::{AppError, AppResult};
 use entity::organizations;
 use serde::{Deserialize, Serialize};
@@ -66,6 +68,11 @@ pub struct Organization {
     pub credit_code: String,
     pub parent_org_id: Option<OrgId>,
     pub status: OrgStatus,
+    /// A supplier's size (`sme` or `large`); absent for other kinds.
+    pub supplier_size: Option<SupplierSize>,
+    /// A buyer's payment days for on-account orders; absent: the default (30 days for a
+    /// budget unit buying from an SME, at most 60; otherwise 60).
+    pub payment_days: Option<i32>,
     /// A budget unit (预算单位) files a yearly reserved-share plan, reviewed by the finance office of its region.
     pub budget_unit: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -80,6 +87,12 @@ impl TryFrom<organizations::Model> for Organization {
             id: parse_id(&m.id)?,
             kind: kind_of(&m)?,
             status: status_of(&m)?,
+            supplier_size: if kind_of(&m)?.is_supplier() {
+                Some(SupplierSize::parse(&m.supplier_size).unwrap_or(SupplierSize::Sme))
+            } else {
+                None
+            },
+            payment_days: m.payment_days,
             parent_org_id: m.parent_org_id.as_deref().map(parse_id).transpose()?,
             budget_unit: m.budget_unit,
             name: m.name,
@@ -105,6 +118,13 @@ pub struct NewOrganization {
     pub contact_email: String,
     pub credit_code: String,
     pub parent_org_id: Option<OrgId>,
+    /// A supplier's size (default `sme`); only for supplier kinds.
+    #[serde(default)]
+    #[schema(value_type = Option<SupplierSize>)]
+    pub supplier_size: Option<Lenient<SupplierSize>>,
+    /// A buyer's payment days for on-account orders, 1 to 365; only for buyer kinds.
+    #[serde(default)]
+    pub payment_days: Option<i32>,
     /// Whether a buyer is a budget unit; by default agencies (`government`), schools, hospitals and
     /// canteens are, other kinds are not. Only `canteen`, `school`, `hospital`, `government` and
     /// `army_unit` may be.
@@ -116,4 +136,37 @@ pub struct NewOrganization {
 pub struct OrganizationFilter {
     pub kind: Option<OrgKind>,
     pub status: Option<OrgStatus>,
+}
+
+/// Checks a supplier's size and a buyer's payment days against the kind: each only for its
+/// side, days 1 to 365. Returns what to store (size `sme` unless given).
+pub(crate) fn payment_settings(
+    kind: Option<OrgKind>,
+    size: &Option<Lenient<SupplierSize>>,
+    days: Option<i32>,
+    errors: &mut Vec<crate::error::FieldError>,
+) -> (SupplierSize, Option<i32>) {
+    use crate::error::FieldError;
+    let mut out = SupplierSize::Sme;
+    match size {
+        Some(_) if kind.is_some_and(|k| !k.is_supplier()) => errors.push(FieldError::new(
+            "supplier_size",
+            "only a supplier organisation has a size",
+        )),
+        Some(Lenient::Unknown(_)) => errors.push(FieldError::new(
+            "supplier_size",
+            format!("must be one of: {}", SupplierSize::expected()),
+        )),
+        Some(Lenient::Known(s)) => out = *s,
+        None => {}
+    }
+    match days {
+        Some(_) if kind.is_some_and(|k| !k.is_buyer()) => errors.push(FieldError::new(
+            "payment_days",
+            "only a buyer organisation has payment days",
+        )),
+        Some(d) if !(1..=365).contains(&d) => errors.push(FieldError::new("payment_days", "must be between 1 and 365")),
+        _ => {}
+    }
+    (out, days)
 }

@@ -1,0 +1,263 @@
+//! Every statement of the payments capability. States are bound from their enums.
+use crate::domain::{OrgKind, OrgStatus, ReminderStage, SupplierOrderStatus};
+use crate::error::AppResult;
+use crate::services::sql;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{invoices, organizations, payments, supplier_order_terms as terms, supplier_orders};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Value,
+};
+
+pub(super) async fn insert_terms(conn: &impl ConnectionTrait, rows: Vec<terms::Model>) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    terms::Entity::insert_many(rows.into_iter().map(terms::ActiveModel::from))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn terms_of(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<terms::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(terms::Entity::find()
+        .filter(terms::Column::SupplierOrderId.is_in(ids))
+        .all(conn)
+        .await?)
+}
+
+pub(super) async fn find_terms(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<terms::Model>> {
+    Ok(terms::Entity::find_by_id(id.to_string()).one(conn).await?)
+}
+
+pub(super) async fn find_supplier_order(
+    conn: &impl ConnectionTrait,
+    id: &str,
+) -> AppResult<Option<supplier_orders::Model>> {
+    Ok(supplier_orders::Entity::find_by_id(id.to_string()).one(conn).await?)
+}
+
+pub(super) async fn orgs_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<organizations::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(organizations::Entity::find()
+        .filter(organizations::Column::Id.is_in(ids))
+        .all(conn)
+        .await?)
+}
+
+/// Records the delivery: the day, the due date (on account), and lateness when past `deliver_by`.
+pub(super) async fn set_delivered(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    on: NaiveDate,
+    due_on: Option<NaiveDate>,
+    late_at: Option<DateTime<Utc>>,
+) -> AppResult<()> {
+    let mut q = terms::Entity::update_many().col_expr(terms::Column::DeliveredOn, Expr::value(Some(on)));
+    if let Some(d) = due_on {
+        q = q.col_expr(terms::Column::DueOn, Expr::value(Some(d)));
+    }
+    if let Some(t) = late_at {
+        q = q.col_expr(terms::Column::LateAt, Expr::value(Some(t)));
+    }
+    q.filter(terms::Column::SupplierOrderId.eq(id)).exec(conn).await?;
+    Ok(())
+}
+
+pub(super) async fn set_due(conn: &impl ConnectionTrait, id: &str, due_on: NaiveDate) -> AppResult<()> {
+    terms::Entity::update_many()
+        .col_expr(terms::Column::DueOn, Expr::value(Some(due_on)))
+        .filter(terms::Column::SupplierOrderId.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds `fen` to the invoiced total unless it would pass `cap`; returns the rows changed.
+pub(super) async fn add_invoiced(conn: &impl ConnectionTrait, id: &str, fen: i64, cap: i64) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "UPDATE supplier_order_terms SET invoiced_fen = invoiced_fen + $1 \
+             WHERE supplier_order_id = $2 AND invoiced_fen + $1 <= $3",
+            vec![fen.into(), id.into(), cap.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// Adds `fen` to the paid total unless it would pass the invoiced total; returns the rows
+/// changed. The one statement that keeps concurrent payments within what is invoiced.
+pub(super) async fn add_paid(conn: &impl ConnectionTrait, id: &str, fen: i64) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "UPDATE supplier_order_terms SET paid_fen = paid_fen + $1 \
+             WHERE supplier_order_id = $2 AND paid_fen + $1 <= invoiced_fen",
+            vec![fen.into(), id.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+pub(super) async fn insert_invoice(conn: &impl ConnectionTrait, row: invoices::Model) -> AppResult<()> {
+    invoices::Entity::insert(invoices::ActiveModel::from(row))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn invoice_number_used(conn: &impl ConnectionTrait, so_id: &str, number: &str) -> AppResult<bool> {
+    Ok(invoices::Entity::find()
+        .filter(invoices::Column::SupplierOrderId.eq(so_id))
+        .filter(invoices::Column::Number.eq(number))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+pub(super) async fn insert_payment(conn: &impl ConnectionTrait, row: payments::Model) -> AppResult<()> {
+    payments::Entity::insert(payments::ActiveModel::from(row))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn invoices_page(
+    conn: &impl ConnectionTrait,
+    so_id: &str,
+    cursor: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<invoices::Model>> {
+    let mut q = invoices::Entity::find().filter(invoices::Column::SupplierOrderId.eq(so_id));
+    if let Some(c) = cursor {
+        q = q.filter(invoices::Column::Id.gt(c));
+    }
+    Ok(q.order_by_asc(invoices::Column::Id).limit(limit).all(conn).await?)
+}
+
+pub(super) async fn payments_page(
+    conn: &impl ConnectionTrait,
+    so_id: &str,
+    cursor: Option<String>,
+    limit: u64,
+) -> AppResult<Vec<payments::Model>> {
+    let mut q = payments::Entity::find().filter(payments::Column::SupplierOrderId.eq(so_id));
+    if let Some(c) = cursor {
+        q = q.filter(payments::Column::Id.gt(c));
+    }
+    Ok(q.order_by_asc(payments::Column::Id).limit(limit).all(conn).await?)
+}
+
+/// A supplier order with invoiced amounts not yet paid, or with a deadline to watch.
+#[derive(Debug, Clone, FromQueryResult)]
+pub(super) struct Open {
+    pub id: String,
+    pub buyer_org_id: String,
+    pub supplier_org_id: String,
+    pub due_on: Option<NaiveDate>,
+    pub deliver_by: Option<NaiveDate>,
+    pub regulated: bool,
+    pub invoiced_fen: i64,
+    pub paid_fen: i64,
+}
+
+const OPEN_COLUMNS: &str = "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.deliver_by, t.regulated, \
+     t.invoiced_fen, t.paid_fen FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id";
+
+/// Which supplier orders the ageing report covers.
+pub(super) enum Scope {
+    All,
+    Buyers(Vec<String>),
+    Supplier(String),
+}
+
+/// Supplier orders with something invoiced and unpaid, in `scope`.
+pub(super) async fn outstanding(conn: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<Open>> {
+    let mut values: Vec<Value> = Vec::new();
+    let filter = match scope {
+        Scope::All => String::new(),
+        Scope::Supplier(id) => {
+            values.push(id.into());
+            " AND so.supplier_org_id = $1".to_string()
+        }
+        Scope::Buyers(ids) if ids.is_empty() => return Ok(Vec::new()),
+        Scope::Buyers(ids) => {
+            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            values.extend(ids.into_iter().map(Value::from));
+            format!(" AND so.buyer_org_id IN ({})", marks.join(", "))
+        }
+    };
+    let text = format!("{OPEN_COLUMNS} WHERE t.invoiced_fen > t.paid_fen{filter} ORDER BY so.id");
+    Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
+}
+
+/// Outstanding supplier orders due on or before `day`.
+pub(super) async fn due_by(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
+    let text = format!("{OPEN_COLUMNS} WHERE t.invoiced_fen > t.paid_fen AND t.due_on <= $1 ORDER BY so.id");
+    Ok(Open::find_by_statement(sql(conn, &text, vec![day.into()]))
+        .all(conn)
+        .await?)
+}
+
+/// Supplier orders not delivered whose `deliver_by` is before `day` and not yet flagged late.
+pub(super) async fn newly_late(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
+    let text = format!(
+        "{OPEN_COLUMNS} WHERE t.deliver_by < $1 AND t.late_at IS NULL AND so.status IN ($2, $3, $4) ORDER BY so.id"
+    );
+    let values = vec![
+        day.into(),
+        SupplierOrderStatus::Placed.into(),
+        SupplierOrderStatus::Confirmed.into(),
+        SupplierOrderStatus::Shipped.into(),
+    ];
+    Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
+}
+
+/// Flags a supplier order late unless it is already; returns the rows changed.
+pub(super) async fn mark_late(conn: &impl ConnectionTrait, id: &str, at: DateTime<Utc>) -> AppResult<u64> {
+    let res = terms::Entity::update_many()
+        .col_expr(terms::Column::LateAt, Expr::value(Some(at)))
+        .filter(terms::Column::SupplierOrderId.eq(id))
+        .filter(terms::Column::LateAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Records a reminder unless it was sent; returns the rows written (1: send it now).
+pub(super) async fn claim_reminder(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    stage: ReminderStage,
+    at: DateTime<Utc>,
+) -> AppResult<u64> {
+    let res = conn
+        .execute_raw(sql(
+            conn,
+            "INSERT INTO payment_reminders (supplier_order_id, stage, sent_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (supplier_order_id, stage) DO NOTHING",
+            vec![id.into(), stage.into(), at.into()],
+        ))
+        .await?;
+    Ok(res.rows_affected())
+}
+
+/// The active finance office whose region is exactly `code`, if any.
+pub(super) async fn finance_office_of(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> AppResult<Option<organizations::Model>> {
+    Ok(organizations::Entity::find()
+        .filter(organizations::Column::Kind.eq(OrgKind::FinanceOffice))
+        .filter(organizations::Column::RegionCode.eq(code))
+        .filter(organizations::Column::Status.eq(OrgStatus::Active))
+        .order_by_asc(organizations::Column::Id)
+        .one(conn)
+        .await?)
+}

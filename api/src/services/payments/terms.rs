@@ -1,0 +1,211 @@
+//! The terms of each supplier order: written with the order, read with it, and moved
+//! along by the lifecycle (due dates, lateness, the prepay rule for shipping).
+use super::queries;
+use super::types::SupplierOrderTerms;
+use crate::domain::{LateUnder, Money, PaymentTerms, SupplierOrderStatus, SupplierSize};
+use crate::error::{AppError, AppResult};
+use crate::services::orders::SupplierOrder;
+use crate::services::{now, stored, today};
+use chrono::NaiveDate;
+use entity::{organizations, supplier_order_terms as terms, supplier_orders};
+use sea_orm::ConnectionTrait;
+use std::collections::HashMap;
+
+/// Days an on-account order of a budget unit to an SME is due by default, and at most.
+pub const REGULATED_DEFAULT_DAYS: i32 = 30;
+pub const REGULATED_MAX_DAYS: i32 = 60;
+/// Days an on-account order is due otherwise, unless the buyer set its own.
+pub const DEFAULT_DAYS: i32 = 60;
+
+/// Whether a buyer organisation is a budget unit (a state organ or public institution):
+/// its `budget_unit` flag.
+pub fn is_budget_unit(org: &organizations::Model) -> bool {
+    org.budget_unit
+}
+
+/// The payment days of an on-account order from `buyer` to a supplier of `size`, and whether
+/// the regulation applies: a budget unit paying an SME pays within 30 days unless it set
+/// fewer or more, never more than 60; anyone else within its own days (default 60).
+pub fn payment_days(buyer: &organizations::Model, size: SupplierSize) -> (i32, bool) {
+    if is_budget_unit(buyer) && size == SupplierSize::Sme {
+        let days = buyer.payment_days.unwrap_or(REGULATED_DEFAULT_DAYS);
+        (days.clamp(1, REGULATED_MAX_DAYS), true)
+    } else {
+        (buyer.payment_days.unwrap_or(DEFAULT_DAYS).max(1), false)
+    }
+}
+
+/// Writes the terms row of each new supplier order, in the order's transaction.
+pub async fn write_terms(
+    conn: &impl ConnectionTrait,
+    buyer: &organizations::Model,
+    sos: &[supplier_orders::Model],
+    payment_terms: PaymentTerms,
+    deliver_by: Option<NaiveDate>,
+) -> AppResult<()> {
+    let suppliers: HashMap<String, organizations::Model> =
+        queries::orgs_by_ids(conn, sos.iter().map(|s| s.supplier_org_id.clone()).collect())
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
+    let rows = sos
+        .iter()
+        .map(|so| {
+            let size = suppliers
+                .get(&so.supplier_org_id)
+                .and_then(|o| SupplierSize::parse(&o.supplier_size))
+                .unwrap_or(SupplierSize::Sme);
+            let (days, regulated) = payment_days(buyer, size);
+            terms::Model {
+                supplier_order_id: so.id.clone(),
+                payment_terms: payment_terms.as_str().to_string(),
+                payment_days: days,
+                regulated,
+                deliver_by,
+                delivered_on: None,
+                due_on: None,
+                invoiced_fen: 0,
+                paid_fen: 0,
+                late_at: None,
+            }
+        })
+        .collect();
+    queries::insert_terms(conn, rows).await
+}
+
+fn money(v: i64) -> AppResult<Money> {
+    Money::from_minor(v).map_err(AppError::internal)
+}
+
+/// Before delivery, a supplier order is late once its `deliver_by` has passed.
+fn late_now(t: &terms::Model, status: SupplierOrderStatus, day: NaiveDate) -> bool {
+    use SupplierOrderStatus as S;
+    t.late_at.is_some()
+        || (matches!(status, S::Placed | S::Confirmed | S::Shipped) && t.deliver_by.is_some_and(|d| d < day))
+}
+
+/// Under what an unpaid amount due on `due_on` is overdue on `day`, if it is.
+pub(super) fn overdue_under(regulated: bool, due_on: Option<NaiveDate>, day: NaiveDate) -> Option<LateUnder> {
+    match due_on {
+        Some(d) if d < day && regulated => Some(LateUnder::Regulation),
+        Some(d) if d < day => Some(LateUnder::Contract),
+        _ => None,
+    }
+}
+
+pub(super) fn to_terms(t: &terms::Model, status: SupplierOrderStatus) -> AppResult<SupplierOrderTerms> {
+    let day = today();
+    let invoiced = money(t.invoiced_fen)?;
+    let paid = money(t.paid_fen)?;
+    let outstanding = invoiced.checked_sub(paid).map_err(AppError::internal)?;
+    Ok(SupplierOrderTerms {
+        payment_terms: stored(&t.payment_terms)?,
+        payment_days: t.payment_days,
+        regulated: t.regulated,
+        deliver_by: t.deliver_by,
+        late: late_now(t, status, day),
+        late_since: t.late_at,
+        delivered_on: t.delivered_on,
+        due_on: t.due_on,
+        invoiced,
+        paid,
+        outstanding,
+        overdue_under: if outstanding.is_zero() {
+            None
+        } else {
+            overdue_under(t.regulated, t.due_on, day)
+        },
+    })
+}
+
+/// Fills each supplier order's `payment` from its terms row.
+pub async fn attach(conn: &impl ConnectionTrait, sos: &mut [SupplierOrder]) -> AppResult<()> {
+    let rows: HashMap<String, terms::Model> = queries::terms_of(conn, sos.iter().map(|s| s.id.to_string()).collect())
+        .await?
+        .into_iter()
+        .map(|t| (t.supplier_order_id.clone(), t))
+        .collect();
+    for so in sos.iter_mut() {
+        so.payment = rows
+            .get(&so.id.to_string())
+            .map(|t| to_terms(t, so.status))
+            .transpose()?;
+    }
+    Ok(())
+}
+
+/// As `attach`, for one supplier order.
+pub async fn attach_one(conn: &impl ConnectionTrait, so: &mut SupplierOrder) -> AppResult<()> {
+    attach(conn, std::slice::from_mut(so)).await
+}
+
+/// The states a supplier order may reach `to` from: the lifecycle's, and for a cancellation
+/// also `shipped` once the order is late (the buyer may cancel a late delivery in transit).
+pub async fn sources_for(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    to: SupplierOrderStatus,
+) -> AppResult<Vec<SupplierOrderStatus>> {
+    let mut from = SupplierOrderStatus::sources_of(to);
+    if to == SupplierOrderStatus::Cancelled {
+        if let Some(t) = queries::find_terms(conn, &so.id).await? {
+            if late_now(&t, stored(&so.status)?, today()) {
+                from.push(SupplierOrderStatus::Shipped);
+            }
+        }
+    }
+    Ok(from)
+}
+
+/// Refuses what the terms forbid: a prepaid order ships only once paid in full (409).
+pub async fn before_transition(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    to: SupplierOrderStatus,
+) -> AppResult<()> {
+    if to != SupplierOrderStatus::Shipped {
+        return Ok(());
+    }
+    let Some(t) = queries::find_terms(conn, &so.id).await? else {
+        return Ok(());
+    };
+    if t.payment_terms == PaymentTerms::Prepay && t.paid_fen < so.total_fen {
+        return Err(AppError::Conflict(format!(
+            "a prepaid order ships only once the buyer has recorded payment in full ({} of {} paid)",
+            money(t.paid_fen)?,
+            money(so.total_fen)?
+        )));
+    }
+    Ok(())
+}
+
+/// What a step of the lifecycle does to the terms, in its transaction: a prepaid order is
+/// due on confirmation; a delivery fixes the due date of an on-account order (delivery day
+/// plus its payment days) and records lateness past `deliver_by`.
+pub async fn after_transition(conn: &impl ConnectionTrait, so_id: &str, to: SupplierOrderStatus) -> AppResult<()> {
+    let Some(t) = queries::find_terms(conn, so_id).await? else {
+        return Ok(());
+    };
+    let day = today();
+    let prepay = t.payment_terms == PaymentTerms::Prepay;
+    match to {
+        SupplierOrderStatus::Confirmed if prepay => queries::set_due(conn, so_id, day).await,
+        SupplierOrderStatus::Delivered => {
+            let due = (!prepay).then(|| day + chrono::Duration::days(i64::from(t.payment_days)));
+            let late = (t.late_at.is_none() && t.deliver_by.is_some_and(|d| d < day)).then(now);
+            queries::set_delivered(conn, so_id, day, due, late).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Moves a delivered supplier order's delivery back to `on` and its due date with it (demo data).
+pub async fn backdate_delivery(conn: &impl ConnectionTrait, so_id: &str, on: NaiveDate) -> AppResult<()> {
+    let Some(t) = queries::find_terms(conn, so_id).await? else {
+        return Ok(());
+    };
+    let due =
+        (t.payment_terms == PaymentTerms::OnAccount).then(|| on + chrono::Duration::days(i64::from(t.payment_days)));
+    queries::set_delivered(conn, so_id, on, due, None).await
+}
