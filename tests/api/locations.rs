@@ -249,6 +249,68 @@ async fn every_location_resolves_for_its_creator() {
         ..post("/alerts/{id}/pledges", pledge, &buyer)
     });
 
+    // Invoices and payments of the accepted supplier order; their Location is the order's list.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let invoice = app
+        .post(
+            &format!("/supplier-orders/{so}/invoices"),
+            supplier.t(),
+            json!({"number": "INV-L-1", "amount": "10.00", "issued_on": today}),
+        )
+        .await;
+    made.push(Created {
+        id_at: ("/id", "/items/0/id"),
+        ..post("/supplier-orders/{id}/invoices", invoice, &supplier)
+    });
+    let payment = app
+        .post(
+            &format!("/supplier-orders/{so}/payments"),
+            buyer.t(),
+            json!({"amount": "10.00", "paid_on": today, "reference": "ICBC 1"}),
+        )
+        .await;
+    made.push(Created {
+        id_at: ("/id", "/items/0/id"),
+        ..post("/supplier-orders/{id}/payments", payment, &buyer)
+    });
+    // The buyer's plan (after its quota: a quota cannot be written once a plan exists).
+    let plan = app
+        .put(
+            &format!("/buyers/{}/plans/{year}", buyer.org_id),
+            buyer.t(),
+            json!({"food_budget": "200000.00", "reserved_share": "0.3"}),
+        )
+        .await;
+    made.push(Created {
+        method: "PUT",
+        id_at: ("/buyer_org_id", "/buyer_org_id"),
+        ..post("/buyers/{org_id}/plans/{year}", plan, &buyer)
+    });
+    // A supervisor's correction: its Location is the ledger of the unit now credited.
+    let supervisor = app.create_org("finance_office", CHANGAN).await;
+    let right = app.create_org("canteen", CHANGAN).await;
+    let ledger = app
+        .get(&format!("/ledger?buyer={}", buyer.org_id), admin.t())
+        .await
+        .expect(200);
+    let entry = ledger.json["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["kind"] == "credit"))
+        .and_then(|e| e["id"].as_str())
+        .unwrap_or_else(|| panic!("a credit of the buyer: {}", ledger.text))
+        .to_string();
+    let correction = app
+        .post(
+            "/supervision/corrections",
+            supervisor.t(),
+            json!({"entry_id": entry, "to_org_id": right.org_id, "reason": "its canteen ordered"}),
+        )
+        .await;
+    made.push(Created {
+        id_at: ("/credit_entry_id", "/items/0/id"),
+        ..post("/supervision/corrections", correction, &supervisor)
+    });
+
     let mut failures = Vec::new();
     for c in &made {
         if let Err(e) = follow(&app, c).await {

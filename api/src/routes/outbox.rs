@@ -12,7 +12,7 @@ use actix_web::{get, post, web, HttpResponse};
 #[utoipa::path(operation_id = "listOutboxEmails", tag = "outbox", params(OutboxFilter, PageParams),
     responses(
         (status = 200, body = OutboxPage),
-        (status = 401), (status = 403, description = "Not an admin"), (status = 422, description = "`status`, `limit` or `cursor` is not valid")))]
+        (status = 401), (status = 403, description = "Not an admin"), (status = 400, description = "`status`, `limit` or `cursor` is not valid")))]
 #[get("/admin/outbox")]
 pub async fn list(
     state: web::Data<AppState>,

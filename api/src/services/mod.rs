@@ -103,7 +103,7 @@ impl PageParams {
         match self.limit {
             None => Ok(50),
             Some(n) if (1..=200).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::field("limit", "must be between 1 and 200")),
+            Some(_) => Err(AppError::query_param("limit", "must be between 1 and 200")),
         }
     }
 
@@ -115,7 +115,7 @@ impl PageParams {
                     || c.len() > 200
                     || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || "-_:.".contains(ch)) =>
             {
-                Err(AppError::field("cursor", "is not a cursor this service issued"))
+                Err(AppError::query_param("cursor", "is not a cursor this service issued"))
             }
             Some(c) => Ok(Some(c.clone())),
         }

@@ -1,0 +1,105 @@
+//! The typed values of the configuration that are more than a number or a path: a secret
+//! that must not reach a log, and the public URL the service is reached at.
+use serde::{Deserialize, Serialize};
+
+/// A value that must not reach a log: `Debug` and `Display` print
+/// `Secret([redacted])`. Serde-transparent, so figment loads it from the
+/// environment or the file as the plain value. Read it with [`Secret::expose`],
+/// only where it is handed to the library that needs it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Secret<T> {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl<T> std::fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for Secret<String> {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret<String> {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
+    }
+}
+
+/// The public base URL of this service (`ASSIST_PUBLIC_URL`): `http(s)://host[:port][/path]`,
+/// no query or fragment, kept without a trailing slash. Links the service publishes
+/// (OCDS URIs and release ids, links in emails) are built from it with [`PublicUrl::join`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PublicUrl(pub(super) String);
+
+impl TryFrom<String> for PublicUrl {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        let url = raw.trim().trim_end_matches('/').to_string();
+        let uri = url.parse::<actix_web::http::Uri>().ok();
+        let ok = uri.as_ref().is_some_and(|u| {
+            matches!(u.scheme_str(), Some("http" | "https"))
+                && u.host().is_some_and(|h| !h.is_empty())
+                && u.query().is_none()
+        }) && !url.contains('#');
+        if ok {
+            Ok(PublicUrl(url))
+        } else {
+            Err(format!(
+                "ASSIST_PUBLIC_URL must be an http(s) URL such as https://market.example.org, got {raw:?}"
+            ))
+        }
+    }
+}
+
+impl From<PublicUrl> for String {
+    fn from(u: PublicUrl) -> String {
+        u.0
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PublicUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The base followed by `path` (which starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+
+    /// `http://<host>:<port>` of a listening address; an unspecified host (`0.0.0.0`, `::`)
+    /// becomes the loopback address.
+    pub fn of_listener(addr: std::net::SocketAddr) -> PublicUrl {
+        let ip = match addr.ip() {
+            ip if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+            ip => ip,
+        };
+        PublicUrl(format!("http://{}", std::net::SocketAddr::new(ip, addr.port())))
+    }
+}
