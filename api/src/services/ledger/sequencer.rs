@@ -3,14 +3,18 @@
 //! new tree nodes, the roll-up fold and the checkpoint commit together or not at
 //! all, so a crash loses nothing and repeats nothing. Two sequencers running at
 //! once cannot both commit a batch (the positions' and checkpoints' primary keys),
-//! so the leader lock (`jobs::sequencer`) is for efficiency, not correctness.
+//! and on PostgreSQL batches queue on an advisory lock; the leader lock (`jobs::sequencer`)
+//! is for efficiency, not correctness.
 use super::checkpoint::LogKey;
 use super::merkle::{Frontier, NodeId};
 use super::{leaf, queries};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use entity::{ledger_checkpoints as cps, ledger_positions as pos, ledger_tree_nodes as nodes};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+
+/// The PostgreSQL advisory lock key that serialises sequencing batches.
+const SEQUENCER_LOCK: i64 = 0x6C65_6467_6572; // "ledger"
 
 /// Entries per batch.
 pub const BATCH: u64 = 2000;
@@ -39,6 +43,14 @@ pub async fn sequence_with(db: &DatabaseConnection, key: &LogKey, full_scan: boo
 /// One batch in one transaction; returns the number of entries sequenced.
 async fn batch(db: &DatabaseConnection, key: &LogKey, full_scan: bool) -> AppResult<u64> {
     let txn = db.begin().await?;
+    // Two sequencers (the leader's loop and an on-demand `sequence`) would otherwise read the
+    // same tree head and collide on the positions' primary key: on PostgreSQL they queue on a
+    // transaction-scoped advisory lock, and the second then reads the first's checkpoint.
+    // (SQLite runs one writing transaction at a time already.)
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})"))
+            .await?;
+    }
     let latest = queries::latest_checkpoint(&txn).await?;
     let low = if full_scan { 0 } else { queries::low_ins(&txn).await? };
     let entries = queries::unsequenced(&txn, low, BATCH).await?;

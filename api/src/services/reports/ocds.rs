@@ -47,7 +47,7 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
     let year = year.unwrap_or_else(|| crate::services::today().year());
     let mut errors = Vec::new();
     check_year(&mut errors, "year", year);
-    AppError::check(errors)?;
+    AppError::check_query(errors)?;
     let db = &state.db;
     // Every URI and release id is built from ASSIST_PUBLIC_URL, so they name this deployment.
     let base = state.settings.public_url();

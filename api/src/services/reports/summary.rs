@@ -84,7 +84,7 @@ pub fn parse_query(q: SummaryQuery) -> AppResult<(i32, ReportGroup, ReportFormat
     }
     let group = take_opt(q.group_by, &mut errors, "group_by");
     let format = take_opt(q.format, &mut errors, "format");
-    AppError::check(errors)?;
+    AppError::check_query(errors)?;
     Ok((
         year.flatten().unwrap_or_else(|| crate::services::today().year()),
         group.flatten().unwrap_or(ReportGroup::Buyer),
