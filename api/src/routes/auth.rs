@@ -58,7 +58,7 @@ fn rate_limit_headers(resp: &mut HttpResponse, (account, address): (accounts::Al
 /// Exchange a refresh token for a new token pair of the same session (the old refresh token is
 /// spent). A spent refresh token presented again is taken as stolen: the whole session (every
 /// token descended from that login) is revoked, the answer is 401, and the audit log records it.
-#[utoipa::path(operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair), (status = 401)))]
+#[utoipa::path(operation_id = "refreshTokens", tag = "auth", request_body = RefreshRequest, responses((status = 200, body = TokenPair), (status = 401), (status = 403, description = "The organisation is suspended, or the user is deactivated")))]
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
