@@ -173,6 +173,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 pub async fn spawn_with_settings(settings: Settings, tmp: tempfile::TempDir) -> TestApp {
+    assist_market::telemetry::init_metrics_only();
     let database_url = settings.database_url();
     let mail_dir = settings.mail_dir();
     let state = startup::build_state(settings).await.expect("build state");
