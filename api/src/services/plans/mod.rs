@@ -12,6 +12,7 @@ mod attribution;
 mod input;
 pub mod queries;
 mod settings;
+mod shared;
 mod view;
 mod write;
 
@@ -19,5 +20,6 @@ pub use access::{may_read, may_review, may_review_plan, may_write};
 pub use attribution::credited_buyer;
 pub use input::{ApprovePlan, Member, PutPlan, ReturnPlan};
 pub use settings::{get_settings, pace_fraction_ppm, put_settings, settings_of, PlanSettings, PutPlanSettings};
+pub use shared::{first_per_line, largest_remainder, split_shared};
 pub use view::{effective_target, get_plan, history, Plan, PlanEvent, PlanEventPage};
 pub use write::{approve, file, put_plan, return_plan, PlanSaved};
