@@ -21,6 +21,7 @@ mod metrics;
 mod orders;
 mod outbox;
 mod payments;
+mod payments_uninvoiced;
 mod plans;
 mod products;
 mod read_back;
