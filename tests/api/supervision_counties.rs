@@ -257,3 +257,52 @@ async fn a_shared_canteens_credit_is_split_in_the_ledger_by_the_members_shares()
         .expect(200);
     assert_eq!(returns.json["items"].as_array().unwrap().len(), 1, "{}", returns.text);
 }
+
+#[tokio::test]
+async fn demo_plans_have_their_history_like_real_ones() {
+    let app = spawn_app().await;
+    assist_market::services::demo::seed(&app.state).await.unwrap();
+    assist_market::services::demo::seed(&app.state).await.unwrap();
+    let y = this_year();
+    let pw = assist_market::services::demo::DEMO_PASSWORD;
+    for (email, actions, status) in [
+        (
+            "buyer.school@demo.assist",
+            vec!["saved", "filed", "approved"],
+            "approved",
+        ),
+        (
+            "buyer.lingshou@demo.assist",
+            vec!["saved", "filed", "returned"],
+            "returned",
+        ),
+        ("buyer.hospital@demo.assist", vec!["saved", "filed"], "filed"),
+        ("buyer.lingshou.gov@demo.assist", vec!["saved"], "draft"),
+    ] {
+        let tok = app.login(email, pw).await;
+        let org = app.get("/me", Some(&tok)).await.expect(200).json["organization"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let plan = app
+            .get(&format!("/buyers/{org}/plans/{y}"), Some(&tok))
+            .await
+            .expect(200);
+        assert_eq!(plan.json["status"], status);
+        let h = app
+            .get(&format!("/buyers/{org}/plans/{y}/history"), Some(&tok))
+            .await
+            .expect(200);
+        let items = h.json["items"].as_array().unwrap();
+        let got: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(got, actions, "{email}: {}", h.text);
+        let last = items.last().unwrap();
+        assert_eq!(last["status"], status);
+        assert_eq!(last["version"], plan.json["version"], "{}", plan.text);
+        assert_eq!(last["snapshot"]["status"], status);
+        if status == "returned" {
+            assert!(last["reason"].as_str().is_some_and(|r| !r.is_empty()));
+            assert_ne!(last["by_org_id"], org.as_str(), "returned by the supervisor");
+        }
+    }
+}
