@@ -120,7 +120,7 @@ pub async fn accept(
     let actor: Option<UserId> = Some(caller.user_id);
     stock::consume_many(&txn, &takes, StockMovementKind::Sale, Some(&so.id), actor).await?;
     let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit).await?;
-    ledger::append_many(&txn, entries).await?;
+    ledger::append_many(&txn, crate::services::plans::split_shared(&txn, entries).await?).await?;
     email_buyer(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     email_supplier(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     txn.commit().await?;

@@ -159,11 +159,13 @@ pub async fn create_return(
     }
     let items: Vec<_> = reversals.iter().map(|(l, q, a, _, _)| (*l, *q, *a)).collect();
     let entries = entries_for(&txn, &so, &order, &items, LedgerKind::Reversal).await?;
+    let entries = crate::services::plans::split_shared(&txn, entries).await?;
     let written = ledger::append_many(&txn, entries).await?;
+    let written = crate::services::plans::first_per_line(&written);
     let return_id = new_id();
     let mut rows = Vec::with_capacity(reversals.len());
     let mut out = Vec::with_capacity(reversals.len());
-    for ((l, _, _, q, amount), m) in reversals.iter().zip(written.iter()) {
+    for ((l, _, _, q, amount), m) in reversals.iter().zip(written) {
         let rid = new_id();
         rows.push(entity::order_returns::Model {
             id: rid.clone(),
