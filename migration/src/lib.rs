@@ -25,6 +25,7 @@ mod m20261201_000140_return_groups;
 mod m20261201_000141_return_entry_ids;
 mod m20261201_000150_payments;
 mod m20261201_000160_delivered_late;
+mod m20261201_000180_documents;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000141_return_entry_ids::Migration),
             Box::new(m20261201_000150_payments::Migration),
             Box::new(m20261201_000160_delivered_late::Migration),
+            Box::new(m20261201_000180_documents::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod catalog;
 pub mod credit;
 pub mod demo;
+pub mod documents;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;
@@ -15,6 +16,7 @@ pub mod plans;
 pub mod products;
 pub mod regions;
 pub mod reports;
+pub mod scorecards;
 pub mod stock;
 pub mod supervision;
 

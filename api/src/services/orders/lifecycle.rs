@@ -194,6 +194,7 @@ pub async fn transition(
         return Err(e);
     }
     payments::after_transition(&txn, &so.id, to).await?;
+    crate::services::scorecards::after_transition(&txn, &so.id, to).await?;
     let releases = !to.holds_reservation();
     if releases {
         release_all(&txn, &so.id).await?;
