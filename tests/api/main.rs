@@ -29,3 +29,4 @@ mod reports;
 mod reports_pairing;
 mod reports_xlsx;
 mod supervision;
+mod variable_weight;

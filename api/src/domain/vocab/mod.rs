@@ -125,6 +125,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PovertyStatus,
         ProductCategory,
         Unit,
+        SaleMode,
         CertificateKind,
         ProductStatus,
         SupplierOrderStatus,
