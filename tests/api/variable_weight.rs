@@ -391,6 +391,47 @@ async fn a_partial_acceptance_weighs_the_accepted_pieces() {
     assert!(credits(&app, &buyer, &d.so).await.is_empty());
 }
 
+#[tokio::test]
+async fn returning_pieces_reverses_their_share_of_the_actual_amount() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "3")]).await;
+    // 300.001 kg x 20.00 = 6000.02.
+    accept(
+        &app,
+        &buyer,
+        &d.so,
+        accept_body(&[(&d.lines[0], "3", Some("300.001"))], false),
+    )
+    .await
+    .expect(200);
+    let ret = |q: &str| json!({"lines": [{"line_id": d.lines[0], "quantity": q}], "reason": "one pig sick"});
+    let path = format!("/supplier-orders/{}/returns", d.so);
+    // One of three: 2000.0066 -> 2000.01; the other two take the rest, 4000.01.
+    let r = app.post(&path, buyer.t(), ret("1")).await.expect(201);
+    assert_eq!(r.json["lines"][0]["amount"], "2000.01");
+    let r = app.post(&path, buyer.t(), ret("2")).await.expect(201);
+    assert_eq!(r.json["lines"][0]["amount"], "4000.01");
+    let l = app.get("/ledger", buyer.t()).await.expect(200);
+    let sum: i64 = l.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["supplier_order_id"] == d.so.as_str())
+        .map(|e| {
+            let a = e["amount"].as_str().unwrap();
+            let m = Money::parse(a.trim_start_matches('-')).unwrap().minor();
+            if a.starts_with('-') {
+                -m
+            } else {
+                m
+            }
+        })
+        .sum();
+    assert_eq!(sum, 0, "the returns reverse exactly the credit");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
     /// The weighed amount never panics, is within half a fen of the exact product, and a

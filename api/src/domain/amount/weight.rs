@@ -55,6 +55,21 @@ impl Money {
         // Both are thousandths under the same bound: the arithmetic is `line_amount`'s.
         Money::line_amount(price_per_kg, Quantity(weight.0))
     }
+
+    /// The share of this amount that `part` of `whole` carries, half up to the fen (for
+    /// returning some of the pieces of a weighed line: taken by difference of cumulative
+    /// shares, the returns of a line add up to its amount exactly).
+    pub fn pro_rata(self, part: Quantity, whole: Quantity) -> Result<Money, AmountError> {
+        if whole.0 == 0 {
+            return Err(AmountError::TooLarge { max: "100000000000.00" });
+        }
+        let num = i128::from(self.0) * i128::from(part.0);
+        let (q, r) = (num / i128::from(whole.0), num % i128::from(whole.0));
+        let rounded = if r * 2 >= i128::from(whole.0) { q + 1 } else { q };
+        i64::try_from(rounded)
+            .map_err(|_| AmountError::TooLarge { max: "100000000000.00" })
+            .and_then(Money::from_minor)
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@
 //! - The accepted amount and the ledger credit are `actual kg x price per kg`, half up to
 //!   the fen on the line total ([`Money::weighed_amount`]); the ledger entry's quantity stays
 //!   pieces. Orders show the estimate and the actual amount per line and in total (`attach`).
+//! - A return of some accepted pieces reverses their share of the actual amount
+//!   ([`amount_of_pieces`], by difference of cumulative shares, so returns add up exactly).
 //! - [`actual_weight`] / [`actual_weights`] give the recorded weight of a line (for the
 //!   ledger entry's `weight_kg_milli`).
 mod lines;
@@ -22,7 +24,7 @@ mod terms;
 pub use lines::{check_acceptance, estimate, record_actuals, snapshot, WeighIn, Weighed};
 pub use terms::{check_new, check_patch, Given, WeightTerms};
 
-use crate::domain::{Money, OrderLineId, SignedMoney, Weight};
+use crate::domain::{Money, OrderLineId, Quantity, SignedMoney, Weight};
 use crate::error::{AppError, AppResult};
 use crate::services::orders::{Order, SupplierOrder};
 use sea_orm::ConnectionTrait;
@@ -79,6 +81,31 @@ pub async fn actual_weights(
         }
     }
     Ok(out)
+}
+
+/// The actual amounts recorded for these lines (lines without one are absent).
+pub async fn actual_amounts(conn: &impl ConnectionTrait, line_ids: Vec<String>) -> AppResult<HashMap<String, Money>> {
+    let mut out = HashMap::new();
+    for r in queries::by_lines(conn, line_ids).await? {
+        if let Some(f) = r.actual_amount_fen {
+            out.insert(r.order_line_id, Money::from_minor(f).map_err(AppError::internal)?);
+        }
+    }
+    Ok(out)
+}
+
+/// What `pieces` of a line's `accepted` pieces are worth: the share of the actual amount for
+/// a weighed line (`actual` given), else `pieces x price`; both half up to the fen.
+pub fn amount_of_pieces(
+    actual: Option<Money>,
+    price: Money,
+    accepted: Quantity,
+    pieces: Quantity,
+) -> Result<Money, crate::domain::AmountError> {
+    match actual {
+        Some(a) => a.pro_rata(pieces, accepted),
+        None => Money::line_amount(price, pieces),
+    }
 }
 
 fn weight(g: i64) -> AppResult<Weight> {

@@ -35,6 +35,22 @@ fn examples() {
 
 proptest! {
     #[test]
+    fn pro_rata_shares_add_up_and_never_panic(fen in 0i64..=MAX_FEN, whole in 0i64..=MAX_MILLI, a in any::<u64>(), b in any::<i64>()) {
+        let total = Money(fen);
+        let w = Quantity(whole);
+        if whole == 0 {
+            prop_assert!(total.pro_rata(w, w).is_err());
+        } else {
+            let k = Quantity((a % (whole as u64 + 1)) as i64);
+            prop_assert_eq!(total.pro_rata(w, w), Ok(total));
+            prop_assert_eq!(total.pro_rata(Quantity::ZERO, w), Ok(Money::ZERO));
+            let part = total.pro_rata(k, w);
+            prop_assert!(part.is_ok_and(|p| p <= total));
+            let _ = Quantity::from_minor(b).map(|q| total.pro_rata(q, w));
+        }
+    }
+
+    #[test]
     fn weighed_amount_is_the_exact_product_rounded_half_up(fen in 0i64..=MAX_FEN, grams in 0i64..=MAX_MILLI) {
         let (p, g) = (Money(fen), Weight(grams));
         let exact = i128::from(fen) * i128::from(grams); // in thousandths of a fen
