@@ -21,6 +21,7 @@ pub mod ledger_positions;
 pub mod ledger_tree_nodes;
 pub mod login_throttle;
 pub mod lots;
+pub mod order_line_weights;
 pub mod order_lines;
 pub mod order_returns;
 pub mod orders;

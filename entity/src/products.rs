@@ -31,6 +31,9 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub sale_mode: String,
+    pub nominal_weight_milli: Option<i64>,
+    pub weight_tolerance_pct: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ mod m20261201_000141_return_entry_ids;
 mod m20261201_000150_payments;
 mod m20261201_000160_delivered_late;
 mod m20261201_000180_documents;
+mod m20261201_000190_variable_weight;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000150_payments::Migration),
             Box::new(m20261201_000160_delivered_late::Migration),
             Box::new(m20261201_000180_documents::Migration),
+            Box::new(m20261201_000190_variable_weight::Migration),
         ]
     }
 }

@@ -478,6 +478,9 @@ impl<'a> ProductRow<'a> {
             version: Set(1),
             created_at: Set(t),
             updated_at: Set(t),
+            sale_mode: Set("per_unit".into()),
+            nominal_weight_milli: Set(None),
+            weight_tolerance_pct: Set(None),
         }
         .insert(app.db())
         .await

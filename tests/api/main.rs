@@ -1,7 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 //! Black-box tests over HTTP. One binary, one module per capability.
-mod helpers;
-
 mod accounts_security;
 mod agreements;
 mod alerts;
@@ -14,6 +12,7 @@ mod documents;
 mod faults_basic;
 mod faults_infra;
 mod foundation;
+mod helpers;
 mod house;
 mod ledger;
 mod ledger_log;
@@ -33,3 +32,5 @@ mod reports_xlsx;
 mod scorecards;
 mod supervision;
 mod supervision_counties;
+mod variable_weight;
+

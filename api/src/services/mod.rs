@@ -19,6 +19,7 @@ pub mod reports;
 pub mod scorecards;
 pub mod stock;
 pub mod supervision;
+pub mod weight;
 
 /// The ledger's read side (kept under its old path).
 pub use ledger::view as ledger_view;

@@ -127,6 +127,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PovertyStatus,
         ProductCategory,
         Unit,
+        SaleMode,
         CertificateKind,
         ProductStatus,
         SupplierOrderStatus,

@@ -9,7 +9,7 @@ use crate::domain::{
     LedgerKind, Money, OrderLineId, OrgId, Quantity, ReturnId, SignedQuantity, SupplierOrderId, SupplierOrderStatus,
 };
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{ledger, new_id, now, outbox, required_text, stored};
+use crate::services::{ledger, new_id, now, outbox, required_text, stored, weight};
 use crate::state::AppState;
 use entity::order_lines;
 use sea_orm::TransactionTrait;
@@ -141,6 +141,7 @@ pub async fn create_return(
             .into_iter()
             .map(|l| (l.id.clone(), l))
             .collect();
+    let weighed = weight::actual_amounts(&txn, wanted.iter().map(|(_, l, _)| l.id.clone()).collect()).await?;
     let mut reversals = Vec::with_capacity(wanted.len());
     for (i, l, q) in &wanted {
         let after = qty(now_lines
@@ -149,9 +150,11 @@ pub async fn create_return(
             .returned_quantity_milli)?;
         let before = after.checked_sub(*q).map_err(AppError::internal)?;
         let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
+        let accepted = qty(l.accepted_quantity_milli.unwrap_or(0))?;
+        let worth = |k| weight::amount_of_pieces(weighed.get(&l.id).copied(), price, accepted, k);
         // Amounts by difference, so that pieces returned add up to the credited amount exactly.
-        let amount = Money::line_amount(price, after)
-            .and_then(|a| Ok((a, Money::line_amount(price, before)?)))
+        let amount = worth(after)
+            .and_then(|a| Ok((a, worth(before)?)))
             .and_then(|(a, b)| a.checked_sub(b))
             .map_err(|e| AppError::amount(format!("lines[{i}].quantity"), e))?;
         let back = SignedQuantity::from_minor(-q.minor()).map_err(AppError::internal)?;
