@@ -16,6 +16,7 @@ mod foundation;
 mod house;
 mod ledger;
 mod ledger_log;
+mod ledger_python;
 mod locations;
 mod metrics;
 mod orders;
