@@ -17,6 +17,7 @@ mod house;
 mod ledger;
 mod ledger_log;
 mod ledger_python;
+mod ledger_tamper;
 mod locations;
 mod metrics;
 mod orders;
