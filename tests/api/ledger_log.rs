@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-async fn accept(w: &World, so: &str, order: &Value) {
+pub async fn accept(w: &World, so: &str, order: &Value) {
     let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
     w.app
         .post(
@@ -169,22 +169,23 @@ async fn proofs_verify_and_bad_requests_are_refused() {
     app.get("/ledger/export?year=1900", admin).await.problem(422);
 }
 
-async fn five_sequenced(w: &World) {
-    for _ in 0..5 {
+/// `n` acceptances, each sequenced on its own: a checkpoint at every size.
+pub async fn sequenced(w: &World, n: usize) {
+    for _ in 0..n {
         let (o, so) = delivered_so(w, "10").await;
         accept(w, &so, &o).await;
         w.app.sequence().await;
     }
 }
 
-async fn verify(app: &TestApp) -> Value {
+pub async fn verify(app: &TestApp) -> Value {
     app.get("/ledger/verify", Some(&app.admin_token)).await.expect(200).json
 }
 
 #[tokio::test]
 async fn deleting_or_reordering_positions_is_found_at_the_first_bad_position() {
     let w = world().await;
-    five_sequenced(&w).await;
+    sequenced(&w, 5).await;
     let app = &w.app;
     app.lift_append_only("ledger_positions").await;
     // Reorder: swap the entries at 3 and 4 (with their stored hashes).
@@ -216,7 +217,7 @@ async fn deleting_or_reordering_positions_is_found_at_the_first_bad_position() {
 #[tokio::test]
 async fn a_tail_re_signed_with_another_key_is_found() {
     let w = world().await;
-    five_sequenced(&w).await;
+    sequenced(&w, 5).await;
     let app = &w.app;
     app.lift_append_only("ledger_checkpoints").await;
     let forger = checkpoint::LogKey::from_seed("assist-market.local/ledger", [42; 32]);
@@ -245,7 +246,7 @@ async fn a_tail_re_signed_with_another_key_is_found() {
 #[tokio::test]
 async fn incremental_verification_reads_only_new_entries_and_the_export_verifies_offline() {
     let w = world().await;
-    five_sequenced(&w).await;
+    sequenced(&w, 5).await;
     let app = &w.app;
     let full = assist_market::services::ledger::verify::verify_recorded(&app.state, true)
         .await

@@ -16,6 +16,8 @@ mod helpers;
 mod house;
 mod ledger;
 mod ledger_log;
+mod ledger_python;
+mod ledger_tamper;
 mod locations;
 mod metrics;
 mod orders;
