@@ -185,7 +185,28 @@ test('an accepted delivery is in the ledger with a verified mark', async () => {
   await card.waitFor();
   await card.locator('input[name=invoice_number]').fill('INV-CONSOLE-1');
   await card.locator('form.accept button[type=submit]').click();
-  await page.waitForSelector(`li[data-order="${so}"] form.pay`);
+  await page.waitForSelector(`li[data-order="${so}"] a[href^="#/ledger"]`);
+  // The supplier invoices; the buyer records a payment, then rates the supplier.
+  const invoice = await supplier.post(`/supplier-orders/${so}/invoices`,
+    { number: 'INV-CONSOLE-1', amount: '88.00', issued_on: new Date().toISOString().slice(0, 10) });
+  assert.equal(invoice.status, 201, invoice.text);
+  await page.reload();
+  const accepted = page.locator(`li[data-order="${so}"]`);
+  await accepted.locator('form.pay').waitFor();
+  await accepted.locator('input[name=amount]').fill('88.00');
+  await accepted.locator('input[name=reference]').fill('BANK-CONSOLE-1');
+  await accepted.locator('form.pay button[type=submit]').click();
+  await page.waitForFunction((so) => {
+    const card = document.querySelector(`li[data-order="${so}"]`);
+    return card && (card.querySelector('.error') || card.textContent.includes('已付 ¥88.00'));
+  }, so);
+  assert.equal(await accepted.locator('.error').count(), 0, await accepted.innerText());
+  const payments = await buyer.get(`/supplier-orders/${so}/payments`);
+  assert.equal(payments.status, 200, payments.text);
+  assert.equal((payments.body.items || payments.body).length, 1, payments.text);
+  await page.locator(`li[data-order="${so}"] form.rate button[type=submit]`).click();
+  await page.waitForSelector(`li[data-order="${so}"] form.rate .ok`);
+  assert.equal((await buyer.get(`/supplier-orders/${so}/rating`)).status, 200);
   let entry;
   for (let i = 0; i < 50 && !(entry && entry.seq); i++) {
     const list = await buyer.get(`/ledger?limit=200`);

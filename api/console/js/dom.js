@@ -79,7 +79,8 @@ export function select(name, options, value) {
     h('option', { value: v, selected: String(v) === String(value ?? '') }, label)));
 }
 
-export function shortId(id) { return id ? String(id).slice(0, 8) : '—'; }
+/** The end of a UUIDv7 (its start is a timestamp, alike for rows made together). */
+export function shortId(id) { return id ? String(id).slice(-8) : '—'; }
 
 /** Shows `rows` `size` at a time, with previous/next buttons; draw(rows) makes the table. */
 export function paged(rows, draw, size = 20) {
@@ -91,7 +92,7 @@ export function paged(rows, draw, size = 20) {
       h('button', { type: 'button', disabled: at === 0, onclick: () => { at -= 1; show(); } }, t('prev')),
       h('span', {}, `${at + 1} / ${pages}`),
       h('button', { type: 'button', disabled: at >= pages - 1, onclick: () => { at += 1; show(); } }, t('next'))) : null;
-    box.replaceChildren(draw(rows.slice(at * size, (at + 1) * size)), nav);
+    box.replaceChildren(...[draw(rows.slice(at * size, (at + 1) * size)), nav].filter(Boolean));
   };
   show();
   return box;

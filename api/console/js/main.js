@@ -34,7 +34,7 @@ function drawChrome() {
   out.hidden = !s;
   out.textContent = t('logout');
   document.getElementById('who').textContent = s?.me
-    ? `${s.me.user.name || s.me.user.email} · ${t('role.' + s.me.user.role)} · ${s.me.organization.name}` : '';
+    ? `${s.me.user.email} · ${t('role.' + s.me.user.role)} · ${s.me.organization.name}` : '';
   const current = parseHash().parts[0];
   document.getElementById('nav-list').replaceChildren(...(s ? allowed() : []).map((p) =>
     h('li', {}, h('a', { href: `#/${p.id}`, 'aria-current': p.id === current ? 'page' : null }, t(`page.${p.id}`)))));

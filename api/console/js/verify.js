@@ -40,7 +40,9 @@ export async function rootFromInclusion(index, size, leaf, path) {
 
 /** Parses `name+keyid+base64(0x01 || public key)` and checks that the key id is the key's. */
 export async function parseVerifierKey(text) {
-  const [name, id, key] = text.trim().split('+');
+  // The base64 of the key may itself contain '+': only the first two separate.
+  const [name, id, key] = (text.trim().match(/^([^+]+)\+([0-9a-f]{8})\+(.+)$/) || []).slice(1);
+  if (!key) throw new Error('verifier key: not name+id+key');
   const raw = b64(key);
   if (raw.length !== 33 || raw[0] !== 1) throw new Error('verifier key: not an Ed25519 key');
   const pub = raw.slice(1);

@@ -131,6 +131,8 @@ async function paymentCard(o) {
       rate.replaceChildren(h('p', { class: 'ok', role: 'status' }, t('deliv.rated_ok')));
     } catch (err) { rmsg.replaceChildren(errorBox(err)); }
   });
-  const card = await orderCard(o, [h('p', {}, h('a', { href: `#/ledger?supplier=${o.supplier_org_id}` }, t('deliv.ledger_link'))), pay, rate]);
+  const settled = Number(p.paid) > 0 && Number(p.outstanding) === 0;
+  const card = await orderCard(o, [h('p', {}, h('a', { href: `#/ledger?supplier=${o.supplier_org_id}` }, t('deliv.ledger_link'))),
+    settled ? h('p', { class: 'ok' }, `${t('deliv.paid')} ${money(p.paid)} · ${t('deliv.settled')}`) : pay, rate]);
   return card;
 }

@@ -104,9 +104,10 @@ async function totals(box, query, f) {
     verdict = h('p', { class: equal ? 'ok' : 'bad', 'data-totals-equal': String(equal) },
       mark(equal ? 'verified' : 'failed'), ' ', t(equal ? 'ledger.totals_equal' : 'ledger.totals_differ'));
   }
-  box.replaceChildren(box.querySelector('h2'), h('dl', { class: 'facts', 'data-ledger-total': ledgerTotal,
+  box.replaceChildren(...[box.querySelector('h2'), h('dl', { class: 'facts', 'data-ledger-total': ledgerTotal,
     'data-ledger-count': count },
-  rows.flatMap(([k, v, n]) => [h('dt', {}, k), h('dd', {}, `${v} · ${n} ${t('ledger.entries_n')}`)])), verdict);
+  rows.flatMap(([k, v, n]) => [h('dt', {}, k), h('dd', {}, `${v} · ${n} ${t('ledger.entries_n')}`)])), verdict]
+    .filter(Boolean));
 }
 
 /** The summary report's row for the same slice, where one grouping says it (else null). */
