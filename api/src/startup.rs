@@ -292,6 +292,7 @@ impl Application {
                 .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
                 .route("/metrics", web::get().to(crate::infra::metrics::serve))
+                .configure(crate::routes::console::configure)
                 .route(
                     "/docs",
                     web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),

@@ -4,6 +4,7 @@ mod accounts_security;
 mod agreements;
 mod alerts;
 mod authz_matrix;
+mod console;
 mod contract;
 mod conventions;
 mod credit;

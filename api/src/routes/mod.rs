@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod caller;
+pub mod console;
 pub mod credit;
 pub mod documents;
 pub mod extract;
