@@ -252,32 +252,15 @@ async fn county_offices_list_what_expires_in_their_county_and_admin_everything()
     let a = app.create_org("cooperative", YANGYUAN).await;
     let b = app.create_org("cooperative", PINGQUAN).await;
     let d = today();
-    record(
-        &app,
-        a.t(),
-        &a.org_id,
-        licence(
+    for (who, number, days) in [(&a, "A-LIC", 30), (&b, "B-LIC", 200)] {
+        let body = licence(
             "business_licence",
-            "A-LIC",
+            number,
             d - Duration::days(5),
-            d + Duration::days(30),
-        ),
-    )
-    .await
-    .expect(201);
-    record(
-        &app,
-        b.t(),
-        &b.org_id,
-        licence(
-            "business_licence",
-            "B-LIC",
-            d - Duration::days(5),
-            d + Duration::days(200),
-        ),
-    )
-    .await
-    .expect(201);
+            d + Duration::days(days),
+        );
+        record(&app, who.t(), &who.org_id, body).await.expect(201);
+    }
     let body = json!({
         "name": "Yangyuan apricots", "category": "fruit", "unit": "kg", "price": "8.00",
         "min_order_qty": "5", "origin_region_code": YANGYUAN_VILLAGE,

@@ -23,9 +23,9 @@ mod summary;
 pub use summary::{attach_summaries, SupplierSummary};
 
 use crate::auth::{Caller, Role};
-use crate::domain::{OrgId, OrgKind, Quantity, Share, SupplierOrderStatus};
+use crate::domain::{OrgId, Quantity, Share, SupplierOrderStatus};
 use crate::error::{AppError, AppResult};
-use crate::services::{documents, now, organizations, stored, today};
+use crate::services::{documents, now, stored, today};
 use crate::state::AppState;
 use chrono::Datelike;
 use queries::{Received, Window};
@@ -139,16 +139,7 @@ fn answered(rows: &[Received], hours: Option<i64>) -> AppResult<CountRatio> {
 /// evaluators and admin. An id that is not a supplier organisation is 404.
 pub async fn may_read(state: &AppState, caller: &Caller, id: OrgId) -> AppResult<()> {
     caller.require(&[Role::Supplier, Role::Buyer, Role::Evaluator, Role::Admin])?;
-    if caller.is(Role::Supplier) && caller.org_id != id {
-        return Err(AppError::NotFound("supplier"));
-    }
-    let org = organizations::find(&state.db, id)
-        .await
-        .map_err(|_| AppError::NotFound("supplier"))?;
-    if stored::<OrgKind>(&org.kind)?.role() != Role::Supplier {
-        return Err(AppError::NotFound("supplier"));
-    }
-    Ok(())
+    documents::supplier_named(&state.db, caller, id).await.map(drop)
 }
 
 pub async fn scorecard(state: &AppState, caller: &Caller, id: OrgId, q: &ScorecardQuery) -> AppResult<Scorecard> {
