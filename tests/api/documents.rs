@@ -314,3 +314,22 @@ async fn county_offices_list_what_expires_in_their_county_and_admin_everything()
     app.get("/documents/expiring", ev.t()).await.problem(403);
     app.get("/documents/expiring", None).await.problem(401);
 }
+
+#[tokio::test]
+async fn two_passes_at_once_send_each_reminder_once() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let until = today() + Duration::days(60);
+    for (kind, number) in [("business_licence", "C-1"), ("food_production_licence", "C-2")] {
+        let body = licence(kind, number, today() - Duration::days(1), until);
+        record(&app, s.t(), &s.org_id, body).await.expect(201);
+    }
+    let day = until - Duration::days(30);
+    let (a, b) = tokio::join!(documents::run_due(&app.state, day), documents::run_due(&app.state, day));
+    let sent = a.unwrap().reminders + b.unwrap().reminders;
+    assert_eq!(sent, 2, "one reminder per licence across both passes");
+    // Both licences reached the 90- and 30-day stages: four rows, two emails.
+    assert_eq!(count(&app, "document_reminders").await, 4);
+    let mails = app.wait_for_emails(&s.contact_email, 2, 10).await;
+    assert_eq!(mails.iter().filter(|m| m.contains("Expires in 30 days")).count(), 2);
+}
