@@ -7,7 +7,8 @@
 //! - `orders_received`: supplier orders created in the year.
 //! - `confirmed_within_48h`: of those, confirmed within 48 hours of being placed; the
 //!   denominator leaves out orders cancelled by the buyer before any confirmation and orders
-//!   still waiting less than 48 hours.
+//!   still waiting less than 48 hours. Confirmation times are recorded from migration 180 on
+//!   (`supplier_order_confirmations`); an order confirmed before it counts as not within 48 h.
 //! - `delivered_on_time`: supplier orders delivered in the year by the buyer's `deliver_by`
 //!   (on time when none was set) ÷ delivered.
 //! - `acceptance`: accepted ÷ ordered quantity, over the lines of supplier orders accepted in
