@@ -252,32 +252,15 @@ async fn county_offices_list_what_expires_in_their_county_and_admin_everything()
     let a = app.create_org("cooperative", YANGYUAN).await;
     let b = app.create_org("cooperative", PINGQUAN).await;
     let d = today();
-    record(
-        &app,
-        a.t(),
-        &a.org_id,
-        licence(
+    for (who, number, days) in [(&a, "A-LIC", 30), (&b, "B-LIC", 200)] {
+        let body = licence(
             "business_licence",
-            "A-LIC",
+            number,
             d - Duration::days(5),
-            d + Duration::days(30),
-        ),
-    )
-    .await
-    .expect(201);
-    record(
-        &app,
-        b.t(),
-        &b.org_id,
-        licence(
-            "business_licence",
-            "B-LIC",
-            d - Duration::days(5),
-            d + Duration::days(200),
-        ),
-    )
-    .await
-    .expect(201);
+            d + Duration::days(days),
+        );
+        record(&app, who.t(), &who.org_id, body).await.expect(201);
+    }
     let body = json!({
         "name": "Yangyuan apricots", "category": "fruit", "unit": "kg", "price": "8.00",
         "min_order_qty": "5", "origin_region_code": YANGYUAN_VILLAGE,
@@ -330,4 +313,23 @@ async fn county_offices_list_what_expires_in_their_county_and_admin_everything()
     let ev = app.create_org("evaluation_office", CHANGAN).await;
     app.get("/documents/expiring", ev.t()).await.problem(403);
     app.get("/documents/expiring", None).await.problem(401);
+}
+
+#[tokio::test]
+async fn two_passes_at_once_send_each_reminder_once() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let until = today() + Duration::days(60);
+    for (kind, number) in [("business_licence", "C-1"), ("food_production_licence", "C-2")] {
+        let body = licence(kind, number, today() - Duration::days(1), until);
+        record(&app, s.t(), &s.org_id, body).await.expect(201);
+    }
+    let day = until - Duration::days(30);
+    let (a, b) = tokio::join!(documents::run_due(&app.state, day), documents::run_due(&app.state, day));
+    let sent = a.unwrap().reminders + b.unwrap().reminders;
+    assert_eq!(sent, 2, "one reminder per licence across both passes");
+    // Both licences reached the 90- and 30-day stages: four rows, two emails.
+    assert_eq!(count(&app, "document_reminders").await, 4);
+    let mails = app.wait_for_emails(&s.contact_email, 2, 10).await;
+    assert_eq!(mails.iter().filter(|m| m.contains("Expires in 30 days")).count(), 2);
 }

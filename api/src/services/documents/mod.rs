@@ -16,7 +16,9 @@ mod run;
 mod suspension;
 mod tracked;
 
-pub use record::{list, may_list, may_record, record, NewDocument, SupplierDocument, SupplierDocumentList};
+pub use record::{
+    list, may_list, may_record, record, supplier_named, NewDocument, SupplierDocument, SupplierDocumentList,
+};
 pub use run::{run_due, RunSummary};
 pub use tracked::{
     check_renewed, expiring, may_list_expiring, valid_counts, ExpiringDocument, ExpiringList, ExpiringQuery,

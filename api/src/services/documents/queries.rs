@@ -73,6 +73,11 @@ pub(super) async fn reached(
     Ok(out)
 }
 
+/// Runs an `INSERT ... ON CONFLICT DO NOTHING`; 1 when it inserted, 0 when the row was there.
+async fn insert_once(conn: &impl ConnectionTrait, text: &str, values: Vec<sea_orm::Value>) -> AppResult<u64> {
+    Ok(conn.execute_raw(sql(conn, text, values)).await?.rows_affected())
+}
+
 /// Records that `key` reached `stage`; 1 when this call did, 0 when it already had.
 pub(super) async fn claim(
     conn: &impl ConnectionTrait,
@@ -80,15 +85,9 @@ pub(super) async fn claim(
     stage: DocumentStage,
     at: DateTime<Utc>,
 ) -> AppResult<u64> {
-    let res = conn
-        .execute_raw(sql(
-            conn,
-            "INSERT INTO document_reminders (document_key, stage, sent_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (document_key, stage) DO NOTHING",
-            vec![key.into(), stage.into(), at.into()],
-        ))
-        .await?;
-    Ok(res.rows_affected())
+    let text = "INSERT INTO document_reminders (document_key, stage, sent_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (document_key, stage) DO NOTHING";
+    insert_once(conn, text, vec![key.into(), stage.into(), at.into()]).await
 }
 
 /// Sets the organisation's status from `from` to `to`; the rows changed.
@@ -116,15 +115,9 @@ pub(super) async fn insert_suspension(
     key: &str,
     at: DateTime<Utc>,
 ) -> AppResult<u64> {
-    let res = conn
-        .execute_raw(sql(
-            conn,
-            "INSERT INTO document_suspensions (supplier_org_id, document_key, suspended_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (supplier_org_id) DO NOTHING",
-            vec![org.into(), key.into(), at.into()],
-        ))
-        .await?;
-    Ok(res.rows_affected())
+    let text = "INSERT INTO document_suspensions (supplier_org_id, document_key, suspended_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (supplier_org_id) DO NOTHING";
+    insert_once(conn, text, vec![org.into(), key.into(), at.into()]).await
 }
 
 pub(super) async fn suspensions(

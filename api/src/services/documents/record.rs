@@ -9,8 +9,8 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{now, organizations, regions, required_text, stored, today};
 use crate::state::AppState;
 use chrono::NaiveDate;
-use entity::supplier_documents;
-use sea_orm::{Set, TransactionTrait};
+use entity::{organizations as organizations_entity, supplier_documents};
+use sea_orm::{ConnectionTrait, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -48,19 +48,28 @@ pub struct SupplierDocumentList {
     pub items: Vec<SupplierDocument>,
 }
 
-/// The supplier organisation `id`, when the caller may see it: its own users, admin,
-/// evaluators and (`county`) the county office of its county; 404 for another supplier
-/// or an organisation that is not a supplier.
-async fn supplier(state: &AppState, caller: &Caller, id: OrgId, county: bool) -> AppResult<()> {
+/// The supplier organisation `id` for a caller who may name it: 404 for another supplier
+/// (a supplier sees only itself), for no organisation, or one that is not a supplier.
+pub async fn supplier_named(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    id: OrgId,
+) -> AppResult<organizations_entity::Model> {
     if caller.is(Role::Supplier) && caller.org_id != id {
         return Err(AppError::NotFound("supplier"));
     }
-    let org = organizations::find(&state.db, id)
+    let org = organizations::find(conn, id)
         .await
         .map_err(|_| AppError::NotFound("supplier"))?;
     if stored::<OrgKind>(&org.kind)?.role() != Role::Supplier {
         return Err(AppError::NotFound("supplier"));
     }
+    Ok(org)
+}
+
+/// As `supplier_named`, and (`county`) for a county office only a supplier of its county.
+async fn supplier(state: &AppState, caller: &Caller, id: OrgId, county: bool) -> AppResult<()> {
+    let org = supplier_named(&state.db, caller, id).await?;
     if county && caller.is(Role::Certifier) {
         let office = organizations::find(&state.db, caller.org_id).await?.region_code;
         let of = regions::county_of(&state.db, &org.region_code).await?.map(|r| r.code);
