@@ -2,7 +2,7 @@
 //! weight per piece and a tolerance), estimated at placement, weighed by the buyer at
 //! acceptance, credited at actual kg x price per kg, half up to the fen on the line total.
 use crate::helpers::*;
-use crate::orders::{act, count, new_key, order_body, place, product, stock_of};
+use crate::orders::{count, delivered_lines, new_key, order_body, place, product, stock_of};
 use assist_market::domain::{Money, Weight};
 use proptest::prelude::*;
 use sea_orm::ConnectionTrait;
@@ -33,22 +33,8 @@ struct Delivered {
 
 /// Places one order of `lines` (product, pieces) and takes it to `delivered`.
 async fn delivered(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, lines: &[(&str, &str)]) -> Delivered {
-    let r = place(app, buyer, order_body(lines), &new_key()).await.expect(201);
-    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
-    let ids = r.json["supplier_orders"][0]["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["id"].as_str().unwrap().to_string())
-        .collect();
-    for a in ["confirm", "ship", "deliver"] {
-        act(app, supplier, &so, a).await.expect(200);
-    }
-    Delivered {
-        so,
-        lines: ids,
-        order: r.json,
-    }
+    let (order, so, lines) = delivered_lines(app, buyer, supplier, lines).await;
+    Delivered { so, lines, order }
 }
 
 fn accept_body(lines: &[(&str, &str, Option<&str>)], deviation: bool) -> Value {

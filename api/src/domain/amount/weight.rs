@@ -60,16 +60,30 @@ impl Money {
     /// returning some of the pieces of a weighed line: taken by difference of cumulative
     /// shares, the returns of a line add up to its amount exactly).
     pub fn pro_rata(self, part: Quantity, whole: Quantity) -> Result<Money, AmountError> {
-        if whole.0 == 0 {
-            return Err(AmountError::TooLarge { max: "100000000000.00" });
-        }
-        let num = i128::from(self.0) * i128::from(part.0);
-        let (q, r) = (num / i128::from(whole.0), num % i128::from(whole.0));
-        let rounded = if r * 2 >= i128::from(whole.0) { q + 1 } else { q };
-        i64::try_from(rounded)
-            .map_err(|_| AmountError::TooLarge { max: "100000000000.00" })
+        pro_rata(self.0, part, whole)
+            .ok_or(AmountError::TooLarge { max: "100000000000.00" })
             .and_then(Money::from_minor)
     }
+}
+
+impl Weight {
+    /// The share of this weight that `part` of `whole` pieces carry, half up to the gram (the
+    /// weight of returned pieces, by difference of cumulative shares as for their amount).
+    pub fn pro_rata(self, part: Quantity, whole: Quantity) -> Result<Weight, AmountError> {
+        pro_rata(self.0, part, whole)
+            .ok_or(AmountError::TooLarge { max: "1000000000" })
+            .and_then(Weight::from_minor)
+    }
+}
+
+/// `v x part / whole`, half up; `None` when `whole` is zero or the result leaves `i64`.
+fn pro_rata(v: i64, part: Quantity, whole: Quantity) -> Option<i64> {
+    if whole.0 == 0 {
+        return None;
+    }
+    let num = i128::from(v) * i128::from(part.0);
+    let (q, r) = (num / i128::from(whole.0), num % i128::from(whole.0));
+    i64::try_from(if r * 2 >= i128::from(whole.0) { q + 1 } else { q }).ok()
 }
 
 #[cfg(test)]

@@ -47,6 +47,9 @@ proptest! {
             let part = total.pro_rata(k, w);
             prop_assert!(part.is_ok_and(|p| p <= total));
             let _ = Quantity::from_minor(b).map(|q| total.pro_rata(q, w));
+            let kg = Weight(fen % (MAX_MILLI + 1));
+            prop_assert_eq!(kg.pro_rata(w, w), Ok(kg));
+            prop_assert!(kg.pro_rata(k, w).is_ok_and(|p| p <= kg));
         }
     }
 
