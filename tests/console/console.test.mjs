@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, apiAs, login, AXE_PATH } from './lib.mjs';
+import { startServer, launch, apiAs, login, deliveredOrder, pendingProduct, AXE_PATH } from './lib.mjs';
 
 let server, browser;
 const NAV = {
@@ -143,16 +143,7 @@ test('an XLSX downloads from the progress page', async () => {
 
 let certifierCalls = [];
 test('a certified product shows in the catalogue', async () => {
-  const supplier = await apiAs(server.base, 'supplier@demo.assist');
-  const name = `控制台测试小米 ${Date.now()}`;
-  const created = await supplier.post('/products', {
-    name, category: 'grain', unit: 'kg', price: '9.20', min_order_qty: '10', origin_region_code: '130727100201',
-    description: 'millet for the console test', shelf_life_days: 365, supply_capacity_per_month: '1000',
-    certificates: [], poor_households_linked: 3, benefit_mechanism: 'guaranteed purchase',
-  });
-  assert.equal(created.status, 201, created.text);
-  const id = created.body.id;
-  assert.equal((await supplier.post(`/products/${id}/submit`)).status, 200);
+  const id = await pendingProduct(server.base, `控制台测试小米 ${Date.now()}`, '9.20');
   const { context, page, calls } = await as('certifier@demo.assist');
   await page.goto(`${server.base}/console/#/certification`);
   const card = page.locator(`li[data-product="${id}"]`);
@@ -168,17 +159,7 @@ test('a certified product shows in the catalogue', async () => {
 
 let buyerCalls = [];
 test('an accepted delivery is in the ledger with a verified mark', async () => {
-  const buyer = await apiAs(server.base, 'buyer@demo.assist');
-  const supplier = await apiAs(server.base, 'supplier@demo.assist');
-  const catalog = await fetch(`${server.base}/api/v1/catalog?limit=200`).then((r) => r.json());
-  const product = catalog.items.find((p) => p.name === '阳原小米');
-  const placed = await buyer.post('/orders', {
-    lines: [{ product_id: product.id, quantity: '10' }], credit_category: 'purchase', deliver_to: 'No. 1 Canteen',
-    requested_date: new Date(Date.now() + 3 * 864e5).toISOString().slice(0, 10),
-  }, { 'Idempotency-Key': crypto.randomUUID() });
-  assert.equal(placed.status, 201, placed.text);
-  const so = placed.body.supplier_orders[0].id;
-  for (const a of ['confirm', 'ship', 'deliver']) assert.equal((await supplier.post(`/supplier-orders/${so}/${a}`)).status, 200, a);
+  const { so, buyer, supplier } = await deliveredOrder(server.base, '10');
   const { context, page, calls } = await as('buyer@demo.assist');
   await page.goto(`${server.base}/console/#/deliveries`);
   const card = page.locator(`li[data-order="${so}"]`);
@@ -340,16 +321,7 @@ test('the vendored @noble/ed25519 is the npm package, with its licence', () => {
 });
 
 test('a county office rejects with a note and revokes with a reason', async () => {
-  const supplier = await apiAs(server.base, 'supplier@demo.assist');
-  const make = async (name) => {
-    const r = await supplier.post('/products', {
-      name, category: 'grain', unit: 'kg', price: '8.90', min_order_qty: '10', origin_region_code: '130727100201',
-      description: 'millet for the console test', shelf_life_days: 365, supply_capacity_per_month: '1000',
-      certificates: [], poor_households_linked: 3, benefit_mechanism: 'guaranteed purchase',
-    });
-    await supplier.post(`/products/${r.body.id}/submit`);
-    return r.body.id;
-  };
+  const make = (name) => pendingProduct(server.base, name, '8.90');
   const rejected = await make(`驳回测试 ${Date.now()}`);
   const revoked = await make(`撤销测试 ${Date.now()}`);
   const certifier = await apiAs(server.base, 'certifier@demo.assist');
@@ -376,16 +348,7 @@ test('a county office rejects with a note and revokes with a reason', async () =
 });
 
 test('the 合格证 of shipped lots and a weight input show when the order carries them', async () => {
-  const buyer = await apiAs(server.base, 'buyer@demo.assist');
-  const supplier = await apiAs(server.base, 'supplier@demo.assist');
-  const catalog = await fetch(`${server.base}/api/v1/catalog?limit=200`).then((r) => r.json());
-  const product = catalog.items.find((p) => p.name === '阳原小米');
-  const placed = await buyer.post('/orders', {
-    lines: [{ product_id: product.id, quantity: '10' }], credit_category: 'purchase', deliver_to: 'No. 1 Canteen',
-    requested_date: new Date(Date.now() + 3 * 864e5).toISOString().slice(0, 10),
-  }, { 'Idempotency-Key': crypto.randomUUID() });
-  const so = placed.body.supplier_orders[0].id;
-  for (const a of ['confirm', 'ship', 'deliver']) await supplier.post(`/supplier-orders/${so}/${a}`);
+  const { so } = await deliveredOrder(server.base, '10');
   const { context, page } = await as('buyer@demo.assist');
   // Lots and certificates as the order JSON carries them once the 合格证 work lands.
   await page.route('**/api/v1/supplier-orders?status=delivered*', async (route) => {
