@@ -401,3 +401,17 @@ test('the pages work from the keyboard', async () => {
   await page.waitForFunction(() => location.hash.includes('county=130727'));
   await context.close();
 });
+
+test("a buyer's progress shows its own slice as the report does", async () => {
+  const { context, page } = await as('buyer.agency@demo.assist');
+  const api = await apiAs(server.base, 'buyer.agency@demo.assist');
+  const byBuyer = (await api.get(`/reports/summary?year=${YEAR}&group_by=buyer`)).body;
+  const byMonth = (await api.get(`/reports/summary?year=${YEAR}&group_by=month`)).body;
+  await page.goto(`${server.base}/console/#/progress?year=${YEAR}`);
+  await page.waitForSelector('#children-h');
+  const last = await page.$eval('svg.chart .cumulative circle[data-month="12"]', (c) => c.dataset.cumulative);
+  assert.equal(last, byMonth.totals.total);
+  const rows = await page.$$eval('section[aria-labelledby=children-h] tbody tr', (rs) => rs.length);
+  assert.equal(rows, Math.max(1, Math.min(20, byBuyer.rows.length)));
+  await context.close();
+});
