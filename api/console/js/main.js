@@ -65,7 +65,7 @@ async function route(e) {
   try {
     await m.render(parts.slice(1), params, s.me);
   } catch (e) {
-    if (e.status !== 401) {
+    if (e.status !== 401 && mine === drawing) {
       const { errorBox } = await import('./dom.js');
       document.getElementById('main').append(errorBox(e));
     }
