@@ -127,6 +127,8 @@ async function paymentCard(o) {
       rate.replaceChildren(h('p', { class: 'ok', role: 'status' }, t('deliv.rated_ok')));
     } catch (err) { rmsg.replaceChildren(errorBox(err)); }
   });
+  const rated = await api(`/supplier-orders/${o.id}/rating`).catch(() => null);
+  if (rated) rate.replaceChildren(h('h4', {}, t('deliv.rating')), h('p', { class: 'ok' }, `${rated.score} ★ ${rated.comment || ''}`));
   const settled = Number(p.paid) > 0 && Number(p.outstanding) === 0;
   const card = await orderCard(o, [h('p', {}, h('a', { href: `#/ledger?supplier=${o.supplier_org_id}` }, t('deliv.ledger_link'))),
     settled ? h('p', { class: 'ok' }, `${t('deliv.paid')} ${money(p.paid)} · ${t('deliv.settled')}`) : pay, rate]);
