@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, apiAs, login, AXE_PATH } from './lib.mjs';
+import { startServer, launch, apiAs, login, deliveredOrder, pendingProduct, AXE_PATH } from './lib.mjs';
 
 let server, browser;
 const NAV = {
@@ -143,16 +143,7 @@ test('an XLSX downloads from the progress page', async () => {
 
 let certifierCalls = [];
 test('a certified product shows in the catalogue', async () => {
-  const supplier = await apiAs(server.base, 'supplier@demo.assist');
-  const name = `控制台测试小米 ${Date.now()}`;
-  const created = await supplier.post('/products', {
-    name, category: 'grain', unit: 'kg', price: '9.20', min_order_qty: '10', origin_region_code: '130727100201',
-    description: 'millet for the console test', shelf_life_days: 365, supply_capacity_per_month: '1000',
-    certificates: [], poor_households_linked: 3, benefit_mechanism: 'guaranteed purchase',
-  });
-  assert.equal(created.status, 201, created.text);
-  const id = created.body.id;
-  assert.equal((await supplier.post(`/products/${id}/submit`)).status, 200);
+  const id = await pendingProduct(server.base, `控制台测试小米 ${Date.now()}`, '9.20');
   const { context, page, calls } = await as('certifier@demo.assist');
   await page.goto(`${server.base}/console/#/certification`);
   const card = page.locator(`li[data-product="${id}"]`);
@@ -168,17 +159,7 @@ test('a certified product shows in the catalogue', async () => {
 
 let buyerCalls = [];
 test('an accepted delivery is in the ledger with a verified mark', async () => {
-  const buyer = await apiAs(server.base, 'buyer@demo.assist');
-  const supplier = await apiAs(server.base, 'supplier@demo.assist');
-  const catalog = await fetch(`${server.base}/api/v1/catalog?limit=200`).then((r) => r.json());
-  const product = catalog.items.find((p) => p.name === '阳原小米');
-  const placed = await buyer.post('/orders', {
-    lines: [{ product_id: product.id, quantity: '10' }], credit_category: 'purchase', deliver_to: 'No. 1 Canteen',
-    requested_date: new Date(Date.now() + 3 * 864e5).toISOString().slice(0, 10),
-  }, { 'Idempotency-Key': crypto.randomUUID() });
-  assert.equal(placed.status, 201, placed.text);
-  const so = placed.body.supplier_orders[0].id;
-  for (const a of ['confirm', 'ship', 'deliver']) assert.equal((await supplier.post(`/supplier-orders/${so}/${a}`)).status, 200, a);
+  const { so, buyer, supplier } = await deliveredOrder(server.base, '10');
   const { context, page, calls } = await as('buyer@demo.assist');
   await page.goto(`${server.base}/console/#/deliveries`);
   const card = page.locator(`li[data-order="${so}"]`);
@@ -337,4 +318,100 @@ test('the vendored @noble/ed25519 is the npm package, with its licence', () => {
   const ours = (f) => readFileSync(new URL(`../../api/console/vendor/${f}`, import.meta.url));
   assert.ok(ours('noble-ed25519.js').equals(pkg('index.js')), 'api/console/vendor/noble-ed25519.js is index.js of the pinned package');
   assert.ok(ours('noble-ed25519.LICENSE').equals(pkg('LICENSE')));
+});
+
+test('a county office rejects with a note and revokes with a reason', async () => {
+  const make = (name) => pendingProduct(server.base, name, '8.90');
+  const rejected = await make(`驳回测试 ${Date.now()}`);
+  const revoked = await make(`撤销测试 ${Date.now()}`);
+  const certifier = await apiAs(server.base, 'certifier@demo.assist');
+  const until = new Date(Date.now() + 365 * 864e5).toISOString().slice(0, 10);
+  assert.equal((await certifier.post(`/products/${revoked}/certify`, { valid_until: until })).status, 200);
+  const { context, page } = await as('certifier@demo.assist');
+  await page.goto(`${server.base}/console/#/certification`);
+  const card = page.locator(`li[data-product="${rejected}"]`);
+  await card.locator('button.danger').click();
+  await card.locator('[role=alert]').waitFor(); // a rejection needs a note: nothing sent
+  assert.equal((await certifier.get(`/products/${rejected}`)).body.status, 'pending_review');
+  await card.locator('textarea[name=note]').fill('样品水分超标');
+  await card.locator('button.danger').click();
+  await page.waitForSelector(`li[data-product="${rejected}"] .ok`);
+  assert.equal((await certifier.get(`/products/${rejected}`)).body.status, 'rejected');
+  const rev = page.locator(`li[data-product="${revoked}"]`);
+  await rev.locator('input[name=reason]').fill('抽检不合格');
+  await rev.locator('button.danger').click();
+  await page.waitForSelector(`li[data-product="${revoked}"] .ok`);
+  assert.equal((await certifier.get(`/products/${revoked}`)).body.status, 'revoked');
+  const catalog = await fetch(`${server.base}/api/v1/catalog?limit=200`).then((r) => r.json());
+  assert.ok(!catalog.items.some((p) => p.id === revoked), 'a revoked product leaves the catalogue');
+  await context.close();
+});
+
+test('the 合格证 of shipped lots and a weight input show when the order carries them', async () => {
+  const { so } = await deliveredOrder(server.base, '10');
+  const { context, page } = await as('buyer@demo.assist');
+  // Lots and certificates as the order JSON carries them once the 合格证 work lands.
+  await page.route('**/api/v1/supplier-orders?status=delivered*', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    for (const o of body.items) {
+      for (const l of o.lines) {
+        l.sold_as = 'pieces_by_weight';
+        l.lots = [{ lot_id: '01a20000-0000-7000-8000-00000000c0de', quantity: l.quantity,
+          compliance_certificate: { number: 'HGZ-130727-0042', issuer: '阳原县小米专业合作社', issued_on: '2026-11-28' } }];
+      }
+    }
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.goto(`${server.base}/console/#/deliveries`);
+  const card = page.locator(`li[data-order="${so}"]`);
+  await card.waitFor();
+  await card.locator('[data-certificate="HGZ-130727-0042"]').waitFor();
+  assert.match(await card.innerText(), /阳原县小米专业合作社/);
+  await card.locator('input[name^=weight-]').fill('10.4');
+  await card.locator('input[name=invoice_number]').fill('INV-WEIGHT-1');
+  const [request] = await Promise.all([
+    page.waitForRequest(`**/api/v1/supplier-orders/${so}/accept`),
+    card.locator('form.accept button[type=submit]').click(),
+  ]);
+  const sent = JSON.parse(request.postData());
+  assert.equal(sent.lines[0].actual_weight, '10.4');
+  assert.equal(sent.invoice_number, 'INV-WEIGHT-1');
+  await context.close();
+});
+
+test('the pages work from the keyboard', async () => {
+  const { context, page } = await as('evaluator@demo.assist');
+  await page.goto(`${server.base}/console/#/progress`);
+  await page.reload();
+  await waitLoaded(page);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'skip-link');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  // From the navigation, Enter on a link opens its page.
+  await page.focus('#nav-list a[href="#/ledger"]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('form.filters');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  // The filters submit with Enter.
+  await page.focus('form.filters input[name=county]');
+  await page.keyboard.type('130727');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => location.hash.includes('county=130727'));
+  await context.close();
+});
+
+test("a buyer's progress shows its own slice as the report does", async () => {
+  const { context, page } = await as('buyer.agency@demo.assist');
+  const api = await apiAs(server.base, 'buyer.agency@demo.assist');
+  const byBuyer = (await api.get(`/reports/summary?year=${YEAR}&group_by=buyer`)).body;
+  const byMonth = (await api.get(`/reports/summary?year=${YEAR}&group_by=month`)).body;
+  await page.goto(`${server.base}/console/#/progress?year=${YEAR}`);
+  await page.waitForSelector('#children-h');
+  const last = await page.$eval('svg.chart .cumulative circle[data-month="12"]', (c) => c.dataset.cumulative);
+  assert.equal(last, byMonth.totals.total);
+  const rows = await page.$$eval('section[aria-labelledby=children-h] tbody tr', (rs) => rs.length);
+  assert.equal(rows, Math.max(1, Math.min(20, byBuyer.rows.length)));
+  await context.close();
 });

@@ -83,3 +83,35 @@ export async function login(page, base, email) {
   await page.click('form.login button[type=submit]');
   await page.waitForSelector('#nav-list a');
 }
+
+/** A supplier order of the demo buyer for `qty` kg of the demo millet, taken to `delivered`. */
+export async function deliveredOrder(base, qty) {
+  const buyer = await apiAs(base, 'buyer@demo.assist');
+  const supplier = await apiAs(base, 'supplier@demo.assist');
+  const catalog = await fetch(`${base}/api/v1/catalog?limit=200`).then((r) => r.json());
+  const product = catalog.items.find((p) => p.name === '阳原小米');
+  const placed = await buyer.post('/orders', {
+    lines: [{ product_id: product.id, quantity: qty }], credit_category: 'purchase', deliver_to: '省直机关第一食堂',
+    requested_date: new Date(Date.now() + 3 * 864e5).toISOString().slice(0, 10),
+  }, { 'Idempotency-Key': crypto.randomUUID() });
+  if (placed.status !== 201) throw new Error(`order: ${placed.text}`);
+  const so = placed.body.supplier_orders[0].id;
+  for (const a of ['confirm', 'ship', 'deliver']) {
+    const r = await supplier.post(`/supplier-orders/${so}/${a}`);
+    if (r.status !== 200) throw new Error(`${a}: ${r.text}`);
+  }
+  return { so, buyer, supplier };
+}
+
+/** A grain product of the demo supplier in Yangyuan, submitted for review; returns its id. */
+export async function pendingProduct(base, name, price) {
+  const supplier = await apiAs(base, 'supplier@demo.assist');
+  const r = await supplier.post('/products', {
+    name, category: 'grain', unit: 'kg', price, min_order_qty: '10', origin_region_code: '130727100201',
+    description: 'millet for the console', shelf_life_days: 365, supply_capacity_per_month: '1000',
+    certificates: [], poor_households_linked: 12, benefit_mechanism: '保底收购 guaranteed purchase',
+  });
+  if (r.status !== 201) throw new Error(`product: ${r.text}`);
+  await supplier.post(`/products/${r.body.id}/submit`);
+  return r.body.id;
+}

@@ -21,12 +21,15 @@ function append(el, children) {
   }
 }
 
-/** Replaces the main area with a titled page and returns its body. */
+/**
+ * Replaces the main area with a titled page and returns the page's own element: a render
+ * that a newer one overtook (the person moved on) writes into a detached element, unseen.
+ */
 export function page(titleKey, ...children) {
-  const main = document.getElementById('main');
-  main.replaceChildren(h('h1', { id: 'page-title' }, t(titleKey)), ...children);
+  const body = h('div', { class: 'page' }, h('h1', { id: 'page-title' }, t(titleKey)), ...children);
+  document.getElementById('main').replaceChildren(body);
   document.title = `${t(titleKey)} · ${t('app.title')}`;
-  return main;
+  return body;
 }
 
 /** A message shown in a live region (screen readers hear it). */
@@ -95,5 +98,25 @@ export function paged(rows, draw, size = 20) {
     box.replaceChildren(...[draw(rows.slice(at * size, (at + 1) * size)), nav].filter(Boolean));
   };
   show();
+  return box;
+}
+
+/**
+ * A cursor-paged API list: fetchPage(cursor) gives {items, next_cursor}; draw(items) makes
+ * the view (may be async). Resolves to a box with previous/next buttons when there is more.
+ */
+export async function cursorPaged(fetchPage, draw) {
+  const box = h('div', { class: 'paged' });
+  const cursors = [null];
+  const show = async (i) => {
+    const p = await fetchPage(cursors[i]);
+    cursors[i + 1] = p.next_cursor;
+    const nav = i > 0 || p.next_cursor ? h('div', { class: 'pager' },
+      h('button', { type: 'button', disabled: i === 0, onclick: () => show(i - 1) }, t('prev')),
+      h('span', {}, String(i + 1)),
+      h('button', { type: 'button', disabled: !p.next_cursor, onclick: () => show(i + 1) }, t('next'))) : null;
+    box.replaceChildren(...[await draw(p.items), nav].filter(Boolean));
+  };
+  await show(0);
   return box;
 }

@@ -41,7 +41,9 @@ function drawChrome() {
 }
 
 let drawing = 0;
-async function route() {
+async function route(e) {
+  // After a page change the keyboard starts from the new page's content (not on first load).
+  if (e && e.type === 'hashchange' && !location.hash.startsWith('#/login')) document.getElementById('main').focus();
   const mine = ++drawing;
   const { parts, params } = parseHash();
   const s = session();
@@ -63,7 +65,7 @@ async function route() {
   try {
     await m.render(parts.slice(1), params, s.me);
   } catch (e) {
-    if (e.status !== 401) {
+    if (e.status !== 401 && mine === drawing) {
       const { errorBox } = await import('./dom.js');
       document.getElementById('main').append(errorBox(e));
     }

@@ -1,21 +1,22 @@
 // Certification queue (county offices): pending products of the office's county with the price
 // check against the category median; certify or reject with a note; revoke with a reason.
 import { api } from '../api.js';
-import { h, page, money, field, errorBox, announce } from '../dom.js';
+import { h, page, money, field, errorBox, announce, cursorPaged } from '../dom.js';
 import { t } from '../i18n.js';
+
+const PAGE = 10;
+const cards = (list, card) => (list.length ? h('ul', { class: 'cards' }, list.map(card)) : h('p', {}, t('empty')));
+const pageOf = (status) => (cursor) => api(`/products?status=${status}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
 
 export async function render() {
   const main = page('page.certification', h('p', { class: 'status', role: 'status' }, t('loading')));
   const [pending, certified] = await Promise.all([
-    api('/products?status=pending_review&limit=50'),
-    api('/products?status=certified&limit=50'),
+    cursorPaged(pageOf('pending_review'), (items) => cards(items, pendingCard)),
+    cursorPaged(pageOf('certified'), (items) => cards(items, certifiedCard)),
   ]);
-  const queue = h('section', { 'aria-labelledby': 'queue-h' }, h('h2', { id: 'queue-h' }, t('cert.queue')),
-    pending.items.length ? h('ul', { class: 'cards' }, pending.items.map(pendingCard)) : h('p', {}, t('empty')),
-    pending.next_cursor ? h('p', { class: 'hint' }, t('cert.more')) : null);
-  const done = h('section', { 'aria-labelledby': 'certified-h' }, h('h2', { id: 'certified-h' }, t('cert.certified')),
-    certified.items.length ? h('ul', { class: 'cards' }, certified.items.map(certifiedCard)) : h('p', {}, t('empty')));
-  main.replaceChildren(main.querySelector('h1'), queue, done);
+  main.replaceChildren(main.querySelector('h1'),
+    h('section', { 'aria-labelledby': 'queue-h' }, h('h2', { id: 'queue-h' }, t('cert.queue')), pending),
+    h('section', { 'aria-labelledby': 'certified-h' }, h('h2', { id: 'certified-h' }, t('cert.certified')), certified));
 }
 
 function priceCheck(p) {

@@ -2,7 +2,7 @@
 // 合格证 (when the order carries them), acceptance of each line (with the actual weight of a
 // product sold by weight) and an invoice number, payments, and the supplier's rating.
 import { api } from '../api.js';
-import { h, page, money, field, errorBox, announce, shortId } from '../dom.js';
+import { h, page, money, field, errorBox, announce, shortId, cursorPaged } from '../dom.js';
 import { t } from '../i18n.js';
 
 const names = new Map();
@@ -11,22 +11,18 @@ async function productName(id) {
   return names.get(id);
 }
 
+const PAGE = 10;
+
 export async function render() {
   const main = page('page.deliveries', h('p', { class: 'status', role: 'status' }, t('loading')));
-  const [delivered, shipped, accepted] = await Promise.all(['delivered', 'shipped', 'accepted']
-    .map((s) => api(`/supplier-orders?status=${s}&limit=20`)));
-  const cards = await Promise.all([
-    Promise.all(delivered.items.map(acceptCard)),
-    Promise.all(shipped.items.map((o) => orderCard(o, []))),
-    Promise.all(accepted.items.map(paymentCard)),
-  ]);
-  const section = (id, key, list, items) => h('section', { 'aria-labelledby': id }, h('h2', { id }, t(key)),
-    items.length ? h('ul', { class: 'cards' }, items) : h('p', {}, t('empty')),
-    list.next_cursor ? h('p', { class: 'hint' }, t('more_exist')) : null);
-  main.replaceChildren(main.querySelector('h1'),
-    section('awaiting-h', 'deliv.awaiting', delivered, cards[0]),
-    section('shipped-h', 'deliv.shipped', shipped, cards[1]),
-    section('accepted-h', 'deliv.accepted', accepted, cards[2]));
+  const list = (status, card) => cursorPaged(
+    (cursor) => api(`/supplier-orders?status=${status}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+    async (items) => (items.length ? h('ul', { class: 'cards' }, await Promise.all(items.map(card))) : h('p', {}, t('empty'))));
+  const [awaiting, shipped, accepted] = await Promise.all([
+    list('delivered', acceptCard), list('shipped', (o) => orderCard(o, [])), list('accepted', paymentCard)]);
+  const section = (id, key, box) => h('section', { 'aria-labelledby': id }, h('h2', { id }, t(key)), box);
+  main.replaceChildren(main.querySelector('h1'), section('awaiting-h', 'deliv.awaiting', awaiting),
+    section('shipped-h', 'deliv.shipped', shipped), section('accepted-h', 'deliv.accepted', accepted));
 }
 
 /** The lots a line shipped, wherever the order carries them. */
@@ -131,6 +127,8 @@ async function paymentCard(o) {
       rate.replaceChildren(h('p', { class: 'ok', role: 'status' }, t('deliv.rated_ok')));
     } catch (err) { rmsg.replaceChildren(errorBox(err)); }
   });
+  const rated = await api(`/supplier-orders/${o.id}/rating`).catch(() => null);
+  if (rated) rate.replaceChildren(h('h4', {}, t('deliv.rating')), h('p', { class: 'ok' }, `${rated.score} ★ ${rated.comment || ''}`));
   const settled = Number(p.paid) > 0 && Number(p.outstanding) === 0;
   const card = await orderCard(o, [h('p', {}, h('a', { href: `#/ledger?supplier=${o.supplier_org_id}` }, t('deliv.ledger_link'))),
     settled ? h('p', { class: 'ok' }, `${t('deliv.paid')} ${money(p.paid)} · ${t('deliv.settled')}`) : pay, rate]);

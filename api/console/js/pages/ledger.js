@@ -1,7 +1,7 @@
 // Ledger: the caller's entries with filters, totals that equal the reports, and each entry's
 // inclusion in a signed checkpoint checked in this browser (see verify.js).
 import { api } from '../api.js';
-import { h, page, table, money, field, select, errorBox, shortId } from '../dom.js';
+import { h, page, table, money, field, select, errorBox, shortId, cursorPaged } from '../dom.js';
 import { t } from '../i18n.js';
 import { verifyEntry, signedCheckpoint, fenOf } from '../verify.js';
 
@@ -53,7 +53,7 @@ export async function render(_parts, params, me) {
     (e) => cpBox.replaceChildren(mark('failed'), ` ${t('ledger.checkpoint_bad')}: ${e.message}`));
   const query = ledgerQuery(f);
   totals(summaryBox, query, f).catch((e) => summaryBox.append(errorBox(e)));
-  await entries(listBox, query, names, null, [null]);
+  await entries(listBox, query, names);
 }
 
 function filterForm(f, orgs, me) {
@@ -129,11 +129,18 @@ export function mark(state) {
     ` ${t(`verify.${state}`)}`);
 }
 
-async function entries(box, query, names, cursor, history) {
-  const q = new URLSearchParams(query);
-  q.set('limit', String(PAGE));
-  if (cursor) q.set('cursor', cursor);
-  const p = await api(`/ledger?${q}`);
+async function entries(box, query, names) {
+  const pageAt = (cursor) => {
+    const q = new URLSearchParams(query);
+    q.set('limit', String(PAGE));
+    if (cursor) q.set('cursor', cursor);
+    return api(`/ledger?${q}`);
+  };
+  box.append(await cursorPaged(pageAt, (items) => entryTable(items, names)));
+}
+
+/** The entries, each with its mark, checked one by one as the table is shown. */
+function entryTable(items, names) {
   const name = (id) => names.get(id) || shortId(id);
   const cells = new Map();
   const tbl = table('ledger.entries', [
@@ -146,18 +153,13 @@ async function entries(box, query, names, cursor, history) {
     ['col.kind', (e) => t(`kind.${e.kind}`)],
     ['col.amount', (e) => money(e.amount)],
     ['col.verified', (e) => { const c = h('span', {}, mark('pending')); cells.set(e.id, c); return c; }],
-  ], p.items, { rowAttrs: (e) => ({ dataset: { entry: e.id, seq: e.seq || '' } }) });
-  const nav = h('div', { class: 'pager' },
-    h('button', { type: 'button', disabled: history.length <= 1,
-      onclick: () => entries(box, query, names, history[history.length - 2], history.slice(0, -1)) }, t('prev')),
-    h('button', { type: 'button', disabled: !p.next_cursor,
-      onclick: () => entries(box, query, names, p.next_cursor, [...history, p.next_cursor]) }, t('next')));
-  box.replaceChildren(box.querySelector('h2'), tbl, nav);
-  for (const e of p.items) {
+  ], items, { rowAttrs: (e) => ({ dataset: { entry: e.id, seq: e.seq || '' } }) });
+  for (const e of items) {
     verifyEntry(e).then((r) => {
       const c = cells.get(e.id);
       c.replaceChildren(mark(r.state));
       c.title = r.detail;
     });
   }
+  return tbl;
 }

@@ -44,6 +44,7 @@ export async function render(parts, params, me) {
     supervising ? api(`/supervision/${year}/units`) : null,
     supervising ? null : api(`/buyers/${me.user.org_id}/plans/${year}`).catch(() => null),
   ]);
+  const byBuyer = supervising ? null : await api(`/reports/summary?year=${year}&group_by=buyer`);
   let target = null;
   if (units) target = units.units.reduce((a, u) => a + Number(u.target || 0), 0);
   else if (plan && plan.approved_target) target = Number(plan.approved_target);
@@ -73,7 +74,7 @@ export async function render(parts, params, me) {
     units ? exportButton(`/supervision/${year}/units?format=csv`, `units-${year}.csv`, 'export.units_csv') : null,
     exportButton(`/reports/summary?year=${year}&group_by=month&format=xlsx`, `summary-${year}.xlsx`, 'export.summary_xlsx'),
     exportButton(`/reports/summary?year=${year}&group_by=month&format=csv`, `summary-${year}.csv`, 'export.summary_csv'));
-  const rest = units ? unitSections(units, year) : buyerSection(plan, me, year);
+  const rest = units ? unitSections(units, year) : buyerSection(plan, me, year, byBuyer);
   main.replaceChildren(main.querySelector('h1'), yearChooser(year), chartBox, exports, ...rest);
 }
 
@@ -127,10 +128,28 @@ function unitSections(r, year) {
   return [units, regions];
 }
 
-function buyerSection(plan, me, year) {
-  return [h('section', { 'aria-labelledby': 'plan-h' }, h('h2', { id: 'plan-h' }, t('progress.plan')),
+/** A buyer's own plan, itself and its children by credited amount, and the quota ranking. */
+function buyerSection(plan, me, year, byBuyer) {
+  const own = h('section', { 'aria-labelledby': 'plan-h' }, h('h2', { id: 'plan-h' }, t('progress.plan')),
     planFacts(plan),
-    h('p', {}, h('a', { href: `#/progress/unit/${me.user.org_id}?year=${year}` }, t('progress.open_unit'))))];
+    h('p', {}, h('a', { href: `#/progress/unit/${me.user.org_id}?year=${year}` }, t('progress.open_unit'))));
+  const unitLink = (id, name) => h('a', { href: `#/progress/unit/${id}?year=${year}` }, name);
+  const children = h('section', { 'aria-labelledby': 'children-h' }, h('h2', { id: 'children-h' }, t('progress.children')),
+    paged(byBuyer.rows, (rows) => table('progress.children', [
+      ['col.unit', (r) => unitLink(r.key, r.name)],
+      ['col.credited', (r) => money(r.total)],
+      ['col.entries', (r) => String(r.entry_count)],
+    ], rows)));
+  const ranking = byBuyer.ranking && byBuyer.ranking.length ? h('section', { 'aria-labelledby': 'ranking-h' },
+    h('h2', { id: 'ranking-h' }, t('progress.ranking')),
+    paged(byBuyer.ranking, (rows) => table('progress.ranking', [
+      ['col.rank', (r) => String(r.rank)],
+      ['col.unit', (r) => unitLink(r.buyer_org_id, r.name)],
+      ['col.target', (r) => money(r.target)],
+      ['col.credited', (r) => money(r.credited)],
+      ['col.progress', (r) => bar({ ...r, progress: r.progress })],
+    ], rows))) : null;
+  return [own, children, ranking].filter(Boolean);
 }
 
 function planFacts(plan) {
