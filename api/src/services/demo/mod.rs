@@ -2,6 +2,7 @@
 //! per level), a few
 //! more to play with, and certified products with stock (see `data`).
 mod data;
+mod documents;
 mod payments;
 mod products;
 mod queries;
@@ -122,6 +123,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
     products::seed_products(state, &ids).await?;
     payments::seed_payments(state, &ids).await?;
     supervision::seed_plans(state, &ids).await?;
+    documents::seed_documents(state, &ids).await?;
     Ok(accounts_out)
 }
 
