@@ -53,7 +53,12 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     // No jobs: the bulk-loaded entries are marked folded below and must not be sequenced.
-    let app = spawn_app_with(|s| s.jobs_enabled = false).await;
+    // The admin's token outlives a slow seeding.
+    let app = spawn_app_with(|s| {
+        s.jobs_enabled = false;
+        s.access_token_ttl_secs = 24 * 3600;
+    })
+    .await;
     let db = app.db();
     let pg = db.get_database_backend() == DbBackend::Postgres;
     println!("report benchmark on {}", if pg { "PostgreSQL" } else { "SQLite" });
