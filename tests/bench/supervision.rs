@@ -226,16 +226,23 @@ async fn main() {
         app.get(&counties_url, province.t()).await.expect(200);
     })
     .await;
+    // The same page's counties, named in the statement as the service names them.
+    let codes: Vec<String> = first.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("'{}'", c["region_code"].as_str().unwrap()))
+        .collect();
+    let codes = codes.join(", ");
     let sql = time(runs, || {
         raw(format!(
-            "WITH page AS (SELECT code, name, poverty_status FROM regions WHERE level = 'county' \
-             AND poverty_status IN ('poverty', 'deep_poverty') ORDER BY code LIMIT 50) \
-             SELECT g.code, g.name, g.poverty_status, p.n, p.s, l.amt, l.n FROM page g \
+            "SELECT g.code, g.name, g.poverty_status, p.n, p.s, l.amt, l.n FROM regions g \
              LEFT JOIN (SELECT origin_county_code AS code, COUNT(*) AS n, COUNT(DISTINCT supplier_org_id) AS s \
                FROM products WHERE status = 'certified' AND valid_until >= current_date \
-               AND origin_county_code IN (SELECT code FROM page) GROUP BY 1) p ON p.code = g.code \
+               AND origin_county_code IN ({codes}) GROUP BY 1) p ON p.code = g.code \
              LEFT JOIN (SELECT origin_county_code AS code, SUM(amount_fen) AS amt, COUNT(*) AS n FROM ledger_entries \
-               WHERE year = {y} AND origin_county_code IN (SELECT code FROM page) GROUP BY 1) l ON l.code = g.code"
+               WHERE year = {y} AND origin_county_code IN ({codes}) GROUP BY 1) l ON l.code = g.code \
+             WHERE g.code IN ({codes}) ORDER BY g.code"
         ))
     })
     .await;
