@@ -38,12 +38,9 @@ fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(run());
+#[tokio::main]
+async fn main() {
+    run().await;
 }
 
 /// One measured figure of a step, beside the ceiling.
@@ -234,15 +231,12 @@ async fn run() {
     // Afterwards: one process verifies the ledger (sequencing whatever is left first).
     let api = procs::start(bin, tmp.path(), 99, &shared).await;
     let evaluator = tokens.map(|t| t.2).unwrap_or_default();
-    let verify: serde_json::Value = client
-        .get(format!("{}/api/v1/ledger/verify", api.base))
-        .bearer_auth(&evaluator)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verify = load::json_of(
+        client
+            .get(format!("{}/api/v1/ledger/verify", api.base))
+            .bearer_auth(&evaluator),
+    )
+    .await;
     drop(api);
     let checked = seed::check(&db).await;
     println!(

@@ -287,21 +287,23 @@ pub async fn accept(ctx: Arc<Ctx>, clients: usize, sos: Arc<Vec<So>>) -> Stats {
     drive(clients, None, work).await
 }
 
+/// Sends the request and reads its JSON body (setup and checks: any failure is fatal).
+pub async fn json_of(req: reqwest::RequestBuilder) -> Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 /// Access tokens of every buyer and supplier (index order), and the evaluator's.
 pub async fn login_all(client: &reqwest::Client, base: &str, w: World) -> (Vec<String>, Vec<String>, String) {
     let login = |email: String| {
         let client = client.clone();
         let url = format!("{base}/api/v1/auth/login");
         async move {
-            let r: Value = client
-                .post(url)
-                .json(&json!({"email": email.clone(), "password": super::seed::PASSWORD}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let r = json_of(
+                client
+                    .post(url)
+                    .json(&json!({"email": email.clone(), "password": super::seed::PASSWORD})),
+            )
+            .await;
             r["access_token"]
                 .as_str()
                 .unwrap_or_else(|| panic!("login {email}: {r}"))
