@@ -477,6 +477,7 @@ impl<'a> ProductRow<'a> {
             version: Set(1),
             created_at: Set(t),
             updated_at: Set(t),
+            ..Default::default()
         }
         .insert(app.db())
         .await

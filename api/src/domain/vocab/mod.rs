@@ -4,6 +4,7 @@
 mod accounts;
 mod alerts;
 mod audit;
+mod compliance;
 mod credit;
 mod health;
 mod orders;
@@ -17,6 +18,7 @@ mod stock;
 pub use accounts::*;
 pub use alerts::*;
 pub use audit::*;
+pub use compliance::*;
 pub use credit::*;
 pub use health::*;
 pub use orders::*;
@@ -156,6 +158,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PlanDeclaration,
         PlanAction,
         LaggardReason,
+        TraceFormat,
     )
 }
 

@@ -62,6 +62,7 @@ pub(super) async fn seed_products(state: &AppState, ids: &HashMap<&str, String>)
             version: Set(3),
             created_at: Set(t),
             updated_at: Set(t),
+            ..Default::default()
         };
         queries::insert_product(&txn, am).await?;
         // The supplier drafts and submits; the certifier (when there is one) certifies.

@@ -8,10 +8,10 @@ use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{
     LedgerKind, Money, OrderLineId, PovertyStatus, ProductId, Quantity, RegionLevel, SignedMoney, SignedQuantity,
-    StockMovementKind, SupplierOrderId, SupplierOrderStatus, UserId,
+    SupplierOrderId, SupplierOrderStatus, UserId,
 };
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{ledger, now, required_text, stock, stored};
+use crate::services::{compliance, ledger, now, required_text, stock, stored};
 use crate::state::AppState;
 use entity::{order_lines, orders, supplier_orders};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -85,6 +85,7 @@ pub async fn accept(
         ));
     }
     AppError::check(errors)?;
+    compliance::check_acceptance(&state.db, &so.id).await?;
     let note = clean_note(body.note);
     let t = now();
     let txn = state.db.begin().await?;
@@ -118,9 +119,14 @@ pub async fn accept(
     queries::set_accepted_quantities(&txn, &so.id, &per_line).await?;
     stock::release_many(&txn, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
-    stock::consume_many(&txn, &takes, StockMovementKind::Sale, Some(&so.id), actor).await?;
+    let traces = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
     let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit).await?;
-    ledger::append_many(&txn, entries).await?;
+    let traced = credits
+        .iter()
+        .zip(entries)
+        .map(|((l, _, _), e)| (e, traces.get(&l.id).cloned().unwrap_or_default()))
+        .collect();
+    ledger::append_traced(&txn, traced).await?;
     email_buyer(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     email_supplier(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     txn.commit().await?;

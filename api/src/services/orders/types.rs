@@ -58,6 +58,9 @@ pub struct SupplierOrder {
     pub status_note: Option<String>,
     /// Payment terms, delivery deadline, invoiced and paid amounts.
     pub payment: Option<SupplierOrderTerms>,
+    /// The lots each line was shipped from, with their 合格证 (empty until shipped).
+    #[serde(default)]
+    pub shipped_lots: Vec<crate::services::compliance::ShippedLot>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
