@@ -6,6 +6,8 @@ mod accounts_security;
 mod agreements;
 mod alerts;
 mod authz_matrix;
+mod compliance;
+mod compliance_trace;
 mod contract;
 mod conventions;
 mod credit;
