@@ -59,7 +59,7 @@ pub async fn set_requirement(
 
 /// Record (or correct) a lot's 合格证 (its supplier). A lot flagged `uncertified_batch` becomes
 /// available stock. `issued_on` must not be in the future.
-#[utoipa::path(operation_id = "recordComplianceCertificate", tag = "products", params(("id" = uuid::Uuid, Path)),
+#[utoipa::path(operation_id = "setComplianceCertificate", tag = "products", params(("id" = uuid::Uuid, Path)),
     request_body(content = ComplianceCertificate, example = json!({"number": "HGZ-130727-20261128-001",
         "issuer": "阳原县东城镇蔬菜专业合作社", "issued_on": "2026-11-28", "trace_code": "130727-0001-8842"})),
     responses((status = 200, body = Lot)))]
@@ -79,7 +79,7 @@ pub async fn record_certificate(
 /// document (ObjectEvents with bizStep commissioning, shipping, receiving). For the lot's
 /// supplier, the county office of its origin, evaluators and admins; a buyer who received it sees
 /// its own orders only.
-#[utoipa::path(operation_id = "traceLot", tag = "products", params(("id" = uuid::Uuid, Path), TraceQuery),
+#[utoipa::path(operation_id = "getLotTrace", tag = "products", params(("id" = uuid::Uuid, Path), TraceQuery),
     responses((status = 200, description = "The trace (JSON), or an EPCIS document (JSON-LD)",
         content((LotTrace = "application/json"), (serde_json::Value = "application/ld+json")))))]
 #[get("/lots/{id}/trace")]

@@ -44,6 +44,16 @@ pub(super) async fn upsert_category(
     )
 }
 
+/// Binds each value and gives its placeholders (`$n, $m, ...`).
+fn placeholders<V: Into<sea_orm::Value> + Clone>(values: &mut Vec<sea_orm::Value>, items: &[V]) -> String {
+    let mut marks = Vec::with_capacity(items.len());
+    for v in items {
+        values.push(v.clone().into());
+        marks.push(format!("${}", values.len()));
+    }
+    marks.join(", ")
+}
+
 /// Re-flags the lots without a certificate of the products `filter` selects (SQL over `p2`).
 async fn reflag_lots(conn: &impl ConnectionTrait, filter: &str, values: Vec<sea_orm::Value>) -> AppResult<()> {
     conn.execute_raw(sql(
@@ -172,6 +182,15 @@ pub(super) async fn lots_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -
         .await?)
 }
 
+/// Lots by id, keyed by id.
+pub(super) async fn lots_map(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<HashMap<String, lots::Model>> {
+    Ok(lots_by_ids(conn, ids)
+        .await?
+        .into_iter()
+        .map(|l| (l.id.clone(), l))
+        .collect())
+}
+
 /// What other supplier orders in transit (shipped or delivered, not yet accepted) hold of
 /// each lot: shipped but not yet taken out of it.
 pub(super) async fn held_in_transit(
@@ -187,20 +206,15 @@ pub(super) async fn held_in_transit(
         SupplierOrderStatus::Delivered.into(),
         except_so.to_string().into(),
     ];
-    let mut marks = Vec::with_capacity(lot_ids.len());
-    for id in lot_ids {
-        values.push(id.clone().into());
-        marks.push(format!("${}", values.len()));
-    }
+    let marks = placeholders(&mut values, lot_ids);
     let rows = conn
         .query_all_raw(sql(
             conn,
             &format!(
                 "SELECT sl.lot_id, SUM(sl.quantity_milli) AS held FROM shipment_lots sl \
                  JOIN supplier_orders so ON so.id = sl.supplier_order_id \
-                 WHERE so.status IN ($1, $2) AND sl.supplier_order_id <> $3 AND sl.lot_id IN ({}) \
-                 GROUP BY sl.lot_id",
-                marks.join(", ")
+                 WHERE so.status IN ($1, $2) AND sl.supplier_order_id <> $3 AND sl.lot_id IN ({marks}) \
+                 GROUP BY sl.lot_id"
             ),
             values,
         ))
@@ -259,23 +273,17 @@ pub(super) async fn set_accepted(conn: &impl ConnectionTrait, rows: &[(String, i
     }
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut case = String::from("CASE id");
-    let mut ids = Vec::with_capacity(rows.len());
     for (id, milli) in rows {
         values.push(id.clone().into());
         values.push((*milli).into());
         case.push_str(&format!(" WHEN ${} THEN ${}", values.len() - 1, values.len()));
     }
     case.push_str(" END");
-    for (id, _) in rows {
-        values.push(id.clone().into());
-        ids.push(format!("${}", values.len()));
-    }
+    let keys: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
+    let ids = placeholders(&mut values, &keys);
     conn.execute_raw(sql(
         conn,
-        &format!(
-            "UPDATE shipment_lots SET accepted_milli = {case} WHERE id IN ({})",
-            ids.join(", ")
-        ),
+        &format!("UPDATE shipment_lots SET accepted_milli = {case} WHERE id IN ({ids})"),
         values,
     ))
     .await?;
@@ -307,11 +315,7 @@ pub(super) async fn org_region(conn: &impl ConnectionTrait, org_id: &str) -> App
 pub(super) async fn certify_demo_lots(conn: &impl ConnectionTrait, categories: &[ProductCategory]) -> AppResult<()> {
     let t = now();
     let mut values: Vec<sea_orm::Value> = vec![t.date_naive().into(), t.into()];
-    let mut marks = Vec::new();
-    for c in categories {
-        values.push((*c).into());
-        marks.push(format!("${}", values.len()));
-    }
+    let marks = placeholders(&mut values, categories);
     conn.execute_raw(sql(
         conn,
         &format!(
@@ -319,8 +323,7 @@ pub(super) async fn certify_demo_lots(conn: &impl ConnectionTrait, categories: &
              cc_issuer = (SELECT o.name FROM products p JOIN organizations o ON o.id = p.supplier_org_id \
                           WHERE p.id = lots.product_id), \
              cc_issued_on = COALESCE(harvested_on, $1), cc_recorded_at = $2 \
-             WHERE cc_number IS NULL AND product_id IN (SELECT p2.id FROM products p2 WHERE p2.category IN ({}))",
-            marks.join(", ")
+             WHERE cc_number IS NULL AND product_id IN (SELECT p2.id FROM products p2 WHERE p2.category IN ({marks}))"
         ),
         values,
     ))

@@ -87,11 +87,7 @@ pub async fn ship_lots_of(
     match named {
         Some(named) => {
             let ids: Vec<String> = named.iter().map(|n| n.lot_id.to_string()).collect();
-            let found: HashMap<String, lots::Model> = queries::lots_by_ids(conn, ids.clone())
-                .await?
-                .into_iter()
-                .map(|l| (l.id.clone(), l))
-                .collect();
+            let found = queries::lots_map(conn, ids.clone()).await?;
             let held = queries::held_in_transit(conn, &ids, &so.id).await?;
             let mut errors = Vec::new();
             let mut per_line: BTreeMap<String, i64> = BTreeMap::new();
@@ -213,12 +209,7 @@ pub async fn attach(conn: &impl ConnectionTrait, sos: &mut [SupplierOrder]) -> A
     if rows.is_empty() {
         return Ok(());
     }
-    let lots: HashMap<String, lots::Model> =
-        queries::lots_by_ids(conn, rows.iter().map(|r| r.lot_id.clone()).collect())
-            .await?
-            .into_iter()
-            .map(|l| (l.id.clone(), l))
-            .collect();
+    let lots = queries::lots_map(conn, rows.iter().map(|r| r.lot_id.clone()).collect()).await?;
     for so in sos.iter_mut() {
         let id = so.id.to_string();
         so.shipped_lots = rows
@@ -278,12 +269,7 @@ pub async fn take_and_trace(
         stock::consume_many(conn, takes, StockMovementKind::Sale, Some(so_id), actor).await?;
         return Ok(HashMap::new());
     }
-    let lots: HashMap<String, lots::Model> =
-        queries::lots_by_ids(conn, rows.iter().map(|r| r.lot_id.clone()).collect())
-            .await?
-            .into_iter()
-            .map(|l| (l.id.clone(), l))
-            .collect();
+    let lots = queries::lots_map(conn, rows.iter().map(|r| r.lot_id.clone()).collect()).await?;
     let mut left_in: HashMap<String, i64> = lots.iter().map(|(k, l)| (k.clone(), l.remaining_milli)).collect();
     let mut from_lots: Vec<(ProductId, String, i64)> = Vec::new();
     let mut shortfall: Vec<(ProductId, Quantity)> = Vec::new();
