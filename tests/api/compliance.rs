@@ -231,3 +231,44 @@ async fn an_uncertified_batch_is_not_available_until_its_certificate_is_recorded
         .await
         .expect(201);
 }
+
+#[tokio::test]
+async fn concurrent_shipments_never_give_the_same_stock_twice() {
+    let app = spawn_app().await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    // Two lots of 100 (one from the helper, one recorded); two orders of 60 each.
+    let p = crate::orders::product(&app, &supplier.org_id, 1000, 1000, 100_000).await;
+    app.post(
+        &format!("/products/{p}/lots"),
+        supplier.t(),
+        json!({"quantity": "100", "best_before": day(300), "compliance_certificate": cert("HGZ-C")}),
+    )
+    .await
+    .expect(201);
+    let mut sos = Vec::new();
+    for _ in 0..2 {
+        let r = place(&app, &buyer, order_body(&[(&p, "60")]), &new_key())
+            .await
+            .expect(201);
+        let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
+        crate::orders::act(&app, &supplier, &so, "confirm").await.expect(200);
+        sos.push(so);
+    }
+    let (a, b) = tokio::join!(
+        crate::orders::act(&app, &supplier, &sos[0], "ship"),
+        crate::orders::act(&app, &supplier, &sos[1], "ship")
+    );
+    let mut per_lot: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+    for r in [a.expect(200), b.expect(200)] {
+        for l in r.json["shipped_lots"].as_array().unwrap() {
+            let q: f64 = l["quantity"].as_str().unwrap().parse().unwrap();
+            *per_lot.entry(l["lot_id"].as_str().unwrap().to_string()).or_default() += q;
+        }
+    }
+    assert_eq!(per_lot.values().sum::<f64>(), 120.0);
+    assert!(
+        per_lot.values().all(|q| *q <= 100.0),
+        "a lot shipped twice over: {per_lot:?}"
+    );
+}
