@@ -163,6 +163,9 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
+        if crate::infra::db::is_acquire_timeout(&e) {
+            crate::infra::pool_wait::acquire_timed_out();
+        }
         if crate::infra::db::is_unavailable(&e) {
             tracing::warn!(error = %e, "database unavailable");
             return AppError::Unavailable("the database cannot be reached; retry shortly".into());

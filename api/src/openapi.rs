@@ -37,6 +37,8 @@ use utoipa_actix_web::AppExt;
         (name = "outbox", description = "Outgoing email: what failed to send, and sending it again (admin)"),
         (name = "audit", description = "The append-only audit log of security events"),
         (name = "payments", description = "Invoices, payments against supplier orders, and the ageing report"),
+        (name = "documents", description = "Suppliers' licences and the expiry of documents and certificates"),
+        (name = "scorecards", description = "Supplier scorecards: delivery, acceptance, returns, ratings, pledges, documents"),
     )
 )]
 pub struct ApiDoc;

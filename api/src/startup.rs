@@ -113,7 +113,8 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     crate::services::ledger::legacy::migrate(&database, &ledger_key).await?;
     // Sequences whatever a stopped process left committed and unsequenced (and writes the
     // empty tree's checkpoint on a new database).
-    crate::services::ledger::sequencer::sequence_with(&database, &ledger_key, true).await?;
+    crate::services::ledger::sequencer::sequence_batched(&database, &ledger_key, true, settings.ledger_sequence_batch)
+        .await?;
     Ok(AppState {
         db: database,
         cache,
@@ -291,6 +292,7 @@ impl Application {
                 .into_app()
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
                 .route("/metrics", web::get().to(crate::infra::metrics::serve))
+                .configure(crate::routes::console::configure)
                 .route(
                     "/docs",
                     web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/docs/")).finish() }),

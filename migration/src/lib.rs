@@ -24,7 +24,10 @@ mod m20261201_000120_ledger_log;
 mod m20261201_000140_return_groups;
 mod m20261201_000141_return_entry_ids;
 mod m20261201_000150_payments;
+mod m20261201_000160_delivered_late;
 mod m20261201_000170_compliance_certificates;
+mod m20261201_000180_documents;
+mod m20261201_000190_variable_weight;
 
 pub struct Migrator;
 
@@ -50,7 +53,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000140_return_groups::Migration),
             Box::new(m20261201_000141_return_entry_ids::Migration),
             Box::new(m20261201_000150_payments::Migration),
+            Box::new(m20261201_000160_delivered_late::Migration),
             Box::new(m20261201_000170_compliance_certificates::Migration),
+            Box::new(m20261201_000180_documents::Migration),
+            Box::new(m20261201_000190_variable_weight::Migration),
         ]
     }
 }

@@ -95,6 +95,7 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         // A statement id that does not exist: nobody may act on it.
         ("POST", "/reconciliations/{id}/confirm") => NOBODY,
         ("PUT", "/regions/{code}") => ADMIN,
+        ("POST", "/suppliers/{id}/documents") => &["admin", "supplier"],
         ("POST", "/supplier-orders/{id}/invoices") => SUPPLIER,
         ("POST", "/supplier-orders/{id}/payments") => BUYER,
         (

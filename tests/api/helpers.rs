@@ -173,6 +173,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 pub async fn spawn_with_settings(settings: Settings, tmp: tempfile::TempDir) -> TestApp {
+    assist_market::telemetry::init_metrics_only();
     let database_url = settings.database_url();
     let mail_dir = settings.mail_dir();
     let state = startup::build_state(settings).await.expect("build state");
@@ -477,6 +478,9 @@ impl<'a> ProductRow<'a> {
             version: Set(1),
             created_at: Set(t),
             updated_at: Set(t),
+            sale_mode: Set("per_unit".into()),
+            nominal_weight_milli: Set(None),
+            weight_tolerance_pct: Set(None),
             ..Default::default()
         }
         .insert(app.db())

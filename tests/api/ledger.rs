@@ -177,6 +177,9 @@ async fn ledger_is_scoped_and_filtered() {
     );
     assert_eq!(n(app.get(&format!("/ledger?county={YANGYUAN}"), ev).await), 1);
     assert_eq!(n(app.get(&format!("/ledger?county={PINGQUAN}"), ev).await), 0);
+    assert_eq!(n(app.get("/ledger?category=grain", ev).await), 1);
+    assert_eq!(n(app.get("/ledger?category=fruit", ev).await), 0);
+    app.get("/ledger?category=gold", ev).await.problem(400);
     assert_eq!(n(app.get(&format!("/ledger?from={today}&to={today}"), ev).await), 1);
     let tomorrow = today + chrono::Duration::days(1);
     assert_eq!(n(app.get(&format!("/ledger?from={tomorrow}"), ev).await), 0);

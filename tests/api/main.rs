@@ -1,28 +1,32 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 //! Black-box tests over HTTP. One binary, one module per capability.
-mod helpers;
-
 mod accounts_security;
 mod agreements;
 mod alerts;
 mod authz_matrix;
 mod compliance;
 mod compliance_trace;
+mod console;
 mod contract;
 mod conventions;
 mod credit;
 mod deadlines;
+mod documents;
 mod faults_basic;
 mod faults_infra;
 mod foundation;
+mod helpers;
 mod house;
 mod ledger;
 mod ledger_log;
+mod ledger_python;
+mod ledger_tamper;
 mod locations;
 mod metrics;
 mod orders;
 mod outbox;
 mod payments;
+mod payments_uninvoiced;
 mod plans;
 mod products;
 mod read_back;
@@ -30,4 +34,7 @@ mod readme;
 mod reports;
 mod reports_pairing;
 mod reports_xlsx;
+mod scorecards;
 mod supervision;
+mod supervision_counties;
+mod variable_weight;

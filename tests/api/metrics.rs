@@ -38,6 +38,8 @@ async fn every_family_is_exposed() {
         "assist_db_pool_connections{state=\"in_use\"}",
         "assist_db_pool_connections{state=\"idle\"}",
         "assist_db_pool_max_connections ",
+        "assist_db_pool_acquire_wait_seconds_bucket{",
+        "assist_db_pool_acquire_timeouts_total ",
         "assist_outbox_emails{status=\"pending\"}",
         "assist_outbox_emails{status=\"sent\"}",
         "assist_outbox_oldest_pending_age_seconds ",
@@ -52,6 +54,16 @@ async fn every_family_is_exposed() {
         assert!(text.contains(family), "{family} missing from\n{text}");
     }
     assert!(labels(&text, "assist_http_requests_total", "route").contains("/api/v1/catalog"));
+    // Every query above waited for a pooled connection, and each wait was observed.
+    let waits = sample(&text, "assist_db_pool_acquire_wait_seconds_count");
+    assert!(waits >= 3.0, "acquire waits observed: {waits}\n{text}");
+}
+
+/// The value of the unlabelled sample `name`.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(0.0)
 }
 
 #[tokio::test]

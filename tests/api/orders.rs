@@ -1039,9 +1039,19 @@ async fn statements_of(app: &TestApp, endpoint_part: &str) -> u64 {
 /// Delivers an order of one line per product (`qty` each) and returns its supplier order and lines.
 async fn delivered_multi(w: &World, products: &[String], qty: &str) -> (String, Vec<String>) {
     let lines: Vec<(&str, &str)> = products.iter().map(|p| (p.as_str(), qty)).collect();
-    let r = place(&w.app, &w.buyer, order_body(&lines), &new_key())
-        .await
-        .expect(201);
+    let (_, so, line_ids) = delivered_lines(&w.app, &w.buyer, &w.supplier, &lines).await;
+    (so, line_ids)
+}
+
+/// Places an order of `lines` (product, quantity) with one supplier and takes it to
+/// `delivered`; returns the order, its supplier order and its line ids.
+pub async fn delivered_lines(
+    app: &TestApp,
+    buyer: &OrgUser,
+    supplier: &OrgUser,
+    lines: &[(&str, &str)],
+) -> (Value, String, Vec<String>) {
+    let r = place(app, buyer, order_body(lines), &new_key()).await.expect(201);
     let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
     let line_ids = r.json["supplier_orders"][0]["lines"]
         .as_array()
@@ -1050,9 +1060,9 @@ async fn delivered_multi(w: &World, products: &[String], qty: &str) -> (String, 
         .map(|l| l["id"].as_str().unwrap().to_string())
         .collect();
     for a in ["confirm", "ship", "deliver"] {
-        act(&w.app, &w.supplier, &so, a).await.expect(200);
+        act(app, supplier, &so, a).await.expect(200);
     }
-    (so, line_ids)
+    (r.json, so, line_ids)
 }
 
 /// Accepts 1.5 of every line; returns the statements the acceptance ran.

@@ -41,7 +41,7 @@ pub async fn order(t: &Trade, extra: Value) -> Value {
     r.json["supplier_orders"][0].clone()
 }
 
-fn id(so: &Value) -> String {
+pub fn id(so: &Value) -> String {
     so["id"].as_str().unwrap().to_string()
 }
 

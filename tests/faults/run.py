@@ -2,7 +2,7 @@
 `kill -9`, on its own PostgreSQL, Redis and SMTP sink (temporary folder, free loopback
 ports), against two `assist-market serve` processes with the demo data.
 
-    python3 tests/faults/run.py [path/to/assist-market] [--keep] [--only redis,postgres,smtp,kill]
+    python3 tests/faults/run.py [path/to/assist-market] [--keep] [--only redis,postgres,smtp,kill,sequencer]
 
 Run by tests/run once (not per backend). Each case prints what it measured; the exit
 status is 1 when any case found something wrong. Standard library only, plus aiosmtpd
@@ -20,11 +20,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import case_kill  # noqa: E402
 import case_postgres  # noqa: E402
 import case_redis  # noqa: E402
+import case_sequencer  # noqa: E402
 import case_smtp  # noqa: E402
 from common import millet, tokens  # noqa: E402
 from stack import ROOT, Stack  # noqa: E402
 
-CASES = ["redis", "postgres", "smtp", "kill"]
+CASES = ["redis", "postgres", "smtp", "kill", "sequencer"]
 
 # Settings for the API processes: fast outbox polling and retries, and short fault
 # timeouts, so that the suite stays within its time budget.
@@ -66,12 +67,14 @@ def main():
             "postgres": lambda: case_postgres.run(stack, a, tok),
             "smtp": lambda: case_smtp.run(stack, b, tok, product),
             "kill": lambda: case_kill.run(stack, a, b, tok, product),
+            "sequencer": lambda: case_sequencer.run(stack, a, b, tok, product),
         }
         titles = {
             "redis": "Redis stopped and started under load",
             "postgres": "PostgreSQL stopped and started under load",
             "smtp": "mail server down, then up",
             "kill": "kill -9 of an API process during concurrent acceptances",
+            "sequencer": "kill -9 of the process sequencing a backlog of ledger entries",
         }
         for name in chosen:
             start = time.monotonic()

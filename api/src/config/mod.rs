@@ -32,6 +32,8 @@ pub struct Settings {
     pub ledger_origin: String,
     /// How often the ledger's sequencer runs, in milliseconds.
     pub ledger_sequence_ms: u64,
+    /// Entries per sequencing batch (one transaction and one checkpoint each).
+    pub ledger_sequence_batch: u64,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
     pub admin_email: Option<String>,
@@ -97,6 +99,7 @@ impl Default for Settings {
             ledger_signing_key: None,
             ledger_origin: "assist-market.local/ledger".into(),
             ledger_sequence_ms: 250,
+            ledger_sequence_batch: crate::services::ledger::sequencer::BATCH,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 7 * 24 * 3600,
             admin_email: None,

@@ -137,6 +137,8 @@ typed_id!(
     OutboxId,
     /// A refresh token.
     RefreshTokenId,
+    /// A supplier's licence (business, food production or food trade).
+    SupplierDocumentId,
 );
 
 #[cfg(test)]

@@ -9,6 +9,6 @@ pub mod amount;
 pub mod ids;
 pub mod vocab;
 
-pub use amount::{AmountError, Money, Quantity, Share, SignedMoney, SignedQuantity, MAX_FEN, MAX_MILLI};
+pub use amount::{AmountError, Money, Quantity, Share, SignedMoney, SignedQuantity, Weight, MAX_FEN, MAX_MILLI};
 pub use ids::*;
 pub use vocab::*;

@@ -14,6 +14,9 @@ pub fn connect_options(settings: &Settings) -> ConnectOptions {
     opts.connect_timeout(acquire)
         .acquire_timeout(acquire)
         .sqlx_logging(false);
+    // Every acquire reports its wait as a TRACE event, which only the pool-wait layer reads.
+    opts.map_sqlx_postgres_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace))
+        .map_sqlx_sqlite_pool_opts(|o| o.acquire_time_level(log::LevelFilter::Trace));
     if url.starts_with("sqlite:") {
         opts.max_connections(1).min_connections(1);
     } else {
@@ -46,6 +49,18 @@ pub async fn ping(db: &DatabaseConnection, within: Duration) -> bool {
         tokio::time::timeout(within, db.execute_unprepared("SELECT 1")).await,
         Ok(Ok(_))
     )
+}
+
+/// True when `e` is an acquire that found no pooled connection within the timeout.
+pub fn is_acquire_timeout(e: &DbErr) -> bool {
+    use sea_orm::{sqlx::Error as S, ConnAcquireErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+            matches!(s.as_ref(), S::PoolTimedOut)
+        }
+        _ => false,
+    }
 }
 
 /// True when `e` says the database could not be reached (no connection within the

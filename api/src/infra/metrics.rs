@@ -7,8 +7,9 @@
 //! - `assist_db_statements_total{endpoint, method}`: database statements per request,
 //!   counted by the database's metric callback in a task-local counter (shows N+1).
 //! - `assist_db_pool_connections{state="in_use"|"idle"}`, `assist_db_pool_max_connections`:
-//!   the sqlx pool at scrape time. sqlx exposes no count of acquires waiting for a
-//!   connection, so there is no `waiting` figure.
+//!   the sqlx pool at scrape time. Waiting: sqlx keeps no count of waiting acquires, so
+//!   `assist_db_pool_acquire_wait_seconds` (how long each acquire waited) and
+//!   `assist_db_pool_acquire_timeouts_total` say it instead ([`crate::infra::pool_wait`]).
 //! - `assist_outbox_emails{status}` and `assist_outbox_oldest_pending_age_seconds`: read at
 //!   scrape time.
 //! - `assist_job_runs_total{job}`, `assist_job_failures_total{job}`,
@@ -206,6 +207,7 @@ pub fn registry() -> Registry {
         }
     }
     crate::infra::gauges::register(&r);
+    crate::infra::pool_wait::register(&r);
     r
 }
 

@@ -5,3 +5,4 @@ pub mod gauges;
 pub mod lru;
 pub mod mailer;
 pub mod metrics;
+pub mod pool_wait;

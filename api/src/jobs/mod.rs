@@ -67,6 +67,13 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
             )
         },
     ));
+    // Expiring documents: checked hourly, each reminder and expiry acted on once.
+    handles.push(every(state, "documents", Duration::from_secs(3600), |s| async move {
+        logged(
+            "document reminders and expiries",
+            crate::services::documents::run_due(&s, crate::services::today()).await,
+        )
+    }));
     // The monthly laggard notices: checked hourly, each sent once per month.
     handles.push(every(
         state,

@@ -28,7 +28,14 @@ pub async fn run(state: AppState) {
         // A new leader first scans every entry, in case a stopped one left some behind.
         let full = !was_leader;
         was_leader = true;
-        if let Err(e) = crate::services::ledger::sequencer::sequence_with(&state.db, &state.ledger_key, full).await {
+        if let Err(e) = crate::services::ledger::sequencer::sequence_batched(
+            &state.db,
+            &state.ledger_key,
+            full,
+            state.settings.ledger_sequence_batch,
+        )
+        .await
+        {
             tracing::warn!(error = %e, "ledger sequencing failed");
         }
     }

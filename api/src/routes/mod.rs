@@ -7,7 +7,9 @@ pub mod audit;
 pub mod auth;
 pub mod caller;
 pub mod compliance;
+pub mod console;
 pub mod credit;
+pub mod documents;
 pub mod extract;
 pub mod health;
 pub mod ledger;
@@ -19,6 +21,7 @@ pub mod plans;
 pub mod products;
 pub mod regions;
 pub mod reports;
+pub mod scorecards;
 pub mod supervision;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -42,4 +45,6 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     payments::configure(cfg);
     supervision::configure(cfg);
+    documents::configure(cfg);
+    scorecards::configure(cfg);
 }

@@ -3,7 +3,8 @@ use super::extract::GuardedQuery;
 use crate::auth::{Caller, Role};
 use crate::domain::ReportFormat;
 use crate::error::AppError;
-use crate::services::supervision::{self, UnitsQuery, UnitsReport};
+use crate::services::supervision::{self, CountiesPage, CountiesQuery, UnitsQuery, UnitsReport};
+use crate::services::PageParams;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
@@ -27,21 +28,75 @@ pub async fn units(
     let q = q.open(caller.require(&[Role::Supervisor, Role::Admin, Role::Evaluator]))?;
     let format = q.format.unwrap_or(ReportFormat::Json);
     let r = supervision::units(&state, &caller, *year, q).await?;
-    let attach = |ext: &str| format!("attachment; filename=\"units-{}.{ext}\"", r.year);
     Ok(match format {
         ReportFormat::Json => HttpResponse::Ok().json(&r),
-        ReportFormat::Csv => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((header::CONTENT_DISPOSITION, attach("csv")))
-            .body(supervision::units_csv(&r)?),
-        ReportFormat::Xlsx => HttpResponse::Ok()
-            .insert_header((
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ))
-            .insert_header((header::CONTENT_DISPOSITION, attach("xlsx")))
-            .body(supervision::units_xlsx(&r)?),
+        f => spreadsheet(
+            f,
+            &format!("units-{}", r.year),
+            || supervision::units_csv(&r),
+            || supervision::units_xlsx(&r),
+        )?,
     })
+}
+
+/// A spreadsheet answer: CSV (UTF-8 with BOM) or XLSX, as an attachment named `stem`.
+fn spreadsheet(
+    format: ReportFormat,
+    stem: &str,
+    csv: impl FnOnce() -> Result<Vec<u8>, AppError>,
+    xlsx: impl FnOnce() -> Result<Vec<u8>, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (ct, ext, body) = match format {
+        ReportFormat::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+            xlsx()?,
+        ),
+        _ => ("text/csv; charset=utf-8", "csv", csv()?),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, ct))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{stem}.{ext}\""),
+        ))
+        .body(body))
+}
+
+/// Each poverty county in the caller's region (supervisors; admin and evaluators see all): the certified
+/// products listed in the catalogue, the active suppliers listing them, the sales of its produce credited in
+/// the year (net, from the ledger); counties with no certified product are listed with zeros. Paged by county
+/// code (`Link: rel="next"`); `format=csv` or `format=xlsx` give every county of the scope in one spreadsheet.
+#[utoipa::path(operation_id = "listSupervisedCounties", tag = "supervision", params(("year" = i32, Path), CountiesQuery, PageParams), responses(
+    (status = 200, description = "The counties: JSON by default, CSV for `format=csv`, XLSX for `format=xlsx`", content(
+        (CountiesPage = "application/json"),
+        (String = "text/csv"),
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    (status = 422, description = "The year or a filter is refused (named)")))]
+#[get("/supervision/{year}/counties")]
+pub async fn counties(
+    state: web::Data<AppState>,
+    caller: Caller,
+    year: web::Path<i32>,
+    q: GuardedQuery<CountiesQuery>,
+    page: GuardedQuery<PageParams>,
+) -> Result<HttpResponse, AppError> {
+    const READERS: [Role; 3] = [Role::Supervisor, Role::Admin, Role::Evaluator];
+    let q = q.open(caller.require(&READERS))?;
+    let page = page.open(caller.require(&READERS))?;
+    let format = q.format.unwrap_or(ReportFormat::Json);
+    if format == ReportFormat::Json {
+        let r = supervision::counties(&state, &caller, *year, q, Some(&page)).await?;
+        return Ok(HttpResponse::Ok().json(&r));
+    }
+    let r = supervision::counties(&state, &caller, *year, q, None).await?;
+    let stem = format!("counties-{}", r.year);
+    spreadsheet(
+        format,
+        &stem,
+        || supervision::counties_csv(&r),
+        || supervision::counties_xlsx(&r),
+    )
 }
 
 /// Send this month's laggard notices and supervisor summaries now (admin); each is sent once per month,
@@ -74,5 +129,8 @@ pub async fn correct(
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(units).service(send_notices).service(correct);
+    cfg.service(units)
+        .service(counties)
+        .service(send_notices)
+        .service(correct);
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod compliance;
 pub mod credit;
 pub mod demo;
+pub mod documents;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;
@@ -16,8 +17,10 @@ pub mod plans;
 pub mod products;
 pub mod regions;
 pub mod reports;
+pub mod scorecards;
 pub mod stock;
 pub mod supervision;
+pub mod weight;
 
 /// The ledger's read side (kept under its old path).
 pub use ledger::view as ledger_view;

@@ -255,6 +255,9 @@ amount_type!(
     example = "0.3", pattern = "^(0(\\.[0-9]{1,6})?|1(\\.0{1,6})?)$", format = format_trimmed, unit = "a fraction"
 );
 
+mod weight;
+pub use weight::{Weight, MAX_NOMINAL_KG, SANITY_FACTOR};
+
 impl Money {
     /// The amount of `qty` units at `price` per unit, rounded half away from zero to the fen.
     pub fn line_amount(price: Money, qty: Quantity) -> Result<Money, AmountError> {

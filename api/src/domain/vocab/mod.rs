@@ -6,6 +6,7 @@ mod alerts;
 mod audit;
 mod compliance;
 mod credit;
+mod documents;
 mod health;
 mod orders;
 mod outbox;
@@ -20,6 +21,7 @@ pub use alerts::*;
 pub use audit::*;
 pub use compliance::*;
 pub use credit::*;
+pub use documents::*;
 pub use health::*;
 pub use orders::*;
 pub use outbox::*;
@@ -127,6 +129,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PovertyStatus,
         ProductCategory,
         Unit,
+        SaleMode,
         CertificateKind,
         ProductStatus,
         SupplierOrderStatus,
@@ -159,6 +162,8 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PlanAction,
         LaggardReason,
         TraceFormat,
+        DocumentKind,
+        DocumentStage,
     )
 }
 

@@ -32,6 +32,15 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// How a product is sold: `per_unit` (its price is per unit, the default) or
+    /// `pieces_by_weight` (counted in pieces, priced per kg of the actual weight).
+    SaleMode {
+        PerUnit = "per_unit",
+        PiecesByWeight = "pieces_by_weight",
+    }
+);
+
+vocabulary!(
     /// The kind of a quality certificate a product carries.
     CertificateKind {
         GreenFood = "green_food",

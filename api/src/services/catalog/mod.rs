@@ -77,6 +77,9 @@ pub struct CatalogItem {
     pub valid_until: Option<chrono::NaiveDate>,
     /// Stock that can be ordered now (on hand in unexpired lots minus reservations).
     pub available: Quantity,
+    /// The supplier's delivery on time, acceptance rate and rating this year.
+    #[serde(default)]
+    pub supplier_summary: Option<super::scorecards::SupplierSummary>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -167,7 +170,8 @@ pub async fn search(state: &AppState, q: &CatalogQuery, page: &PageParams) -> Ap
             return Ok(page);
         }
     }
-    let page = queries::page(&state.db, &c).await?;
+    let mut page = queries::page(&state.db, &c).await?;
+    super::scorecards::attach_summaries(&state.db, &mut page.items).await?;
     if let Ok(text) = serde_json::to_string(&page) {
         let ttl = Duration::from_secs(state.settings.cache_ttl_secs.max(1));
         state.cache.set(&key, &text, ttl).await;
@@ -178,5 +182,7 @@ pub async fn search(state: &AppState, q: &CatalogQuery, page: &PageParams) -> Ap
 /// The same page straight from the database (the benchmark compares the two).
 pub async fn search_uncached(state: &AppState, q: &CatalogQuery, page: &PageParams) -> AppResult<CatalogPage> {
     let c = check(q, page)?;
-    queries::page(&state.db, &c).await
+    let mut page = queries::page(&state.db, &c).await?;
+    super::scorecards::attach_summaries(&state.db, &mut page.items).await?;
+    Ok(page)
 }

@@ -153,6 +153,7 @@ pub(super) async fn page(conn: &DatabaseConnection, c: &Checked) -> AppResult<Ca
             certificate_number: r.try_get("", "certificate_number")?,
             valid_until: r.try_get("", "valid_until")?,
             available: amount("available stock", Quantity::from_minor(available))?,
+            supplier_summary: None,
         });
     }
     let (items, next_cursor) = paginate(items, c.limit, |i| i.id.to_string());

@@ -2,6 +2,7 @@
 //! per level), a few
 //! more to play with, and certified products with stock (see `data`).
 mod data;
+mod documents;
 mod payments;
 mod products;
 mod queries;
@@ -123,6 +124,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
     crate::services::compliance::seed_demo(state).await?;
     payments::seed_payments(state, &ids).await?;
     supervision::seed_plans(state, &ids).await?;
+    documents::seed_documents(state, &ids).await?;
     Ok(accounts_out)
 }
 

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use chrono::Duration;
 use std::collections::HashMap;
 
-async fn caller_for(state: &AppState, email: &str, role: Role) -> AppResult<Option<Caller>> {
+pub(super) async fn caller_for(state: &AppState, email: &str, role: Role) -> AppResult<Option<Caller>> {
     let Some(u) = accounts::queries::user_by_email(&state.db, email).await? else {
         return Ok(None);
     };
@@ -86,12 +86,14 @@ pub(super) async fn seed_payments(state: &AppState, ids: &HashMap<&str, String>)
             .map(|l| AcceptLine {
                 line_id: l.id,
                 accepted_quantity: l.quantity,
+                actual_weight: None,
             })
             .collect();
         let acc = Acceptance {
             lines,
             invoice_number: number.clone(),
             note: None,
+            accept_weight_deviation: false,
         };
         orders::accept(state, &buyer, id, acc).await?;
         let delivered = day - Duration::days(ago);

@@ -62,6 +62,9 @@ pub(super) async fn seed_products(state: &AppState, ids: &HashMap<&str, String>)
             version: Set(3),
             created_at: Set(t),
             updated_at: Set(t),
+            sale_mode: Set(crate::domain::SaleMode::PerUnit.as_str().to_string()),
+            nominal_weight_milli: Set(None),
+            weight_tolerance_pct: Set(None),
             ..Default::default()
         };
         queries::insert_product(&txn, am).await?;

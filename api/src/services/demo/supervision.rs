@@ -1,7 +1,7 @@
 //! Demo data of supervision: one finance office per level of Hebei (province, city,
 //! county) and the budget units whose plans the demo year shows in every state.
 use super::data::OrgRow;
-use crate::domain::{OrgKind, PlanDeclaration, PlanStatus, Role};
+use crate::domain::{OrgKind, PlanAction, PlanDeclaration, PlanStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::{now, plans};
 use crate::state::AppState;
@@ -201,7 +201,69 @@ pub async fn seed_plans(state: &AppState, ids: &HashMap<&str, String>) -> AppRes
             created_at: Set(t),
             updated_at: Set(t),
         };
-        plans::queries::insert(&state.db, am).await?;
+        let steps = history(state, ids, key, *status).await?;
+        let mut am = am;
+        am.version = Set(i32::try_from(steps.len()).map_err(AppError::internal)?);
+        if plans::queries::insert(&state.db, am).await? {
+            if let Some(p) = plans::queries::plan(&state.db, super::parse_org_id(id)?, year).await? {
+                plans::seed_history(&state.db, &p, steps).await?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The user id of the demo login of organisation `key`, and the organisation's id.
+async fn actor(state: &AppState, ids: &HashMap<&str, String>, key: &str) -> AppResult<(String, String)> {
+    let email = super::ORGS
+        .iter()
+        .chain(ORGS.iter())
+        .find(|r| r.0 == key)
+        .map(|r| r.5)
+        .ok_or_else(|| AppError::internal(format!("no demo organisation {key}")))?;
+    let user = crate::services::accounts::queries::user_by_email(&state.db, email)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("no demo user {email}")))?;
+    let org = ids.get(key).cloned().unwrap_or_default();
+    Ok((user.id, org))
+}
+
+/// The history a plan in `status` has: saved, then filed, then approved or returned by the
+/// finance office over the unit (Chang'an's for its units, Shijiazhuang's for Lingshou's).
+async fn history(
+    state: &AppState,
+    ids: &HashMap<&str, String>,
+    key: &str,
+    status: PlanStatus,
+) -> AppResult<Vec<plans::Step>> {
+    let (unit_user, unit_org) = actor(state, ids, key).await?;
+    let office = if key.starts_with("lingshou") {
+        "shijiazhuang_finance"
+    } else {
+        "changan_finance"
+    };
+    let (sup_user, sup_org) = actor(state, ids, office).await?;
+    let step = |action, status, reason: Option<&str>, user: &String, org: &String| plans::Step {
+        action,
+        status,
+        reason: reason.map(str::to_string),
+        by_user_id: user.clone(),
+        by_org_id: org.clone(),
+    };
+    let mut steps = vec![step(PlanAction::Saved, PlanStatus::Draft, None, &unit_user, &unit_org)];
+    if status != PlanStatus::Draft {
+        steps.push(step(PlanAction::Filed, PlanStatus::Filed, None, &unit_user, &unit_org));
+    }
+    match status {
+        PlanStatus::Approved => steps.push(step(PlanAction::Approved, status, None, &sup_user, &sup_org)),
+        PlanStatus::Returned => steps.push(step(
+            PlanAction::Returned,
+            status,
+            Some("低于下限，请补充说明依据"),
+            &sup_user,
+            &sup_org,
+        )),
+        _ => {}
+    }
+    Ok(steps)
 }

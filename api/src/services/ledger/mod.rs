@@ -129,3 +129,28 @@ pub async fn append_traced(
     queries::insert_entries(conn, out.clone()).await?;
     Ok(out)
 }
+
+/// The lot and certificate the credit entries of these order lines carry (for the
+/// reversals of returns, which name the batch they take back).
+pub async fn credit_traces(
+    conn: &impl ConnectionTrait,
+    line_ids: Vec<String>,
+) -> AppResult<std::collections::HashMap<String, EntryTrace>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rows = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::OrderLineId.is_in(line_ids))
+        .filter(ledger_entries::Column::Kind.eq(crate::domain::LedgerKind::Credit.as_str()))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let t = EntryTrace {
+                lot_id: m.lot_id,
+                compliance_certificate_number: m.compliance_certificate_number,
+                weight_kg_milli: None,
+            };
+            (m.order_line_id, t)
+        })
+        .collect())
+}

@@ -164,6 +164,37 @@ pub(super) async fn node_hashes(conn: &impl ConnectionTrait, ids: &[NodeId]) -> 
     Ok(out)
 }
 
+/// The stored inner nodes (level >= 1) completed by the leaves at positions `from..=to`, as
+/// stored (hex), one range of indexes per level: what `verify` compares with its recomputation.
+pub(super) async fn nodes_completed(
+    conn: &impl ConnectionTrait,
+    from: u64,
+    to: u64,
+) -> AppResult<HashMap<NodeId, String>> {
+    let mut cond = sea_orm::Condition::any();
+    // Node (level, i) is completed by the leaf at position (i + 1) * 2^level.
+    for level in 1..63u32 {
+        let (lo, hi) = (from.div_ceil(1 << level), to >> level);
+        if lo > hi {
+            break;
+        }
+        cond = cond.add(
+            sea_orm::Condition::all()
+                .add(nodes::Column::Level.eq(level as i32))
+                .add(nodes::Column::Idx.between(lo as i64 - 1, hi as i64 - 1)),
+        );
+    }
+    let mut out = HashMap::new();
+    for n in nodes::Entity::find().filter(cond).all(conn).await? {
+        let id = NodeId {
+            level: n.level as u32,
+            index: n.idx as u64,
+        };
+        out.insert(id, n.hash);
+    }
+    Ok(out)
+}
+
 fn parse(h: &str) -> AppResult<Hash> {
     super::leaf::parse_hex(h).ok_or_else(|| AppError::Conflict("a stored ledger hash is malformed".into()))
 }

@@ -24,24 +24,36 @@ pub const STRAGGLER_SECS: i64 = 60;
 
 /// Sequences every committed entry not yet in the tree; returns how many it added.
 pub async fn sequence(state: &AppState) -> AppResult<u64> {
-    sequence_with(&state.db, &state.ledger_key, false).await
+    sequence_batched(
+        &state.db,
+        &state.ledger_key,
+        false,
+        state.settings.ledger_sequence_batch,
+    )
+    .await
 }
 
 /// Like [`sequence`]; `full_scan` looks at every entry, not only the recent ones
 /// (the leader does it once when it starts).
 pub async fn sequence_with(db: &DatabaseConnection, key: &LogKey, full_scan: bool) -> AppResult<u64> {
+    sequence_batched(db, key, full_scan, BATCH).await
+}
+
+/// Like [`sequence_with`] in batches of `size` entries (`ledger_sequence_batch`).
+pub async fn sequence_batched(db: &DatabaseConnection, key: &LogKey, full_scan: bool, size: u64) -> AppResult<u64> {
+    let size = size.clamp(1, 100_000);
     let mut total = 0u64;
     loop {
-        let n = batch(db, key, full_scan).await?;
+        let n = batch(db, key, full_scan, size).await?;
         total += n;
-        if n < BATCH {
+        if n < size {
             return Ok(total);
         }
     }
 }
 
 /// One batch in one transaction; returns the number of entries sequenced.
-async fn batch(db: &DatabaseConnection, key: &LogKey, full_scan: bool) -> AppResult<u64> {
+async fn batch(db: &DatabaseConnection, key: &LogKey, full_scan: bool, limit: u64) -> AppResult<u64> {
     let txn = db.begin().await?;
     // Two sequencers (the leader's loop and an on-demand `sequence`) would otherwise read the
     // same tree head and collide on the positions' primary key: on PostgreSQL they queue on a
@@ -53,7 +65,7 @@ async fn batch(db: &DatabaseConnection, key: &LogKey, full_scan: bool) -> AppRes
     }
     let latest = queries::latest_checkpoint(&txn).await?;
     let low = if full_scan { 0 } else { queries::low_ins(&txn).await? };
-    let entries = queries::unsequenced(&txn, low, BATCH).await?;
+    let entries = queries::unsequenced(&txn, low, limit).await?;
     if entries.is_empty() && latest.is_some() {
         txn.rollback().await?;
         return Ok(0);

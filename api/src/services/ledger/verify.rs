@@ -2,7 +2,9 @@
 //! and compare each signed checkpoint's root on the way. The first bad position
 //! is the first entry whose leaf does not match, or, where leaves match but a
 //! root does not (entries reordered, inserted or removed together with their
-//! hashes), the first position after the last checkpoint that still matched.
+//! hashes), the first position after the last checkpoint that still matched. The
+//! stored inner nodes that proofs are served from are compared with the recomputed
+//! ones too (where nothing else is bad, a changed node shows at the first position it covers).
 use super::checkpoint::{self, VerifierKey};
 use super::merkle::{empty_root, Frontier, Hash, NodeId};
 use super::{leaf, queries};
@@ -110,6 +112,7 @@ pub async fn verify_range(
         }
     }
     let mut count = 0i64;
+    let mut node_bad: Option<i64> = None;
     let mut next = frontier.size() as i64 + 1;
     while next <= target {
         let to = (next + 4999).min(target);
@@ -118,6 +121,7 @@ pub async fn verify_range(
             bad(next, &mut first_bad);
             break;
         }
+        let (mut completed, page_from) = (Vec::new(), frontier.size() + 1);
         for (p, e) in rows {
             count += 1;
             if p.seq != next {
@@ -130,7 +134,9 @@ pub async fn verify_range(
             }
             // The stored leaf goes into the tree: an edited entry shows as its own position above,
             // edited stored hashes (or moved positions) as a root that no longer matches.
-            frontier.push(stored.or(recomputed).unwrap_or_default(), &mut |_, _| {});
+            frontier.push(stored.or(recomputed).unwrap_or_default(), &mut |id, h| {
+                completed.push((id, h))
+            });
             while let Some((s, root)) = exp.peek().copied() {
                 if s > frontier.size() as i64 {
                     break;
@@ -146,6 +152,18 @@ pub async fn verify_range(
             }
             next = p.seq + 1;
         }
+        // The stored inner nodes (which proofs are served from) must be the recomputed ones.
+        let stored = queries::nodes_completed(conn, page_from, frontier.size()).await?;
+        for (id, h) in completed {
+            if stored.get(&id).and_then(|s| leaf::parse_hex(s)) != Some(h) {
+                bad((id.index << id.level) as i64 + 1, &mut node_bad);
+            }
+        }
+    }
+    // A changed leaf changes every node above it: a node shows (at the first position it
+    // covers) only where the leaves and roots are sound and the stored node alone is not.
+    if first_bad.is_none() {
+        first_bad = node_bad;
     }
     if (frontier.size() as i64) < target {
         bad(frontier.size() as i64 + 1, &mut first_bad);

@@ -100,6 +100,8 @@ pub struct LedgerFilter {
     pub supplier: Option<OrgId>,
     /// Origin county code.
     pub county: Option<String>,
+    /// Product category.
+    pub category: Option<ProductCategory>,
     /// First day (inclusive), ISO date.
     pub from: Option<chrono::NaiveDate>,
     /// Last day (inclusive), ISO date.
@@ -143,6 +145,9 @@ pub async fn list(
     }
     if let Some(c) = &f.county {
         q = q.filter(ledger_entries::Column::OriginCountyCode.eq(c.clone()));
+    }
+    if let Some(c) = f.category {
+        q = q.filter(ledger_entries::Column::Category.eq(c.as_str()));
     }
     if let (Some(a), Some(b)) = (f.from, f.to) {
         if a > b {

@@ -8,10 +8,10 @@ use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{
     LedgerKind, Money, OrderLineId, PovertyStatus, ProductId, Quantity, RegionLevel, SignedMoney, SignedQuantity,
-    SupplierOrderId, SupplierOrderStatus, UserId,
+    SupplierOrderId, SupplierOrderStatus, UserId, Weight,
 };
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{compliance, ledger, now, required_text, stock, stored};
+use crate::services::{compliance, ledger, now, plans, required_text, stock, stored, weight};
 use crate::state::AppState;
 use entity::{order_lines, orders, supplier_orders};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -24,6 +24,11 @@ use utoipa::ToSchema;
 pub struct AcceptLine {
     pub line_id: OrderLineId,
     pub accepted_quantity: Quantity,
+    /// For a product sold `pieces_by_weight`: the actual weight in kg of the accepted pieces
+    /// (required when pieces are accepted; omitted otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Weight>, example = "101.25")]
+    pub actual_weight: Option<Weight>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -33,6 +38,9 @@ pub struct Acceptance {
     pub lines: Vec<AcceptLine>,
     pub invoice_number: String,
     pub note: Option<String>,
+    /// The buyer accepts actual weights outside their lines' tolerance (else 422 naming the line).
+    #[serde(default)]
+    pub accept_weight_deviation: bool,
 }
 
 /// The buyer accepts a delivered supplier order: accepted quantities leave stock and are
@@ -84,6 +92,17 @@ pub async fn accept(
             ),
         ));
     }
+    let weigh_in: Vec<weight::WeighIn> = body
+        .lines
+        .iter()
+        .map(|l| weight::WeighIn {
+            line_id: l.line_id,
+            accepted: l.accepted_quantity,
+            actual_weight: l.actual_weight,
+        })
+        .collect();
+    let weighed =
+        weight::check_acceptance(&state.db, &lines, &weigh_in, body.accept_weight_deviation, &mut errors).await?;
     AppError::check(errors)?;
     compliance::check_acceptance(&state.db, &so.id).await?;
     let note = clean_note(body.note);
@@ -111,22 +130,28 @@ pub async fn accept(
         if !q.is_zero() {
             takes.push((pid, q));
             let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
-            let amount = Money::line_amount(price, q)
-                .map_err(|e| AppError::Conflict(format!("the amount of line {} is out of range: {e}", l.id)))?;
+            let amount = match weighed.get(&l.id) {
+                Some(w) => w.amount,
+                None => Money::line_amount(price, q)
+                    .map_err(|e| AppError::Conflict(format!("the amount of line {} is out of range: {e}", l.id)))?,
+            };
             credits.push((l, q.signed(), amount.signed()));
         }
     }
     queries::set_accepted_quantities(&txn, &so.id, &per_line).await?;
+    weight::record_actuals(&txn, &weighed, t).await?;
     stock::release_many(&txn, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
     let traces = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
     let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit).await?;
-    let traced = credits
-        .iter()
-        .zip(entries)
-        .map(|((l, _, _), e)| (e, traces.get(&l.id).cloned().unwrap_or_default()))
-        .collect();
-    ledger::append_traced(&txn, traced).await?;
+    // Each entry keeps its lot, certificate and weighed kg; a shared canteen's split parts
+    // share their line's lot and divide its weight like its quantity.
+    let mut traces = traces;
+    for (line_id, w) in &weighed {
+        traces.entry(line_id.to_string()).or_default().weight_kg_milli = Some(w.weight.minor());
+    }
+    let parts = plans::split_shared(&txn, entries).await?;
+    ledger::append_traced(&txn, plans::traced_parts(parts, &traces)).await?;
     email_buyer(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     email_supplier(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     txn.commit().await?;

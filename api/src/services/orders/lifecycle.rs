@@ -223,6 +223,7 @@ async fn transition_with(
         compliance::ship_lots_of(&txn, &so, lots).await?;
     }
     payments::after_transition(&txn, &so.id, to).await?;
+    crate::services::scorecards::after_transition(&txn, &so.id, to).await?;
     let releases = !to.holds_reservation();
     if releases {
         release_all(&txn, &so.id).await?;

@@ -4,7 +4,7 @@ use super::types::{Order, OrderLine, SupplierOrder};
 use crate::auth::{Caller, Role};
 use crate::domain::{Money, OrderId, OrderStatus, Quantity, SupplierOrderId, SupplierOrderStatus};
 use crate::error::{AppError, AppResult};
-use crate::services::{organizations, paginate, payments, stored, PageParams};
+use crate::services::{organizations, paginate, payments, stored, weight, PageParams};
 use crate::state::AppState;
 use entity::{order_lines, orders, supplier_orders};
 use sea_orm::ConnectionTrait;
@@ -29,6 +29,7 @@ fn to_line(m: order_lines::Model) -> AppResult<OrderLine> {
         amount: money(m.amount_fen)?,
         accepted_quantity: m.accepted_quantity_milli.map(qty).transpose()?,
         returned_quantity: qty(m.returned_quantity_milli)?,
+        weight: None,
     })
 }
 
@@ -47,6 +48,7 @@ pub(super) fn to_supplier_order(m: supplier_orders::Model, lines: Vec<order_line
         status_note: m.status_note,
         payment: None,
         shipped_lots: Vec::new(),
+        weighed: None,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -65,6 +67,7 @@ fn to_order(m: orders::Model, sos: Vec<SupplierOrder>) -> AppResult<Order> {
         payment_terms: stored(&m.payment_terms)?,
         deliver_by: m.deliver_by,
         total: money(m.total_fen)?,
+        weighed: None,
         supplier_orders: sos,
         created_at: m.created_at,
     })
@@ -107,6 +110,7 @@ async fn load_supplier_orders(
         .collect::<AppResult<Vec<_>>>()?;
     payments::attach(conn, &mut sos).await?;
     crate::services::compliance::attach(conn, &mut sos).await?;
+    weight::attach(conn, &mut sos).await?;
     Ok(sos)
 }
 
@@ -126,7 +130,9 @@ async fn load_orders(conn: &impl ConnectionTrait, rows: Vec<orders::Model>) -> A
                 .ok()
                 .and_then(|id| by_order.remove(&id))
                 .unwrap_or_default();
-            to_order(o, s)
+            let mut order = to_order(o, s)?;
+            weight::attach_order(&mut order)?;
+            Ok(order)
         })
         .collect()
 }

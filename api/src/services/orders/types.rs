@@ -6,6 +6,7 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use crate::services::payments::SupplierOrderTerms;
+use crate::services::weight::{LineWeight, WeighedTotal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -41,6 +42,10 @@ pub struct OrderLine {
     pub amount: Money,
     pub accepted_quantity: Option<Quantity>,
     pub returned_quantity: Quantity,
+    /// For a product sold `pieces_by_weight` (then `unit_price` is per kg and `amount` the
+    /// estimate from the nominal weight): the estimate and the actual weight and amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<LineWeight>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -61,6 +66,9 @@ pub struct SupplierOrder {
     /// The lots each line was shipped from, with their 合格证 (empty until shipped).
     #[serde(default)]
     pub shipped_lots: Vec<crate::services::compliance::ShippedLot>,
+    /// Estimated and actual amounts of its lines sold `pieces_by_weight` (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighed: Option<WeighedTotal>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -79,6 +87,9 @@ pub struct Order {
     pub deliver_by: Option<chrono::NaiveDate>,
     pub total: Money,
     pub supplier_orders: Vec<SupplierOrder>,
+    /// Estimated and actual amounts of its lines sold `pieces_by_weight` (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighed: Option<WeighedTotal>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

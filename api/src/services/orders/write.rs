@@ -4,7 +4,7 @@ use super::read::to_order_with;
 use super::types::{NewOrder, Order, OrderSource, Purchaser};
 use crate::domain::{Money, OrgStatus, PaymentTerms, ProductId, ProductStatus, Quantity, SupplierOrderStatus};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{new_id, now, organizations, outbox, payments, stock, today};
+use crate::services::{new_id, now, organizations, outbox, payments, stock, today, weight};
 use entity::{order_lines, orders, products, supplier_orders};
 use sea_orm::DatabaseTransaction;
 use std::collections::{BTreeMap, HashMap};
@@ -114,6 +114,8 @@ pub(super) async fn write_order(
         created_at: t,
     };
     queries::insert_order(txn, order.clone(), so_rows.clone(), line_rows.clone()).await?;
+    let products: Vec<&products::Model> = lines.iter().map(|l| &l.product).collect();
+    weight::snapshot(txn, &line_rows, &products).await?;
     let terms = req.payment_terms.unwrap_or(PaymentTerms::OnAccount);
     payments::write_terms(txn, &buyer, &so_rows, terms, req.deliver_by).await?;
     let names: HashMap<&str, &str> = lines
@@ -143,6 +145,8 @@ pub(super) async fn write_order(
     }
     let mut order = to_order_with(order, so_rows, line_rows)?;
     payments::attach(txn, &mut order.supplier_orders).await?;
+    weight::attach(txn, &mut order.supplier_orders).await?;
+    weight::attach_order(&mut order)?;
     Ok(order)
 }
 
@@ -199,10 +203,10 @@ async fn priced_lines(
             continue;
         }
         let price = Money::from_minor(product.price_fen).map_err(AppError::internal)?;
-        let amount = match Money::line_amount(price, l.quantity) {
+        let amount = match weight::estimate(product, price, l.quantity)? {
             Ok(a) => a,
             Err(e) => {
-                errors.push(FieldError::new(qf, format!("at this price, the line's amount {e}")));
+                errors.push(FieldError::new(qf, e));
                 continue;
             }
         };

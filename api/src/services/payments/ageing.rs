@@ -1,6 +1,7 @@
-//! `GET /payments/ageing`: what is invoiced and unpaid, per buyer and supplier, in buckets
-//! of days overdue, with the overdue part split by what it is late under.
-use super::queries::{self, Open, Scope};
+//! `GET /payments/ageing`: what is invoiced and unpaid, and what was accepted on account and
+//! not invoiced yet (due all the same, delivery plus the payment days), per buyer and
+//! supplier, in buckets of days overdue, with the overdue part split by what it is late under.
+use super::queries::{self, Open, Scope, Uninvoiced};
 use super::terms::overdue_under;
 use crate::auth::{Caller, Role};
 use crate::domain::{LateUnder, Money, OrgId};
@@ -33,10 +34,14 @@ pub struct AgeingAmounts {
     pub overdue_under_regulation: Money,
     /// Overdue under the contract's own terms only.
     pub overdue_under_contract: Money,
+    /// The part of `total` accepted on account and not invoiced yet (in the buckets by its
+    /// due date, delivery plus the payment days): an unpaid delivery shows whether or not
+    /// it was invoiced.
+    pub not_invoiced: Money,
 }
 
 impl AgeingAmounts {
-    fn add(&mut self, fen: i64, overdue_days: i64, under: Option<LateUnder>) -> AppResult<()> {
+    fn add(&mut self, fen: i64, overdue_days: i64, under: Option<LateUnder>, invoiced: bool) -> AppResult<()> {
         let m = Money::from_minor(fen).map_err(AppError::internal)?;
         let plus = |a: Money| a.checked_add(m).map_err(AppError::internal);
         let bucket = match overdue_days {
@@ -48,6 +53,9 @@ impl AgeingAmounts {
         };
         *bucket = plus(*bucket)?;
         self.total = plus(self.total)?;
+        if !invoiced {
+            self.not_invoiced = plus(self.not_invoiced)?;
+        }
         match under {
             Some(LateUnder::Regulation) => self.overdue_under_regulation = plus(self.overdue_under_regulation)?,
             Some(LateUnder::Contract) => self.overdue_under_contract = plus(self.overdue_under_contract)?,
@@ -65,8 +73,10 @@ pub struct AgeingRow {
     pub buyer_name: String,
     pub supplier_org_id: OrgId,
     pub supplier_name: String,
-    /// Supplier orders with an unpaid invoice.
+    /// Supplier orders with an unpaid invoice, or accepted on account and not invoiced.
     pub supplier_orders: u32,
+    /// Of those, accepted on account and not invoiced yet.
+    pub not_invoiced_orders: u32,
     pub amounts: AgeingAmounts,
 }
 
@@ -102,23 +112,61 @@ pub async fn ageing(state: &AppState, caller: &Caller, q: &AgeingQuery) -> AppRe
         }
         _ => Scope::All,
     };
-    let open = queries::outstanding(&state.db, scope).await?;
-    build(state, as_of, open).await
+    let open = queries::outstanding(&state.db, scope.clone()).await?;
+    let uninvoiced = queries::uninvoiced(&state.db, scope).await?;
+    build(state, as_of, open, uninvoiced).await
 }
 
-async fn build(state: &AppState, as_of: NaiveDate, open: Vec<Open>) -> AppResult<Ageing> {
-    let mut pairs: BTreeMap<(String, String), (u32, AgeingAmounts)> = BTreeMap::new();
+/// A supplier order's line of the report: who owes whom, how much, when due, and whether
+/// it is invoiced.
+struct Owed {
+    buyer: String,
+    supplier: String,
+    fen: i64,
+    due_on: Option<NaiveDate>,
+    regulated: bool,
+    invoiced: bool,
+}
+
+fn owed(open: Vec<Open>, uninvoiced: Vec<Uninvoiced>) -> Vec<Owed> {
+    let mut out: Vec<Owed> = open
+        .into_iter()
+        .map(|o| Owed {
+            fen: o.invoiced_fen - o.paid_fen,
+            buyer: o.buyer_org_id,
+            supplier: o.supplier_org_id,
+            due_on: o.due_on,
+            regulated: o.regulated,
+            invoiced: true,
+        })
+        .collect();
+    out.extend(uninvoiced.into_iter().map(|u| Owed {
+        due_on: u.due_on.or_else(|| {
+            u.delivered_on
+                .map(|d| d + chrono::Duration::days(i64::from(u.payment_days)))
+        }),
+        fen: u.accepted_fen,
+        buyer: u.buyer_org_id,
+        supplier: u.supplier_org_id,
+        regulated: u.regulated,
+        invoiced: false,
+    }));
+    out
+}
+
+async fn build(state: &AppState, as_of: NaiveDate, open: Vec<Open>, uninvoiced: Vec<Uninvoiced>) -> AppResult<Ageing> {
+    let mut pairs: BTreeMap<(String, String), (u32, u32, AgeingAmounts)> = BTreeMap::new();
     let mut totals = AgeingAmounts::default();
-    for o in &open {
-        let fen = o.invoiced_fen - o.paid_fen;
+    for o in owed(open, uninvoiced) {
         let days = o.due_on.map(|d| (as_of - d).num_days()).unwrap_or(0);
         let under = overdue_under(o.regulated, o.due_on, as_of);
-        let e = pairs
-            .entry((o.buyer_org_id.clone(), o.supplier_org_id.clone()))
-            .or_default();
+        let e = pairs.entry((o.buyer, o.supplier)).or_default();
         e.0 += 1;
-        e.1.add(fen, days, under)?;
-        totals.add(fen, days, under)?;
+        e.2.add(o.fen, days, under, o.invoiced)?;
+        totals.add(o.fen, days, under, o.invoiced)?;
+        if !o.invoiced {
+            e.1 += 1;
+        }
     }
     let mut ids: Vec<String> = pairs.keys().flat_map(|(b, s)| [b.clone(), s.clone()]).collect();
     ids.sort();
@@ -131,13 +179,14 @@ async fn build(state: &AppState, as_of: NaiveDate, open: Vec<Open>) -> AppResult
     let name = |id: &str| names.get(id).cloned().unwrap_or_default();
     let items = pairs
         .into_iter()
-        .map(|((b, s), (n, amounts))| {
+        .map(|((b, s), (n, not_invoiced_orders, amounts))| {
             Ok(AgeingRow {
                 buyer_name: name(&b),
                 supplier_name: name(&s),
                 buyer_org_id: stored(&b)?,
                 supplier_org_id: stored(&s)?,
                 supplier_orders: n,
+                not_invoiced_orders,
                 amounts,
             })
         })

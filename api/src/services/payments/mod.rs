@@ -9,6 +9,8 @@
 //! in at three points of the lifecycle (`sources_for`, `before_transition`,
 //! `after_transition`) and when it reads supplier orders (`attach`).
 mod ageing;
+mod invoiceable;
+mod lateness;
 mod queries;
 mod record;
 mod reminders;
@@ -17,6 +19,7 @@ mod terms;
 mod types;
 
 pub use ageing::{ageing, may_read_ageing, Ageing, AgeingAmounts, AgeingQuery, AgeingRow};
+pub use lateness::{delivered_late, lateness_of_supplier, Lateness};
 pub use record::{
     create_invoice, create_payment, list_invoices, list_payments, Invoice, InvoicePage, NewInvoice, NewPayment,
     Payment, PaymentPage,

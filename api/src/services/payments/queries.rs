@@ -1,5 +1,5 @@
 //! Every statement of the payments capability. States are bound from their enums.
-use crate::domain::{OrgKind, OrgStatus, ReminderStage, SupplierOrderStatus};
+use crate::domain::{OrgKind, OrgStatus, PaymentTerms, ReminderStage, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::sql;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -171,30 +171,68 @@ const OPEN_COLUMNS: &str = "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t
      t.invoiced_fen, t.paid_fen FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id";
 
 /// Which supplier orders the ageing report covers.
+#[derive(Debug, Clone)]
 pub(super) enum Scope {
     All,
     Buyers(Vec<String>),
     Supplier(String),
 }
 
+/// The ` AND …` narrowing supplier orders `so` to `scope`, its placeholders from `$first`;
+/// `None` when the scope is empty.
+fn scope_filter(scope: Scope, first: usize) -> Option<(String, Vec<Value>)> {
+    match scope {
+        Scope::All => Some((String::new(), Vec::new())),
+        Scope::Supplier(id) => Some((format!(" AND so.supplier_org_id = ${first}"), vec![id.into()])),
+        Scope::Buyers(ids) if ids.is_empty() => None,
+        Scope::Buyers(ids) => {
+            let marks: Vec<String> = (first..first + ids.len()).map(|i| format!("${i}")).collect();
+            let text = format!(" AND so.buyer_org_id IN ({})", marks.join(", "));
+            Some((text, ids.into_iter().map(Value::from).collect()))
+        }
+    }
+}
+
 /// Supplier orders with something invoiced and unpaid, in `scope`.
 pub(super) async fn outstanding(conn: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<Open>> {
-    let mut values: Vec<Value> = Vec::new();
-    let filter = match scope {
-        Scope::All => String::new(),
-        Scope::Supplier(id) => {
-            values.push(id.into());
-            " AND so.supplier_org_id = $1".to_string()
-        }
-        Scope::Buyers(ids) if ids.is_empty() => return Ok(Vec::new()),
-        Scope::Buyers(ids) => {
-            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            values.extend(ids.into_iter().map(Value::from));
-            format!(" AND so.buyer_org_id IN ({})", marks.join(", "))
-        }
+    let Some((filter, values)) = scope_filter(scope, 1) else {
+        return Ok(Vec::new());
     };
     let text = format!("{OPEN_COLUMNS} WHERE t.invoiced_fen > t.paid_fen{filter} ORDER BY so.id");
     Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
+}
+
+/// An accepted on-account supplier order with nothing invoiced yet: what was accepted (the
+/// net of its ledger entries, returns deducted) is owed all the same.
+#[derive(Debug, Clone, FromQueryResult)]
+pub(super) struct Uninvoiced {
+    pub buyer_org_id: String,
+    pub supplier_org_id: String,
+    pub due_on: Option<NaiveDate>,
+    pub delivered_on: Option<NaiveDate>,
+    pub payment_days: i32,
+    pub regulated: bool,
+    pub accepted_fen: i64,
+}
+
+/// Accepted on-account supplier orders in `scope` with no invoice yet and something accepted.
+pub(super) async fn uninvoiced(conn: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<Uninvoiced>> {
+    let Some((filter, scoped)) = scope_filter(scope, 3) else {
+        return Ok(Vec::new());
+    };
+    let text = format!(
+        "SELECT * FROM (SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.delivered_on, t.payment_days, \
+         t.regulated, CAST((SELECT COALESCE(SUM(e.amount_fen), 0) FROM ledger_entries e \
+         WHERE e.supplier_order_id = so.id) AS BIGINT) AS accepted_fen \
+         FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id \
+         WHERE so.status = $1 AND t.payment_terms = $2 AND t.invoiced_fen = 0{filter}) u \
+         WHERE u.accepted_fen > 0 ORDER BY u.id"
+    );
+    let mut values: Vec<Value> = vec![SupplierOrderStatus::Accepted.into(), PaymentTerms::OnAccount.into()];
+    values.extend(scoped);
+    Ok(Uninvoiced::find_by_statement(sql(conn, &text, values))
+        .all(conn)
+        .await?)
 }
 
 /// Outstanding supplier orders due on or before `day`.
@@ -260,4 +298,50 @@ pub(super) async fn finance_office_of(
         .order_by_asc(organizations::Column::Id)
         .one(conn)
         .await?)
+}
+
+/// A supplier's delivery record from the `supplier_order_lateness` view.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+pub(super) struct LatenessRow {
+    pub with_deadline: i64,
+    pub delivered: i64,
+    pub delivered_late: i64,
+    pub flagged_late: i64,
+}
+
+/// Counts of a supplier's orders with a `deliver_by`: delivered, delivered after it, flagged late.
+pub(super) async fn lateness_of(conn: &impl ConnectionTrait, supplier: &str) -> AppResult<LatenessRow> {
+    let text = "SELECT CAST(COUNT(*) AS BIGINT) AS with_deadline, \
+         CAST(COALESCE(SUM(CASE WHEN delivered_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS delivered, \
+         CAST(COALESCE(SUM(CASE WHEN delivered_late THEN 1 ELSE 0 END), 0) AS BIGINT) AS delivered_late, \
+         CAST(COALESCE(SUM(CASE WHEN late_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS flagged_late \
+         FROM supplier_order_lateness WHERE supplier_org_id = $1 AND deliver_by IS NOT NULL";
+    Ok(LatenessRow::find_by_statement(sql(conn, text, vec![supplier.into()]))
+        .one(conn)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Whether each of `ids` was delivered after its `deliver_by` (absent: no such order).
+pub(super) async fn delivered_late_of(
+    conn: &impl ConnectionTrait,
+    ids: Vec<String>,
+) -> AppResult<std::collections::HashMap<String, bool>> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let text = format!(
+        "SELECT supplier_order_id, delivered_late FROM supplier_order_lateness WHERE supplier_order_id IN ({})",
+        marks.join(", ")
+    );
+    let values = ids.into_iter().map(Value::from).collect();
+    for r in conn.query_all_raw(sql(conn, &text, values)).await? {
+        out.insert(
+            r.try_get::<String>("", "supplier_order_id")?,
+            r.try_get::<bool>("", "delivered_late")?,
+        );
+    }
+    Ok(out)
 }

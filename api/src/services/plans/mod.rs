@@ -11,13 +11,17 @@ mod access;
 mod attribution;
 mod input;
 pub mod queries;
+mod seeded;
 mod settings;
+mod shared;
 mod view;
 mod write;
 
 pub use access::{may_read, may_review, may_review_plan, may_write};
 pub use attribution::credited_buyer;
 pub use input::{ApprovePlan, Member, PutPlan, ReturnPlan};
+pub use seeded::{seed_history, Step};
 pub use settings::{get_settings, pace_fraction_ppm, put_settings, settings_of, PlanSettings, PutPlanSettings};
+pub use shared::{first_per_line, largest_remainder, split_shared, traced_parts};
 pub use view::{effective_target, get_plan, history, Plan, PlanEvent, PlanEventPage};
 pub use write::{approve, file, put_plan, return_plan, PlanSaved};

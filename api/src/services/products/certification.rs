@@ -83,6 +83,7 @@ fn certificate_number(county: &str) -> String {
 
 pub async fn certify(state: &AppState, caller: &Caller, id: ProductId, body: Certify) -> AppResult<Product> {
     let current = in_county(&state.db, caller, id).await?;
+    crate::services::documents::check_renewed(&state.db, &current).await?;
     let mut errors = Vec::new();
     if body.valid_until <= today() {
         errors.push(FieldError::new("valid_until", "must be after today"));

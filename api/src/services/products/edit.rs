@@ -9,9 +9,9 @@ use super::validate::{
 };
 use super::{find, parse_certificates, queries, search_text, stored_status, Certificate, Field, Product};
 use crate::auth::{Caller, Role};
-use crate::domain::{Money, ProductCategory, ProductId, ProductStatus, Quantity, Unit};
+use crate::domain::{Money, ProductCategory, ProductId, ProductStatus, Quantity, SaleMode, Unit, Weight};
 use crate::error::{AppError, AppResult};
-use crate::services::{now, required_text};
+use crate::services::{now, required_text, weight};
 use crate::state::AppState;
 use entity::products;
 use sea_orm::{Set, TransactionTrait};
@@ -47,6 +47,18 @@ pub struct NewProduct {
     pub poor_households_linked: Option<i32>,
     #[serde(default)]
     pub benefit_mechanism: Option<String>,
+    /// `per_unit` (default) or `pieces_by_weight`: unit `piece`, `price` per kg.
+    #[serde(default)]
+    #[schema(value_type = Option<SaleMode>)]
+    pub sale_mode: Option<Field<SaleMode>>,
+    /// For `pieces_by_weight`: the nominal weight of one piece in kg (above 0, at most 5000).
+    #[serde(default)]
+    #[schema(value_type = Option<Weight>, example = "100")]
+    pub nominal_weight_kg: Option<Field<Weight>>,
+    /// For `pieces_by_weight`: the tolerance around the nominal weight, in percent (0 to 100).
+    #[serde(default)]
+    #[schema(value_type = Option<i32>, example = 15)]
+    pub weight_tolerance: Option<Field<i64>>,
 }
 
 /// A partial update: only the fields given change.
@@ -70,6 +82,12 @@ pub struct ProductPatch {
     pub certificates: Option<Vec<Certificate>>,
     pub poor_households_linked: Option<i32>,
     pub benefit_mechanism: Option<String>,
+    #[schema(value_type = Option<SaleMode>)]
+    pub sale_mode: Option<Field<SaleMode>>,
+    #[schema(value_type = Option<Weight>)]
+    pub nominal_weight_kg: Option<Field<Weight>>,
+    #[schema(value_type = Option<i32>)]
+    pub weight_tolerance: Option<Field<i64>>,
 }
 
 pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppResult<Product> {
@@ -98,9 +116,14 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
     check_households(&mut errors, body.poor_households_linked);
     check_certificates(&mut errors, "certificates", &body.certificates);
     let county = check_origin(db, &mut errors, &body.origin_region_code).await?;
+    let terms = weight::check_new(
+        &mut errors,
+        unit,
+        weighed_fields(body.sale_mode, body.nominal_weight_kg, body.weight_tolerance),
+    );
     AppError::check(errors)?;
-    let (Some(category), Some(unit), Some(price), Some(min_qty), Some(capacity), Some(county)) =
-        (category, unit, price, min_qty, capacity, county)
+    let (Some(category), Some(unit), Some(price), Some(min_qty), Some(capacity), Some(county), Some(terms)) =
+        (category, unit, price, min_qty, capacity, county, terms)
     else {
         return Err(AppError::internal("validation passed without values"));
     };
@@ -138,6 +161,9 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
             version: Set(1),
             created_at: Set(t),
             updated_at: Set(t),
+            sale_mode: Set(terms.sale_mode.as_str().to_string()),
+            nominal_weight_milli: Set(terms.nominal_weight.map(Weight::minor)),
+            weight_tolerance_pct: Set(terms.tolerance_pct),
             compliance_certificate_required: Set(required),
             ..Default::default()
         },
@@ -193,7 +219,15 @@ pub async fn update(
         Some(code) => check_origin(db, &mut errors, code).await?,
         None => None,
     };
+    let terms = weight::check_patch(
+        &mut errors,
+        &current,
+        unit.flatten(),
+        weighed_fields(patch.sale_mode, patch.nominal_weight_kg, patch.weight_tolerance),
+    )?;
     AppError::check(errors)?;
+    let terms = terms.ok_or_else(|| AppError::internal("weight terms passed without values"))?;
+    let weight_changed = terms != weight::WeightTerms::of(&current)?;
     let stored = stored_status(&current)?;
     if stored == ProductStatus::Revoked {
         return Err(AppError::Conflict("a revoked product cannot be edited".into()));
@@ -223,7 +257,13 @@ pub async fn update(
     let shown = super::effective_status(&current)?;
     let recertify = stored == ProductStatus::Certified
         && shown.can_become(ProductStatus::PendingReview)
-        && (name_changed || unit_changed || category_changed || price_changed || origin_changed || certs_changed);
+        && (name_changed
+            || unit_changed
+            || category_changed
+            || price_changed
+            || origin_changed
+            || certs_changed
+            || weight_changed);
 
     let mut am: products::ActiveModel = current.clone().into();
     let name = new_name.unwrap_or(current.name.clone());
@@ -268,6 +308,9 @@ pub async fn update(
     if let Some(b) = patch.benefit_mechanism {
         am.benefit_mechanism = Set(b.trim().to_string());
     }
+    am.sale_mode = Set(terms.sale_mode.as_str().to_string());
+    am.nominal_weight_milli = Set(terms.nominal_weight.map(Weight::minor));
+    am.weight_tolerance_pct = Set(terms.tolerance_pct);
     if recertify {
         am.status = Set(ProductStatus::PendingReview.as_str().to_string());
         am.certificate_number = Set(None);
@@ -306,6 +349,9 @@ pub async fn update(
         if certs_changed {
             what.push("certificates");
         }
+        if weight_changed {
+            what.push("weight terms");
+        }
         let reason = format!("edited {}; certification must be reviewed again", what.join(", "));
         record_event(
             &txn,
@@ -323,4 +369,16 @@ pub async fn update(
         state.cache.bump_generation("catalog").await;
     }
     Product::from_model(model)
+}
+
+fn weighed_fields(
+    sale_mode: Option<Field<SaleMode>>,
+    nominal_weight_kg: Option<Field<Weight>>,
+    weight_tolerance: Option<Field<i64>>,
+) -> weight::Given {
+    weight::Given {
+        sale_mode,
+        nominal_weight_kg,
+        weight_tolerance,
+    }
 }

@@ -19,6 +19,7 @@ mod certification;
 mod edit;
 mod events;
 mod field;
+mod lapse;
 mod listing;
 mod lots;
 mod queries;
@@ -31,13 +32,15 @@ pub use certification::{certify, reject, revoke, submit, Certify, Reason};
 pub use edit::{create, update, NewProduct, ProductPatch};
 pub use events::{events, ProductEvent, ProductEventPage};
 pub use field::Field;
+pub use lapse::lapse;
 pub use listing::{list, may_list, median_price, price_check, ProductFilter};
 pub use lots::{add_lot, get_lot, list_lots, stock, Lot, LotPage, NewLot, StockView};
 pub use withdraw::delete;
 
 use super::today;
 use crate::domain::{
-    CertificateKind, Money, OrgId, OrgStatus, ProductCategory, ProductId, ProductStatus, Quantity, Unit, UserId,
+    CertificateKind, Money, OrgId, OrgStatus, ProductCategory, ProductId, ProductStatus, Quantity, SaleMode, Unit,
+    UserId, Weight,
 };
 use crate::error::{AppError, AppResult};
 use entity::products;
@@ -98,6 +101,14 @@ pub struct Product {
     pub poor_households_linked: i32,
     pub benefit_mechanism: String,
     pub status: ProductStatus,
+    /// `per_unit`, or `pieces_by_weight` (unit `piece`, `price` per kg of the actual weight).
+    pub sale_mode: SaleMode,
+    /// For `pieces_by_weight`: the nominal weight of one piece, in kg.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nominal_weight_kg: Option<Weight>,
+    /// For `pieces_by_weight`: the tolerance around the nominal weight, in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_tolerance: Option<i32>,
     pub certificate_number: Option<String>,
     pub certified_by: Option<UserId>,
     pub certified_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -161,7 +172,11 @@ fn parse_certificates(text: &str) -> Vec<Certificate> {
 impl Product {
     pub fn from_model(m: products::Model) -> AppResult<Product> {
         let status = effective_status(&m)?;
+        let terms = crate::services::weight::WeightTerms::of(&m)?;
         Ok(Product {
+            sale_mode: terms.sale_mode,
+            nominal_weight_kg: terms.nominal_weight,
+            weight_tolerance: terms.tolerance_pct,
             certificates: parse_certificates(&m.certificates),
             price: stored_amount("price", Money::from_minor(m.price_fen))?,
             min_order_qty: stored_amount("min_order_qty", Quantity::from_minor(m.min_order_qty_milli))?,

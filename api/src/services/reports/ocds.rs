@@ -98,6 +98,9 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
         })
     };
     let org_ref = |id: &str| json!({ "id": id, "name": orgs.get(id).map(|o| o.name.clone()).unwrap_or_default() });
+    // Lines sold by weight are worth their actual amount, not pieces x price per kg.
+    let line_ids = lines.values().flatten().map(|l| l.id.clone()).collect();
+    let weighed = crate::services::weight::actual_amounts(db, line_ids).await?;
     let mut releases = Vec::with_capacity(sos.len());
     for so in &sos {
         let accepted_at = so.accepted_at.unwrap_or(so.updated_at);
@@ -109,7 +112,11 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
             let qty = Quantity::from_minor(l.accepted_quantity_milli.unwrap_or(l.quantity_milli))
                 .map_err(AppError::internal)?;
             let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
-            accepted_total = Money::line_amount(price, qty)
+            let worth = match weighed.get(&l.id) {
+                Some(a) => Ok(*a),
+                None => Money::line_amount(price, qty),
+            };
+            accepted_total = worth
                 .and_then(|a| accepted_total.checked_add(a))
                 .map_err(|e| too_large(&format!("accepted total of supplier order {}", so.id), e))?;
             let p = products_by_id.get(&l.product_id);

@@ -5,6 +5,7 @@
 //! organisation whose region is its own or lies under it (by the regions' parent
 //! chain), and nothing outside it: anything else is 404, as everywhere.
 mod correct;
+mod counties;
 mod export;
 mod notices;
 pub mod queries;
@@ -13,7 +14,8 @@ mod scope;
 mod units;
 
 pub use correct::{correct, Correction, NewCorrection};
-pub use export::{units_csv, units_xlsx};
+pub use counties::{counties, CountiesPage, CountiesQuery, CountyFigures};
+pub use export::{counties_csv, counties_xlsx, units_csv, units_xlsx};
 pub use notices::{send_monthly, NoticesSent};
 pub use scope::{in_scope, may_supervise, org_in_scope, region_of, scope_orgs, scope_regions, RegionScope};
 pub use units::{units, RegionProgress, UnitProgress, UnitsQuery, UnitsReport};

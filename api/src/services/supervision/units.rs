@@ -66,7 +66,7 @@ pub struct UnitsReport {
 }
 
 /// The region the caller covers and the one asked for (422 naming `region` outside it).
-async fn covered(state: &AppState, caller: &Caller, region: Option<String>) -> AppResult<Option<String>> {
+pub(super) async fn covered(state: &AppState, caller: &Caller, region: Option<String>) -> AppResult<Option<String>> {
     caller.require(&[Role::Supervisor, Role::Admin, Role::Evaluator])?;
     let db = &state.db;
     let own = if caller.role == Role::Supervisor {
@@ -109,8 +109,9 @@ pub async fn units_in(
         .into_iter()
         .map(|p| (p.buyer_org_id.clone(), p))
         .collect();
-    let mut credited = queries::credited_by_buyer(db, year).await?;
-    split_shared(&plans_by_unit, &mut credited)?;
+    // A shared canteen's credit is split among its members in the ledger itself
+    // (`plans::split_shared`), so the ledger's figures are read as they are.
+    let credited = queries::credited_by_buyer(db, year).await?;
     let orders = queries::orders_by_buyer(db, year).await?;
     let mut out = Vec::new();
     for o in queries::units(db, region.as_deref()).await? {
@@ -182,30 +183,4 @@ pub async fn units_in(
         units: out,
         regions,
     })
-}
-
-/// A shared canteen's credit (the lead's orders) is split among its members by their shares
-/// in the lead's plan; the lead keeps the rest.
-fn split_shared(
-    plans: &HashMap<String, entity::plans::Model>,
-    credited: &mut HashMap<String, (i64, i64)>,
-) -> AppResult<()> {
-    for p in plans.values() {
-        let members: Vec<plans::Member> = serde_json::from_str(&p.members).map_err(AppError::internal)?;
-        let Some((amt, n)) = credited.get(&p.buyer_org_id).copied() else {
-            continue;
-        };
-        let mut given = 0i64;
-        for m in members {
-            let part = i64::try_from(i128::from(amt) * i128::from(m.share.minor()) / 1_000_000).unwrap_or(0);
-            given = given.saturating_add(part);
-            let e = credited.entry(m.org_id.to_string()).or_insert((0, 0));
-            e.0 = e.0.saturating_add(part);
-            e.1 = e.1.saturating_add(n);
-        }
-        if let Some(e) = credited.get_mut(&p.buyer_org_id) {
-            e.0 = e.0.saturating_sub(given);
-        }
-    }
-    Ok(())
 }

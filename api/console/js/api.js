@@ -1,0 +1,124 @@
+// The API on this origin, with the caller's tokens (sessionStorage: they end with the tab).
+// A 401 refreshes the access token once; if that fails, the person is sent to log in and
+// brought back to the page (hash route) they were on.
+const BASE = '/api/v1';
+const KEY = 'assist.console.session';
+
+export function session() {
+  try { return JSON.parse(sessionStorage.getItem(KEY) || 'null'); } catch { return null; }
+}
+export function saveSession(s) { sessionStorage.setItem(KEY, JSON.stringify(s)); }
+export function clearSession() { sessionStorage.removeItem(KEY); }
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export function toLogin() {
+  if (location.hash.startsWith('#/login')) return;
+  const here = location.hash && !location.hash.startsWith('#/login') ? location.hash : '#/progress';
+  clearSession();
+  location.hash = '#/login?next=' + encodeURIComponent(here);
+}
+
+async function refresh(s) {
+  const r = await fetch(BASE + '/auth/refresh', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ refresh_token: s.refresh_token }),
+  });
+  if (!r.ok) return false;
+  const t = await r.json();
+  saveSession({ ...s, access_token: t.access_token, refresh_token: t.refresh_token });
+  return true;
+}
+
+function send(path, opts, s) {
+  const headers = { Accept: opts.accept || 'application/json', ...(opts.headers || {}) };
+  if (s) headers.Authorization = 'Bearer ' + s.access_token;
+  let body;
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  return fetch(BASE + path, { method: opts.method || 'GET', headers, body });
+}
+
+/** Calls the API; returns parsed JSON (or text, a Blob or bytes with opts.as = 'text' | 'blob' | 'bytes'). */
+export async function api(path, opts = {}) {
+  let s = session();
+  let r = await send(path, opts, s);
+  if (r.status === 401 && s && !opts.noRetry) {
+    if (await refresh(s)) {
+      s = session();
+      r = await send(path, opts, s);
+    }
+    if (r.status === 401) {
+      toLogin();
+      throw new ApiError(401, null);
+    }
+  }
+  if (!r.ok) {
+    let problem = null;
+    try { problem = await r.json(); } catch { /* not JSON */ }
+    throw new ApiError(r.status, problem);
+  }
+  if (r.status === 204) return null;
+  if (opts.as === 'text') return r.text();
+  if (opts.as === 'blob') return r.blob();
+  if (opts.as === 'bytes') return new Uint8Array(await r.arrayBuffer());
+  if (opts.as === 'response') return r;
+  return r.json();
+}
+
+export async function login(email, password) {
+  const r = await fetch(BASE + '/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  if (!r.ok) {
+    let problem = null;
+    try { problem = await r.json(); } catch { /* not JSON */ }
+    throw new ApiError(r.status, problem);
+  }
+  const t = await r.json();
+  saveSession({ access_token: t.access_token, refresh_token: t.refresh_token });
+  const me = await api('/me');
+  saveSession({ ...session(), me });
+  return me;
+}
+
+export async function logout() {
+  try { await api('/auth/logout', { method: 'POST', noRetry: true }); } catch { /* gone already */ }
+  clearSession();
+}
+
+/** Every page of a cursor-paged list, up to `max` items. */
+export async function all(path, max = 500) {
+  const out = [];
+  let cursor = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await api(path + (cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ''));
+    out.push(...(page.items || []));
+    cursor = page.next_cursor;
+  } while (cursor && out.length < max);
+  return out;
+}
+
+/** Downloads what the API serves at `path` (CSV, XLSX) as a file. */
+export async function download(path, filename) {
+  const blob = await api(path, { as: 'blob', accept: '*/*' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}

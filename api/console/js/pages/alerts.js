@@ -1,0 +1,71 @@
+// Alerts board (evaluators, county offices, admin): open alerts by level and county, unsold
+// reports, matched buyers and pledges, and how fast each county responds.
+import { all } from '../api.js';
+import { h, page, table, paged, shortId } from '../dom.js';
+import { t } from '../i18n.js';
+
+const LEVELS = ['red', 'orange', 'yellow'];
+
+export async function render() {
+  const main = page('page.alerts', h('p', { class: 'status', role: 'status' }, t('loading')));
+  const alerts = await all('/alerts?limit=200', 2000);
+  const open = alerts.filter((a) => a.status === 'open');
+  const counties = [...new Set(alerts.map((a) => a.origin_county_code))].sort();
+  const count = (c, l) => open.filter((a) => a.origin_county_code === c && a.level === l).length;
+  const board = h('section', { 'aria-labelledby': 'board-h' }, h('h2', { id: 'board-h' }, t('alerts.board')),
+    table('alerts.board', [
+      ['col.county', (c) => c],
+      ...LEVELS.map((l) => [`level.${l}`, (c) => h('span', { class: `level ${l}`, 'data-count': count(c, l) }, String(count(c, l)))]),
+    ], counties));
+  const unsold = alerts.filter((a) => a.reasons.some((r) => r.code === 'unsold_report'));
+  const unsoldBox = h('section', { 'aria-labelledby': 'unsold-h' }, h('h2', { id: 'unsold-h' }, t('alerts.unsold')),
+    paged(unsold, (rows) => table('alerts.unsold', [
+      ['col.county', (a) => a.origin_county_code],
+      ['cert.category', (a) => t(`cat.${a.category}`)],
+      ['col.detail', (a) => a.reasons.filter((r) => r.code === 'unsold_report').map((r) => r.detail).join('; ')],
+      ['col.status', (a) => t(`status.${a.status}`)],
+    ], rows)));
+  const openBox = h('section', { 'aria-labelledby': 'open-h' }, h('h2', { id: 'open-h' }, t('alerts.open')),
+    paged(open, (rows) => table('alerts.open', [
+      ['col.level', (a) => h('span', { class: `level ${a.level}` }, t(`level.${a.level}`))],
+      ['col.county', (a) => a.origin_county_code],
+      ['cert.category', (a) => t(`cat.${a.category}`)],
+      ['col.reasons', (a) => h('ul', { class: 'reasons' }, a.reasons.map((r) => h('li', {}, `${t(`reason.${r.code}`)}: ${r.detail}`)))],
+      ['alerts.matched', (a) => (a.matched_buyers.length
+        ? h('ol', { class: 'reasons' }, a.matched_buyers.map((b) => h('li', {}, b.name)))
+        : '—')],
+      ['alerts.pledged', (a) => `${a.pledged} (${a.pledges.length})`],
+      ['col.opened', (a) => a.opened_at.slice(0, 16).replace('T', ' ')],
+    ], rows, { rowAttrs: (a) => ({ dataset: { alert: shortId(a.id) } }) }), 10));
+  const times = counties.map((c) => responseTimes(c, alerts.filter((a) => a.origin_county_code === c)));
+  const timesBox = h('section', { 'aria-labelledby': 'times-h' }, h('h2', { id: 'times-h' }, t('alerts.times')),
+    table('alerts.times', [
+      ['col.county', (r) => r.county],
+      ['alerts.n', (r) => String(r.n)],
+      ['alerts.ack_median', (r) => hours(r.ack)],
+      ['alerts.resolve_median', (r) => hours(r.resolve)],
+      ['alerts.waiting', (r) => String(r.waiting)],
+    ], times));
+  main.replaceChildren(main.querySelector('h1'), board, openBox, unsoldBox, timesBox);
+}
+
+function median(xs) {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median hours from opening to acknowledgement and to resolution, and how many still wait. */
+function responseTimes(county, list) {
+  const since = (a, k) => (a[k] ? (Date.parse(a[k]) - Date.parse(a.opened_at)) / 3.6e6 : null);
+  return {
+    county,
+    n: list.length,
+    ack: median(list.map((a) => since(a, 'acknowledged_at')).filter((x) => x !== null)),
+    resolve: median(list.map((a) => since(a, 'resolved_at')).filter((x) => x !== null)),
+    waiting: list.filter((a) => a.status === 'open').length,
+  };
+}
+
+function hours(x) { return x === null ? '—' : `${x.toFixed(1)} h`; }

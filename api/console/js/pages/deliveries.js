@@ -1,0 +1,136 @@
+// Deliveries (buyers): supplier orders awaiting acceptance with the lots shipped and their
+// 合格证 (when the order carries them), acceptance of each line (with the actual weight of a
+// product sold by weight) and an invoice number, payments, and the supplier's rating.
+import { api } from '../api.js';
+import { h, page, money, field, errorBox, announce, shortId, cursorPaged } from '../dom.js';
+import { t } from '../i18n.js';
+
+const names = new Map();
+async function productName(id) {
+  if (!names.has(id)) names.set(id, api(`/products/${id}`).then((p) => p.name, () => shortId(id)));
+  return names.get(id);
+}
+
+const PAGE = 10;
+
+export async function render() {
+  const main = page('page.deliveries', h('p', { class: 'status', role: 'status' }, t('loading')));
+  const list = (status, card) => cursorPaged(
+    (cursor) => api(`/supplier-orders?status=${status}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+    async (items) => (items.length ? h('ul', { class: 'cards' }, await Promise.all(items.map(card))) : h('p', {}, t('empty'))));
+  const [awaiting, shipped, accepted] = await Promise.all([
+    list('delivered', acceptCard), list('shipped', (o) => orderCard(o, [])), list('accepted', paymentCard)]);
+  const section = (id, key, box) => h('section', { 'aria-labelledby': id }, h('h2', { id }, t(key)), box);
+  main.replaceChildren(main.querySelector('h1'), section('awaiting-h', 'deliv.awaiting', awaiting),
+    section('shipped-h', 'deliv.shipped', shipped), section('accepted-h', 'deliv.accepted', accepted));
+}
+
+/** The lots a line shipped, wherever the order carries them. */
+function lotsOf(order, line) {
+  const own = line.lots || line.shipped_lots || [];
+  const shared = (order.lots || order.shipped_lots || []).filter((l) => !l.line_id || l.line_id === line.id);
+  return [...own, ...shared];
+}
+
+function certificate(lot) {
+  const c = lot.compliance_certificate;
+  if (!c) return h('li', { class: 'bad' }, `${t('deliv.lot')} ${shortId(lot.lot_id || lot.id)}: ${t('deliv.no_cert')}`);
+  return h('li', { 'data-certificate': c.number },
+    `${t('deliv.lot')} ${shortId(lot.lot_id || lot.id)}${lot.quantity ? ` × ${lot.quantity}` : ''} · ${t('deliv.cert')} `,
+    h('strong', {}, c.number), ` · ${t('deliv.issuer')} ${c.issuer} · ${t('deliv.issued_on')} ${c.issued_on}`,
+    c.trace_code ? ` · ${t('deliv.trace')} ${c.trace_code}` : '');
+}
+
+function byWeight(line) {
+  return line.pieces_by_weight === true || Object.values(line).includes('pieces_by_weight')
+    || line.nominal_weight !== undefined;
+}
+
+async function orderCard(o, extra) {
+  const lines = await Promise.all(o.lines.map(async (l) => {
+    const lots = lotsOf(o, l);
+    return h('li', { 'data-line': l.id }, `${await productName(l.product_id)} · ${l.quantity} × ${money(l.unit_price)} = ${money(l.amount)}`,
+      lots.length ? h('ul', { class: 'lots' }, lots.map(certificate)) : null);
+  }));
+  return h('li', { class: 'card', 'data-order': o.id },
+    h('h3', {}, `${t('deliv.order')} ${shortId(o.id)} · ${t(`so.${o.status}`)} · ${money(o.total)}`),
+    h('ul', { class: 'lines' }, lines), ...extra);
+}
+
+async function acceptCard(o) {
+  const qty = new Map();
+  const weights = new Map();
+  const inputs = await Promise.all(o.lines.map(async (l) => {
+    const q = h('input', { type: 'text', inputmode: 'decimal', name: `qty-${l.id}`, value: l.quantity, size: 8, required: true });
+    qty.set(l.id, q);
+    const parts = [field('deliv.accept_qty', q)];
+    parts[0].querySelector('label').append(` (${await productName(l.product_id)})`);
+    if (byWeight(l)) {
+      const w = h('input', { type: 'text', inputmode: 'decimal', name: `weight-${l.id}`, size: 8, required: true });
+      weights.set(l.id, w);
+      parts.push(field('deliv.actual_weight', w));
+    }
+    return parts;
+  }));
+  const invoice = h('input', { name: 'invoice_number', required: true, size: 20 });
+  const note = h('input', { name: 'note', size: 30 });
+  const msg = h('div', {});
+  const form = h('form', { class: 'accept' }, inputs.flat(), field('deliv.invoice', invoice), field('deliv.note', note),
+    h('button', { type: 'submit', class: 'primary' }, t('deliv.accept')), msg);
+  let card;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = {
+      lines: o.lines.map((l) => ({ line_id: l.id, accepted_quantity: qty.get(l.id).value.trim(),
+        ...(weights.has(l.id) ? { actual_weight: weights.get(l.id).value.trim() } : {}) })),
+      invoice_number: invoice.value.trim(),
+      ...(note.value.trim() ? { note: note.value.trim() } : {}),
+    };
+    try {
+      const done = await api(`/supplier-orders/${o.id}/accept`, { method: 'POST', body });
+      announce(t('deliv.accepted_ok'));
+      card.replaceWith(await paymentCard(done));
+    } catch (err) { msg.replaceChildren(errorBox(err)); }
+  });
+  card = await orderCard(o, [form]);
+  return card;
+}
+
+async function paymentCard(o) {
+  const p = o.payment || {};
+  const amount = h('input', { name: 'amount', inputmode: 'decimal', size: 10, value: p.outstanding && p.outstanding !== '0.00' ? p.outstanding : '' });
+  const paidOn = h('input', { name: 'paid_on', type: 'date', value: new Date().toISOString().slice(0, 10) });
+  const ref = h('input', { name: 'reference', size: 20 });
+  const msg = h('div', {});
+  const pay = h('form', { class: 'pay' }, h('h4', {}, t('deliv.payment')),
+    h('p', {}, `${t('deliv.invoiced')} ${money(p.invoiced)} · ${t('deliv.paid')} ${money(p.paid)} · ${t('deliv.outstanding')} ${money(p.outstanding)}`),
+    field('deliv.amount', amount), field('deliv.paid_on', paidOn), field('deliv.reference', ref),
+    h('button', { type: 'submit', class: 'secondary' }, t('deliv.record_payment')), msg);
+  pay.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/supplier-orders/${o.id}/payments`, { method: 'POST',
+        body: { amount: amount.value.trim(), paid_on: paidOn.value, reference: ref.value.trim() } });
+      announce(t('deliv.paid_ok'));
+      card.replaceWith(await paymentCard(await api(`/supplier-orders/${o.id}`)));
+    } catch (err) { msg.replaceChildren(errorBox(err)); }
+  });
+  const score = h('select', { name: 'score' }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, `${n} ★`)));
+  const comment = h('input', { name: 'comment', size: 30 });
+  const rmsg = h('div', {});
+  const rate = h('form', { class: 'rate' }, h('h4', {}, t('deliv.rating')), field('deliv.score', score),
+    field('deliv.comment', comment), h('button', { type: 'submit', class: 'secondary' }, t('deliv.rate')), rmsg);
+  rate.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/supplier-orders/${o.id}/rating`, { method: 'POST', body: { score: Number(score.value), comment: comment.value.trim() } });
+      rate.replaceChildren(h('p', { class: 'ok', role: 'status' }, t('deliv.rated_ok')));
+    } catch (err) { rmsg.replaceChildren(errorBox(err)); }
+  });
+  const rated = await api(`/supplier-orders/${o.id}/rating`).catch(() => null);
+  if (rated) rate.replaceChildren(h('h4', {}, t('deliv.rating')), h('p', { class: 'ok' }, `${rated.score} ★ ${rated.comment || ''}`));
+  const settled = Number(p.paid) > 0 && Number(p.outstanding) === 0;
+  const card = await orderCard(o, [h('p', {}, h('a', { href: `#/ledger?supplier=${o.supplier_org_id}` }, t('deliv.ledger_link'))),
+    settled ? h('p', { class: 'ok' }, `${t('deliv.paid')} ${money(p.paid)} · ${t('deliv.settled')}`) : pay, rate]);
+  return card;
+}

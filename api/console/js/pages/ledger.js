@@ -1,0 +1,165 @@
+// Ledger: the caller's entries with filters, totals that equal the reports, and each entry's
+// inclusion in a signed checkpoint checked in this browser (see verify.js).
+import { api } from '../api.js';
+import { h, page, table, money, field, select, errorBox, shortId, cursorPaged } from '../dom.js';
+import { t } from '../i18n.js';
+import { verifyEntry, signedCheckpoint, fenOf } from '../verify.js';
+
+export const CATEGORIES = ['grain', 'vegetables', 'fruit', 'meat', 'eggs', 'dairy', 'aquatic', 'edible_fungi', 'tea',
+  'oils', 'herbs', 'processed_food'];
+const PAGE = 20;
+
+function lastDay(y, m) { return new Date(Date.UTC(y, m, 0)).getUTCDate(); }
+
+/** The API query of the filters: month (YYYY-MM) or the whole year becomes from/to. */
+export function ledgerQuery(f) {
+  const q = new URLSearchParams();
+  for (const k of ['buyer', 'supplier', 'county', 'category']) if (f[k]) q.set(k, f[k]);
+  const year = Number(f.year);
+  if (f.month) {
+    const [y, m] = f.month.split('-').map(Number);
+    q.set('from', `${f.month}-01`);
+    q.set('to', `${f.month}-${String(lastDay(y, m)).padStart(2, '0')}`);
+  } else if (year) {
+    q.set('from', `${year}-01-01`);
+    q.set('to', `${year}-12-31`);
+  }
+  return q;
+}
+
+async function orgOptions(me) {
+  if (!['evaluator', 'admin'].includes(me.user.role)) return null;
+  try {
+    const page = await api('/organizations?limit=200');
+    return page.items;
+  } catch { return null; }
+}
+
+export async function render(_parts, params, me) {
+  const f = Object.fromEntries(['buyer', 'supplier', 'county', 'category', 'month', 'year'].map((k) => [k, params.get(k) || '']));
+  if (!f.year && !f.month) f.year = String(new Date().getUTCFullYear());
+  if (f.month) f.year = f.month.slice(0, 4);
+  const main = page('page.ledger', h('p', { class: 'status', role: 'status' }, t('loading')));
+  const orgs = await orgOptions(me);
+  const form = filterForm(f, orgs, me);
+  const summaryBox = h('section', { 'aria-labelledby': 'totals-h' }, h('h2', { id: 'totals-h' }, t('ledger.totals')),
+    h('p', { class: 'status' }, t('loading')));
+  const cpBox = h('p', { class: 'checkpoint', 'aria-live': 'polite' }, t('ledger.checking_checkpoint'));
+  const listBox = h('section', { 'aria-labelledby': 'entries-h' }, h('h2', { id: 'entries-h' }, t('ledger.entries')));
+  main.replaceChildren(main.querySelector('h1'), form, cpBox, summaryBox, listBox);
+  const names = new Map((orgs || []).map((o) => [o.id, o.name]));
+  signedCheckpoint(true).then(
+    (cp) => cpBox.replaceChildren(mark('verified'), ` ${t('ledger.checkpoint_ok')} ${cp.size}`),
+    (e) => cpBox.replaceChildren(mark('failed'), ` ${t('ledger.checkpoint_bad')}: ${e.message}`));
+  const query = ledgerQuery(f);
+  totals(summaryBox, query, f).catch((e) => summaryBox.append(errorBox(e)));
+  await entries(listBox, query, names);
+}
+
+function filterForm(f, orgs, me) {
+  const orgSelect = (name, kinds) => {
+    if (!orgs) return h('input', { name, value: f[name], placeholder: t('ledger.org_id'), size: 36 });
+    const list = orgs.filter((o) => kinds(o.kind));
+    return select(name, [['', t('all')], ...list.map((o) => [o.id, o.name])], f[name]);
+  };
+  const buyerKinds = (k) => !['platform', 'county_office', 'evaluation_office', 'finance_office', 'cooperative', 'enterprise',
+    'family_farm'].includes(k);
+  const supplierKinds = (k) => ['cooperative', 'enterprise', 'family_farm'].includes(k);
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': t('ledger.filters') },
+    me.user.role === 'buyer' && !orgs ? null : field('ledger.buyer', orgSelect('buyer', buyerKinds)),
+    me.user.role === 'supplier' ? null : field('ledger.supplier', orgSelect('supplier', supplierKinds)),
+    field('ledger.county', h('input', { name: 'county', value: f.county, inputmode: 'numeric', pattern: '[0-9]{6}',
+      size: 8 })),
+    field('ledger.category', select('category', [['', t('all')], ...CATEGORIES.map((c) => [c, t(`cat.${c}`)])], f.category)),
+    field('progress.year', h('input', { name: 'year', type: 'number', min: 2000, max: 2100, value: f.year })),
+    field('ledger.month', h('input', { name: 'month', type: 'month', value: f.month })),
+    h('button', { type: 'submit', class: 'primary' }, t('apply')));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form)) if (v) q.set(k, v);
+    location.hash = `#/ledger?${q}`;
+  });
+  return form;
+}
+
+/** Sums the filtered entries (every page) and sets them beside the report's figure. */
+async function totals(box, query, f) {
+  let sum = 0n, count = 0, cursor = null;
+  do {
+    const q = new URLSearchParams(query);
+    q.set('limit', '200');
+    if (cursor) q.set('cursor', cursor);
+    const p = await api(`/ledger?${q}`);
+    for (const e of p.items) { sum += BigInt(fenOf(e.amount)); count += 1; }
+    cursor = p.next_cursor;
+  } while (cursor && count < 20000);
+  const ledgerTotal = (Number(sum) / 100).toFixed(2);
+  const report = await reportFigure(f);
+  const rows = [[t('ledger.sum'), money(ledgerTotal), String(count)]];
+  let verdict = null;
+  if (report) {
+    rows.push([t('ledger.report'), money(report.total), String(report.entry_count)]);
+    const equal = fenOf(report.total) === sum.toString() && report.entry_count === count;
+    verdict = h('p', { class: equal ? 'ok' : 'bad', 'data-totals-equal': String(equal) },
+      mark(equal ? 'verified' : 'failed'), ' ', t(equal ? 'ledger.totals_equal' : 'ledger.totals_differ'));
+  }
+  box.replaceChildren(...[box.querySelector('h2'), h('dl', { class: 'facts', 'data-ledger-total': ledgerTotal,
+    'data-ledger-count': count },
+  rows.flatMap(([k, v, n]) => [h('dt', {}, k), h('dd', {}, `${v} · ${n} ${t('ledger.entries_n')}`)])), verdict]
+    .filter(Boolean));
+}
+
+/** The summary report's row for the same slice, where one grouping says it (else null). */
+async function reportFigure(f) {
+  const set = ['buyer', 'supplier', 'county', 'category'].filter((k) => f[k]);
+  if (set.length > 1 || f.category || f.buyer) return null;
+  const year = Number(f.year);
+  if (set.length === 1 && f.month) return null;
+  const group = f.month ? 'month' : set[0] || 'month';
+  const r = await api(`/reports/summary?year=${year}&group_by=${group}`);
+  if (!f.month && !set.length) return r.totals;
+  const key = f.month ? String(Number(f.month.slice(5))) : f[set[0]];
+  return r.rows.find((x) => x.key === key) || { total: '0.00', entry_count: 0 };
+}
+
+export function mark(state) {
+  const sym = { verified: '✓', pending: '…', failed: '✗' }[state];
+  return h('span', { class: `mark ${state}`, 'data-verify': state }, h('span', { 'aria-hidden': 'true' }, sym),
+    ` ${t(`verify.${state}`)}`);
+}
+
+async function entries(box, query, names) {
+  const pageAt = (cursor) => {
+    const q = new URLSearchParams(query);
+    q.set('limit', String(PAGE));
+    if (cursor) q.set('cursor', cursor);
+    return api(`/ledger?${q}`);
+  };
+  box.append(await cursorPaged(pageAt, (items) => entryTable(items, names)));
+}
+
+/** The entries, each with its mark, checked one by one as the table is shown. */
+function entryTable(items, names) {
+  const name = (id) => names.get(id) || shortId(id);
+  const cells = new Map();
+  const tbl = table('ledger.entries', [
+    ['col.seq', (e) => (e.seq ? String(e.seq) : '—')],
+    ['col.date', (e) => e.occurred_at.slice(0, 10)],
+    ['ledger.buyer', (e) => name(e.buyer_org_id)],
+    ['ledger.supplier', (e) => name(e.supplier_org_id)],
+    ['ledger.county', (e) => e.origin_county_code],
+    ['ledger.category', (e) => t(`cat.${e.category}`)],
+    ['col.kind', (e) => t(`kind.${e.kind}`)],
+    ['col.amount', (e) => money(e.amount)],
+    ['col.verified', (e) => { const c = h('span', {}, mark('pending')); cells.set(e.id, c); return c; }],
+  ], items, { rowAttrs: (e) => ({ dataset: { entry: e.id, seq: e.seq || '' } }) });
+  for (const e of items) {
+    verifyEntry(e).then((r) => {
+      const c = cells.get(e.id);
+      c.replaceChildren(mark(r.state));
+      c.title = r.detail;
+    });
+  }
+  return tbl;
+}

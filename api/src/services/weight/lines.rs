@@ -1,0 +1,205 @@
+//! Weighed order lines: the estimate at placement, the copy of the product's terms, and
+//! the actual weight checked and recorded at acceptance.
+use super::terms::WeightTerms;
+use super::{queries, weight};
+use crate::domain::{Money, OrderLineId, Quantity, Weight};
+use crate::error::{AppError, AppResult, FieldError};
+use entity::{order_line_weights, order_lines, products};
+use sea_orm::ConnectionTrait;
+use std::collections::HashMap;
+
+/// The amount of an order line at placement: `qty x price` for a product sold per unit;
+/// for one sold `pieces_by_weight`, whole pieces only and `pieces x nominal kg x price per
+/// kg`, half up to the fen. `Err` is the refusal of the line's quantity.
+pub fn estimate(product: &products::Model, price: Money, qty: Quantity) -> AppResult<Result<Money, String>> {
+    let amount = match WeightTerms::of(product)?.weighed() {
+        None => Money::line_amount(price, qty),
+        Some(_) if qty.minor() % 1000 != 0 => {
+            return Ok(Err(
+                "must be a whole number of pieces for a product sold by weight".into()
+            ))
+        }
+        Some((nominal, _)) => Weight::of_pieces(nominal, qty).and_then(|w| Money::weighed_amount(price, w)),
+    };
+    Ok(amount.map_err(|e| format!("at this price, the line's amount {e}")))
+}
+
+/// Copies the nominal weight and tolerance of each weighed line's product, in the order's
+/// transaction (one statement whatever the number of lines).
+pub async fn snapshot(
+    conn: &impl ConnectionTrait,
+    lines: &[order_lines::Model],
+    products: &[&products::Model],
+) -> AppResult<()> {
+    let by_id: HashMap<&str, &products::Model> = products.iter().map(|p| (p.id.as_str(), *p)).collect();
+    let mut rows = Vec::new();
+    for l in lines {
+        let Some(p) = by_id.get(l.product_id.as_str()) else {
+            continue;
+        };
+        if let Some((nominal, pct)) = WeightTerms::of(p)?.weighed() {
+            rows.push(order_line_weights::Model {
+                order_line_id: l.id.clone(),
+                supplier_order_id: l.supplier_order_id.clone(),
+                nominal_weight_milli: nominal.minor(),
+                weight_tolerance_pct: i32::from(pct),
+                actual_weight_milli: None,
+                actual_amount_fen: None,
+                deviation_accepted: false,
+                weighed_at: None,
+            });
+        }
+    }
+    queries::insert_many(conn, rows).await
+}
+
+/// One line of an acceptance body, as the weight check needs it.
+pub struct WeighIn {
+    pub line_id: OrderLineId,
+    pub accepted: Quantity,
+    pub actual_weight: Option<Weight>,
+}
+
+/// A weighed line's outcome: its weight (0 when no piece was accepted) and amount.
+#[derive(Debug, Clone, Copy)]
+pub struct Weighed {
+    pub weight: Weight,
+    pub amount: Money,
+    pub outside_tolerance: bool,
+}
+
+/// Checks the actual weights of an acceptance against the weighed lines of a supplier
+/// order (`lines`); refusals go to `errors` under `lines[i].actual_weight`. Returns the
+/// outcome per weighed line id. One query whatever the number of lines.
+pub async fn check_acceptance(
+    conn: &impl ConnectionTrait,
+    lines: &[order_lines::Model],
+    body: &[WeighIn],
+    accept_deviation: bool,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<HashMap<String, Weighed>> {
+    let rows: HashMap<String, order_line_weights::Model> =
+        queries::by_lines(conn, lines.iter().map(|l| l.id.clone()).collect())
+            .await?
+            .into_iter()
+            .map(|r| (r.order_line_id.clone(), r))
+            .collect();
+    let mut out = HashMap::new();
+    for (i, b) in body.iter().enumerate() {
+        let field = format!("lines[{i}].actual_weight");
+        let Some(line) = lines.iter().find(|l| b.line_id == l.id) else {
+            continue;
+        };
+        let Some(row) = rows.get(&line.id) else {
+            if b.actual_weight.is_some() {
+                errors.push(FieldError::new(
+                    field,
+                    "is only for a line of a product sold pieces_by_weight",
+                ));
+            }
+            continue;
+        };
+        if b.accepted.is_zero() {
+            match b.actual_weight {
+                Some(_) => errors.push(FieldError::new(field, "must be omitted when no piece is accepted")),
+                None => {
+                    out.insert(
+                        line.id.clone(),
+                        Weighed {
+                            weight: Weight::ZERO,
+                            amount: Money::ZERO,
+                            outside_tolerance: false,
+                        },
+                    );
+                }
+            }
+            continue;
+        }
+        let Some(actual) = b.actual_weight else {
+            errors.push(FieldError::new(
+                field,
+                "is required: the actual weight in kg of the accepted pieces",
+            ));
+            continue;
+        };
+        if b.accepted.minor() % 1000 != 0 {
+            // The pieces' error is reported on accepted_quantity.
+            errors.push(FieldError::new(
+                format!("lines[{i}].accepted_quantity"),
+                "must be a whole number of pieces for a product sold by weight",
+            ));
+            continue;
+        }
+        if actual.is_zero() {
+            errors.push(FieldError::new(field, "must be greater than zero"));
+            continue;
+        }
+        let nominal = weight(row.nominal_weight_milli)?;
+        let expected = Weight::of_pieces(nominal, b.accepted).map_err(AppError::internal)?;
+        if actual.beyond_sanity(expected) {
+            errors.push(FieldError::new(
+                field,
+                format!(
+                    "is more than {} times the nominal weight of the accepted pieces ({expected} kg)",
+                    crate::domain::amount::SANITY_FACTOR
+                ),
+            ));
+            continue;
+        }
+        let pct = u8::try_from(row.weight_tolerance_pct).map_err(AppError::internal)?;
+        let outside = !actual.within_tolerance(expected, pct);
+        if outside && !accept_deviation {
+            errors.push(FieldError::new(
+                field,
+                format!(
+                    "{actual} kg is outside the tolerance of {pct}% around {expected} kg ({} pieces of {nominal} kg); \
+                     set accept_weight_deviation to true to accept it",
+                    b.accepted
+                ),
+            ));
+            continue;
+        }
+        let price = Money::from_minor(line.unit_price_fen).map_err(AppError::internal)?;
+        match Money::weighed_amount(price, actual) {
+            Ok(amount) => {
+                out.insert(
+                    line.id.clone(),
+                    Weighed {
+                        weight: actual,
+                        amount,
+                        outside_tolerance: outside,
+                    },
+                );
+            }
+            Err(e) => errors.push(FieldError::new(field, format!("at this price, the line's amount {e}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// Records the accepted weights and amounts, in the acceptance's transaction (two
+/// statements whatever the number of lines).
+pub async fn record_actuals(
+    conn: &impl ConnectionTrait,
+    weighed: &HashMap<String, Weighed>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if weighed.is_empty() {
+        return Ok(());
+    }
+    let rows = queries::by_lines(conn, weighed.keys().cloned().collect()).await?;
+    let rows = rows
+        .into_iter()
+        .filter_map(|r| {
+            let w = weighed.get(&r.order_line_id)?;
+            Some(order_line_weights::Model {
+                actual_weight_milli: Some(w.weight.minor()),
+                actual_amount_fen: Some(w.amount.minor()),
+                deviation_accepted: w.outside_tolerance,
+                weighed_at: Some(at),
+                ..r
+            })
+        })
+        .collect();
+    queries::replace(conn, rows).await
+}

@@ -1,0 +1,178 @@
+//! Variable weight at acceptance: refusals, partial acceptance, races, returns.
+use super::*;
+
+#[tokio::test]
+async fn zero_huge_missing_or_misplaced_weights_are_refused() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let millet = product(&app, &sup.org_id, 1250, 1000, 100_000).await;
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "2"), (&millet, "10")]).await;
+    let (p, m) = (d.lines[0].as_str(), d.lines[1].as_str());
+    let entries = count(&app, "ledger_entries").await;
+    for (lines, field) in [
+        (vec![(p, "2", Some("0")), (m, "10", None)], "lines[0].actual_weight"),
+        // Above 3 x the nominal weight of the accepted pieces, even with the flag.
+        (
+            vec![(p, "2", Some("600.001")), (m, "10", None)],
+            "lines[0].actual_weight",
+        ),
+        (
+            vec![(p, "1", Some("300.001")), (m, "10", None)],
+            "lines[0].actual_weight",
+        ),
+        (vec![(p, "2", None), (m, "10", None)], "lines[0].actual_weight"),
+        (vec![(p, "0", Some("10")), (m, "10", None)], "lines[0].actual_weight"),
+        (
+            vec![(p, "1.5", Some("150")), (m, "10", None)],
+            "lines[0].accepted_quantity",
+        ),
+        (
+            vec![(p, "2", Some("200")), (m, "10", Some("10"))],
+            "lines[1].actual_weight",
+        ),
+    ] {
+        let r = accept(&app, &buyer, &d.so, accept_body(&lines, true)).await;
+        let fields = r.fields();
+        r.problem(422);
+        assert!(fields.contains(&field.to_string()), "{lines:?}: {fields:?}");
+    }
+    // A JSON number, or a fourth decimal, is not a weight (the body is refused as a whole).
+    for bad in [json!(200), json!("200.0001"), json!("-200")] {
+        let mut body = accept_body(&[(p, "2", None), (m, "10", None)], false);
+        body["lines"][0]["actual_weight"] = bad;
+        accept(&app, &buyer, &d.so, body).await.problem(422);
+    }
+    assert_eq!(count(&app, "ledger_entries").await, entries, "nothing credited");
+    assert_eq!(
+        count(&app, "order_line_weights WHERE actual_weight_milli IS NOT NULL").await,
+        0
+    );
+
+    // Refused roles: the supplier, another buyer, nobody.
+    let body = accept_body(&[(p, "2", Some("200")), (m, "10", None)], false);
+    accept(&app, &sup, &d.so, body.clone()).await.problem(403);
+    let (stranger, _) = parties(&app).await;
+    accept(&app, &stranger, &d.so, body.clone()).await.problem(404);
+    app.post(&format!("/supplier-orders/{}/accept", d.so), None, body.clone())
+        .await
+        .problem(401);
+    // The mixed order is accepted: the per-unit line keeps qty x price.
+    accept(&app, &buyer, &d.so, body).await.expect(200);
+    assert_eq!(
+        credits(&app, &buyer, &d.so).await,
+        vec![("10".to_string(), "125.00".to_string()), ("2".into(), "4000.00".into())]
+    );
+}
+
+#[tokio::test]
+async fn a_partial_acceptance_weighs_the_accepted_pieces() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "3")]).await;
+    // 190 kg is within 15% of 2 pieces (200 kg) but not of 3 (300 kg).
+    let r = accept(
+        &app,
+        &buyer,
+        &d.so,
+        accept_body(&[(&d.lines[0], "2", Some("190"))], false),
+    )
+    .await
+    .expect(200);
+    let w = &r.json["lines"][0]["weight"];
+    assert_eq!(w["estimated_weight_kg"], "200");
+    assert_eq!(w["estimated_amount"], "4000.00");
+    assert_eq!(w["actual_amount"], "3800.00");
+    assert_eq!(w["difference"], "-200.00");
+    assert_eq!(
+        credits(&app, &buyer, &d.so).await,
+        vec![("2".to_string(), "3800.00".to_string())]
+    );
+    let s = stock_of(&app, &pig).await;
+    assert_eq!((s.on_hand_milli, s.reserved_milli), (8_000, 0));
+
+    // No piece accepted: no weight given, nothing credited, actual 0.
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "1")]).await;
+    let r = accept(&app, &buyer, &d.so, accept_body(&[(&d.lines[0], "0", None)], false))
+        .await
+        .expect(200);
+    assert_eq!(r.json["lines"][0]["weight"]["actual_amount"], "0.00");
+    assert!(credits(&app, &buyer, &d.so).await.is_empty());
+}
+
+#[tokio::test]
+async fn racing_acceptances_with_different_weights_record_one() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "1")]).await;
+    let (a, b) = tokio::join!(
+        accept(
+            &app,
+            &buyer,
+            &d.so,
+            accept_body(&[(&d.lines[0], "1", Some("95"))], false)
+        ),
+        accept(
+            &app,
+            &buyer,
+            &d.so,
+            accept_body(&[(&d.lines[0], "1", Some("105"))], false)
+        ),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.text, b.text);
+    let winner = if a.status.as_u16() == 200 { a } else { b };
+    let amount = line(&winner.json, &d.lines[0])["weight"]["actual_amount"].clone();
+    let c = credits(&app, &buyer, &d.so).await;
+    assert_eq!(c.len(), 1);
+    assert_eq!(json!(c[0].1), amount, "the credit is the recorded weight's amount");
+    let so = app
+        .get(&format!("/supplier-orders/{}", d.so), buyer.t())
+        .await
+        .expect(200);
+    assert_eq!(line(&so.json, &d.lines[0])["weight"]["actual_amount"], amount);
+}
+
+#[tokio::test]
+async fn returning_pieces_reverses_their_share_of_the_actual_amount() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "3")]).await;
+    // 300.001 kg x 20.00 = 6000.02.
+    accept(
+        &app,
+        &buyer,
+        &d.so,
+        accept_body(&[(&d.lines[0], "3", Some("300.001"))], false),
+    )
+    .await
+    .expect(200);
+    let ret = |q: &str| json!({"lines": [{"line_id": d.lines[0], "quantity": q}], "reason": "one pig sick"});
+    let path = format!("/supplier-orders/{}/returns", d.so);
+    // One of three: 2000.0066 -> 2000.01; the other two take the rest, 4000.01.
+    let r = app.post(&path, buyer.t(), ret("1")).await.expect(201);
+    assert_eq!(r.json["lines"][0]["amount"], "2000.01");
+    let r = app.post(&path, buyer.t(), ret("2")).await.expect(201);
+    assert_eq!(r.json["lines"][0]["amount"], "4000.01");
+    let l = app.get("/ledger", buyer.t()).await.expect(200);
+    let sum: i64 = l.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["supplier_order_id"] == d.so.as_str())
+        .map(|e| {
+            let a = e["amount"].as_str().unwrap();
+            let m = Money::parse(a.trim_start_matches('-')).unwrap().minor();
+            if a.starts_with('-') {
+                -m
+            } else {
+                m
+            }
+        })
+        .sum();
+    assert_eq!(sum, 0, "the returns reverse exactly the credit");
+}
