@@ -65,6 +65,7 @@ pub(super) async fn seed_products(state: &AppState, ids: &HashMap<&str, String>)
             sale_mode: Set(crate::domain::SaleMode::PerUnit.as_str().to_string()),
             nominal_weight_milli: Set(None),
             weight_tolerance_pct: Set(None),
+            ..Default::default()
         };
         queries::insert_product(&txn, am).await?;
         // The supplier drafts and submits; the certifier (when there is one) certifies.
