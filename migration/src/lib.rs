@@ -24,6 +24,7 @@ mod m20261201_000120_ledger_log;
 mod m20261201_000140_return_groups;
 mod m20261201_000141_return_entry_ids;
 mod m20261201_000150_payments;
+mod m20261201_000200_flags;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000140_return_groups::Migration),
             Box::new(m20261201_000141_return_entry_ids::Migration),
             Box::new(m20261201_000150_payments::Migration),
+            Box::new(m20261201_000200_flags::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ mod credit;
 mod deadlines;
 mod faults_basic;
 mod faults_infra;
+mod flags;
 mod foundation;
 mod house;
 mod ledger;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod caller;
 pub mod credit;
 pub mod extract;
+pub mod flags;
 pub mod health;
 pub mod ledger;
 pub mod orders;
@@ -40,4 +41,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     payments::configure(cfg);
     supervision::configure(cfg);
+    flags::configure(cfg);
 }

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod catalog;
 pub mod credit;
 pub mod demo;
+pub mod flags;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;

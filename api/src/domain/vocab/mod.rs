@@ -5,6 +5,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod credit;
+mod flags;
 mod health;
 mod orders;
 mod outbox;
@@ -18,6 +19,7 @@ pub use accounts::*;
 pub use alerts::*;
 pub use audit::*;
 pub use credit::*;
+pub use flags::*;
 pub use health::*;
 pub use orders::*;
 pub use outbox::*;
@@ -156,6 +158,8 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PlanDeclaration,
         PlanAction,
         LaggardReason,
+        FlagKind,
+        FlagState,
     )
 }
 

@@ -24,6 +24,10 @@ pub struct NewLot {
     #[serde(default)]
     pub harvested_on: Option<chrono::NaiveDate>,
     pub best_before: chrono::NaiveDate,
+    /// The county (6-digit code) the lot says it comes from; compared with the product's certified
+    /// origin by the `origin_mismatch` fraud signal.
+    #[serde(default)]
+    pub origin_county_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,6 +78,12 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
             errors.push(FieldError::new("harvested_on", "must not be after best_before"));
         }
     }
+    if let Some(c) = &body.origin_county_code {
+        let county = crate::services::regions::find(db, c).await?;
+        if county.is_none_or(|r| r.level != crate::domain::RegionLevel::County.as_str()) {
+            errors.push(FieldError::new("origin_county_code", "is not a known county"));
+        }
+    }
     AppError::check(errors)?;
     if stored_status(&p)? == ProductStatus::Revoked {
         return Err(AppError::Conflict("a revoked product takes no new lots".into()));
@@ -98,6 +108,9 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
         },
     )
     .await?;
+    if let Some(c) = &body.origin_county_code {
+        queries::set_lot_origin(&txn, &lot.id, c).await?;
+    }
     stock_svc::record_movement(
         &txn,
         &p.id,
