@@ -1,10 +1,11 @@
 //! The signals read off the ledger, each one set-based query over the window's entries:
 //! `price_outlier`, `year_end_spike`, `related_parties`.
-use super::queries::{ids, Window, Q};
+use super::queries::{ids, Known, Window, Q};
 use super::scan::Thresholds;
 use super::{yuan, Raised};
 use crate::domain::{FlagKind, LedgerKind};
 use crate::error::AppResult;
+use chrono::Datelike;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::json;
@@ -39,6 +40,7 @@ pub(super) async fn price_outliers(
     w: Window,
     medians: &[Median],
     t: &Thresholds,
+    known: &Known,
 ) -> AppResult<Vec<Raised>> {
     if medians.is_empty() {
         return Ok(Vec::new());
@@ -57,9 +59,11 @@ pub(super) async fn price_outliers(
         .collect();
     let credit = q.bind(LedgerKind::Credit);
     let (low, high) = (q.bind(t.price_low_pct), q.bind(t.price_high_pct));
+    let (above, below) = (q.bind(1.000_001f64), q.bind(0.999_999f64));
     let filter = w.filter(&mut q, "e");
     // price = amount * 1000 / quantity; median = twice / 2: price < low% * median
-    // <=> amount * 200000 < low * twice * quantity (and so for high), in exact arithmetic.
+    // <=> amount * 200000 < low * twice * quantity (and so for high), in exact arithmetic; a
+    // floating-point test with a margin first keeps the exact one to the few candidates.
     let text = format!(
         "WITH m (category, unit, twice_median) AS (VALUES {}) \
          SELECT e.id, e.buyer_org_id, e.supplier_org_id, e.product_id, e.order_line_id, e.year, e.amount_fen, \
@@ -67,6 +71,8 @@ pub(super) async fn price_outliers(
          FROM ledger_entries e JOIN products p ON p.id = e.product_id \
          JOIN m ON m.category = e.category AND m.unit = p.unit \
          WHERE e.kind = {credit} AND e.quantity_milli > 0 AND {filter} \
+           AND (CAST(e.amount_fen AS DOUBLE PRECISION) * 200000 < {above} * {low} * m.twice_median * e.quantity_milli \
+             OR CAST(e.amount_fen AS DOUBLE PRECISION) * 200000 > {below} * {high} * m.twice_median * e.quantity_milli) \
            AND (CAST(e.amount_fen AS NUMERIC) * 200000 < CAST({low} AS NUMERIC) * m.twice_median * e.quantity_milli \
              OR CAST(e.amount_fen AS NUMERIC) * 200000 > CAST({high} AS NUMERIC) * m.twice_median * e.quantity_milli)",
         values.join(", ")
@@ -74,6 +80,7 @@ pub(super) async fn price_outliers(
     let rows = Outlier::find_by_statement(q.build(conn, &text)).all(conn).await?;
     Ok(rows
         .into_iter()
+        .filter(|r| !known.contains(&(FlagKind::PriceOutlier, r.id.clone())))
         .map(|r| {
             let price = Decimal::new(r.amount_fen, 2) * Decimal::from(1000) / Decimal::from(r.quantity_milli);
             let median = Decimal::new(r.twice_median, 2) / Decimal::TWO;
@@ -139,12 +146,13 @@ pub(super) async fn year_end_spikes(
     w: Window,
     year: i32,
     t: &Thresholds,
+    known: &Known,
 ) -> AppResult<Vec<Raised>> {
     let Some(from) = t.year_end_from(year) else {
         return Ok(Vec::new());
     };
     let mut q = Q::default();
-    let (y, at) = (q.bind(year), q.bind(from));
+    let (y, at, month) = (q.bind(year), q.bind(from), q.bind(from.month() as i32));
     let filter = w.filter(&mut q, "n");
     let text = format!(
         "SELECT x.buyer_org_id, x.window_fen, x.entries, x.target_fen FROM ( \
@@ -153,7 +161,7 @@ pub(super) async fn year_end_spikes(
                (SELECT pl.approved_target_fen FROM plans pl WHERE pl.buyer_org_id = e.buyer_org_id AND pl.year = {y}), \
                (SELECT qu.target_fen FROM quotas qu WHERE qu.buyer_org_id = e.buyer_org_id AND qu.year = {y}), 0) AS BIGINT) AS target_fen \
            FROM ledger_entries e \
-           WHERE e.year = {y} AND e.occurred_at >= {at} \
+           WHERE e.year = {y} AND e.month >= {month} AND e.occurred_at >= {at} \
              AND e.buyer_org_id IN (SELECT n.buyer_org_id FROM ledger_entries n WHERE n.year = {y} AND {filter}) \
            GROUP BY e.buyer_org_id) x \
          WHERE x.target_fen > 0 AND x.window_fen * 2 > x.target_fen"
@@ -161,6 +169,10 @@ pub(super) async fn year_end_spikes(
     let rows = Spike::find_by_statement(q.build(conn, &text)).all(conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
+        let key = format!("{}:{year}", r.buyer_org_id);
+        if known.contains(&(FlagKind::YearEndSpike, key.clone())) {
+            continue;
+        }
         let mut q = Q::default();
         let text = format!(
             "SELECT id FROM ledger_entries WHERE buyer_org_id = {} AND year = {} AND occurred_at >= {} AND kind = {} ORDER BY ins",
@@ -172,7 +184,7 @@ pub(super) async fn year_end_spikes(
         let entry_ids = ids(conn, q.build(conn, &text)).await?;
         out.push(Raised {
             kind: FlagKind::YearEndSpike,
-            key: format!("{}:{year}", r.buyer_org_id),
+            key,
             evidence: json!({
                 "entry_ids": entry_ids,
                 "year": year,
@@ -206,7 +218,7 @@ struct Related {
 
 /// Buyer and supplier pairs of the window's entries that share a legal representative, a contact
 /// phone or email, or a user (a user's email of one is a user's or the contact email of the other).
-pub(super) async fn related_parties(conn: &impl ConnectionTrait, w: Window) -> AppResult<Vec<Raised>> {
+pub(super) async fn related_parties(conn: &impl ConnectionTrait, w: Window, known: &Known) -> AppResult<Vec<Raised>> {
     let mut q = Q::default();
     let filter = w.filter(&mut q, "e");
     let text = format!(
@@ -233,6 +245,10 @@ pub(super) async fn related_parties(conn: &impl ConnectionTrait, w: Window) -> A
     let rows = Related::find_by_statement(q.build(conn, &text)).all(conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
+        let key = format!("{}:{}", r.buyer_org_id, r.supplier_org_id);
+        if known.contains(&(FlagKind::RelatedParties, key.clone())) {
+            continue;
+        }
         let mut shared = Vec::new();
         let same =
             |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if !a.is_empty() && a == b);
@@ -260,7 +276,7 @@ pub(super) async fn related_parties(conn: &impl ConnectionTrait, w: Window) -> A
         let entry_ids = ids(conn, q.build(conn, &text)).await?;
         out.push(Raised {
             kind: FlagKind::RelatedParties,
-            key: format!("{}:{}", r.buyer_org_id, r.supplier_org_id),
+            key,
             evidence: json!({"entry_ids": entry_ids, "shared": shared}),
             buyer: Some(r.buyer_org_id),
             supplier: Some(r.supplier_org_id),

@@ -1,6 +1,6 @@
 //! The signals read off the orders and lots: `round_trip`, `order_splitting`, `origin_mismatch`.
 //! Incremental runs look at what changed since `since` (a margin before the last run).
-use super::queries::{day_of, ids, Q};
+use super::queries::{day_of, ids, Known, Q};
 use super::scan::Thresholds;
 use super::{yuan, Raised};
 use crate::domain::{FlagKind, LedgerKind, SupplierOrderStatus};
@@ -42,6 +42,7 @@ pub(super) async fn round_trips(
     conn: &impl ConnectionTrait,
     since: Option<DateTime<Utc>>,
     t: &Thresholds,
+    known: &Known,
 ) -> AppResult<Vec<Raised>> {
     let mut q = Q::default();
     let recent = match since {
@@ -73,7 +74,8 @@ pub(super) async fn round_trips(
     }
     let mut out = Vec::new();
     for ((buyer, supplier, year), trips) in pairs {
-        if (trips.len() as i64) < t.round_trip_min {
+        let key = format!("{buyer}:{supplier}:{year}");
+        if (trips.len() as i64) < t.round_trip_min || known.contains(&(FlagKind::RoundTrip, key.clone())) {
             continue;
         }
         let orders: Vec<String> = trips.iter().map(|r| r.id.clone()).collect();
@@ -84,7 +86,7 @@ pub(super) async fn round_trips(
             .collect();
         out.push(Raised {
             kind: FlagKind::RoundTrip,
-            key: format!("{buyer}:{supplier}:{year}"),
+            key,
             evidence: json!({"entry_ids": entry_ids, "orders": detail, "within_days": t.round_trip_days}),
             buyer: Some(buyer),
             supplier: Some(supplier),
@@ -109,6 +111,7 @@ pub(super) async fn order_splits(
     conn: &impl ConnectionTrait,
     since: Option<DateTime<Utc>>,
     t: &Thresholds,
+    known: &Known,
 ) -> AppResult<Vec<Raised>> {
     let day = day_of(conn, "so.created_at");
     let mut q = Q::default();
@@ -133,6 +136,10 @@ pub(super) async fn order_splits(
     let rows = Split::find_by_statement(q.build(conn, &text)).all(conn).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
+        let key = format!("{}:{}:{}", r.buyer_org_id, r.supplier_org_id, r.day);
+        if known.contains(&(FlagKind::OrderSplitting, key.clone())) {
+            continue;
+        }
         let mut q = Q::default();
         let text = format!(
             "SELECT so.id FROM supplier_orders so WHERE so.buyer_org_id = {} AND so.supplier_org_id = {} \
@@ -149,7 +156,7 @@ pub(super) async fn order_splits(
         let year = r.day.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
         out.push(Raised {
             kind: FlagKind::OrderSplitting,
-            key: format!("{}:{}:{}", r.buyer_org_id, r.supplier_org_id, r.day),
+            key,
             evidence: json!({
                 "entry_ids": entry_ids,
                 "supplier_order_ids": orders,
@@ -180,6 +187,7 @@ struct Mismatch {
 pub(super) async fn origin_mismatches(
     conn: &impl ConnectionTrait,
     since: Option<DateTime<Utc>>,
+    known: &Known,
 ) -> AppResult<Vec<Raised>> {
     let mut q = Q::default();
     let recent = match since {
@@ -195,6 +203,7 @@ pub(super) async fn origin_mismatches(
     let rows = Mismatch::find_by_statement(q.build(conn, &text)).all(conn).await?;
     Ok(rows
         .into_iter()
+        .filter(|r| !known.contains(&(FlagKind::OriginMismatch, r.id.clone())))
         .map(|r| Raised {
             kind: FlagKind::OriginMismatch,
             key: r.id.clone(),

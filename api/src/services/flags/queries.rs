@@ -1,5 +1,6 @@
 //! Shared SQL of the flags: a statement builder, the scan's bookmark, raising flags.
 use super::Raised;
+use crate::domain::FlagKind;
 use crate::error::AppResult;
 use crate::services::{new_id, now, sql};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement, Value};
@@ -21,11 +22,16 @@ impl Q {
     }
 }
 
-/// Which ledger entries a scan looks at: all, or those positioned in `(after, upto]`.
+/// Which ledger entries a scan looks at: all, or those positioned in `(after, upto]`, whose
+/// insertion numbers lie in `ins` (so that the database reads them by its primary key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
     Full,
-    Positions { after: i64, upto: i64 },
+    Positions {
+        after: i64,
+        upto: i64,
+        ins: Option<(i64, i64)>,
+    },
 }
 
 impl Window {
@@ -33,8 +39,16 @@ impl Window {
     pub(super) fn filter(&self, q: &mut Q, alias: &str) -> String {
         match *self {
             Window::Full => "1 = 1".into(),
-            Window::Positions { after, upto } => format!(
-                "{alias}.id IN (SELECT entry_id FROM ledger_positions WHERE seq > {} AND seq <= {})",
+            Window::Positions { ins: None, .. } => "1 = 0".into(),
+            Window::Positions {
+                after,
+                upto,
+                ins: Some((lo, hi)),
+            } => format!(
+                "{alias}.ins >= {} AND {alias}.ins <= {} AND \
+                 {alias}.id IN (SELECT entry_id FROM ledger_positions WHERE seq > {} AND seq <= {})",
+                q.bind(lo),
+                q.bind(hi),
                 q.bind(after),
                 q.bind(upto)
             ),
@@ -93,6 +107,27 @@ pub(super) async fn top_position(conn: &impl ConnectionTrait) -> AppResult<i64> 
         .unwrap_or(0))
 }
 
+#[derive(Debug, FromQueryResult)]
+struct InsRange {
+    lo: Option<i64>,
+    hi: Option<i64>,
+}
+
+/// The window of the positions in `(after, upto]`, with the range of their entries' insertion
+/// numbers (each looked up by its id, one index probe per position).
+pub(super) async fn positions(conn: &impl ConnectionTrait, after: i64, upto: i64) -> AppResult<Window> {
+    let st = sql(
+        conn,
+        "SELECT MIN(x.ins) AS lo, MAX(x.ins) AS hi FROM ( \
+           SELECT (SELECT e.ins FROM ledger_entries e WHERE e.id = lp.entry_id) AS ins \
+           FROM ledger_positions lp WHERE lp.seq > $1 AND lp.seq <= $2) x",
+        vec![after.into(), upto.into()],
+    );
+    let r = InsRange::find_by_statement(st).one(conn).await?;
+    let ins = r.and_then(|r| Some((r.lo?, r.hi?)));
+    Ok(Window::Positions { after, upto, ins })
+}
+
 /// Inserts the flags not raised before (one per kind and evidence key); returns how many are new.
 pub(super) async fn raise(conn: &impl ConnectionTrait, found: &[Raised]) -> AppResult<u64> {
     let mut raised = 0;
@@ -124,6 +159,26 @@ pub(super) async fn raise(conn: &impl ConnectionTrait, found: &[Raised]) -> AppR
         raised += conn.execute_raw(q.build(conn, &text)).await?.rows_affected();
     }
     Ok(raised)
+}
+
+/// The (kind, evidence key) of every flag raised so far: a scan skips them before gathering
+/// their evidence.
+pub(super) type Known = std::collections::HashSet<(FlagKind, String)>;
+
+#[derive(Debug, FromQueryResult)]
+struct KeyRow {
+    kind: String,
+    evidence_key: String,
+}
+
+pub(super) async fn known(conn: &impl ConnectionTrait) -> AppResult<Known> {
+    let st = sql(conn, "SELECT kind, evidence_key FROM flags", vec![]);
+    Ok(KeyRow::find_by_statement(st)
+        .all(conn)
+        .await?
+        .into_iter()
+        .filter_map(|r| Some((FlagKind::parse(&r.kind)?, r.evidence_key)))
+        .collect())
 }
 
 #[derive(Debug, FromQueryResult)]

@@ -3,14 +3,16 @@
 use super::ledger_queries::{self as lq, Median};
 use super::order_queries as oq;
 use super::queries::{self, Window};
+use super::Raised;
 use crate::config::Settings;
-use crate::domain::{ProductCategory, Unit};
+use crate::domain::{FlagKind, ProductCategory, Unit};
 use crate::error::AppResult;
 use crate::services::{now, products};
 use crate::state::AppState;
 use chrono::{NaiveDate, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
 use serde::Serialize;
+use std::time::Instant;
 use utoipa::ToSchema;
 
 /// The signals' thresholds (settings `flag_*`, environment `ASSIST_FLAG_*`; README "Fraud signals").
@@ -74,9 +76,20 @@ pub struct ScanSummary {
     /// The ledger positions looked at: after `from_seq`, up to `to_seq`.
     pub from_seq: i64,
     pub to_seq: i64,
-    /// Cases found (including those flagged before) and flags newly raised.
+    /// Cases found that were not flagged before, and flags newly raised (fewer only when a
+    /// concurrent scan raised some first).
     pub found: usize,
     pub raised: u64,
+    /// Each signal: the cases it found and how long it took.
+    pub signals: Vec<SignalRun>,
+}
+
+/// One signal's part of a scan.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignalRun {
+    pub kind: FlagKind,
+    pub found: usize,
+    pub ms: u64,
 }
 
 /// The scheduled job's work: sequence the ledger (so every committed entry has a position),
@@ -128,7 +141,7 @@ async fn medians(conn: &impl ConnectionTrait) -> AppResult<Vec<Median>> {
 }
 
 /// One scan over the database, without sequencing (the benchmark calls this directly).
-pub async fn scan(db: &DatabaseConnection, t: &Thresholds, full: bool) -> AppResult<ScanSummary> {
+pub async fn scan(db: &DatabaseConnection, t_: &Thresholds, full: bool) -> AppResult<ScanSummary> {
     let started = now();
     let mark = queries::bookmark(db).await?;
     let top = queries::top_position(db).await?;
@@ -137,24 +150,52 @@ pub async fn scan(db: &DatabaseConnection, t: &Thresholds, full: bool) -> AppRes
     } else {
         // Orders and lots: a margin before the last run covers transactions that were still open.
         let since = mark.last_at.map(|at| at - chrono::Duration::hours(1));
-        (
-            Window::Positions {
-                after: mark.last_seq,
-                upto: top,
-            },
-            since,
-        )
+        (queries::positions(db, mark.last_seq, top).await?, since)
     };
     let mut found = Vec::new();
+    let mut signals = Vec::new();
+    let mut took = |kind: FlagKind, t: Instant, cases: Vec<Raised>| {
+        signals.push(SignalRun {
+            kind,
+            found: cases.len(),
+            ms: t.elapsed().as_millis() as u64,
+        });
+        found.extend(cases);
+    };
+    let known = queries::known(db).await?;
+    let t = Instant::now();
     let medians = medians(db).await?;
-    found.extend(lq::price_outliers(db, window, &medians, t).await?);
+    took(
+        FlagKind::PriceOutlier,
+        t,
+        lq::price_outliers(db, window, &medians, t_, &known).await?,
+    );
+    let t = Instant::now();
+    let mut spikes = Vec::new();
     for year in lq::years(db, window).await? {
-        found.extend(lq::year_end_spikes(db, window, year, t).await?);
+        spikes.extend(lq::year_end_spikes(db, window, year, t_, &known).await?);
     }
-    found.extend(lq::related_parties(db, window).await?);
-    found.extend(oq::round_trips(db, since, t).await?);
-    found.extend(oq::order_splits(db, since, t).await?);
-    found.extend(oq::origin_mismatches(db, since).await?);
+    took(FlagKind::YearEndSpike, t, spikes);
+    let t = Instant::now();
+    took(
+        FlagKind::RelatedParties,
+        t,
+        lq::related_parties(db, window, &known).await?,
+    );
+    let t = Instant::now();
+    took(FlagKind::RoundTrip, t, oq::round_trips(db, since, t_, &known).await?);
+    let t = Instant::now();
+    took(
+        FlagKind::OrderSplitting,
+        t,
+        oq::order_splits(db, since, t_, &known).await?,
+    );
+    let t = Instant::now();
+    took(
+        FlagKind::OriginMismatch,
+        t,
+        oq::origin_mismatches(db, since, &known).await?,
+    );
     let raised = queries::raise(db, &found).await?;
     queries::save_bookmark(db, top, started).await?;
     Ok(ScanSummary {
@@ -166,5 +207,6 @@ pub async fn scan(db: &DatabaseConnection, t: &Thresholds, full: bool) -> AppRes
         to_seq: top,
         found: found.len(),
         raised,
+        signals,
     })
 }
