@@ -141,26 +141,8 @@ async fn reverse_named(txn: &impl ConnectionTrait, f: &flags::Model, reason: &st
                 continue;
             }
             let quantity = net_milli.clamp(0, e.quantity_milli);
-            let rev = ledger::append(
-                txn,
-                ledger::NewEntry {
-                    buyer_org_id: e.buyer_org_id.clone(),
-                    supplier_org_id: e.supplier_org_id.clone(),
-                    product_id: e.product_id.clone(),
-                    category: e.category.clone(),
-                    supplier_order_id: e.supplier_order_id.clone(),
-                    order_line_id: e.order_line_id.clone(),
-                    origin_region_code: e.origin_region_code.clone(),
-                    origin_county_code: e.origin_county_code.clone(),
-                    origin_poverty_status: e.origin_poverty_status.clone(),
-                    quantity_milli: -quantity,
-                    amount_fen: -amount,
-                    kind: LedgerKind::Reversal.as_str().to_string(),
-                    credit_category: e.credit_category.clone(),
-                    pairing_id: e.pairing_id.clone(),
-                },
-            )
-            .await?;
+            let reversal = ledger::NewEntry::like(&e, e.buyer_org_id.clone(), LedgerKind::Reversal, -amount, -quantity);
+            let rev = ledger::append(txn, reversal).await?;
             flag_reversals::ActiveModel {
                 flag_id: Set(f.id.clone()),
                 entry_id: Set(e.id.clone()),
