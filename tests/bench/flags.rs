@@ -42,14 +42,15 @@ fn status_kb(field: &str) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
-/// Ledger entries `from..=to` (and their positions), as described above.
-fn entries_sql(from: i64, to: i64, y: i32) -> String {
+/// Ledger entries `from..=to` of `span` in all, in time order over the year (as a ledger is written).
+fn entries_sql(from: i64, to: i64, span: i64, y: i32) -> String {
     format!(
         "INSERT INTO ledger_entries (id, occurred_at, year, month, buyer_org_id, supplier_org_id, product_id, category, \
            supplier_order_id, order_line_id, origin_region_code, origin_county_code, origin_poverty_status, quantity_milli, \
            amount_fen, kind, credit_category, leaf_version, leaf_hash) \
          SELECT '00000000-0000-7000-8000-' || lpad(g::text, 12, '0'), \
-           make_timestamptz({y}, 1 + (g % 12)::int, 1 + ((g / 12) % 28)::int, 12, 0, 0, 'UTC'), {y}, 1 + (g % 12)::int, \
+           make_timestamptz({y}, 1 + ((g - 1) * 12 / {span})::int, 1 + (((g - 1) * 336 / {span}) % 28)::int, 12, 0, 0, 'UTC'), {y}, \
+           1 + ((g - 1) * 12 / {span})::int, \
            '00000000-0000-4000-8000-' || lpad(((g * 7) % {BUYERS})::text, 12, '0'), \
            '00000000-0000-4000-9000-' || lpad((g % {SUPPLIERS})::text, 12, '0'), \
            '00000000-0000-4000-a000-' || lpad((g % {PRODUCTS})::text, 12, '0'), 'grain', \
@@ -121,7 +122,7 @@ async fn main() {
     let mut from = 1i64;
     while from <= n {
         let to = (from + batch - 1).min(n);
-        exec(entries_sql(from, to, y)).await;
+        exec(entries_sql(from, to, n + MORE, y)).await;
         from = to + 1;
     }
     exec(
@@ -163,7 +164,7 @@ async fn main() {
         again.raised
     );
 
-    exec(entries_sql(n + 1, n + MORE, y)).await;
+    exec(entries_sql(n + 1, n + MORE, n + MORE, y)).await;
     exec(format!(
         "INSERT INTO ledger_positions (seq, entry_id, leaf_hash) SELECT ins, id, leaf_hash FROM ledger_entries WHERE ins > {n}"
     ))
