@@ -11,8 +11,15 @@ fn this_year() -> i32 {
     chrono::Datelike::year(&chrono::Utc::now().date_naive())
 }
 
-/// A credit through the real append path for `product` (its category is grain).
-async fn credit(app: &TestApp, buyer: &str, supplier: &str, product: &str, qty_milli: i64, amount_fen: i64) -> String {
+/// A grain credit of `product` through the real append path, with well-formed ids.
+pub async fn credit_of(
+    app: &TestApp,
+    buyer: &str,
+    supplier: &str,
+    product: &str,
+    qty_milli: i64,
+    amount_fen: i64,
+) -> entity::ledger_entries::Model {
     let id = || uuid::Uuid::now_v7().to_string();
     ledger::append(
         app.db(),
@@ -35,7 +42,10 @@ async fn credit(app: &TestApp, buyer: &str, supplier: &str, product: &str, qty_m
     )
     .await
     .expect("append")
-    .id
+}
+
+async fn credit(app: &TestApp, buyer: &str, supplier: &str, product: &str, qty_milli: i64, amount_fen: i64) -> String {
+    credit_of(app, buyer, supplier, product, qty_milli, amount_fen).await.id
 }
 
 async fn scan(app: &TestApp, full: bool) -> Value {

@@ -2,7 +2,7 @@
 //! dismissing and confirming with a note, and a scan on demand (admin).
 use super::extract::{Guarded, GuardedQuery};
 use crate::auth::Caller;
-use crate::domain::{FlagId, ReportFormat};
+use crate::domain::{FlagId, FlagState, ReportFormat};
 use crate::error::AppError;
 use crate::services::flags::{self, Decision, Flag, FlagPage, FlagQuery, ScanSummary};
 use crate::services::PageParams;
@@ -64,9 +64,7 @@ pub async fn dismiss(
     id: web::Path<FlagId>,
     body: Guarded<Decision>,
 ) -> Result<HttpResponse, AppError> {
-    let f = flags::may_decide(&state, &caller, *id).await;
-    let (f, body) = body.open_with(f)?;
-    Ok(HttpResponse::Ok().json(flags::dismiss(&state, &caller, f, body).await?))
+    decide(state, caller, *id, body, FlagState::Dismissed).await
 }
 
 /// Confirm an open flag with a note: each ledger entry it names is reversed out of the credit
@@ -81,9 +79,19 @@ pub async fn confirm(
     id: web::Path<FlagId>,
     body: Guarded<Decision>,
 ) -> Result<HttpResponse, AppError> {
-    let f = flags::may_decide(&state, &caller, *id).await;
-    let (f, body) = body.open_with(f)?;
-    Ok(HttpResponse::Ok().json(flags::confirm(&state, &caller, f, body).await?))
+    decide(state, caller, *id, body, FlagState::Confirmed).await
+}
+
+/// Authorises, then reads the note, then dismisses or confirms.
+async fn decide(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: FlagId,
+    body: Guarded<Decision>,
+    to: FlagState,
+) -> Result<HttpResponse, AppError> {
+    let (f, body) = body.open_with(flags::may_decide(&state, &caller, id).await)?;
+    Ok(HttpResponse::Ok().json(flags::decide(&state, &caller, f, to, body).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams, Default)]

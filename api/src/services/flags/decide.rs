@@ -78,7 +78,8 @@ async fn transition(
     Ok(())
 }
 
-async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: FlagState, d: Decision) -> AppResult<Flag> {
+/// Dismisses or confirms the flag `f` (from `may_decide`) with the note of `d`.
+pub async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: FlagState, d: Decision) -> AppResult<Flag> {
     let note = note_of(&d)?;
     let current: FlagState = crate::services::stored(&f.state)?;
     if !current.can_become(to) {
@@ -92,14 +93,6 @@ async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: FlagStat
     txn.commit().await?;
     let m = visible(&state.db, caller, crate::services::stored(&f.id)?).await?;
     to_flag(&state.db, m).await
-}
-
-pub async fn dismiss(state: &AppState, caller: &Caller, f: flags::Model, d: Decision) -> AppResult<Flag> {
-    decide(state, caller, f, FlagState::Dismissed, d).await
-}
-
-pub async fn confirm(state: &AppState, caller: &Caller, f: flags::Model, d: Decision) -> AppResult<Flag> {
-    decide(state, caller, f, FlagState::Confirmed, d).await
 }
 
 #[derive(Debug, FromQueryResult)]

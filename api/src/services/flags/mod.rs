@@ -13,7 +13,7 @@ mod order_queries;
 mod queries;
 mod scan;
 
-pub use decide::{confirm, dismiss, may_decide, Decision};
+pub use decide::{decide, may_decide, Decision};
 pub use export::{flags_csv, flags_xlsx};
 pub use listing::{get, list, may_read, FlagQuery};
 pub use queries::Window;
