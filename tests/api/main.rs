@@ -13,6 +13,7 @@ mod deadlines;
 mod faults_basic;
 mod faults_infra;
 mod flags;
+mod flags_orders;
 mod foundation;
 mod house;
 mod ledger;
