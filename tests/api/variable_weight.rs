@@ -178,7 +178,29 @@ async fn credit_is_actual_kg_times_price_per_kg_half_up_to_the_fen() {
     let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await; // 20.00 / kg, 100 kg
     let boxed = weighed(&app, &sup.org_id, 1001, "1.5", 10).await; // 10.01 / kg, 1.5 kg
     let other = weighed(&app, &sup.org_id, 1001, "1.5", 10).await;
-    // Whole pieces only.
+    // The catalogue says how it is sold: by the piece, at a price per kg.
+    let cat = app.get("/catalog?limit=200", None).await.expect(200).json;
+    let item = cat["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == pig.as_str());
+    let item = item.unwrap_or_else(|| panic!("the pig in {cat}"));
+    assert_eq!(item["sale_mode"], "pieces_by_weight");
+    assert_eq!(item["unit"], "piece");
+    assert_eq!(item["price"], "20.00");
+    assert_eq!(item["weight_tolerance"], 15);
+    assert!(item["nominal_weight_kg"].as_str().unwrap().starts_with("100"), "{item}");
+    // Whole pieces only, in stock as in orders.
+    let best_before = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let r = app
+        .post(
+            &format!("/products/{pig}/lots"),
+            sup.t(),
+            json!({"quantity": "2.5", "best_before": best_before}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["quantity"]);
     let r = place(&app, &buyer, order_body(&[(&pig, "1.5")]), &new_key()).await;
     assert_eq!(r.fields(), vec!["lines[0].quantity"]);
     r.problem(422);

@@ -34,6 +34,7 @@ from assist_market_api_client.models import (  # noqa: E402
     NewOrder,
     NewOrderLine,
     Order,
+    ShipBody,
     SupplierOrder,
     SupplierOrderStatus,
     TokenPair,
@@ -81,12 +82,13 @@ order = ok(
 )
 so = order.supplier_orders[0]
 assert so.supplier_org_id == item.supplier_org_id
-for step, status in [
-    (confirm_supplier_order, SupplierOrderStatus.CONFIRMED),
-    (ship_supplier_order, SupplierOrderStatus.SHIPPED),
-    (deliver_supplier_order, SupplierOrderStatus.DELIVERED),
+# Shipping takes its own body (a note and, optionally, the lots); the others a note.
+for step, status, body in [
+    (confirm_supplier_order, SupplierOrderStatus.CONFIRMED, ActionNote(note="ok")),
+    (ship_supplier_order, SupplierOrderStatus.SHIPPED, ShipBody(note="truck 1")),
+    (deliver_supplier_order, SupplierOrderStatus.DELIVERED, ActionNote(note="ok")),
 ]:
-    got = ok(step.sync_detailed(so.id, client=supplier, body=ActionNote(note="ok")), SupplierOrder)
+    got = ok(step.sync_detailed(so.id, client=supplier, body=body), SupplierOrder)
     assert got.status == status, got.status
 accepted = ok(
     accept_supplier_order.sync_detailed(

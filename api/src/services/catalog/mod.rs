@@ -13,7 +13,7 @@ mod queries;
 
 use super::products::Certificate;
 use super::{today, PageParams};
-use crate::domain::{Money, OrgId, PovertyStatus, ProductCategory, ProductId, Quantity, Unit};
+use crate::domain::{Money, OrgId, PovertyStatus, ProductCategory, ProductId, Quantity, SaleMode, Unit, Weight};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -57,13 +57,28 @@ pub struct CatalogQuery {
     pub max_price: Option<Money>,
 }
 
+/// Catalogue pages cached before sale modes existed read back as sold per unit.
+fn per_unit() -> SaleMode {
+    SaleMode::PerUnit
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CatalogItem {
     pub id: ProductId,
     pub name: String,
     pub category: ProductCategory,
     pub unit: Unit,
+    /// Per kg when `sale_mode` is `pieces_by_weight` (ordered by the piece, paid by weight).
     pub price: Money,
+    /// `per_unit`, or `pieces_by_weight` with the nominal weight and tolerance of a piece.
+    #[serde(default = "per_unit")]
+    pub sale_mode: SaleMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "100.000")]
+    pub nominal_weight_kg: Option<Weight>,
+    /// Percent either side of the nominal weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_tolerance: Option<i32>,
     pub min_order_qty: Quantity,
     pub description: String,
     pub supplier_org_id: OrgId,

@@ -3,7 +3,7 @@
 //! derived page table joined back, and a dialect-specific text search. States are
 //! bound from the enums, never written into the text.
 use super::{CatalogItem, CatalogPage, Checked};
-use crate::domain::{Money, OrgStatus, ProductStatus, Quantity};
+use crate::domain::{Money, OrgStatus, ProductStatus, Quantity, Weight};
 use crate::error::{AppError, AppResult};
 use crate::services::products::stored;
 use crate::services::{paginate, sql, stock, today};
@@ -96,7 +96,7 @@ pub(super) async fn page(conn: &DatabaseConnection, c: &Checked) -> AppResult<Ca
         "SELECT p.id, p.name, p.category, p.unit, p.price_fen, p.min_order_qty_milli, p.description, \
          p.supplier_org_id, o.name AS supplier_name, p.origin_region_code, p.origin_county_code, \
          r.name AS county_name, r.poverty_status, p.certificates, p.certificate_number, p.valid_until, \
-         p.reserved_milli, \
+         p.reserved_milli, p.sale_mode, p.nominal_weight_milli, p.weight_tolerance_pct, \
          COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before >= $1 AND NOT l.uncertified_batch), 0) AS on_hand \
          FROM (SELECT p.id FROM {walk} WHERE {wh} ORDER BY p.status, p.id LIMIT ${limit_param}) page \
          CROSS JOIN products p \
@@ -138,6 +138,12 @@ pub(super) async fn page(conn: &DatabaseConnection, c: &Checked) -> AppResult<Ca
             category: stored("category", &category)?,
             unit: stored("unit", &unit)?,
             price: amount("price", Money::from_minor(r.try_get("", "price_fen")?))?,
+            sale_mode: stored("sale mode", &r.try_get::<String>("", "sale_mode")?)?,
+            nominal_weight_kg: match r.try_get::<Option<i64>>("", "nominal_weight_milli")? {
+                Some(g) => Some(amount("nominal weight", Weight::from_minor(g))?),
+                None => None,
+            },
+            weight_tolerance: r.try_get("", "weight_tolerance_pct")?,
             min_order_qty: amount(
                 "min_order_qty",
                 Quantity::from_minor(r.try_get("", "min_order_qty_milli")?),

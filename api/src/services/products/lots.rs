@@ -89,6 +89,10 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
             errors.push(FieldError::new("harvested_on", "must not be after best_before"));
         }
     }
+    // A product sold by weight is stocked, ordered and accepted in whole pieces.
+    if p.sale_mode == crate::domain::SaleMode::PiecesByWeight.as_str() && body.quantity.minor() % 1000 != 0 {
+        errors.push(FieldError::new("quantity", "must be a whole number of pieces"));
+    }
     errors.extend(compliance::check_certificate(&body.compliance_certificate));
     if let Some(c) = &body.origin_county_code {
         let county = crate::services::regions::find(db, c).await?;
