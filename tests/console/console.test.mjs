@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, apiAs, login, deliveredOrder, pendingProduct, AXE_PATH } from './lib.mjs';
+import { startServer, launch, apiAs, login, deliveredOrder, pendingProduct, weighedDelivery, AXE_PATH } from './lib.mjs';
 
 let server, browser;
 const NAV = {
@@ -347,37 +347,52 @@ test('a county office rejects with a note and revokes with a reason', async () =
   await context.close();
 });
 
-test('the 合格证 of shipped lots and a weight input show when the order carries them', async () => {
-  const { so } = await deliveredOrder(server.base, '10');
-  const { context, page } = await as('buyer@demo.assist');
-  // Lots and certificates as the order JSON carries them once the 合格证 work lands.
-  await page.route('**/api/v1/supplier-orders?status=delivered*', async (route) => {
-    const res = await route.fetch();
-    const body = await res.json();
-    for (const o of body.items) {
-      for (const l of o.lines) {
-        l.sold_as = 'pieces_by_weight';
-        l.lots = [{ lot_id: '01a20000-0000-7000-8000-00000000c0de', quantity: l.quantity,
-          compliance_certificate: { number: 'HGZ-130727-0042', issuer: '阳原县小米专业合作社', issued_on: '2026-11-28' } }];
-      }
-    }
-    await route.fulfill({ response: res, json: body });
-  });
+test('a product sold by weight is weighed at acceptance in the console and credited at actual kg x price', async () => {
+  const { supplier, certifier, buyer, product, so, line } = await weighedDelivery(server.base, '24.35', '5', 10, 2);
+  const { context, page, errors } = await as('buyer@demo.assist');
   await page.goto(`${server.base}/console/#/deliveries`);
   const card = page.locator(`li[data-order="${so}"]`);
   await card.waitFor();
-  await card.locator('[data-certificate="HGZ-130727-0042"]').waitFor();
-  assert.match(await card.innerText(), /阳原县小米专业合作社/);
-  await card.locator('input[name^=weight-]').fill('10.4');
+  // The line as the API carries it: nominal 5 kg x 2 pieces within 10 %, estimate 10 kg = 243.50.
+  const order = (await buyer.get(`/supplier-orders/${so}`)).body;
+  assert.equal(order.lines[0].weight.estimated_amount, '243.50');
+  assert.equal(await card.locator(`[data-weight="${line}"] [data-estimate]`).getAttribute('data-estimate'), '243.50');
+  assert.match(await card.locator(`[data-weight="${line}"]`).innerText(), /5 kg × 2 件 ± 10%/);
+  // 11.3 kg is 13 % over: refused until the buyer ticks the deviation box, nothing accepted.
+  await card.locator(`input[name="weight-${line}"]`).fill('11.3');
   await card.locator('input[name=invoice_number]').fill('INV-WEIGHT-1');
+  await card.locator('form.accept button[type=submit]').click();
+  await card.locator('[role=alert]').waitFor();
+  assert.match(await card.locator('[role=alert]').innerText(), /lines\[0\]\.actual_weight/);
+  assert.equal((await buyer.get(`/supplier-orders/${so}`)).body.status, 'delivered');
+  await card.locator('input[name=accept_weight_deviation]').check();
   const [request] = await Promise.all([
     page.waitForRequest(`**/api/v1/supplier-orders/${so}/accept`),
     card.locator('form.accept button[type=submit]').click(),
   ]);
   const sent = JSON.parse(request.postData());
-  assert.equal(sent.lines[0].actual_weight, '10.4');
-  assert.equal(sent.invoice_number, 'INV-WEIGHT-1');
+  assert.deepEqual(sent.lines, [{ line_id: line, accepted_quantity: '2', actual_weight: '11.3' }]);
+  assert.equal(sent.accept_weight_deviation, true);
+  // 11.3 kg x 24.35 = 275.155, half up to the fen: 275.16; the estimate was 243.50.
+  const done = page.locator(`li[data-order="${so}"] [data-weight="${line}"] [data-actual]`);
+  await done.waitFor();
+  assert.equal(await done.getAttribute('data-actual'), '275.16');
+  assert.equal(await page.locator(`li[data-order="${so}"] [data-difference]`).getAttribute('data-difference'), '31.66');
+  assert.equal(await page.locator(`li[data-order="${so}"] [data-weighed-actual]`).getAttribute('data-weighed-actual'), '275.16');
+  let entry;
+  for (let i = 0; i < 50 && !entry; i++) {
+    entry = (await buyer.get('/ledger?limit=200')).body.items.find((e) => e.supplier_order_id === so);
+    if (!entry) await new Promise((r) => setTimeout(r, 300));
+  }
+  assert.equal(entry.amount, '275.16');
+  assert.equal(entry.quantity, '2');
+  await page.goto(`${server.base}/console/#/ledger?supplier=${entry.supplier_org_id}`);
+  const row = page.locator(`tr[data-entry="${entry.id}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /¥275\.16/);
+  assert.deepEqual(errors, []);
   await context.close();
+  void supplier; void certifier; void product;
 });
 
 test('the pages work from the keyboard', async () => {

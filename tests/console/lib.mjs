@@ -115,3 +115,33 @@ export async function pendingProduct(base, name, price) {
   await supplier.post(`/products/${r.body.id}/submit`);
   return r.body.id;
 }
+
+/**
+ * A product of the demo supplier sold `pieces_by_weight` (`price` per kg, `nominal` kg a piece
+ * within `pct` %), certified by the county office with a lot of 20 pieces, and an order of
+ * `pieces` of it by the demo buyer taken to `delivered`. Everything through the API.
+ */
+export async function weighedDelivery(base, price, nominal, pct, pieces) {
+  const supplier = await apiAs(base, 'supplier@demo.assist');
+  const certifier = await apiAs(base, 'certifier@demo.assist');
+  const buyer = await apiAs(base, 'buyer@demo.assist');
+  const must = (r, status, what) => { if (r.status !== status) throw new Error(`${what}: ${r.status} ${r.text}`); return r.body; };
+  const day = (n) => new Date(Date.now() + n * 864e5).toISOString().slice(0, 10);
+  const product = must(await supplier.post('/products', {
+    name: `整猪 ${Date.now()}`, category: 'meat', unit: 'piece', price, min_order_qty: '1',
+    origin_region_code: '130727100201', description: 'a whole pig, paid by the kg weighed on delivery',
+    shelf_life_days: 10, supply_capacity_per_month: '100', certificates: [], poor_households_linked: 3,
+    benefit_mechanism: '保底收购 guaranteed purchase', sale_mode: 'pieces_by_weight', nominal_weight_kg: nominal,
+    weight_tolerance: pct,
+  }), 201, 'product');
+  must(await supplier.post(`/products/${product.id}/submit`), 200, 'submit');
+  must(await certifier.post(`/products/${product.id}/certify`, { valid_until: day(365) }), 200, 'certify');
+  must(await supplier.post(`/products/${product.id}/lots`, { quantity: '20', harvested_on: day(0), best_before: day(10) }), 201, 'lot');
+  const placed = must(await buyer.post('/orders', {
+    lines: [{ product_id: product.id, quantity: String(pieces) }], credit_category: 'purchase',
+    deliver_to: '省直机关第一食堂', requested_date: day(3),
+  }, { 'Idempotency-Key': crypto.randomUUID() }), 201, 'order');
+  const so = placed.supplier_orders[0].id;
+  for (const a of ['confirm', 'ship', 'deliver']) must(await supplier.post(`/supplier-orders/${so}/${a}`), 200, a);
+  return { supplier, certifier, buyer, product, so, line: placed.supplier_orders[0].lines[0].id };
+}

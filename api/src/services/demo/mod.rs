@@ -6,6 +6,7 @@ mod payments;
 mod products;
 mod queries;
 mod supervision;
+mod weighed;
 
 pub use data::{OrgRow, ProductRow, RegionRow, DEMO_PASSWORD, ORGS, PRODUCTS, REGIONS};
 
@@ -121,6 +122,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
     }
     products::seed_products(state, &ids).await?;
     payments::seed_payments(state, &ids).await?;
+    weighed::seed_order(state, &ids).await?;
     supervision::seed_plans(state, &ids).await?;
     Ok(accounts_out)
 }

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use chrono::Duration;
 use std::collections::HashMap;
 
-async fn caller_for(state: &AppState, email: &str, role: Role) -> AppResult<Option<Caller>> {
+pub(super) async fn caller_for(state: &AppState, email: &str, role: Role) -> AppResult<Option<Caller>> {
     let Some(u) = accounts::queries::user_by_email(&state.db, email).await? else {
         return Ok(None);
     };
