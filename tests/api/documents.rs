@@ -333,3 +333,27 @@ async fn two_passes_at_once_send_each_reminder_once() {
     let mails = app.wait_for_emails(&s.contact_email, 2, 10).await;
     assert_eq!(mails.iter().filter(|m| m.contains("Expires in 30 days")).count(), 2);
 }
+
+#[tokio::test]
+async fn the_demo_data_has_licences_that_expire_soon_loaded_once() {
+    let app = spawn_app().await;
+    assist_market::services::demo::seed(&app.state).await.unwrap();
+    assist_market::services::demo::seed(&app.state).await.unwrap();
+    assert_eq!(count(&app, "supplier_documents").await, 5, "loaded once");
+    let pw = assist_market::services::demo::DEMO_PASSWORD;
+    let yangyuan = app.login("certifier@demo.assist", pw).await;
+    let l = app
+        .get("/documents/expiring?within=30", Some(&yangyuan))
+        .await
+        .expect(200)
+        .json;
+    let ours = ["SC10113072700101", "JY11308810000202"];
+    assert_eq!(
+        listed(&l, &ours),
+        vec![("food_production_licence".to_string(), "SC10113072700101".to_string())],
+        "{l}"
+    );
+    let admin = Some(app.admin_token.as_str());
+    let l = app.get("/documents/expiring?within=90", admin).await.expect(200).json;
+    assert_eq!(listed(&l, &ours).len(), 2, "{l}");
+}

@@ -3,7 +3,8 @@
 //! position, and inclusion and consistency proofs for every size verify (a bent one does not).
 use crate::ledger_log::sequenced;
 use crate::orders::*;
-use assist_market::services::ledger::{checkpoint::LogKey, leaf, merkle};
+use assist_market::services::ledger::checkpoint::{self, LogKey};
+use assist_market::services::ledger::{leaf, merkle, offline};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -76,12 +77,20 @@ async fn the_python_verifier_checks_the_export_and_finds_each_tampering() {
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("ok: 6 positions, tree size 6"), "{out}");
 
+    // Python and `verify-export` (the Rust offline verifier) agree on each.
+    let vk = checkpoint::parse_verifier_key(&key).unwrap();
     let bad_at = |lines: &[String], note: &str, seq: u64, what: &str| {
         let (code, out) = check_export(dir.path(), lines, note, &key);
         assert_eq!(code, 1, "{what}: {out}");
         assert!(
             out.starts_with(&format!("bad: first bad position {seq}:")),
             "{what}: {out}"
+        );
+        let r = offline::verify_export(&lines.join("\n"), note, &vk).unwrap();
+        assert_eq!(
+            (r.ok, r.first_bad_seq),
+            (false, Some(seq)),
+            "{what} (verify-export): {r:?}"
         );
     };
     // Edit: an amount.

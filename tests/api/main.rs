@@ -36,4 +36,3 @@ mod scorecards;
 mod supervision;
 mod supervision_counties;
 mod variable_weight;
-

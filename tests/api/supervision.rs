@@ -124,7 +124,7 @@ async fn a_supervisor_sees_the_units_of_its_region_and_nothing_outside() {
         .problem(403);
 }
 
-fn this_year() -> i32 {
+pub fn this_year() -> i32 {
     chrono::Datelike::year(&chrono::Utc::now().date_naive())
 }
 

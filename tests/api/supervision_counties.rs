@@ -1,12 +1,8 @@
 //! The counties list of supervision, and a shared canteen's credit split in the ledger.
 use crate::helpers::*;
 use crate::orders::{delivered_so, product, World};
-use crate::supervision::credit;
+use crate::supervision::{credit, this_year};
 use serde_json::{json, Value};
-
-fn this_year() -> i32 {
-    chrono::Datelike::year(&chrono::Utc::now().date_naive())
-}
 
 /// The net ledger amount (fen) of `column = value` in the year, straight from the table.
 async fn ledger_sum(app: &TestApp, column: &str, value: &str) -> i64 {

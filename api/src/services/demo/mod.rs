@@ -2,6 +2,7 @@
 //! per level), a few
 //! more to play with, and certified products with stock (see `data`).
 mod data;
+mod documents;
 mod payments;
 mod products;
 mod queries;
@@ -124,6 +125,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
     payments::seed_payments(state, &ids).await?;
     weighed::seed_order(state, &ids).await?;
     supervision::seed_plans(state, &ids).await?;
+    documents::seed_documents(state, &ids).await?;
     Ok(accounts_out)
 }
 

@@ -57,7 +57,12 @@ fn leaf_of(v: &Value, line: usize) -> Result<Hash, String> {
 
 /// Verifies `export` against `note` signed by `vk`.
 pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<OfflineReport, String> {
-    let target: Checkpoint = checkpoint::open(note, vk).map_err(|e| format!("checkpoint: {e}"))?;
+    // A checkpoint that does not verify with the key (a tail re-signed with another key)
+    // leaves everything after the last embedded checkpoint that does unproven.
+    let (target, target_problem): (Option<Checkpoint>, String) = match checkpoint::open(note, vk) {
+        Ok(c) => (Some(c), String::new()),
+        Err(e) => (None, format!("the checkpoint: {e}")),
+    };
     let mut frontier = Frontier::default();
     let mut with_fields = 0u64;
     let mut last_good = 0u64;
@@ -81,13 +86,16 @@ pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<Offli
                 .ok_or_else(|| format!("line {line}: checkpoint is not text"))?;
             match checkpoint::open(n, vk) {
                 Ok(c) if c.size == frontier.size() && c.root == frontier.root() => last_good = c.size,
-                Ok(c) if c.size != frontier.size() => {
-                    return Err(format!(
+                Ok(c) if c.size != frontier.size() => fail(
+                    last_good + 1,
+                    format!(
                         "line {line}: a checkpoint of size {} after position {}",
                         c.size,
                         frontier.size()
-                    ))
-                }
+                    ),
+                    &mut first_bad,
+                    &mut problem,
+                ),
                 Ok(_) => fail(
                     last_good + 1,
                     format!("line {line}: the root at {} differs", frontier.size()),
@@ -116,7 +124,10 @@ pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<Offli
         }
         let h = leaf_of(&v, line)?;
         frontier.push(h, &mut |_, _| {});
-        if frontier.size() == target.size && frontier.root() != target.root {
+        if target
+            .as_ref()
+            .is_some_and(|t| t.size == frontier.size() && t.root != frontier.root())
+        {
             fail(
                 last_good + 1,
                 "the root at the checkpoint's size differs".into(),
@@ -125,22 +136,24 @@ pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<Offli
             );
         }
     }
-    if frontier.size() < target.size {
-        fail(
+    match &target {
+        None => fail(last_good + 1, target_problem, &mut first_bad, &mut problem),
+        Some(t) if frontier.size() < t.size => fail(
             frontier.size() + 1,
             format!(
                 "the file ends at {} before the checkpoint's {}",
                 frontier.size(),
-                target.size
+                t.size
             ),
             &mut first_bad,
             &mut problem,
-        );
+        ),
+        Some(_) => {}
     }
     Ok(OfflineReport {
         entries: frontier.size(),
         with_fields,
-        tree_size: target.size,
+        tree_size: target.map_or(0, |t| t.size),
         ok: first_bad.is_none(),
         first_bad_seq: first_bad,
         problem,

@@ -9,6 +9,7 @@
 //! in at three points of the lifecycle (`sources_for`, `before_transition`,
 //! `after_transition`) and when it reads supplier orders (`attach`).
 mod ageing;
+mod invoiceable;
 mod lateness;
 mod queries;
 mod record;

@@ -148,7 +148,8 @@ pub async fn create_invoice(
     if queries::invoice_number_used(&txn, &so.id, &number).await? {
         return Err(AppError::field("number", "is already recorded on this supplier order"));
     }
-    if queries::add_invoiced(&txn, &so.id, body.amount.minor(), so.total_fen).await? != 1 {
+    let cap = super::invoiceable::invoiceable_fen(&txn, &so, status).await?;
+    if queries::add_invoiced(&txn, &so.id, body.amount.minor(), cap).await? != 1 {
         let cur = queries::find_terms(&txn, &so.id)
             .await?
             .map(|t| t.invoiced_fen)
@@ -156,9 +157,9 @@ pub async fn create_invoice(
         return Err(AppError::field(
             "amount",
             format!(
-                "would invoice more than the order's amount ({} already invoiced of {})",
+                "would invoice more than the order's amount, or once accepted the accepted amount ({} already invoiced of {})",
                 money(cur)?,
-                money(so.total_fen)?
+                money(cap)?
             ),
         ));
     }

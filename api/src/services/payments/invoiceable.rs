@@ -1,0 +1,41 @@
+//! How much a supplier may invoice on a supplier order in all.
+//!
+//! Before acceptance (a prepaid order is invoiced on confirmation) it is the order's
+//! amount. Once accepted it is what the buyer accepted: each line's accepted quantity at
+//! its price, and a line sold by weight at its actual amount (kg weighed × price per kg),
+//! which may be above or below the estimate the order was placed at
+//! (docs/variable-weight.md).
+use crate::domain::{Money, Quantity, SupplierOrderStatus};
+use crate::error::{AppError, AppResult};
+use crate::services::weight;
+use entity::{order_lines, supplier_orders};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+pub(super) async fn invoiceable_fen(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    status: SupplierOrderStatus,
+) -> AppResult<i64> {
+    if status != SupplierOrderStatus::Accepted {
+        return Ok(so.total_fen);
+    }
+    let lines = order_lines::Entity::find()
+        .filter(order_lines::Column::SupplierOrderId.eq(so.id.clone()))
+        .all(conn)
+        .await?;
+    let actual = weight::actual_amounts(conn, lines.iter().map(|l| l.id.clone()).collect()).await?;
+    let mut total = Money::ZERO;
+    for l in &lines {
+        let Some(q) = l.accepted_quantity_milli else { continue };
+        let amount = match actual.get(&l.id) {
+            Some(a) => *a,
+            None => {
+                let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
+                let qty = Quantity::from_minor(q).map_err(AppError::internal)?;
+                Money::line_amount(price, qty).map_err(AppError::internal)?
+            }
+        };
+        total = total.checked_add(amount).map_err(AppError::internal)?;
+    }
+    Ok(total.minor())
+}
