@@ -348,18 +348,23 @@ test('a county office rejects with a note and revokes with a reason', async () =
 });
 
 test('a product sold by weight is weighed at acceptance in the console and credited at actual kg x price', async () => {
-  const { supplier, certifier, buyer, product, so, line } = await weighedDelivery(server.base, '24.35', '5', 10, 2);
+  const { buyer, so, line } = await weighedDelivery(server.base, '24.35', '100', 10, 2);
   const { context, page, errors } = await as('buyer@demo.assist');
   await page.goto(`${server.base}/console/#/deliveries`);
   const card = page.locator(`li[data-order="${so}"]`);
   await card.waitFor();
-  // The line as the API carries it: nominal 5 kg x 2 pieces within 10 %, estimate 10 kg = 243.50.
+  // The demo's box of fresh shiitake sold by weight awaits acceptance from the first start.
+  const demo = (await buyer.get('/supplier-orders?status=delivered&limit=100')).body.items
+    .find((o) => o.id !== so && o.lines.some((l) => l.weight));
+  assert.ok(demo, 'the demo data has a weighed delivery awaiting acceptance');
+  await page.locator(`li[data-order="${demo.id}"] [data-weight="${demo.lines[0].id}"] [data-nominal]`).waitFor();
+  // The line as the API carries it: nominal 100 kg x 2 pieces within 10 %, estimate 200 kg = 4870.00.
   const order = (await buyer.get(`/supplier-orders/${so}`)).body;
-  assert.equal(order.lines[0].weight.estimated_amount, '243.50');
-  assert.equal(await card.locator(`[data-weight="${line}"] [data-estimate]`).getAttribute('data-estimate'), '243.50');
-  assert.match(await card.locator(`[data-weight="${line}"]`).innerText(), /5 kg × 2 件 ± 10%/);
-  // 11.3 kg is 13 % over: refused until the buyer ticks the deviation box, nothing accepted.
-  await card.locator(`input[name="weight-${line}"]`).fill('11.3');
+  assert.equal(order.lines[0].weight.estimated_amount, '4870.00');
+  assert.equal(await card.locator(`[data-weight="${line}"] [data-estimate]`).getAttribute('data-estimate'), '4870.00');
+  assert.match(await card.locator(`[data-weight="${line}"]`).innerText(), /100 kg × 2 件 ± 10%/);
+  // 226.3 kg is 13 % over: refused until the buyer ticks the deviation box, nothing accepted.
+  await card.locator(`input[name="weight-${line}"]`).fill('226.3');
   await card.locator('input[name=invoice_number]').fill('INV-WEIGHT-1');
   await card.locator('form.accept button[type=submit]').click();
   await card.locator('[role=alert]').waitFor();
@@ -371,28 +376,27 @@ test('a product sold by weight is weighed at acceptance in the console and credi
     card.locator('form.accept button[type=submit]').click(),
   ]);
   const sent = JSON.parse(request.postData());
-  assert.deepEqual(sent.lines, [{ line_id: line, accepted_quantity: '2', actual_weight: '11.3' }]);
+  assert.deepEqual(sent.lines, [{ line_id: line, accepted_quantity: '2', actual_weight: '226.3' }]);
   assert.equal(sent.accept_weight_deviation, true);
-  // 11.3 kg x 24.35 = 275.155, half up to the fen: 275.16; the estimate was 243.50.
+  // 226.3 kg x 24.35 = 5510.405, half up to the fen: 5510.41; the estimate was 4870.00.
   const done = page.locator(`li[data-order="${so}"] [data-weight="${line}"] [data-actual]`);
   await done.waitFor();
-  assert.equal(await done.getAttribute('data-actual'), '275.16');
-  assert.equal(await page.locator(`li[data-order="${so}"] [data-difference]`).getAttribute('data-difference'), '31.66');
-  assert.equal(await page.locator(`li[data-order="${so}"] [data-weighed-actual]`).getAttribute('data-weighed-actual'), '275.16');
+  assert.equal(await done.getAttribute('data-actual'), '5510.41');
+  assert.equal(await page.locator(`li[data-order="${so}"] [data-difference]`).getAttribute('data-difference'), '640.41');
+  assert.equal(await page.locator(`li[data-order="${so}"] [data-weighed-actual]`).getAttribute('data-weighed-actual'), '5510.41');
   let entry;
   for (let i = 0; i < 50 && !entry; i++) {
     entry = (await buyer.get('/ledger?limit=200')).body.items.find((e) => e.supplier_order_id === so);
     if (!entry) await new Promise((r) => setTimeout(r, 300));
   }
-  assert.equal(entry.amount, '275.16');
+  assert.equal(entry.amount, '5510.41');
   assert.equal(entry.quantity, '2');
   await page.goto(`${server.base}/console/#/ledger?supplier=${entry.supplier_org_id}`);
   const row = page.locator(`tr[data-entry="${entry.id}"]`);
   await row.waitFor();
-  assert.match(await row.innerText(), /¥275\.16/);
+  assert.match(await row.innerText(), /¥5,510\.41/);
   assert.deepEqual(errors, []);
   await context.close();
-  void supplier; void certifier; void product;
 });
 
 test('the pages work from the keyboard', async () => {
