@@ -18,7 +18,7 @@ use utoipa_actix_web::AppExt;
         license(name = "MIT", identifier = "MIT")
     ),
     servers((url = "/", description = "The server that serves this document")),
-    components(schemas(Problem, FieldError, crate::domain::ReportFormat)),
+    components(schemas(Problem, FieldError, crate::domain::ReportFormat, crate::domain::TraceFormat)),
     tags(
         (name = "health", description = "Liveness and readiness probes"),
         (name = "auth", description = "Log in, refresh and revoke tokens; the caller's identity"),

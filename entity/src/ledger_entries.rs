@@ -37,6 +37,12 @@ pub struct Model {
     /// The pairing the entry counts under, resolved when it was written (in the leaf from
     /// format version 1).
     pub credited_pairing_id: Option<String>,
+    /// The lot an accepted line was shipped from (leaf format version 2).
+    pub lot_id: Option<String>,
+    /// That lot's 合格证 number (leaf format version 2).
+    pub compliance_certificate_number: Option<String>,
+    /// The delivered weight in thousandths of a kg, for products sold by weight (version 2).
+    pub weight_kg_milli: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,10 @@ pub struct Model {
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The certifier's setting for this product (NULL: its category's).
+    pub requires_compliance_certificate: Option<bool>,
+    /// The effective requirement of a 合格证 per lot (kept in step by the compliance service).
+    pub compliance_certificate_required: bool,
     pub sale_mode: String,
     pub nominal_weight_milli: Option<i64>,
     pub weight_tolerance_pct: Option<i32>,

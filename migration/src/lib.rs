@@ -25,6 +25,7 @@ mod m20261201_000140_return_groups;
 mod m20261201_000141_return_entry_ids;
 mod m20261201_000150_payments;
 mod m20261201_000160_delivered_late;
+mod m20261201_000170_compliance_certificates;
 mod m20261201_000180_documents;
 mod m20261201_000190_variable_weight;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000141_return_entry_ids::Migration),
             Box::new(m20261201_000150_payments::Migration),
             Box::new(m20261201_000160_delivered_late::Migration),
+            Box::new(m20261201_000170_compliance_certificates::Migration),
             Box::new(m20261201_000180_documents::Migration),
             Box::new(m20261201_000190_variable_weight::Migration),
         ]

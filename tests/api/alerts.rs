@@ -47,6 +47,7 @@ async fn lot(app: &TestApp, product_id: &str, units: i64, bb_days: i64) -> Strin
         harvested_on: Set(Some(today() - Duration::days(1))),
         best_before: Set(today() + Duration::days(bb_days)),
         created_at: Set(Utc::now()),
+        ..Default::default()
     }
     .insert(app.db())
     .await

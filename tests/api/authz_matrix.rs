@@ -58,6 +58,9 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         ("POST", "/agreements/{id}/approve") => SUPPLIER,
         ("POST", "/agreements/{id}/cancel") => &["supplier", "buyer"],
         ("PUT", "/alert-rules/{category}") => ADMIN,
+        ("PUT", "/categories/{code}") => ADMIN,
+        ("PUT", "/products/{id}/compliance-requirement") => CERTIFIER,
+        ("PUT", "/lots/{id}/compliance-certificate") => SUPPLIER,
         ("POST", "/alerts/scan") => ADMIN,
         ("POST", "/alerts/{id}/acknowledge" | "/alerts/{id}/resolve") => &["admin", "certifier"],
         // Matched buyers only; which buyers are matched is the matching rule's business.
@@ -210,6 +213,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .expect(201);
     let id = |v: &Value| v["id"].as_str().expect("id").to_string();
+    let lots = app.get(&format!("/products/{p}/lots"), supplier.t()).await.expect(200);
+    let lot = id(&lots.json["items"][0]);
     let bystander_me = app.get("/me", bystander.t()).await.expect(200).json;
     Fixture {
         tokens: vec![
@@ -237,6 +242,8 @@ async fn fixture(app: &TestApp) -> Fixture {
             ("/buyers/{org_id}", buyer.org_id),
             ("/regions/{code}", YANGYUAN.to_string()),
             ("/alert-rules/{category}", "fruit".to_string()),
+            ("/categories/{code}", "fruit".to_string()),
+            ("/lots/{id}", lot),
             ("{year}", year.to_string()),
             ("/suppliers/{id}", supplier.org_id),
             ("/entries/{seq}", "1".to_string()),

@@ -225,6 +225,7 @@ async fn concurrent_acceptances_of_one_product_both_take_their_stock() {
         harvested_on: Set(None),
         best_before: Set(t.date_naive() + chrono::Duration::days(300)),
         created_at: Set(t),
+        ..Default::default()
     }
     .insert(app.db())
     .await

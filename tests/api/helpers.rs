@@ -481,6 +481,7 @@ impl<'a> ProductRow<'a> {
             sale_mode: Set("per_unit".into()),
             nominal_weight_milli: Set(None),
             weight_tolerance_pct: Set(None),
+            ..Default::default()
         }
         .insert(app.db())
         .await

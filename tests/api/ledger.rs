@@ -34,7 +34,7 @@ async fn tree_verifies_and_a_tampered_amount_is_found() {
     let items = items.as_array().unwrap();
     assert_eq!(v.json["tree_size"], 3);
     assert_eq!(v.json["head_hash"], v.json["root_hash"]);
-    assert_eq!(items[0]["leaf_version"], 1);
+    assert_eq!(items[0]["leaf_version"], 2);
     assert_eq!(items[0]["leaf_hash"].as_str().unwrap().len(), 64);
     let seqs: Vec<i64> = items.iter().map(|i| i["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, vec![1, 2, 3]);

@@ -273,6 +273,19 @@ async fn every_location_resolves_for_its_creator() {
         id_at: ("/id", "/items/0/id"),
         ..post("/supplier-orders/{id}/payments", payment, &buyer)
     });
+    // A supplier's licence: its Location is the supplier's documents.
+    let until = (chrono::Utc::now().date_naive() + chrono::Duration::days(400)).to_string();
+    let licence = app
+        .post(
+            &format!("/suppliers/{}/documents", supplier.org_id),
+            supplier.t(),
+            json!({"kind": "business_licence", "number": "LIC-L-1", "issued_on": today, "valid_until": until}),
+        )
+        .await;
+    made.push(Created {
+        id_at: ("/id", "/items/0/id"),
+        ..post("/suppliers/{id}/documents", licence, &supplier)
+    });
     // The buyer's plan (after its quota: a quota cannot be written once a plan exists).
     let plan = app
         .put(

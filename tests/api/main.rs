@@ -4,6 +4,8 @@ mod accounts_security;
 mod agreements;
 mod alerts;
 mod authz_matrix;
+mod compliance;
+mod compliance_trace;
 mod console;
 mod contract;
 mod conventions;

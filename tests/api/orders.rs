@@ -39,6 +39,7 @@ pub async fn product_with(
             harvested_on: Set(None),
             best_before: Set(today + chrono::Duration::days(100)),
             created_at: Set(t),
+            ..Default::default()
         }
         .insert(app.db())
         .await
@@ -1215,6 +1216,7 @@ async fn alert_for(app: &TestApp, supplier: &str, buyer: &str, stock: i64) -> (S
         harvested_on: Set(None),
         best_before: Set(t.date_naive() + chrono::Duration::days(60)),
         created_at: Set(t),
+        ..Default::default()
     }
     .insert(app.db())
     .await

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod caller;
+pub mod compliance;
 pub mod console;
 pub mod credit;
 pub mod documents;
@@ -35,6 +36,7 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     ledger::configure(cfg);
     agreements::configure(cfg);
     products::configure(cfg);
+    compliance::configure(cfg);
     alerts::configure(cfg);
     credit::configure(cfg);
     plans::configure(cfg);

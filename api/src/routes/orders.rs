@@ -4,6 +4,7 @@ use super::extract::{created, idempotency_key, Guarded};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrderId, SupplierOrderId};
 use crate::error::AppError;
+use crate::services::compliance::ShipBody;
 use crate::services::orders::{
     self, Acceptance, Action, ActionNote, NewOrder, NewRating, NewReturn, Order, OrderPage, Purchaser, Rating, Return,
     SupplierOrder, SupplierOrderFilter, SupplierOrderPage,
@@ -127,16 +128,19 @@ pub async fn reject(
     act(&state, &caller, *id, Action::Reject, body).await
 }
 
-/// Supplier ships a confirmed order; the note is the shipment note.
-#[utoipa::path(operation_id = "shipSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not confirmed")))]
+/// Supplier ships a confirmed order; the note is the shipment note. `lots` names which lots ship
+/// each line (a lot without the 合格证 its product requires, of another product, or past best-before
+/// is 422 naming it); without it the certified lots are taken soonest best-before first.
+#[utoipa::path(operation_id = "shipSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ShipBody>, description = "An optional note and lots; an empty body is the same as `{}`", example = json!({"note": "truck 冀G-12345", "lots": [{"line_id": "0192f0a0-0000-7000-8000-000000000001", "lot_id": "0192f0a0-0000-7000-8000-000000000002", "quantity": "10"}]})), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not confirmed, or its certified lots do not hold what it ordered")))]
 #[post("/supplier-orders/{id}/ship")]
 pub async fn ship(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<SupplierOrderId>,
-    body: Guarded<ActionNote>,
+    body: Guarded<ShipBody>,
 ) -> Result<HttpResponse, AppError> {
-    act(&state, &caller, *id, Action::Ship, body).await
+    let body = body.open_optional(orders::may_act(&state, &caller, *id, Action::Ship).await)?;
+    Ok(HttpResponse::Ok().json(orders::ship(&state, &caller, *id, body).await?))
 }
 
 /// Supplier marks a shipped order delivered.

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod alerts;
 pub mod catalog;
+pub mod compliance;
 pub mod credit;
 pub mod demo;
 pub mod documents;

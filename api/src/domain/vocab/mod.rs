@@ -4,6 +4,7 @@
 mod accounts;
 mod alerts;
 mod audit;
+mod compliance;
 mod credit;
 mod documents;
 mod health;
@@ -18,6 +19,7 @@ mod stock;
 pub use accounts::*;
 pub use alerts::*;
 pub use audit::*;
+pub use compliance::*;
 pub use credit::*;
 pub use documents::*;
 pub use health::*;
@@ -159,6 +161,7 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         PlanDeclaration,
         PlanAction,
         LaggardReason,
+        TraceFormat,
         DocumentKind,
         DocumentStage,
     )

@@ -97,7 +97,7 @@ pub(super) async fn page(conn: &DatabaseConnection, c: &Checked) -> AppResult<Ca
          p.supplier_org_id, o.name AS supplier_name, p.origin_region_code, p.origin_county_code, \
          r.name AS county_name, r.poverty_status, p.certificates, p.certificate_number, p.valid_until, \
          p.reserved_milli, \
-         COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before >= $1), 0) AS on_hand \
+         COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before >= $1 AND NOT l.uncertified_batch), 0) AS on_hand \
          FROM (SELECT p.id FROM {walk} WHERE {wh} ORDER BY p.status, p.id LIMIT ${limit_param}) page \
          CROSS JOIN products p \
          JOIN organizations o ON o.id = p.supplier_org_id \

@@ -122,6 +122,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
         });
     }
     products::seed_products(state, &ids).await?;
+    crate::services::compliance::seed_demo(state).await?;
     payments::seed_payments(state, &ids).await?;
     weighed::seed_order(state, &ids).await?;
     supervision::seed_plans(state, &ids).await?;

@@ -74,6 +74,7 @@ pub(super) async fn seed_products(state: &AppState, ids: &HashMap<&str, String>)
             .to_string()),
             nominal_weight_milli: Set(weight.map(|w| w.0)),
             weight_tolerance_pct: Set(weight.map(|w| w.1)),
+            ..Default::default()
         };
         queries::insert_product(&txn, am).await?;
         // The supplier drafts and submits; the certifier (when there is one) certifies.

@@ -68,6 +68,7 @@ pub async fn insert_lot(
         harvested_on: Set(Some(harvested_on)),
         best_before: Set(best_before),
         created_at: Set(at),
+        ..Default::default()
     }
     .insert(db)
     .await?;

@@ -1,6 +1,6 @@
 //! `GET /ledger/export?year=`: the tree up to the latest checkpoint as JSON Lines, one
 //! line per position in order. An entry of the year carries its leaf version and
-//! every field of its leaf (`fields`, the names of `leaf::FIELDS_V1`); any other
+//! every field of its leaf (`fields`, the names of `leaf::fields_of(version)`); any other
 //! entry carries only its `leaf_hash`, so that the whole root can be recomputed
 //! offline from the file (`assist-market verify-export`, tests/ledger/verify.py).
 //! After the line of each position a checkpoint was signed at comes a line
@@ -40,7 +40,9 @@ pub async fn export(state: &AppState, caller: &Caller, year: i32) -> AppResult<S
             let line = match e.filter(|e| e.year == year) {
                 Some(e) => {
                     let mut fields = Map::new();
-                    for (name, v) in leaf::FIELDS_V1.iter().zip(leaf::values_v1(&e)) {
+                    let names = leaf::fields_of(e.leaf_version)
+                        .ok_or_else(|| AppError::internal(format!("unknown leaf version {}", e.leaf_version)))?;
+                    for (name, v) in names.iter().zip(leaf::values_of(&e)?) {
                         fields.insert((*name).to_string(), v.map_or(Value::Null, Value::String));
                     }
                     json!({"seq": p.seq, "leaf_version": e.leaf_version, "fields": fields})

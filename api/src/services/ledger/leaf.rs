@@ -3,12 +3,14 @@
 //! as a 4-byte big-endian length and its UTF-8 bytes (integers in decimal), an
 //! absent optional field as the length `0xFFFFFFFF` with no bytes. A field added
 //! later goes into a new version; entries keep the version they were written with.
+//! Version 2 (`0x02`): version 1's 21 fields, then `lot_id`, `compliance_certificate_number`
+//! and `weight_kg_milli` (all optional).
 use super::merkle::{self, Hash};
 use crate::error::{AppError, AppResult};
 use entity::ledger_entries;
 
 /// The version new entries are written with.
-pub const LEAF_VERSION: i32 = 1;
+pub const LEAF_VERSION: i32 = 2;
 
 const ABSENT: u32 = u32::MAX;
 
@@ -64,6 +66,44 @@ pub fn values_v1(m: &ledger_entries::Model) -> [Option<String>; 21] {
     ]
 }
 
+/// The field names of version 2: version 1's, then three more (optional).
+pub const FIELDS_V2: [&str; 24] = {
+    let mut names = [""; 24];
+    let mut i = 0;
+    while i < FIELDS_V1.len() {
+        names[i] = FIELDS_V1[i];
+        i += 1;
+    }
+    names[21] = "lot_id";
+    names[22] = "compliance_certificate_number";
+    names[23] = "weight_kg_milli";
+    names
+};
+
+/// The field names of a leaf version (None for a version this build does not know).
+pub fn fields_of(version: i32) -> Option<&'static [&'static str]> {
+    match version {
+        1 => Some(&FIELDS_V1),
+        2 => Some(&FIELDS_V2),
+        _ => None,
+    }
+}
+
+/// The values of the fields of the entry's own version, in that version's order.
+pub fn values_of(m: &ledger_entries::Model) -> AppResult<Vec<Option<String>>> {
+    let mut values = values_v1(m).to_vec();
+    match m.leaf_version {
+        1 => {}
+        2 => values.extend([
+            m.lot_id.clone(),
+            m.compliance_certificate_number.clone(),
+            m.weight_kg_milli.map(|w| w.to_string()),
+        ]),
+        v => return Err(AppError::internal(format!("unknown ledger leaf version {v}"))),
+    }
+    Ok(values)
+}
+
 /// Encodes values with a version byte first.
 pub fn encode_values(version: u8, values: &[Option<String>]) -> AppResult<Vec<u8>> {
     let mut out = vec![version];
@@ -85,10 +125,9 @@ pub fn encode_values(version: u8, values: &[Option<String>]) -> AppResult<Vec<u8
 
 /// The exact bytes hashed into an entry's leaf, in the version it was written with.
 pub fn leaf_bytes(m: &ledger_entries::Model) -> AppResult<Vec<u8>> {
-    match m.leaf_version {
-        1 => encode_values(1, &values_v1(m)),
-        v => Err(AppError::internal(format!("unknown ledger leaf version {v}"))),
-    }
+    let version = u8::try_from(m.leaf_version)
+        .map_err(|_| AppError::internal(format!("unknown ledger leaf version {}", m.leaf_version)))?;
+    encode_values(version, &values_of(m)?)
 }
 
 /// `SHA-256(0x00 || leaf bytes)`.
@@ -116,5 +155,12 @@ mod tests {
         let c = encode_values(1, &[Some("ab".into()), Some("c".into())]).unwrap();
         let d = encode_values(1, &[Some("a".into()), Some("bc".into())]).unwrap();
         assert_ne!(c, d);
+    }
+
+    #[test]
+    fn version_two_extends_version_one() {
+        assert_eq!(FIELDS_V2[..21], FIELDS_V1[..]);
+        assert_eq!(fields_of(2).unwrap().len(), 24);
+        assert!(fields_of(3).is_none());
     }
 }

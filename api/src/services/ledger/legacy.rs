@@ -58,6 +58,9 @@ fn read(r: &QueryResult) -> AppResult<ChainEntry> {
             legacy_seq: None,
             legacy_hash: None,
             leaf_version: leaf::LEAF_VERSION,
+            lot_id: None,
+            compliance_certificate_number: None,
+            weight_kg_milli: None,
             leaf_hash: String::new(),
         },
     })

@@ -57,6 +57,17 @@ pub struct NewEntry {
     pub pairing_id: Option<String>,
 }
 
+/// What leaf format version 2 adds to an entry: the batch it came from.
+#[derive(Debug, Clone, Default)]
+pub struct EntryTrace {
+    /// The lot the accepted line was shipped from.
+    pub lot_id: Option<String>,
+    /// That lot's 合格证 number.
+    pub compliance_certificate_number: Option<String>,
+    /// The delivered weight in thousandths of a kg (products sold by weight).
+    pub weight_kg_milli: Option<i64>,
+}
+
 /// Appends one entry. Must run inside the transaction of the change that causes it.
 pub async fn append(conn: &impl ConnectionTrait, e: NewEntry) -> AppResult<ledger_entries::Model> {
     append_many(conn, vec![e])
@@ -69,11 +80,20 @@ pub async fn append(conn: &impl ConnectionTrait, e: NewEntry) -> AppResult<ledge
 /// (the sequencer gives it one after commit). Takes no shared lock. Must run inside
 /// the transaction of the change that causes them.
 pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<Vec<ledger_entries::Model>> {
+    append_traced(conn, entries.into_iter().map(|e| (e, EntryTrace::default())).collect()).await
+}
+
+/// As [`append_many`], each entry with its lot, certificate and weight.
+pub async fn append_traced(
+    conn: &impl ConnectionTrait,
+    items: Vec<(NewEntry, EntryTrace)>,
+) -> AppResult<Vec<ledger_entries::Model>> {
     use chrono::Datelike;
+    let (entries, traces): (Vec<NewEntry>, Vec<EntryTrace>) = items.into_iter().unzip();
     let at = now();
     let credited = pairing::resolve(conn, &entries, at.year()).await?;
     let mut out = Vec::with_capacity(entries.len());
-    for (e, credited_pairing_id) in entries.into_iter().zip(credited) {
+    for ((e, credited_pairing_id), trace) in entries.into_iter().zip(credited).zip(traces) {
         let mut m = ledger_entries::Model {
             ins: 0,
             id: uuid::Uuid::now_v7().to_string(),
@@ -99,10 +119,38 @@ pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) ->
             leaf_version: leaf::LEAF_VERSION,
             leaf_hash: String::new(),
             credited_pairing_id,
+            lot_id: trace.lot_id,
+            compliance_certificate_number: trace.compliance_certificate_number,
+            weight_kg_milli: trace.weight_kg_milli,
         };
         m.leaf_hash = hex::encode(leaf::leaf_hash(&m)?);
         out.push(m);
     }
     queries::insert_entries(conn, out.clone()).await?;
     Ok(out)
+}
+
+/// The lot and certificate the credit entries of these order lines carry (for the
+/// reversals of returns, which name the batch they take back).
+pub async fn credit_traces(
+    conn: &impl ConnectionTrait,
+    line_ids: Vec<String>,
+) -> AppResult<std::collections::HashMap<String, EntryTrace>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rows = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::OrderLineId.is_in(line_ids))
+        .filter(ledger_entries::Column::Kind.eq(crate::domain::LedgerKind::Credit.as_str()))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let t = EntryTrace {
+                lot_id: m.lot_id,
+                compliance_certificate_number: m.compliance_certificate_number,
+                weight_kg_milli: None,
+            };
+            (m.order_line_id, t)
+        })
+        .collect())
 }

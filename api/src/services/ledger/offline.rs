@@ -4,7 +4,7 @@
 //! signature and match the root at its size, and the final root must be the
 //! checkpoint's. Never panics on a corrupted file: errors name the line.
 use super::checkpoint::{self, Checkpoint, VerifierKey};
-use super::leaf::{self, FIELDS_V1};
+use super::leaf;
 use super::merkle::{self, Frontier, Hash};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -33,25 +33,29 @@ fn leaf_of(v: &Value, line: usize) -> Result<Hash, String> {
             .ok_or_else(|| format!("line {line}: leaf_hash is not a base64 SHA-256 hash"));
     }
     let version = v.get("leaf_version").and_then(Value::as_u64);
-    if version != Some(1) {
-        return Err(format!("line {line}: unknown leaf_version {version:?}"));
-    }
+    let (byte, names) = match version.and_then(|n| u8::try_from(n).ok()) {
+        Some(b) => match leaf::fields_of(i32::from(b)) {
+            Some(names) => (b, names),
+            None => return Err(format!("line {line}: unknown leaf_version {version:?}")),
+        },
+        None => return Err(format!("line {line}: unknown leaf_version {version:?}")),
+    };
     let fields = v
         .get("fields")
         .and_then(Value::as_object)
         .ok_or_else(|| format!("line {line}: no fields"))?;
-    if fields.len() != FIELDS_V1.len() {
-        return Err(format!("line {line}: version 1 has {} fields", FIELDS_V1.len()));
+    if fields.len() != names.len() {
+        return Err(format!("line {line}: version {byte} has {} fields", names.len()));
     }
-    let mut values = Vec::with_capacity(FIELDS_V1.len());
-    for name in FIELDS_V1 {
-        values.push(match fields.get(name) {
+    let mut values = Vec::with_capacity(names.len());
+    for name in names {
+        values.push(match fields.get(*name) {
             Some(Value::String(s)) => Some(s.clone()),
             Some(Value::Null) => None,
             _ => return Err(format!("line {line}: field {name} is missing or not a string")),
         });
     }
-    let bytes = leaf::encode_values(1, &values).map_err(|e| format!("line {line}: {e}"))?;
+    let bytes = leaf::encode_values(byte, &values).map_err(|e| format!("line {line}: {e}"))?;
     Ok(merkle::leaf_hash(&bytes))
 }
 

@@ -50,6 +50,12 @@ pub struct LedgerEntry {
     pub leaf_hash: String,
     /// The leaf format version.
     pub leaf_version: i32,
+    /// The lot the accepted line was shipped from (format version 2).
+    pub lot_id: Option<String>,
+    /// That lot's 合格证 number (format version 2).
+    pub compliance_certificate_number: Option<String>,
+    /// The delivered weight in thousandths of a kg, for products sold by weight (format version 2).
+    pub weight_kg_milli: Option<i64>,
 }
 
 impl LedgerEntry {
@@ -77,6 +83,9 @@ impl LedgerEntry {
             credited_pairing_id: m.credited_pairing_id.as_deref().map(stored).transpose()?,
             leaf_hash: m.leaf_hash,
             leaf_version: m.leaf_version,
+            lot_id: m.lot_id,
+            compliance_certificate_number: m.compliance_certificate_number,
+            weight_kg_milli: m.weight_kg_milli,
         })
     }
 }

@@ -8,10 +8,10 @@ use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{
     LedgerKind, Money, OrderLineId, PovertyStatus, ProductId, Quantity, RegionLevel, SignedMoney, SignedQuantity,
-    StockMovementKind, SupplierOrderId, SupplierOrderStatus, UserId, Weight,
+    SupplierOrderId, SupplierOrderStatus, UserId, Weight,
 };
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{ledger, now, required_text, stock, stored, weight};
+use crate::services::{compliance, ledger, now, plans, required_text, stock, stored, weight};
 use crate::state::AppState;
 use entity::{order_lines, orders, supplier_orders};
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -104,6 +104,7 @@ pub async fn accept(
     let weighed =
         weight::check_acceptance(&state.db, &lines, &weigh_in, body.accept_weight_deviation, &mut errors).await?;
     AppError::check(errors)?;
+    compliance::check_acceptance(&state.db, &so.id).await?;
     let note = clean_note(body.note);
     let t = now();
     let txn = state.db.begin().await?;
@@ -141,9 +142,16 @@ pub async fn accept(
     weight::record_actuals(&txn, &weighed, t).await?;
     stock::release_many(&txn, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
-    stock::consume_many(&txn, &takes, StockMovementKind::Sale, Some(&so.id), actor).await?;
+    let traces = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
     let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit).await?;
-    ledger::append_many(&txn, crate::services::plans::split_shared(&txn, entries).await?).await?;
+    // Each entry keeps its lot, certificate and weighed kg; a shared canteen's split parts
+    // share their line's lot and divide its weight like its quantity.
+    let mut traces = traces;
+    for (line_id, w) in &weighed {
+        traces.entry(line_id.to_string()).or_default().weight_kg_milli = Some(w.weight.minor());
+    }
+    let parts = plans::split_shared(&txn, entries).await?;
+    ledger::append_traced(&txn, plans::traced_parts(parts, &traces)).await?;
     email_buyer(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     email_supplier(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
     txn.commit().await?;

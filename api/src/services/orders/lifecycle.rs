@@ -6,6 +6,7 @@ use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{ProductId, Quantity, SupplierOrderId, SupplierOrderStatus};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::compliance::{self, ShipBody, ShipLot};
 use crate::services::{now, outbox, payments, stock, stored};
 use crate::state::AppState;
 use entity::supplier_orders;
@@ -170,12 +171,37 @@ pub(super) async fn email_supplier(
 }
 
 /// confirm | reject | ship | deliver | cancel. Race-safe: the UPDATE re-checks the state.
+/// A shipment through here ships the lots chosen soonest best-before first.
 pub async fn transition(
     state: &AppState,
     caller: &Caller,
     id: SupplierOrderId,
     action: Action,
     body: ActionNote,
+) -> AppResult<SupplierOrder> {
+    transition_with(state, caller, id, action, body, None).await
+}
+
+/// Ship, with the lots named in the body (or chosen): they commit with the transition.
+pub async fn ship(state: &AppState, caller: &Caller, id: SupplierOrderId, body: ShipBody) -> AppResult<SupplierOrder> {
+    transition_with(
+        state,
+        caller,
+        id,
+        Action::Ship,
+        ActionNote { note: body.note },
+        body.lots,
+    )
+    .await
+}
+
+async fn transition_with(
+    state: &AppState,
+    caller: &Caller,
+    id: SupplierOrderId,
+    action: Action,
+    body: ActionNote,
+    lots: Option<Vec<ShipLot>>,
 ) -> AppResult<SupplierOrder> {
     let (to, role) = action.rule();
     let so = acting_on(&state.db, caller, id, role).await?;
@@ -192,6 +218,9 @@ pub async fn transition(
         let e = conflict(&txn, &so.id, action.name()).await?;
         txn.rollback().await?;
         return Err(e);
+    }
+    if action == Action::Ship {
+        compliance::ship_lots_of(&txn, &so, lots).await?;
     }
     payments::after_transition(&txn, &so.id, to).await?;
     crate::services::scorecards::after_transition(&txn, &so.id, to).await?;

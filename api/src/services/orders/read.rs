@@ -47,6 +47,7 @@ pub(super) fn to_supplier_order(m: supplier_orders::Model, lines: Vec<order_line
         acceptance_note: m.acceptance_note,
         status_note: m.status_note,
         payment: None,
+        shipped_lots: Vec::new(),
         weighed: None,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -108,6 +109,7 @@ async fn load_supplier_orders(
         })
         .collect::<AppResult<Vec<_>>>()?;
     payments::attach(conn, &mut sos).await?;
+    crate::services::compliance::attach(conn, &mut sos).await?;
     weight::attach(conn, &mut sos).await?;
     Ok(sos)
 }

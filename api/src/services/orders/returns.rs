@@ -6,7 +6,8 @@ use super::read::reload;
 use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{
-    LedgerKind, Money, OrderLineId, OrgId, Quantity, ReturnId, SignedQuantity, SupplierOrderId, SupplierOrderStatus,
+    LedgerKind, Money, OrderLineId, OrgId, Quantity, ReturnId, SignedMoney, SignedQuantity, SupplierOrderId,
+    SupplierOrderStatus,
 };
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{ledger, new_id, now, outbox, required_text, stored, weight};
@@ -162,8 +163,9 @@ pub async fn create_return(
     }
     let items: Vec<_> = reversals.iter().map(|(l, q, a, _, _)| (*l, *q, *a)).collect();
     let entries = entries_for(&txn, &so, &order, &items, LedgerKind::Reversal).await?;
-    let entries = crate::services::plans::split_shared(&txn, entries).await?;
-    let written = ledger::append_many(&txn, entries).await?;
+    let traces = reversal_traces(&txn, &reversals).await?;
+    let parts = crate::services::plans::split_shared(&txn, entries).await?;
+    let written = ledger::append_traced(&txn, crate::services::plans::traced_parts(parts, &traces)).await?;
     let written = crate::services::plans::first_per_line(&written);
     let return_id = new_id();
     let mut rows = Vec::with_capacity(reversals.len());
@@ -273,4 +275,29 @@ pub async fn rate(state: &AppState, caller: &Caller, id: SupplierOrderId, body: 
         comment,
         created_at: t,
     })
+}
+
+/// The lot and certificate of each returned line's credit, and for a weighed line the kg
+/// its returned pieces carry (negative; by difference of cumulative shares, like the amount).
+async fn reversal_traces(
+    conn: &impl sea_orm::ConnectionTrait,
+    reversals: &[(&order_lines::Model, SignedQuantity, SignedMoney, Quantity, Money)],
+) -> AppResult<HashMap<String, ledger::EntryTrace>> {
+    let ids: Vec<String> = reversals.iter().map(|(l, ..)| l.id.clone()).collect();
+    let mut traces = ledger::credit_traces(conn, ids.clone()).await?;
+    let line_ids = ids.iter().map(|i| stored(i)).collect::<AppResult<Vec<_>>>()?;
+    let kg = weight::actual_weights(conn, &line_ids).await?;
+    for ((l, _, _, q, _), id) in reversals.iter().zip(&line_ids) {
+        let Some(w) = kg.get(id) else { continue };
+        let accepted = Quantity::from_minor(l.accepted_quantity_milli.unwrap_or(0)).map_err(AppError::internal)?;
+        let after = Quantity::from_minor(l.returned_quantity_milli).map_err(AppError::internal)?;
+        let after = after.checked_add(*q).map_err(AppError::internal)?;
+        let before = after.checked_sub(*q).map_err(AppError::internal)?;
+        let back = w
+            .pro_rata(after, accepted)
+            .and_then(|a| Ok(a.minor() - w.pro_rata(before, accepted)?.minor()));
+        let back = back.map_err(AppError::internal)?;
+        traces.entry(l.id.clone()).or_default().weight_kg_milli = Some(-back);
+    }
+    Ok(traces)
 }

@@ -63,6 +63,9 @@ pub struct SupplierOrder {
     pub status_note: Option<String>,
     /// Payment terms, delivery deadline, invoiced and paid amounts.
     pub payment: Option<SupplierOrderTerms>,
+    /// The lots each line was shipped from, with their 合格证 (empty until shipped).
+    #[serde(default)]
+    pub shipped_lots: Vec<crate::services::compliance::ShippedLot>,
     /// Estimated and actual amounts of its lines sold `pieces_by_weight` (absent when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weighed: Option<WeighedTotal>,

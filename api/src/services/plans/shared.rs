@@ -12,7 +12,7 @@
 use super::{queries, Member};
 use crate::domain::OrgId;
 use crate::error::{AppError, AppResult};
-use crate::services::ledger::NewEntry;
+use crate::services::ledger::{EntryTrace, NewEntry};
 use chrono::Datelike;
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
@@ -22,14 +22,20 @@ const PPM: i64 = 1_000_000;
 /// Splits `total` into parts proportional to `weights` (parts per million, summing to one
 /// million) by the largest remainder rule; the parts sum to `total` exactly.
 pub fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
+    split_by(total, weights, i128::from(PPM))
+}
+
+/// Splits `total` into parts proportional to `weights` out of `whole` by the same rule.
+fn split_by(total: i64, weights: &[i64], whole: i128) -> Vec<i64> {
     let sign = if total < 0 { -1 } else { 1 };
     let abs = i128::from(total).abs();
+    let whole = whole.max(1);
     let mut parts: Vec<i128> = Vec::with_capacity(weights.len());
     let mut rems: Vec<(i128, usize)> = Vec::with_capacity(weights.len());
     for (i, w) in weights.iter().enumerate() {
-        let v = abs * i128::from(*w);
-        parts.push(v / i128::from(PPM));
-        rems.push((v % i128::from(PPM), i));
+        let v = abs * i128::from(*w).abs();
+        parts.push(v / whole);
+        rems.push((v % whole, i));
     }
     let mut left = abs - parts.iter().sum::<i128>();
     // Largest remainder first; ties to the earlier part.
@@ -111,6 +117,41 @@ pub async fn split_shared(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) -
         }
     }
     Ok(out)
+}
+
+/// Pairs each entry with its line's trace (lot, certificate, weighed kg). The parts of a
+/// split line share its lot and certificate and divide its weight like their quantities,
+/// by the same largest remainder rule, so the parts' kg add up to the line's exactly.
+pub fn traced_parts(parts: Vec<NewEntry>, traces: &HashMap<String, EntryTrace>) -> Vec<(NewEntry, EntryTrace)> {
+    let mut qty_of_line: HashMap<String, Vec<i64>> = HashMap::new();
+    for e in &parts {
+        qty_of_line
+            .entry(e.order_line_id.clone())
+            .or_default()
+            .push(e.quantity_milli);
+    }
+    let mut kg_of_line: HashMap<String, std::vec::IntoIter<i64>> = HashMap::new();
+    for (line, qtys) in &qty_of_line {
+        if let Some(kg) = traces.get(line).and_then(|t| t.weight_kg_milli) {
+            let whole: i128 = qtys.iter().map(|q| i128::from(*q).abs()).sum();
+            let kgs = if qtys.len() == 1 {
+                vec![kg]
+            } else {
+                split_by(kg, qtys, whole)
+            };
+            kg_of_line.insert(line.clone(), kgs.into_iter());
+        }
+    }
+    parts
+        .into_iter()
+        .map(|e| {
+            let mut t = traces.get(&e.order_line_id).cloned().unwrap_or_default();
+            if let Some(kgs) = kg_of_line.get_mut(&e.order_line_id) {
+                t.weight_kg_milli = kgs.next();
+            }
+            (e, t)
+        })
+        .collect()
 }
 
 /// The first entry written for each order line, in order (what a caller that wrote one

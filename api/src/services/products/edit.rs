@@ -131,6 +131,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
     let description = body.description.unwrap_or_default().trim().to_string();
     let certs = serde_json::to_string(&body.certificates).map_err(AppError::internal)?;
     let t = now();
+    let required = crate::services::compliance::category_requires(db, category).await?;
     let txn = db.begin().await?;
     let model = queries::insert_product(
         &txn,
@@ -163,6 +164,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
             sale_mode: Set(terms.sale_mode.as_str().to_string()),
             nominal_weight_milli: Set(terms.nominal_weight.map(Weight::minor)),
             weight_tolerance_pct: Set(terms.tolerance_pct),
+            compliance_certificate_required: Set(required),
+            ..Default::default()
         },
     )
     .await?;
@@ -322,6 +325,9 @@ pub async fn update(
     let txn = db.begin().await?;
     if queries::update_if_version(&txn, am, &current.id, current.version).await? != 1 {
         return Err(AppError::PreconditionFailed);
+    }
+    if category_changed {
+        crate::services::compliance::refresh_product(&txn, &current.id).await?;
     }
     if recertify {
         let mut what = Vec::new();

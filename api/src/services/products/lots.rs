@@ -5,6 +5,7 @@ use super::{queries, stored, stored_amount, stored_status};
 use crate::auth::Caller;
 use crate::domain::{LotId, ProductId, ProductStatus, Quantity};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::compliance::{self, ComplianceCertificate};
 use crate::services::{now, paginate, stock as stock_svc, today, PageParams};
 use crate::state::AppState;
 use entity::lots;
@@ -24,6 +25,11 @@ pub struct NewLot {
     #[serde(default)]
     pub harvested_on: Option<chrono::NaiveDate>,
     pub best_before: chrono::NaiveDate,
+    /// The batch's 合格证. A lot of a product that requires one and arrives without it is
+    /// recorded but flagged `uncertified_batch` (not available) until it is recorded
+    /// (`PUT /lots/{id}/compliance-certificate`).
+    #[serde(default)]
+    pub compliance_certificate: Option<ComplianceCertificate>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,13 +43,18 @@ pub struct Lot {
     /// True when best-before has passed: the lot no longer counts as available.
     pub expired: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    pub compliance_certificate: Option<ComplianceCertificate>,
+    /// The product requires a 合格证 and this lot has none: it is not available stock.
+    pub uncertified_batch: bool,
 }
 
 crate::page_type!(LotPage, Lot);
 
 impl Lot {
-    fn from_model(l: lots::Model) -> AppResult<Lot> {
+    pub(crate) fn from_model(l: lots::Model) -> AppResult<Lot> {
         Ok(Lot {
+            compliance_certificate: ComplianceCertificate::of_lot(&l),
+            uncertified_batch: l.uncertified_batch,
             expired: l.best_before < today(),
             id: stored("lot id", &l.id)?,
             product_id: stored("product id", &l.product_id)?,
@@ -74,6 +85,7 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
             errors.push(FieldError::new("harvested_on", "must not be after best_before"));
         }
     }
+    errors.extend(compliance::check_certificate(&body.compliance_certificate));
     AppError::check(errors)?;
     if stored_status(&p)? == ProductStatus::Revoked {
         return Err(AppError::Conflict("a revoked product takes no new lots".into()));
@@ -85,19 +97,18 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
         .await?
         .ok_or(AppError::NotFound("product"))?;
     ensure_room(&txn, &p.id, qty).await?;
-    let lot = queries::insert_lot(
-        &txn,
-        lots::ActiveModel {
-            id: Set(LotId::new().to_string()),
-            product_id: Set(p.id.clone()),
-            quantity_milli: Set(qty.minor()),
-            remaining_milli: Set(qty.minor()),
-            harvested_on: Set(body.harvested_on),
-            best_before: Set(body.best_before),
-            created_at: Set(now()),
-        },
-    )
-    .await?;
+    let mut am = lots::ActiveModel {
+        id: Set(LotId::new().to_string()),
+        product_id: Set(p.id.clone()),
+        quantity_milli: Set(qty.minor()),
+        remaining_milli: Set(qty.minor()),
+        harvested_on: Set(body.harvested_on),
+        best_before: Set(body.best_before),
+        created_at: Set(now()),
+        ..Default::default()
+    };
+    compliance::flag_for_new_lot(&mut am, &p, body.compliance_certificate);
+    let lot = queries::insert_lot(&txn, am).await?;
     stock_svc::record_movement(
         &txn,
         &p.id,
@@ -141,7 +152,11 @@ pub async fn get_lot(state: &AppState, caller: &Caller, id: ProductId, lot: LotI
 /// (a state of the product, like stock that never goes below zero).
 pub(super) async fn ensure_room(conn: &impl ConnectionTrait, product_id: &str, qty: Quantity) -> AppResult<()> {
     let s = stock_svc::stock_of(conn, product_id).await?;
-    let held = Quantity::from_minor(s.on_hand_milli.saturating_add(s.expired_milli));
+    let held = Quantity::from_minor(
+        s.on_hand_milli
+            .saturating_add(s.expired_milli)
+            .saturating_add(s.uncertified_milli),
+    );
     if held.and_then(|h| h.checked_add(qty)).is_err() {
         return Err(AppError::Conflict(format!(
             "the product's lots cannot hold {qty} more: stock is at most {} units",
@@ -162,6 +177,8 @@ pub struct StockView {
     pub available: Quantity,
     /// Left in lots past best-before (not available).
     pub expired: Quantity,
+    /// Left in lots flagged `uncertified_batch` (not available until their 合格证 is recorded).
+    pub uncertified: Quantity,
 }
 
 /// A stock figure as a quantity. Sums over many lots are shown at most at the bound.
@@ -177,6 +194,7 @@ pub(super) async fn stock_view(conn: &impl ConnectionTrait, id: ProductId) -> Ap
         reserved: shown(s.reserved_milli),
         available: shown(s.available_milli),
         expired: shown(s.expired_milli),
+        uncertified: shown(s.uncertified_milli),
     })
 }
 

@@ -116,6 +116,10 @@ pub struct Product {
     pub version: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The county office's own setting for this product (null: its category's default).
+    pub requires_compliance_certificate: Option<bool>,
+    /// Whether each lot needs a 合格证 (the setting above, else the category's default).
+    pub compliance_certificate_required: bool,
     /// In a certifier's queue: the price compared with certified products.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_check: Option<PriceCheck>,
@@ -199,6 +203,8 @@ impl Product {
             version: m.version,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            requires_compliance_certificate: m.requires_compliance_certificate,
+            compliance_certificate_required: m.compliance_certificate_required,
             price_check: None,
         })
     }

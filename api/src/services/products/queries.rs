@@ -280,6 +280,7 @@ pub async fn on_hand_covers_reserved(conn: &impl ConnectionTrait, product_id: &s
         .from(lots::Entity)
         .and_where(Expr::col((lots::Entity, lots::Column::ProductId)).eq(product_id.to_string()))
         .and_where(Expr::col((lots::Entity, lots::Column::BestBefore)).gte(today()))
+        .and_where(Expr::col((lots::Entity, lots::Column::UncertifiedBatch)).eq(false))
         .to_owned();
     let res = products::Entity::update_many()
         .col_expr(

@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 pub struct Stock {
     pub on_hand_milli: i64,
     pub expired_milli: i64,
+    /// In lots flagged `uncertified_batch` (not on hand until their 合格证 is recorded).
+    pub uncertified_milli: i64,
     pub reserved_milli: i64,
     pub available_milli: i64,
 }
@@ -42,9 +44,11 @@ pub async fn stock_of(conn: &impl ConnectionTrait, product_id: &str) -> AppResul
     let reserved: i64 = row.try_get("", "reserved")?;
     let on_hand: i64 = get_sum(&row, "on_hand")?;
     let expired: i64 = get_sum(&row, "expired")?;
+    let uncertified: i64 = get_sum(&row, "uncertified")?;
     Ok(Stock {
         on_hand_milli: on_hand,
         expired_milli: expired,
+        uncertified_milli: uncertified,
         reserved_milli: reserved,
         available_milli: on_hand.saturating_sub(reserved).max(0),
     })
@@ -184,6 +188,48 @@ pub async fn consume_many(
             "the stock changed while it was being taken; retry".into(),
         ));
     }
+    queries::insert_movements(conn, moves).await
+}
+
+/// Takes quantities out of named lots `(product, lot, thousandths)` (acceptance of a
+/// shipment's lots) and records one movement per lot, in a fixed number of statements.
+/// 409 when a lot no longer holds what is taken (the caller's transaction is rolled back).
+pub async fn take_from_named_lots(
+    conn: &impl ConnectionTrait,
+    takes: &[(ProductId, String, i64)],
+    kind: StockMovementKind,
+    ref_id: Option<&str>,
+    actor: Option<UserId>,
+) -> AppResult<()> {
+    let mut per_lot: BTreeMap<String, (ProductId, i64)> = BTreeMap::new();
+    for (p, lot, q) in takes.iter().filter(|t| t.2 > 0) {
+        let e = per_lot.entry(lot.clone()).or_insert((*p, 0));
+        e.1 = e.1.saturating_add(*q);
+    }
+    if per_lot.is_empty() {
+        return Ok(());
+    }
+    let pairs: Vec<(String, i64)> = per_lot.iter().map(|(l, (_, q))| (l.clone(), *q)).collect();
+    if queries::take_from_lots(conn, &pairs).await? != pairs.len() as u64 {
+        return Err(AppError::Conflict(
+            "a shipped lot no longer holds what was shipped from it; retry".into(),
+        ));
+    }
+    let t = now();
+    let moves = per_lot
+        .into_iter()
+        .map(|(lot, (p, q))| entity::stock_movements::Model {
+            id: new_id(),
+            product_id: p.to_string(),
+            lot_id: Some(lot),
+            delta_milli: -q,
+            kind: kind.as_str().to_string(),
+            reason: None,
+            ref_id: ref_id.map(str::to_string),
+            actor_user_id: actor.map(|a| a.to_string()),
+            created_at: t,
+        })
+        .collect();
     queries::insert_movements(conn, moves).await
 }
 

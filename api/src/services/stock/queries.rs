@@ -16,8 +16,9 @@ pub(super) async fn stock_row(
         .query_one_raw(sql(
             conn,
             "SELECT p.reserved_milli AS reserved, \
-             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before >= $2), 0) AS on_hand, \
-             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before < $2), 0) AS expired \
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before >= $2 AND NOT l.uncertified_batch), 0) AS on_hand, \
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.best_before < $2 AND NOT l.uncertified_batch), 0) AS expired, \
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = p.id AND l.uncertified_batch), 0) AS uncertified \
              FROM products p WHERE p.id = $1",
             vec![product_id.into(), today.into()],
         ))
@@ -35,7 +36,7 @@ pub(super) async fn reserve(
         .execute_raw(sql(
             conn,
             "UPDATE products SET reserved_milli = reserved_milli + $1 WHERE id = $2 AND \
-             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = $2 AND l.best_before >= $3), 0) - reserved_milli >= $1",
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = $2 AND l.best_before >= $3 AND NOT l.uncertified_batch), 0) - reserved_milli >= $1",
             vec![qty.into(), product_id.into(), today.into()],
         ))
         .await?;
@@ -89,6 +90,7 @@ pub(super) async fn lots_with_stock(
     Ok(lots::Entity::find()
         .filter(lots::Column::ProductId.is_in(product_ids.to_vec()))
         .filter(lots::Column::RemainingMilli.gt(0))
+        .filter(lots::Column::UncertifiedBatch.eq(false))
         .order_by_asc(lots::Column::BestBefore)
         .order_by_asc(lots::Column::Id)
         .all(conn)

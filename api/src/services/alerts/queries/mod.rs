@@ -80,7 +80,7 @@ pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Tim
              COALESCE(l.sold, 0) AS sold, l.last_sale \
              FROM products p \
              JOIN (SELECT product_id, SUM(remaining_milli) AS on_hand, MIN(best_before) AS earliest FROM lots \
-                   WHERE remaining_milli > 0 AND best_before >= $1 GROUP BY product_id) s ON s.product_id = p.id \
+                   WHERE remaining_milli > 0 AND best_before >= $1 AND NOT uncertified_batch GROUP BY product_id) s ON s.product_id = p.id \
              LEFT JOIN (SELECT product_id, SUM(CASE WHEN occurred_at >= $2 THEN quantity_milli ELSE 0 END) AS sold, \
                    MAX(CASE WHEN kind = $3 THEN occurred_at END) AS last_sale FROM ledger_entries GROUP BY product_id) l \
                    ON l.product_id = p.id \

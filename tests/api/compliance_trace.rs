@@ -1,0 +1,283 @@
+//! 合格证 through shipment and acceptance: shipped lots checked and kept in the ledger
+//! (leaf format version 2), and a lot's trace into two orders (JSON and GS1 EPCIS 2.0,
+//! validated against the vendored schema).
+use crate::compliance::{cert, day, lot_ids, require};
+use crate::helpers::*;
+use crate::orders::{act, new_key, order_body, place, product, world, World};
+use assist_market::services::ledger::{checkpoint, offline};
+use serde_json::{json, Value};
+
+async fn ship(w: &World, so: &str, lots: Value) -> Resp {
+    w.app
+        .post(
+            &format!("/supplier-orders/{so}/ship"),
+            w.supplier.t(),
+            json!({"lots": lots}),
+        )
+        .await
+}
+
+/// Places, confirms and returns (supplier order, line id).
+async fn confirmed(w: &World, qty: &str) -> (String, String) {
+    let r = place(&w.app, &w.buyer, order_body(&[(&w.product, qty)]), &new_key())
+        .await
+        .expect(201);
+    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
+    let line = r.json["supplier_orders"][0]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    act(&w.app, &w.supplier, &so, "confirm").await.expect(200);
+    (so, line)
+}
+
+async fn accept(w: &World, so: &str, line: &str, qty: &str) -> Resp {
+    w.app
+        .post(
+            &format!("/supplier-orders/{so}/accept"),
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "accepted_quantity": qty}], "invoice_number": "INV-1"}),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn shipped_lots_are_checked_kept_in_the_ledger_and_traced_into_two_orders() {
+    let w = world().await;
+    let app = &w.app;
+    let p = &w.product;
+    let certifier = app.create_org("county_office", YANGYUAN).await;
+    let l1 = lot_ids(app, &w.supplier, p).await[0].clone();
+    let l2 = app
+        .post(
+            &format!("/products/{p}/lots"),
+            w.supplier.t(),
+            json!({"quantity": "500", "best_before": day(200), "compliance_certificate": cert("HGZ-L2")}),
+        )
+        .await
+        .expect(201)
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = product(app, &w.supplier.org_id, 1000, 1000, 100_000).await;
+    let lq = lot_ids(app, &w.supplier, &q).await[0].clone();
+    let (a, la) = confirmed(&w, "10").await;
+    // A lot of another product, or lots that do not add up to the line: 422, nothing written.
+    let r = ship(&w, &a, json!([{"line_id": la, "lot_id": lq, "quantity": "10"}])).await;
+    assert_eq!(r.fields(), vec!["lots[0].lot_id".to_string()]);
+    assert!(r.text.contains(&lq), "{}", r.text);
+    r.problem(422);
+    ship(&w, &a, json!([{"line_id": la, "lot_id": l2, "quantity": "5"}]))
+        .await
+        .problem(422);
+    ship(&w, &a, json!([{"line_id": la, "lot_id": l2, "quantity": "600"}]))
+        .await
+        .problem(422);
+    // The buyer may not ship.
+    app.post(&format!("/supplier-orders/{a}/ship"), w.buyer.t(), json!({}))
+        .await
+        .problem(403);
+    // Once the product requires a 合格证, the lot without one cannot ship.
+    require(app, &certifier, p, json!(true)).await;
+    let r = ship(&w, &a, json!([{"line_id": la, "lot_id": l1, "quantity": "10"}])).await;
+    assert!(r.text.contains(&l1), "{}", r.text);
+    assert_eq!(r.fields(), vec!["lots[0].lot_id".to_string()]);
+    r.problem(422);
+    let so = app
+        .get(&format!("/supplier-orders/{a}"), w.supplier.t())
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(
+        (so["status"].clone(), so["shipped_lots"].clone()),
+        (json!("confirmed"), json!([]))
+    );
+    let so = ship(&w, &a, json!([{"line_id": la, "lot_id": l2, "quantity": "10"}]))
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(so["shipped_lots"][0]["lot_id"], l2.as_str());
+    // Without lots named, the certified lot is chosen (the older lot has no certificate).
+    let (b, lb) = confirmed(&w, "20").await;
+    let so = ship(&w, &b, Value::Null).await.expect(200).json;
+    let shipped = so["shipped_lots"].as_array().unwrap();
+    assert_eq!(shipped.len(), 1);
+    assert_eq!(
+        (shipped[0]["lot_id"].clone(), shipped[0]["quantity"].clone()),
+        (json!(l2), json!("20"))
+    );
+
+    // An order shipped from the older lot while it needed no certificate: acceptance waits for it.
+    require(app, &certifier, p, json!(false)).await;
+    let (c, lc) = confirmed(&w, "600").await;
+    let so = ship(&w, &c, Value::Null).await.expect(200).json;
+    assert_eq!(so["shipped_lots"][0]["lot_id"], l1.as_str());
+    require(app, &certifier, p, json!(true)).await;
+    for so in [&a, &b, &c] {
+        act(app, &w.supplier, so, "deliver").await.expect(200);
+    }
+    // The buyer sees the lots and their certificates before accepting.
+    let seen = app
+        .get(&format!("/supplier-orders/{c}"), w.buyer.t())
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(seen["shipped_lots"][0]["uncertified_batch"], true);
+    let seen = app
+        .get(&format!("/supplier-orders/{a}"), w.buyer.t())
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(seen["shipped_lots"][0]["compliance_certificate"]["number"], "HGZ-L2");
+    let r = accept(&w, &c, &lc, "600").await;
+    assert!(r.text.contains(&l1), "{}", r.text);
+    r.problem(409);
+    let so = app
+        .get(&format!("/supplier-orders/{c}"), w.buyer.t())
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(so["status"], "delivered");
+    app.put(
+        &format!("/lots/{l1}/compliance-certificate"),
+        w.supplier.t(),
+        cert("HGZ-L1"),
+    )
+    .await
+    .expect(200);
+    accept(&w, &c, &lc, "600").await.expect(200);
+    accept(&w, &a, &la, "10").await.expect(200);
+    accept(&w, &b, &lb, "15").await.expect(200);
+    let remaining = app
+        .get(&format!("/products/{p}/lots/{l2}"), w.supplier.t())
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(remaining["remaining"], "475");
+
+    // Each accepted entry keeps its lot and certificate; leaf format 2 verifies.
+    app.sequence().await;
+    let v = app.get("/ledger/verify", Some(&app.admin_token)).await.expect(200).json;
+    assert_eq!((v["ok"].clone(), v["entries"].clone()), (json!(true), json!(3)));
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let e = entity::ledger_entries::Entity::find()
+        .filter(entity::ledger_entries::Column::SupplierOrderId.eq(a.clone()))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            e.leaf_version,
+            e.lot_id.as_deref(),
+            e.compliance_certificate_number.as_deref(),
+            e.weight_kg_milli
+        ),
+        (2, Some(l2.as_str()), Some("HGZ-L2"), None)
+    );
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let export = app
+        .get(&format!("/ledger/export?year={year}"), Some(&app.admin_token))
+        .await
+        .expect(200)
+        .text;
+    assert!(
+        export.contains("\"compliance_certificate_number\":\"HGZ-L1\""),
+        "{export}"
+    );
+    let note = app.get("/ledger/checkpoint", None).await.text;
+    let vk = checkpoint::parse_verifier_key(&app.get("/ledger/verifier-key", None).await.text).unwrap();
+    let r = offline::verify_export(&export, &note, &vk).unwrap();
+    assert!(r.ok, "{r:?}");
+    // A changed lot id is found.
+    let bad = export.replacen(&format!("\"lot_id\":\"{l2}\""), &format!("\"lot_id\":\"{l1}\""), 1);
+    assert!(!offline::verify_export(&bad, &note, &vk).unwrap().ok);
+
+    // The trace follows the certified lot into both orders.
+    let trace = format!("/lots/{l2}/trace");
+    let t = app.get(&trace, w.supplier.t()).await.expect(200).json;
+    let ships = t["shipments"].as_array().unwrap();
+    assert_eq!(ships.len(), 2);
+    assert_eq!(t["compliance_certificate"]["number"], "HGZ-L2");
+    assert_eq!(t["origin"]["origin_county_code"], YANGYUAN);
+    let accepted: Vec<&str> = ships.iter().map(|s| s["accepted_quantity"].as_str().unwrap()).collect();
+    assert_eq!(accepted, vec!["10", "15"]);
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    for who in [&certifier, &evaluator, &w.buyer] {
+        let t = app.get(&trace, who.t()).await.expect(200).json;
+        assert_eq!(t["shipments"].as_array().unwrap().len(), 2);
+    }
+    app.get(&trace, Some(&app.admin_token)).await.expect(200);
+    let buyer2 = app.create_org("canteen", CHANGAN).await;
+    let supplier2 = app.create_org("cooperative", YANGYUAN).await;
+    let certifier2 = app.create_org("county_office", PINGQUAN).await;
+    let supervisor = app.create_org("finance_office", CHANGAN).await;
+    for who in [&buyer2, &supplier2, &certifier2] {
+        app.get(&trace, who.t()).await.problem(404);
+    }
+    app.get(&trace, supervisor.t()).await.problem(403);
+    app.get(&trace, None).await.problem(401);
+    app.get(&format!("{trace}?format=nope"), w.supplier.t())
+        .await
+        .problem(400);
+
+    // EPCIS 2.0: commissioning, two shippings, two receivings, valid against the GS1 schema.
+    for r in [
+        app.get(&format!("{trace}?format=epcis"), w.supplier.t()).await,
+        app.send(
+            app.client
+                .get(app.url(&trace))
+                .bearer_auth(&w.supplier.token)
+                .header("Accept", "application/ld+json"),
+        )
+        .await,
+    ] {
+        let r = r.expect(200);
+        assert!(r
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/ld+json"));
+        let doc: Value = serde_json::from_str(&r.text).unwrap();
+        let steps: Vec<&str> = doc["epcisBody"]["eventList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["bizStep"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            vec!["commissioning", "shipping", "receiving", "shipping", "receiving"]
+        );
+        validate_epcis(&r.text);
+    }
+}
+
+/// Runs the vendored GS1 schema over the document (tests/data/epcis/validate.py).
+fn validate_epcis(doc: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.json");
+    std::fs::write(&path, doc).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/epcis/validate.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "the EPCIS document does not validate: {}{}\n{doc}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A document that breaks the schema is refused: the check can fail.
+    let mut broken: Value = serde_json::from_str(doc).unwrap();
+    broken["epcisBody"]["eventList"][0]["action"] = json!("CREATE");
+    std::fs::write(&path, broken.to_string()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(!out.status.success(), "a broken document validated");
+}
