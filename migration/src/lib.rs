@@ -28,6 +28,7 @@ mod m20261201_000160_delivered_late;
 mod m20261201_000170_compliance_certificates;
 mod m20261201_000180_documents;
 mod m20261201_000190_variable_weight;
+mod m20261201_000200_flags;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000170_compliance_certificates::Migration),
             Box::new(m20261201_000180_documents::Migration),
             Box::new(m20261201_000190_variable_weight::Migration),
+            Box::new(m20261201_000200_flags::Migration),
         ]
     }
 }

@@ -72,6 +72,9 @@ fn may_call(method: &str, path: &str) -> Option<&'static [&'static str]> {
         ("PUT", "/plan-settings/{year}") => ADMIN,
         ("POST", "/supervision/notices/run") => ADMIN,
         ("POST", "/supervision/corrections") => &["supervisor", "supervisor2"],
+        ("POST", "/flags/scan") => ADMIN,
+        // A flag id that does not exist: nobody may act on it.
+        ("POST", "/flags/{id}/dismiss" | "/flags/{id}/confirm") => NOBODY,
         ("POST", "/orders") => BUYERS,
         ("POST", "/organizations") => ADMIN,
         ("POST", "/organizations/{id}/reinstate" | "/organizations/{id}/suspend") => ADMIN,

@@ -22,6 +22,7 @@ const VERBS: &[&str] = &[
     "deactivate",
     "delete",
     "deliver",
+    "dismiss",
     "get",
     "list",
     "login",

@@ -14,6 +14,8 @@ mod deadlines;
 mod documents;
 mod faults_basic;
 mod faults_infra;
+mod flags;
+mod flags_orders;
 mod foundation;
 mod helpers;
 mod house;

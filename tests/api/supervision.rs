@@ -1,34 +1,13 @@
 //! Supervision: finance offices (role `supervisor`) and the region they cover, budget
 //! units, canteen contractors.
 use crate::helpers::*;
-use assist_market::services::ledger::{self, NewEntry};
 use assist_market::services::organizations::make_credit_code;
 use serde_json::json;
 
 /// A credit of `amount_fen` to `buyer` through the real append path, with well-formed ids.
 pub async fn credit(app: &TestApp, buyer: &str, supplier: &str, amount_fen: i64) -> entity::ledger_entries::Model {
-    let id = || uuid::Uuid::now_v7().to_string();
-    ledger::append(
-        app.db(),
-        NewEntry {
-            buyer_org_id: buyer.into(),
-            supplier_org_id: supplier.into(),
-            product_id: id(),
-            category: "grain".into(),
-            supplier_order_id: id(),
-            order_line_id: id(),
-            origin_region_code: YANGYUAN.into(),
-            origin_county_code: YANGYUAN.into(),
-            origin_poverty_status: "deep_poverty".into(),
-            quantity_milli: 1000,
-            amount_fen,
-            kind: "credit".into(),
-            credit_category: "purchase".into(),
-            pairing_id: None,
-        },
-    )
-    .await
-    .expect("append")
+    let product = uuid::Uuid::now_v7().to_string();
+    crate::flags::credit_of(app, buyer, supplier, &product, 1000, amount_fen).await
 }
 
 const LINGSHOU: &str = "130126"; // a county of Shijiazhuang, beside Chang'an

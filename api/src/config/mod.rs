@@ -54,6 +54,16 @@ pub struct Settings {
     pub agreement_interval_secs: u64,
     /// Payment reminders and late-delivery flags.
     pub payment_scan_interval_secs: u64,
+    /// Fraud signals (README "Fraud signals"): how often the incremental scan runs, and its thresholds.
+    pub flag_scan_interval_secs: u64,
+    pub flag_price_low_pct: i64,
+    pub flag_price_high_pct: i64,
+    pub flag_round_trip_days: i64,
+    pub flag_round_trip_min: i64,
+    pub flag_year_end_days: i64,
+    /// In fen (500000: 5,000.00).
+    pub flag_review_threshold_fen: i64,
+    pub flag_split_min_orders: i64,
     /// Catalogue and report cache lifetime.
     pub cache_ttl_secs: u64,
     /// Database pool size (PostgreSQL; SQLite always uses one writer connection).
@@ -115,6 +125,14 @@ impl Default for Settings {
             alert_scan_interval_secs: 3600,
             agreement_interval_secs: 300,
             payment_scan_interval_secs: 3600,
+            flag_scan_interval_secs: 3600,
+            flag_price_low_pct: 50,
+            flag_price_high_pct: 200,
+            flag_round_trip_days: 30,
+            flag_round_trip_min: 2,
+            flag_year_end_days: 30,
+            flag_review_threshold_fen: 500_000,
+            flag_split_min_orders: 5,
             cache_ttl_secs: 60,
             db_max_connections: 10,
             db_acquire_timeout_ms: 3000,

@@ -131,6 +131,8 @@ typed_id!(
     PaymentId,
     /// A ledger entry.
     LedgerEntryId,
+    /// A fraud signal.
+    FlagId,
     /// A stock movement.
     StockMovementId,
     /// An email in the outbox.

@@ -74,6 +74,12 @@ pub fn spawn_all(state: &AppState) -> Vec<JoinHandle<()>> {
             crate::services::documents::run_due(&s, crate::services::today()).await,
         )
     }));
+    handles.push(every(
+        state,
+        "flags",
+        Duration::from_secs(state.settings.flag_scan_interval_secs.max(1)),
+        |s| async move { logged("fraud signal scan", crate::services::flags::run(&s, false).await) },
+    ));
     // The monthly laggard notices: checked hourly, each sent once per month.
     handles.push(every(
         state,

@@ -11,6 +11,7 @@ pub mod console;
 pub mod credit;
 pub mod documents;
 pub mod extract;
+pub mod flags;
 pub mod health;
 pub mod ledger;
 pub mod orders;
@@ -47,4 +48,5 @@ pub fn api_v1(cfg: &mut ServiceConfig) {
     supervision::configure(cfg);
     documents::configure(cfg);
     scorecards::configure(cfg);
+    flags::configure(cfg);
 }

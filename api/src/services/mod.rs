@@ -8,6 +8,7 @@ pub mod compliance;
 pub mod credit;
 pub mod demo;
 pub mod documents;
+pub mod flags;
 pub mod ledger;
 pub mod orders;
 pub mod organizations;

@@ -7,6 +7,7 @@ mod audit;
 mod compliance;
 mod credit;
 mod documents;
+mod flags;
 mod health;
 mod orders;
 mod outbox;
@@ -22,6 +23,7 @@ pub use audit::*;
 pub use compliance::*;
 pub use credit::*;
 pub use documents::*;
+pub use flags::*;
 pub use health::*;
 pub use orders::*;
 pub use outbox::*;
@@ -164,6 +166,8 @@ pub fn all() -> Vec<(&'static str, Vec<&'static str>)> {
         TraceFormat,
         DocumentKind,
         DocumentStage,
+        FlagKind,
+        FlagState,
     )
 }
 

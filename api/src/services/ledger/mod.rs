@@ -68,6 +68,35 @@ pub struct EntryTrace {
     pub weight_kg_milli: Option<i64>,
 }
 
+impl NewEntry {
+    /// An entry like `e` (same parties, product, line and origin) for `buyer`, of `kind`, with
+    /// the signed `amount_fen` and `quantity_milli`: how reversals and re-attributions are written.
+    pub fn like(
+        e: &ledger_entries::Model,
+        buyer: String,
+        kind: crate::domain::LedgerKind,
+        amount_fen: i64,
+        quantity_milli: i64,
+    ) -> NewEntry {
+        NewEntry {
+            buyer_org_id: buyer,
+            supplier_org_id: e.supplier_org_id.clone(),
+            product_id: e.product_id.clone(),
+            category: e.category.clone(),
+            supplier_order_id: e.supplier_order_id.clone(),
+            order_line_id: e.order_line_id.clone(),
+            origin_region_code: e.origin_region_code.clone(),
+            origin_county_code: e.origin_county_code.clone(),
+            origin_poverty_status: e.origin_poverty_status.clone(),
+            quantity_milli,
+            amount_fen,
+            kind: kind.as_str().to_string(),
+            credit_category: e.credit_category.clone(),
+            pairing_id: e.pairing_id.clone(),
+        }
+    }
+}
+
 /// Appends one entry. Must run inside the transaction of the change that causes it.
 pub async fn append(conn: &impl ConnectionTrait, e: NewEntry) -> AppResult<ledger_entries::Model> {
     append_many(conn, vec![e])

@@ -88,3 +88,28 @@ pub async fn children(db: &impl ConnectionTrait, parent: String) -> Result<Vec<S
         .all(db)
         .await
 }
+
+/// Sets the fields the `related_parties` fraud signal compares (each only when given; empty clears it).
+pub async fn set_related_party_fields(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    legal_representative: &Option<String>,
+    contact_phone: &Option<String>,
+) -> Result<(), DbErr> {
+    for (col, v) in [
+        ("legal_representative", legal_representative),
+        ("contact_phone", contact_phone),
+    ] {
+        if let Some(v) = v {
+            let v = v.trim();
+            let value: Option<String> = (!v.is_empty()).then(|| v.to_string());
+            let st = crate::services::sql(
+                conn,
+                &format!("UPDATE organizations SET {col} = $1 WHERE id = $2"),
+                vec![value.into(), id.into()],
+            );
+            conn.execute_raw(st).await?;
+        }
+    }
+    Ok(())
+}

@@ -22,6 +22,13 @@ pub struct OrganizationPatch {
     /// A buyer's payment days for on-account orders, 1 to 365; only for buyer kinds.
     #[serde(default)]
     pub payment_days: Option<i32>,
+    /// The legal representative (法定代表人), at most 100 characters; empty clears it. Compared
+    /// between buyer and supplier by the `related_parties` fraud signal.
+    #[serde(default)]
+    pub legal_representative: Option<String>,
+    /// A contact phone, at most 40 characters; empty clears it (also compared by `related_parties`).
+    #[serde(default)]
+    pub contact_phone: Option<String>,
 }
 
 /// The version tag of an organisation (its `ETag`): changes with every write.
@@ -42,6 +49,17 @@ pub async fn update(
     let kind = kind_of(&org)?;
     let mut errors = Vec::new();
     let (size, days) = payment_settings(Some(kind), &body.supplier_size, body.payment_days, &mut errors);
+    for (field, v, max) in [
+        ("legal_representative", &body.legal_representative, 100),
+        ("contact_phone", &body.contact_phone, 40),
+    ] {
+        if v.as_deref().is_some_and(|v| v.trim().chars().count() > max) {
+            errors.push(crate::error::FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
     AppError::check(errors)?;
     let current: Organization = org.clone().try_into()?;
     if if_match != "*" && if_match != version_tag(&current) {
@@ -62,5 +80,7 @@ pub async fn update(
     if res.rows_affected != 1 {
         return Err(AppError::PreconditionFailed);
     }
+    super::queries::set_related_party_fields(&state.db, &org.id, &body.legal_representative, &body.contact_phone)
+        .await?;
     super::find(&state.db, id).await?.try_into()
 }

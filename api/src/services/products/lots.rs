@@ -30,6 +30,10 @@ pub struct NewLot {
     /// (`PUT /lots/{id}/compliance-certificate`).
     #[serde(default)]
     pub compliance_certificate: Option<ComplianceCertificate>,
+    /// The county (6-digit code) the lot says it comes from; compared with the product's certified
+    /// origin by the `origin_mismatch` fraud signal.
+    #[serde(default)]
+    pub origin_county_code: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,6 +90,12 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
         }
     }
     errors.extend(compliance::check_certificate(&body.compliance_certificate));
+    if let Some(c) = &body.origin_county_code {
+        let county = crate::services::regions::find(db, c).await?;
+        if county.is_none_or(|r| r.level != crate::domain::RegionLevel::County.as_str()) {
+            errors.push(FieldError::new("origin_county_code", "is not a known county"));
+        }
+    }
     AppError::check(errors)?;
     if stored_status(&p)? == ProductStatus::Revoked {
         return Err(AppError::Conflict("a revoked product takes no new lots".into()));
@@ -109,6 +119,9 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
     };
     compliance::flag_for_new_lot(&mut am, &p, body.compliance_certificate);
     let lot = queries::insert_lot(&txn, am).await?;
+    if let Some(c) = &body.origin_county_code {
+        queries::set_lot_origin(&txn, &lot.id, c).await?;
+    }
     stock_svc::record_movement(
         &txn,
         &p.id,

@@ -337,3 +337,14 @@ pub async fn delete_with_history(conn: &impl ConnectionTrait, id: &str) -> Resul
         .await?
         .rows_affected)
 }
+
+/// Records the origin county a lot states (a column the entity does not map; read by the flags scan).
+pub async fn set_lot_origin(conn: &impl ConnectionTrait, lot_id: &str, county: &str) -> AppResult<()> {
+    let st = crate::services::sql(
+        conn,
+        "UPDATE lots SET origin_county_code = $1 WHERE id = $2",
+        vec![county.into(), lot_id.into()],
+    );
+    conn.execute_raw(st).await?;
+    Ok(())
+}

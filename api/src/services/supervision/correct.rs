@@ -75,21 +75,14 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     if done.is_some() {
         return Err(AppError::Conflict("this entry was corrected already".into()));
     }
-    let base = |buyer: String, kind: LedgerKind, sign: i64| ledger::NewEntry {
-        buyer_org_id: buyer,
-        supplier_org_id: entry.supplier_org_id.clone(),
-        product_id: entry.product_id.clone(),
-        category: entry.category.clone(),
-        supplier_order_id: entry.supplier_order_id.clone(),
-        order_line_id: entry.order_line_id.clone(),
-        origin_region_code: entry.origin_region_code.clone(),
-        origin_county_code: entry.origin_county_code.clone(),
-        origin_poverty_status: entry.origin_poverty_status.clone(),
-        quantity_milli: entry.quantity_milli * sign,
-        amount_fen: entry.amount_fen * sign,
-        kind: kind.as_str().to_string(),
-        credit_category: entry.credit_category.clone(),
-        pairing_id: entry.pairing_id.clone(),
+    let base = |buyer: String, kind: LedgerKind, sign: i64| {
+        ledger::NewEntry::like(
+            &entry,
+            buyer,
+            kind,
+            entry.amount_fen * sign,
+            entry.quantity_milli * sign,
+        )
     };
     let txn = db.begin().await?;
     let written = ledger::append_many(

@@ -1,0 +1,151 @@
+//! Dismissing or confirming a flag (evaluators; a supervisor for the buyers of its region), with a
+//! note. Confirming reverses the entries the flag names out of the credit totals: one reversal
+//! entry per entry, for what is still credited of its line (as supervision corrections append
+//! reversals: the ledger is never edited), each linked to the flag with the note as its reason.
+use super::listing::{to_flag, visible};
+use super::Flag;
+use crate::auth::{Caller, Role};
+use crate::domain::{FlagId, FlagState, LedgerKind};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::{ledger, new_id, now, required_text, sql};
+use crate::state::AppState;
+use entity::{flag_events, flag_reversals, flags, ledger_entries};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set, TransactionTrait,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// The evaluator's note on a dismissal or confirmation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Why (required, at most 2,000 characters); a confirmation's note is its reversals' reason.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The flag `id` if the caller may decide on it: evaluators any, a supervisor those whose buyer
+/// is in its region (404 outside it), every other role 403.
+pub async fn may_decide(state: &AppState, caller: &Caller, id: FlagId) -> AppResult<flags::Model> {
+    caller.require(&[Role::Evaluator, Role::Supervisor])?;
+    visible(&state.db, caller, id).await
+}
+
+fn note_of(d: &Decision) -> AppResult<String> {
+    let note = d.note.clone().unwrap_or_default();
+    let mut errors: Vec<FieldError> = Vec::new();
+    required_text(&mut errors, "note", &note, 2000);
+    AppError::check(errors)?;
+    Ok(note.trim().to_string())
+}
+
+/// Moves the flag from open to `to` in `txn`, with its event; 409 when it is no longer open.
+async fn transition(
+    txn: &impl ConnectionTrait,
+    caller: &Caller,
+    f: &flags::Model,
+    to: FlagState,
+    note: &str,
+) -> AppResult<()> {
+    let at = now();
+    let st = sql(
+        txn,
+        "UPDATE flags SET state = $1, note = $2, decided_by = $3, decided_at = $4 WHERE id = $5 AND state = $6",
+        vec![
+            to.into(),
+            note.into(),
+            caller.user_id.to_string().into(),
+            at.into(),
+            f.id.clone().into(),
+            FlagState::Open.into(),
+        ],
+    );
+    if txn.execute_raw(st).await?.rows_affected() != 1 {
+        return Err(AppError::Conflict(format!("the flag is {} already", f.state)));
+    }
+    flag_events::ActiveModel {
+        id: Set(new_id()),
+        flag_id: Set(f.id.clone()),
+        from_state: Set(FlagState::Open.as_str().into()),
+        to_state: Set(to.as_str().into()),
+        note: Set(note.into()),
+        by_user_id: Set(caller.user_id.to_string()),
+        at: Set(at),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// Dismisses or confirms the flag `f` (from `may_decide`) with the note of `d`.
+pub async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: FlagState, d: Decision) -> AppResult<Flag> {
+    let note = note_of(&d)?;
+    let current: FlagState = crate::services::stored(&f.state)?;
+    if !current.can_become(to) {
+        return Err(AppError::Conflict(format!("the flag is {current} already")));
+    }
+    let txn = state.db.begin().await?;
+    transition(&txn, caller, &f, to, &note).await?;
+    if to == FlagState::Confirmed {
+        reverse_named(&txn, &f, &note).await?;
+    }
+    txn.commit().await?;
+    let m = visible(&state.db, caller, crate::services::stored(&f.id)?).await?;
+    to_flag(&state.db, m).await
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Net {
+    amount_fen: Option<i64>,
+    quantity_milli: Option<i64>,
+}
+
+/// What is still credited to the entry's buyer for the entry's line (credits less reversals).
+async fn still_credited(conn: &impl ConnectionTrait, e: &ledger_entries::Model) -> AppResult<(i64, i64)> {
+    let st = sql(
+        conn,
+        "SELECT CAST(SUM(amount_fen) AS BIGINT) AS amount_fen, CAST(SUM(quantity_milli) AS BIGINT) AS quantity_milli \
+         FROM ledger_entries WHERE buyer_org_id = $1 AND order_line_id = $2",
+        vec![e.buyer_org_id.clone().into(), e.order_line_id.clone().into()],
+    );
+    let n = Net::find_by_statement(st).one(conn).await?;
+    Ok(n.map_or((0, 0), |n| (n.amount_fen.unwrap_or(0), n.quantity_milli.unwrap_or(0))))
+}
+
+/// Appends a reversal for each credit the flag names, of what is still credited of its line
+/// (nothing for a line already returned or reversed), and links each to the flag.
+async fn reverse_named(txn: &impl ConnectionTrait, f: &flags::Model, reason: &str) -> AppResult<()> {
+    let evidence: serde_json::Value = serde_json::from_str(&f.evidence).unwrap_or_default();
+    let named: Vec<String> = evidence["entry_ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    for chunk in named.chunks(500) {
+        let entries = ledger_entries::Entity::find()
+            .filter(ledger_entries::Column::Id.is_in(chunk.to_vec()))
+            .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
+            .all(txn)
+            .await?;
+        for e in entries {
+            let (net_fen, net_milli) = still_credited(txn, &e).await?;
+            let amount = net_fen.min(e.amount_fen);
+            if amount <= 0 {
+                continue;
+            }
+            let quantity = net_milli.clamp(0, e.quantity_milli);
+            let reversal = ledger::NewEntry::like(&e, e.buyer_org_id.clone(), LedgerKind::Reversal, -amount, -quantity);
+            let rev = ledger::append(txn, reversal).await?;
+            flag_reversals::ActiveModel {
+                flag_id: Set(f.id.clone()),
+                entry_id: Set(e.id.clone()),
+                reversal_entry_id: Set(rev.id),
+                amount_fen: Set(amount),
+                reason: Set(reason.to_string()),
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}

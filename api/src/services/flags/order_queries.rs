@@ -1,0 +1,222 @@
+//! The signals read off the orders and lots: `round_trip`, `order_splitting`, `origin_mismatch`.
+//! Incremental runs look at what changed since `since` (a margin before the last run).
+use super::queries::{day_of, ids, Known, Q};
+use super::scan::Thresholds;
+use super::{yuan, Raised};
+use crate::domain::{FlagKind, LedgerKind, SupplierOrderStatus};
+use crate::error::AppResult;
+use chrono::{DateTime, Datelike, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The credit entries of some supplier orders.
+async fn credits_of(conn: &impl ConnectionTrait, orders: &[String]) -> AppResult<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in orders.chunks(500) {
+        let mut q = Q::default();
+        let list: Vec<String> = chunk.iter().map(|id| q.bind(id.clone())).collect();
+        let text = format!(
+            "SELECT id FROM ledger_entries WHERE kind = {} AND supplier_order_id IN ({}) ORDER BY ins",
+            q.bind(LedgerKind::Credit),
+            list.join(", ")
+        );
+        out.extend(ids(conn, q.build(conn, &text)).await?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Returned {
+    id: String,
+    buyer_org_id: String,
+    supplier_org_id: String,
+    total_fen: i64,
+    accepted_at: DateTime<Utc>,
+    last_return_at: Option<DateTime<Utc>>,
+}
+
+/// Pairs with two or more supplier orders in a year accepted and then fully returned within
+/// the window (30 days by default).
+pub(super) async fn round_trips(
+    conn: &impl ConnectionTrait,
+    since: Option<DateTime<Utc>>,
+    t: &Thresholds,
+    known: &Known,
+) -> AppResult<Vec<Raised>> {
+    let mut q = Q::default();
+    let recent = match since {
+        None => "1 = 1".to_string(),
+        Some(s) => format!(
+            "so.buyer_org_id IN (SELECT so2.buyer_org_id FROM order_returns r2 \
+             JOIN supplier_orders so2 ON so2.id = r2.supplier_order_id WHERE r2.created_at >= {})",
+            q.bind(s)
+        ),
+    };
+    let text = format!(
+        "SELECT so.id, so.buyer_org_id, so.supplier_org_id, so.total_fen, so.accepted_at, \
+           (SELECT MAX(r.created_at) FROM order_returns r WHERE r.supplier_order_id = so.id) AS last_return_at \
+         FROM supplier_orders so \
+         WHERE so.accepted_at IS NOT NULL AND {recent} \
+           AND EXISTS (SELECT 1 FROM order_lines l WHERE l.supplier_order_id = so.id AND l.accepted_quantity_milli > 0) \
+           AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.supplier_order_id = so.id \
+                           AND COALESCE(l.accepted_quantity_milli, 0) > l.returned_quantity_milli) \
+         ORDER BY so.accepted_at"
+    );
+    let rows = Returned::find_by_statement(q.build(conn, &text)).all(conn).await?;
+    let window = chrono::Duration::days(t.round_trip_days);
+    let mut pairs: BTreeMap<(String, String, i32), Vec<Returned>> = BTreeMap::new();
+    for r in rows {
+        if r.last_return_at.is_some_and(|at| at - r.accepted_at <= window) {
+            let key = (r.buyer_org_id.clone(), r.supplier_org_id.clone(), r.accepted_at.year());
+            pairs.entry(key).or_default().push(r);
+        }
+    }
+    let mut out = Vec::new();
+    for ((buyer, supplier, year), trips) in pairs {
+        let key = format!("{buyer}:{supplier}:{year}");
+        if (trips.len() as i64) < t.round_trip_min || known.contains(&(FlagKind::RoundTrip, key.clone())) {
+            continue;
+        }
+        let orders: Vec<String> = trips.iter().map(|r| r.id.clone()).collect();
+        let entry_ids = credits_of(conn, &orders).await?;
+        let detail: Vec<_> = trips
+            .iter()
+            .map(|r| json!({"supplier_order_id": r.id, "amount": yuan(r.total_fen), "accepted_at": r.accepted_at, "returned_at": r.last_return_at}))
+            .collect();
+        out.push(Raised {
+            kind: FlagKind::RoundTrip,
+            key,
+            evidence: json!({"entry_ids": entry_ids, "orders": detail, "within_days": t.round_trip_days}),
+            buyer: Some(buyer),
+            supplier: Some(supplier),
+            year,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Split {
+    buyer_org_id: String,
+    supplier_org_id: String,
+    day: String,
+    orders: i64,
+    total_fen: i64,
+}
+
+/// Days with `split_min_orders` or more supplier orders between one buyer and one supplier, each
+/// under the review threshold and together above it.
+pub(super) async fn order_splits(
+    conn: &impl ConnectionTrait,
+    since: Option<DateTime<Utc>>,
+    t: &Thresholds,
+    known: &Known,
+) -> AppResult<Vec<Raised>> {
+    let day = day_of(conn, "so.created_at");
+    let mut q = Q::default();
+    let thr = q.bind(t.review_threshold_fen);
+    let (rejected, cancelled) = (
+        q.bind(SupplierOrderStatus::Rejected),
+        q.bind(SupplierOrderStatus::Cancelled),
+    );
+    let recent = match since {
+        None => "1 = 1".to_string(),
+        Some(s) => format!("{day} >= {}", q.bind(s.date_naive().to_string())),
+    };
+    let min = q.bind(t.split_min_orders);
+    let text = format!(
+        "SELECT so.buyer_org_id, so.supplier_org_id, {day} AS day, COUNT(*) AS orders, \
+           CAST(SUM(so.total_fen) AS BIGINT) AS total_fen \
+         FROM supplier_orders so \
+         WHERE so.total_fen < {thr} AND so.status NOT IN ({rejected}, {cancelled}) AND {recent} \
+         GROUP BY so.buyer_org_id, so.supplier_org_id, {day} \
+         HAVING COUNT(*) >= {min} AND SUM(so.total_fen) > {thr}"
+    );
+    let rows = Split::find_by_statement(q.build(conn, &text)).all(conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let key = format!("{}:{}:{}", r.buyer_org_id, r.supplier_org_id, r.day);
+        if known.contains(&(FlagKind::OrderSplitting, key.clone())) {
+            continue;
+        }
+        let mut q = Q::default();
+        let text = format!(
+            "SELECT so.id FROM supplier_orders so WHERE so.buyer_org_id = {} AND so.supplier_org_id = {} \
+             AND {day} = {} AND so.total_fen < {} AND so.status NOT IN ({}, {}) ORDER BY so.id",
+            q.bind(r.buyer_org_id.clone()),
+            q.bind(r.supplier_org_id.clone()),
+            q.bind(r.day.clone()),
+            q.bind(t.review_threshold_fen),
+            q.bind(SupplierOrderStatus::Rejected),
+            q.bind(SupplierOrderStatus::Cancelled),
+        );
+        let orders = ids(conn, q.build(conn, &text)).await?;
+        let entry_ids = credits_of(conn, &orders).await?;
+        let year = r.day.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+        out.push(Raised {
+            kind: FlagKind::OrderSplitting,
+            key,
+            evidence: json!({
+                "entry_ids": entry_ids,
+                "supplier_order_ids": orders,
+                "day": r.day,
+                "orders": r.orders,
+                "total": yuan(r.total_fen),
+                "review_threshold": yuan(t.review_threshold_fen),
+            }),
+            buyer: Some(r.buyer_org_id),
+            supplier: Some(r.supplier_org_id),
+            year,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Mismatch {
+    id: String,
+    product_id: String,
+    supplier_org_id: String,
+    lot_county: String,
+    product_county: String,
+    created_at: DateTime<Utc>,
+}
+
+/// Lots whose stated origin county is not their product's certified origin county.
+pub(super) async fn origin_mismatches(
+    conn: &impl ConnectionTrait,
+    since: Option<DateTime<Utc>>,
+    known: &Known,
+) -> AppResult<Vec<Raised>> {
+    let mut q = Q::default();
+    let recent = match since {
+        None => "1 = 1".to_string(),
+        Some(s) => format!("l.created_at >= {}", q.bind(s)),
+    };
+    let text = format!(
+        "SELECT l.id, l.product_id, p.supplier_org_id, l.origin_county_code AS lot_county, \
+           p.origin_county_code AS product_county, l.created_at \
+         FROM lots l JOIN products p ON p.id = l.product_id \
+         WHERE l.origin_county_code IS NOT NULL AND l.origin_county_code <> p.origin_county_code AND {recent}"
+    );
+    let rows = Mismatch::find_by_statement(q.build(conn, &text)).all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| !known.contains(&(FlagKind::OriginMismatch, r.id.clone())))
+        .map(|r| Raised {
+            kind: FlagKind::OriginMismatch,
+            key: r.id.clone(),
+            evidence: json!({
+                "entry_ids": [],
+                "lot_id": r.id,
+                "product_id": r.product_id,
+                "lot_origin_county_code": r.lot_county,
+                "certified_origin_county_code": r.product_county,
+            }),
+            buyer: None,
+            supplier: Some(r.supplier_org_id),
+            year: r.created_at.year(),
+        })
+        .collect())
+}

@@ -1,0 +1,124 @@
+//! Fraud signals read off orders and lots: split orders, round trips, origin mismatches.
+use crate::flags::{flags, scan};
+use crate::helpers::*;
+use crate::orders::{act, new_key, order_body, place, product};
+use serde_json::json;
+
+#[tokio::test]
+async fn lots_stating_another_origin_are_flagged() {
+    let app = spawn_app().await;
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = ProductRow::certified(&supplier.org_id).insert(&app).await;
+    let best_before = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let lot = |county: &str| json!({"quantity": "10", "best_before": best_before, "origin_county_code": county});
+    let path = format!("/products/{p}/lots");
+    let r = app.post(&path, supplier.t(), lot("999999")).await;
+    assert_eq!(r.fields(), ["origin_county_code"]);
+    let far = app.post(&path, supplier.t(), lot(PINGQUAN)).await.expect(201);
+    app.post(&path, supplier.t(), lot(YANGYUAN)).await.expect(201);
+    app.post(
+        &path,
+        supplier.t(),
+        json!({"quantity": "10", "best_before": best_before}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(scan(&app, false).await["raised"], 1);
+    let all = flags(&app, evaluator.t(), "&kind=origin_mismatch").await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["evidence"]["lot_id"], far.json["id"]);
+    assert_eq!(all[0]["evidence"]["lot_origin_county_code"], PINGQUAN);
+    assert_eq!(all[0]["evidence"]["certified_origin_county_code"], YANGYUAN);
+    assert_eq!(scan(&app, true).await["raised"], 0);
+}
+
+#[tokio::test]
+async fn five_small_orders_in_a_day_above_the_threshold_are_split_orders() {
+    let app = spawn_app_with(|s| s.flag_review_threshold_fen = 10_000).await;
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let splitter = app.create_org("canteen", CHANGAN).await;
+    let near = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = product(&app, &supplier.org_id, 1000, 1000, 1_000_000).await;
+    // Five of 25.00 (together 125.00, above 100.00); four of 25.00 and one of 100.00 for the other.
+    for _ in 0..5 {
+        place(&app, &splitter, order_body(&[(&p, "2.5")]), &new_key())
+            .await
+            .expect(201);
+    }
+    for q in ["2.5", "2.5", "2.5", "2.5", "10"] {
+        place(&app, &near, order_body(&[(&p, q)]), &new_key()).await.expect(201);
+    }
+    assert_eq!(scan(&app, false).await["raised"], 1);
+    let all = flags(&app, evaluator.t(), "&kind=order_splitting").await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["buyer_org_id"], splitter.org_id.as_str());
+    assert_eq!(all[0]["evidence"]["orders"], 5);
+    assert_eq!(all[0]["evidence"]["total"], "125.00");
+    assert_eq!(all[0]["evidence"]["review_threshold"], "100.00");
+}
+
+/// Places, ships and accepts one 10-unit order, then returns all of it.
+async fn round_trip(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, p: &str, full: bool) {
+    let r = place(app, buyer, order_body(&[(p, "10")]), &new_key())
+        .await
+        .expect(201);
+    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
+    let line = r.json["supplier_orders"][0]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for a in ["confirm", "ship", "deliver"] {
+        act(app, supplier, &so, a).await.expect(200);
+    }
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        buyer.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-1"}),
+    )
+    .await
+    .expect(200);
+    let back = if full { "10" } else { "9" };
+    app.post(
+        &format!("/supplier-orders/{so}/returns"),
+        buyer.t(),
+        json!({"lines": [{"line_id": line, "quantity": back}], "reason": "not needed"}),
+    )
+    .await
+    .expect(201);
+}
+
+#[tokio::test]
+async fn two_full_returns_between_a_pair_in_a_year_are_round_trips() {
+    let app = spawn_app().await;
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let near = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = product(&app, &supplier.org_id, 1000, 1000, 1_000_000).await;
+    round_trip(&app, &buyer, &supplier, &p, true).await;
+    // One full return only: nothing yet.
+    assert_eq!(scan(&app, false).await["raised"], 0);
+    round_trip(&app, &buyer, &supplier, &p, true).await;
+    // The other buyer: one full return and one partial.
+    round_trip(&app, &near, &supplier, &p, true).await;
+    round_trip(&app, &near, &supplier, &p, false).await;
+    assert_eq!(scan(&app, false).await["raised"], 1);
+    let all = flags(&app, evaluator.t(), "&kind=round_trip").await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["buyer_org_id"], buyer.org_id.as_str());
+    assert_eq!(all[0]["evidence"]["orders"].as_array().unwrap().len(), 2);
+    assert_eq!(all[0]["evidence"]["entry_ids"].as_array().unwrap().len(), 2);
+    // Confirming reverses nothing more: the returns took the credits out already.
+    let c = app
+        .post(
+            &format!("/flags/{}/confirm", all[0]["id"].as_str().unwrap()),
+            evaluator.t(),
+            json!({"note": "circular purchases"}),
+        )
+        .await
+        .expect(200);
+    assert!(c.json["reversals"].as_array().unwrap().is_empty());
+    assert_eq!(scan(&app, true).await["raised"], 0);
+}
