@@ -5,18 +5,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, apiAs, login, deliveredOrder, pendingProduct, weighedDelivery, AXE_PATH } from './lib.mjs';
+import { startServer, launch, apiAs, login, deliveredOrder, pendingProduct, weighedDelivery, outlierCredits, AXE_PATH } from './lib.mjs';
 
 let server, browser;
 const NAV = {
-  'evaluator@demo.assist': ['progress', 'ledger', 'alerts'],
-  'supervisor@demo.assist': ['progress'],
+  'evaluator@demo.assist': ['progress', 'ledger', 'alerts', 'flags'],
+  'supervisor@demo.assist': ['progress', 'flags'],
   'buyer@demo.assist': ['progress', 'ledger', 'deliveries'],
   'certifier@demo.assist': ['alerts', 'certification'],
   'supplier@demo.assist': ['ledger'],
-  'admin@demo.assist': ['progress', 'ledger', 'alerts'],
+  'admin@demo.assist': ['progress', 'ledger', 'alerts', 'flags'],
 };
-const ALL_PAGES = ['progress', 'ledger', 'alerts', 'certification', 'deliveries'];
+const ALL_PAGES = ['progress', 'ledger', 'alerts', 'certification', 'deliveries', 'flags'];
 const YEAR = new Date().getUTCFullYear();
 
 before(async () => {
@@ -150,7 +150,7 @@ test('a certified product shows in the catalogue', async () => {
   await card.waitFor();
   assert.ok(await card.locator('[data-price-flag]').count(), 'the price check is shown');
   await card.locator('button.primary').click();
-  await page.waitForSelector(`li[data-product="${id}"] .ok`);
+  await page.waitForSelector(`li[data-product="${id}"] .ok[role=status]`);
   const catalog = await fetch(`${server.base}/api/v1/catalog?limit=200`).then((r) => r.json());
   assert.ok(catalog.items.some((p) => p.id === id || p.product_id === id), 'the product is in the catalogue');
   certifierCalls = calls.filter((c) => c.method === 'POST');
@@ -295,8 +295,10 @@ test('an expired session goes to login and back to the same page', async () => {
     sessionStorage.setItem(k, JSON.stringify({ ...s, access_token: 'expired', refresh_token: 'expired' }));
   });
   await page.goto(`${server.base}/console/#/alerts`);
-  await page.waitForSelector('form.login');
-  assert.ok(page.url().includes('next=%23%2Falerts'), page.url());
+  // (A request of the ledger page still in flight may have shown the login form already.)
+  await page.waitForFunction(() => location.hash.startsWith('#/login') && document.querySelector('form.login'));
+  await page.waitForFunction(() => location.hash.includes('next=%23%2Falerts'), null, { timeout: 5000 })
+    .catch(() => assert.fail(page.url()));
   await page.fill('input[name=email]', 'evaluator@demo.assist');
   await page.fill('input[name=password]', 'demo-pass-2026');
   await page.click('form.login button[type=submit]');
@@ -335,20 +337,20 @@ test('a county office rejects with a note and revokes with a reason', async () =
   assert.equal((await certifier.get(`/products/${rejected}`)).body.status, 'pending_review');
   await card.locator('textarea[name=note]').fill('样品水分超标');
   await card.locator('button.danger').click();
-  await page.waitForSelector(`li[data-product="${rejected}"] .ok`);
+  await page.waitForSelector(`li[data-product="${rejected}"] .ok[role=status]`);
   assert.equal((await certifier.get(`/products/${rejected}`)).body.status, 'rejected');
   const rev = page.locator(`li[data-product="${revoked}"]`);
   await rev.locator('input[name=reason]').fill('抽检不合格');
   await rev.locator('button.danger').click();
-  await page.waitForSelector(`li[data-product="${revoked}"] .ok`);
+  await page.waitForSelector(`li[data-product="${revoked}"] .ok[role=status]`);
   assert.equal((await certifier.get(`/products/${revoked}`)).body.status, 'revoked');
   const catalog = await fetch(`${server.base}/api/v1/catalog?limit=200`).then((r) => r.json());
   assert.ok(!catalog.items.some((p) => p.id === revoked), 'a revoked product leaves the catalogue');
   await context.close();
 });
 
-test('a product sold by weight is weighed at acceptance in the console and credited at actual kg x price', async () => {
-  const { buyer, so, line } = await weighedDelivery(server.base, '24.35', '100', 10, 2);
+test('a weighed delivery shows its lots and 合格证, is weighed in the console, credited at actual kg x price, traced', async () => {
+  const { buyer, so, line, lots } = await weighedDelivery(server.base, '24.35', '100', 10, 2);
   const { context, page, errors } = await as('buyer@demo.assist');
   await page.goto(`${server.base}/console/#/deliveries`);
   const card = page.locator(`li[data-order="${so}"]`);
@@ -363,6 +365,13 @@ test('a product sold by weight is weighed at acceptance in the console and credi
   assert.equal(order.lines[0].weight.estimated_amount, '4870.00');
   assert.equal(await card.locator(`[data-weight="${line}"] [data-estimate]`).getAttribute('data-estimate'), '4870.00');
   assert.match(await card.locator(`[data-weight="${line}"]`).innerText(), /100 kg × 2 件 ± 10%/);
+  // The lots shipped and their 合格证 exactly as the order carries them.
+  assert.deepEqual(order.shipped_lots.map((l) => [l.lot_id, l.quantity, l.compliance_certificate.number]),
+    [[lots[0].id, '1', lots[0].certificate.number], [lots[1].id, '1', lots[1].certificate.number]]);
+  for (const l of order.shipped_lots) {
+    const li = card.locator(`[data-line="${line}"] li[data-lot="${l.lot_id}"][data-certificate="${l.compliance_certificate.number}"]`);
+    assert.match(await li.innerText(), new RegExp(`${l.compliance_certificate.issuer}.*${l.compliance_certificate.trace_code}`));
+  }
   // 226.3 kg is 13 % over: refused until the buyer ticks the deviation box, nothing accepted.
   await card.locator(`input[name="weight-${line}"]`).fill('226.3');
   await card.locator('input[name=invoice_number]').fill('INV-WEIGHT-1');
@@ -395,8 +404,66 @@ test('a product sold by weight is weighed at acceptance in the console and credi
   const row = page.locator(`tr[data-entry="${entry.id}"]`);
   await row.waitFor();
   assert.match(await row.innerText(), /¥5,510\.41/);
+  // The entry keeps the weight and the lot that gave most (a tie: the first named) with its 合格证.
+  assert.equal(entry.weight_kg_milli, 226300);
+  assert.equal(entry.lot_id, lots[0].id);
+  assert.match(await row.innerText(), /226\.300 kg/);
+  await row.locator(`a[href="#/trace/${lots[0].id}"][data-certificate="${lots[0].certificate.number}"]`).waitFor();
+  await page.waitForFunction((id) => {
+    const m = document.querySelector(`tr[data-entry="${id}"] [data-verify]`);
+    return m && (m.dataset.verify !== 'pending' || m.parentElement.title);
+  }, entry.id, { timeout: 10000 });
+  assert.notEqual(await row.locator('[data-verify]').getAttribute('data-verify'), 'failed', 'a version 2 leaf verifies');
+  // The first lot's trace: its 合格证 and this order, accepted.
+  await page.goto(`${server.base}/console/#/deliveries`);
+  await page.locator(`li[data-order="${so}"] a[href="#/trace/${lots[0].id}"]`).click();
+  await page.locator(`table[data-lot="${lots[0].id}"] [data-certificate="${lots[0].certificate.number}"]`).waitFor();
+  const shipment = page.locator(`tr[data-shipment="${so}"]`);
+  assert.match(await shipment.innerText(), /已验收/);
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('fraud signals: a supervisor dismisses in its region, an evaluator confirms with a note, axe finds nothing', async () => {
+  const { product, entries } = await outlierCredits(server.base, '1.00', 2);
+  const evaluator = await apiAs(server.base, 'evaluator@demo.assist');
+  const all = (await evaluator.get('/flags?kind=price_outlier&state=open&limit=200')).body.items;
+  const mine = entries.map((e) => all.find((f) => f.evidence.entry_ids.includes(e.id)));
+  assert.ok(mine.every(Boolean), 'each outlier credit raised a flag');
+  assert.ok(mine.every((f) => f.evidence.product_id === product));
+  // The supervisor of 长安区 (the canteen's district) sees them and dismisses the first.
+  const sup = await as('supervisor.changan@demo.assist');
+  await sup.page.goto(`${server.base}/console/#/flags?kind=price_outlier&state=open`);
+  const first = sup.page.locator(`li[data-flag="${mine[0].id}"]`);
+  await first.waitFor();
+  assert.match(await first.innerText(), new RegExp(`median_price`));
+  assert.match(await first.innerText(), new RegExp(mine[0].evidence.entry_ids[0]));
+  await first.locator('button[data-action=dismiss]').click();
+  await first.locator('[role=alert]').waitFor(); // a note is needed: nothing sent
+  assert.equal((await evaluator.get(`/flags/${mine[0].id}`)).body.state, 'open');
+  await first.locator('textarea[name=note]').fill('季节性低价，已与县农业农村局核实');
+  await first.locator('button[data-action=dismiss]').click();
+  await sup.page.waitForSelector(`li[data-flag="${mine[0].id}"][data-state=dismissed]`);
+  assert.equal((await evaluator.get(`/flags/${mine[0].id}`)).body.state, 'dismissed');
+  await sup.context.close();
+  // The evaluator confirms the second: its entry is reversed out of the totals.
+  const ev = await as('evaluator@demo.assist', { axe: true });
+  await ev.page.goto(`${server.base}/console/#/flags?kind=price_outlier&state=open`);
+  const second = ev.page.locator(`li[data-flag="${mine[1].id}"]`);
+  await second.waitFor();
+  assert.equal(await ev.page.locator(`li[data-flag="${mine[0].id}"]`).count(), 0, 'a dismissed flag leaves the open list');
+  await ev.page.addScriptTag({ content: readFileSync(AXE_PATH, 'utf8') });
+  const result = await ev.page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  assert.deepEqual(result.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => v.id), []);
+  await second.locator('textarea[name=note]').fill('同一法定代表人，虚构交易');
+  await second.locator('button[data-action=confirm]').click();
+  await ev.page.waitForSelector(`li[data-flag="${mine[1].id}"][data-state=confirmed]`);
+  const confirmed = (await evaluator.get(`/flags/${mine[1].id}`)).body;
+  assert.equal(confirmed.state, 'confirmed');
+  assert.equal(confirmed.reversals.length, 1);
+  assert.match(await second.innerText(), new RegExp(`¥${confirmed.reversals[0].amount}`));
+  assert.deepEqual(ev.errors, []);
+  await ev.context.close();
 });
 
 test('the pages work from the keyboard', async () => {

@@ -10,6 +10,7 @@ export const PAGES = [
   { id: 'alerts', roles: ['evaluator', 'certifier', 'admin'], load: () => import('./pages/alerts.js') },
   { id: 'certification', roles: ['certifier'], load: () => import('./pages/certification.js') },
   { id: 'deliveries', roles: ['buyer'], load: () => import('./pages/deliveries.js') },
+  { id: 'flags', roles: ['evaluator', 'supervisor', 'admin'], load: () => import('./pages/flags.js') },
   // Not in the navigation: opened from a shipped lot's link.
   { id: 'trace', roles: ['buyer', 'certifier', 'evaluator', 'admin', 'supplier'], hidden: true, load: () => import('./pages/trace.js') },
 ];
