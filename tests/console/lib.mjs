@@ -75,6 +75,20 @@ export async function apiAs(base, email) {
   return { token, call, get: (p) => call('GET', p), post: (p, b, h) => call('POST', p, b || {}, h) };
 }
 
+/** A fresh context of `browser` (its own sessionStorage) logged in as `email`, recording its API calls. */
+export async function session(browser, base, email, opts = {}) {
+  const context = await browser.newContext({ bypassCSP: !!opts.axe, acceptDownloads: true, ...opts.context });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const calls = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/') && !r.url().includes('/auth/')) calls.push({ method: r.method(), url: r.url(), body: r.postData() });
+  });
+  await login(page, base, email);
+  return { context, page, errors, calls };
+}
+
 /** Logs in through the console's form and waits for the first page. */
 export async function login(page, base, email) {
   await page.goto(`${base}/console/#/login`);
@@ -116,6 +130,15 @@ export async function pendingProduct(base, name, price) {
   return r.body.id;
 }
 
+/** The body of an API answer with this status, else an error naming the step. */
+function must(r, status, what) {
+  if (r.status !== status) throw new Error(`${what}: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+/** The date `n` days from today, YYYY-MM-DD. */
+const day = (n) => new Date(Date.now() + n * 864e5).toISOString().slice(0, 10);
+
 /**
  * A product of the demo supplier sold `pieces_by_weight` (`price` per kg, `nominal` kg a piece
  * within `pct` %), certified by the county office, which also requires a 合格证 of its batches;
@@ -127,8 +150,6 @@ export async function weighedDelivery(base, price, nominal, pct, pieces) {
   const supplier = await apiAs(base, 'supplier@demo.assist');
   const certifier = await apiAs(base, 'certifier@demo.assist');
   const buyer = await apiAs(base, 'buyer@demo.assist');
-  const must = (r, status, what) => { if (r.status !== status) throw new Error(`${what}: ${r.status} ${r.text}`); return r.body; };
-  const day = (n) => new Date(Date.now() + n * 864e5).toISOString().slice(0, 10);
   const product = must(await supplier.post('/products', {
     name: `整猪 ${Date.now()}`, category: 'meat', unit: 'piece', price, min_order_qty: '1',
     origin_region_code: '130727100201', description: 'a whole pig, paid by the kg weighed on delivery',
@@ -174,8 +195,6 @@ export async function outlierCredits(base, price, n) {
   const certifier = await apiAs(base, 'certifier@demo.assist');
   const buyer = await apiAs(base, 'buyer@demo.assist');
   const admin = await apiAs(base, 'admin@demo.assist');
-  const must = (r, status, what) => { if (r.status !== status) throw new Error(`${what}: ${r.status} ${r.text}`); return r.body; };
-  const day = (k) => new Date(Date.now() + k * 864e5).toISOString().slice(0, 10);
   const product = await pendingProduct(base, `低价小米 ${Date.now()}`, price);
   must(await certifier.post(`/products/${product}/certify`, { valid_until: day(365) }), 200, 'certify');
   must(await supplier.post(`/products/${product}/lots`, { quantity: '100', best_before: day(100) }), 201, 'lot');
