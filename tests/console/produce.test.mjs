@@ -108,6 +108,7 @@ test('fraud signals: a supervisor dismisses in its region, an evaluator confirms
   await first.waitFor();
   assert.match(await first.innerText(), new RegExp(`median_price`));
   assert.match(await first.innerText(), new RegExp(mine[0].evidence.entry_ids[0]));
+  assert.doesNotMatch(await first.innerText(), /null/);
   await first.locator('button[data-action=dismiss]').click();
   await first.locator('[role=alert]').waitFor(); // a note is needed: nothing sent
   assert.equal((await evaluator.get(`/flags/${mine[0].id}`)).body.state, 'open');

@@ -67,11 +67,12 @@ function card(fl, mayDecide) {
     const reversals = f.reversals && f.reversals.length
       ? h('ul', { class: 'lines' }, f.reversals.map((r) => h('li', {}, `${t('flags.reversed')} ${shortId(r.entry_id)}: ${money(r.amount)}`)))
       : null;
-    li.replaceChildren(
+    // (replaceChildren would write a null as the text "null".)
+    li.replaceChildren(...[
       h('h3', {}, `${t(`flag.${f.kind}`)} · ${t(`fstate.${f.state}`)} · ${f.year}`),
       h('p', {}, `${t('flags.buyer')} ${shortId(f.buyer_org_id)} · ${t('flags.supplier')} ${shortId(f.supplier_org_id)} · `
         + `${t('flags.raised')} ${f.raised_at.slice(0, 16).replace('T', ' ')}`),
-      evidence(f.evidence), decided, reversals, f.state === 'open' && mayDecide ? decide(f, draw) : null);
+      evidence(f.evidence), decided, reversals, f.state === 'open' && mayDecide ? decide(f, draw) : null].filter(Boolean));
   };
   draw(fl);
   return li;
