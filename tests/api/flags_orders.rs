@@ -122,3 +122,80 @@ async fn two_full_returns_between_a_pair_in_a_year_are_round_trips() {
     assert!(c.json["reversals"].as_array().unwrap().is_empty());
     assert_eq!(scan(&app, true).await["raised"], 0);
 }
+
+#[tokio::test]
+async fn confirming_an_origin_mismatch_reverses_the_credits_of_that_batch() {
+    let app = spawn_app().await;
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let p = product(&app, &supplier.org_id, 1000, 1000, 1_000_000).await;
+    let best_before = (chrono::Utc::now().date_naive() + chrono::Duration::days(5)).to_string();
+    let far = app
+        .post(
+            &format!("/products/{p}/lots"),
+            supplier.t(),
+            json!({"quantity": "10", "best_before": best_before, "origin_county_code": PINGQUAN}),
+        )
+        .await
+        .expect(201)
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Flagged when the lot is recorded, before any sale of it.
+    assert_eq!(scan(&app, false).await["raised"], 1);
+    let r = place(&app, &buyer, order_body(&[(&p, "10")]), &new_key())
+        .await
+        .expect(201);
+    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
+    let line = r.json["supplier_orders"][0]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    act(&app, &supplier, &so, "confirm").await.expect(200);
+    app.post(
+        &format!("/supplier-orders/{so}/ship"),
+        supplier.t(),
+        json!({"lots": [{"line_id": line, "lot_id": far, "quantity": "10"}]}),
+    )
+    .await
+    .expect(200);
+    act(&app, &supplier, &so, "deliver").await.expect(200);
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        buyer.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-FAR"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        credited(&app, evaluator.t(), &buyer.org_id).await,
+        10_000,
+        "10 at 10.00 credited"
+    );
+    let flag = flags(&app, evaluator.t(), "&kind=origin_mismatch").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/flags/{flag}/confirm"),
+        evaluator.t(),
+        json!({"note": "the batch came from Pingquan, not Yangyuan"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        credited(&app, evaluator.t(), &buyer.org_id).await,
+        0,
+        "the batch's credit is reversed"
+    );
+}
+
+/// The buyer's credited total in fen, as its ledger lists it.
+async fn credited(app: &TestApp, who: Option<&str>, buyer: &str) -> i64 {
+    let l = app.get(&format!("/ledger?buyer={buyer}"), who).await.expect(200).json;
+    l["items"].as_array().unwrap().iter().fold(0i64, |s, e| {
+        s + (e["amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64
+    })
+}

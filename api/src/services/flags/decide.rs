@@ -11,7 +11,8 @@ use crate::services::{ledger, new_id, now, required_text, sql};
 use crate::state::AppState;
 use entity::{flag_events, flag_reversals, flags, ledger_entries};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -117,10 +118,23 @@ async fn still_credited(conn: &impl ConnectionTrait, e: &ledger_entries::Model) 
 /// (nothing for a line already returned or reversed), and links each to the flag.
 async fn reverse_named(txn: &impl ConnectionTrait, f: &flags::Model, reason: &str) -> AppResult<()> {
     let evidence: serde_json::Value = serde_json::from_str(&f.evidence).unwrap_or_default();
-    let named: Vec<String> = evidence["entry_ids"]
+    let mut named: Vec<String> = evidence["entry_ids"]
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
+    // A lot's flag (origin_mismatch) names the credits of that batch as they stand when it
+    // is confirmed: the entries keep their lot (leaf format 2), and most come after the flag.
+    if let Some(lot) = evidence["lot_id"].as_str() {
+        let of_lot: Vec<String> = ledger_entries::Entity::find()
+            .select_only()
+            .column(ledger_entries::Column::Id)
+            .filter(ledger_entries::Column::LotId.eq(lot))
+            .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        named.extend(of_lot);
+    }
     for chunk in named.chunks(500) {
         let entries = ledger_entries::Entity::find()
             .filter(ledger_entries::Column::Id.is_in(chunk.to_vec()))
