@@ -75,6 +75,20 @@ export async function apiAs(base, email) {
   return { token, call, get: (p) => call('GET', p), post: (p, b, h) => call('POST', p, b || {}, h) };
 }
 
+/** A fresh context of `browser` (its own sessionStorage) logged in as `email`, recording its API calls. */
+export async function session(browser, base, email, opts = {}) {
+  const context = await browser.newContext({ bypassCSP: !!opts.axe, acceptDownloads: true, ...opts.context });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const calls = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/') && !r.url().includes('/auth/')) calls.push({ method: r.method(), url: r.url(), body: r.postData() });
+  });
+  await login(page, base, email);
+  return { context, page, errors, calls };
+}
+
 /** Logs in through the console's form and waits for the first page. */
 export async function login(page, base, email) {
   await page.goto(`${base}/console/#/login`);
@@ -114,4 +128,95 @@ export async function pendingProduct(base, name, price) {
   if (r.status !== 201) throw new Error(`product: ${r.text}`);
   await supplier.post(`/products/${r.body.id}/submit`);
   return r.body.id;
+}
+
+/** The body of an API answer with this status, else an error naming the step. */
+function must(r, status, what) {
+  if (r.status !== status) throw new Error(`${what}: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+/** The date `n` days from today, YYYY-MM-DD. */
+const day = (n) => new Date(Date.now() + n * 864e5).toISOString().slice(0, 10);
+
+/**
+ * A product of the demo supplier sold `pieces_by_weight` (`price` per kg, `nominal` kg a piece
+ * within `pct` %), certified by the county office, which also requires a 合格证 of its batches;
+ * two lots each with its 合格证, and an order of `pieces` (at least 2) of it by the demo buyer,
+ * shipped naming both lots (one piece from the first, the rest from the second) and taken to
+ * `delivered`. Everything through the API.
+ */
+export async function weighedDelivery(base, price, nominal, pct, pieces) {
+  const supplier = await apiAs(base, 'supplier@demo.assist');
+  const certifier = await apiAs(base, 'certifier@demo.assist');
+  const buyer = await apiAs(base, 'buyer@demo.assist');
+  const product = must(await supplier.post('/products', {
+    name: `整猪 ${Date.now()}`, category: 'meat', unit: 'piece', price, min_order_qty: '1',
+    origin_region_code: '130727100201', description: 'a whole pig, paid by the kg weighed on delivery',
+    shelf_life_days: 10, supply_capacity_per_month: '100', certificates: [], poor_households_linked: 3,
+    benefit_mechanism: '保底收购 guaranteed purchase', sale_mode: 'pieces_by_weight', nominal_weight_kg: nominal,
+    weight_tolerance: pct,
+  }), 201, 'product');
+  must(await supplier.post(`/products/${product.id}/submit`), 200, 'submit');
+  must(await certifier.post(`/products/${product.id}/certify`, { valid_until: day(365) }), 200, 'certify');
+  must(await certifier.call('PUT', `/products/${product.id}/compliance-requirement`, { requires_compliance_certificate: true }),
+    200, 'requirement');
+  const stamp = Date.now();
+  const lots = [];
+  for (const [i, suffix] of ['A', 'B'].entries()) {
+    const compliance_certificate = { number: `HGZ-130727-${stamp}-${suffix}`, issuer: '阳原县生猪养殖专业合作社',
+      issued_on: day(0), trace_code: `TC${stamp}${suffix}` };
+    const lot = must(await supplier.post(`/products/${product.id}/lots`,
+      { quantity: '10', harvested_on: day(0), best_before: day(10 + i), compliance_certificate }), 201, 'lot');
+    lots.push({ id: lot.id, certificate: compliance_certificate });
+  }
+  const placed = must(await buyer.post('/orders', {
+    lines: [{ product_id: product.id, quantity: String(pieces) }], credit_category: 'purchase',
+    deliver_to: '省直机关第一食堂', requested_date: day(3),
+  }, { 'Idempotency-Key': crypto.randomUUID() }), 201, 'order');
+  const so = placed.supplier_orders[0].id;
+  const line = placed.supplier_orders[0].lines[0].id;
+  must(await supplier.post(`/supplier-orders/${so}/confirm`), 200, 'confirm');
+  must(await supplier.post(`/supplier-orders/${so}/ship`, { lots: [
+    { line_id: line, lot_id: lots[0].id, quantity: '1' }, { line_id: line, lot_id: lots[1].id, quantity: String(pieces - 1) }] }),
+  200, 'ship');
+  must(await supplier.post(`/supplier-orders/${so}/deliver`), 200, 'deliver');
+  return { supplier, certifier, buyer, product, so, line, lots };
+}
+
+/**
+ * A grain product of the demo supplier at `price` a kg (far below the certified median: a
+ * price outlier), certified with a lot, and `n` orders of 10 kg of it accepted by the demo
+ * buyer, each sequenced into the ledger; then the admin runs a full fraud scan. Returns the
+ * product id and the ledger entries.
+ */
+export async function outlierCredits(base, price, n) {
+  const supplier = await apiAs(base, 'supplier@demo.assist');
+  const certifier = await apiAs(base, 'certifier@demo.assist');
+  const buyer = await apiAs(base, 'buyer@demo.assist');
+  const admin = await apiAs(base, 'admin@demo.assist');
+  const product = await pendingProduct(base, `低价小米 ${Date.now()}`, price);
+  must(await certifier.post(`/products/${product}/certify`, { valid_until: day(365) }), 200, 'certify');
+  must(await supplier.post(`/products/${product}/lots`, { quantity: '100', best_before: day(100) }), 201, 'lot');
+  const sos = [];
+  for (let i = 0; i < n; i++) {
+    const placed = must(await buyer.post('/orders', {
+      lines: [{ product_id: product, quantity: '10' }], credit_category: 'purchase', deliver_to: '省直机关第一食堂',
+      requested_date: day(3),
+    }, { 'Idempotency-Key': crypto.randomUUID() }), 201, 'order');
+    const so = placed.supplier_orders[0];
+    for (const a of ['confirm', 'ship', 'deliver']) must(await supplier.post(`/supplier-orders/${so.id}/${a}`), 200, a);
+    must(await buyer.post(`/supplier-orders/${so.id}/accept`, {
+      lines: [{ line_id: so.lines[0].id, accepted_quantity: '10' }], invoice_number: `INV-OUTLIER-${i}`,
+    }), 200, 'accept');
+    sos.push(so.id);
+  }
+  let entries = [];
+  for (let i = 0; i < 50; i++) {
+    entries = (await buyer.get('/ledger?limit=200')).body.items.filter((e) => sos.includes(e.supplier_order_id));
+    if (entries.length === n && entries.every((e) => e.seq)) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  must(await admin.post('/flags/scan?full=true'), 200, 'scan');
+  return { product, entries };
 }

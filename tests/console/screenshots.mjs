@@ -1,8 +1,9 @@
 // Writes a PNG of each console page under docs/console/ (run by `tests/console/screenshots`,
 // not by CI). The demo data of a fresh embedded database, one delivery left awaiting
-// acceptance and one product pending review, so every page has something to show.
+// acceptance, a weighed one shipped from two lots with their 合格证, one product pending
+// review and two price outliers flagged, so every page has something to show.
 import { mkdirSync } from 'node:fs';
-import { startServer, launch, login, deliveredOrder, pendingProduct } from './lib.mjs';
+import { startServer, launch, login, deliveredOrder, pendingProduct, weighedDelivery, outlierCredits } from './lib.mjs';
 
 const OUT = new URL('../../docs/console/', import.meta.url).pathname;
 const SHOTS = [
@@ -11,11 +12,15 @@ const SHOTS = [
   ['evaluator@demo.assist', 'alerts', 'alerts.png'],
   ['certifier@demo.assist', 'certification', 'certification.png'],
   ['buyer@demo.assist', 'deliveries', 'deliveries.png'],
+  ['evaluator@demo.assist', 'flags', 'flags.png'],
 ];
 
+let traced;
 async function prepare(base) {
   await deliveredOrder(base, '20');
+  traced = (await weighedDelivery(base, '24.35', '100', 10, 2)).lots[0].id;
   await pendingProduct(base, '阳原黄小米（新季）', '12.80');
+  await outlierCredits(base, '1.00', 2);
   await new Promise((r) => setTimeout(r, 3000)); // the sequencer signs a checkpoint
 }
 
@@ -24,7 +29,7 @@ const browser = await launch();
 try {
   mkdirSync(OUT, { recursive: true });
   await prepare(server.base);
-  for (const [email, page, file] of SHOTS) {
+  for (const [email, page, file] of [...SHOTS, ['buyer@demo.assist', `trace/${traced}`, 'trace.png']]) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const p = await context.newPage();
     await login(p, server.base, email);

@@ -82,6 +82,11 @@ test('leaf fields and amounts read as docs/ledger-format.md says', () => {
   };
   const leaf = Uint8Array.from([1, ...field('id-1'), ...field(null), ...field('四十四')]);
   assert.deepEqual(leafFields(leaf), ['id-1', null, '四十四']);
+  // Version 2 (lot, 合格证, weight) reads the same way; an unknown version or a cut leaf does not.
+  const v2 = Uint8Array.from([2, ...field('id-2'), ...field('HGZ-1'), ...field(null)]);
+  assert.deepEqual(leafFields(v2), ['id-2', 'HGZ-1', null]);
+  assert.throws(() => leafFields(Uint8Array.from([3, ...field('id-3')])), /unknown version/);
+  assert.throws(() => leafFields(leaf.slice(0, leaf.length - 2)), /truncated/);
   assert.equal(fenOf('440.00'), '44000');
   assert.equal(fenOf('-0.50'), '-50');
   assert.equal(fenOf('0.00'), '0');

@@ -10,6 +10,9 @@ export const PAGES = [
   { id: 'alerts', roles: ['evaluator', 'certifier', 'admin'], load: () => import('./pages/alerts.js') },
   { id: 'certification', roles: ['certifier'], load: () => import('./pages/certification.js') },
   { id: 'deliveries', roles: ['buyer'], load: () => import('./pages/deliveries.js') },
+  { id: 'flags', roles: ['evaluator', 'supervisor', 'admin'], load: () => import('./pages/flags.js') },
+  // Not in the navigation: opened from a shipped lot's link.
+  { id: 'trace', roles: ['buyer', 'certifier', 'evaluator', 'admin', 'supplier'], hidden: true, load: () => import('./pages/trace.js') },
 ];
 
 function role() { return session()?.me?.user?.role; }
@@ -36,7 +39,7 @@ function drawChrome() {
   document.getElementById('who').textContent = s?.me
     ? `${s.me.user.email} · ${t('role.' + s.me.user.role)} · ${s.me.organization.name}` : '';
   const current = parseHash().parts[0];
-  document.getElementById('nav-list').replaceChildren(...(s ? allowed() : []).map((p) =>
+  document.getElementById('nav-list').replaceChildren(...(s ? allowed().filter((p) => !p.hidden) : []).map((p) =>
     h('li', {}, h('a', { href: `#/${p.id}`, 'aria-current': p.id === current ? 'page' : null }, t(`page.${p.id}`)))));
 }
 

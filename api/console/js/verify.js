@@ -72,21 +72,35 @@ export async function verifyCheckpoint(note, key) {
   throw new Error('checkpoint: no signature by the verifier key');
 }
 
-/** Reads the fields of leaf bytes (version 1): index 0 is field 1 (`id`). */
+/** The number of fields of each leaf version (docs/ledger-format.md); any other is refused. */
+export const LEAF_FIELDS = { 1: 21, 2: 24 };
+
+/** Reads the fields of leaf bytes (version 1 or 2): index 0 is field 1 (`id`). */
 export function leafFields(leaf) {
-  if (leaf[0] !== 1) throw new Error('leaf: unknown version');
+  if (!LEAF_FIELDS[leaf[0]]) throw new Error('leaf: unknown version');
   const view = new DataView(leaf.buffer, leaf.byteOffset, leaf.byteLength);
   const dec = new TextDecoder();
   const out = [];
   let at = 1;
   while (at < leaf.length) {
+    if (at + 4 > leaf.length) throw new Error('leaf: truncated');
     const len = view.getUint32(at);
     at += 4;
     if (len === 0xffffffff) { out.push(null); continue; }
+    if (at + len > leaf.length) throw new Error('leaf: truncated');
     out.push(dec.decode(leaf.slice(at, at + len)));
     at += len;
   }
   return out;
+}
+
+/** Whether the leaf's fields say what the entry says: id, amount, and (version 2) lot, 合格证, weight. */
+function leafMatches(version, fields, entry) {
+  const opt = (v) => (v === null || v === undefined ? null : String(v));
+  if (fields.length !== LEAF_FIELDS[version] || version !== (entry.leaf_version ?? 1)) return false;
+  if (fields[0] !== entry.id || fields[14] !== fenOf(entry.amount)) return false;
+  return version < 2 || (fields[21] === opt(entry.lot_id) && fields[22] === opt(entry.compliance_certificate_number)
+    && fields[23] === opt(entry.weight_kg_milli));
 }
 
 /** "440.00" (yuan) as fen in decimal text: "44000". */
@@ -126,7 +140,7 @@ export async function verifyEntry(entry) {
   try {
     const leaf = await api(`/ledger/entries/${entry.seq}/leaf`, { as: 'bytes', accept: 'application/octet-stream' });
     const fields = leafFields(leaf);
-    if (fields[0] !== entry.id || fields[14] !== fenOf(entry.amount)) return { state: 'failed', detail: 'leaf_fields' };
+    if (!leafMatches(leaf[0], fields, entry)) return { state: 'failed', detail: 'leaf_fields' };
     const lh = await leafHash(leaf);
     if (hex(lh) !== entry.leaf_hash) return { state: 'failed', detail: 'leaf_hash' };
     const proof = await api(`/ledger/entries/${entry.seq}/proof?tree_size=${cp.size}`);

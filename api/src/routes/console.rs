@@ -43,6 +43,9 @@ static ASSETS: &[Asset] = &[
     asset!("js/pages/alerts.js", JS),
     asset!("js/pages/certification.js", JS),
     asset!("js/pages/deliveries.js", JS),
+    asset!("js/pages/shipment.js", JS),
+    asset!("js/pages/trace.js", JS),
+    asset!("js/pages/flags.js", JS),
     asset!("vendor/noble-ed25519.js", JS),
     asset!("vendor/noble-ed25519.LICENSE", "text/plain; charset=utf-8"),
 ];

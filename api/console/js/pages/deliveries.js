@@ -1,9 +1,11 @@
 // Deliveries (buyers): supplier orders awaiting acceptance with the lots shipped and their
-// 合格证 (when the order carries them), acceptance of each line (with the actual weight of a
-// product sold by weight) and an invoice number, payments, and the supplier's rating.
+// 合格证 (`shipped_lots`), the weighed side of lines sold by weight (`weight`, `weighed`),
+// acceptance of each line (with the actual weight of a weighed line, and the acceptance of a
+// weight outside the tolerance) and an invoice number, payments, and the supplier's rating.
 import { api } from '../api.js';
 import { h, page, money, field, errorBox, announce, shortId, cursorPaged } from '../dom.js';
 import { t } from '../i18n.js';
+import { lineWeight, weighedTotal, shippedLots } from './shipment.js';
 
 const names = new Map();
 async function productName(id) {
@@ -25,36 +27,17 @@ export async function render() {
     section('shipped-h', 'deliv.shipped', shipped), section('accepted-h', 'deliv.accepted', accepted));
 }
 
-/** The lots a line shipped, wherever the order carries them. */
-function lotsOf(order, line) {
-  const own = line.lots || line.shipped_lots || [];
-  const shared = (order.lots || order.shipped_lots || []).filter((l) => !l.line_id || l.line_id === line.id);
-  return [...own, ...shared];
-}
-
-function certificate(lot) {
-  const c = lot.compliance_certificate;
-  if (!c) return h('li', { class: 'bad' }, `${t('deliv.lot')} ${shortId(lot.lot_id || lot.id)}: ${t('deliv.no_cert')}`);
-  return h('li', { 'data-certificate': c.number },
-    `${t('deliv.lot')} ${shortId(lot.lot_id || lot.id)}${lot.quantity ? ` × ${lot.quantity}` : ''} · ${t('deliv.cert')} `,
-    h('strong', {}, c.number), ` · ${t('deliv.issuer')} ${c.issuer} · ${t('deliv.issued_on')} ${c.issued_on}`,
-    c.trace_code ? ` · ${t('deliv.trace')} ${c.trace_code}` : '');
-}
-
-function byWeight(line) {
-  return line.pieces_by_weight === true || Object.values(line).includes('pieces_by_weight')
-    || line.nominal_weight !== undefined;
-}
-
 async function orderCard(o, extra) {
   const lines = await Promise.all(o.lines.map(async (l) => {
-    const lots = lotsOf(o, l);
-    return h('li', { 'data-line': l.id }, `${await productName(l.product_id)} · ${l.quantity} × ${money(l.unit_price)} = ${money(l.amount)}`,
-      lots.length ? h('ul', { class: 'lots' }, lots.map(certificate)) : null);
+    const price = l.weight ? `${money(l.unit_price)}/kg` : money(l.unit_price);
+    const count = l.weight ? `${l.quantity} ${t('w.pieces')}` : l.quantity;
+    return h('li', { 'data-line': l.id }, `${await productName(l.product_id)} · ${count} × ${price} = ${money(l.amount)}`,
+      l.accepted_quantity !== null && l.accepted_quantity !== undefined ? ` · ${t('deliv.accepted_qty')} ${l.accepted_quantity}` : '',
+      lineWeight(l), shippedLots(o, l));
   }));
   return h('li', { class: 'card', 'data-order': o.id },
     h('h3', {}, `${t('deliv.order')} ${shortId(o.id)} · ${t(`so.${o.status}`)} · ${money(o.total)}`),
-    h('ul', { class: 'lines' }, lines), ...extra);
+    h('ul', { class: 'lines' }, lines), weighedTotal(o), ...extra);
 }
 
 async function acceptCard(o) {
@@ -65,8 +48,9 @@ async function acceptCard(o) {
     qty.set(l.id, q);
     const parts = [field('deliv.accept_qty', q)];
     parts[0].querySelector('label').append(` (${await productName(l.product_id)})`);
-    if (byWeight(l)) {
-      const w = h('input', { type: 'text', inputmode: 'decimal', name: `weight-${l.id}`, size: 8, required: true });
+    if (l.weight) {
+      // Not `required`: no weight is sent for a line of which no piece is accepted.
+      const w = h('input', { type: 'text', inputmode: 'decimal', name: `weight-${l.id}`, size: 8 });
       weights.set(l.id, w);
       parts.push(field('deliv.actual_weight', w));
     }
@@ -75,15 +59,19 @@ async function acceptCard(o) {
   const invoice = h('input', { name: 'invoice_number', required: true, size: 20 });
   const note = h('input', { name: 'note', size: 30 });
   const msg = h('div', {});
-  const form = h('form', { class: 'accept' }, inputs.flat(), field('deliv.invoice', invoice), field('deliv.note', note),
+  const deviation = weights.size ? h('input', { type: 'checkbox', name: 'accept_weight_deviation' }) : null;
+  const form = h('form', { class: 'accept' }, inputs.flat(),
+    deviation ? h('p', { class: 'check' }, h('label', {}, deviation, ` ${t('deliv.accept_deviation')}`)) : null,
+    field('deliv.invoice', invoice), field('deliv.note', note),
     h('button', { type: 'submit', class: 'primary' }, t('deliv.accept')), msg);
   let card;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = {
       lines: o.lines.map((l) => ({ line_id: l.id, accepted_quantity: qty.get(l.id).value.trim(),
-        ...(weights.has(l.id) ? { actual_weight: weights.get(l.id).value.trim() } : {}) })),
+        ...(weights.get(l.id)?.value.trim() ? { actual_weight: weights.get(l.id).value.trim() } : {}) })),
       invoice_number: invoice.value.trim(),
+      ...(deviation?.checked ? { accept_weight_deviation: true } : {}),
       ...(note.value.trim() ? { note: note.value.trim() } : {}),
     };
     try {

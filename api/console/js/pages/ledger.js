@@ -152,6 +152,10 @@ function entryTable(items, names) {
     ['ledger.category', (e) => t(`cat.${e.category}`)],
     ['col.kind', (e) => t(`kind.${e.kind}`)],
     ['col.amount', (e) => money(e.amount)],
+    ['ledger.weight', (e) => (e.weight_kg_milli === null || e.weight_kg_milli === undefined ? '—' : `${(e.weight_kg_milli / 1000).toFixed(3)} kg`)],
+    ['ledger.lot', (e) => (e.lot_id
+      ? h('a', { href: `#/trace/${e.lot_id}`, 'data-certificate': e.compliance_certificate_number || '' }, e.compliance_certificate_number || shortId(e.lot_id))
+      : '—')],
     ['col.verified', (e) => { const c = h('span', {}, mark('pending')); cells.set(e.id, c); return c; }],
   ], items, { rowAttrs: (e) => ({ dataset: { entry: e.id, seq: e.seq || '' } }) });
   for (const e of items) {

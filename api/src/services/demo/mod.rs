@@ -7,6 +7,7 @@ mod payments;
 mod products;
 mod queries;
 mod supervision;
+mod weighed;
 
 pub use data::{OrgRow, ProductRow, RegionRow, DEMO_PASSWORD, ORGS, PRODUCTS, REGIONS};
 
@@ -123,6 +124,7 @@ pub async fn seed(state: &AppState) -> AppResult<Vec<DemoAccount>> {
     products::seed_products(state, &ids).await?;
     crate::services::compliance::seed_demo(state).await?;
     payments::seed_payments(state, &ids).await?;
+    weighed::seed_order(state, &ids).await?;
     supervision::seed_plans(state, &ids).await?;
     documents::seed_documents(state, &ids).await?;
     Ok(accounts_out)

@@ -1,7 +1,8 @@
 //! Certified demo products with a lot each, so the catalogue can be browsed and ordered at once.
 use super::data::PRODUCTS;
 use super::queries;
-use crate::domain::{ProductId, ProductStatus, Quantity, UserId};
+use super::weighed::WEIGHED;
+use crate::domain::{ProductId, ProductStatus, Quantity, SaleMode, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::{accounts, now, today};
 use crate::state::AppState;
@@ -11,7 +12,10 @@ use std::collections::HashMap;
 
 pub(super) async fn seed_products(state: &AppState, ids: &HashMap<&str, String>) -> AppResult<()> {
     let today = today();
-    for (sup_key, certifier, name, category, unit, price, min_qty, origin, description, cert, lot_qty) in PRODUCTS {
+    let rows = PRODUCTS.iter().map(|r| (r, None));
+    let weighed = WEIGHED.iter().map(|(r, grams, pct)| (r, Some((*grams, *pct))));
+    for (row, weight) in rows.chain(weighed) {
+        let (sup_key, certifier, name, category, unit, price, min_qty, origin, description, cert, lot_qty) = row;
         let Some(supplier) = ids.get(sup_key) else { continue };
         if queries::product_exists(&state.db, supplier, name).await? {
             continue;
@@ -62,9 +66,14 @@ pub(super) async fn seed_products(state: &AppState, ids: &HashMap<&str, String>)
             version: Set(3),
             created_at: Set(t),
             updated_at: Set(t),
-            sale_mode: Set(crate::domain::SaleMode::PerUnit.as_str().to_string()),
-            nominal_weight_milli: Set(None),
-            weight_tolerance_pct: Set(None),
+            sale_mode: Set(match weight {
+                Some(_) => SaleMode::PiecesByWeight,
+                None => SaleMode::PerUnit,
+            }
+            .as_str()
+            .to_string()),
+            nominal_weight_milli: Set(weight.map(|w| w.0)),
+            weight_tolerance_pct: Set(weight.map(|w| w.1)),
             ..Default::default()
         };
         queries::insert_product(&txn, am).await?;

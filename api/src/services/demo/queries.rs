@@ -91,6 +91,15 @@ pub async fn insert_lot(
 /// The stock movement kind of a new lot.
 const LOT_MOVEMENT: &str = "lot";
 
+/// Whether the product was ever ordered (the demo's weighed order is placed once).
+pub async fn any_order_line(db: &impl ConnectionTrait, product_id: &str) -> Result<bool, DbErr> {
+    Ok(entity::order_lines::Entity::find()
+        .filter(entity::order_lines::Column::ProductId.eq(product_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
 /// Whether any invoice is recorded (the demo payments are loaded once).
 pub async fn any_invoice(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
     Ok(entity::invoices::Entity::find().count(db).await? > 0)
