@@ -319,3 +319,19 @@ proptest! {
         }
     }
 }
+
+#[tokio::test]
+async fn a_weighed_sale_is_priced_per_kg_against_the_kg_median() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    // A product of the category sold per kg at 20.00, and a pig at 20.00 per kg.
+    product(&app, &sup.org_id, 2000, 1000, 10_000).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "2")]).await;
+    let body = accept_body(&[(&d.lines[0], "2", Some("205"))], false);
+    accept(&app, &buyer, &d.so, body).await.expect(200);
+    // 4100.00 for two pigs is 20.00 per kg, the median: no price outlier (per piece it
+    // would have been 2050.00 against 20.00).
+    let r = crate::flags::scan(&app, true).await;
+    assert_eq!(r["raised"], 0, "{r}");
+}

@@ -60,21 +60,24 @@ pub(super) async fn price_outliers(
     let credit = q.bind(LedgerKind::Credit);
     let (low, high) = (q.bind(t.price_low_pct), q.bind(t.price_high_pct));
     let (above, below) = (q.bind(1.000_001f64), q.bind(0.999_999f64));
+    let kg = q.bind(crate::domain::Unit::Kg.as_str());
     let filter = w.filter(&mut q, "e");
+    // A weighed entry is priced per kg: its kg stand for its quantity, the kg median for its unit.
     // price = amount * 1000 / quantity; median = twice / 2: price < low% * median
     // <=> amount * 200000 < low * twice * quantity (and so for high), in exact arithmetic; a
     // floating-point test with a margin first keeps the exact one to the few candidates.
     let text = format!(
         "WITH m (category, unit, twice_median) AS (VALUES {}) \
          SELECT e.id, e.buyer_org_id, e.supplier_org_id, e.product_id, e.order_line_id, e.year, e.amount_fen, \
-                e.quantity_milli, m.category, m.unit, m.twice_median \
+                COALESCE(e.weight_kg_milli, e.quantity_milli) AS quantity_milli, m.category, m.unit, m.twice_median \
          FROM ledger_entries e JOIN products p ON p.id = e.product_id \
-         JOIN m ON m.category = e.category AND m.unit = p.unit \
-         WHERE e.kind = {credit} AND e.quantity_milli > 0 AND {filter} \
-           AND (CAST(e.amount_fen AS DOUBLE PRECISION) * 200000 < {above} * {low} * m.twice_median * e.quantity_milli \
-             OR CAST(e.amount_fen AS DOUBLE PRECISION) * 200000 > {below} * {high} * m.twice_median * e.quantity_milli) \
-           AND (CAST(e.amount_fen AS NUMERIC) * 200000 < CAST({low} AS NUMERIC) * m.twice_median * e.quantity_milli \
-             OR CAST(e.amount_fen AS NUMERIC) * 200000 > CAST({high} AS NUMERIC) * m.twice_median * e.quantity_milli)",
+         JOIN m ON m.category = e.category \
+           AND m.unit = CASE WHEN e.weight_kg_milli IS NULL THEN p.unit ELSE {kg} END \
+         WHERE e.kind = {credit} AND COALESCE(e.weight_kg_milli, e.quantity_milli) > 0 AND {filter} \
+           AND (CAST(e.amount_fen AS DOUBLE PRECISION) * 200000 < {above} * {low} * m.twice_median * COALESCE(e.weight_kg_milli, e.quantity_milli) \
+             OR CAST(e.amount_fen AS DOUBLE PRECISION) * 200000 > {below} * {high} * m.twice_median * COALESCE(e.weight_kg_milli, e.quantity_milli)) \
+           AND (CAST(e.amount_fen AS NUMERIC) * 200000 < CAST({low} AS NUMERIC) * m.twice_median * COALESCE(e.weight_kg_milli, e.quantity_milli) \
+             OR CAST(e.amount_fen AS NUMERIC) * 200000 > CAST({high} AS NUMERIC) * m.twice_median * COALESCE(e.weight_kg_milli, e.quantity_milli))",
         values.join(", ")
     );
     let rows = Outlier::find_by_statement(q.build(conn, &text)).all(conn).await?;

@@ -116,8 +116,12 @@ struct Pair {
 async fn medians(conn: &impl ConnectionTrait) -> AppResult<Vec<Median>> {
     let st = crate::services::sql(
         conn,
-        "SELECT DISTINCT category, unit FROM products WHERE status = $1",
-        vec![crate::domain::ProductStatus::Certified.into()],
+        "SELECT DISTINCT category, CASE WHEN sale_mode = $2 THEN $3 ELSE unit END AS unit FROM products WHERE status = $1",
+        vec![
+            crate::domain::ProductStatus::Certified.into(),
+            crate::domain::SaleMode::PiecesByWeight.as_str().into(),
+            Unit::Kg.as_str().into(),
+        ],
     );
     let mut out = Vec::new();
     for p in Pair::find_by_statement(st).all(conn).await? {

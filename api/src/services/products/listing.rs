@@ -53,11 +53,17 @@ pub async fn list(
     if matches!(caller.role, Role::Certifier | Role::Admin) {
         let mut medians: HashMap<(ProductCategory, Unit), (Option<Decimal>, usize)> = HashMap::new();
         for p in items.iter_mut().filter(|p| p.status == ProductStatus::PendingReview) {
-            let key = (p.category, p.unit);
+            // A product sold by weight is priced per kg: compared with the kg median.
+            let unit = if p.sale_mode == crate::domain::SaleMode::PiecesByWeight {
+                Unit::Kg
+            } else {
+                p.unit
+            };
+            let key = (p.category, unit);
             let (median, n) = match medians.get(&key) {
                 Some(m) => *m,
                 None => {
-                    let m = median_price(db, p.category, p.unit).await?;
+                    let m = median_price(db, p.category, unit).await?;
                     medians.insert(key, m);
                     m
                 }

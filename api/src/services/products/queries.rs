@@ -95,12 +95,24 @@ pub async fn list(conn: &impl ConnectionTrait, s: &ListScope) -> AppResult<Vec<p
 }
 
 /// Unit prices (fen, ascending) of certified, unexpired products of a category and unit.
+/// Prices per `unit`: a product sold by weight is priced per kg whatever its unit (piece).
 pub async fn certified_prices(conn: &impl ConnectionTrait, category: &str, unit: &str) -> AppResult<Vec<i64>> {
+    use sea_orm::Condition;
+    let weighed = crate::domain::SaleMode::PiecesByWeight.as_str();
+    let per = if unit == crate::domain::Unit::Kg.as_str() {
+        Condition::any()
+            .add(products::Column::Unit.eq(unit))
+            .add(products::Column::SaleMode.eq(weighed))
+    } else {
+        Condition::all()
+            .add(products::Column::Unit.eq(unit))
+            .add(products::Column::SaleMode.ne(weighed))
+    };
     Ok(products::Entity::find()
         .select_only()
         .column(products::Column::PriceFen)
         .filter(products::Column::Category.eq(category))
-        .filter(products::Column::Unit.eq(unit))
+        .filter(per)
         .filter(products::Column::Status.eq(ProductStatus::Certified))
         .filter(products::Column::ValidUntil.gte(today()))
         .order_by_asc(products::Column::PriceFen)
