@@ -74,7 +74,6 @@ pub struct CatalogItem {
     #[serde(default = "per_unit")]
     pub sale_mode: SaleMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, example = "100.000")]
     pub nominal_weight_kg: Option<Weight>,
     /// Percent either side of the nominal weight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
