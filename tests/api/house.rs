@@ -181,3 +181,30 @@ fn source_files_stay_readable_in_one_sitting() {
         .collect();
     assert!(long.is_empty(), "files over 450 lines: {long:?}");
 }
+
+/// Two types documented under one name: utoipa keeps one of them, and every route of the
+/// other is then documented with the wrong body (as `ScanSummary` of alerts and of flags once
+/// were, which schemathesis found).
+#[test]
+fn no_two_documented_types_share_a_name() {
+    let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
+    let mut clashes = Vec::new();
+    for (path, text) in source("") {
+        let mut derived = false;
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                derived = true;
+            } else if derived && (line.starts_with("pub struct ") || line.starts_with("pub enum ")) {
+                derived = false;
+                let name = line.split_whitespace().nth(2).unwrap_or("");
+                let name: String = name.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if let Some(first) = seen.insert(name.clone(), path.clone()) {
+                    clashes.push(format!("{name}: {} and {}", first.display(), path.display()));
+                }
+            } else if derived && !line.starts_with("#[") && !line.starts_with("///") {
+                derived = false;
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "documented twice: {clashes:#?}");
+}

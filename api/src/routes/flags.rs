@@ -4,7 +4,7 @@ use super::extract::{Guarded, GuardedQuery};
 use crate::auth::Caller;
 use crate::domain::{FlagId, FlagState, ReportFormat};
 use crate::error::AppError;
-use crate::services::flags::{self, Decision, Flag, FlagPage, FlagQuery, ScanSummary};
+use crate::services::flags::{self, Decision, Flag, FlagPage, FlagQuery, FlagScanSummary};
 use crate::services::PageParams;
 use crate::state::AppState;
 use actix_web::http::header;
@@ -102,7 +102,7 @@ pub struct ScanQuery {
 }
 
 /// Run the fraud-signal scan now (admin), as the scheduled job does; `full=true` rescans everything.
-#[utoipa::path(operation_id = "runFlagScan", tag = "flags", params(ScanQuery), responses((status = 200, body = ScanSummary)))]
+#[utoipa::path(operation_id = "runFlagScan", tag = "flags", params(ScanQuery), responses((status = 200, body = FlagScanSummary)))]
 #[post("/flags/scan")]
 pub async fn scan(
     state: web::Data<AppState>,

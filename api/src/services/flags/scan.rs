@@ -71,7 +71,7 @@ impl Thresholds {
 
 /// What one scan did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ScanSummary {
+pub struct FlagScanSummary {
     pub full: bool,
     /// The ledger positions looked at: after `from_seq`, up to `to_seq`.
     pub from_seq: i64,
@@ -94,13 +94,13 @@ pub struct SignalRun {
 
 /// The scheduled job's work: sequence the ledger (so every committed entry has a position),
 /// then scan incrementally, or fully with `full`.
-pub async fn run(state: &AppState, full: bool) -> AppResult<ScanSummary> {
+pub async fn run(state: &AppState, full: bool) -> AppResult<FlagScanSummary> {
     crate::services::ledger::sequence(state).await?;
     scan(&state.db, &Thresholds::from_settings(&state.settings), full).await
 }
 
 /// `POST /flags/scan` (admin): a scan now, full with `full`.
-pub async fn run_now(state: &AppState, caller: &crate::auth::Caller, full: bool) -> AppResult<ScanSummary> {
+pub async fn run_now(state: &AppState, caller: &crate::auth::Caller, full: bool) -> AppResult<FlagScanSummary> {
     caller.require(&[crate::auth::Role::Admin])?;
     run(state, full).await
 }
@@ -145,7 +145,7 @@ async fn medians(conn: &impl ConnectionTrait) -> AppResult<Vec<Median>> {
 }
 
 /// One scan over the database, without sequencing (the benchmark calls this directly).
-pub async fn scan(db: &DatabaseConnection, t_: &Thresholds, full: bool) -> AppResult<ScanSummary> {
+pub async fn scan(db: &DatabaseConnection, t_: &Thresholds, full: bool) -> AppResult<FlagScanSummary> {
     let started = now();
     let mark = queries::bookmark(db).await?;
     let top = queries::top_position(db).await?;
@@ -202,7 +202,7 @@ pub async fn scan(db: &DatabaseConnection, t_: &Thresholds, full: bool) -> AppRe
     );
     let raised = queries::raise(db, &found).await?;
     queries::save_bookmark(db, top, started).await?;
-    Ok(ScanSummary {
+    Ok(FlagScanSummary {
         full: window == Window::Full,
         from_seq: match window {
             Window::Full => 0,
