@@ -220,7 +220,8 @@ fn conditional_get(op: &mut Operation, pages: &std::collections::BTreeSet<String
         },
         RefOr::Ref(_) => false,
     });
-    if !ok.content.contains_key("application/json") {
+    // The same test as the middleware's (`conventions::representation`): JSON Lines too.
+    if !ok.content.keys().any(|k| k.starts_with("application/json")) {
         return;
     }
     ok.headers
