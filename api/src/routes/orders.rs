@@ -178,8 +178,8 @@ pub async fn accept(
     id: web::Path<SupplierOrderId>,
     body: Guarded<Acceptance>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.open(orders::may_act_as_buyer(&state, &caller, *id).await)?;
-    Ok(HttpResponse::Ok().json(orders::accept(&state, &caller, *id, body).await?))
+    let (acting, body) = body.open_with(orders::may_act_as_buyer(&state, &caller, *id).await)?;
+    Ok(HttpResponse::Ok().json(orders::accept_as(&state, &caller, acting, body).await?))
 }
 
 /// Buyer returns goods of an accepted order; each line appends a reversal to the ledger.

@@ -1,9 +1,9 @@
 //! Acceptance: the buyer takes a delivered supplier order; accepted quantities leave
 //! stock and are credited to the ledger. A fixed number of statements whatever the
 //! number of lines (per-line work is batched).
-use super::lifecycle::{acting_on, check_note, clean_note, conflict, email_buyer, email_supplier};
+use super::lifecycle::{acting_on, buyer_mail, check_note, clean_note, conflict, supplier_mail, Acting};
 use super::queries;
-use super::read::reload;
+use super::read::reload_known;
 use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{
@@ -11,9 +11,9 @@ use crate::domain::{
     SupplierOrderId, SupplierOrderStatus, UserId, Weight,
 };
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{compliance, ledger, now, plans, required_text, stock, stored, weight};
+use crate::services::{compliance, ledger, now, outbox, plans, required_text, stock, stored, weight};
 use crate::state::AppState;
-use entity::{order_lines, orders, supplier_orders};
+use entity::{order_lines, orders, organizations, supplier_orders};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -52,6 +52,17 @@ pub async fn accept(
     body: Acceptance,
 ) -> AppResult<SupplierOrder> {
     let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
+    accept_as(state, caller, Acting(so), body).await
+}
+
+/// As [`accept`], for the supplier order the route's check already read ([`Acting`]).
+pub async fn accept_as(
+    state: &AppState,
+    caller: &Caller,
+    acting: Acting,
+    body: Acceptance,
+) -> AppResult<SupplierOrder> {
+    let so = acting.0;
     let lines = queries::lines_of(&state.db, vec![so.id.clone()]).await?;
     let mut errors = Vec::new();
     required_text(&mut errors, "invoice_number", &body.invoice_number, 100);
@@ -116,6 +127,13 @@ pub async fn accept(
     let order = queries::find_order(&txn, so.order_id.clone())
         .await?
         .ok_or(AppError::NotFound("order"))?;
+    // The buyer and the supplier, once: for the credit's attribution and the two emails.
+    let orgs: HashMap<String, organizations::Model> =
+        queries::orgs_by_ids(&txn, vec![so.buyer_org_id.clone(), so.supplier_org_id.clone()])
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
     let mut sorted = lines.clone();
     sorted.sort_by(|a, b| a.product_id.cmp(&b.product_id).then(a.id.cmp(&b.id)));
     let mut per_line = Vec::with_capacity(sorted.len());
@@ -143,7 +161,8 @@ pub async fn accept(
     stock::release_many(&txn, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
     let traces = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
-    let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit).await?;
+    let buyer = orgs.get(&so.buyer_org_id);
+    let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit, buyer).await?;
     // Each entry keeps its lot, certificate and weighed kg; a shared canteen's split parts
     // share their line's lot and divide its weight like its quantity.
     let mut traces = traces;
@@ -152,12 +171,39 @@ pub async fn accept(
     }
     let parts = plans::split_shared(&txn, entries).await?;
     ledger::append_traced(&txn, plans::traced_parts(parts, &traces)).await?;
-    email_buyer(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
-    email_supplier(&txn, &so, SupplierOrderStatus::Accepted, note.as_deref()).await?;
+    let address = |org: &str| {
+        orgs.get(org)
+            .map(|o| o.contact_email.clone())
+            .ok_or(AppError::NotFound("organization"))
+    };
+    let (s1, b1) = buyer_mail(&so, SupplierOrderStatus::Accepted, note.as_deref());
+    let (s2, b2) = supplier_mail(&so, SupplierOrderStatus::Accepted, note.as_deref());
+    let mails = [
+        (address(&so.buyer_org_id)?, s1, b1),
+        (address(&so.supplier_org_id)?, s2, b2),
+    ];
+    outbox::enqueue_many(&txn, &mails).await?;
     txn.commit().await?;
     // Reservations were released and accepted quantities consumed: stock changed.
     super::stock_changed(state).await;
-    reload(&state.db, &so.id).await
+    // The answer from the rows as this transaction left them.
+    let accepted_so = supplier_orders::Model {
+        status: SupplierOrderStatus::Accepted.as_str().to_string(),
+        invoice_number: Some(body.invoice_number.trim().to_string()),
+        acceptance_note: note.clone(),
+        status_note: note,
+        accepted_at: Some(t),
+        updated_at: t,
+        ..so
+    };
+    let lines = lines
+        .into_iter()
+        .map(|l| order_lines::Model {
+            accepted_quantity_milli: Some(accepted.get(&l.id).copied().unwrap_or(Quantity::ZERO).minor()),
+            ..l
+        })
+        .collect();
+    reload_known(&state.db, accepted_so, lines).await
 }
 
 /// Ledger entries for lines `(line, quantity, amount)` of a supplier order, in that
@@ -169,6 +215,7 @@ pub(super) async fn entries_for(
     order: &orders::Model,
     items: &[(&order_lines::Model, SignedQuantity, SignedMoney)],
     kind: LedgerKind,
+    buyer: Option<&organizations::Model>,
 ) -> AppResult<Vec<ledger::NewEntry>> {
     if items.is_empty() {
         return Ok(Vec::new());
@@ -186,7 +233,10 @@ pub(super) async fn entries_for(
     codes.dedup();
     let poverty = poverty_of_counties(conn, codes).await?;
     // A contractor's orders are credited to the budget unit it serves (its plan names it).
-    let credited_to = crate::services::plans::credited_buyer(conn, &so.buyer_org_id).await?;
+    let credited_to = match buyer {
+        Some(org) => plans::credited_buyer_of(conn, &so.buyer_org_id, Some(org)).await?,
+        None => plans::credited_buyer(conn, &so.buyer_org_id).await?,
+    };
     items
         .iter()
         .map(|(l, qty, amount)| {

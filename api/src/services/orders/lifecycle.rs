@@ -80,10 +80,14 @@ pub async fn may_act_as_supplier(state: &AppState, caller: &Caller, id: Supplier
     acting_on(&state.db, caller, id, Role::Supplier).await.map(drop)
 }
 
+/// A supplier order the caller was found to be the acting side of, by the route's check
+/// before the body was read; the service takes it instead of reading the order again.
+pub struct Acting(pub(super) supplier_orders::Model);
+
 /// Whether the caller is the buyer of the supplier order (accept, return, rate), checked
-/// before the body is read.
-pub async fn may_act_as_buyer(state: &AppState, caller: &Caller, id: SupplierOrderId) -> AppResult<()> {
-    acting_on(&state.db, caller, id, Role::Buyer).await.map(drop)
+/// before the body is read; the proof is the order as read.
+pub async fn may_act_as_buyer(state: &AppState, caller: &Caller, id: SupplierOrderId) -> AppResult<Acting> {
+    acting_on(&state.db, caller, id, Role::Buyer).await.map(Acting)
 }
 
 /// 404 unless visible; 403 unless the caller is the acting side of the order.
@@ -132,23 +136,40 @@ async fn release_all(txn: &DatabaseTransaction, so_id: &str) -> AppResult<()> {
     stock::release_many(txn, &items).await
 }
 
+/// The subject and body of the email telling the buyer the order moved to `status`.
+pub(super) fn buyer_mail(
+    so: &supplier_orders::Model,
+    status: SupplierOrderStatus,
+    note: Option<&str>,
+) -> (String, String) {
+    let mut body = format!("Supplier order {} (order {}) is now {status}.\n", so.id, so.order_id);
+    if let Some(n) = note {
+        body.push_str(&format!("\nNote: {n}\n"));
+    }
+    (format!("Supplier order {} is {status}", so.id), body)
+}
+
+/// The subject and body of the email telling the supplier the buyer moved the order.
+pub(super) fn supplier_mail(
+    so: &supplier_orders::Model,
+    status: SupplierOrderStatus,
+    note: Option<&str>,
+) -> (String, String) {
+    let mut body = format!("The buyer marked supplier order {} as {status}.\n", so.id);
+    if let Some(n) = note {
+        body.push_str(&format!("\nNote: {n}\n"));
+    }
+    (format!("Supplier order {} was {status} by the buyer", so.id), body)
+}
+
 pub(super) async fn email_buyer(
     conn: &impl ConnectionTrait,
     so: &supplier_orders::Model,
     status: SupplierOrderStatus,
     note: Option<&str>,
 ) -> AppResult<()> {
-    let mut body = format!("Supplier order {} (order {}) is now {status}.\n", so.id, so.order_id);
-    if let Some(n) = note {
-        body.push_str(&format!("\nNote: {n}\n"));
-    }
-    outbox::enqueue_to_org(
-        conn,
-        &so.buyer_org_id,
-        &format!("Supplier order {} is {status}", so.id),
-        &body,
-    )
-    .await
+    let (subject, body) = buyer_mail(so, status, note);
+    outbox::enqueue_to_org(conn, &so.buyer_org_id, &subject, &body).await
 }
 
 pub(super) async fn email_supplier(
@@ -157,17 +178,8 @@ pub(super) async fn email_supplier(
     status: SupplierOrderStatus,
     note: Option<&str>,
 ) -> AppResult<()> {
-    let mut body = format!("The buyer marked supplier order {} as {status}.\n", so.id);
-    if let Some(n) = note {
-        body.push_str(&format!("\nNote: {n}\n"));
-    }
-    outbox::enqueue_to_org(
-        conn,
-        &so.supplier_org_id,
-        &format!("Supplier order {} was {status} by the buyer", so.id),
-        &body,
-    )
-    .await
+    let (subject, body) = supplier_mail(so, status, note);
+    outbox::enqueue_to_org(conn, &so.supplier_org_id, &subject, &body).await
 }
 
 /// confirm | reject | ship | deliver | cancel. Race-safe: the UPDATE re-checks the state.

@@ -108,10 +108,26 @@ async fn load_supplier_orders(
             to_supplier_order(so, l)
         })
         .collect::<AppResult<Vec<_>>>()?;
-    payments::attach(conn, &mut sos).await?;
-    crate::services::compliance::attach(conn, &mut sos).await?;
-    weight::attach(conn, &mut sos).await?;
+    attach_all(conn, &mut sos).await?;
     Ok(sos)
+}
+
+/// A supplier order from its row and lines as a write just left them (no need to read them
+/// back), with its terms, shipped lots and weights.
+pub(super) async fn reload_known(
+    conn: &impl ConnectionTrait,
+    so: supplier_orders::Model,
+    lines: Vec<order_lines::Model>,
+) -> AppResult<SupplierOrder> {
+    let mut sos = vec![to_supplier_order(so, lines)?];
+    attach_all(conn, &mut sos).await?;
+    sos.pop().ok_or(AppError::NotFound("supplier order"))
+}
+
+async fn attach_all(conn: &impl ConnectionTrait, sos: &mut [SupplierOrder]) -> AppResult<()> {
+    payments::attach(conn, sos).await?;
+    crate::services::compliance::attach(conn, sos).await?;
+    weight::attach(conn, sos).await
 }
 
 async fn load_orders(conn: &impl ConnectionTrait, rows: Vec<orders::Model>) -> AppResult<Vec<Order>> {
@@ -217,9 +233,13 @@ pub(super) async fn visible_supplier_order(
         .await?
         .ok_or(AppError::NotFound("supplier order"))?;
     let visible = match caller.role {
-        Role::Buyer => organizations::with_children(conn, &caller.org_id)
-            .await?
-            .contains(&so.buyer_org_id),
+        // Its own order needs no look at its children.
+        Role::Buyer => {
+            so.buyer_org_id == caller.org_id
+                || organizations::with_children(conn, &caller.org_id)
+                    .await?
+                    .contains(&so.buyer_org_id)
+        }
         Role::Supplier => so.supplier_org_id == caller.org_id,
         _ => true,
     };

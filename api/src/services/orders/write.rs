@@ -4,8 +4,8 @@ use super::read::to_order_with;
 use super::types::{NewOrder, Order, OrderSource, Purchaser};
 use crate::domain::{Money, OrgStatus, PaymentTerms, ProductId, ProductStatus, Quantity, SupplierOrderStatus};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{new_id, now, organizations, outbox, payments, stock, today, weight};
-use entity::{order_lines, orders, products, supplier_orders};
+use crate::services::{new_id, now, outbox, payments, stock, today, weight};
+use entity::{order_lines, orders, organizations, products, supplier_orders};
 use sea_orm::DatabaseTransaction;
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,7 +25,23 @@ pub(super) async fn write_order(
     source: &OrderSource,
 ) -> AppResult<Order> {
     let buyer_id = purchaser.org_id.to_string();
-    let buyer = organizations::find(txn, &buyer_id).await?;
+    // The products, then the buyer and every supplier in one read: each organisation once.
+    let ids: Vec<String> = req.lines.iter().map(|l| l.product_id.to_string()).collect();
+    let prods: HashMap<String, products::Model> = queries::products_by_ids(txn, ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let mut org_ids: Vec<String> = prods.values().map(|p| p.supplier_org_id.clone()).collect();
+    org_ids.push(buyer_id.clone());
+    org_ids.sort();
+    org_ids.dedup();
+    let orgs: HashMap<String, organizations::Model> = queries::orgs_by_ids(txn, org_ids)
+        .await?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    let buyer = orgs.get(&buyer_id).ok_or(AppError::NotFound("organization"))?;
     let mut errors = Vec::new();
     if let Some(pid) = &req.pairing_id {
         let ok = match queries::find_pairing(txn, pid.to_string()).await? {
@@ -43,7 +59,7 @@ pub(super) async fn write_order(
             ));
         }
     }
-    let lines = priced_lines(txn, req, &mut errors).await?;
+    let lines = priced_lines(req, &prods, &orgs, &mut errors)?;
     AppError::check(errors)?;
     reserve(txn, req, &lines).await?;
 
@@ -115,13 +131,14 @@ pub(super) async fn write_order(
     };
     queries::insert_order(txn, order.clone(), so_rows.clone(), line_rows.clone()).await?;
     let products: Vec<&products::Model> = lines.iter().map(|l| &l.product).collect();
-    weight::snapshot(txn, &line_rows, &products).await?;
+    let weights = weight::snapshot(txn, &line_rows, &products).await?;
     let terms = req.payment_terms.unwrap_or(PaymentTerms::OnAccount);
-    payments::write_terms(txn, &buyer, &so_rows, terms, req.deliver_by).await?;
+    let terms = payments::write_terms(txn, buyer, &orgs, &so_rows, terms, req.deliver_by).await?;
     let names: HashMap<&str, &str> = lines
         .iter()
         .map(|l| (l.product.id.as_str(), l.product.name.as_str()))
         .collect();
+    let mut mails = Vec::with_capacity(so_rows.len());
     for so in &so_rows {
         let mut text = format!(
             "{} placed order {} with you.\n\nDeliver to: {}\nRequested date: {}\n\n",
@@ -141,34 +158,32 @@ pub(super) async fn write_order(
             "\nTotal: {}\n",
             Money::from_minor(so.total_fen).map_err(AppError::internal)?
         ));
-        outbox::enqueue_to_org(txn, &so.supplier_org_id, &format!("New order {}", so.id), &text).await?;
+        let to = orgs
+            .get(&so.supplier_org_id)
+            .ok_or(AppError::NotFound("organization"))?;
+        mails.push((to.contact_email.clone(), format!("New order {}", so.id), text));
     }
+    outbox::enqueue_many(txn, &mails).await?;
+    // The answer from the rows just written, as they would be read back.
     let mut order = to_order_with(order, so_rows, line_rows)?;
-    payments::attach(txn, &mut order.supplier_orders).await?;
-    weight::attach(txn, &mut order.supplier_orders).await?;
+    payments::attach_rows(&mut order.supplier_orders, terms)?;
+    weight::attach_rows(&mut order.supplier_orders, weights)?;
     weight::attach_order(&mut order)?;
     Ok(order)
 }
 
 /// Every line checked against its product (known, certified, in date, supplier active,
 /// minimum quantity) and priced with checked arithmetic. Refusals go to `errors`.
-async fn priced_lines(
-    txn: &DatabaseTransaction,
+fn priced_lines(
     req: &NewOrder,
+    prods: &HashMap<String, products::Model>,
+    orgs: &HashMap<String, organizations::Model>,
     errors: &mut Vec<FieldError>,
 ) -> AppResult<Vec<Priced>> {
     let today = today();
-    let ids: Vec<String> = req.lines.iter().map(|l| l.product_id.to_string()).collect();
-    let prods: HashMap<String, products::Model> = queries::products_by_ids(txn, ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect();
-    let supplier_ids: Vec<String> = prods.values().map(|p| p.supplier_org_id.clone()).collect();
-    let active: HashMap<String, bool> = queries::orgs_by_ids(txn, supplier_ids)
-        .await?
-        .into_iter()
-        .map(|o| (o.id.clone(), o.status == OrgStatus::Active))
+    let active: HashMap<&str, bool> = orgs
+        .values()
+        .map(|o| (o.id.as_str(), o.status == OrgStatus::Active))
         .collect();
     let mut out = Vec::with_capacity(req.lines.len());
     let mut total = Money::ZERO;
@@ -190,7 +205,7 @@ async fn priced_lines(
             errors.push(FieldError::new(pf, "has an expired certification"));
             continue;
         }
-        if !active.get(&product.supplier_org_id).copied().unwrap_or(false) {
+        if !active.get(product.supplier_org_id.as_str()).copied().unwrap_or(false) {
             errors.push(FieldError::new(pf, "belongs to a supplier that is not active"));
             continue;
         }
@@ -230,7 +245,8 @@ async fn priced_lines(
     Ok(out)
 }
 
-/// Reserves per product in id order (a fixed lock order: no deadlocks between orders).
+/// Reserves every product in one statement (locking them in id order: no deadlocks between
+/// orders); a product short of stock is named on its first line.
 async fn reserve(txn: &DatabaseTransaction, req: &NewOrder, lines: &[Priced]) -> AppResult<()> {
     let mut per_product: BTreeMap<ProductId, (Quantity, usize)> = BTreeMap::new();
     for (i, l) in req.lines.iter().enumerate() {
@@ -240,15 +256,15 @@ async fn reserve(txn: &DatabaseTransaction, req: &NewOrder, lines: &[Priced]) ->
                 .map_err(|e| AppError::amount(format!("lines[{i}].quantity"), e))?;
     }
     debug_assert_eq!(lines.len(), req.lines.len());
+    let items: Vec<(ProductId, Quantity)> = per_product.iter().map(|(p, (q, _))| (*p, *q)).collect();
+    let short = stock::reserve_many(txn, &items).await?;
     let mut errors = Vec::new();
-    for (pid, (qty, first)) in &per_product {
-        if !stock::reserve(txn, *pid, *qty).await? {
-            let s = stock::stock_of(txn, &pid.to_string()).await?;
-            errors.push(FieldError::new(
-                format!("lines[{first}].quantity"),
-                format!("exceeds the available stock ({} available)", s.available()),
-            ));
-        }
+    for (pid, (_, first)) in per_product.iter().filter(|(p, _)| short.contains(p)) {
+        let s = stock::stock_of(txn, &pid.to_string()).await?;
+        errors.push(FieldError::new(
+            format!("lines[{first}].quantity"),
+            format!("exceeds the available stock ({} available)", s.available()),
+        ));
     }
     AppError::check(errors)
 }

@@ -26,7 +26,7 @@ pub use record::{
 };
 pub use reminders::{run_due, RunSummary};
 pub use terms::{
-    after_transition, attach, attach_one, backdate_delivery, before_transition, is_budget_unit, payment_days,
-    sources_for, write_terms,
+    after_transition, attach, attach_one, attach_rows, backdate_delivery, before_transition, is_budget_unit,
+    payment_days, sources_for, write_terms,
 };
 pub use types::SupplierOrderTerms;

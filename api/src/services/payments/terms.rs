@@ -36,20 +36,18 @@ pub fn payment_days(buyer: &organizations::Model, size: SupplierSize) -> (i32, b
 }
 
 /// Writes the terms row of each new supplier order, in the order's transaction.
+/// `orgs` holds the supplier organisations (read once by the order); the rows written are
+/// returned, so that the order's answer needs not read them back ([`attach_rows`]).
 pub async fn write_terms(
     conn: &impl ConnectionTrait,
     buyer: &organizations::Model,
+    orgs: &HashMap<String, organizations::Model>,
     sos: &[supplier_orders::Model],
     payment_terms: PaymentTerms,
     deliver_by: Option<NaiveDate>,
-) -> AppResult<()> {
-    let suppliers: HashMap<String, organizations::Model> =
-        queries::orgs_by_ids(conn, sos.iter().map(|s| s.supplier_org_id.clone()).collect())
-            .await?
-            .into_iter()
-            .map(|o| (o.id.clone(), o))
-            .collect();
-    let rows = sos
+) -> AppResult<Vec<terms::Model>> {
+    let suppliers = orgs;
+    let rows: Vec<terms::Model> = sos
         .iter()
         .map(|so| {
             let size = suppliers
@@ -71,7 +69,8 @@ pub async fn write_terms(
             }
         })
         .collect();
-    queries::insert_terms(conn, rows).await
+    queries::insert_terms(conn, rows.clone()).await?;
+    Ok(rows)
 }
 
 fn money(v: i64) -> AppResult<Money> {
@@ -121,11 +120,13 @@ pub(super) fn to_terms(t: &terms::Model, status: SupplierOrderStatus) -> AppResu
 
 /// Fills each supplier order's `payment` from its terms row.
 pub async fn attach(conn: &impl ConnectionTrait, sos: &mut [SupplierOrder]) -> AppResult<()> {
-    let rows: HashMap<String, terms::Model> = queries::terms_of(conn, sos.iter().map(|s| s.id.to_string()).collect())
-        .await?
-        .into_iter()
-        .map(|t| (t.supplier_order_id.clone(), t))
-        .collect();
+    let rows = queries::terms_of(conn, sos.iter().map(|s| s.id.to_string()).collect()).await?;
+    attach_rows(sos, rows)
+}
+
+/// As [`attach`], from terms rows already in hand (those [`write_terms`] wrote): no query.
+pub fn attach_rows(sos: &mut [SupplierOrder], rows: Vec<terms::Model>) -> AppResult<()> {
+    let rows: HashMap<String, terms::Model> = rows.into_iter().map(|t| (t.supplier_order_id.clone(), t)).collect();
     for so in sos.iter_mut() {
         so.payment = rows
             .get(&so.id.to_string())

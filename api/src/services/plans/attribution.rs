@@ -10,10 +10,20 @@ use sea_orm::ConnectionTrait;
 
 /// The organisation credited for an order of `buyer` accepted now.
 pub async fn credited_buyer(conn: &impl ConnectionTrait, buyer: &str) -> AppResult<String> {
-    let Some(org) = organizations::queries::find(conn, buyer.to_string()).await? else {
+    let org = organizations::queries::find(conn, buyer.to_string()).await?;
+    credited_buyer_of(conn, buyer, org.as_ref()).await
+}
+
+/// As [`credited_buyer`], with the buyer's organisation already read (`None`: not found).
+pub async fn credited_buyer_of(
+    conn: &impl ConnectionTrait,
+    buyer: &str,
+    org: Option<&entity::organizations::Model>,
+) -> AppResult<String> {
+    let Some(org) = org else {
         return Ok(buyer.to_string());
     };
-    if organizations::kind_of(&org)? != OrgKind::CanteenContractor {
+    if organizations::kind_of(org)? != OrgKind::CanteenContractor {
         return Ok(buyer.to_string());
     }
     let year = crate::services::now().year();

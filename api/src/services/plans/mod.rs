@@ -18,7 +18,7 @@ mod view;
 mod write;
 
 pub use access::{may_read, may_review, may_review_plan, may_write};
-pub use attribution::credited_buyer;
+pub use attribution::{credited_buyer, credited_buyer_of};
 pub use input::{ApprovePlan, Member, PutPlan, ReturnPlan};
 pub use seeded::{seed_history, Step};
 pub use settings::{get_settings, pace_fraction_ppm, put_settings, settings_of, PlanSettings, PutPlanSettings};

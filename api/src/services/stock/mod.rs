@@ -66,9 +66,20 @@ pub fn get_sum(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
         .ok_or_else(|| AppError::Conflict(format!("the stock total ({col}) is out of range")))
 }
 
-/// Reserves `qty` if that much is available. Returns false (and changes nothing) otherwise.
-pub async fn reserve(conn: &impl ConnectionTrait, product_id: ProductId, qty: Quantity) -> AppResult<bool> {
-    Ok(queries::reserve(conn, product_id, qty, today()).await? == 1)
+/// Reserves each product's quantity if that much is available, in one statement (quantities
+/// of one product are added up first). Returns the products that could not be reserved (their
+/// reservation is unchanged); the others are reserved.
+pub async fn reserve_many(conn: &impl ConnectionTrait, items: &[(ProductId, Quantity)]) -> AppResult<Vec<ProductId>> {
+    let per = per_product(items)?;
+    if per.is_empty() {
+        return Ok(Vec::new());
+    }
+    let done = queries::reserve_many(conn, &per, today()).await?;
+    Ok(per
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| !done.contains(&p.to_string()))
+        .collect())
 }
 
 /// Gives back a reservation (order rejected, cancelled, or partly accepted).

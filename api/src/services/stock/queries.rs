@@ -25,22 +25,40 @@ pub(super) async fn stock_row(
         .await?)
 }
 
-/// The conditional reservation; returns the rows changed (1 or 0).
-pub(super) async fn reserve(
+/// The conditional reservation of many products in one statement: each product whose available
+/// stock covers its quantity is reserved, the others are left alone; returns the ids reserved.
+/// On PostgreSQL the rows are locked in id order first (as one reservation per product in id
+/// order did), so two orders sharing products never deadlock; SQLite has one writer at a time.
+pub(super) async fn reserve_many(
     conn: &impl ConnectionTrait,
-    product_id: ProductId,
-    qty: Quantity,
+    items: &[(ProductId, Quantity)],
     today: chrono::NaiveDate,
-) -> AppResult<u64> {
-    let res = conn
-        .execute_raw(sql(
+) -> AppResult<Vec<String>> {
+    let items: Vec<(String, i64)> = items.iter().map(|(p, q)| (p.to_string(), q.minor())).collect();
+    let mut values: Vec<Value> = vec![today.into()];
+    let c1 = case_of(&items, &mut values);
+    let c2 = case_of(&items, &mut values);
+    let ids = id_list(&items, &mut values);
+    let target = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        format!("id IN (SELECT id FROM (SELECT id FROM products WHERE id IN ({ids}) ORDER BY id FOR UPDATE) AS locked)")
+    } else {
+        format!("id IN ({ids})")
+    };
+    let rows = conn
+        .query_all_raw(sql(
             conn,
-            "UPDATE products SET reserved_milli = reserved_milli + $1 WHERE id = $2 AND \
-             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = $2 AND l.best_before >= $3 AND NOT l.uncertified_batch), 0) - reserved_milli >= $1",
-            vec![qty.into(), product_id.into(), today.into()],
+            &format!(
+                "UPDATE products SET reserved_milli = reserved_milli + ({c1}) WHERE {target} AND \
+                 COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = products.id AND l.best_before >= $1 AND NOT l.uncertified_batch), 0) \
+                 - reserved_milli >= ({c2}) RETURNING id"
+            ),
+            values,
         ))
         .await?;
-    Ok(res.rows_affected())
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "id"))
+        .collect::<Result<_, _>>()?)
 }
 
 /// `CASE id WHEN $a THEN $b ... END` over `(key, value)` pairs, numbering from `next`.

@@ -30,7 +30,7 @@ pub async fn snapshot(
     conn: &impl ConnectionTrait,
     lines: &[order_lines::Model],
     products: &[&products::Model],
-) -> AppResult<()> {
+) -> AppResult<Vec<order_line_weights::Model>> {
     let by_id: HashMap<&str, &products::Model> = products.iter().map(|p| (p.id.as_str(), *p)).collect();
     let mut rows = Vec::new();
     for l in lines {
@@ -50,7 +50,8 @@ pub async fn snapshot(
             });
         }
     }
-    queries::insert_many(conn, rows).await
+    queries::insert_many(conn, rows.clone()).await?;
+    Ok(rows)
 }
 
 /// One line of an acceptance body, as the weight check needs it.

@@ -119,6 +119,12 @@ fn amount_error(e: crate::domain::AmountError) -> AppError {
 /// Fills `weight` on each weighed line and `weighed` on each supplier order (one query).
 pub async fn attach(conn: &impl ConnectionTrait, sos: &mut [SupplierOrder]) -> AppResult<()> {
     let rows = queries::by_supplier_orders(conn, sos.iter().map(|s| s.id.to_string()).collect()).await?;
+    attach_rows(sos, rows)
+}
+
+/// As [`attach`], from the weight rows of these supplier orders already in hand (those
+/// [`snapshot`] just wrote): no query.
+pub fn attach_rows(sos: &mut [SupplierOrder], rows: Vec<entity::order_line_weights::Model>) -> AppResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
