@@ -86,6 +86,15 @@ impl<T: DeserializeOwned> Guarded<T> {
         Ok((p, self.raw.json()?))
     }
 
+    /// As `open_optional`, keeping what the permit gave (such as the resource it checked).
+    pub fn open_optional_with<P>(self, permit: Result<P, AppError>) -> Result<(P, T), AppError>
+    where
+        T: Default,
+    {
+        let p = permit?;
+        Ok((p, self.open_optional(Ok::<(), AppError>(()))?))
+    }
+
     /// As `open`, for an optional body, whatever its content type: an empty one is `T::default()`.
     pub fn open_optional<P>(self, permit: Result<P, AppError>) -> Result<T, AppError>
     where

@@ -100,8 +100,8 @@ async fn act(
     action: Action,
     body: Guarded<ActionNote>,
 ) -> Result<HttpResponse, AppError> {
-    let note = body.open_optional(orders::may_act(state, caller, id, action).await)?;
-    Ok(HttpResponse::Ok().json(orders::transition(state, caller, id, action, note).await?))
+    let (acting, note) = body.open_optional_with(orders::may_act(state, caller, id, action).await)?;
+    Ok(HttpResponse::Ok().json(orders::transition_as(state, acting, action, note).await?))
 }
 
 /// Supplier confirms a placed order.
@@ -139,8 +139,8 @@ pub async fn ship(
     id: web::Path<SupplierOrderId>,
     body: Guarded<ShipBody>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.open_optional(orders::may_act(&state, &caller, *id, Action::Ship).await)?;
-    Ok(HttpResponse::Ok().json(orders::ship(&state, &caller, *id, body).await?))
+    let (acting, body) = body.open_optional_with(orders::may_act(&state, &caller, *id, Action::Ship).await)?;
+    Ok(HttpResponse::Ok().json(orders::ship_as(&state, acting, body).await?))
 }
 
 /// Supplier marks a shipped order delivered.

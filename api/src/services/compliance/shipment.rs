@@ -239,16 +239,11 @@ pub(super) fn shipped(r: &shipment_lots::Model, l: &lots::Model) -> AppResult<Sh
 /// 409 when a lot shipped for a line lacks the 合格证 its product requires (the supplier
 /// records it with `PUT /lots/{id}/compliance-certificate`, then the buyer accepts).
 pub async fn check_acceptance(conn: &impl ConnectionTrait, so_id: &str) -> AppResult<()> {
-    let rows = queries::shipment_rows(conn, vec![so_id.to_string()]).await?;
-    let lots = queries::lots_by_ids(conn, rows.iter().map(|r| r.lot_id.clone()).collect()).await?;
-    for r in &rows {
-        if lots.iter().any(|l| l.id == r.lot_id && l.uncertified_batch) {
-            return Err(AppError::Conflict(format!(
-                "line {}: lot {} was shipped without the 合格证 (compliance certificate) its product \
-                 requires; it cannot be accepted until the supplier records it",
-                r.order_line_id, r.lot_id
-            )));
-        }
+    if let Some((line, lot)) = queries::first_uncertified_shipped(conn, so_id).await? {
+        return Err(AppError::Conflict(format!(
+            "line {line}: lot {lot} was shipped without the 合格证 (compliance certificate) its product \
+             requires; it cannot be accepted until the supplier records it"
+        )));
     }
     Ok(())
 }
@@ -257,17 +252,18 @@ pub async fn check_acceptance(conn: &impl ConnectionTrait, so_id: &str) -> AppRe
 /// longer holds comes from the product's other lots, soonest best-before first), records
 /// what was accepted of each lot, and gives each line's ledger trace. An order shipped
 /// before lots were recorded takes from the product's lots as before, with no trace.
+/// Also gives the order's shipped lots as this leaves them (what [`attach`] would read after).
 pub async fn take_and_trace(
     conn: &impl ConnectionTrait,
     so_id: &str,
     takes: &[(ProductId, Quantity)],
     per_line: &[(String, Quantity)],
     actor: Option<UserId>,
-) -> AppResult<HashMap<String, EntryTrace>> {
+) -> AppResult<(HashMap<String, EntryTrace>, Vec<ShippedLot>)> {
     let rows = queries::shipment_rows(conn, vec![so_id.to_string()]).await?;
     if rows.is_empty() {
         stock::consume_many(conn, takes, StockMovementKind::Sale, Some(so_id), actor).await?;
-        return Ok(HashMap::new());
+        return Ok((HashMap::new(), Vec::new()));
     }
     let lots = queries::lots_map(conn, rows.iter().map(|r| r.lot_id.clone()).collect()).await?;
     let mut left_in: HashMap<String, i64> = lots.iter().map(|(k, l)| (k.clone(), l.remaining_milli)).collect();
@@ -311,5 +307,17 @@ pub async fn take_and_trace(
     queries::set_accepted(conn, &accepted_rows).await?;
     stock::take_from_named_lots(conn, &from_lots, StockMovementKind::Sale, Some(so_id), actor).await?;
     stock::consume_many(conn, &shortfall, StockMovementKind::Sale, Some(so_id), actor).await?;
-    Ok(traces)
+    let accepted: HashMap<&str, i64> = accepted_rows.iter().map(|(id, q)| (id.as_str(), *q)).collect();
+    let shipped_now = rows
+        .iter()
+        .filter_map(|r| lots.get(&r.lot_id).map(|l| (r, l)))
+        .map(|(r, l)| {
+            let mut r = r.clone();
+            if let Some(q) = accepted.get(r.id.as_str()) {
+                r.accepted_milli = Some(*q);
+            }
+            shipped(&r, l)
+        })
+        .collect::<AppResult<_>>()?;
+    Ok((traces, shipped_now))
 }

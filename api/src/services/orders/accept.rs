@@ -2,6 +2,7 @@
 //! stock and are credited to the ledger. A fixed number of statements whatever the
 //! number of lines (per-line work is batched).
 use super::lifecycle::{acting_on, buyer_mail, check_note, clean_note, conflict, supplier_mail, Acting};
+use super::origin_queries;
 use super::queries;
 use super::read::reload_known;
 use super::types::SupplierOrder;
@@ -52,7 +53,7 @@ pub async fn accept(
     body: Acceptance,
 ) -> AppResult<SupplierOrder> {
     let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
-    accept_as(state, caller, Acting(so), body).await
+    accept_as(state, caller, Acting { so, role: Role::Buyer }, body).await
 }
 
 /// As [`accept`], for the supplier order the route's check already read ([`Acting`]).
@@ -62,7 +63,7 @@ pub async fn accept_as(
     acting: Acting,
     body: Acceptance,
 ) -> AppResult<SupplierOrder> {
-    let so = acting.0;
+    let so = acting.into_side(Role::Buyer)?;
     let lines = queries::lines_of(&state.db, vec![so.id.clone()]).await?;
     let mut errors = Vec::new();
     required_text(&mut errors, "invoice_number", &body.invoice_number, 100);
@@ -112,7 +113,7 @@ pub async fn accept_as(
             actual_weight: l.actual_weight,
         })
         .collect();
-    let weighed =
+    let (weighed, weights) =
         weight::check_acceptance(&state.db, &lines, &weigh_in, body.accept_weight_deviation, &mut errors).await?;
     AppError::check(errors)?;
     compliance::check_acceptance(&state.db, &so.id).await?;
@@ -160,7 +161,7 @@ pub async fn accept_as(
     weight::record_actuals(&txn, &weighed, t).await?;
     stock::release_many(&txn, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
-    let traces = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
+    let (traces, shipped) = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
     let buyer = orgs.get(&so.buyer_org_id);
     let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit, buyer).await?;
     // Each entry keeps its lot, certificate and weighed kg; a shared canteen's split parts
@@ -203,12 +204,13 @@ pub async fn accept_as(
             ..l
         })
         .collect();
-    reload_known(&state.db, accepted_so, lines).await
+    let weights = weight::with_actuals(weights, &weighed, t);
+    reload_known(&state.db, accepted_so, lines, shipped, weights).await
 }
 
 /// Ledger entries for lines `(line, quantity, amount)` of a supplier order, in that
-/// order: two queries for the products and up to five for their counties, whatever
-/// the number of lines.
+/// order: one query for the products with their origin's region row, and up to four more
+/// for origins below county level, whatever the number of lines.
 pub(super) async fn entries_for(
     conn: &impl ConnectionTrait,
     so: &supplier_orders::Model,
@@ -223,15 +225,12 @@ pub(super) async fn entries_for(
     let mut ids: Vec<String> = items.iter().map(|(l, _, _)| l.product_id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let prods: HashMap<String, entity::products::Model> = queries::products_by_ids(conn, ids)
+    let prods: HashMap<String, origin_queries::ProductOrigin> = origin_queries::product_origins(conn, ids)
         .await?
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect();
-    let mut codes: Vec<String> = prods.values().map(|p| p.origin_county_code.clone()).collect();
-    codes.sort();
-    codes.dedup();
-    let poverty = poverty_of_counties(conn, codes).await?;
+    let poverty = poverty_of_counties(conn, prods.values()).await?;
     // A contractor's orders are credited to the budget unit it serves (its plan names it).
     let credited_to = match buyer {
         Some(org) => plans::credited_buyer_of(conn, &so.buyer_org_id, Some(org)).await?,
@@ -266,16 +265,30 @@ pub(super) async fn entries_for(
         .collect()
 }
 
-/// The poverty status of the county each code lies in (a township or village climbs to
-/// its county), one query per level for all codes at once.
-async fn poverty_of_counties(
+/// The poverty status of the county each product's origin code lies in (a township or
+/// village climbs to its county): the first level comes with the products, then one query
+/// per level for all codes at once.
+async fn poverty_of_counties<'a>(
     conn: &impl ConnectionTrait,
-    codes: Vec<String>,
+    prods: impl Iterator<Item = &'a origin_queries::ProductOrigin>,
 ) -> AppResult<HashMap<String, PovertyStatus>> {
     let mut out = HashMap::new();
     // (original code, code to look at now)
-    let mut pending: Vec<(String, String)> = codes.into_iter().map(|c| (c.clone(), c)).collect();
-    for _ in 0..5 {
+    let mut pending: Vec<(String, String)> = Vec::new();
+    for p in prods {
+        if let Some(r) = &p.county {
+            let code = &p.origin_county_code;
+            climb(
+                &mut out,
+                &mut pending,
+                code,
+                &r.level,
+                r.parent_code.as_ref(),
+                &r.poverty_status,
+            )?;
+        }
+    }
+    for _ in 1..5 {
         if pending.is_empty() {
             break;
         }
@@ -290,19 +303,40 @@ async fn poverty_of_counties(
         let mut next = Vec::new();
         for (orig, cur) in pending {
             let Some(r) = found.get(&cur) else { continue };
-            match r.level.parse::<RegionLevel>() {
-                Ok(RegionLevel::County) => {
-                    out.insert(orig, stored(&r.poverty_status)?);
-                }
-                Ok(RegionLevel::Township | RegionLevel::Village) => {
-                    if let Some(parent) = &r.parent_code {
-                        next.push((orig, parent.clone()));
-                    }
-                }
-                _ => {}
-            }
+            climb(
+                &mut out,
+                &mut next,
+                &orig,
+                &r.level,
+                r.parent_code.as_ref(),
+                &r.poverty_status,
+            )?;
         }
         pending = next;
     }
     Ok(out)
+}
+
+/// One step up from the region row of `orig`'s current code: a county gives the status, a
+/// township or village hands its parent to the next level.
+fn climb(
+    out: &mut HashMap<String, PovertyStatus>,
+    next: &mut Vec<(String, String)>,
+    orig: &str,
+    level: &str,
+    parent: Option<&String>,
+    poverty: &str,
+) -> AppResult<()> {
+    match level.parse::<RegionLevel>() {
+        Ok(RegionLevel::County) => {
+            out.insert(orig.to_string(), stored(poverty)?);
+        }
+        Ok(RegionLevel::Township | RegionLevel::Village) => {
+            if let Some(parent) = parent {
+                next.push((orig.to_string(), parent.clone()));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -70,8 +70,11 @@ pub(super) fn clean_note(note: Option<String>) -> Option<String> {
 
 /// Whether the caller may take `action` on the supplier order (404 unless visible, 403 unless
 /// it is the acting side), checked before the body is read: authorise, then validate.
-pub async fn may_act(state: &AppState, caller: &Caller, id: SupplierOrderId, action: Action) -> AppResult<()> {
-    acting_on(&state.db, caller, id, action.rule().1).await.map(drop)
+/// The proof is the order as read, which [`transition_as`] and [`ship_as`] take.
+pub async fn may_act(state: &AppState, caller: &Caller, id: SupplierOrderId, action: Action) -> AppResult<Acting> {
+    let role = action.rule().1;
+    let so = acting_on(&state.db, caller, id, role).await?;
+    Ok(Acting { so, role })
 }
 
 /// Whether the caller is the supplier of the supplier order (invoices), checked before the
@@ -82,12 +85,27 @@ pub async fn may_act_as_supplier(state: &AppState, caller: &Caller, id: Supplier
 
 /// A supplier order the caller was found to be the acting side of, by the route's check
 /// before the body was read; the service takes it instead of reading the order again.
-pub struct Acting(pub(super) supplier_orders::Model);
+pub struct Acting {
+    pub(super) so: supplier_orders::Model,
+    pub(super) role: Role,
+}
+
+impl Acting {
+    /// The order, if the check was made for the side `role` (it always is: the routes pass
+    /// each service the proof of its own check).
+    pub(super) fn into_side(self, role: Role) -> AppResult<supplier_orders::Model> {
+        if self.role != role {
+            return Err(AppError::Forbidden("this check does not allow this action".into()));
+        }
+        Ok(self.so)
+    }
+}
 
 /// Whether the caller is the buyer of the supplier order (accept, return, rate), checked
 /// before the body is read; the proof is the order as read.
 pub async fn may_act_as_buyer(state: &AppState, caller: &Caller, id: SupplierOrderId) -> AppResult<Acting> {
-    acting_on(&state.db, caller, id, Role::Buyer).await.map(Acting)
+    let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
+    Ok(Acting { so, role: Role::Buyer })
 }
 
 /// 404 unless visible; 403 unless the caller is the acting side of the order.
@@ -191,32 +209,41 @@ pub async fn transition(
     action: Action,
     body: ActionNote,
 ) -> AppResult<SupplierOrder> {
-    transition_with(state, caller, id, action, body, None).await
+    let so = acting_on(&state.db, caller, id, action.rule().1).await?;
+    transition_with(state, so, action, body, None).await
+}
+
+/// As [`transition`], for the supplier order the route's check already read ([`may_act`]).
+pub async fn transition_as(
+    state: &AppState,
+    acting: Acting,
+    action: Action,
+    body: ActionNote,
+) -> AppResult<SupplierOrder> {
+    let so = acting.into_side(action.rule().1)?;
+    transition_with(state, so, action, body, None).await
 }
 
 /// Ship, with the lots named in the body (or chosen): they commit with the transition.
 pub async fn ship(state: &AppState, caller: &Caller, id: SupplierOrderId, body: ShipBody) -> AppResult<SupplierOrder> {
-    transition_with(
-        state,
-        caller,
-        id,
-        Action::Ship,
-        ActionNote { note: body.note },
-        body.lots,
-    )
-    .await
+    let so = acting_on(&state.db, caller, id, Role::Supplier).await?;
+    transition_with(state, so, Action::Ship, ActionNote { note: body.note }, body.lots).await
+}
+
+/// As [`ship`], for the supplier order the route's check already read ([`may_act`]).
+pub async fn ship_as(state: &AppState, acting: Acting, body: ShipBody) -> AppResult<SupplierOrder> {
+    let so = acting.into_side(Role::Supplier)?;
+    transition_with(state, so, Action::Ship, ActionNote { note: body.note }, body.lots).await
 }
 
 async fn transition_with(
     state: &AppState,
-    caller: &Caller,
-    id: SupplierOrderId,
+    so: supplier_orders::Model,
     action: Action,
     body: ActionNote,
     lots: Option<Vec<ShipLot>>,
 ) -> AppResult<SupplierOrder> {
-    let (to, role) = action.rule();
-    let so = acting_on(&state.db, caller, id, role).await?;
+    let (to, _) = action.rule();
     let mut errors = Vec::new();
     check_note(&mut errors, "note", &body.note);
     AppError::check(errors)?;

@@ -9,6 +9,7 @@ mod accept;
 mod after_sale;
 mod after_sale_queries;
 mod lifecycle;
+mod origin_queries;
 mod place;
 mod queries;
 mod read;
@@ -20,7 +21,10 @@ pub use accept::{accept, accept_as, AcceptLine, Acceptance};
 pub use after_sale::{
     get_rating, get_return, list_ratings, list_returns, may_list_ratings, may_read_after_sale, RatingPage, ReturnPage,
 };
-pub use lifecycle::{may_act, may_act_as_buyer, may_act_as_supplier, ship, transition, Acting, Action, ActionNote};
+pub use lifecycle::{
+    may_act, may_act_as_buyer, may_act_as_supplier, ship, ship_as, transition, transition_as, Acting, Action,
+    ActionNote,
+};
 pub use place::{place_direct, place_order, stock_changed, sweep_expired_keys, KEY_TTL_HOURS};
 pub use read::{
     get_order, get_supplier_order, list_orders, list_supplier_orders, may_list_orders, may_list_supplier_orders,

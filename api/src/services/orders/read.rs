@@ -112,16 +112,21 @@ async fn load_supplier_orders(
     Ok(sos)
 }
 
-/// A supplier order from its row and lines as a write just left them (no need to read them
-/// back), with its terms, shipped lots and weights.
+/// A supplier order from its row, lines, shipped lots and weight rows as a write just left
+/// them (no need to read them back), with its terms (one query).
 pub(super) async fn reload_known(
     conn: &impl ConnectionTrait,
     so: supplier_orders::Model,
     lines: Vec<order_lines::Model>,
+    shipped: Vec<crate::services::compliance::ShippedLot>,
+    weights: Vec<entity::order_line_weights::Model>,
 ) -> AppResult<SupplierOrder> {
-    let mut sos = vec![to_supplier_order(so, lines)?];
-    attach_all(conn, &mut sos).await?;
-    sos.pop().ok_or(AppError::NotFound("supplier order"))
+    let mut so = to_supplier_order(so, lines)?;
+    so.shipped_lots = shipped;
+    let sos = std::slice::from_mut(&mut so);
+    payments::attach(conn, sos).await?;
+    weight::attach_rows(sos, weights)?;
+    Ok(so)
 }
 
 async fn attach_all(conn: &impl ConnectionTrait, sos: &mut [SupplierOrder]) -> AppResult<()> {

@@ -71,27 +71,24 @@ pub struct Weighed {
 
 /// Checks the actual weights of an acceptance against the weighed lines of a supplier
 /// order (`lines`); refusals go to `errors` under `lines[i].actual_weight`. Returns the
-/// outcome per weighed line id. One query whatever the number of lines.
+/// outcome per weighed line id, and the weight rows of the lines as read. One query whatever
+/// the number of lines.
 pub async fn check_acceptance(
     conn: &impl ConnectionTrait,
     lines: &[order_lines::Model],
     body: &[WeighIn],
     accept_deviation: bool,
     errors: &mut Vec<FieldError>,
-) -> AppResult<HashMap<String, Weighed>> {
-    let rows: HashMap<String, order_line_weights::Model> =
-        queries::by_lines(conn, lines.iter().map(|l| l.id.clone()).collect())
-            .await?
-            .into_iter()
-            .map(|r| (r.order_line_id.clone(), r))
-            .collect();
+) -> AppResult<(HashMap<String, Weighed>, Vec<order_line_weights::Model>)> {
+    let found = queries::by_lines(conn, lines.iter().map(|l| l.id.clone()).collect()).await?;
+    let rows: HashMap<&str, &order_line_weights::Model> = found.iter().map(|r| (r.order_line_id.as_str(), r)).collect();
     let mut out = HashMap::new();
     for (i, b) in body.iter().enumerate() {
         let field = format!("lines[{i}].actual_weight");
         let Some(line) = lines.iter().find(|l| b.line_id == l.id) else {
             continue;
         };
-        let Some(row) = rows.get(&line.id) else {
+        let Some(row) = rows.get(line.id.as_str()) else {
             if b.actual_weight.is_some() {
                 errors.push(FieldError::new(
                     field,
@@ -175,7 +172,7 @@ pub async fn check_acceptance(
             Err(e) => errors.push(FieldError::new(field, format!("at this price, the line's amount {e}"))),
         }
     }
-    Ok(out)
+    Ok((out, found))
 }
 
 /// Records the accepted weights and amounts, in the acceptance's transaction (two
@@ -189,18 +186,30 @@ pub async fn record_actuals(
         return Ok(());
     }
     let rows = queries::by_lines(conn, weighed.keys().cloned().collect()).await?;
-    let rows = rows
+    let rows = with_actuals(rows, weighed, at)
         .into_iter()
-        .filter_map(|r| {
-            let w = weighed.get(&r.order_line_id)?;
-            Some(order_line_weights::Model {
+        .filter(|r| weighed.contains_key(&r.order_line_id))
+        .collect();
+    queries::replace(conn, rows).await
+}
+
+/// The weight rows `rows` as [`record_actuals`] leaves them (the weighed ones with their
+/// actual weight and amount, the others as they are).
+pub fn with_actuals(
+    rows: Vec<order_line_weights::Model>,
+    weighed: &HashMap<String, Weighed>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Vec<order_line_weights::Model> {
+    rows.into_iter()
+        .map(|r| match weighed.get(&r.order_line_id) {
+            Some(w) => order_line_weights::Model {
                 actual_weight_milli: Some(w.weight.minor()),
                 actual_amount_fen: Some(w.amount.minor()),
                 deviation_accepted: w.outside_tolerance,
                 weighed_at: Some(at),
                 ..r
-            })
+            },
+            None => r,
         })
-        .collect();
-    queries::replace(conn, rows).await
+        .collect()
 }

@@ -21,7 +21,7 @@ mod lines;
 mod queries;
 mod terms;
 
-pub use lines::{check_acceptance, estimate, record_actuals, snapshot, WeighIn, Weighed};
+pub use lines::{check_acceptance, estimate, record_actuals, snapshot, with_actuals, WeighIn, Weighed};
 pub use terms::{check_new, check_patch, Given, WeightTerms};
 
 use crate::domain::{Money, OrderLineId, Quantity, SignedMoney, Weight};
