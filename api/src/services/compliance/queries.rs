@@ -6,7 +6,8 @@ use crate::services::{now, sql, stock};
 use entity::{category_settings, lots, order_lines, products, shipment_lots, supplier_orders};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use std::collections::HashMap;
 
@@ -180,6 +181,35 @@ pub(super) async fn lots_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -
         .filter(lots::Column::Id.is_in(ids))
         .all(conn)
         .await?)
+}
+
+/// The shipped lots of one supplier order (in the order of [`shipment_rows`]) with their
+/// lots keyed by id, in one statement.
+pub(super) async fn shipment_rows_with_lots(
+    conn: &impl ConnectionTrait,
+    so_id: &str,
+) -> AppResult<(Vec<shipment_lots::Model>, HashMap<String, lots::Model>)> {
+    let lot_of: sea_orm::RelationDef = shipment_lots::Entity::belongs_to(lots::Entity)
+        .from(shipment_lots::Column::LotId)
+        .to(lots::Column::Id)
+        .into();
+    let pairs = shipment_lots::Entity::find()
+        .join(sea_orm::JoinType::LeftJoin, lot_of)
+        .select_also(lots::Entity)
+        .filter(shipment_lots::Column::SupplierOrderId.eq(so_id))
+        .order_by_asc(shipment_lots::Column::OrderLineId)
+        .order_by_asc(shipment_lots::Column::Id)
+        .all(conn)
+        .await?;
+    let mut rows = Vec::with_capacity(pairs.len());
+    let mut lots = HashMap::new();
+    for (r, l) in pairs {
+        if let Some(l) = l {
+            lots.insert(l.id.clone(), l);
+        }
+        rows.push(r);
+    }
+    Ok((rows, lots))
 }
 
 /// Lots by id, keyed by id.

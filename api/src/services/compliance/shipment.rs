@@ -260,12 +260,11 @@ pub async fn take_and_trace(
     per_line: &[(String, Quantity)],
     actor: Option<UserId>,
 ) -> AppResult<(HashMap<String, EntryTrace>, Vec<ShippedLot>)> {
-    let rows = queries::shipment_rows(conn, vec![so_id.to_string()]).await?;
+    let (rows, lots) = queries::shipment_rows_with_lots(conn, so_id).await?;
     if rows.is_empty() {
         stock::consume_many(conn, takes, StockMovementKind::Sale, Some(so_id), actor).await?;
         return Ok((HashMap::new(), Vec::new()));
     }
-    let lots = queries::lots_map(conn, rows.iter().map(|r| r.lot_id.clone()).collect()).await?;
     let mut left_in: HashMap<String, i64> = lots.iter().map(|(k, l)| (k.clone(), l.remaining_milli)).collect();
     let mut from_lots: Vec<(ProductId, String, i64)> = Vec::new();
     let mut shortfall: Vec<(ProductId, Quantity)> = Vec::new();

@@ -1,8 +1,8 @@
 //! Acceptance: the buyer takes a delivered supplier order; accepted quantities leave
 //! stock and are credited to the ledger. A fixed number of statements whatever the
 //! number of lines (per-line work is batched).
+use super::accept_queries;
 use super::lifecycle::{acting_on, buyer_mail, check_note, clean_note, conflict, supplier_mail, Acting};
-use super::origin_queries;
 use super::queries;
 use super::read::reload_known;
 use super::types::SupplierOrder;
@@ -64,7 +64,7 @@ pub async fn accept_as(
     body: Acceptance,
 ) -> AppResult<SupplierOrder> {
     let so = acting.into_side(Role::Buyer)?;
-    let lines = queries::lines_of(&state.db, vec![so.id.clone()]).await?;
+    let (lines, weights) = accept_queries::lines_with_weights(&state.db, &so.id).await?;
     let mut errors = Vec::new();
     required_text(&mut errors, "invoice_number", &body.invoice_number, 100);
     check_note(&mut errors, "note", &body.note);
@@ -114,7 +114,7 @@ pub async fn accept_as(
         })
         .collect();
     let (weighed, weights) =
-        weight::check_acceptance(&state.db, &lines, &weigh_in, body.accept_weight_deviation, &mut errors).await?;
+        weight::check_acceptance(weights, &lines, &weigh_in, body.accept_weight_deviation, &mut errors)?;
     AppError::check(errors)?;
     compliance::check_acceptance(&state.db, &so.id).await?;
     let note = clean_note(body.note);
@@ -225,7 +225,7 @@ pub(super) async fn entries_for(
     let mut ids: Vec<String> = items.iter().map(|(l, _, _)| l.product_id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let prods: HashMap<String, origin_queries::ProductOrigin> = origin_queries::product_origins(conn, ids)
+    let prods: HashMap<String, accept_queries::ProductOrigin> = accept_queries::product_origins(conn, ids)
         .await?
         .into_iter()
         .map(|p| (p.id.clone(), p))
@@ -270,7 +270,7 @@ pub(super) async fn entries_for(
 /// per level for all codes at once.
 async fn poverty_of_counties<'a>(
     conn: &impl ConnectionTrait,
-    prods: impl Iterator<Item = &'a origin_queries::ProductOrigin>,
+    prods: impl Iterator<Item = &'a accept_queries::ProductOrigin>,
 ) -> AppResult<HashMap<String, PovertyStatus>> {
     let mut out = HashMap::new();
     // (original code, code to look at now)

@@ -6,10 +6,10 @@
 //! validation, stock reservation and idempotency are the same everywhere and
 //! whatever they write beside the order commits with it.
 mod accept;
+mod accept_queries;
 mod after_sale;
 mod after_sale_queries;
 mod lifecycle;
-mod origin_queries;
 mod place;
 mod queries;
 mod read;

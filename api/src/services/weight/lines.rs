@@ -70,17 +70,16 @@ pub struct Weighed {
 }
 
 /// Checks the actual weights of an acceptance against the weighed lines of a supplier
-/// order (`lines`); refusals go to `errors` under `lines[i].actual_weight`. Returns the
-/// outcome per weighed line id, and the weight rows of the lines as read. One query whatever
-/// the number of lines.
-pub async fn check_acceptance(
-    conn: &impl ConnectionTrait,
+/// order (`lines`, with `found`, their weight rows as read with them); refusals go to
+/// `errors` under `lines[i].actual_weight`. Returns the outcome per weighed line id, and
+/// the weight rows.
+pub fn check_acceptance(
+    found: Vec<order_line_weights::Model>,
     lines: &[order_lines::Model],
     body: &[WeighIn],
     accept_deviation: bool,
     errors: &mut Vec<FieldError>,
 ) -> AppResult<(HashMap<String, Weighed>, Vec<order_line_weights::Model>)> {
-    let found = queries::by_lines(conn, lines.iter().map(|l| l.id.clone()).collect()).await?;
     let rows: HashMap<&str, &order_line_weights::Model> = found.iter().map(|r| (r.order_line_id.as_str(), r)).collect();
     let mut out = HashMap::new();
     for (i, b) in body.iter().enumerate() {

@@ -1,8 +1,36 @@
-//! The statement that reads what a ledger entry needs of its products: their category and
-//! origin, with the region row of the origin county code, in one query.
+//! Statements of acceptance that join what it would otherwise read in two round trips:
+//! the lines with their weight rows, and what a ledger entry needs of its products (their
+//! category and origin, with the region row of the origin county code).
 use crate::error::AppResult;
 use crate::services::sql;
-use sea_orm::{ConnectionTrait, Value};
+use entity::{order_line_weights as olw, order_lines};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value};
+
+/// The lines of a supplier order by id, with the weight rows of the weighed ones (in the
+/// same order), in one statement.
+pub(super) async fn lines_with_weights(
+    conn: &impl ConnectionTrait,
+    so_id: &str,
+) -> AppResult<(Vec<order_lines::Model>, Vec<olw::Model>)> {
+    let weight_of: sea_orm::RelationDef = order_lines::Entity::belongs_to(olw::Entity)
+        .from(order_lines::Column::Id)
+        .to(olw::Column::OrderLineId)
+        .into();
+    let pairs = order_lines::Entity::find()
+        .join(sea_orm::JoinType::LeftJoin, weight_of)
+        .select_also(olw::Entity)
+        .filter(order_lines::Column::SupplierOrderId.eq(so_id))
+        .order_by_asc(order_lines::Column::Id)
+        .all(conn)
+        .await?;
+    let mut lines = Vec::with_capacity(pairs.len());
+    let mut weights = Vec::new();
+    for (l, w) in pairs {
+        lines.push(l);
+        weights.extend(w);
+    }
+    Ok((lines, weights))
+}
 
 /// What a ledger entry takes from a product, with the region row of its origin county code.
 pub(super) struct ProductOrigin {
