@@ -117,10 +117,20 @@ pub async fn append_traced(
     conn: &impl ConnectionTrait,
     items: Vec<(NewEntry, EntryTrace)>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
+    append_traced_knowing(conn, items, &std::collections::HashMap::new()).await
+}
+
+/// As [`append_traced`], with the parent organisation of some buyers already known
+/// (`buyer id -> parent_org_id`, as the caller read them): those are not read again.
+pub async fn append_traced_knowing(
+    conn: &impl ConnectionTrait,
+    items: Vec<(NewEntry, EntryTrace)>,
+    parents: &std::collections::HashMap<String, Option<String>>,
+) -> AppResult<Vec<ledger_entries::Model>> {
     use chrono::Datelike;
     let (entries, traces): (Vec<NewEntry>, Vec<EntryTrace>) = items.into_iter().unzip();
     let at = now();
-    let credited = pairing::resolve(conn, &entries, at.year()).await?;
+    let credited = pairing::resolve(conn, &entries, at.year(), parents).await?;
     let mut out = Vec::with_capacity(entries.len());
     for ((e, credited_pairing_id), trace) in entries.into_iter().zip(credited).zip(traces) {
         let mut m = ledger_entries::Model {

@@ -14,23 +14,35 @@ use entity::{ledger_entries, organizations, pairings};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
-/// The credited pairing of each entry, in the order of `entries`.
+/// The credited pairing of each entry, in the order of `entries`. `known` gives the parent
+/// of buyers the caller already read (they are not read again).
 pub(super) async fn resolve(
     conn: &impl ConnectionTrait,
     entries: &[NewEntry],
     year: i32,
+    known: &HashMap<String, Option<String>>,
 ) -> AppResult<Vec<Option<String>>> {
     let reversal = LedgerKind::Reversal.as_str();
     let mut buyers: Vec<String> = entries.iter().map(|e| e.buyer_org_id.clone()).collect();
     buyers.sort();
     buyers.dedup();
-    let parents: HashMap<String, Option<String>> = organizations::Entity::find()
-        .filter(organizations::Column::Id.is_in(buyers.clone()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.parent_org_id))
-        .collect();
+    let mut parents: HashMap<String, Option<String>> = HashMap::new();
+    let mut unknown = Vec::new();
+    for b in &buyers {
+        match known.get(b) {
+            Some(p) => {
+                parents.insert(b.clone(), p.clone());
+            }
+            None => unknown.push(b.clone()),
+        }
+    }
+    if !unknown.is_empty() {
+        let read = organizations::Entity::find()
+            .filter(organizations::Column::Id.is_in(unknown))
+            .all(conn)
+            .await?;
+        parents.extend(read.into_iter().map(|o| (o.id, o.parent_org_id)));
+    }
     let mut helpers = buyers;
     helpers.extend(parents.values().flatten().cloned());
     let mut counties: Vec<String> = entries.iter().map(|e| e.origin_county_code.clone()).collect();

@@ -53,7 +53,12 @@ pub async fn accept(
     body: Acceptance,
 ) -> AppResult<SupplierOrder> {
     let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
-    accept_as(state, caller, Acting { so, role: Role::Buyer }, body).await
+    let acting = Acting {
+        so,
+        role: Role::Buyer,
+        order: None,
+    };
+    accept_as(state, caller, acting, body).await
 }
 
 /// As [`accept`], for the supplier order the route's check already read ([`Acting`]).
@@ -63,7 +68,7 @@ pub async fn accept_as(
     acting: Acting,
     body: Acceptance,
 ) -> AppResult<SupplierOrder> {
-    let so = acting.into_side(Role::Buyer)?;
+    let (so, known_order) = acting.into_parts(Role::Buyer)?;
     let (lines, weights) = accept_queries::lines_with_weights(&state.db, &so.id).await?;
     let mut errors = Vec::new();
     required_text(&mut errors, "invoice_number", &body.invoice_number, 100);
@@ -125,9 +130,12 @@ pub async fn accept_as(
         txn.rollback().await?;
         return Err(e);
     }
-    let order = queries::find_order(&txn, so.order_id.clone())
-        .await?
-        .ok_or(AppError::NotFound("order"))?;
+    let order = match known_order {
+        Some(o) => o,
+        None => queries::find_order(&txn, so.order_id.clone())
+            .await?
+            .ok_or(AppError::NotFound("order"))?,
+    };
     // The buyer and the supplier, once: for the credit's attribution and the two emails.
     let orgs: HashMap<String, organizations::Model> =
         queries::orgs_by_ids(&txn, vec![so.buyer_org_id.clone(), so.supplier_org_id.clone()])
@@ -171,7 +179,9 @@ pub async fn accept_as(
         traces.entry(line_id.to_string()).or_default().weight_kg_milli = Some(w.weight.minor());
     }
     let parts = plans::split_shared(&txn, entries).await?;
-    ledger::append_traced(&txn, plans::traced_parts(parts, &traces)).await?;
+    // The buyer and supplier were read above: their parents need no second read.
+    let parents = orgs.values().map(|o| (o.id.clone(), o.parent_org_id.clone())).collect();
+    ledger::append_traced_knowing(&txn, plans::traced_parts(parts, &traces), &parents).await?;
     let address = |org: &str| {
         orgs.get(org)
             .map(|o| o.contact_email.clone())

@@ -3,8 +3,24 @@
 //! category and origin, with the region row of the origin county code).
 use crate::error::AppResult;
 use crate::services::sql;
-use entity::{order_line_weights as olw, order_lines};
+use entity::{order_line_weights as olw, order_lines, orders, supplier_orders};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value};
+
+/// A supplier order with its order (never changed after it is placed), in one statement.
+pub(super) async fn supplier_order_with_order(
+    conn: &impl ConnectionTrait,
+    id: String,
+) -> AppResult<Option<(supplier_orders::Model, Option<orders::Model>)>> {
+    let order_of: sea_orm::RelationDef = supplier_orders::Entity::belongs_to(orders::Entity)
+        .from(supplier_orders::Column::OrderId)
+        .to(orders::Column::Id)
+        .into();
+    Ok(supplier_orders::Entity::find_by_id(id)
+        .join(sea_orm::JoinType::LeftJoin, order_of)
+        .select_also(orders::Entity)
+        .one(conn)
+        .await?)
+}
 
 /// The lines of a supplier order by id, with the weight rows of the weighed ones (in the
 /// same order), in one statement.

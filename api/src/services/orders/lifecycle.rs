@@ -1,7 +1,7 @@
 //! The supplier-order lifecycle: confirm, reject, ship, deliver, cancel; who may act,
 //! and the emails each step sends.
 use super::queries;
-use super::read::{reload, visible_supplier_order};
+use super::read::{reload, visible_supplier_order, visible_with_order};
 use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{ProductId, Quantity, SupplierOrderId, SupplierOrderStatus};
@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::compliance::{self, ShipBody, ShipLot};
 use crate::services::{now, outbox, payments, stock, stored};
 use crate::state::AppState;
-use entity::supplier_orders;
+use entity::{orders, supplier_orders};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,7 +74,7 @@ pub(super) fn clean_note(note: Option<String>) -> Option<String> {
 pub async fn may_act(state: &AppState, caller: &Caller, id: SupplierOrderId, action: Action) -> AppResult<Acting> {
     let role = action.rule().1;
     let so = acting_on(&state.db, caller, id, role).await?;
-    Ok(Acting { so, role })
+    Ok(Acting { so, role, order: None })
 }
 
 /// Whether the caller is the supplier of the supplier order (invoices), checked before the
@@ -88,24 +88,36 @@ pub async fn may_act_as_supplier(state: &AppState, caller: &Caller, id: Supplier
 pub struct Acting {
     pub(super) so: supplier_orders::Model,
     pub(super) role: Role,
+    /// Its order, where the check read it too (orders never change once placed).
+    pub(super) order: Option<orders::Model>,
 }
 
 impl Acting {
-    /// The order, if the check was made for the side `role` (it always is: the routes pass
-    /// each service the proof of its own check).
+    /// The supplier order, if the check was made for the side `role` (it always is: the
+    /// routes pass each service the proof of its own check).
     pub(super) fn into_side(self, role: Role) -> AppResult<supplier_orders::Model> {
+        self.into_parts(role).map(|(so, _)| so)
+    }
+
+    /// As [`Acting::into_side`], with the order if the check read it.
+    pub(super) fn into_parts(self, role: Role) -> AppResult<(supplier_orders::Model, Option<orders::Model>)> {
         if self.role != role {
             return Err(AppError::Forbidden("this check does not allow this action".into()));
         }
-        Ok(self.so)
+        Ok((self.so, self.order))
     }
 }
 
 /// Whether the caller is the buyer of the supplier order (accept, return, rate), checked
 /// before the body is read; the proof is the order as read.
 pub async fn may_act_as_buyer(state: &AppState, caller: &Caller, id: SupplierOrderId) -> AppResult<Acting> {
-    let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
-    Ok(Acting { so, role: Role::Buyer })
+    let (so, order) = visible_with_order(&state.db, caller, id).await?;
+    own_side(caller, &so, Role::Buyer)?;
+    Ok(Acting {
+        so,
+        role: Role::Buyer,
+        order,
+    })
 }
 
 /// 404 unless visible; 403 unless the caller is the acting side of the order.
@@ -116,6 +128,12 @@ pub(super) async fn acting_on(
     role: Role,
 ) -> AppResult<supplier_orders::Model> {
     let so = visible_supplier_order(conn, caller, id).await?;
+    own_side(caller, &so, role)?;
+    Ok(so)
+}
+
+/// 403 unless the caller is the `role` side of the supplier order.
+fn own_side(caller: &Caller, so: &supplier_orders::Model, role: Role) -> AppResult<()> {
     let own = match role {
         Role::Supplier => caller.is(Role::Supplier) && so.supplier_org_id == caller.org_id,
         _ => caller.is(Role::Buyer) && so.buyer_org_id == caller.org_id,
@@ -126,7 +144,7 @@ pub(super) async fn acting_on(
             if role == Role::Supplier { "supplier" } else { "buyer" }
         )));
     }
-    Ok(so)
+    Ok(())
 }
 
 pub(super) async fn conflict(conn: &impl ConnectionTrait, id: &str, action: &str) -> AppResult<AppError> {

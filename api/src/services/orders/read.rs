@@ -237,6 +237,26 @@ pub(super) async fn visible_supplier_order(
     let so = queries::find_supplier_order(conn, id.to_string())
         .await?
         .ok_or(AppError::NotFound("supplier order"))?;
+    check_visible(conn, caller, &so).await?;
+    Ok(so)
+}
+
+/// As [`visible_supplier_order`], with its order read in the same statement.
+pub(super) async fn visible_with_order(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    id: SupplierOrderId,
+) -> AppResult<(supplier_orders::Model, Option<orders::Model>)> {
+    caller.require(&[Role::Buyer, Role::Supplier, Role::Admin, Role::Evaluator])?;
+    let (so, order) = super::accept_queries::supplier_order_with_order(conn, id.to_string())
+        .await?
+        .ok_or(AppError::NotFound("supplier order"))?;
+    check_visible(conn, caller, &so).await?;
+    Ok((so, order))
+}
+
+/// 404 unless the caller may see the supplier order.
+async fn check_visible(conn: &impl ConnectionTrait, caller: &Caller, so: &supplier_orders::Model) -> AppResult<()> {
     let visible = match caller.role {
         // Its own order needs no look at its children.
         Role::Buyer => {
@@ -251,7 +271,7 @@ pub(super) async fn visible_supplier_order(
     if !visible {
         return Err(AppError::NotFound("supplier order"));
     }
-    Ok(so)
+    Ok(())
 }
 
 pub async fn get_supplier_order(state: &AppState, caller: &Caller, id: SupplierOrderId) -> AppResult<SupplierOrder> {
