@@ -69,18 +69,6 @@ fn names(f: &Value, entry: &str) -> bool {
         .any(|e| e == entry)
 }
 
-fn credited(r: &Resp, id: &str) -> String {
-    r.json["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["org_id"] == id)
-        .unwrap()["credited"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope() {
     let app = spawn_app().await;
@@ -164,7 +152,7 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
 
     // Confirming takes exactly the named entry out of the totals, by a reversal linked to the flag.
     let before = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&before, &school.org_id), "58.00");
+    assert_eq!(before.unit_credited(&school.org_id), "58.00");
     let c = app
         .post(&format!("/flags/{low_id}/confirm"), evaluator.t(), note.clone())
         .await
@@ -175,7 +163,7 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
     assert_eq!(c.json["reversals"][0]["amount"], "7.99");
     assert_eq!(c.json["reversals"][0]["reason"], "priced below cost to buy credit");
     let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&after, &school.org_id), "50.01");
+    assert_eq!(after.unit_credited(&school.org_id), "50.01");
     app.post(&format!("/flags/{low_id}/confirm"), evaluator.t(), note.clone())
         .await
         .problem(409);
@@ -199,7 +187,7 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
     assert_eq!(d.json["state"], "dismissed");
     assert!(d.json["reversals"].as_array().unwrap().is_empty());
     let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&after, &school.org_id), "50.01");
+    assert_eq!(after.unit_credited(&school.org_id), "50.01");
     assert_eq!(flags(&app, evaluator.t(), "&state=dismissed").await.len(), 1);
     assert_eq!(
         flags(&app, evaluator.t(), &format!("&state=open&year={y}")).await.len(),

@@ -5,7 +5,7 @@ use crate::supervision::{credit, this_year};
 use serde_json::{json, Value};
 
 /// The net ledger amount (fen) of `column = value` in the year, straight from the table.
-async fn ledger_sum(app: &TestApp, column: &str, value: &str) -> i64 {
+pub async fn ledger_sum(app: &TestApp, column: &str, value: &str) -> i64 {
     use sea_orm::ConnectionTrait;
     let row = app
         .db()
@@ -23,7 +23,7 @@ async fn ledger_sum(app: &TestApp, column: &str, value: &str) -> i64 {
     row.try_get::<i64>("", "s").unwrap()
 }
 
-fn fen(v: &Value) -> i64 {
+pub fn fen(v: &Value) -> i64 {
     let s = v.as_str().unwrap();
     let neg = s.starts_with('-');
     let (a, b) = s.trim_start_matches('-').split_once('.').unwrap();

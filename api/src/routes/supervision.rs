@@ -111,9 +111,14 @@ pub async fn send_notices(state: web::Data<AppState>, caller: Caller) -> Result<
 
 /// Correct a wrongly attributed ledger credit (the supervisor of both units' region): a reversal for the buyer
 /// credited and a new credit for the right unit, linked to the correction and its reason; the ledger is never edited.
+/// When the right unit leads a shared canteen, the new credit is split among its members by the shares of its plan
+/// for the entry's year, as acceptance splits it (`credit_entry_ids` lists every part); correcting one part of such
+/// a split reverses that part only. A canteen contractor cannot be named: the unit it serves is (422 on `to_org_id`).
 #[utoipa::path(operation_id = "createAttributionCorrection", tag = "supervision",
     request_body(content = supervision::NewCorrection, example = json!({"entry_id": "0193e2a0-0000-7000-8000-0000000000aa", "to_org_id": "0193e2a0-0000-7000-8000-000000000001", "reason": "ordered by the contractor for this school"})),
-    responses((status = 201, body = supervision::Correction), (status = 409, description = "The entry was corrected already")))]
+    responses((status = 201, body = supervision::Correction),
+        (status = 409, description = "The entry was corrected already"),
+        (status = 422, description = "A field is refused (named): `to_org_id` not a budget unit of the region, the buyer already credited, or a canteen contractor")))]
 #[post("/supervision/corrections")]
 pub async fn correct(
     state: web::Data<AppState>,
