@@ -12,6 +12,7 @@ pub mod queries;
 mod rankings;
 mod scope;
 mod units;
+mod units_queries;
 
 pub use correct::{correct, Correction, NewCorrection};
 pub use counties::{counties, CountiesPage, CountiesQuery, CountyFigures};
