@@ -28,15 +28,36 @@ pub async fn units(
     let q = q.open(caller.require(&[Role::Supervisor, Role::Admin, Role::Evaluator]))?;
     let format = q.format.unwrap_or(ReportFormat::Json);
     let r = supervision::units(&state, &caller, *year, q).await?;
+    let stem = format!("units-{}", r.year);
     Ok(match format {
         ReportFormat::Json => HttpResponse::Ok().json(&r),
-        f => spreadsheet(
-            f,
-            &format!("units-{}", r.year),
-            || supervision::units_csv(&r),
-            || supervision::units_xlsx(&r),
-        )?,
+        ReportFormat::Xlsx => attachment(HttpResponse::Ok(), XLSX, &stem, "xlsx").body(supervision::units_xlsx(&r)?),
+        // Streamed: each chunk of rows is written as the client takes the one before.
+        ReportFormat::Csv => {
+            let chunks = supervision::units_csv_chunks(r).map(|c| {
+                c.map(web::Bytes::from)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            });
+            attachment(HttpResponse::Ok(), "text/csv; charset=utf-8", &stem, "csv")
+                .streaming(futures_util::stream::iter(chunks))
+        }
     })
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A response builder for an attachment `stem.ext` of type `ct`.
+fn attachment(
+    mut b: actix_web::HttpResponseBuilder,
+    ct: &str,
+    stem: &str,
+    ext: &str,
+) -> actix_web::HttpResponseBuilder {
+    b.insert_header((header::CONTENT_TYPE, ct.to_string())).insert_header((
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{stem}.{ext}\""),
+    ));
+    b
 }
 
 /// A spreadsheet answer: CSV (UTF-8 with BOM) or XLSX, as an attachment named `stem`.
@@ -47,20 +68,10 @@ fn spreadsheet(
     xlsx: impl FnOnce() -> Result<Vec<u8>, AppError>,
 ) -> Result<HttpResponse, AppError> {
     let (ct, ext, body) = match format {
-        ReportFormat::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-            xlsx()?,
-        ),
+        ReportFormat::Xlsx => (XLSX, "xlsx", xlsx()?),
         _ => ("text/csv; charset=utf-8", "csv", csv()?),
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, ct))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{stem}.{ext}\""),
-        ))
-        .body(body))
+    Ok(attachment(HttpResponse::Ok(), ct, stem, ext).body(body))
 }
 
 /// Each poverty county in the caller's region (supervisors; admin and evaluators see all): the certified

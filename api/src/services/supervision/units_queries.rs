@@ -59,7 +59,7 @@ pub async fn unit_rows(
     text.push_str(&format!(
         "SELECT o.id, o.name, o.kind, o.region_code, s.top, p.status AS plan_status, \
          CAST(CASE WHEN p.late THEN 1 ELSE 0 END AS BIGINT) AS late, \
-         CAST(CASE WHEN p.filed_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS filed, \
+         CAST(CASE WHEN p.filed_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS was_filed, \
          p.approved_target_fen, COALESCE(l.amt, 0) AS amt, COALESCE(l.n, 0) AS n, COALESCE(b.n, 0) AS orders \
          FROM organizations o {join} scope s ON s.code = o.region_code \
          LEFT JOIN plans p ON p.buyer_org_id = o.id AND p.year = $1 \
@@ -86,7 +86,7 @@ pub async fn unit_rows(
             top: r.try_get("", "top")?,
             plan_status: r.try_get("", "plan_status")?,
             late: int(&r, "late")? != 0,
-            filed: int(&r, "filed")? != 0,
+            filed: int(&r, "was_filed")? != 0,
             approved_target_fen: r.try_get("", "approved_target_fen")?,
             credited_fen: fen_sum(&r, "amt", pg)?,
             entries: int(&r, "n")?,
