@@ -19,28 +19,29 @@ pub async fn credit_of(
     qty_milli: i64,
     amount_fen: i64,
 ) -> entity::ledger_entries::Model {
+    let e = grain_entry(buyer, supplier, product, qty_milli, amount_fen);
+    ledger::append(app.db(), e).await.expect("append")
+}
+
+/// A grain credit of `product` from Yangyuan, with fresh order and line ids.
+pub fn grain_entry(buyer: &str, supplier: &str, product: &str, qty_milli: i64, amount_fen: i64) -> NewEntry {
     let id = || uuid::Uuid::now_v7().to_string();
-    ledger::append(
-        app.db(),
-        NewEntry {
-            buyer_org_id: buyer.into(),
-            supplier_org_id: supplier.into(),
-            product_id: product.into(),
-            category: "grain".into(),
-            supplier_order_id: id(),
-            order_line_id: id(),
-            origin_region_code: YANGYUAN.into(),
-            origin_county_code: YANGYUAN.into(),
-            origin_poverty_status: "deep_poverty".into(),
-            quantity_milli: qty_milli,
-            amount_fen,
-            kind: "credit".into(),
-            credit_category: "purchase".into(),
-            pairing_id: None,
-        },
-    )
-    .await
-    .expect("append")
+    NewEntry {
+        buyer_org_id: buyer.into(),
+        supplier_org_id: supplier.into(),
+        product_id: product.into(),
+        category: "grain".into(),
+        supplier_order_id: id(),
+        order_line_id: id(),
+        origin_region_code: YANGYUAN.into(),
+        origin_county_code: YANGYUAN.into(),
+        origin_poverty_status: "deep_poverty".into(),
+        quantity_milli: qty_milli,
+        amount_fen,
+        kind: "credit".into(),
+        credit_category: "purchase".into(),
+        pairing_id: None,
+    }
 }
 
 async fn credit(app: &TestApp, buyer: &str, supplier: &str, product: &str, qty_milli: i64, amount_fen: i64) -> String {

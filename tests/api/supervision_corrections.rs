@@ -3,31 +3,15 @@
 //! corrected alone; a canteen contractor cannot be named; concurrent corrections write once.
 use crate::helpers::*;
 use crate::supervision::this_year;
-use crate::supervision_counties::{fen, ledger_sum};
-use assist_market::services::ledger::{self, EntryTrace, NewEntry};
+use crate::supervision_counties::{ledger_sum, reports_and_units_agree};
+use assist_market::services::ledger::{self, EntryTrace};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
 /// A credit of 10.001 units for 125.01 (12,501 fen) from lot `LOT-7` (合格证 `HG-7`), weighed
 /// at 9 kg, through the real append path.
 async fn traced_credit(app: &TestApp, buyer: &str, supplier: &str) -> entity::ledger_entries::Model {
-    let id = || uuid::Uuid::now_v7().to_string();
-    let e = NewEntry {
-        buyer_org_id: buyer.into(),
-        supplier_org_id: supplier.into(),
-        product_id: id(),
-        category: "grain".into(),
-        supplier_order_id: id(),
-        order_line_id: id(),
-        origin_region_code: YANGYUAN.into(),
-        origin_county_code: YANGYUAN.into(),
-        origin_poverty_status: "deep_poverty".into(),
-        quantity_milli: 10_001,
-        amount_fen: 12_501,
-        kind: "credit".into(),
-        credit_category: "purchase".into(),
-        pairing_id: None,
-    };
+    let e = crate::flags::grain_entry(buyer, supplier, &uuid::Uuid::now_v7().to_string(), 10_001, 12_501);
     let t = EntryTrace {
         lot_id: Some("LOT-7".into()),
         compliance_certificate_number: Some("HG-7".into()),
@@ -42,16 +26,16 @@ async fn traced_credit(app: &TestApp, buyer: &str, supplier: &str) -> entity::le
 
 /// A school leading a shared canteen with two members of a third each (the lead keeps the
 /// rest), all of Chang'an, with its supervisor; and a wrongly credited unit.
-struct Canteen {
-    sup: OrgUser,
-    lead: OrgUser,
-    m1: OrgUser,
-    m2: OrgUser,
-    wrong: OrgUser,
-    supplier: OrgUser,
+pub struct Canteen {
+    pub sup: OrgUser,
+    pub lead: OrgUser,
+    pub m1: OrgUser,
+    pub m2: OrgUser,
+    pub wrong: OrgUser,
+    pub supplier: OrgUser,
 }
 
-async fn canteen(app: &TestApp) -> Canteen {
+pub async fn canteen(app: &TestApp) -> Canteen {
     let y = this_year();
     let sup = app.create_org("finance_office", CHANGAN).await;
     let lead = app.create_org("school", CHANGAN).await;
@@ -153,23 +137,9 @@ async fn a_correction_to_a_shared_canteens_lead_is_split_by_its_shares() {
     assert_eq!(linked.iter().map(|l| l.amount_fen).sum::<i64>(), 12_501);
     assert_eq!(linked.len(), 3);
     // Reports and supervision read the same ledger.
-    let report = app
-        .get(
-            &format!("/reports/summary?year={y}&group_by=buyer"),
-            Some(&app.admin_token),
-        )
-        .await
-        .expect(200);
-    let units = app.get(&format!("/supervision/{y}/units"), c.sup.t()).await.expect(200);
-    for (org, fen_) in [(&c.m1, 4167), (&c.m2, 4167), (&c.lead, 4167), (&c.wrong, 0)] {
-        let row = report.json["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["key"] == org.org_id.as_str());
-        assert_eq!(row.map_or(0, |r| fen(&r["total"])), fen_, "{}", report.text);
-        assert_eq!(fen(&json!(units.unit_credited(&org.org_id))), fen_, "{}", units.text);
-    }
+    let expected = [&c.m1, &c.m2, &c.lead, &c.wrong].map(|o| o.org_id.as_str());
+    let expected: Vec<(&str, i64)> = expected.into_iter().zip([4167, 4167, 4167, 0]).collect();
+    reports_and_units_agree(&app, &c.sup, &expected).await;
     // A second correction of the same entry is refused, and writes nothing.
     let before = entries(&app).await;
     app.post("/supervision/corrections", c.sup.t(), correction(&e.id, &c.m2))
