@@ -61,7 +61,7 @@ async fn five_small_orders_in_a_day_above_the_threshold_are_split_orders() {
 
 /// Places, ships and accepts one 10-unit order, then returns all of it.
 async fn round_trip(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, p: &str, full: bool) {
-    let (so, line) = placed_line(&app, &buyer, &p, "10").await;
+    let (so, line) = placed_line(app, buyer, p, "10").await;
     for a in ["confirm", "ship", "deliver"] {
         act(app, supplier, &so, a).await.expect(200);
     }
