@@ -7,6 +7,7 @@ pub mod alert_matches;
 pub mod alert_notifications;
 pub mod alert_rules;
 pub mod alerts;
+pub mod attribution_correction_credits;
 pub mod attribution_corrections;
 pub mod audit_log;
 pub mod category_settings;

@@ -29,6 +29,7 @@ mod m20261201_000170_compliance_certificates;
 mod m20261201_000180_documents;
 mod m20261201_000190_variable_weight;
 mod m20261201_000200_flags;
+mod m20261201_000240_correction_credits;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000180_documents::Migration),
             Box::new(m20261201_000190_variable_weight::Migration),
             Box::new(m20261201_000200_flags::Migration),
+            Box::new(m20261201_000240_correction_credits::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 //! validated against the vendored schema).
 use crate::compliance::{cert, day, lot_ids, require};
 use crate::helpers::*;
-use crate::orders::{act, new_key, order_body, place, product, world, World};
+use crate::orders::{act, placed_line, product, world, World};
 use assist_market::services::ledger::{checkpoint, offline};
 use serde_json::{json, Value};
 
@@ -19,14 +19,7 @@ async fn ship(w: &World, so: &str, lots: Value) -> Resp {
 
 /// Places, confirms and returns (supplier order, line id).
 async fn confirmed(w: &World, qty: &str) -> (String, String) {
-    let r = place(&w.app, &w.buyer, order_body(&[(&w.product, qty)]), &new_key())
-        .await
-        .expect(201);
-    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
-    let line = r.json["supplier_orders"][0]["lines"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (so, line) = placed_line(&w.app, &w.buyer, &w.product, qty).await;
     act(&w.app, &w.supplier, &so, "confirm").await.expect(200);
     (so, line)
 }

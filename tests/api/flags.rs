@@ -19,28 +19,29 @@ pub async fn credit_of(
     qty_milli: i64,
     amount_fen: i64,
 ) -> entity::ledger_entries::Model {
+    let e = grain_entry(buyer, supplier, product, qty_milli, amount_fen);
+    ledger::append(app.db(), e).await.expect("append")
+}
+
+/// A grain credit of `product` from Yangyuan, with fresh order and line ids.
+pub fn grain_entry(buyer: &str, supplier: &str, product: &str, qty_milli: i64, amount_fen: i64) -> NewEntry {
     let id = || uuid::Uuid::now_v7().to_string();
-    ledger::append(
-        app.db(),
-        NewEntry {
-            buyer_org_id: buyer.into(),
-            supplier_org_id: supplier.into(),
-            product_id: product.into(),
-            category: "grain".into(),
-            supplier_order_id: id(),
-            order_line_id: id(),
-            origin_region_code: YANGYUAN.into(),
-            origin_county_code: YANGYUAN.into(),
-            origin_poverty_status: "deep_poverty".into(),
-            quantity_milli: qty_milli,
-            amount_fen,
-            kind: "credit".into(),
-            credit_category: "purchase".into(),
-            pairing_id: None,
-        },
-    )
-    .await
-    .expect("append")
+    NewEntry {
+        buyer_org_id: buyer.into(),
+        supplier_org_id: supplier.into(),
+        product_id: product.into(),
+        category: "grain".into(),
+        supplier_order_id: id(),
+        order_line_id: id(),
+        origin_region_code: YANGYUAN.into(),
+        origin_county_code: YANGYUAN.into(),
+        origin_poverty_status: "deep_poverty".into(),
+        quantity_milli: qty_milli,
+        amount_fen,
+        kind: "credit".into(),
+        credit_category: "purchase".into(),
+        pairing_id: None,
+    }
 }
 
 async fn credit(app: &TestApp, buyer: &str, supplier: &str, product: &str, qty_milli: i64, amount_fen: i64) -> String {
@@ -67,18 +68,6 @@ fn names(f: &Value, entry: &str) -> bool {
         .unwrap()
         .iter()
         .any(|e| e == entry)
-}
-
-fn credited(r: &Resp, id: &str) -> String {
-    r.json["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["org_id"] == id)
-        .unwrap()["credited"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 #[tokio::test]
@@ -164,7 +153,7 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
 
     // Confirming takes exactly the named entry out of the totals, by a reversal linked to the flag.
     let before = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&before, &school.org_id), "58.00");
+    assert_eq!(before.unit_credited(&school.org_id), "58.00");
     let c = app
         .post(&format!("/flags/{low_id}/confirm"), evaluator.t(), note.clone())
         .await
@@ -175,7 +164,7 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
     assert_eq!(c.json["reversals"][0]["amount"], "7.99");
     assert_eq!(c.json["reversals"][0]["reason"], "priced below cost to buy credit");
     let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&after, &school.org_id), "50.01");
+    assert_eq!(after.unit_credited(&school.org_id), "50.01");
     app.post(&format!("/flags/{low_id}/confirm"), evaluator.t(), note.clone())
         .await
         .problem(409);
@@ -199,7 +188,7 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
     assert_eq!(d.json["state"], "dismissed");
     assert!(d.json["reversals"].as_array().unwrap().is_empty());
     let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&after, &school.org_id), "50.01");
+    assert_eq!(after.unit_credited(&school.org_id), "50.01");
     assert_eq!(flags(&app, evaluator.t(), "&state=dismissed").await.len(), 1);
     assert_eq!(
         flags(&app, evaluator.t(), &format!("&state=open&year={y}")).await.len(),

@@ -1,7 +1,7 @@
 //! Fraud signals read off orders and lots: split orders, round trips, origin mismatches.
 use crate::flags::{flags, scan};
 use crate::helpers::*;
-use crate::orders::{act, new_key, order_body, place, product};
+use crate::orders::{act, new_key, order_body, place, placed_line, product};
 use serde_json::json;
 
 #[tokio::test]
@@ -61,14 +61,7 @@ async fn five_small_orders_in_a_day_above_the_threshold_are_split_orders() {
 
 /// Places, ships and accepts one 10-unit order, then returns all of it.
 async fn round_trip(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, p: &str, full: bool) {
-    let r = place(app, buyer, order_body(&[(p, "10")]), &new_key())
-        .await
-        .expect(201);
-    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
-    let line = r.json["supplier_orders"][0]["lines"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (so, line) = placed_line(app, buyer, p, "10").await;
     for a in ["confirm", "ship", "deliver"] {
         act(app, supplier, &so, a).await.expect(200);
     }
@@ -145,14 +138,7 @@ async fn confirming_an_origin_mismatch_reverses_the_credits_of_that_batch() {
         .to_string();
     // Flagged when the lot is recorded, before any sale of it.
     assert_eq!(scan(&app, false).await["raised"], 1);
-    let r = place(&app, &buyer, order_body(&[(&p, "10")]), &new_key())
-        .await
-        .expect(201);
-    let so = r.json["supplier_orders"][0]["id"].as_str().unwrap().to_string();
-    let line = r.json["supplier_orders"][0]["lines"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (so, line) = placed_line(&app, &buyer, &p, "10").await;
     act(&app, &supplier, &so, "confirm").await.expect(200);
     app.post(
         &format!("/supplier-orders/{so}/ship"),

@@ -92,6 +92,15 @@ impl Resp {
             })
             .unwrap_or_default()
     }
+
+    /// The `credited` amount of unit `org_id` in a `/supervision/{year}/units` answer.
+    #[track_caller]
+    pub fn unit_credited(&self, org_id: &str) -> String {
+        let units = self.json["units"].as_array().expect("a units list");
+        let unit = units.iter().find(|u| u["org_id"] == org_id);
+        let unit = unit.unwrap_or_else(|| panic!("{org_id} is not listed: {}", self.text));
+        unit["credited"].as_str().unwrap_or_default().to_string()
+    }
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(1);

@@ -39,5 +39,6 @@ mod reports_pairing;
 mod reports_xlsx;
 mod scorecards;
 mod supervision;
+mod supervision_corrections;
 mod supervision_counties;
 mod variable_weight;

@@ -113,6 +113,16 @@ pub async fn placed_so(w: &World, qty: &str) -> (Value, String) {
     (r.json, so)
 }
 
+/// Places a one-line order of `product` for `buyer`; returns (supplier order id, line id).
+pub async fn placed_line(app: &TestApp, buyer: &OrgUser, product: &str, qty: &str) -> (String, String) {
+    let r = place(app, buyer, order_body(&[(product, qty)]), &new_key())
+        .await
+        .expect(201);
+    let so = &r.json["supplier_orders"][0];
+    let id = |v: &Value| v.as_str().unwrap().to_string();
+    (id(&so["id"]), id(&so["lines"][0]["id"]))
+}
+
 pub async fn act(app: &TestApp, who: &OrgUser, so: &str, action: &str) -> Resp {
     app.post(&format!("/supplier-orders/{so}/{action}"), who.t(), json!({}))
         .await

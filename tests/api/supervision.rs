@@ -275,18 +275,9 @@ async fn a_supervisor_corrects_an_attribution_by_reversal_and_new_credit() {
     let right = app.create_org("hospital", CHANGAN).await;
     let supplier = app.create_org("cooperative", YANGYUAN).await;
     let e = credit(&app, &wrong.org_id, &supplier.org_id, 10_000).await;
-    let credited = |r: &Resp, id: &str| {
-        r.json["units"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["org_id"] == id)
-            .unwrap()["credited"]
-            .clone()
-    };
     let before = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&before, &wrong.org_id), "100.00");
-    assert_eq!(credited(&before, &right.org_id), "0.00");
+    assert_eq!(before.unit_credited(&wrong.org_id), "100.00");
+    assert_eq!(before.unit_credited(&right.org_id), "0.00");
     let body = json!({"entry_id": e.id, "to_org_id": right.org_id, "reason": "the hospital's canteen ordered"});
     app.post("/supervision/corrections", other.t(), body.clone())
         .await
@@ -310,8 +301,8 @@ async fn a_supervisor_corrects_an_attribution_by_reversal_and_new_credit() {
     assert_eq!(c.json["entry_id"], e.id.as_str());
     app.post("/supervision/corrections", sup.t(), body).await.problem(409);
     let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    assert_eq!(credited(&after, &wrong.org_id), "0.00");
-    assert_eq!(credited(&after, &right.org_id), "100.00");
+    assert_eq!(after.unit_credited(&wrong.org_id), "0.00");
+    assert_eq!(after.unit_credited(&right.org_id), "100.00");
     // The original entry is still there, beside its reversal and the new credit.
     let l = app.get("/ledger?limit=200", Some(&app.admin_token)).await.expect(200);
     assert_eq!(l.json["items"].as_array().unwrap().len(), 3);

@@ -5,7 +5,7 @@ use crate::supervision::{credit, this_year};
 use serde_json::{json, Value};
 
 /// The net ledger amount (fen) of `column = value` in the year, straight from the table.
-async fn ledger_sum(app: &TestApp, column: &str, value: &str) -> i64 {
+pub async fn ledger_sum(app: &TestApp, column: &str, value: &str) -> i64 {
     use sea_orm::ConnectionTrait;
     let row = app
         .db()
@@ -23,7 +23,7 @@ async fn ledger_sum(app: &TestApp, column: &str, value: &str) -> i64 {
     row.try_get::<i64>("", "s").unwrap()
 }
 
-fn fen(v: &Value) -> i64 {
+pub fn fen(v: &Value) -> i64 {
     let s = v.as_str().unwrap();
     let neg = s.starts_with('-');
     let (a, b) = s.trim_start_matches('-').split_once('.').unwrap();
@@ -32,6 +32,26 @@ fn fen(v: &Value) -> i64 {
         -n
     } else {
         n
+    }
+}
+
+/// The buyer report of the year and the supervisor's units list both give each org's net
+/// credit in fen as `expected` says (an org absent from the report has none).
+pub async fn reports_and_units_agree(app: &TestApp, sup: &OrgUser, expected: &[(&str, i64)]) {
+    let y = this_year();
+    let report = app
+        .get(
+            &format!("/reports/summary?year={y}&group_by=buyer"),
+            Some(&app.admin_token),
+        )
+        .await
+        .expect(200);
+    let units = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
+    for (org, fen_) in expected {
+        let rows = report.json["rows"].as_array().unwrap();
+        let row = rows.iter().find(|r| r["key"] == *org);
+        assert_eq!(row.map_or(0, |r| fen(&r["total"])), *fen_, "{}", report.text);
+        assert_eq!(fen(&json!(units.unit_credited(org))), *fen_, "{}", units.text);
     }
 }
 
@@ -152,29 +172,14 @@ async fn the_counties_list_gives_each_poverty_countys_listings_and_sales_in_scop
 #[tokio::test]
 async fn a_shared_canteens_credit_is_split_in_the_ledger_by_the_members_shares() {
     let app = spawn_app().await;
-    let y = this_year();
-    let sup = app.create_org("finance_office", CHANGAN).await;
-    let lead = app.create_org("school", CHANGAN).await;
-    let m1 = app.create_org("government", CHANGAN).await;
-    let m2 = app.create_org("hospital", CHANGAN).await;
-    let supplier = app.create_org("cooperative", YANGYUAN).await;
-    app.put(
-        &format!("/buyers/{}/plans/{y}", lead.org_id),
-        lead.t(),
-        json!({"food_budget": "100000.00", "reserved_share": "0.3",
-               "members": [{"org_id": m1.org_id, "share": "0.333333"}, {"org_id": m2.org_id, "share": "0.333333"}]}),
-    )
-    .await
-    .expect(201);
-    for m in [&m1, &m2] {
-        app.put(
-            &format!("/buyers/{}/plans/{y}", m.org_id),
-            m.t(),
-            json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
-        )
-        .await
-        .expect(201);
-    }
+    let crate::supervision_corrections::Canteen {
+        sup,
+        lead,
+        m1,
+        m2,
+        supplier,
+        ..
+    } = crate::supervision_corrections::canteen(&app).await;
     let product = product(&app, &supplier.org_id, 1250, 1_000, 1_000_000).await;
     let w = World {
         app,
@@ -210,30 +215,12 @@ async fn a_shared_canteens_credit_is_split_in_the_ledger_by_the_members_shares()
     assert_eq!(l.json["items"].as_array().unwrap().len(), 1, "one entry per member");
     assert_eq!(l.json["items"][0]["quantity"], "3.334");
     // Reports and supervision read the same ledger: nothing is split twice.
-    let report = app
-        .get(
-            &format!("/reports/summary?year={y}&group_by=buyer"),
-            Some(&app.admin_token),
-        )
-        .await
-        .expect(200);
-    let units = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    for (org, fen_) in [(&m1, 4167), (&m2, 4167), (&w.buyer, 4167)] {
-        let row = report.json["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["key"] == org.org_id.as_str())
-            .unwrap();
-        assert_eq!(fen(&row["total"]), fen_, "{}", report.text);
-        let u = units.json["units"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["org_id"] == org.org_id.as_str())
-            .unwrap();
-        assert_eq!(fen(&u["credited"]), fen_, "{}", units.text);
-    }
+    reports_and_units_agree(
+        app,
+        &sup,
+        &[(&m1.org_id, 4167), (&m2.org_id, 4167), (&w.buyer.org_id, 4167)],
+    )
+    .await;
     // A return is split the same way: the lead's canteen gives back 1 kg (12.50).
     app.post(
         &format!("/supplier-orders/{so}/returns"),

@@ -15,12 +15,15 @@
     dead_code
 )]
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
 use assist_market::domain::ReportGroup;
 use assist_market::services::reports::{summary_sql, summary_values};
 use chrono::Datelike;
+use common::ms;
 use helpers::*;
 use sea_orm::{ConnectionTrait, DbBackend};
 use std::time::{Duration, Instant};
@@ -29,13 +32,8 @@ const BUYERS: i64 = 2000;
 const SUPPLIERS: i64 = 500;
 const RUNS: usize = 5;
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+fn median(v: Vec<Duration>) -> Duration {
+    common::percentile(&v, 50)
 }
 
 /// A row source `s(g)` of the integers `from..=to`, on either backend.
@@ -48,10 +46,7 @@ fn series(from: i64, to: i64) -> String {
 
 #[tokio::main]
 async fn main() {
-    let n: i64 = std::env::var("BENCH_ENTRIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let n = common::env_num("BENCH_ENTRIES", 1_000_000);
     // No jobs: the bulk-loaded entries are marked folded below and must not be sequenced.
     // The admin's token outlives a slow seeding.
     let app = spawn_app_with(|s| {
@@ -150,21 +145,7 @@ async fn main() {
     }
     let t2 = Instant::now();
     // The roll-up the sequencer would have folded, and the tail marked folded.
-    exec("DELETE FROM ledger_rollup".into()).await;
-    for (dim, col) in [
-        ("buyer", "buyer_org_id"),
-        ("supplier", "supplier_org_id"),
-        ("county", "origin_county_code"),
-        ("month", "CAST(month AS TEXT)"),
-    ] {
-        exec(format!(
-            "INSERT INTO ledger_rollup (year, dim, key, credit_category, origin_poverty_status, amount_fen, entry_count) \
-             SELECT year, '{dim}', {col}, credit_category, origin_poverty_status, SUM(amount_fen), COUNT(*) \
-             FROM ledger_entries GROUP BY 1, 2, 3, 4, 5"
-        ))
-        .await;
-    }
-    exec("UPDATE ledger_tail SET low_ins = (SELECT MAX(ins) FROM ledger_entries) WHERE id = 1".into()).await;
+    common::fold_rollup(db).await;
     println!("roll-up rebuilt in {:.1} s", t2.elapsed().as_secs_f64());
     for table in ["ledger_rollup", "ledger_entries", "organizations", "pairings"] {
         exec(format!("ANALYZE {table}")).await;

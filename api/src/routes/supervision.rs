@@ -28,15 +28,36 @@ pub async fn units(
     let q = q.open(caller.require(&[Role::Supervisor, Role::Admin, Role::Evaluator]))?;
     let format = q.format.unwrap_or(ReportFormat::Json);
     let r = supervision::units(&state, &caller, *year, q).await?;
+    let stem = format!("units-{}", r.year);
     Ok(match format {
         ReportFormat::Json => HttpResponse::Ok().json(&r),
-        f => spreadsheet(
-            f,
-            &format!("units-{}", r.year),
-            || supervision::units_csv(&r),
-            || supervision::units_xlsx(&r),
-        )?,
+        ReportFormat::Xlsx => attachment(HttpResponse::Ok(), XLSX, &stem, "xlsx").body(supervision::units_xlsx(&r)?),
+        // Streamed: each chunk of rows is written as the client takes the one before.
+        ReportFormat::Csv => {
+            let chunks = supervision::units_csv_chunks(r).map(|c| {
+                c.map(web::Bytes::from)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+            });
+            attachment(HttpResponse::Ok(), "text/csv; charset=utf-8", &stem, "csv")
+                .streaming(futures_util::stream::iter(chunks))
+        }
     })
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A response builder for an attachment `stem.ext` of type `ct`.
+fn attachment(
+    mut b: actix_web::HttpResponseBuilder,
+    ct: &str,
+    stem: &str,
+    ext: &str,
+) -> actix_web::HttpResponseBuilder {
+    b.insert_header((header::CONTENT_TYPE, ct.to_string())).insert_header((
+        header::CONTENT_DISPOSITION,
+        format!("attachment; filename=\"{stem}.{ext}\""),
+    ));
+    b
 }
 
 /// A spreadsheet answer: CSV (UTF-8 with BOM) or XLSX, as an attachment named `stem`.
@@ -47,20 +68,10 @@ fn spreadsheet(
     xlsx: impl FnOnce() -> Result<Vec<u8>, AppError>,
 ) -> Result<HttpResponse, AppError> {
     let (ct, ext, body) = match format {
-        ReportFormat::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-            xlsx()?,
-        ),
+        ReportFormat::Xlsx => (XLSX, "xlsx", xlsx()?),
         _ => ("text/csv; charset=utf-8", "csv", csv()?),
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, ct))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{stem}.{ext}\""),
-        ))
-        .body(body))
+    Ok(attachment(HttpResponse::Ok(), ct, stem, ext).body(body))
 }
 
 /// Each poverty county in the caller's region (supervisors; admin and evaluators see all): the certified
@@ -111,9 +122,14 @@ pub async fn send_notices(state: web::Data<AppState>, caller: Caller) -> Result<
 
 /// Correct a wrongly attributed ledger credit (the supervisor of both units' region): a reversal for the buyer
 /// credited and a new credit for the right unit, linked to the correction and its reason; the ledger is never edited.
+/// When the right unit leads a shared canteen, the new credit is split among its members by the shares of its plan
+/// for the entry's year, as acceptance splits it (`credit_entry_ids` lists every part); correcting one part of such
+/// a split reverses that part only. A canteen contractor cannot be named: the unit it serves is (422 on `to_org_id`).
 #[utoipa::path(operation_id = "createAttributionCorrection", tag = "supervision",
     request_body(content = supervision::NewCorrection, example = json!({"entry_id": "0193e2a0-0000-7000-8000-0000000000aa", "to_org_id": "0193e2a0-0000-7000-8000-000000000001", "reason": "ordered by the contractor for this school"})),
-    responses((status = 201, body = supervision::Correction), (status = 409, description = "The entry was corrected already")))]
+    responses((status = 201, body = supervision::Correction),
+        (status = 409, description = "The entry was corrected already"),
+        (status = 422, description = "A field is refused (named): `to_org_id` not a budget unit of the region, the buyer already credited, or a canteen contractor")))]
 #[post("/supervision/corrections")]
 pub async fn correct(
     state: web::Data<AppState>,

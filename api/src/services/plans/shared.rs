@@ -57,8 +57,11 @@ fn split_by(total: i64, weights: &[i64], whole: i128) -> Vec<i64> {
 
 /// The members of each lead among `buyers` whose plan of this year lists members, with
 /// their shares (ppm), the lead last with the rest.
-async fn splits(conn: &impl ConnectionTrait, buyers: Vec<String>) -> AppResult<HashMap<String, Vec<(String, i64)>>> {
-    let year = crate::services::now().year();
+async fn splits(
+    conn: &impl ConnectionTrait,
+    buyers: Vec<String>,
+    year: i32,
+) -> AppResult<HashMap<String, Vec<(String, i64)>>> {
     let mut out = HashMap::new();
     for lead in buyers {
         let Ok(id) = lead.parse::<OrgId>() else { continue };
@@ -83,10 +86,20 @@ async fn splits(conn: &impl ConnectionTrait, buyers: Vec<String>) -> AppResult<H
 /// The entries to append for `entries`: each one credited to a shared canteen's lead is
 /// replaced by its members' parts and the lead's rest, in that order, next to each other.
 pub async fn split_shared(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<Vec<NewEntry>> {
+    split_shared_in(conn, entries, crate::services::now().year()).await
+}
+
+/// As [`split_shared`], by the plans of `year` (a supervisor's correction splits its new
+/// credit by the plans of the corrected entry's year).
+pub async fn split_shared_in(
+    conn: &impl ConnectionTrait,
+    entries: Vec<NewEntry>,
+    year: i32,
+) -> AppResult<Vec<NewEntry>> {
     let mut buyers: Vec<String> = entries.iter().map(|e| e.buyer_org_id.clone()).collect();
     buyers.sort();
     buyers.dedup();
-    let splits = splits(conn, buyers).await?;
+    let splits = splits(conn, buyers, year).await?;
     if splits.is_empty() {
         return Ok(entries);
     }

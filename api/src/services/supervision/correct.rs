@@ -1,13 +1,22 @@
 //! A supervisor's correction of a wrongly attributed ledger credit: a reversal for the buyer
 //! credited and a new credit for the right one, each linked to the correction and its reason.
 //! The ledger is never edited.
+//!
+//! The new credit is attributed as acceptance attributes a credit: when the right buyer leads
+//! a shared canteen (its plan of the entry's year lists members), it is split among the
+//! members by their shares and the lead keeps the rest (`plans::split_shared_in`, the largest
+//! remainder rule), each part carrying the entry's lot and certificate and its share of the
+//! weighed kg (`plans::traced_parts`). Correcting one part of such a split reverses that part
+//! only. A canteen contractor is never the right buyer: its orders are credited to the unit
+//! it serves, so the correction names that unit (422 on `to_org_id` otherwise).
 use super::{may_supervise, region_of};
 use crate::auth::{Caller, Role};
-use crate::domain::{LedgerEntryId, LedgerKind, OrgId};
+use crate::domain::{LedgerEntryId, LedgerKind, OrgId, OrgKind};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{ledger, new_id, now, organizations};
+use crate::services::ledger::EntryTrace;
+use crate::services::{ledger, new_id, now, organizations, plans};
 use crate::state::AppState;
-use entity::{attribution_corrections, ledger_entries};
+use entity::{attribution_correction_credits, attribution_corrections, ledger_entries};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,8 +40,12 @@ pub struct Correction {
     pub to_org_id: OrgId,
     /// The reversal of it written for the buyer first credited.
     pub reversal_entry_id: String,
-    /// The new credit written for the right budget unit.
+    /// The new credit written for the right budget unit (the first of `credit_entry_ids`).
     pub credit_entry_id: String,
+    /// Every credit written: one for the right unit, or, when it leads a shared canteen, one
+    /// per member with its share and one for the lead with the rest (parts of zero are not
+    /// written), in that order; they sum to the corrected amount exactly.
+    pub credit_entry_ids: Vec<String>,
     pub reason: String,
 }
 
@@ -61,6 +74,9 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
         Some(to) if to.id == entry.buyer_org_id => {
             errors.push(FieldError::new("to_org_id", "is the buyer already credited"))
         }
+        Some(to) if organizations::kind_of(&to)? == OrgKind::CanteenContractor => {
+            errors.push(contractor_refused(db, &to.id, entry.year).await?)
+        }
         Some(to) if to.budget_unit && may_supervise(db, caller, &to).await? => {}
         _ => errors.push(FieldError::new(
             "to_org_id",
@@ -84,18 +100,23 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
             entry.quantity_milli * sign,
         )
     };
+    let trace = |sign: i64| EntryTrace {
+        lot_id: entry.lot_id.clone(),
+        compliance_certificate_number: entry.compliance_certificate_number.clone(),
+        weight_kg_milli: entry.weight_kg_milli.map(|kg| kg * sign),
+    };
     let txn = db.begin().await?;
-    let written = ledger::append_many(
-        &txn,
-        vec![
-            base(entry.buyer_org_id.clone(), LedgerKind::Reversal, -1),
-            base(body.to_org_id.to_string(), LedgerKind::Credit, 1),
-        ],
-    )
-    .await?;
-    let (Some(rev), Some(cr)) = (written.first(), written.get(1)) else {
+    // The reversal takes back this entry as it is (one part of a split stays one part).
+    let mut items = vec![(base(entry.buyer_org_id.clone(), LedgerKind::Reversal, -1), trace(-1))];
+    let credit = base(body.to_org_id.to_string(), LedgerKind::Credit, 1);
+    let parts = plans::split_shared_in(&txn, vec![credit], entry.year).await?;
+    let traces = std::collections::HashMap::from([(entry.order_line_id.clone(), trace(1))]);
+    items.extend(plans::traced_parts(parts, &traces));
+    let written = ledger::append_traced(&txn, items).await?;
+    let (Some(rev), [cr, ..]) = (written.first(), written.get(1..).unwrap_or_default()) else {
         return Err(AppError::internal("the correction's entries were not written"));
     };
+    let credits = written.get(1..).unwrap_or_default();
     let id = new_id();
     attribution_corrections::ActiveModel {
         id: Set(id.clone()),
@@ -112,6 +133,19 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     .insert(&txn)
     .await
     .map_err(|_| AppError::Conflict("this entry was corrected already".into()))?;
+    let rows = credits
+        .iter()
+        .enumerate()
+        .map(|(i, m)| attribution_correction_credits::ActiveModel {
+            correction_id: Set(id.clone()),
+            position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+            entry_id: Set(m.id.clone()),
+            buyer_org_id: Set(m.buyer_org_id.clone()),
+            amount_fen: Set(m.amount_fen),
+        });
+    attribution_correction_credits::Entity::insert_many(rows)
+        .exec_without_returning(&txn)
+        .await?;
     let out = Correction {
         id,
         entry_id: entry.id.clone(),
@@ -119,8 +153,22 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
         to_org_id: body.to_org_id,
         reversal_entry_id: rev.id.clone(),
         credit_entry_id: cr.id.clone(),
+        credit_entry_ids: credits.iter().map(|m| m.id.clone()).collect(),
         reason,
     };
     txn.commit().await?;
     Ok(out)
+}
+
+/// The refusal of a canteen contractor as the right buyer, naming the unit it serves in the
+/// entry's year when there is exactly one (whose credit the contractor's orders become).
+async fn contractor_refused(db: &impl sea_orm::ConnectionTrait, contractor: &str, year: i32) -> AppResult<FieldError> {
+    let served = plans::queries::served_by_contractor(db, contractor, year).await?;
+    let msg = match served.as_slice() {
+        [unit] => format!(
+            "is a canteen contractor, whose orders are credited to the budget unit it serves: name that unit ({unit})"
+        ),
+        _ => "is a canteen contractor, not a budget unit: name the budget unit whose canteen it runs".to_string(),
+    };
+    Ok(FieldError::new("to_org_id", msg))
 }

@@ -12,10 +12,11 @@ pub mod queries;
 mod rankings;
 mod scope;
 mod units;
+mod units_queries;
 
 pub use correct::{correct, Correction, NewCorrection};
 pub use counties::{counties, CountiesPage, CountiesQuery, CountyFigures};
-pub use export::{counties_csv, counties_xlsx, units_csv, units_xlsx};
+pub use export::{counties_csv, counties_xlsx, units_csv_chunks, units_xlsx};
 pub use notices::{send_monthly, NoticesSent};
 pub use scope::{in_scope, may_supervise, org_in_scope, region_of, scope_orgs, scope_regions, RegionScope};
 pub use units::{units, RegionProgress, UnitProgress, UnitsQuery, UnitsReport};

@@ -52,61 +52,6 @@ pub async fn orgs_under(conn: &impl ConnectionTrait, code: &str, budget_units: b
     Ok(out)
 }
 
-/// The budget units located in `code` or under it (every budget unit without a code).
-pub async fn units(conn: &impl ConnectionTrait, code: Option<&str>) -> AppResult<Vec<entity::organizations::Model>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    let mut q = entity::organizations::Entity::find().filter(entity::organizations::Column::BudgetUnit.eq(true));
-    if let Some(c) = code {
-        let codes = regions_under(conn, c).await?;
-        q = q.filter(entity::organizations::Column::RegionCode.is_in(codes));
-    }
-    Ok(q.order_by_asc(entity::organizations::Column::Id).all(conn).await?)
-}
-
-/// Net ledger amount and entry count of the year per buyer.
-pub async fn credited_by_buyer(
-    conn: &impl ConnectionTrait,
-    year: i32,
-) -> AppResult<std::collections::HashMap<String, (i64, i64)>> {
-    let text = "SELECT buyer_org_id, COALESCE(SUM(amount_fen), 0) AS amt, COUNT(*) AS n \
-         FROM ledger_entries WHERE year = $1 GROUP BY buyer_org_id";
-    let rows = conn.query_all_raw(sql(conn, text, vec![year.into()])).await?;
-    let mut out = std::collections::HashMap::new();
-    for r in rows {
-        let id: String = r.try_get("", "buyer_org_id")?;
-        let amt = crate::services::credit::sum_of(&r, "amt")?;
-        let n: i64 = r.try_get("", "n")?;
-        out.insert(id, (amt, n));
-    }
-    Ok(out)
-}
-
-/// Orders placed in the year per buyer.
-pub async fn orders_by_buyer(
-    conn: &impl ConnectionTrait,
-    year: i32,
-) -> AppResult<std::collections::HashMap<String, i64>> {
-    use chrono::TimeZone;
-    let at = |y: i32| {
-        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| chrono::Utc.from_utc_datetime(&d))
-    };
-    let (Some(from), Some(to)) = (at(year), at(year + 1)) else {
-        return Ok(Default::default());
-    };
-    let text = "SELECT buyer_org_id, COUNT(*) AS n FROM orders WHERE created_at >= $1 AND created_at < $2 \
-         GROUP BY buyer_org_id";
-    let rows = conn
-        .query_all_raw(sql(conn, text, vec![from.into(), to.into()]))
-        .await?;
-    let mut out = std::collections::HashMap::new();
-    for r in rows {
-        out.insert(r.try_get::<String>("", "buyer_org_id")?, r.try_get::<i64>("", "n")?);
-    }
-    Ok(out)
-}
-
 /// A poverty county of the counties list.
 #[derive(Debug, Clone, sea_orm::FromQueryResult)]
 pub struct PovertyCounty {

@@ -1,7 +1,7 @@
 //! `GET /supervision/{year}/units`: every budget unit in the caller's region with its plan
 //! state, target, credited amount, progress, expected-by-today on the pace curve and its
 //! laggard reasons; rankings of the units and of the sub-regions by progress.
-use super::{queries, region_of};
+use super::{queries, region_of, units_queries};
 use crate::auth::{Caller, Role};
 use crate::domain::{LaggardReason, Money, OrgId, OrgKind, PlanStatus, SignedMoney};
 use crate::error::{AppError, AppResult, FieldError};
@@ -9,7 +9,6 @@ use crate::services::credit::{check_year, net, Ratio};
 use crate::services::{now, plans, regions, stored, today};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -104,29 +103,22 @@ pub async fn units_in(
     let settings = plans::settings_of(db, year).await?;
     let fraction = plans::pace_fraction_ppm(&settings, now());
     let past_deadline = today() > settings.filing_deadline;
-    let plans_by_unit: HashMap<String, entity::plans::Model> = plans::queries::plans_of_year(db, year)
-        .await?
-        .into_iter()
-        .map(|p| (p.buyer_org_id.clone(), p))
-        .collect();
-    // A shared canteen's credit is split among its members in the ledger itself
-    // (`plans::split_shared`), so the ledger's figures are read as they are.
-    let credited = queries::credited_by_buyer(db, year).await?;
-    let orders = queries::orders_by_buyer(db, year).await?;
-    let mut out = Vec::new();
-    for o in queries::units(db, region.as_deref()).await? {
+    let (from, to) = year_bounds(year)?;
+    // One statement joins each unit with its plan, its ledger figures and its orders; a shared
+    // canteen's credit is split among its members in the ledger itself (`plans::split_shared`),
+    // so the ledger's figures are read as they are.
+    let rows = units_queries::unit_rows(db, year, region.as_deref(), kind_filter, from, to).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut tops = Vec::with_capacity(rows.len());
+    for o in rows {
         let kind: OrgKind = stored(&o.kind)?;
-        if kind_filter.is_some_and(|k| k != kind) {
-            continue;
-        }
-        let plan = plans_by_unit.get(&o.id);
-        let status = plan.map(|p| stored::<PlanStatus>(&p.status)).transpose()?;
-        let target = plan
-            .and_then(|p| p.approved_target_fen)
+        let has_plan = o.plan_status.is_some();
+        let status = o.plan_status.as_deref().map(stored::<PlanStatus>).transpose()?;
+        let target = o
+            .approved_target_fen
             .map(|t| Money::from_minor(t).map_err(AppError::internal))
             .transpose()?;
-        let (amt, entries) = credited.get(&o.id).copied().unwrap_or((0, 0));
-        let credited = net(amt, "credited amount")?;
+        let credited = net(o.credited_fen, "credited amount")?;
         let expected = target
             .map(|t| {
                 let v = i128::from(t.minor()) * i128::from(fraction) / 1_000_000;
@@ -134,16 +126,15 @@ pub async fn units_in(
             })
             .transpose()?;
         let mut reasons = Vec::new();
-        let filed = plan.is_some_and(|p| p.filed_at.is_some());
-        if past_deadline && !filed {
+        if past_deadline && !o.filed {
             reasons.push(LaggardReason::NoPlanByDeadline);
         }
-        if target.is_none() && plan.is_some() {
+        if target.is_none() && has_plan {
             reasons.push(LaggardReason::PlanNotApproved);
         }
         let wants = target.is_none_or(|t| !t.is_zero());
-        if wants && entries == 0 {
-            if orders.get(&o.id).copied().unwrap_or(0) > 0 {
+        if wants && o.entries == 0 {
+            if o.orders > 0 {
                 reasons.push(LaggardReason::OrderedNeverAccepted);
             } else {
                 reasons.push(LaggardReason::NoOrderYet);
@@ -154,6 +145,7 @@ pub async fn units_in(
                 reasons.push(LaggardReason::BehindPace);
             }
         }
+        tops.push(o.top);
         out.push(UnitProgress {
             rank: 0,
             org_id: stored(&o.id)?,
@@ -161,7 +153,7 @@ pub async fn units_in(
             kind,
             region_code: o.region_code,
             plan_status: status,
-            late: plan.is_some_and(|p| p.late),
+            late: has_plan && o.late,
             progress: target.map(|t| Ratio::of(credited.minor(), t.minor())),
             target,
             credited,
@@ -169,12 +161,13 @@ pub async fn units_in(
             laggard_reasons: reasons,
         });
     }
+    // The sub-regions are summed before the units are ranked (a unit's sub-region rides along).
+    let regions = super::rankings::sub_regions(db, region.as_deref(), &out, &tops).await?;
     // Units with a target by progress, then the rest; ties by name.
     out.sort_by(|a, b| b.progress.cmp(&a.progress).then_with(|| a.name.cmp(&b.name)));
     for (i, u) in out.iter_mut().enumerate() {
         u.rank = i + 1;
     }
-    let regions = super::rankings::sub_regions(db, region.as_deref(), &out).await?;
     Ok(UnitsReport {
         year,
         region_code: region,
@@ -183,4 +176,18 @@ pub async fn units_in(
         units: out,
         regions,
     })
+}
+
+/// The first instant of `year` and of the year after (orders are counted between them).
+fn year_bounds(year: i32) -> AppResult<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    use chrono::TimeZone;
+    let at = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| chrono::Utc.from_utc_datetime(&d))
+    };
+    match (at(year), at(year + 1)) {
+        (Some(from), Some(to)) => Ok((from, to)),
+        _ => Err(AppError::field("year", "is out of range")),
+    }
 }
