@@ -27,6 +27,15 @@ pub async fn lot_ids(app: &TestApp, who: &OrgUser, p: &str) -> Vec<String> {
         .collect()
 }
 
+/// Records a lot of `p` with `body`; returns its id.
+pub async fn new_lot(app: &TestApp, who: &OrgUser, p: &str, body: Value) -> String {
+    let r = app
+        .post(&format!("/products/{p}/lots"), who.t(), body)
+        .await
+        .expect(201);
+    r.json["id"].as_str().unwrap().to_string()
+}
+
 pub async fn require(app: &TestApp, certifier: &OrgUser, p: &str, v: Value) -> Value {
     app.put(
         &format!("/products/{p}/compliance-requirement"),

@@ -1,7 +1,7 @@
 //! 合格证 through shipment and acceptance: shipped lots checked and kept in the ledger
 //! (leaf format version 2), and a lot's trace into two orders (JSON and GS1 EPCIS 2.0,
 //! validated against the vendored schema).
-use crate::compliance::{cert, day, lot_ids, require};
+use crate::compliance::{cert, day, lot_ids, new_lot, require};
 use crate::helpers::*;
 use crate::orders::{act, placed_line, product, world, World};
 use assist_market::services::ledger::{checkpoint, offline};
@@ -41,18 +41,13 @@ async fn shipped_lots_are_checked_kept_in_the_ledger_and_traced_into_two_orders(
     let p = &w.product;
     let certifier = app.create_org("county_office", YANGYUAN).await;
     let l1 = lot_ids(app, &w.supplier, p).await[0].clone();
-    let l2 = app
-        .post(
-            &format!("/products/{p}/lots"),
-            w.supplier.t(),
-            json!({"quantity": "500", "best_before": day(200), "compliance_certificate": cert("HGZ-L2")}),
-        )
-        .await
-        .expect(201)
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let l2 = new_lot(
+        app,
+        &w.supplier,
+        p,
+        json!({"quantity": "500", "best_before": day(200), "compliance_certificate": cert("HGZ-L2")}),
+    )
+    .await;
     let q = product(app, &w.supplier.org_id, 1000, 1000, 100_000).await;
     let lq = lot_ids(app, &w.supplier, &q).await[0].clone();
     let (a, la) = confirmed(&w, "10").await;

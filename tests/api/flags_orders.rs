@@ -1,4 +1,5 @@
 //! Fraud signals read off orders and lots: split orders, round trips, origin mismatches.
+use crate::compliance::new_lot;
 use crate::flags::{flags, scan};
 use crate::helpers::*;
 use crate::orders::{act, new_key, order_body, place, placed_line, product};
@@ -124,18 +125,13 @@ async fn confirming_an_origin_mismatch_reverses_the_credits_of_that_batch() {
     let buyer = app.create_org("canteen", CHANGAN).await;
     let p = product(&app, &supplier.org_id, 1000, 1000, 1_000_000).await;
     let best_before = (chrono::Utc::now().date_naive() + chrono::Duration::days(5)).to_string();
-    let far = app
-        .post(
-            &format!("/products/{p}/lots"),
-            supplier.t(),
-            json!({"quantity": "10", "best_before": best_before, "origin_county_code": PINGQUAN}),
-        )
-        .await
-        .expect(201)
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let far = new_lot(
+        &app,
+        &supplier,
+        &p,
+        json!({"quantity": "10", "best_before": best_before, "origin_county_code": PINGQUAN}),
+    )
+    .await;
     // Flagged when the lot is recorded, before any sale of it.
     assert_eq!(scan(&app, false).await["raised"], 1);
     let (so, line) = placed_line(&app, &buyer, &p, "10").await;
