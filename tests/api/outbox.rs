@@ -214,3 +214,51 @@ async fn a_transient_failure_is_retried_with_growing_delays_then_given_up() {
     let r = app.get("/readyz", None).await.expect(200);
     assert_eq!(r.json["smtp"], "degraded", "{}", r.text);
 }
+
+/// Workers claim in batches: six passes racing each other (beside the instance's own worker)
+/// over 120 queued emails send every one exactly once, and a row still claimed by another
+/// worker is passed over until its claim runs out.
+#[tokio::test]
+async fn racing_workers_send_each_email_exactly_once() {
+    let app = spawn_app().await;
+    let to = format!("race-{}@org.test", uuid::Uuid::new_v4().simple());
+    for i in 0..120 {
+        enqueue(app.db(), &to, &format!("Mail {i}"), "Body").await.unwrap();
+    }
+    let held = queue(&app, &format!("held-{to}")).await;
+    let mut row_held: outbox::ActiveModel = row(&app, &held).await.into();
+    row_held.claimed_until = sea_orm::Set(Some(chrono::Utc::now() + chrono::Duration::seconds(3)));
+    sea_orm::ActiveModelTrait::update(row_held, app.db()).await.unwrap();
+    let passes = (0..6).map(|_| {
+        let state = app.state.clone();
+        tokio::spawn(async move {
+            let mut n = 0;
+            loop {
+                match assist_market::jobs::outbox::drain_once(&state).await.unwrap() {
+                    0 => return n,
+                    k => n += k,
+                }
+            }
+        })
+    });
+    for p in passes {
+        p.await.unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows: Vec<_> = outbox::Entity::find().all(app.db()).await.unwrap();
+        let mine: Vec<_> = rows.iter().filter(|r| r.to_addr == to).collect();
+        if mine.iter().all(|r| r.status == "sent") {
+            assert_eq!(mine.len(), 120);
+            assert!(mine.iter().all(|r| r.attempts == 1), "an email was sent twice");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = app.wait_for_emails(&to, 120, 10).await;
+    assert_eq!(got.len(), 120, "one message per email, no repeats");
+    assert_eq!(row(&app, &held).await.status, "pending", "a held claim is respected");
+    let r = wait_status(&app, &held, "sent", 20).await;
+    assert_eq!(r.attempts, 1);
+}

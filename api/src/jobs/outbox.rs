@@ -1,9 +1,9 @@
-//! Sends queued emails. Claims each row before sending so that several processes never
-//! send the same email at once. A transient failure (connection refused, timeout, a 4xx
-//! reply) is retried with exponential backoff and jitter, up to `outbox_max_attempts`; a
-//! permanent one (a 5xx reply, a malformed address) marks the email `failed` at once. Every
-//! attempt carries the same `Message-ID`, so a repeat after a lost acknowledgement (at least
-//! once delivery) can be recognised by the receiver.
+//! Sends queued emails. Claims a batch of rows in one statement before sending, so that
+//! several processes never send the same email at once. A transient failure (connection
+//! refused, timeout, a 4xx reply) is retried with exponential backoff and jitter, up to
+//! `outbox_max_attempts`; a permanent one (a 5xx reply, a malformed address) marks the email
+//! `failed` at once. Every attempt carries the same `Message-ID`, so a repeat after a lost
+//! acknowledgement (at least once delivery) can be recognised by the receiver.
 use crate::services::now;
 use crate::services::outbox::queries;
 use crate::state::AppState;
@@ -37,18 +37,28 @@ pub fn backoff(attempts: i32, base_ms: u64, max_ms: u64) -> Duration {
     Duration::from_millis(full - half + jitter)
 }
 
-/// One pass over due emails; returns how many were sent.
+/// Emails claimed in one statement per pass.
+const BATCH: u64 = 50;
+/// Sent emails are marked in one statement per this many (and at the end of a pass), so a
+/// crash repeats at most this many (each with its `Message-ID`).
+const MARK_EVERY: usize = 16;
+/// A claim lasts this long; a pass stops sending at half of it and lets go of the rest, so
+/// no claim runs out while its email is still being sent.
+const CLAIM_SECS: i64 = 60;
+
+/// One pass over due emails: claims a batch, sends it, records each outcome; returns how
+/// many were sent.
 pub async fn drain_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     let db = &state.db;
     let s = &state.settings;
     let t = now();
-    let due = queries::due(db, t, 50).await?;
+    let claim_until = t + chrono::Duration::seconds(CLAIM_SECS);
+    let batch = queries::claim_due(db, t, claim_until, BATCH).await?;
+    let started = std::time::Instant::now();
+    let mut sent_ids = Vec::new();
     let mut sent = 0;
-    for mail in due {
-        let claim_until = t + chrono::Duration::seconds(60);
-        if !queries::claim(db, &mail.id, t, claim_until).await? {
-            continue;
-        }
+    let mut rest = batch.into_iter();
+    for mail in rest.by_ref() {
         let attempts = mail.attempts.saturating_add(1);
         match state
             .mailer
@@ -56,8 +66,11 @@ pub async fn drain_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
             .await
         {
             Ok(()) => {
-                queries::mark_sent(db, &mail.id, now()).await?;
+                sent_ids.push(mail.id);
                 sent += 1;
+                if sent_ids.len() >= MARK_EVERY {
+                    queries::mark_sent(db, &std::mem::take(&mut sent_ids), now()).await?;
+                }
             }
             Err(err) => {
                 let error = err.message.chars().take(500).collect::<String>();
@@ -76,7 +89,13 @@ pub async fn drain_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
                 }
             }
         }
+        if started.elapsed() >= Duration::from_secs(CLAIM_SECS.unsigned_abs() / 2) {
+            break;
+        }
     }
+    queries::mark_sent(db, &sent_ids, now()).await?;
+    let unsent: Vec<String> = rest.map(|m| m.id).collect();
+    queries::release(db, &unsent, claim_until).await?;
     Ok(sent)
 }
 

@@ -1,8 +1,10 @@
 //! Every query of the outbox: queueing, and the worker's claim and outcome.
 use crate::domain::{OutboxId, OutboxStatus};
 use entity::outbox;
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Order, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 type At = chrono::DateTime<chrono::Utc>;
 
@@ -32,40 +34,73 @@ pub async fn insert_many(conn: &impl ConnectionTrait, rows: Vec<outbox::ActiveMo
     Ok(())
 }
 
-/// Pending emails due at `now`, oldest first.
-pub async fn due(conn: &impl ConnectionTrait, now: At, limit: u64) -> Result<Vec<outbox::Model>, DbErr> {
-    outbox::Entity::find()
-        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
-        .filter(outbox::Column::NextAttemptAt.lte(now))
-        .order_by_asc(outbox::Column::CreatedAt)
-        .limit(limit)
-        .all(conn)
-        .await
+/// Not claimed, or claimed by a worker whose claim has run out.
+fn unclaimed(now: At) -> Condition {
+    Condition::any()
+        .add(outbox::Column::ClaimedUntil.is_null())
+        .add(outbox::Column::ClaimedUntil.lt(now))
 }
 
-/// Claims a pending email until `until` unless another worker holds it. True when claimed.
-pub async fn claim(conn: &impl ConnectionTrait, id: &str, now: At, until: At) -> Result<bool, DbErr> {
-    let res = outbox::Entity::update_many()
+/// Claims up to `limit` pending emails due at `now` until `until`, earliest due first, in one
+/// statement, and returns them. Rows another worker holds are passed over (on PostgreSQL a
+/// concurrent claimer skips the rows being claimed instead of waiting for them), so two
+/// workers never send the same email at once. The order rides the `(status, next_attempt_at)`
+/// index, so a long queue costs a claim no more than a short one.
+pub async fn claim_due(
+    conn: &impl ConnectionTrait,
+    now: At,
+    until: At,
+    limit: u64,
+) -> Result<Vec<outbox::Model>, DbErr> {
+    let mut due = Query::select();
+    due.column(outbox::Column::Id)
+        .from(outbox::Entity)
+        .and_where(outbox::Column::Status.eq(OutboxStatus::Pending))
+        .and_where(outbox::Column::NextAttemptAt.lte(now))
+        .cond_where(unclaimed(now))
+        .order_by(outbox::Column::NextAttemptAt, Order::Asc)
+        .order_by(outbox::Column::Id, Order::Asc)
+        .limit(limit);
+    if conn.get_database_backend() == DbBackend::Postgres {
+        due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut rows = outbox::Entity::update_many()
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(until))
-        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Id.in_subquery(due))
         .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
-        .filter(
-            Condition::any()
-                .add(outbox::Column::ClaimedUntil.is_null())
-                .add(outbox::Column::ClaimedUntil.lt(now)),
-        )
+        .filter(unclaimed(now))
+        .exec_with_returning(conn)
+        .await?;
+    rows.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+    Ok(rows)
+}
+
+/// Lets go of claims this worker holds (`until`) on emails it did not get to.
+pub async fn release(conn: &impl ConnectionTrait, ids: &[String], until: At) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
+        .filter(outbox::Column::Id.is_in(ids.iter().cloned()))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
+        .filter(outbox::Column::ClaimedUntil.eq(until))
         .exec(conn)
         .await?;
-    Ok(res.rows_affected == 1)
+    Ok(())
 }
 
-pub async fn mark_sent(conn: &impl ConnectionTrait, id: &str, at: At) -> Result<(), DbErr> {
+/// Marks emails sent, in one statement.
+pub async fn mark_sent(conn: &impl ConnectionTrait, ids: &[String], at: At) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
         .col_expr(outbox::Column::SentAt, Expr::value(at))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
-        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Id.is_in(ids.iter().cloned()))
         .exec(conn)
         .await?;
     Ok(())
