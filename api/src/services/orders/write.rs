@@ -61,7 +61,6 @@ pub(super) async fn write_order(
     }
     let lines = priced_lines(req, &prods, &orgs, &mut errors)?;
     AppError::check(errors)?;
-    reserve(txn, req, &lines).await?;
 
     // Split by supplier.
     let mut by_supplier: BTreeMap<String, Vec<&Priced>> = BTreeMap::new();
@@ -164,6 +163,10 @@ pub(super) async fn write_order(
         mails.push((to.contact_email.clone(), format!("New order {}", so.id), text));
     }
     outbox::enqueue_many(txn, &mails).await?;
+    // The reservation comes last: the product rows it locks are the ones concurrent orders
+    // and acceptances wait for, so they are held only until the commit that follows. When a
+    // line is short the transaction rolls back and nothing above is kept.
+    reserve(txn, req, &lines).await?;
     // The answer from the rows just written, as they would be read back.
     let mut order = to_order_with(order, so_rows, line_rows)?;
     payments::attach_rows(&mut order.supplier_orders, terms)?;

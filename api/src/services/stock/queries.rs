@@ -28,7 +28,10 @@ pub(super) async fn stock_row(
 /// The conditional reservation of many products in one statement: each product whose available
 /// stock covers its quantity is reserved, the others are left alone; returns the ids reserved.
 /// On PostgreSQL the rows are locked in id order first (as one reservation per product in id
-/// order did), so two orders sharing products never deadlock; SQLite has one writer at a time.
+/// order did), so two orders sharing products never deadlock; the lock is the one the update
+/// takes anyway (`FOR NO KEY UPDATE`), so the foreign-key checks of other transactions' lines,
+/// movements and ledger entries naming the product do not wait for it. SQLite has one writer
+/// at a time.
 pub(super) async fn reserve_many(
     conn: &impl ConnectionTrait,
     items: &[(ProductId, Quantity)],
@@ -40,7 +43,7 @@ pub(super) async fn reserve_many(
     let c2 = case_of(&items, &mut values);
     let ids = id_list(&items, &mut values);
     let target = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        format!("id IN (SELECT id FROM (SELECT id FROM products WHERE id IN ({ids}) ORDER BY id FOR UPDATE) AS locked)")
+        format!("id IN (SELECT id FROM (SELECT id FROM products WHERE id IN ({ids}) ORDER BY id FOR NO KEY UPDATE) AS locked)")
     } else {
         format!("id IN ({ids})")
     };
