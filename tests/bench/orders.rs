@@ -8,8 +8,9 @@
 //! sharing the database (and Redis): bulk orders placed (3 lines, 2 suppliers) for
 //! `BENCH_SECS`, then confirmed, shipped, delivered and accepted. Prints orders placed/s and
 //! acceptances and lines accepted/s with p50/p99, each as a ratio to the ceiling, with the
-//! CPU the database server used (from /proc) and the load average; then checks that stock,
-//! reservations and the ledger agree and that `GET /ledger/verify` is ok.
+//! CPU the database server used (from /proc) and the load average. Each process count starts
+//! from the same state: the emails queued before it are sent first (`procs::settle`). Then checks that stock, reservations and the ledger agree and
+//! that `GET /ledger/verify` is ok.
 //!
 //! Backends as in the tests: `TEST_DATABASE_URL` (PostgreSQL, with `pgbench` on PATH) and
 //! `TEST_REDIS_URL` when set; SQLite and the in-process cache otherwise. Knobs:
@@ -191,6 +192,8 @@ async fn run() {
         let (buyers, suppliers, _) = tokens.clone().unwrap();
         let bases = apis.iter().map(|a| a.base.clone()).collect();
         let ctx = Arc::new(load::Ctx::new(client.clone(), bases, buyers, suppliers, world));
+        let (settled, queued) = procs::settle(&db, Duration::from_secs(300)).await;
+        println!("{k} process(es): the emails queued before sent in {settled:.1} s ({queued} still queued)");
         let c0 = probe.read(&apis);
         let placed = load::place(ctx.clone(), clients, secs).await;
         let c1 = probe.read(&apis);
