@@ -39,64 +39,67 @@ pub fn backoff(attempts: i32, base_ms: u64, max_ms: u64) -> Duration {
 
 /// Emails claimed in one statement per pass.
 const BATCH: u64 = 50;
-/// Sent emails are marked in one statement per this many (and at the end of a pass), so a
-/// crash repeats at most this many (each with its `Message-ID`).
-const MARK_EVERY: usize = 16;
-/// A claim lasts this long; a pass stops sending at half of it and lets go of the rest, so
-/// no claim runs out while its email is still being sent.
+/// A claim lasts this long. A pass starts no send after a third of it, leaving two thirds
+/// for the send in progress (lettre's timeouts are per SMTP step), and lets go of the rest,
+/// so no claim runs out while its email is being sent.
 const CLAIM_SECS: i64 = 60;
 
-/// One pass over due emails: claims a batch, sends it, records each outcome; returns how
-/// many were sent.
+/// One pass over due emails: claims a batch in one statement, sends each email and records
+/// its outcome at once (so a crash or a shutdown repeats at most the one email in flight,
+/// with its `Message-ID`); returns how many were sent.
 pub async fn drain_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     let db = &state.db;
-    let s = &state.settings;
     let t = now();
     let claim_until = t + chrono::Duration::seconds(CLAIM_SECS);
     let batch = queries::claim_due(db, t, claim_until, BATCH).await?;
     let started = std::time::Instant::now();
-    let mut sent_ids = Vec::new();
+    let last_start = Duration::from_secs(CLAIM_SECS.unsigned_abs() / 3);
     let mut sent = 0;
-    let mut rest = batch.into_iter();
-    for mail in rest.by_ref() {
-        let attempts = mail.attempts.saturating_add(1);
-        match state
-            .mailer
-            .send(&mail.to_addr, &mail.subject, &mail.body, &mail.id)
-            .await
-        {
-            Ok(()) => {
-                sent_ids.push(mail.id);
-                sent += 1;
-                if sent_ids.len() >= MARK_EVERY {
-                    queries::mark_sent(db, &std::mem::take(&mut sent_ids), now()).await?;
-                }
-            }
-            Err(err) => {
-                let error = err.message.chars().take(500).collect::<String>();
-                let max = i32::try_from(s.outbox_max_attempts).unwrap_or(i32::MAX);
-                if err.permanent || attempts >= max {
-                    tracing::warn!(to = %mail.to_addr, attempts, permanent = err.permanent, error = %err,
-                        "email not sent; giving up (failed)");
-                    queries::mark_failed(db, &mail.id, attempts, error).await?;
-                } else {
-                    let delay = backoff(attempts, s.outbox_backoff_base_ms, s.outbox_backoff_max_ms);
-                    let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-                    let next = now() + chrono::Duration::milliseconds(ms);
-                    tracing::warn!(to = %mail.to_addr, attempts, retry_in_ms = ms, error = %err,
-                        "email not sent; will retry");
-                    queries::mark_retry(db, &mail.id, attempts, next, error).await?;
-                }
-            }
-        }
-        if started.elapsed() >= Duration::from_secs(CLAIM_SECS.unsigned_abs() / 2) {
-            break;
+    let mut rest = batch.into_iter().peekable();
+    while rest.peek().is_some() && started.elapsed() < last_start {
+        let Some(mail) = rest.next() else { break };
+        if send_one(state, mail).await? {
+            sent += 1;
         }
     }
-    queries::mark_sent(db, &sent_ids, now()).await?;
     let unsent: Vec<String> = rest.map(|m| m.id).collect();
     queries::release(db, &unsent, claim_until).await?;
     Ok(sent)
+}
+
+/// Sends one claimed email and records the outcome: sent, retried later with backoff, or
+/// failed. True when sent.
+async fn send_one(state: &AppState, mail: entity::outbox::Model) -> Result<bool, sea_orm::DbErr> {
+    let db = &state.db;
+    let s = &state.settings;
+    let attempts = mail.attempts.saturating_add(1);
+    match state
+        .mailer
+        .send(&mail.to_addr, &mail.subject, &mail.body, &mail.id)
+        .await
+    {
+        Ok(()) => {
+            queries::mark_sent(db, std::slice::from_ref(&mail.id), now()).await?;
+            Ok(true)
+        }
+        Err(err) => {
+            let error = err.message.chars().take(500).collect::<String>();
+            let max = i32::try_from(s.outbox_max_attempts).unwrap_or(i32::MAX);
+            if err.permanent || attempts >= max {
+                tracing::warn!(to = %mail.to_addr, attempts, permanent = err.permanent, error = %err,
+                    "email not sent; giving up (failed)");
+                queries::mark_failed(db, &mail.id, attempts, error).await?;
+            } else {
+                let delay = backoff(attempts, s.outbox_backoff_base_ms, s.outbox_backoff_max_ms);
+                let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+                let next = now() + chrono::Duration::milliseconds(ms);
+                tracing::warn!(to = %mail.to_addr, attempts, retry_in_ms = ms, error = %err,
+                    "email not sent; will retry");
+                queries::mark_retry(db, &mail.id, attempts, next, error).await?;
+            }
+            Ok(false)
+        }
+    }
 }
 
 #[cfg(test)]

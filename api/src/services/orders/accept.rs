@@ -167,6 +167,10 @@ pub async fn accept_as(
     }
     queries::set_accepted_quantities(&txn, &so.id, &per_line).await?;
     weight::record_actuals(&txn, &weighed, t).await?;
+    // The products are locked (by their release) before any lot is taken, in the order a
+    // stock adjustment takes them (products, then lots): releasing at the end instead would
+    // let an acceptance and an adjustment of the same product deadlock.
+    stock::release_many(&txn, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
     let (traces, shipped) = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
     let buyer = orgs.get(&so.buyer_org_id);
@@ -193,9 +197,6 @@ pub async fn accept_as(
         (address(&so.supplier_org_id)?, s2, b2),
     ];
     outbox::enqueue_many(&txn, &mails).await?;
-    // The reservations go last: the product rows they lock are the ones concurrent orders
-    // wait for, so they are held only until the commit.
-    stock::release_many(&txn, &releases).await?;
     txn.commit().await?;
     // Reservations were released and accepted quantities consumed: stock changed.
     super::stock_changed(state).await;
