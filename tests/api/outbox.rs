@@ -228,7 +228,8 @@ async fn racing_workers_send_each_email_exactly_once() {
     // An address that does not contain `to`, so that its message is not counted with theirs.
     let held = queue(&app, &format!("held-{}@org.test", uuid::Uuid::new_v4().simple())).await;
     let mut row_held: outbox::ActiveModel = row(&app, &held).await.into();
-    row_held.claimed_until = sea_orm::Set(Some(chrono::Utc::now() + chrono::Duration::seconds(3)));
+    // Another worker's live claim (its pass outlasts this test unless the claim is lifted).
+    row_held.claimed_until = sea_orm::Set(Some(chrono::Utc::now() + chrono::Duration::hours(1)));
     sea_orm::ActiveModelTrait::update(row_held, app.db()).await.unwrap();
     let passes = (0..6).map(|_| {
         let state = app.state.clone();
@@ -257,9 +258,13 @@ async fn racing_workers_send_each_email_exactly_once() {
         assert!(Instant::now() < deadline, "not all sent");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let got = app.wait_for_emails(&to, 120, 10).await;
+    let got = app.wait_for_emails(&to, 120, 30).await;
     assert_eq!(got.len(), 120, "one message per email, no repeats");
     assert_eq!(row(&app, &held).await.status, "pending", "a held claim is respected");
+    // The claim runs out: the email is sent once.
+    let mut expired: outbox::ActiveModel = row(&app, &held).await.into();
+    expired.claimed_until = sea_orm::Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1)));
+    sea_orm::ActiveModelTrait::update(expired, app.db()).await.unwrap();
     let r = wait_status(&app, &held, "sent", 20).await;
     assert_eq!(r.attempts, 1);
 }
