@@ -95,7 +95,8 @@ test("the chart's plotted values equal the API's", async () => {
   const summary = (await api.get(`/reports/summary?year=${YEAR}&group_by=month`)).body;
   const units = (await api.get(`/supervision/${YEAR}/units`)).body;
   await page.goto(`${server.base}/console/#/progress?year=${YEAR}`);
-  await page.waitForSelector('svg.chart rect.bar', { state: 'attached' });
+  // The page may draw the chart more than once as its reads arrive: wait for a whole one.
+  await page.waitForFunction(() => document.querySelectorAll('svg.chart rect.bar').length === 12);
   const bars = await page.$$eval('svg.chart rect.bar', (rs) => rs.map((r) => [Number(r.dataset.month), r.dataset.credited]));
   assert.equal(bars.length, 12);
   let cum = 0;
