@@ -94,9 +94,13 @@ test("the chart's plotted values equal the API's", async () => {
   const api = await apiAs(server.base, 'evaluator@demo.assist');
   const summary = (await api.get(`/reports/summary?year=${YEAR}&group_by=month`)).body;
   const units = (await api.get(`/supervision/${YEAR}/units`)).body;
+  // The login lands on this page too: let it finish, then wait for the page the year's link
+  // draws (the landing one is detached when it starts), so its chart is the one read.
+  await waitLoaded(page);
+  const landing = await page.$('main .page');
   await page.goto(`${server.base}/console/#/progress?year=${YEAR}`);
-  // The page may draw the chart more than once as its reads arrive: wait for a whole one.
-  await page.waitForFunction(() => document.querySelectorAll('svg.chart rect.bar').length === 12);
+  await page.waitForFunction((old) => (!old || !old.isConnected)
+    && document.querySelectorAll('main .page svg.chart rect.bar').length === 12, landing);
   const bars = await page.$$eval('svg.chart rect.bar', (rs) => rs.map((r) => [Number(r.dataset.month), r.dataset.credited]));
   assert.equal(bars.length, 12);
   let cum = 0;
