@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use assist_market::services::outbox::enqueue;
 use entity::outbox;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, Set};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -222,15 +222,30 @@ async fn a_transient_failure_is_retried_with_growing_delays_then_given_up() {
 async fn racing_workers_send_each_email_exactly_once() {
     let app = spawn_app().await;
     let to = format!("race-{}@org.test", uuid::Uuid::new_v4().simple());
+    // Another worker's live claim (its pass outlasts this test unless the claim is lifted),
+    // written with the row so that the instance's worker never sees it unclaimed. Its address
+    // does not contain `to`, so that its message is not counted with theirs.
+    let now = chrono::Utc::now();
+    let held = uuid::Uuid::now_v7().to_string();
+    outbox::Entity::insert(outbox::ActiveModel {
+        id: Set(held.clone()),
+        to_addr: Set(format!("held-{}@org.test", uuid::Uuid::new_v4().simple())),
+        subject: Set("Held".into()),
+        body: Set("Body".into()),
+        status: Set("pending".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_until: Set(Some(now + chrono::Duration::hours(1))),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    })
+    .exec_without_returning(app.db())
+    .await
+    .unwrap();
     for i in 0..120 {
         enqueue(app.db(), &to, &format!("Mail {i}"), "Body").await.unwrap();
     }
-    // An address that does not contain `to`, so that its message is not counted with theirs.
-    let held = queue(&app, &format!("held-{}@org.test", uuid::Uuid::new_v4().simple())).await;
-    let mut row_held: outbox::ActiveModel = row(&app, &held).await.into();
-    // Another worker's live claim (its pass outlasts this test unless the claim is lifted).
-    row_held.claimed_until = sea_orm::Set(Some(chrono::Utc::now() + chrono::Duration::hours(1)));
-    sea_orm::ActiveModelTrait::update(row_held, app.db()).await.unwrap();
     let passes = (0..6).map(|_| {
         let state = app.state.clone();
         tokio::spawn(async move {
