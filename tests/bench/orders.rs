@@ -16,7 +16,8 @@
 //! `TEST_REDIS_URL` when set; SQLite and the in-process cache otherwise. Knobs:
 //! `BENCH_SECS` (10), `BENCH_CONCURRENCY` (8), `BENCH_PROCS` (1,2,4), `BENCH_ACCEPTS`
 //! (supplier orders taken through acceptance per step, 1500), `BENCH_BUYERS` (40),
-//! `BENCH_SUPPLIERS` (20), `BENCH_PRODUCTS_PER` (10). Never asserts on time.
+//! `BENCH_SUPPLIERS` (20), `BENCH_PRODUCTS_PER` (10); `BENCH_KEEP_REPLAY` (set: the replay's
+//! database is kept, its URL printed, for profiling the statements alone). Never asserts on time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::field_reassign_with_default)]
 
 #[path = "orders/ceiling.rs"]

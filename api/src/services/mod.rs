@@ -22,6 +22,7 @@ pub mod scorecards;
 pub mod stock;
 pub mod supervision;
 pub mod weight;
+pub mod writes;
 
 /// The ledger's read side (kept under its old path).
 pub use ledger::view as ledger_view;

@@ -137,7 +137,11 @@ pub async fn pg_replay(base: &str, seeded: &str, w: World, clients: usize, secs:
         Rate::default()
     };
     db.close().await.ok();
-    admin(base, &format!("DROP DATABASE {name}")).await;
+    if std::env::var_os("BENCH_KEEP_REPLAY").is_some() {
+        println!("replay database kept for profiling: {url}");
+    } else {
+        admin(base, &format!("DROP DATABASE {name}")).await;
+    }
     (placed, accepted)
 }
 

@@ -2,9 +2,10 @@
 use crate::domain::{Quantity, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::sql;
+use crate::services::writes::Writes;
 use entity::{idempotency_keys, order_lines, orders, organizations, pairings, products, regions, supplier_orders};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value};
 
 // ---- idempotency keys ----
 
@@ -114,26 +115,23 @@ pub(super) async fn regions_by_codes(
 
 // ---- writing an order ----
 
-pub(super) async fn insert_order(
-    conn: &impl ConnectionTrait,
+/// The order, its supplier orders and its lines, deferred to the placement's last statement.
+pub(super) fn insert_order(
+    writes: &mut Writes,
     order: orders::Model,
     sos: Vec<supplier_orders::Model>,
     lines: Vec<order_lines::Model>,
-) -> AppResult<()> {
-    orders::Entity::insert(orders::ActiveModel::from(order))
-        .exec_without_returning(conn)
-        .await?;
+) {
+    writes.insert(orders::Entity::insert(orders::ActiveModel::from(order)).as_query());
     if !sos.is_empty() {
-        supplier_orders::Entity::insert_many(sos.into_iter().map(supplier_orders::ActiveModel::from))
-            .exec_without_returning(conn)
-            .await?;
+        writes.insert(
+            supplier_orders::Entity::insert_many(sos.into_iter().map(supplier_orders::ActiveModel::from)).as_query(),
+        );
     }
     if !lines.is_empty() {
-        order_lines::Entity::insert_many(lines.into_iter().map(order_lines::ActiveModel::from))
-            .exec_without_returning(conn)
-            .await?;
+        writes
+            .insert(order_lines::Entity::insert_many(lines.into_iter().map(order_lines::ActiveModel::from)).as_query());
     }
-    Ok(())
 }
 
 // ---- reading ----

@@ -4,6 +4,7 @@ use super::read::to_order_with;
 use super::types::{NewOrder, Order, OrderSource, Purchaser};
 use crate::domain::{Money, OrgStatus, PaymentTerms, ProductId, ProductStatus, Quantity, SupplierOrderStatus};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::writes::Writes;
 use crate::services::{new_id, now, outbox, payments, stock, today, weight};
 use entity::{order_lines, orders, organizations, products, supplier_orders};
 use sea_orm::DatabaseTransaction;
@@ -128,11 +129,14 @@ pub(super) async fn write_order(
         deliver_by: req.deliver_by,
         created_at: t,
     };
-    queries::insert_order(txn, order.clone(), so_rows.clone(), line_rows.clone()).await?;
+    // Nothing written is read back before the reservation, so the rows go with it: one round
+    // trip on PostgreSQL (services::writes).
+    let mut writes = Writes::new(txn);
+    queries::insert_order(&mut writes, order.clone(), so_rows.clone(), line_rows.clone());
     let products: Vec<&products::Model> = lines.iter().map(|l| &l.product).collect();
-    let weights = weight::snapshot(txn, &line_rows, &products).await?;
+    let weights = weight::snapshot(&mut writes, &line_rows, &products)?;
     let terms = req.payment_terms.unwrap_or(PaymentTerms::OnAccount);
-    let terms = payments::write_terms(txn, buyer, &orgs, &so_rows, terms, req.deliver_by).await?;
+    let terms = payments::write_terms(&mut writes, buyer, &orgs, &so_rows, terms, req.deliver_by)?;
     let names: HashMap<&str, &str> = lines
         .iter()
         .map(|l| (l.product.id.as_str(), l.product.name.as_str()))
@@ -162,11 +166,11 @@ pub(super) async fn write_order(
             .ok_or(AppError::NotFound("organization"))?;
         mails.push((to.contact_email.clone(), format!("New order {}", so.id), text));
     }
-    outbox::enqueue_many(txn, &mails).await?;
+    outbox::enqueue_many_with(&mut writes, &mails);
     // The reservation comes last: the product rows it locks are the ones concurrent orders
     // and acceptances wait for, so they are held only until the commit that follows. When a
     // line is short the transaction rolls back and nothing above is kept.
-    reserve(txn, req, &lines).await?;
+    reserve(txn, writes, req, &lines).await?;
     // The answer from the rows just written, as they would be read back.
     let mut order = to_order_with(order, so_rows, line_rows)?;
     payments::attach_rows(&mut order.supplier_orders, terms)?;
@@ -250,7 +254,7 @@ fn priced_lines(
 
 /// Reserves every product in one statement (locking them in id order: no deadlocks between
 /// orders); a product short of stock is named on its first line.
-async fn reserve(txn: &DatabaseTransaction, req: &NewOrder, lines: &[Priced]) -> AppResult<()> {
+async fn reserve(txn: &DatabaseTransaction, writes: Writes, req: &NewOrder, lines: &[Priced]) -> AppResult<()> {
     let mut per_product: BTreeMap<ProductId, (Quantity, usize)> = BTreeMap::new();
     for (i, l) in req.lines.iter().enumerate() {
         let e = per_product.entry(l.product_id).or_insert((Quantity::ZERO, i));
@@ -260,7 +264,7 @@ async fn reserve(txn: &DatabaseTransaction, req: &NewOrder, lines: &[Priced]) ->
     }
     debug_assert_eq!(lines.len(), req.lines.len());
     let items: Vec<(ProductId, Quantity)> = per_product.iter().map(|(p, (q, _))| (*p, *q)).collect();
-    let short = stock::reserve_many(txn, &items).await?;
+    let short = stock::reserve_many(txn, writes, &items).await?;
     let mut errors = Vec::new();
     for (pid, (_, first)) in per_product.iter().filter(|(p, _)| short.contains(p)) {
         let s = stock::stock_of(txn, &pid.to_string()).await?;

@@ -6,8 +6,9 @@ pub(crate) mod queries;
 pub use admin::{list, may_manage, retry, OutboxEmail, OutboxFilter, OutboxPage};
 
 use super::now;
+use super::writes::Writes;
 use crate::error::AppResult;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryTrait};
 use std::fmt::Display;
 
 /// Queues one email. Call it with the transaction of the change it reports.
@@ -25,6 +26,19 @@ pub async fn enqueue_to_org(
 ) -> AppResult<()> {
     let org = super::organizations::find(conn, org_id).await?;
     enqueue(conn, &org.contact_email, subject, body).await
+}
+
+/// Queues many emails `(to, subject, body)` with the writes sent before the statement that
+/// follows them (the placement's reservation).
+pub fn enqueue_many_with(writes: &mut Writes, mails: &[(String, String, String)]) {
+    let t = now();
+    for chunk in mails.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(to, subject, body)| queries::pending(to, subject, body, t))
+            .collect();
+        writes.insert(entity::outbox::Entity::insert_many(rows).as_query());
+    }
 }
 
 /// Queues many emails `(to, subject, body)`, a few statements for any number

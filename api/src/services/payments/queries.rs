@@ -2,21 +2,20 @@
 use crate::domain::{OrgKind, OrgStatus, PaymentTerms, ReminderStage, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::sql;
+use crate::services::writes::Writes;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{invoices, organizations, payments, supplier_order_terms as terms, supplier_orders};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value,
 };
 
-pub(super) async fn insert_terms(conn: &impl ConnectionTrait, rows: Vec<terms::Model>) -> AppResult<()> {
+/// The rows, deferred to the statement that follows (the placement's reservation).
+pub(super) fn insert_terms(writes: &mut Writes, rows: Vec<terms::Model>) {
     if rows.is_empty() {
-        return Ok(());
+        return;
     }
-    terms::Entity::insert_many(rows.into_iter().map(terms::ActiveModel::from))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    writes.insert(terms::Entity::insert_many(rows.into_iter().map(terms::ActiveModel::from)).as_query());
 }
 
 pub(super) async fn terms_of(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<terms::Model>> {

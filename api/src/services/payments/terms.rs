@@ -5,6 +5,7 @@ use super::types::SupplierOrderTerms;
 use crate::domain::{LateUnder, Money, PaymentTerms, SupplierOrderStatus, SupplierSize};
 use crate::error::{AppError, AppResult};
 use crate::services::orders::SupplierOrder;
+use crate::services::writes::Writes;
 use crate::services::{now, stored, today};
 use chrono::NaiveDate;
 use entity::{organizations, supplier_order_terms as terms, supplier_orders};
@@ -38,8 +39,8 @@ pub fn payment_days(buyer: &organizations::Model, size: SupplierSize) -> (i32, b
 /// Writes the terms row of each new supplier order, in the order's transaction.
 /// `orgs` holds the supplier organisations (read once by the order); the rows written are
 /// returned, so that the order's answer needs not read them back ([`attach_rows`]).
-pub async fn write_terms(
-    conn: &impl ConnectionTrait,
+pub fn write_terms(
+    writes: &mut Writes,
     buyer: &organizations::Model,
     orgs: &HashMap<String, organizations::Model>,
     sos: &[supplier_orders::Model],
@@ -69,7 +70,7 @@ pub async fn write_terms(
             }
         })
         .collect();
-    queries::insert_terms(conn, rows.clone()).await?;
+    queries::insert_terms(writes, rows.clone());
     Ok(rows)
 }
 

@@ -13,6 +13,7 @@
 mod queries;
 pub use queries::lock_products;
 
+use super::writes::Writes;
 use super::{new_id, now, today};
 use crate::domain::{ProductId, Quantity, StockMovementKind, UserId};
 use crate::error::{AppError, AppResult};
@@ -68,13 +69,19 @@ pub fn get_sum(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
 
 /// Reserves each product's quantity if that much is available, in one statement (quantities
 /// of one product are added up first). Returns the products that could not be reserved (their
-/// reservation is unchanged); the others are reserved.
-pub async fn reserve_many(conn: &impl ConnectionTrait, items: &[(ProductId, Quantity)]) -> AppResult<Vec<ProductId>> {
+/// reservation is unchanged); the others are reserved. `writes` are run first (on PostgreSQL
+/// in the same statement).
+pub async fn reserve_many(
+    conn: &impl ConnectionTrait,
+    writes: Writes,
+    items: &[(ProductId, Quantity)],
+) -> AppResult<Vec<ProductId>> {
     let per = per_product(items)?;
     if per.is_empty() {
+        writes.run(conn).await?;
         return Ok(Vec::new());
     }
-    let done = queries::reserve_many(conn, &per, today()).await?;
+    let done = queries::reserve_many(conn, writes, &per, today()).await?;
     Ok(per
         .into_iter()
         .map(|(p, _)| p)

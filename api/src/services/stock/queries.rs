@@ -2,6 +2,7 @@
 use crate::domain::{ProductId, Quantity};
 use crate::error::AppResult;
 use crate::services::sql;
+use crate::services::writes::Writes;
 use entity::{lots, products, stock_movements};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, Value};
@@ -31,9 +32,10 @@ pub(super) async fn stock_row(
 /// order did), so two orders sharing products never deadlock; the lock is the one the update
 /// takes anyway (`FOR NO KEY UPDATE`), so the foreign-key checks of other transactions' lines,
 /// movements and ledger entries naming the product do not wait for it. SQLite has one writer
-/// at a time.
+/// at a time. `writes` go first, in the same round trip on PostgreSQL.
 pub(super) async fn reserve_many(
     conn: &impl ConnectionTrait,
+    writes: Writes,
     items: &[(ProductId, Quantity)],
     today: chrono::NaiveDate,
 ) -> AppResult<Vec<String>> {
@@ -47,17 +49,16 @@ pub(super) async fn reserve_many(
     } else {
         format!("id IN ({ids})")
     };
-    let rows = conn
-        .query_all_raw(sql(
-            conn,
-            &format!(
-                "UPDATE products SET reserved_milli = reserved_milli + ({c1}) WHERE {target} AND \
-                 COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = products.id AND l.best_before >= $1 AND NOT l.uncertified_batch), 0) \
-                 - reserved_milli >= ({c2}) RETURNING id"
-            ),
-            values,
-        ))
-        .await?;
+    let reserve = sql(
+        conn,
+        &format!(
+            "UPDATE products SET reserved_milli = reserved_milli + ({c1}) WHERE {target} AND \
+             COALESCE((SELECT SUM(l.remaining_milli) FROM lots l WHERE l.product_id = products.id AND l.best_before >= $1 AND NOT l.uncertified_batch), 0) \
+             - reserved_milli >= ({c2}) RETURNING id"
+        ),
+        values,
+    );
+    let rows = writes.then_query(conn, reserve).await?;
     Ok(rows
         .iter()
         .map(|r| r.try_get::<String>("", "id"))

@@ -4,6 +4,7 @@ use super::terms::WeightTerms;
 use super::{queries, weight};
 use crate::domain::{Money, OrderLineId, Quantity, Weight};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::writes::Writes;
 use entity::{order_line_weights, order_lines, products};
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
@@ -26,8 +27,8 @@ pub fn estimate(product: &products::Model, price: Money, qty: Quantity) -> AppRe
 
 /// Copies the nominal weight and tolerance of each weighed line's product, in the order's
 /// transaction (one statement whatever the number of lines).
-pub async fn snapshot(
-    conn: &impl ConnectionTrait,
+pub fn snapshot(
+    writes: &mut Writes,
     lines: &[order_lines::Model],
     products: &[&products::Model],
 ) -> AppResult<Vec<order_line_weights::Model>> {
@@ -50,7 +51,7 @@ pub async fn snapshot(
             });
         }
     }
-    queries::insert_many(conn, rows.clone()).await?;
+    queries::insert_many(writes, rows.clone());
     Ok(rows)
 }
 

@@ -1,7 +1,8 @@
 //! Every statement of the variable-weight capability.
 use crate::error::AppResult;
+use crate::services::writes::Writes;
 use entity::order_line_weights as olw;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait};
 
 pub(super) async fn by_lines(conn: &impl ConnectionTrait, line_ids: Vec<String>) -> AppResult<Vec<olw::Model>> {
     if line_ids.is_empty() {
@@ -25,13 +26,13 @@ pub(super) async fn by_supplier_orders(conn: &impl ConnectionTrait, so_ids: Vec<
         .await?)
 }
 
-pub(super) async fn insert_many(conn: &impl ConnectionTrait, rows: Vec<olw::Model>) -> AppResult<()> {
+/// The rows, deferred to the statement that follows (the placement's reservation).
+pub(super) fn insert_many(writes: &mut Writes, rows: Vec<olw::Model>) {
     if rows.is_empty() {
-        return Ok(());
+        return;
     }
     let ams: Vec<olw::ActiveModel> = rows.into_iter().map(Into::into).collect();
-    olw::Entity::insert_many(ams).exec_without_returning(conn).await?;
-    Ok(())
+    writes.insert(olw::Entity::insert_many(ams).as_query());
 }
 
 /// Replaces the rows of these lines (two statements whatever their number).
@@ -44,5 +45,8 @@ pub(super) async fn replace(conn: &impl ConnectionTrait, rows: Vec<olw::Model>) 
         .filter(olw::Column::OrderLineId.is_in(ids))
         .exec(conn)
         .await?;
-    insert_many(conn, rows).await
+    let mut writes = Writes::new(conn);
+    insert_many(&mut writes, rows);
+    writes.run(conn).await?;
+    Ok(())
 }

@@ -1,0 +1,144 @@
+//! Writes whose results nobody reads, sent together with the statement that follows them.
+//!
+//! A placement inserts into five tables and then reserves stock; only the reservation's answer
+//! is read. On PostgreSQL each deferred write becomes a data-modifying `WITH` clause in front of
+//! that last statement, so the whole lot is one round trip instead of six (the database runs
+//! every part of it, and checks the foreign keys at the end of the statement, in the same
+//! transaction). On SQLite, which runs in the process, they are executed one after another.
+use sea_orm::sea_query::InsertStatement;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+
+/// Above this many bound values the writes go one by one: PostgreSQL takes at most 65,535
+/// parameters in one statement.
+const MAX_VALUES: usize = 30_000;
+
+/// Deferred writes, in the order they were added.
+pub struct Writes {
+    backend: DbBackend,
+    stmts: Vec<Statement>,
+}
+
+impl Writes {
+    pub fn new(conn: &impl ConnectionTrait) -> Self {
+        Self {
+            backend: conn.get_database_backend(),
+            stmts: Vec::new(),
+        }
+    }
+
+    /// Adds an insert (of one row or many; an insert of no rows must not be added).
+    pub fn insert(&mut self, insert: &InsertStatement) {
+        self.stmts.push(self.backend.build(insert));
+    }
+
+    /// Runs the writes.
+    pub async fn run(self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        if !self.stmts.is_empty() {
+            let last = Statement::from_string(self.backend, "SELECT 1");
+            self.then_query(conn, last).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the writes, and then `last`, returning the rows `last` returns.
+    pub async fn then_query(self, conn: &impl ConnectionTrait, last: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let values = self.stmts.iter().chain([&last]).map(value_count).sum::<usize>();
+        if self.backend != DbBackend::Postgres || self.stmts.is_empty() || values > MAX_VALUES {
+            for s in self.stmts {
+                conn.execute_raw(s).await?;
+            }
+            return conn.query_all_raw(last).await;
+        }
+        conn.query_all_raw(combine(self.stmts, last)).await
+    }
+}
+
+fn value_count(s: &Statement) -> usize {
+    s.values.as_ref().map(|v| v.0.len()).unwrap_or(0)
+}
+
+/// `WITH w0 AS (s0), w1 AS (s1), … last`, every statement's `$n` renumbered after the values of
+/// those before it.
+fn combine(stmts: Vec<Statement>, last: Statement) -> Statement {
+    let mut text = String::from("WITH ");
+    let mut values: Vec<Value> = Vec::new();
+    for (i, s) in stmts.into_iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&format!("w{i} AS ("));
+        text.push_str(&renumber(&s.sql, values.len()));
+        text.push(')');
+        values.extend(s.values.map(|v| v.0).unwrap_or_default());
+    }
+    text.push(' ');
+    text.push_str(&renumber(&last.sql, values.len()));
+    values.extend(last.values.map(|v| v.0).unwrap_or_default());
+    Statement::from_sql_and_values(DbBackend::Postgres, text, values)
+}
+
+/// Adds `offset` to every `$n` placeholder outside quoted text (`'…'` literals, `"…"`
+/// identifiers; a doubled quote inside either stays inside).
+fn renumber(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
+                let mut n = String::new();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    n.push(d);
+                }
+                match n.parse::<usize>() {
+                    Ok(k) => out.push_str(&format!("${}", k + offset)),
+                    Err(_) => {
+                        out.push('$');
+                        out.push_str(&n);
+                    }
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumber;
+    use proptest::prelude::*;
+
+    #[test]
+    fn placeholders_move_and_quoted_text_does_not() {
+        assert_eq!(
+            renumber(r#"INSERT INTO "a$1" (x, y) VALUES ($1, $12) -- '$3'"#, 10),
+            r#"INSERT INTO "a$1" (x, y) VALUES ($11, $22) -- '$3'"#
+        );
+        assert_eq!(renumber("SELECT 'it''s $1', $2", 5), "SELECT 'it''s $1', $7");
+        assert_eq!(renumber("SELECT $ + $x", 5), "SELECT $ + $x");
+    }
+
+    proptest! {
+        /// Renumbering by 0 changes nothing, and by k moves every placeholder outside quotes by k.
+        #[test]
+        fn renumbering_is_a_shift(parts in prop::collection::vec((0usize..200, "[a-z ,()'\"]{0,8}"), 0..12), k in 0usize..1000) {
+            let sql: String = parts.iter().map(|(n, t)| format!("${n}{t}")).collect();
+            prop_assert_eq!(renumber(&sql, 0), sql.clone());
+            if !sql.contains(['\'', '"']) {
+                let want: String = parts.iter().map(|(n, t)| format!("${}{t}", n + k)).collect();
+                prop_assert_eq!(renumber(&sql, k), want);
+            }
+        }
+    }
+}
