@@ -32,10 +32,18 @@ impl Writes {
     }
 
     /// Runs the writes.
-    pub async fn run(self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
-        if !self.stmts.is_empty() {
-            let last = Statement::from_string(self.backend, "SELECT 1");
-            self.then_query(conn, last).await?;
+    pub async fn run(mut self, conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+        match self.stmts.len() {
+            0 => {}
+            1 => {
+                if let Some(s) = self.stmts.pop() {
+                    conn.execute_raw(s).await?;
+                }
+            }
+            _ => {
+                let last = Statement::from_string(self.backend, "SELECT 1");
+                self.then_query(conn, last).await?;
+            }
         }
         Ok(())
     }

@@ -143,7 +143,9 @@ pub async fn migrate(db: &DatabaseConnection, key: &LogKey) -> AppResult<i64> {
             prev = c.hash;
             expected += 1;
         }
-        super::queries::insert_entries(&txn, batch).await?;
+        let mut writes = crate::services::writes::Writes::new(&txn);
+        super::queries::insert_entries(&mut writes, batch);
+        writes.run(&txn).await?;
     }
     let head = txn
         .query_one_raw(sql(&txn, "SELECT seq, hash FROM ledger_head WHERE id = 1", vec![]))

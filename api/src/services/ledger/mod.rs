@@ -29,6 +29,7 @@ pub use sequencer::sequence;
 pub use verify::{verify, verify_upto, VerifyResult};
 
 use super::now;
+use super::writes::Writes;
 use crate::error::AppResult;
 use entity::ledger_entries;
 use sea_orm::ConnectionTrait;
@@ -117,13 +118,19 @@ pub async fn append_traced(
     conn: &impl ConnectionTrait,
     items: Vec<(NewEntry, EntryTrace)>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
-    append_traced_knowing(conn, items, &std::collections::HashMap::new()).await
+    let mut writes = Writes::new(conn);
+    let out = append_traced_knowing(conn, &mut writes, items, &std::collections::HashMap::new()).await?;
+    writes.run(conn).await?;
+    Ok(out)
 }
 
 /// As [`append_traced`], with the parent organisation of some buyers already known
-/// (`buyer id -> parent_org_id`, as the caller read them): those are not read again.
+/// (`buyer id -> parent_org_id`, as the caller read them): those are not read again. The
+/// INSERT goes into `writes`, which the caller runs in its transaction (the acceptance
+/// sends it with its emails).
 pub async fn append_traced_knowing(
     conn: &impl ConnectionTrait,
+    writes: &mut Writes,
     items: Vec<(NewEntry, EntryTrace)>,
     parents: &std::collections::HashMap<String, Option<String>>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
@@ -165,7 +172,7 @@ pub async fn append_traced_knowing(
         m.leaf_hash = hex::encode(leaf::leaf_hash(&m)?);
         out.push(m);
     }
-    queries::insert_entries(conn, out.clone()).await?;
+    queries::insert_entries(writes, out.clone());
     Ok(out)
 }
 

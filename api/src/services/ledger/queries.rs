@@ -3,27 +3,27 @@ use super::merkle::{Hash, NodeId};
 use crate::domain::ReportGroup;
 use crate::error::{AppError, AppResult};
 use crate::services::sql;
+use crate::services::writes::Writes;
 use entity::{ledger_checkpoints as cps, ledger_entries, ledger_positions as pos, ledger_tree_nodes as nodes};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, Value,
+    QueryTrait, Select, Value,
 };
 use std::collections::HashMap;
 
-/// Writes entries in one multi-row INSERT (`ins` is assigned by the database).
-pub(super) async fn insert_entries(conn: &impl ConnectionTrait, rows: Vec<ledger_entries::Model>) -> AppResult<()> {
+/// Writes entries in one multi-row INSERT (`ins` is assigned by the database), deferred to
+/// the caller's next statement.
+pub(super) fn insert_entries(writes: &mut Writes, rows: Vec<ledger_entries::Model>) {
     if rows.is_empty() {
-        return Ok(());
+        return;
     }
-    ledger_entries::Entity::insert_many(rows.into_iter().map(|m| {
+    let rows = rows.into_iter().map(|m| {
         let mut a = ledger_entries::ActiveModel::from(m);
         a.ins = NotSet;
         a
-    }))
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    });
+    writes.insert(ledger_entries::Entity::insert_many(rows).as_query());
 }
 
 /// Entries after `low_ins` that have no position yet, in insertion order.

@@ -12,6 +12,7 @@ use crate::domain::{
     SupplierOrderId, SupplierOrderStatus, UserId, Weight,
 };
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::writes::Writes;
 use crate::services::{compliance, ledger, now, outbox, plans, required_text, stock, stored, weight};
 use crate::state::AppState;
 use entity::{order_lines, orders, organizations, supplier_orders};
@@ -184,7 +185,9 @@ pub async fn accept_as(
     let parts = plans::split_shared(&txn, entries).await?;
     // The buyer and supplier were read above: their parents need no second read.
     let parents = orgs.values().map(|o| (o.id.clone(), o.parent_org_id.clone())).collect();
-    ledger::append_traced_knowing(&txn, plans::traced_parts(parts, &traces), &parents).await?;
+    // The entries and the two emails are written in one statement on PostgreSQL.
+    let mut writes = Writes::new(&txn);
+    ledger::append_traced_knowing(&txn, &mut writes, plans::traced_parts(parts, &traces), &parents).await?;
     let address = |org: &str| {
         orgs.get(org)
             .map(|o| o.contact_email.clone())
@@ -196,7 +199,8 @@ pub async fn accept_as(
         (address(&so.buyer_org_id)?, s1, b1),
         (address(&so.supplier_org_id)?, s2, b2),
     ];
-    outbox::enqueue_many(&txn, &mails).await?;
+    outbox::enqueue_many_with(&mut writes, &mails);
+    writes.run(&txn).await?;
     txn.commit().await?;
     // Reservations were released and accepted quantities consumed: stock changed.
     super::stock_changed(state).await;

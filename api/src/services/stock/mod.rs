@@ -201,12 +201,16 @@ pub async fn consume_many(
     if takes.is_empty() {
         return Ok(());
     }
-    if queries::take_from_lots(conn, &takes).await? != takes.len() as u64 {
+    // The movements go with the take (one round trip on PostgreSQL); a short take rolls
+    // both back with the caller's transaction.
+    let mut writes = Writes::new(conn);
+    queries::insert_movements(&mut writes, moves);
+    if queries::take_from_lots(conn, writes, &takes).await? != takes.len() as u64 {
         return Err(AppError::Conflict(
             "the stock changed while it was being taken; retry".into(),
         ));
     }
-    queries::insert_movements(conn, moves).await
+    Ok(())
 }
 
 /// Takes quantities out of named lots `(product, lot, thousandths)` (acceptance of a
@@ -228,11 +232,6 @@ pub async fn take_from_named_lots(
         return Ok(());
     }
     let pairs: Vec<(String, i64)> = per_lot.iter().map(|(l, (_, q))| (l.clone(), *q)).collect();
-    if queries::take_from_lots(conn, &pairs).await? != pairs.len() as u64 {
-        return Err(AppError::Conflict(
-            "a shipped lot no longer holds what was shipped from it; retry".into(),
-        ));
-    }
     let t = now();
     let moves = per_lot
         .into_iter()
@@ -248,7 +247,15 @@ pub async fn take_from_named_lots(
             created_at: t,
         })
         .collect();
-    queries::insert_movements(conn, moves).await
+    // As in `consume_many`: the movements go with the take, and roll back with it.
+    let mut writes = Writes::new(conn);
+    queries::insert_movements(&mut writes, moves);
+    if queries::take_from_lots(conn, writes, &pairs).await? != pairs.len() as u64 {
+        return Err(AppError::Conflict(
+            "a shipped lot no longer holds what was shipped from it; retry".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -262,8 +269,9 @@ pub async fn record_movement(
     ref_id: Option<&str>,
     actor: Option<&str>,
 ) -> AppResult<()> {
+    let mut writes = Writes::new(conn);
     queries::insert_movements(
-        conn,
+        &mut writes,
         vec![entity::stock_movements::Model {
             id: new_id(),
             product_id: product_id.to_string(),
@@ -275,6 +283,6 @@ pub async fn record_movement(
             actor_user_id: actor.map(str::to_string),
             created_at: now(),
         }],
-    )
-    .await
+    );
+    Ok(writes.run(conn).await?)
 }

@@ -5,7 +5,7 @@ use crate::services::sql;
 use crate::services::writes::Writes;
 use entity::{lots, products, stock_movements};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryResult, QueryTrait, Value};
 
 /// Reserved, on-hand and expired quantities of one product (SUMs need raw SQL).
 pub(super) async fn stock_row(
@@ -131,34 +131,36 @@ pub(super) async fn take_from_lot(conn: &impl ConnectionTrait, lot_id: &str, tak
     Ok(res.rows_affected())
 }
 
-/// Takes from many lots in one UPDATE; a lot without enough left is not changed
-/// (the caller compares the rows changed with the number of lots).
-pub(super) async fn take_from_lots(conn: &impl ConnectionTrait, takes: &[(String, i64)]) -> AppResult<u64> {
+/// Takes from many lots in one UPDATE, after `writes` (the movements that record it, in the
+/// same statement on PostgreSQL); a lot without enough left is not changed (the caller
+/// compares the rows changed with the number of lots, and rolls back when they differ).
+pub(super) async fn take_from_lots(
+    conn: &impl ConnectionTrait,
+    writes: Writes,
+    takes: &[(String, i64)],
+) -> AppResult<u64> {
     let mut values = Vec::new();
     let c1 = case_of(takes, &mut values);
     let c2 = case_of(takes, &mut values);
     let ids = id_list(takes, &mut values);
-    let res = conn
-        .execute_raw(sql(
-            conn,
-            &format!(
-                "UPDATE lots SET remaining_milli = remaining_milli - ({c1}) WHERE id IN ({ids}) AND remaining_milli >= ({c2})"
-            ),
-            values,
-        ))
-        .await?;
-    Ok(res.rows_affected())
+    let take = sql(
+        conn,
+        &format!(
+            "UPDATE lots SET remaining_milli = remaining_milli - ({c1}) WHERE id IN ({ids}) AND remaining_milli >= ({c2}) RETURNING id"
+        ),
+        values,
+    );
+    Ok(writes.then_query(conn, take).await?.len() as u64)
 }
 
-/// Records movements in one multi-row INSERT.
-pub(super) async fn insert_movements(conn: &impl ConnectionTrait, rows: Vec<stock_movements::Model>) -> AppResult<()> {
+/// Records movements in one multi-row INSERT, deferred to the statement that follows.
+pub(super) fn insert_movements(writes: &mut Writes, rows: Vec<stock_movements::Model>) {
     if rows.is_empty() {
-        return Ok(());
+        return;
     }
-    stock_movements::Entity::insert_many(rows.into_iter().map(stock_movements::ActiveModel::from))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    writes.insert(
+        stock_movements::Entity::insert_many(rows.into_iter().map(stock_movements::ActiveModel::from)).as_query(),
+    );
 }
 
 /// Takes the row locks of the products' stock (an UPDATE that changes nothing) in one
