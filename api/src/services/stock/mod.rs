@@ -201,14 +201,22 @@ pub async fn consume_many(
     if takes.is_empty() {
         return Ok(());
     }
-    // The movements go with the take (one round trip on PostgreSQL); a short take rolls
-    // both back with the caller's transaction.
+    take_recorded(conn, &takes, moves, "the stock changed while it was being taken; retry").await
+}
+
+/// Takes `(lot, thousandths)` from the lots with the movements that record it (one round
+/// trip on PostgreSQL); 409 `short` when a lot holds less, and the caller's transaction rolls
+/// the movements back with it.
+async fn take_recorded(
+    conn: &impl ConnectionTrait,
+    takes: &[(String, i64)],
+    moves: Vec<entity::stock_movements::Model>,
+    short: &str,
+) -> AppResult<()> {
     let mut writes = Writes::new(conn);
     queries::insert_movements(&mut writes, moves);
-    if queries::take_from_lots(conn, writes, &takes).await? != takes.len() as u64 {
-        return Err(AppError::Conflict(
-            "the stock changed while it was being taken; retry".into(),
-        ));
+    if queries::take_from_lots(conn, writes, takes).await? != takes.len() as u64 {
+        return Err(AppError::Conflict(short.into()));
     }
     Ok(())
 }
@@ -247,15 +255,13 @@ pub async fn take_from_named_lots(
             created_at: t,
         })
         .collect();
-    // As in `consume_many`: the movements go with the take, and roll back with it.
-    let mut writes = Writes::new(conn);
-    queries::insert_movements(&mut writes, moves);
-    if queries::take_from_lots(conn, writes, &pairs).await? != pairs.len() as u64 {
-        return Err(AppError::Conflict(
-            "a shipped lot no longer holds what was shipped from it; retry".into(),
-        ));
-    }
-    Ok(())
+    take_recorded(
+        conn,
+        &pairs,
+        moves,
+        "a shipped lot no longer holds what was shipped from it; retry",
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
