@@ -1,7 +1,7 @@
 -- One POST /orders (3 lines, 2 suppliers), statement by statement as the service issues
 -- them on PostgreSQL (captured with log_statement=all; services/orders/place.rs, write.rs,
 -- stock, payments, outbox), for pgbench -M prepared with -D buyers= suppliers= per=.
--- 9 round trips: the products, then the buyer and its suppliers in one read; then one
+-- 8 round trips: the products, then the buyer and its suppliers in one read; then one
 -- statement (services/writes.rs) that writes the order, supplier orders, lines, terms and
 -- emails as WITH clauses in front of the reservation of all products (locked FOR NO KEY UPDATE
 -- in id order, last, so the locks are held only until the commit); the answer is built from
