@@ -55,14 +55,14 @@ pub async fn drain_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     let started = std::time::Instant::now();
     let last_start = Duration::from_secs(CLAIM_SECS.unsigned_abs() / 3);
     let mut sent = 0;
-    let mut rest = batch.into_iter().peekable();
-    while rest.peek().is_some() && started.elapsed() < last_start {
-        let Some(mail) = rest.next() else { break };
-        if send_one(state, mail).await? {
+    let mut unsent = Vec::new();
+    for mail in batch {
+        if started.elapsed() >= last_start {
+            unsent.push(mail.id);
+        } else if send_one(state, mail).await? {
             sent += 1;
         }
     }
-    let unsent: Vec<String> = rest.map(|m| m.id).collect();
     queries::release(db, &unsent, claim_until).await?;
     Ok(sent)
 }
@@ -79,7 +79,7 @@ async fn send_one(state: &AppState, mail: entity::outbox::Model) -> Result<bool,
         .await
     {
         Ok(()) => {
-            queries::mark_sent(db, std::slice::from_ref(&mail.id), now()).await?;
+            queries::mark_sent(db, &mail.id, now()).await?;
             Ok(true)
         }
         Err(err) => {

@@ -90,17 +90,14 @@ pub async fn release(conn: &impl ConnectionTrait, ids: &[String], until: At) -> 
     Ok(())
 }
 
-/// Marks emails sent, in one statement.
-pub async fn mark_sent(conn: &impl ConnectionTrait, ids: &[String], at: At) -> Result<(), DbErr> {
-    if ids.is_empty() {
-        return Ok(());
-    }
+/// Marks an email sent and lets go of its claim.
+pub async fn mark_sent(conn: &impl ConnectionTrait, id: &str, at: At) -> Result<(), DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
         .col_expr(outbox::Column::SentAt, Expr::value(at))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
-        .filter(outbox::Column::Id.is_in(ids.iter().cloned()))
+        .filter(outbox::Column::Id.eq(id))
         .exec(conn)
         .await?;
     Ok(())
