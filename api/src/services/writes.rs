@@ -5,6 +5,9 @@
 //! that last statement, so the whole lot is one round trip instead of six (the database runs
 //! every part of it, and checks the foreign keys at the end of the statement, in the same
 //! transaction). On SQLite, which runs in the process, they are executed one after another.
+//! Only writes that take no lock another transaction could be waiting for go here: inserts,
+//! and updates of rows that the transaction owns through a parent row it changed already
+//! ([`Writes::update_owned`]).
 use sea_orm::sea_query::InsertStatement;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 
@@ -29,6 +32,15 @@ impl Writes {
     /// Adds an insert (of one row or many; an insert of no rows must not be added).
     pub fn insert(&mut self, insert: &InsertStatement) {
         self.stmts.push(self.backend.build(insert));
+    }
+
+    /// Adds an UPDATE of rows that nobody else can be changing: rows belonging to a parent
+    /// whose row this transaction has already changed (an acceptance's lines and shipped lots,
+    /// under its supplier order's new status). Never an update of rows that other
+    /// transactions lock too, such as products or lots: the parts of one statement take
+    /// their locks in no set order.
+    pub fn update_owned(&mut self, update: Statement) {
+        self.stmts.push(update);
     }
 
     /// Runs the writes.

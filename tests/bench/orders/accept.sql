@@ -4,11 +4,12 @@
 -- ledger, outbox), for
 -- pgbench -M prepared with -D targets=. The target comes from bench_targets (one primary-key
 -- read more than the service does); its status is not checked, so every replay writes.
--- 18 round trips: the route's check reads the supplier order (with its order) once and hands
--- it to the service; the buyer and supplier are read once; the stock movements go with the
--- take from the lots, and the ledger entries with the two emails, as WITH clauses of one
--- statement each (services/writes.rs); the answer is built from the rows written (only the
--- terms are read). Replayed targets were never shipped, so the shipment_lots
+-- 16 round trips: the route's check reads the supplier order (with its order) once and hands
+-- it to the service; the buyer and supplier are read once; as WITH clauses of one statement
+-- each (services/writes.rs), the lines' accepted quantities go with the release of the
+-- reservations, the shipped lots' accepted quantities and the stock movements with the take
+-- from the lots, and the ledger entries with the two emails; the answer is built from the rows
+-- written (only the terms are read). Replayed targets were never shipped, so the shipment_lots
 -- statements find no rows, as for an order shipped before lots were recorded.
 \set t random(1, :targets)
 \set n random(1, 99999999999)
@@ -23,11 +24,9 @@ SELECT sl.order_line_id, sl.lot_id FROM shipment_lots sl JOIN lots l ON l.id = s
 BEGIN;
 UPDATE supplier_orders SET status = 'accepted', invoice_number = 'INV-1', acceptance_note = NULL, status_note = NULL, accepted_at = now(), updated_at = now() WHERE id = :so_id AND status IN ('placed', 'delivered', 'accepted');
 SELECT * FROM organizations WHERE id IN (:buyer_id, :supplier_id);
-UPDATE order_lines SET accepted_quantity_milli = CASE id WHEN :l1 THEN 1000 WHEN :l2 THEN 1000 END WHERE supplier_order_id = :so_id;
-UPDATE products SET reserved_milli = CASE WHEN reserved_milli >= (CASE id WHEN :p1 THEN 1000 WHEN :p2 THEN 1000 END) THEN reserved_milli - (CASE id WHEN :p1 THEN 1000 WHEN :p2 THEN 1000 END) ELSE 0 END WHERE id IN (:p1, :p2);
+WITH w0 AS (UPDATE order_lines SET accepted_quantity_milli = CASE id WHEN :l1 THEN 1000 WHEN :l2 THEN 1000 END WHERE supplier_order_id = :so_id) UPDATE products SET reserved_milli = CASE WHEN reserved_milli >= (CASE id WHEN :p1 THEN 1000 WHEN :p2 THEN 1000 END) THEN reserved_milli - (CASE id WHEN :p1 THEN 1000 WHEN :p2 THEN 1000 END) ELSE 0 END WHERE id IN (:p1, :p2);
 SELECT sl.*, l.* FROM shipment_lots sl LEFT JOIN lots l ON sl.lot_id = l.id WHERE sl.supplier_order_id = :so_id ORDER BY sl.order_line_id, sl.id;
-UPDATE shipment_lots SET accepted_milli = 1000 WHERE supplier_order_id = :so_id;
-WITH w0 AS (INSERT INTO stock_movements (id, product_id, lot_id, delta_milli, kind, reason, ref_id, actor_user_id, created_at) VALUES (bench_id(15, 2 * :n::bigint), :p1, :lot1, -1000, 'sale', NULL, :so_id, NULL, now()), (bench_id(15, 2 * :n::bigint + 1), :p2, :lot2, -1000, 'sale', NULL, :so_id, NULL, now())) UPDATE lots SET remaining_milli = remaining_milli - (CASE id WHEN :lot1 THEN 1000 WHEN :lot2 THEN 1000 END) WHERE id IN (:lot1, :lot2) AND remaining_milli >= (CASE id WHEN :lot1 THEN 1000 WHEN :lot2 THEN 1000 END) RETURNING id;
+WITH w0 AS (UPDATE shipment_lots SET accepted_milli = 1000 WHERE supplier_order_id = :so_id), w1 AS (INSERT INTO stock_movements (id, product_id, lot_id, delta_milli, kind, reason, ref_id, actor_user_id, created_at) VALUES (bench_id(15, 2 * :n::bigint), :p1, :lot1, -1000, 'sale', NULL, :so_id, NULL, now()), (bench_id(15, 2 * :n::bigint + 1), :p2, :lot2, -1000, 'sale', NULL, :so_id, NULL, now())) UPDATE lots SET remaining_milli = remaining_milli - (CASE id WHEN :lot1 THEN 1000 WHEN :lot2 THEN 1000 END) WHERE id IN (:lot1, :lot2) AND remaining_milli >= (CASE id WHEN :lot1 THEN 1000 WHEN :lot2 THEN 1000 END) RETURNING id;
 SELECT p.id, p.category, p.origin_region_code, p.origin_county_code, r.level AS r_level, r.parent_code AS r_parent_code, r.poverty_status AS r_poverty_status FROM products p LEFT JOIN regions r ON r.code = p.origin_county_code WHERE p.id IN (:p1, :p2);
 SELECT * FROM plans WHERE buyer_org_id = :buyer_id AND year = 2026 LIMIT 1;
 SELECT * FROM pairings WHERE year = 2026 AND helper_org_id IN (:buyer_id) AND helped_region_code IN ('130727') ORDER BY created_at, id;

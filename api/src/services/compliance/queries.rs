@@ -2,6 +2,7 @@
 use super::ComplianceCertificate;
 use crate::domain::{ProductCategory, SupplierOrderStatus};
 use crate::error::AppResult;
+use crate::services::writes::Writes;
 use crate::services::{now, sql, stock};
 use entity::{category_settings, lots, order_lines, products, shipment_lots, supplier_orders};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -317,9 +318,11 @@ pub(super) async fn shipments_of_lot(
 }
 
 /// What was accepted of each shipped lot `(row id, thousandths)`, in one statement.
-pub(super) async fn set_accepted(conn: &impl ConnectionTrait, rows: &[(String, i64)]) -> AppResult<()> {
+/// The accepted quantity of each shipped lot row, deferred to the take from the lots (the
+/// rows belong to the supplier order whose status the acceptance changed).
+pub(super) fn set_accepted(conn: &impl ConnectionTrait, writes: &mut Writes, rows: &[(String, i64)]) {
     if rows.is_empty() {
-        return Ok(());
+        return;
     }
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut case = String::from("CASE id");
@@ -331,13 +334,11 @@ pub(super) async fn set_accepted(conn: &impl ConnectionTrait, rows: &[(String, i
     case.push_str(" END");
     let keys: Vec<String> = rows.iter().map(|(id, _)| id.clone()).collect();
     let ids = placeholders(&mut values, &keys);
-    conn.execute_raw(sql(
+    writes.update_owned(sql(
         conn,
         &format!("UPDATE shipment_lots SET accepted_milli = {case} WHERE id IN ({ids})"),
         values,
-    ))
-    .await?;
-    Ok(())
+    ));
 }
 
 pub(super) async fn supplier_orders_by_ids(

@@ -10,6 +10,7 @@ use crate::domain::{LotId, OrderLineId, ProductId, Quantity, StockMovementKind, 
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::ledger::EntryTrace;
 use crate::services::orders::SupplierOrder;
+use crate::services::writes::Writes;
 use crate::services::{new_id, now, stock, stored, today};
 use entity::{lots, shipment_lots, supplier_orders};
 use sea_orm::ConnectionTrait;
@@ -303,8 +304,9 @@ pub async fn take_and_trace(
             );
         }
     }
-    queries::set_accepted(conn, &accepted_rows).await?;
-    stock::take_from_named_lots(conn, &from_lots, StockMovementKind::Sale, Some(so_id), actor).await?;
+    let mut writes = Writes::new(conn);
+    queries::set_accepted(conn, &mut writes, &accepted_rows);
+    stock::take_from_named_lots(conn, writes, &from_lots, StockMovementKind::Sale, Some(so_id), actor).await?;
     stock::consume_many(conn, &shortfall, StockMovementKind::Sale, Some(so_id), actor).await?;
     let accepted: HashMap<&str, i64> = accepted_rows.iter().map(|(id, q)| (id.as_str(), *q)).collect();
     let shipped_now = rows

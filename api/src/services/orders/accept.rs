@@ -166,12 +166,13 @@ pub async fn accept_as(
             credits.push((l, q.signed(), amount.signed()));
         }
     }
-    queries::set_accepted_quantities(&txn, &so.id, &per_line).await?;
     weight::record_actuals(&txn, &weighed, t).await?;
+    let mut writes = Writes::new(&txn);
+    queries::set_accepted_quantities(&txn, &mut writes, &so.id, &per_line);
     // The products are locked (by their release) before any lot is taken, in the order a
     // stock adjustment takes them (products, then lots): releasing at the end instead would
     // let an acceptance and an adjustment of the same product deadlock.
-    stock::release_many(&txn, &releases).await?;
+    stock::release_many_after(&txn, writes, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
     let (traces, shipped) = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
     let buyer = orgs.get(&so.buyer_org_id);

@@ -286,14 +286,16 @@ pub(super) async fn set_accepted(
     Ok(res.rows_affected)
 }
 
-/// Sets every line's accepted quantity in one UPDATE (a CASE over the line ids).
-pub(super) async fn set_accepted_quantities(
+/// Sets every line's accepted quantity in one UPDATE (a CASE over the line ids), deferred to
+/// the release that follows (the lines belong to the supplier order just accepted).
+pub(super) fn set_accepted_quantities(
     conn: &impl ConnectionTrait,
+    writes: &mut Writes,
     so_id: &str,
     accepted: &[(String, Quantity)],
-) -> AppResult<()> {
+) {
     if accepted.is_empty() {
-        return Ok(());
+        return;
     }
     let mut values: Vec<Value> = vec![so_id.into()];
     let mut case = String::from("CASE id");
@@ -303,13 +305,11 @@ pub(super) async fn set_accepted_quantities(
         case.push_str(&format!(" WHEN ${} THEN ${}", values.len() - 1, values.len()));
     }
     case.push_str(" END");
-    conn.execute_raw(sql(
+    writes.update_owned(sql(
         conn,
         &format!("UPDATE order_lines SET accepted_quantity_milli = {case} WHERE supplier_order_id = $1"),
         values,
-    ))
-    .await?;
-    Ok(())
+    ));
 }
 
 // ---- returns and ratings ----

@@ -97,11 +97,20 @@ pub async fn release(conn: &impl ConnectionTrait, product_id: ProductId, qty: Qu
 /// Gives back reservations of many products in one statement (quantities of one
 /// product are added up first).
 pub async fn release_many(conn: &impl ConnectionTrait, items: &[(ProductId, Quantity)]) -> AppResult<()> {
+    release_many_after(conn, Writes::new(conn), items).await
+}
+
+/// As [`release_many`], after `writes` (in the same statement on PostgreSQL).
+pub async fn release_many_after(
+    conn: &impl ConnectionTrait,
+    writes: Writes,
+    items: &[(ProductId, Quantity)],
+) -> AppResult<()> {
     let per = per_product(items)?;
     if per.is_empty() {
-        return Ok(());
+        return Ok(writes.run(conn).await?);
     }
-    queries::release_many(conn, &per).await
+    queries::release_many(conn, writes, &per).await
 }
 
 fn per_product(items: &[(ProductId, Quantity)]) -> AppResult<Vec<(ProductId, Quantity)>> {
@@ -201,19 +210,27 @@ pub async fn consume_many(
     if takes.is_empty() {
         return Ok(());
     }
-    take_recorded(conn, &takes, moves, "the stock changed while it was being taken; retry").await
+    take_recorded(
+        conn,
+        Writes::new(conn),
+        &takes,
+        moves,
+        "the stock changed while it was being taken; retry",
+    )
+    .await
 }
 
-/// Takes `(lot, thousandths)` from the lots with the movements that record it (one round
+/// Takes `(lot, thousandths)` from the lots after `writes` and with the movements that
+/// record it (one round
 /// trip on PostgreSQL); 409 `short` when a lot holds less, and the caller's transaction rolls
 /// the movements back with it.
 async fn take_recorded(
     conn: &impl ConnectionTrait,
+    mut writes: Writes,
     takes: &[(String, i64)],
     moves: Vec<entity::stock_movements::Model>,
     short: &str,
 ) -> AppResult<()> {
-    let mut writes = Writes::new(conn);
     queries::insert_movements(&mut writes, moves);
     if queries::take_from_lots(conn, writes, takes).await? != takes.len() as u64 {
         return Err(AppError::Conflict(short.into()));
@@ -226,6 +243,7 @@ async fn take_recorded(
 /// 409 when a lot no longer holds what is taken (the caller's transaction is rolled back).
 pub async fn take_from_named_lots(
     conn: &impl ConnectionTrait,
+    writes: Writes,
     takes: &[(ProductId, String, i64)],
     kind: StockMovementKind,
     ref_id: Option<&str>,
@@ -237,7 +255,7 @@ pub async fn take_from_named_lots(
         e.1 = e.1.saturating_add(*q);
     }
     if per_lot.is_empty() {
-        return Ok(());
+        return Ok(writes.run(conn).await?);
     }
     let pairs: Vec<(String, i64)> = per_lot.iter().map(|(l, (_, q))| (l.clone(), *q)).collect();
     let t = now();
@@ -257,6 +275,7 @@ pub async fn take_from_named_lots(
         .collect();
     take_recorded(
         conn,
+        writes,
         &pairs,
         moves,
         "a shipped lot no longer holds what was shipped from it; retry",

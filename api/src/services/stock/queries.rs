@@ -87,20 +87,24 @@ fn id_list(items: &[(String, i64)], values: &mut Vec<Value>) -> String {
 }
 
 /// Releases reservations of many products in one UPDATE (never below zero).
-pub(super) async fn release_many(conn: &impl ConnectionTrait, items: &[(ProductId, Quantity)]) -> AppResult<()> {
+pub(super) async fn release_many(
+    conn: &impl ConnectionTrait,
+    writes: Writes,
+    items: &[(ProductId, Quantity)],
+) -> AppResult<()> {
     let items: Vec<(String, i64)> = items.iter().map(|(p, q)| (p.to_string(), q.minor())).collect();
     let mut values = Vec::new();
     let c1 = case_of(&items, &mut values);
     let c2 = case_of(&items, &mut values);
     let ids = id_list(&items, &mut values);
-    conn.execute_raw(sql(
+    let release = sql(
         conn,
         &format!(
             "UPDATE products SET reserved_milli = CASE WHEN reserved_milli >= ({c1}) THEN reserved_milli - ({c2}) ELSE 0 END WHERE id IN ({ids})"
         ),
         values,
-    ))
-    .await?;
+    );
+    writes.then_query(conn, release).await?;
     Ok(())
 }
 
