@@ -5,8 +5,12 @@
 //! that last statement, so the whole lot is one round trip instead of six (the database runs
 //! every part of it, and checks the foreign keys at the end of the statement, in the same
 //! transaction). On SQLite, which runs in the process, they are executed one after another.
-//! Only writes that take no lock another transaction could be waiting for go here: inserts,
-//! and updates of rows that the transaction owns through a parent row it changed already
+//! PostgreSQL runs `WITH` parts that the statement does not read after the statement itself,
+//! all on its snapshot: nothing may rely on them running first. Only these go here: inserts
+//! (their foreign-key checks take `KEY SHARE` on the parents, which nothing locks more
+//! strongly than `NO KEY UPDATE` while a placement or acceptance runs: organisations and
+//! pairings are never deleted, products and lots are locked by the same statement), and
+//! updates of rows that the transaction owns through a parent row it changed already
 //! ([`Writes::update_owned`]).
 use sea_orm::sea_query::InsertStatement;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
@@ -15,7 +19,9 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
 /// parameters in one statement.
 const MAX_VALUES: usize = 30_000;
 
-/// Deferred writes, in the order they were added.
+/// Deferred writes, in the order they were added. Dropping one unsent loses its writes: every
+/// path ends in [`Writes::run`] or [`Writes::then_query`].
+#[must_use = "deferred writes are lost unless run"]
 pub struct Writes {
     backend: DbBackend,
     stmts: Vec<Statement>,
@@ -100,6 +106,12 @@ fn combine(stmts: Vec<Statement>, last: Statement) -> Statement {
 /// Adds `offset` to every `$n` placeholder outside quoted text (`'…'` literals, `"…"`
 /// identifiers; a doubled quote inside either stays inside).
 fn renumber(sql: &str, offset: usize) -> String {
+    // Comments, dollar quoting and escape strings are never generated here; renumbering does
+    // not understand them.
+    debug_assert!(
+        !["--", "/*", "$$", "E'"].iter().any(|t| sql.contains(t)),
+        "renumber cannot read {sql}"
+    );
     let mut out = String::with_capacity(sql.len() + 16);
     let mut quote: Option<char> = None;
     let mut chars = sql.chars().peekable();
@@ -142,8 +154,8 @@ mod tests {
     #[test]
     fn placeholders_move_and_quoted_text_does_not() {
         assert_eq!(
-            renumber(r#"INSERT INTO "a$1" (x, y) VALUES ($1, $12) -- '$3'"#, 10),
-            r#"INSERT INTO "a$1" (x, y) VALUES ($11, $22) -- '$3'"#
+            renumber(r#"INSERT INTO "a$1" (x, y) VALUES ($1, $12, '$3')"#, 10),
+            r#"INSERT INTO "a$1" (x, y) VALUES ($11, $22, '$3')"#
         );
         assert_eq!(renumber("SELECT 'it''s $1', $2", 5), "SELECT 'it''s $1', $7");
         assert_eq!(renumber("SELECT $ + $x", 5), "SELECT $ + $x");
