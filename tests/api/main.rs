@@ -26,6 +26,7 @@ mod ledger_tamper;
 mod locations;
 mod metrics;
 mod orders;
+mod orders_keys;
 mod orders_race;
 mod outbox;
 mod payments;

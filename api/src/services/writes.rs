@@ -12,8 +12,8 @@
 //! pairings are never deleted, products and lots are locked by the same statement), and
 //! updates of rows that the transaction owns through a parent row it changed already
 //! ([`Writes::update_owned`]).
-use sea_orm::sea_query::InsertStatement;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm::sea_query::{InsertStatement, UpdateStatement};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, Statement, Value};
 
 /// Above this many bound values the writes go one by one: PostgreSQL takes at most 65,535
 /// parameters in one statement.
@@ -40,13 +40,19 @@ impl Writes {
         self.stmts.push(self.backend.build(insert));
     }
 
-    /// Adds an UPDATE of rows that nobody else can be changing: rows belonging to a parent
-    /// whose row this transaction has already changed (an acceptance's lines and shipped lots,
-    /// under its supplier order's new status). Never an update of rows that other
+    /// Adds an UPDATE of rows that nobody else can be changing: rows this transaction has
+    /// written already (a placement's idempotency key, claimed by its first statement), or rows
+    /// belonging to a parent whose row it has already changed (an acceptance's lines and
+    /// shipped lots, under its supplier order's new status). Never an update of rows that other
     /// transactions lock too, such as products or lots: the parts of one statement take
     /// their locks in no set order.
     pub fn update_owned(&mut self, update: Statement) {
         self.stmts.push(update);
+    }
+
+    /// [`Writes::update_owned`], from a query built with sea-query.
+    pub fn update_owned_query(&mut self, update: &UpdateStatement) {
+        self.stmts.push(self.backend.build(update));
     }
 
     /// Runs the writes.
@@ -77,6 +83,68 @@ impl Writes {
         }
         conn.query_all_raw(combine(self.stmts, last)).await
     }
+}
+
+/// Runs `write` (a statement with a `RETURNING` clause, its placeholders `$1…`) and then reads
+/// the rows of `table` whose `id` is one of `ids`; returns how many rows `write` returned and
+/// the rows read. On PostgreSQL this is one statement: `write` is a `WITH` clause, which always
+/// runs, and the rows are joined to a single row, so its count comes back when none is found.
+/// The read sees the database as it stood when the statement began: if `write` waited for
+/// another transaction's row, what that transaction changed is not in the rows read. On SQLite
+/// the two run one after the other.
+pub async fn write_then_read<M: FromQueryResult>(
+    conn: &impl ConnectionTrait,
+    write: Statement,
+    table: &str,
+    ids: Vec<String>,
+) -> Result<(usize, Vec<M>), DbErr> {
+    let backend = conn.get_database_backend();
+    if backend != DbBackend::Postgres {
+        let written = conn.query_all_raw(write).await?.len();
+        if ids.is_empty() {
+            return Ok((written, Vec::new()));
+        }
+        let list = vec!["?"; ids.len()].join(", ");
+        let read = Statement::from_sql_and_values(
+            backend,
+            format!("SELECT * FROM {table} WHERE id IN ({list})"),
+            ids.into_iter().map(Value::from),
+        );
+        let rows = conn.query_all_raw(read).await?;
+        let found = rows
+            .iter()
+            .map(|r| M::from_query_result(r, ""))
+            .collect::<Result<_, _>>()?;
+        return Ok((written, found));
+    }
+    let mut values = write.values.map(|v| v.0).unwrap_or_default();
+    let mut list = Vec::with_capacity(ids.len());
+    for id in ids {
+        values.push(id.into());
+        list.push(format!("${}", values.len()));
+    }
+    let list = if list.is_empty() {
+        "NULL".to_string()
+    } else {
+        list.join(", ")
+    };
+    let text = format!(
+        "WITH w AS ({}) SELECT (SELECT COUNT(*) FROM w) AS written_rows, t.* FROM (SELECT 1) AS one \
+         LEFT JOIN {table} t ON t.id IN ({list})",
+        write.sql
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, text, values))
+        .await?;
+    let mut written = 0;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        written = usize::try_from(row.try_get::<i64>("", "written_rows")?).unwrap_or(0);
+        if row.try_get::<Option<String>>("", "id")?.is_some() {
+            found.push(M::from_query_result(row, "")?);
+        }
+    }
+    Ok((written, found))
 }
 
 fn value_count(s: &Statement) -> usize {

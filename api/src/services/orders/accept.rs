@@ -126,24 +126,23 @@ pub async fn accept_as(
     let note = clean_note(body.note);
     let t = now();
     let txn = state.db.begin().await?;
-    if queries::set_accepted(&txn, &so.id, body.invoice_number.trim(), note.clone(), t).await? != 1 {
+    // The buyer and the supplier, once (for the credit's attribution and the two emails), read
+    // with the change of status in one statement on PostgreSQL.
+    let org_ids = vec![so.buyer_org_id.clone(), so.supplier_org_id.clone()];
+    let (changed, orgs) =
+        queries::set_accepted_reading_orgs(&txn, &so.id, body.invoice_number.trim(), note.clone(), t, org_ids).await?;
+    if changed != 1 {
         let e = conflict(&txn, &so.id, "accept").await?;
         txn.rollback().await?;
         return Err(e);
     }
+    let orgs: HashMap<String, organizations::Model> = orgs.into_iter().map(|o| (o.id.clone(), o)).collect();
     let order = match known_order {
         Some(o) => o,
         None => queries::find_order(&txn, so.order_id.clone())
             .await?
             .ok_or(AppError::NotFound("order"))?,
     };
-    // The buyer and the supplier, once: for the credit's attribution and the two emails.
-    let orgs: HashMap<String, organizations::Model> =
-        queries::orgs_by_ids(&txn, vec![so.buyer_org_id.clone(), so.supplier_org_id.clone()])
-            .await?
-            .into_iter()
-            .map(|o| (o.id.clone(), o))
-            .collect();
     let mut sorted = lines.clone();
     sorted.sort_by(|a, b| a.product_id.cmp(&b.product_id).then(a.id.cmp(&b.id)));
     let mut per_line = Vec::with_capacity(sorted.len());
@@ -201,7 +200,8 @@ pub async fn accept_as(
         (address(&so.supplier_org_id)?, s2, b2),
     ];
     outbox::enqueue_many_with(&mut writes, &mails);
-    writes.run(&txn).await?;
+    // The answer's payment terms are read with them, as this transaction leaves them.
+    let terms = crate::services::payments::terms_after(&txn, writes, vec![so.id.clone()]).await?;
     txn.commit().await?;
     // Reservations were released and accepted quantities consumed: stock changed.
     super::stock_changed(state).await;
@@ -223,7 +223,7 @@ pub async fn accept_as(
         })
         .collect();
     let weights = weight::with_actuals(weights, &weighed, t);
-    reload_known(&state.db, accepted_so, lines, shipped, weights).await
+    reload_known(accepted_so, lines, shipped, weights, terms)
 }
 
 /// Ledger entries for lines `(line, quantity, amount)` of a supplier order, in that

@@ -33,9 +33,11 @@ fn request_hash(req: &NewOrder, source: &OrderSource) -> AppResult<String> {
 /// rolls back, so rows it writes beside the order (a pledge, an agreement's run)
 /// commit with the order or not at all.
 ///
-/// The key row is inserted first: its primary key serialises racing retries (on PostgreSQL the
-/// second insert waits for the first transaction), so a key never yields two orders, and the
-/// key and its order commit or vanish together. The role of whoever asks is checked by the caller.
+/// The key row is inserted first, in the statement that reads the products: its primary key
+/// serialises racing retries (on PostgreSQL the second insert waits for the first transaction),
+/// so a key never yields two orders, and the key, its stored answer and its order commit or
+/// vanish together (the answer is written with the order's rows). The role of whoever asks is
+/// checked by the caller.
 pub async fn place_order(
     txn: &DatabaseTransaction,
     purchaser: &Purchaser,
@@ -46,14 +48,25 @@ pub async fn place_order(
     validate_shape(&req, &source)?;
     let hash = request_hash(&req, &source)?;
     let scope = purchaser.org_id.to_string();
-    let t = now();
-    let expires = t + chrono::Duration::hours(KEY_TTL_HOURS);
-    if queries::claim_key(txn, &scope, key.as_str(), &hash, t, expires).await? == 0 {
+    let at = now();
+    let claim = queries::KeyClaim {
+        scope: &scope,
+        key: key.as_str(),
+        hash: &hash,
+        at,
+        expires: at + chrono::Duration::hours(KEY_TTL_HOURS),
+    };
+    let ids: Vec<String> = req.lines.iter().map(|l| l.product_id.to_string()).collect();
+    let (claimed, prods) = queries::claim_key_reading_products(txn, &claim, ids).await?;
+    if !claimed {
         return replay(txn, &scope, key, &hash).await;
     }
-    let order = write::write_order(txn, purchaser, &req, &source).await?;
-    let body = serde_json::to_string(&order).map_err(AppError::internal)?;
-    queries::store_response(txn, &scope, key.as_str(), body, order.id.to_string()).await?;
+    let order = write::write_order(txn, purchaser, &req, &source, prods, |writes, order| {
+        let body = serde_json::to_string(order).map_err(AppError::internal)?;
+        queries::store_response(writes, &scope, key.as_str(), body, order.id.to_string());
+        Ok(())
+    })
+    .await?;
     Ok(Placed::Created(order))
 }
 

@@ -2,53 +2,75 @@
 use crate::domain::{Quantity, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::sql;
-use crate::services::writes::Writes;
+use crate::services::stock::ReservationLock;
+use crate::services::writes::{self, Writes};
 use entity::{idempotency_keys, order_lines, orders, organizations, pairings, products, regions, supplier_orders};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value,
+};
 
 // ---- idempotency keys ----
 
-/// Inserts the key row, or takes over an expired one. 0 rows: the key is live (replay).
-pub(super) async fn claim_key(
-    conn: &impl ConnectionTrait,
-    scope: &str,
-    key: &str,
-    hash: &str,
-    t: chrono::DateTime<chrono::Utc>,
-    expires: chrono::DateTime<chrono::Utc>,
-) -> AppResult<u64> {
-    let res = conn
-        .execute_raw(sql(
-            conn,
-            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response_status, response_body, resource_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, 0, '', NULL, $4, $5) \
-             ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, response_status = 0, \
-             response_body = '', resource_id = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at \
-             WHERE idempotency_keys.expires_at < $4",
-            vec![scope.into(), key.into(), hash.into(), t.into(), expires.into()],
-        ))
-        .await?;
-    Ok(res.rows_affected())
+/// What a placement claims: its idempotency key, with the hash of its request.
+pub(super) struct KeyClaim<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub hash: &'a str,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub expires: chrono::DateTime<chrono::Utc>,
 }
 
-/// Stores the first response (201 and the order) under the key.
-pub(super) async fn store_response(
+/// Inserts the key row, or takes over an expired one (`$1`–`$5`); returns the row it wrote.
+/// No row: the key is live (replay).
+const CLAIM_KEY: &str = "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response_status, response_body, resource_id, created_at, expires_at) \
+     VALUES ($1, $2, $3, 0, '', NULL, $4, $5) \
+     ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, response_status = 0, \
+     response_body = '', resource_id = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at \
+     WHERE idempotency_keys.expires_at < $4 RETURNING 1";
+
+/// Claims the key and reads the products: whether the key was claimed, and the products found,
+/// in one statement on PostgreSQL ([`crate::services::writes::write_then_read`]). A claim that
+/// waited for a racing retry of the same key reads the products as they stood before it waited;
+/// it is then a replay, or that retry rolled back and left them as they were.
+pub(super) async fn claim_key_reading_products(
     conn: &impl ConnectionTrait,
-    scope: &str,
-    key: &str,
-    body: String,
-    order_id: String,
-) -> AppResult<()> {
-    idempotency_keys::Entity::update_many()
-        .col_expr(idempotency_keys::Column::ResponseStatus, Expr::value(201))
-        .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(body))
-        .col_expr(idempotency_keys::Column::ResourceId, Expr::value(Some(order_id)))
-        .filter(idempotency_keys::Column::Scope.eq(scope))
-        .filter(idempotency_keys::Column::IdemKey.eq(key))
-        .exec(conn)
-        .await?;
-    Ok(())
+    claim: &KeyClaim<'_>,
+    ids: Vec<String>,
+) -> AppResult<(bool, Vec<products::Model>)> {
+    let values: Vec<Value> = vec![
+        claim.scope.into(),
+        claim.key.into(),
+        claim.hash.into(),
+        claim.at.into(),
+        claim.expires.into(),
+    ];
+    let (claimed, found) = writes::write_then_read(conn, sql(conn, CLAIM_KEY, values), "products", ids).await?;
+    Ok((claimed > 0, found))
+}
+
+/// `$n, $n+1, …` for `items`, appended to `values`.
+fn placeholders(items: Vec<String>, values: &mut Vec<Value>) -> String {
+    let mut list = Vec::with_capacity(items.len());
+    for v in items {
+        values.push(v.into());
+        list.push(format!("${}", values.len()));
+    }
+    list.join(", ")
+}
+
+/// Stores the first response (201 and the order) under the key, with the order's rows: the
+/// key row is this transaction's own, written by its claim.
+pub(super) fn store_response(writes: &mut Writes, scope: &str, key: &str, body: String, order_id: String) {
+    writes.update_owned_query(
+        idempotency_keys::Entity::update_many()
+            .col_expr(idempotency_keys::Column::ResponseStatus, Expr::value(201))
+            .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(body))
+            .col_expr(idempotency_keys::Column::ResourceId, Expr::value(Some(order_id)))
+            .filter(idempotency_keys::Column::Scope.eq(scope))
+            .filter(idempotency_keys::Column::IdemKey.eq(key))
+            .as_query(),
+    );
 }
 
 pub(super) async fn find_key(
@@ -80,16 +102,6 @@ pub(super) async fn find_pairing(conn: &impl ConnectionTrait, id: String) -> App
     Ok(pairings::Entity::find_by_id(id).one(conn).await?)
 }
 
-pub(super) async fn products_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<products::Model>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(products::Entity::find()
-        .filter(products::Column::Id.is_in(ids))
-        .all(conn)
-        .await?)
-}
-
 pub(super) async fn orgs_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -> AppResult<Vec<organizations::Model>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -98,6 +110,43 @@ pub(super) async fn orgs_by_ids(conn: &impl ConnectionTrait, ids: Vec<String>) -
         .filter(organizations::Column::Id.is_in(ids))
         .all(conn)
         .await?)
+}
+
+/// The organisations, and (on PostgreSQL, in the same statement) the lock a reservation
+/// needs: the lock is read from one row joined to the organisations, so it is taken whatever
+/// they are.
+pub(super) async fn orgs_by_ids_locking(
+    conn: &impl ConnectionTrait,
+    ids: Vec<String>,
+    lock: &ReservationLock,
+) -> AppResult<Vec<organizations::Model>> {
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return orgs_by_ids(conn, ids).await;
+    }
+    let mut values: Vec<Value> = Vec::new();
+    let locked = lock.select_sql(&mut values);
+    let list = if ids.is_empty() {
+        "NULL".to_string()
+    } else {
+        placeholders(ids, &mut values)
+    };
+    let rows = conn
+        .query_all_raw(sql(
+            conn,
+            &format!(
+                "WITH locked AS MATERIALIZED ({locked}) SELECT o.* FROM (SELECT COUNT(*) AS n FROM locked) AS l \
+                 LEFT JOIN organizations o ON o.id IN ({list})"
+            ),
+            values,
+        ))
+        .await?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<String>>("", "id")?.is_some() {
+            found.push(organizations::Model::from_query_result(row, "")?);
+        }
+    }
+    Ok(found)
 }
 
 pub(super) async fn regions_by_codes(
@@ -252,15 +301,17 @@ pub(super) async fn set_status(
     Ok(res.rows_affected)
 }
 
-/// Marks a delivered supplier order accepted; returns the rows changed.
-pub(super) async fn set_accepted(
+/// Marks a delivered supplier order accepted and reads the organisations `org_ids`: the rows
+/// changed (0 or 1) and the organisations, in one statement on PostgreSQL.
+pub(super) async fn set_accepted_reading_orgs(
     conn: &impl ConnectionTrait,
     id: &str,
     invoice_number: &str,
     note: Option<String>,
     t: chrono::DateTime<chrono::Utc>,
-) -> AppResult<u64> {
-    let res = supplier_orders::Entity::update_many()
+    org_ids: Vec<String>,
+) -> AppResult<(usize, Vec<organizations::Model>)> {
+    let update = supplier_orders::Entity::update_many()
         .col_expr(
             supplier_orders::Column::Status,
             Expr::value(SupplierOrderStatus::Accepted.as_str()),
@@ -281,9 +332,11 @@ pub(super) async fn set_accepted(
                     .map(|s| s.as_str()),
             ),
         )
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected)
+        .into_query()
+        .returning_col(supplier_orders::Column::Id)
+        .to_owned();
+    let write = conn.get_database_backend().build(&update);
+    Ok(writes::write_then_read(conn, write, "organizations", org_ids).await?)
 }
 
 /// Sets every line's accepted quantity in one UPDATE (a CASE over the line ids), deferred to

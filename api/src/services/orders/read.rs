@@ -113,18 +113,18 @@ async fn load_supplier_orders(
 }
 
 /// A supplier order from its row, lines, shipped lots and weight rows as a write just left
-/// them (no need to read them back), with its terms (one query).
-pub(super) async fn reload_known(
-    conn: &impl ConnectionTrait,
+/// them (no need to read them back), with its terms as the transaction read them.
+pub(super) fn reload_known(
     so: supplier_orders::Model,
     lines: Vec<order_lines::Model>,
     shipped: Vec<crate::services::compliance::ShippedLot>,
     weights: Vec<entity::order_line_weights::Model>,
+    terms: Vec<entity::supplier_order_terms::Model>,
 ) -> AppResult<SupplierOrder> {
     let mut so = to_supplier_order(so, lines)?;
     so.shipped_lots = shipped;
     let sos = std::slice::from_mut(&mut so);
-    payments::attach(conn, sos).await?;
+    payments::attach_rows(sos, terms)?;
     weight::attach_rows(sos, weights)?;
     Ok(so)
 }

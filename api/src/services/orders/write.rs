@@ -18,26 +18,28 @@ struct Priced {
     amount: Money,
 }
 
-/// Validates against the database, reserves, and writes orders, supplier orders, lines and emails.
+/// Validates against the database, reserves, and writes orders, supplier orders, lines and
+/// emails. `prods` are the products the lines name, as read with the idempotency claim. `with`
+/// adds writes that go with the order once its answer is known (the key's stored response):
+/// they commit with it or not at all.
 pub(super) async fn write_order(
     txn: &DatabaseTransaction,
     purchaser: &Purchaser,
     req: &NewOrder,
     source: &OrderSource,
+    prods: Vec<products::Model>,
+    with: impl FnOnce(&mut Writes, &Order) -> AppResult<()>,
 ) -> AppResult<Order> {
     let buyer_id = purchaser.org_id.to_string();
-    // The products, then the buyer and every supplier in one read: each organisation once.
-    let ids: Vec<String> = req.lines.iter().map(|l| l.product_id.to_string()).collect();
-    let prods: HashMap<String, products::Model> = queries::products_by_ids(txn, ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect();
+    let prods: HashMap<String, products::Model> = prods.into_iter().map(|p| (p.id.clone(), p)).collect();
+    // The buyer and every supplier in one read (each organisation once), which on PostgreSQL
+    // also locks the products for the reservation.
     let mut org_ids: Vec<String> = prods.values().map(|p| p.supplier_org_id.clone()).collect();
     org_ids.push(buyer_id.clone());
     org_ids.sort();
     org_ids.dedup();
-    let orgs: HashMap<String, organizations::Model> = queries::orgs_by_ids(txn, org_ids)
+    let lock = stock::ReservationLock::new(req.lines.iter().map(|l| l.product_id));
+    let orgs: HashMap<String, organizations::Model> = queries::orgs_by_ids_locking(txn, org_ids, &lock)
         .await?
         .into_iter()
         .map(|o| (o.id.clone(), o))
@@ -167,15 +169,16 @@ pub(super) async fn write_order(
         mails.push((to.contact_email.clone(), format!("New order {}", so.id), text));
     }
     outbox::enqueue_many_with(&mut writes, &mails);
-    // The reservation comes last: the product rows it locks are the ones concurrent orders
-    // and acceptances wait for, so they are held only until the commit that follows. When a
-    // line is short the transaction rolls back and nothing above is kept.
-    reserve(txn, writes, req, &lines).await?;
-    // The answer from the rows just written, as they would be read back.
+    // The answer from the rows about to be written, as they would be read back.
     let mut order = to_order_with(order, so_rows, line_rows)?;
     payments::attach_rows(&mut order.supplier_orders, terms)?;
     weight::attach_rows(&mut order.supplier_orders, weights)?;
     weight::attach_order(&mut order)?;
+    with(&mut writes, &order)?;
+    // The reservation comes last: the product rows it changes are the ones concurrent orders
+    // and acceptances wait for, so they are held only until the commit that follows. When a
+    // line is short the transaction rolls back and nothing above is kept.
+    reserve(txn, &lock, writes, req, &lines).await?;
     Ok(order)
 }
 
@@ -252,9 +255,16 @@ fn priced_lines(
     Ok(out)
 }
 
-/// Reserves every product in one statement (locking them in id order: no deadlocks between
-/// orders); a product short of stock is named on its first line.
-async fn reserve(txn: &DatabaseTransaction, writes: Writes, req: &NewOrder, lines: &[Priced]) -> AppResult<()> {
+/// Reserves every product in one statement (`lock`, sent with the organisations' read, took
+/// them in id order: no deadlocks between orders); a product short of stock is named on its
+/// first line.
+async fn reserve(
+    txn: &DatabaseTransaction,
+    lock: &stock::ReservationLock,
+    writes: Writes,
+    req: &NewOrder,
+    lines: &[Priced],
+) -> AppResult<()> {
     let mut per_product: BTreeMap<ProductId, (Quantity, usize)> = BTreeMap::new();
     for (i, l) in req.lines.iter().enumerate() {
         let e = per_product.entry(l.product_id).or_insert((Quantity::ZERO, i));
@@ -264,7 +274,7 @@ async fn reserve(txn: &DatabaseTransaction, writes: Writes, req: &NewOrder, line
     }
     debug_assert_eq!(lines.len(), req.lines.len());
     let items: Vec<(ProductId, Quantity)> = per_product.iter().map(|(p, (q, _))| (*p, *q)).collect();
-    let short = stock::reserve_many(txn, writes, &items).await?;
+    let short = stock::reserve_many(txn, lock, writes, &items).await?;
     let mut errors = Vec::new();
     for (pid, (_, first)) in per_product.iter().filter(|(p, _)| short.contains(p)) {
         let s = stock::stock_of(txn, &pid.to_string()).await?;

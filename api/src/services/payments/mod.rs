@@ -27,6 +27,6 @@ pub use record::{
 pub use reminders::{run_due, RunSummary};
 pub use terms::{
     after_transition, attach, attach_one, attach_rows, backdate_delivery, before_transition, is_budget_unit,
-    payment_days, sources_for, write_terms,
+    payment_days, sources_for, terms_after, write_terms,
 };
 pub use types::SupplierOrderTerms;

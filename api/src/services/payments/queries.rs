@@ -28,6 +28,22 @@ pub(super) async fn terms_of(conn: &impl ConnectionTrait, ids: Vec<String>) -> A
         .await?)
 }
 
+/// [`terms_of`], after `writes` (in the same statement on PostgreSQL).
+pub(super) async fn terms_after(
+    conn: &impl ConnectionTrait,
+    writes: Writes,
+    ids: Vec<String>,
+) -> AppResult<Vec<terms::Model>> {
+    let read = terms::Entity::find()
+        .filter(terms::Column::SupplierOrderId.is_in(ids))
+        .build(conn.get_database_backend());
+    let rows = writes.then_query(conn, read).await?;
+    Ok(rows
+        .iter()
+        .map(|r| terms::Model::from_query_result(r, ""))
+        .collect::<Result<_, _>>()?)
+}
+
 pub(super) async fn find_terms(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<terms::Model>> {
     Ok(terms::Entity::find_by_id(id.to_string()).one(conn).await?)
 }

@@ -125,6 +125,16 @@ pub async fn attach(conn: &impl ConnectionTrait, sos: &mut [SupplierOrder]) -> A
     attach_rows(sos, rows)
 }
 
+/// Runs `writes` and reads the terms of the supplier orders `ids` with them (one statement on
+/// PostgreSQL), for [`attach_rows`]: an acceptance's answer read in its own transaction.
+pub async fn terms_after(
+    conn: &impl ConnectionTrait,
+    writes: Writes,
+    ids: Vec<String>,
+) -> AppResult<Vec<terms::Model>> {
+    queries::terms_after(conn, writes, ids).await
+}
+
 /// As [`attach`], from terms rows already in hand (those [`write_terms`] wrote): no query.
 pub fn attach_rows(sos: &mut [SupplierOrder], rows: Vec<terms::Model>) -> AppResult<()> {
     let rows: HashMap<String, terms::Model> = rows.into_iter().map(|t| (t.supplier_order_id.clone(), t)).collect();

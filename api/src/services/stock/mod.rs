@@ -67,16 +67,58 @@ pub fn get_sum(row: &sea_orm::QueryResult, col: &str) -> AppResult<i64> {
         .ok_or_else(|| AppError::Conflict(format!("the stock total ({col}) is out of range")))
 }
 
+/// The row locks a reservation needs first, on PostgreSQL: its products `FOR NO KEY UPDATE` in
+/// id order, so two orders sharing products never deadlock. It is the lock the reservation's
+/// update takes anyway, so the foreign-key checks of other transactions' lines, movements and
+/// ledger entries naming the products do not wait for it.
+///
+/// It must be sent in a statement before the reservation (the caller's read, see
+/// [`ReservationLock::select_sql`]): the reservation then starts after every take from these
+/// products' lots that held their lock has committed, and sums the lots as that take left them.
+/// Locking inside the reservation would re-check a product that changed under it against the
+/// lots as they stood when the statement began, and reserve what a concurrent loss just took.
+/// SQLite has one writer at a time and needs no lock. [`reserve_many`] takes the value, so no
+/// reservation is written without one.
+pub struct ReservationLock {
+    ids: Vec<String>,
+}
+
+impl ReservationLock {
+    pub fn new(ids: impl IntoIterator<Item = ProductId>) -> Self {
+        let mut ids: Vec<String> = ids.into_iter().map(|p| p.to_string()).collect();
+        ids.sort();
+        ids.dedup();
+        Self { ids }
+    }
+
+    /// `SELECT id FROM products WHERE id IN (…) ORDER BY id FOR NO KEY UPDATE` (PostgreSQL), its
+    /// ids appended to `values` and numbered `$n` after those already there. The statement that
+    /// embeds it must read it whatever else it finds (a SELECT in `WITH` runs only when read).
+    pub fn select_sql(&self, values: &mut Vec<sea_orm::Value>) -> String {
+        let mut list = Vec::with_capacity(self.ids.len());
+        for id in &self.ids {
+            values.push(id.clone().into());
+            list.push(format!("${}", values.len()));
+        }
+        format!(
+            "SELECT id FROM products WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+            list.join(", ")
+        )
+    }
+}
+
 /// Reserves each product's quantity if that much is available, in one statement (quantities
 /// of one product are added up first). Returns the products that could not be reserved (their
 /// reservation is unchanged); the others are reserved. `writes` are run first (on PostgreSQL
-/// in the same statement).
+/// in the same statement). `lock` was sent earlier in the transaction and covers every product.
 pub async fn reserve_many(
     conn: &impl ConnectionTrait,
+    lock: &ReservationLock,
     writes: Writes,
     items: &[(ProductId, Quantity)],
 ) -> AppResult<Vec<ProductId>> {
     let per = per_product(items)?;
+    debug_assert!(per.iter().all(|(p, _)| lock.ids.contains(&p.to_string())));
     if per.is_empty() {
         writes.run(conn).await?;
         return Ok(Vec::new());

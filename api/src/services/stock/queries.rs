@@ -28,16 +28,9 @@ pub(super) async fn stock_row(
 
 /// The conditional reservation of many products in one statement: each product whose available
 /// stock covers its quantity is reserved, the others are left alone; returns the ids reserved.
-/// On PostgreSQL the rows are first locked in id order, in a statement of their own, so two
-/// orders sharing products never deadlock. The lock is the one the update takes anyway
-/// (`FOR NO KEY UPDATE`), so the foreign-key checks of other transactions' lines, movements and
-/// ledger entries naming the product do not wait for it. It must be its own statement: the
-/// reservation then starts after every take from these products' lots that held their lock
-/// has committed, and sums the lots as that take left them. Locking inside the reservation
-/// would re-check a product that changed under it against the lots as they stood when the
-/// statement began, and reserve what a concurrent loss just took. SQLite has one writer at a
-/// time. `writes` ride on the reservation as `WITH` clauses on PostgreSQL (and run after it
-/// there, in the same statement and snapshot).
+/// On PostgreSQL the caller has locked the rows already (`super::ReservationLock`), in an
+/// earlier statement of the transaction. `writes` ride on the reservation as `WITH` clauses on
+/// PostgreSQL (and run after it there, in the same statement and snapshot).
 pub(super) async fn reserve_many(
     conn: &impl ConnectionTrait,
     writes: Writes,
@@ -49,16 +42,6 @@ pub(super) async fn reserve_many(
     let c1 = case_of(&items, &mut values);
     let c2 = case_of(&items, &mut values);
     let ids = id_list(&items, &mut values);
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        let mut keys: Vec<Value> = Vec::new();
-        let list = id_list(&items, &mut keys);
-        conn.query_all_raw(sql(
-            conn,
-            &format!("SELECT id FROM products WHERE id IN ({list}) ORDER BY id FOR NO KEY UPDATE"),
-            keys,
-        ))
-        .await?;
-    }
     let target = format!("id IN ({ids})");
     let reserve = sql(
         conn,
