@@ -9,7 +9,8 @@
 //! all on its snapshot: nothing may rely on them running first. Only these go here: inserts
 //! (their foreign-key checks take `KEY SHARE` on the parents, which nothing locks more
 //! strongly than `NO KEY UPDATE` while a placement or acceptance runs: organisations and
-//! pairings are never deleted, products and lots are locked by the same statement), and
+//! pairings are never deleted, products and lots are locked by an earlier statement of the
+//! same transaction), and
 //! updates of rows that the transaction owns through a parent row it changed already
 //! ([`Writes::update_owned`]).
 use sea_orm::sea_query::{InsertStatement, UpdateStatement};

@@ -31,8 +31,11 @@ const CLAIM_KEY: &str = "INSERT INTO idempotency_keys (scope, idem_key, request_
 
 /// Claims the key and reads the products: whether the key was claimed, and the products found,
 /// in one statement on PostgreSQL ([`crate::services::writes::write_then_read`]). A claim that
-/// waited for a racing retry of the same key reads the products as they stood before it waited;
-/// it is then a replay, or that retry rolled back and left them as they were.
+/// waited for a racing retry of the same key reads the products as they stood before it waited
+/// (it is then a replay, or the retry rolled back). A price or status change committed during
+/// that wait is not seen, as one committed between any read of the products and the
+/// reservation is not: the products are read without a lock, and only the stock is re-checked
+/// under the lock.
 pub(super) async fn claim_key_reading_products(
     conn: &impl ConnectionTrait,
     claim: &KeyClaim<'_>,

@@ -100,6 +100,9 @@ impl ReservationLock {
             values.push(id.clone().into());
             list.push(format!("${}", values.len()));
         }
+        if list.is_empty() {
+            return "SELECT id FROM products WHERE FALSE".to_string();
+        }
         format!(
             "SELECT id FROM products WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
             list.join(", ")
@@ -118,7 +121,9 @@ pub async fn reserve_many(
     items: &[(ProductId, Quantity)],
 ) -> AppResult<Vec<ProductId>> {
     let per = per_product(items)?;
-    debug_assert!(per.iter().all(|(p, _)| lock.ids.contains(&p.to_string())));
+    if let Some((p, _)) = per.iter().find(|(p, _)| !lock.ids.contains(&p.to_string())) {
+        return Err(AppError::internal(format!("product {p} is reserved without its lock")));
+    }
     if per.is_empty() {
         writes.run(conn).await?;
         return Ok(Vec::new());
