@@ -5,6 +5,7 @@ use crate::compliance::{cert, day, lot_ids, new_lot, require};
 use crate::helpers::*;
 use crate::orders::{act, placed_line, product, world, World};
 use assist_market::services::ledger::{checkpoint, offline};
+use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 async fn ship(w: &World, so: &str, lots: Value) -> Resp {
@@ -118,9 +119,12 @@ async fn shipped_lots_are_checked_kept_in_the_ledger_and_traced_into_two_orders(
         .expect(200)
         .json;
     assert_eq!(seen["shipped_lots"][0]["compliance_certificate"]["number"], "HGZ-L2");
+    let before = writes_of(app).await;
     let r = accept(&w, &c, &lc, "600").await;
     assert!(r.text.contains(&l1), "{}", r.text);
     r.problem(409);
+    // Refused inside the acceptance's transaction: what it did before the check is undone.
+    assert_eq!(writes_of(app).await, before);
     let so = app
         .get(&format!("/supplier-orders/{c}"), w.buyer.t())
         .await
@@ -268,4 +272,32 @@ fn validate_epcis(doc: &str) {
         .output()
         .expect("python3");
     assert!(!out.status.success(), "a broken document validated");
+}
+
+/// What an acceptance writes: ledger entries, stock movements, reservations, what is left in
+/// the lots, accepted quantities of lines and of shipped lots, and emails.
+async fn writes_of(app: &TestApp) -> Vec<i64> {
+    let mut out = Vec::new();
+    for q in [
+        "COUNT(*) FROM ledger_entries",
+        "COUNT(*) FROM stock_movements",
+        "SUM(reserved_milli) FROM products",
+        "SUM(remaining_milli) FROM lots",
+        "COUNT(*) FROM order_lines WHERE accepted_quantity_milli IS NOT NULL",
+        "COUNT(*) FROM shipment_lots WHERE accepted_milli IS NOT NULL",
+        "COUNT(*) FROM outbox",
+    ] {
+        let (what, from) = q.split_once(" FROM ").unwrap();
+        let row = app
+            .db()
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.db().get_database_backend(),
+                format!("SELECT CAST(COALESCE({what}, 0) AS BIGINT) AS n FROM {from}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        out.push(row.try_get::<i64>("", "n").unwrap());
+    }
+    out
 }

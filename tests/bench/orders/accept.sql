@@ -4,7 +4,7 @@
 -- ledger, outbox), for
 -- pgbench -M prepared with -D targets=. The target comes from bench_targets (one primary-key
 -- read more than the service does); its status is not checked, so every replay writes.
--- 14 round trips: the route's check reads the supplier order (with its order) once and hands
+-- 13 round trips: the route's check reads the supplier order (with its order) once and hands
 -- it to the service; the buyer and supplier are read in the statement that sets the status
 -- (services/writes.rs write_then_read); as WITH clauses of one statement each
 -- (services/writes.rs), the lines' accepted quantities go with the release of the
@@ -19,10 +19,9 @@ SELECT so_id, order_id, buyer_id, supplier_id, l1, l2, p1, p2, lot1, lot2 FROM b
 -- the bearer token's session (routes::caller)
 SELECT s.user_id, u.org_id, o.status AS org_status, CASE WHEN s.revoked_at IS NULL THEN 0 ELSE 1 END AS session_revoked, CASE WHEN u.deactivated_at IS NULL THEN 0 ELSE 1 END AS user_deactivated FROM sessions s JOIN users u ON u.id = s.user_id JOIN organizations o ON o.id = u.org_id WHERE s.id = bench_id(10, 0);
 -- may_act_as_buyer (the route; its own order needs no look at its children), then the lines
--- with their weight rows, then the shipment's 合格证 check
+-- with their weight rows (the shipment's 合格证 check reads the shipped lots in the transaction)
 SELECT so.*, o.* FROM supplier_orders so LEFT JOIN orders o ON so.order_id = o.id WHERE so.id = :so_id LIMIT 1;
 SELECT l.*, w.* FROM order_lines l LEFT JOIN order_line_weights w ON l.id = w.order_line_id WHERE l.supplier_order_id = :so_id ORDER BY l.id;
-SELECT sl.order_line_id, sl.lot_id FROM shipment_lots sl JOIN lots l ON l.id = sl.lot_id WHERE sl.supplier_order_id = :so_id AND l.uncertified_batch = true ORDER BY sl.order_line_id, sl.id LIMIT 1;
 BEGIN;
 WITH w AS (UPDATE supplier_orders SET status = 'accepted', invoice_number = 'INV-1', acceptance_note = NULL, status_note = NULL, accepted_at = now(), updated_at = now() WHERE id = :so_id AND status IN ('placed', 'delivered', 'accepted') RETURNING id) SELECT (SELECT COUNT(*) FROM w) AS written_rows, t.* FROM (SELECT 1) AS one LEFT JOIN organizations t ON t.id IN (:buyer_id, :supplier_id);
 WITH w0 AS (UPDATE order_lines SET accepted_quantity_milli = CASE id WHEN :l1 THEN 1000 WHEN :l2 THEN 1000 END WHERE supplier_order_id = :so_id) UPDATE products SET reserved_milli = CASE WHEN reserved_milli >= (CASE id WHEN :p1 THEN 1000 WHEN :p2 THEN 1000 END) THEN reserved_milli - (CASE id WHEN :p1 THEN 1000 WHEN :p2 THEN 1000 END) ELSE 0 END WHERE id IN (:p1, :p2);

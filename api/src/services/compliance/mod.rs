@@ -26,7 +26,7 @@ pub use categories::{
 };
 pub use epcis::{document as epcis_document, of_trace as epcis_of_trace, EPCIS_CONTEXT};
 pub use lots::{check_certificate, flag_for_new_lot, may_certify_lot, record_certificate, CertifiedLot};
-pub use shipment::{attach, check_acceptance, ship_lots_of, take_and_trace, ShipBody, ShipLot, ShippedLot};
+pub use shipment::{attach, ship_lots_of, take_and_trace, ShipBody, ShipLot, ShippedLot};
 pub use trace::{may_trace, trace, LotTrace, TraceOrigin, TraceQuery, TraceShipment};
 
 use crate::error::{AppError, FieldError};

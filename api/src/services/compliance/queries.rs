@@ -269,26 +269,6 @@ pub(super) async fn insert_shipment(conn: &impl ConnectionTrait, rows: Vec<shipm
 }
 
 /// The shipped lots of these supplier orders, in the order they were allocated.
-/// The first shipped lot of a supplier order that lacks its 合格证 (`uncertified_batch`), as
-/// `(order line, lot)`, in the order of [`shipment_rows`]: one statement.
-pub(super) async fn first_uncertified_shipped(
-    conn: &impl ConnectionTrait,
-    so_id: &str,
-) -> AppResult<Option<(String, String)>> {
-    let row = conn
-        .query_one_raw(sql(
-            conn,
-            "SELECT sl.order_line_id, sl.lot_id FROM shipment_lots sl JOIN lots l ON l.id = sl.lot_id \
-             WHERE sl.supplier_order_id = $1 AND l.uncertified_batch = $2 ORDER BY sl.order_line_id, sl.id LIMIT 1",
-            vec![so_id.into(), true.into()],
-        ))
-        .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get("", "order_line_id")?, r.try_get("", "lot_id")?)),
-        None => None,
-    })
-}
-
 pub(super) async fn shipment_rows(
     conn: &impl ConnectionTrait,
     so_ids: Vec<String>,

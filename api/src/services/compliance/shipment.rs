@@ -237,23 +237,12 @@ pub(super) fn shipped(r: &shipment_lots::Model, l: &lots::Model) -> AppResult<Sh
     })
 }
 
-/// 409 when a lot shipped for a line lacks the 合格证 its product requires (the supplier
-/// records it with `PUT /lots/{id}/compliance-certificate`, then the buyer accepts).
-pub async fn check_acceptance(conn: &impl ConnectionTrait, so_id: &str) -> AppResult<()> {
-    if let Some((line, lot)) = queries::first_uncertified_shipped(conn, so_id).await? {
-        return Err(AppError::Conflict(format!(
-            "line {line}: lot {lot} was shipped without the 合格证 (compliance certificate) its product \
-             requires; it cannot be accepted until the supplier records it"
-        )));
-    }
-    Ok(())
-}
-
 /// Takes the accepted quantities out of the lots each line was shipped from (what a lot no
 /// longer holds comes from the product's other lots, soonest best-before first), records
 /// what was accepted of each lot, and gives each line's ledger trace. An order shipped
 /// before lots were recorded takes from the product's lots as before, with no trace.
 /// Also gives the order's shipped lots as this leaves them (what [`attach`] would read after).
+/// Refuses (409) an order with a shipped lot that lacks the 合格证 its product requires.
 pub async fn take_and_trace(
     conn: &impl ConnectionTrait,
     so_id: &str,
@@ -262,6 +251,19 @@ pub async fn take_and_trace(
     actor: Option<UserId>,
 ) -> AppResult<(HashMap<String, EntryTrace>, Vec<ShippedLot>)> {
     let (rows, lots) = queries::shipment_rows_with_lots(conn, so_id).await?;
+    // 409 when a lot shipped for a line lacks the 合格证 its product requires (the supplier
+    // records it with `PUT /lots/{id}/compliance-certificate`, then the buyer accepts); the
+    // caller's rollback undoes what its transaction did before.
+    let lacking = rows
+        .iter()
+        .find(|r| lots.get(&r.lot_id).is_some_and(|l| l.uncertified_batch));
+    if let Some(r) = lacking {
+        return Err(AppError::Conflict(format!(
+            "line {}: lot {} was shipped without the 合格证 (compliance certificate) its product \
+             requires; it cannot be accepted until the supplier records it",
+            r.order_line_id, r.lot_id
+        )));
+    }
     if rows.is_empty() {
         stock::consume_many(conn, takes, StockMovementKind::Sale, Some(so_id), actor).await?;
         return Ok((HashMap::new(), Vec::new()));
