@@ -3,9 +3,8 @@
 //! validated against the vendored schema).
 use crate::compliance::{cert, day, lot_ids, new_lot, require};
 use crate::helpers::*;
-use crate::orders::{act, placed_line, product, world, World};
+use crate::orders::{act, placed_line, product, scalar, world, World};
 use assist_market::services::ledger::{checkpoint, offline};
-use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 async fn ship(w: &World, so: &str, lots: Value) -> Resp {
@@ -288,16 +287,7 @@ async fn writes_of(app: &TestApp) -> Vec<i64> {
         "COUNT(*) FROM outbox",
     ] {
         let (what, from) = q.split_once(" FROM ").unwrap();
-        let row = app
-            .db()
-            .query_one_raw(sea_orm::Statement::from_string(
-                app.db().get_database_backend(),
-                format!("SELECT CAST(COALESCE({what}, 0) AS BIGINT) AS n FROM {from}"),
-            ))
-            .await
-            .unwrap()
-            .unwrap();
-        out.push(row.try_get::<i64>("", "n").unwrap());
+        out.push(scalar(app, what, from).await);
     }
     out
 }

@@ -71,11 +71,16 @@ pub async fn stock_of(app: &TestApp, product: &str) -> stock::Stock {
 }
 
 pub async fn count(app: &TestApp, table: &str) -> i64 {
+    scalar(app, "COUNT(*)", table).await
+}
+
+/// `SELECT what FROM from` as a BIGINT (0 for a NULL sum), on either backend.
+pub async fn scalar(app: &TestApp, what: &str, from: &str) -> i64 {
     let row = app
         .db()
         .query_one_raw(sea_orm::Statement::from_string(
             app.db().get_database_backend(),
-            format!("SELECT COUNT(*) AS n FROM {table}"),
+            format!("SELECT CAST(COALESCE({what}, 0) AS BIGINT) AS n FROM {from}"),
         ))
         .await
         .unwrap()
