@@ -68,6 +68,17 @@ pub fn sql(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statem
     Statement::from_sql_and_values(backend, text, values)
 }
 
+/// Binds each value and gives its placeholders (`$n, $m, ...`), numbered after the values
+/// already bound; empty for no items.
+pub fn placeholders<V: Into<Value> + Clone>(values: &mut Vec<Value>, items: &[V]) -> String {
+    let mut marks = Vec::with_capacity(items.len());
+    for v in items {
+        values.push(v.clone().into());
+        marks.push(format!("${}", values.len()));
+    }
+    marks.join(", ")
+}
+
 /// `?limit=&cursor=` of every list.
 #[derive(Debug, Clone, Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]

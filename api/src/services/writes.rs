@@ -119,15 +119,10 @@ pub async fn write_then_read<M: FromQueryResult>(
         return Ok((written, found));
     }
     let mut values = write.values.map(|v| v.0).unwrap_or_default();
-    let mut list = Vec::with_capacity(ids.len());
-    for id in ids {
-        values.push(id.into());
-        list.push(format!("${}", values.len()));
-    }
-    let list = if list.is_empty() {
+    let list = if ids.is_empty() {
         "NULL".to_string()
     } else {
-        list.join(", ")
+        super::placeholders(&mut values, &ids)
     };
     let text = format!(
         "WITH w AS ({}) SELECT (SELECT COUNT(*) FROM w) AS written_rows, t.* FROM (SELECT 1) AS one \

@@ -3,7 +3,7 @@ use super::ComplianceCertificate;
 use crate::domain::{ProductCategory, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::writes::Writes;
-use crate::services::{now, sql, stock};
+use crate::services::{now, placeholders, sql, stock};
 use entity::{category_settings, lots, order_lines, products, shipment_lots, supplier_orders};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -44,16 +44,6 @@ pub(super) async fn upsert_category(
             }
         },
     )
-}
-
-/// Binds each value and gives its placeholders (`$n, $m, ...`).
-fn placeholders<V: Into<sea_orm::Value> + Clone>(values: &mut Vec<sea_orm::Value>, items: &[V]) -> String {
-    let mut marks = Vec::with_capacity(items.len());
-    for v in items {
-        values.push(v.clone().into());
-        marks.push(format!("${}", values.len()));
-    }
-    marks.join(", ")
 }
 
 /// Re-flags the lots without a certificate of the products `filter` selects (SQL over `p2`).

@@ -1,9 +1,9 @@
 //! Every statement of the orders capability. States are bound from their enums.
 use crate::domain::{Quantity, SupplierOrderStatus};
 use crate::error::AppResult;
-use crate::services::sql;
 use crate::services::stock::ReservationLock;
 use crate::services::writes::{self, Writes};
+use crate::services::{placeholders, sql};
 use entity::{idempotency_keys, order_lines, orders, organizations, pairings, products, regions, supplier_orders};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -50,16 +50,6 @@ pub(super) async fn claim_key_reading_products(
     ];
     let (claimed, found) = writes::write_then_read(conn, sql(conn, CLAIM_KEY, values), "products", ids).await?;
     Ok((claimed > 0, found))
-}
-
-/// `$n, $n+1, …` for `items`, appended to `values`.
-fn placeholders(items: Vec<String>, values: &mut Vec<Value>) -> String {
-    let mut list = Vec::with_capacity(items.len());
-    for v in items {
-        values.push(v.into());
-        list.push(format!("${}", values.len()));
-    }
-    list.join(", ")
 }
 
 /// Stores the first response (201 and the order) under the key, with the order's rows: the
@@ -131,7 +121,7 @@ pub(super) async fn orgs_by_ids_locking(
     let list = if ids.is_empty() {
         "NULL".to_string()
     } else {
-        placeholders(ids, &mut values)
+        placeholders(&mut values, &ids)
     };
     let rows = conn
         .query_all_raw(sql(

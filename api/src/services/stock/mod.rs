@@ -95,18 +95,11 @@ impl ReservationLock {
     /// ids appended to `values` and numbered `$n` after those already there. The statement that
     /// embeds it must read it whatever else it finds (a SELECT in `WITH` runs only when read).
     pub fn select_sql(&self, values: &mut Vec<sea_orm::Value>) -> String {
-        let mut list = Vec::with_capacity(self.ids.len());
-        for id in &self.ids {
-            values.push(id.clone().into());
-            list.push(format!("${}", values.len()));
-        }
-        if list.is_empty() {
+        if self.ids.is_empty() {
             return "SELECT id FROM products WHERE FALSE".to_string();
         }
-        format!(
-            "SELECT id FROM products WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
-            list.join(", ")
-        )
+        let list = super::placeholders(values, &self.ids);
+        format!("SELECT id FROM products WHERE id IN ({list}) ORDER BY id FOR NO KEY UPDATE")
     }
 }
 
