@@ -35,6 +35,7 @@ mod plans;
 mod products;
 mod read_back;
 mod readme;
+mod regions_tree;
 mod reports;
 mod reports_pairing;
 mod reports_xlsx;

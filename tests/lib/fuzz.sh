@@ -39,12 +39,23 @@ fuzz_backend() {
   if [ "$status" -ne 0 ]; then
     cat "$dir/st.log"
     echo "--- the service's log (last 40 lines)"; tail -n 40 "$dir/serve.log"
+    fuzz_digest "$dir"
   else
     sed -n '/ SUMMARY /,$p' "$dir/st.log"
   fi
   echo "fuzzing against $label: $(($(date +%s) - started)) s, exit $status"
   rm -rf "$dir"
   return "$status"
+}
+
+# fuzz_digest DIR: a few lines that say why a run failed, printed last (CI keeps only the
+# tail of the output): each failing operation, its failure and status, the curl that
+# reproduces it, then the first panics in the service's log with their messages.
+fuzz_digest() {
+  echo "--- why it failed: schemathesis' failures, then the service's panics"
+  grep -E '^_{3,} |^- |^\[[0-9]{3}\]|^    curl ' "$1/st.log" | cut -c1-200 | head -n 16
+  echo "panics in the service's log: $(grep -c 'panicked at' "$1/serve.log")"
+  grep -m 3 -A 1 'panicked at' "$1/serve.log" | cut -c1-200
 }
 
 # fuzz_both_backends PG_URL REDIS_URL: the two runs at once (each is bounded by time, so

@@ -172,7 +172,21 @@ pub async fn put(db: &impl ConnectionTrait, code: &str, body: PutRegion) -> AppR
             "only a village can be a registered poor village",
         ));
     }
+    // A parent is always of a coarser level, so the hierarchy has no loop as long as no region
+    // with regions under it changes level (a province re-filed as a city under itself, say).
+    let stored = queries::find(db, code).await?;
+    if let Some(s) = &stored {
+        if level_of(s)? != level && queries::has_children(db, code).await? {
+            errors.push(FieldError::new(
+                "level",
+                format!("regions lie under this {}; its level cannot change", level_of(s)?),
+            ));
+        }
+    }
     match (&body.parent_code, level.parent()) {
+        (Some(p), Some(_)) if p == code => {
+            errors.push(FieldError::new("parent_code", "a region cannot be its own parent"))
+        }
         (Some(_), None) => errors.push(FieldError::new("parent_code", "a province has no parent")),
         (None, Some(_)) => errors.push(FieldError::new("parent_code", "is required below province level")),
         (Some(p), Some(expected)) => match queries::find(db, p).await? {
@@ -186,7 +200,7 @@ pub async fn put(db: &impl ConnectionTrait, code: &str, body: PutRegion) -> AppR
         (None, None) => {}
     }
     AppError::check(errors)?;
-    let created = queries::find(db, code).await?.is_none();
+    let created = stored.is_none();
     let am = regions::ActiveModel {
         code: Set(code.to_string()),
         name: Set(body.name.trim().to_string()),

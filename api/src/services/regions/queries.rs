@@ -34,6 +34,16 @@ pub async fn page(
     q.order_by_asc(regions::Column::Code).limit(limit).all(db).await
 }
 
+/// Whether any region names `code` as its parent.
+pub async fn has_children(db: &impl ConnectionTrait, code: &str) -> Result<bool, DbErr> {
+    Ok(regions::Entity::find()
+        .filter(regions::Column::ParentCode.eq(code))
+        .limit(1)
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// Inserts the region, or replaces the one with its code.
 pub async fn save(db: &impl ConnectionTrait, am: regions::ActiveModel, exists: bool) -> Result<regions::Model, DbErr> {
     if exists {

@@ -1,5 +1,7 @@
 //! Every SQL statement of the supervision capability. Kinds and states are bound, never
-//! written in the SQL text.
+//! written in the SQL text. The walks of the region tree are `UNION`, not `UNION ALL`: a row
+//! met again adds nothing and ends the walk, so even a loop in the regions (which
+//! `regions::put` refuses) cannot keep a statement, and on SQLite the one connection, busy.
 use crate::error::AppResult;
 use crate::services::sql;
 use sea_orm::{ConnectionTrait, Value};
@@ -7,7 +9,7 @@ use sea_orm::{ConnectionTrait, Value};
 /// The code of `code` and of every region under it (parent chain), `code` first.
 pub async fn regions_under(conn: &impl ConnectionTrait, code: &str) -> AppResult<Vec<String>> {
     let text = "WITH RECURSIVE sub(code) AS (SELECT code FROM regions WHERE code = $1 \
-         UNION ALL SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) \
+         UNION SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) \
          SELECT code FROM sub";
     let rows = conn.query_all_raw(sql(conn, text, vec![code.into()])).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -20,7 +22,7 @@ pub async fn regions_under(conn: &impl ConnectionTrait, code: &str) -> AppResult
 /// Whether `inner` is `outer` or lies under it.
 pub async fn region_within(conn: &impl ConnectionTrait, inner: &str, outer: &str) -> AppResult<bool> {
     let text = "WITH RECURSIVE up(code, parent_code) AS (SELECT code, parent_code FROM regions WHERE code = $1 \
-         UNION ALL SELECT r.code, r.parent_code FROM regions r JOIN up ON r.code = up.parent_code) \
+         UNION SELECT r.code, r.parent_code FROM regions r JOIN up ON r.code = up.parent_code) \
          SELECT COUNT(*) AS n FROM up WHERE code = $2";
     let row = conn
         .query_one_raw(sql(conn, text, vec![inner.into(), outer.into()]))
@@ -35,7 +37,7 @@ pub async fn region_within(conn: &impl ConnectionTrait, inner: &str, outer: &str
 /// only budget units.
 pub async fn orgs_under(conn: &impl ConnectionTrait, code: &str, budget_units: bool) -> AppResult<Vec<String>> {
     let mut text = "WITH RECURSIVE sub(code) AS (SELECT code FROM regions WHERE code = $1 \
-         UNION ALL SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) \
+         UNION SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) \
          SELECT o.id FROM organizations o JOIN sub ON o.region_code = sub.code"
         .to_string();
     let mut values: Vec<Value> = vec![code.into()];
@@ -81,7 +83,7 @@ pub async fn poverty_counties(
         values.push(c.into());
         text.push_str(&format!(
             "WITH RECURSIVE sub(code) AS (SELECT code FROM regions WHERE code = ${n} \
-             UNION ALL SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) ",
+             UNION SELECT r.code FROM regions r JOIN sub ON r.parent_code = sub.code) ",
             n = values.len()
         ));
         from.push_str(" JOIN sub ON r.code = sub.code");

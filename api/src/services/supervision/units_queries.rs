@@ -35,7 +35,7 @@ fn scope_cte(code_mark: Option<usize>) -> String {
     };
     format!(
         "WITH RECURSIVE scope(code, top) AS ({anchor} \
-         UNION ALL SELECT r.code, COALESCE(s.top, r.code) FROM regions r JOIN scope s ON r.parent_code = s.code) "
+         UNION SELECT r.code, COALESCE(s.top, r.code) FROM regions r JOIN scope s ON r.parent_code = s.code) "
     )
 }
 

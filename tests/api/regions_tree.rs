@@ -1,0 +1,75 @@
+//! The region tree has no loops: a region with regions under it keeps its level, and no
+//! region is its own parent. A loop made the supervision walks of the tree run forever (on
+//! SQLite holding the one connection): the fuzzer found it by re-filing province 130000
+//! as a city under itself.
+use crate::helpers::*;
+use crate::supervision::this_year;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_region_with_regions_under_it_keeps_its_level_and_none_is_its_own_parent() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    let before = app.get("/regions/130000", None).await.expect(200).json;
+    assert_eq!(before["level"], "province");
+    // Itself as parent, at a level that could sit under the province it is stored as.
+    let r = app
+        .put(
+            "/regions/130000",
+            admin,
+            json!({"name": "x", "level": "city", "parent_code": "130000"}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["level", "parent_code"], "{}", r.text);
+    // A loop of two: the province as a county under its own city.
+    let r = app
+        .put(
+            "/regions/130000",
+            admin,
+            json!({"name": "x", "level": "county", "parent_code": "130700"}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["level"], "{}", r.text);
+    // A city with counties under it cannot become a county either.
+    let r = app
+        .put(
+            "/regions/130700",
+            admin,
+            json!({"name": "x", "level": "county", "parent_code": "130000"}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["level"], "{}", r.text);
+    // Nothing was written.
+    assert_eq!(app.get("/regions/130000", None).await.expect(200).json, before);
+    assert_eq!(app.get("/regions/130700", None).await.expect(200).json["level"], "city");
+    // A region with nothing under it may change level, and keeps its name and code.
+    let county = json!({"name": "新县", "level": "county", "parent_code": "130700"});
+    app.put("/regions/130799", admin, county).await.expect(201);
+    let city = json!({"name": "新市", "level": "city", "parent_code": "130000"});
+    let r = app.put("/regions/130799", admin, city).await.expect(200);
+    assert_eq!(
+        (r.json["level"].as_str(), r.json["parent_code"].as_str()),
+        (Some("city"), Some("130000"))
+    );
+    // The walks of the tree answer, and still end on a loop written behind the service's back
+    // (the province under its own city): each region is walked once.
+    use sea_orm::ConnectionTrait;
+    let y = this_year();
+    let paths = [
+        format!("/supervision/{y}/units?region=130000"),
+        format!("/supervision/{y}/counties?region=130000"),
+    ];
+    let mut answers = Vec::new();
+    for path in &paths {
+        answers.push(app.get(path, admin).await.expect(200).json);
+    }
+    app.db()
+        .execute_unprepared("UPDATE regions SET parent_code = '130700' WHERE code = '130000'")
+        .await
+        .expect("the loop is written");
+    for (path, answer) in paths.iter().zip(answers) {
+        let walk = tokio::time::timeout(std::time::Duration::from_secs(20), app.get(path, admin));
+        let r = walk.await.expect("the walk ends").expect(200);
+        assert_eq!(r.json["items"], answer["items"], "{path}");
+    }
+}
