@@ -132,15 +132,23 @@ pub async fn write_then_read<M: FromQueryResult>(
     let rows = conn
         .query_all_raw(Statement::from_sql_and_values(backend, text, values))
         .await?;
-    let mut written = 0;
+    let written = match rows.first() {
+        Some(row) => usize::try_from(row.try_get::<i64>("", "written_rows")?).unwrap_or(0),
+        None => 0,
+    };
+    Ok((written, joined_rows(&rows)?))
+}
+
+/// The rows of a table LEFT JOINed to one row (a count, a lock): those whose `id` is not
+/// NULL, since the one row comes back even when the table has none to join.
+pub fn joined_rows<M: FromQueryResult>(rows: &[sea_orm::QueryResult]) -> Result<Vec<M>, DbErr> {
     let mut found = Vec::with_capacity(rows.len());
-    for row in &rows {
-        written = usize::try_from(row.try_get::<i64>("", "written_rows")?).unwrap_or(0);
+    for row in rows {
         if row.try_get::<Option<String>>("", "id")?.is_some() {
             found.push(M::from_query_result(row, "")?);
         }
     }
-    Ok((written, found))
+    Ok(found)
 }
 
 fn value_count(s: &Statement) -> usize {

@@ -6,9 +6,7 @@ use crate::services::writes::{self, Writes};
 use crate::services::{placeholders, sql};
 use entity::{idempotency_keys, order_lines, orders, organizations, pairings, products, regions, supplier_orders};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value};
 
 // ---- idempotency keys ----
 
@@ -133,13 +131,7 @@ pub(super) async fn orgs_by_ids_locking(
             values,
         ))
         .await?;
-    let mut found = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if row.try_get::<Option<String>>("", "id")?.is_some() {
-            found.push(organizations::Model::from_query_result(row, "")?);
-        }
-    }
-    Ok(found)
+    Ok(writes::joined_rows(&rows)?)
 }
 
 pub(super) async fn regions_by_codes(
