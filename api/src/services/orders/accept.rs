@@ -70,9 +70,7 @@ pub async fn accept_as(
     body: Acceptance,
 ) -> AppResult<SupplierOrder> {
     let (so, known_order) = acting.into_parts(Role::Buyer)?;
-    // What the ledger entries need of the products is read here too: inside the transaction
-    // it would be one more round trip, and no lock would make it any fresher.
-    let (lines, weights, origins) = accept_queries::lines_with_weights(&state.db, &so.id).await?;
+    let (lines, weights) = accept_queries::lines_with_weights(&state.db, &so.id).await?;
     let mut errors = Vec::new();
     required_text(&mut errors, "invoice_number", &body.invoice_number, 100);
     check_note(&mut errors, "note", &body.note);
@@ -176,7 +174,7 @@ pub async fn accept_as(
     let actor: Option<UserId> = Some(caller.user_id);
     let (traces, shipped) = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
     let buyer = orgs.get(&so.buyer_org_id);
-    let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit, buyer, Some(origins)).await?;
+    let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit, buyer).await?;
     // Each entry keeps its lot, certificate and weighed kg; a shared canteen's split parts
     // share their line's lot and divide its weight like its quantity.
     let mut traces = traces;
@@ -228,8 +226,8 @@ pub async fn accept_as(
 }
 
 /// Ledger entries for lines `(line, quantity, amount)` of a supplier order, in that
-/// order: the products with their origin's region row (`known`, or one query), and up to
-/// four more queries for origins below county level, whatever the number of lines.
+/// order: one query for the products with their origin's region row, and up to four more
+/// for origins below county level, whatever the number of lines.
 pub(super) async fn entries_for(
     conn: &impl ConnectionTrait,
     so: &supplier_orders::Model,
@@ -237,7 +235,6 @@ pub(super) async fn entries_for(
     items: &[(&order_lines::Model, SignedQuantity, SignedMoney)],
     kind: LedgerKind,
     buyer: Option<&organizations::Model>,
-    known: Option<Vec<accept_queries::ProductOrigin>>,
 ) -> AppResult<Vec<ledger::NewEntry>> {
     if items.is_empty() {
         return Ok(Vec::new());
@@ -245,12 +242,11 @@ pub(super) async fn entries_for(
     let mut ids: Vec<String> = items.iter().map(|(l, _, _)| l.product_id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let origins = match known {
-        Some(o) => o.into_iter().filter(|p| ids.contains(&p.id)).collect(),
-        None => accept_queries::product_origins(conn, ids).await?,
-    };
-    let prods: HashMap<String, accept_queries::ProductOrigin> =
-        origins.into_iter().map(|p| (p.id.clone(), p)).collect();
+    let prods: HashMap<String, accept_queries::ProductOrigin> = accept_queries::product_origins(conn, ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
     let poverty = poverty_of_counties(conn, prods.values()).await?;
     // A contractor's orders are credited to the budget unit it serves (its plan names it).
     let credited_to = match buyer {

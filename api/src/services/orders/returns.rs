@@ -162,7 +162,7 @@ pub async fn create_return(
         reversals.push((l, back, amount.signed().negate(), *q, amount));
     }
     let items: Vec<_> = reversals.iter().map(|(l, q, a, _, _)| (*l, *q, *a)).collect();
-    let entries = entries_for(&txn, &so, &order, &items, LedgerKind::Reversal, None, None).await?;
+    let entries = entries_for(&txn, &so, &order, &items, LedgerKind::Reversal, None).await?;
     let traces = reversal_traces(&txn, &reversals).await?;
     let parts = crate::services::plans::split_shared(&txn, entries).await?;
     let written = ledger::append_traced(&txn, crate::services::plans::traced_parts(parts, &traces)).await?;
