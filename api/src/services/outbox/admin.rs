@@ -74,17 +74,15 @@ pub async fn list(state: &AppState, caller: &Caller, f: &OutboxFilter, page: &Pa
 pub async fn retry(state: &AppState, caller: &Caller, id: OutboxId) -> AppResult<OutboxEmail> {
     may_manage(caller)?;
     let key = id.to_string();
-    if !queries::retry(&state.db, &key, now()).await? {
-        return match queries::find(&state.db, &key).await? {
-            None => Err(AppError::NotFound("email")),
-            Some(m) => Err(AppError::Conflict(format!(
-                "only a failed email can be retried; this one is {}",
-                m.status
-            ))),
-        };
+    // The answer is the row as the retry left it: the worker may take it again at once.
+    if let Some(m) = queries::retry(&state.db, &key, now()).await? {
+        return to_email(m);
     }
-    let m = queries::find(&state.db, &key)
-        .await?
-        .ok_or(AppError::NotFound("email"))?;
-    to_email(m)
+    match queries::find(&state.db, &key).await? {
+        None => Err(AppError::NotFound("email")),
+        Some(m) => Err(AppError::Conflict(format!(
+            "only a failed email can be retried; this one is {}",
+            m.status
+        ))),
+    }
 }

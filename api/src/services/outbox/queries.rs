@@ -156,16 +156,17 @@ pub async fn find(conn: &impl ConnectionTrait, id: &str) -> Result<Option<outbox
     outbox::Entity::find_by_id(id.to_string()).one(conn).await
 }
 
-/// A `failed` email back to `pending`, due at `now`, attempts from zero. False when it was not failed.
-pub async fn retry(conn: &impl ConnectionTrait, id: &str, now: At) -> Result<bool, DbErr> {
-    let res = outbox::Entity::update_many()
+/// A `failed` email back to `pending`, due at `now`, attempts from zero: the row as it left it
+/// (the worker may take it at once, so it is not read again); `None` when it was not failed.
+pub async fn retry(conn: &impl ConnectionTrait, id: &str, now: At) -> Result<Option<outbox::Model>, DbErr> {
+    let mut rows = outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Pending.as_str()))
         .col_expr(outbox::Column::Attempts, Expr::value(0))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(now))
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
         .filter(outbox::Column::Id.eq(id))
         .filter(outbox::Column::Status.eq(OutboxStatus::Failed))
-        .exec(conn)
+        .exec_with_returning(conn)
         .await?;
-    Ok(res.rows_affected == 1)
+    Ok(rows.pop())
 }
