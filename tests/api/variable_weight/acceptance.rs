@@ -27,6 +27,11 @@ async fn zero_huge_missing_or_misplaced_weights_are_refused() {
             vec![(p, "1.5", Some("150")), (m, "10", None)],
             "lines[0].accepted_quantity",
         ),
+        // More pieces than ordered, so many that their nominal weight has no bound: 422, not 500.
+        (
+            vec![(p, "1000000000", Some("50")), (m, "10", None)],
+            "lines[0].accepted_quantity",
+        ),
         (
             vec![(p, "2", Some("200")), (m, "10", Some("10"))],
             "lines[1].actual_weight",

@@ -132,8 +132,18 @@ pub fn check_acceptance(
             errors.push(FieldError::new(field, "must be greater than zero"));
             continue;
         }
+        if b.accepted.minor() > line.quantity_milli {
+            // More pieces than ordered: refused on accepted_quantity by the caller; nothing to weigh.
+            continue;
+        }
         let nominal = weight(row.nominal_weight_milli)?;
-        let expected = Weight::of_pieces(nominal, b.accepted).map_err(AppError::internal)?;
+        let Ok(expected) = Weight::of_pieces(nominal, b.accepted) else {
+            errors.push(FieldError::new(
+                format!("lines[{i}].accepted_quantity"),
+                format!("is too many pieces of {nominal} kg to weigh"),
+            ));
+            continue;
+        };
         if actual.beyond_sanity(expected) {
             errors.push(FieldError::new(
                 field,
