@@ -241,6 +241,36 @@ async fn a_contractors_orders_are_credited_to_the_unit_it_serves() {
     let items = l.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{}", l.text);
     assert_eq!(items[0]["buyer_org_id"], unit.org_id.as_str());
+    // The unit's plan stops naming the contractor; a return still takes the credit back from
+    // the unit that holds it, not from the contractor (whose own credit was never raised).
+    w.app
+        .send(
+            w.app
+                .client
+                .put(w.app.url(&format!("/buyers/{}/plans/{y}", unit.org_id)))
+                .bearer_auth(&unit.token)
+                .header("If-Match", "*")
+                .json(&json!({"food_budget": "100000.00", "reserved_share": "0.2"})),
+        )
+        .await
+        .expect(200);
+    w.app
+        .post(
+            &format!("/supplier-orders/{so}/returns"),
+            w.buyer.t(),
+            json!({"lines": [{"line_id": line, "quantity": "4"}], "reason": "spoiled"}),
+        )
+        .await
+        .expect(201);
+    let sum = crate::supervision_counties::ledger_sum;
+    assert_eq!(sum(&w.app, "buyer_org_id", &unit.org_id).await, 12_500 - 5_000);
+    assert_eq!(sum(&w.app, "buyer_org_id", &w.buyer.org_id).await, 0);
+    let l = w
+        .app
+        .get(&format!("/ledger?buyer={}", w.buyer.org_id), Some(&w.app.admin_token))
+        .await
+        .expect(200);
+    assert_eq!(l.json["items"], json!([]), "nothing is the contractor's own");
 }
 
 #[tokio::test]

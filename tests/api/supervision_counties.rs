@@ -230,15 +230,37 @@ async fn a_shared_canteens_credit_is_split_in_the_ledger_by_the_members_shares()
     .await
     .expect(201);
     assert_eq!(ledger_sum(app, "supplier_order_id", &so).await, 12_501 - 1250);
-    // 1250 fen by largest remainder: the lead 417, the first member 417, the second 416.
+    // 1250 fen in proportion to what each holds (4167 fen each), by largest remainder with
+    // ties to the part credited first: the members 417 each, the lead 416.
     assert_eq!(ledger_sum(app, "buyer_org_id", &m1.org_id).await, 4167 - 417);
-    assert_eq!(ledger_sum(app, "buyer_org_id", &m2.org_id).await, 4167 - 416);
-    assert_eq!(ledger_sum(app, "buyer_org_id", &w.buyer.org_id).await, 4167 - 417);
+    assert_eq!(ledger_sum(app, "buyer_org_id", &m2.org_id).await, 4167 - 417);
+    assert_eq!(ledger_sum(app, "buyer_org_id", &w.buyer.org_id).await, 4167 - 416);
     let returns = app
         .get(&format!("/supplier-orders/{so}/returns"), w.buyer.t())
         .await
         .expect(200);
     assert_eq!(returns.json["items"].as_array().unwrap().len(), 1, "{}", returns.text);
+    // The lead's plan drops its members; returning the rest still takes each holder's credit
+    // back, to zero exactly, and nothing lands on the lead alone.
+    app.send(
+        app.client
+            .put(app.url(&format!("/buyers/{}/plans/{}", w.buyer.org_id, this_year())))
+            .bearer_auth(&w.buyer.token)
+            .header("If-Match", "*")
+            .json(&json!({"food_budget": "100000.00", "reserved_share": "0.3"})),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/supplier-orders/{so}/returns"),
+        w.buyer.t(),
+        json!({"lines": [{"line_id": line, "quantity": "9.001"}], "reason": "spoiled"}),
+    )
+    .await
+    .expect(201);
+    for org in [&m1.org_id, &m2.org_id, &w.buyer.org_id] {
+        assert_eq!(ledger_sum(app, "buyer_org_id", org).await, 0, "{org}");
+    }
 }
 
 #[tokio::test]

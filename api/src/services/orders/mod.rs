@@ -13,6 +13,7 @@ mod lifecycle;
 mod place;
 mod queries;
 mod read;
+mod return_parts;
 mod returns;
 mod types;
 mod write;

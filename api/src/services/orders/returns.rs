@@ -1,13 +1,11 @@
 //! Returns after acceptance (ledger reversals) and the buyer's rating of the supplier.
-use super::accept::entries_for;
 use super::lifecycle::acting_on;
 use super::queries;
 use super::read::reload;
 use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{
-    LedgerKind, Money, OrderLineId, OrgId, Quantity, ReturnId, SignedMoney, SignedQuantity, SupplierOrderId,
-    SupplierOrderStatus,
+    Money, OrderLineId, OrgId, Quantity, ReturnId, SignedMoney, SignedQuantity, SupplierOrderId, SupplierOrderStatus,
 };
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{ledger, new_id, now, outbox, required_text, stored, weight};
@@ -116,9 +114,6 @@ pub async fn create_return(
         }
     }
     AppError::check(errors)?;
-    let order = queries::find_order(&state.db, so.order_id.clone())
-        .await?
-        .ok_or(AppError::NotFound("order"))?;
     let t = now();
     let reason = body.reason.trim().to_string();
     let txn = state.db.begin().await?;
@@ -162,9 +157,9 @@ pub async fn create_return(
         reversals.push((l, back, amount.signed().negate(), *q, amount));
     }
     let items: Vec<_> = reversals.iter().map(|(l, q, a, _, _)| (*l, *q, *a)).collect();
-    let entries = entries_for(&txn, &so, &order, &items, LedgerKind::Reversal, None).await?;
+    // Taken back from whoever holds the line's credit now (return_parts), not re-attributed.
+    let parts = super::return_parts::reversal_parts(&txn, &items).await?;
     let traces = reversal_traces(&txn, &reversals).await?;
-    let parts = crate::services::plans::split_shared(&txn, entries).await?;
     let written = ledger::append_traced(&txn, crate::services::plans::traced_parts(parts, &traces)).await?;
     let written = crate::services::plans::first_per_line(&written);
     let return_id = new_id();

@@ -25,6 +25,13 @@ pub fn largest_remainder(total: i64, weights: &[i64]) -> Vec<i64> {
     split_by(total, weights, i128::from(PPM))
 }
 
+/// Splits `total` into parts proportional to `weights` (each at least zero; not all zero) by
+/// the same rule: a part per weight, the parts summing to `total` exactly.
+pub fn proportional(total: i64, weights: &[i64]) -> Vec<i64> {
+    let whole: i128 = weights.iter().map(|w| i128::from(*w).abs()).sum();
+    split_by(total, weights, whole)
+}
+
 /// Splits `total` into parts proportional to `weights` out of `whole` by the same rule.
 fn split_by(total: i64, weights: &[i64], whole: i128) -> Vec<i64> {
     let sign = if total < 0 { -1 } else { 1 };
