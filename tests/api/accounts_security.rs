@@ -347,6 +347,31 @@ async fn users_are_read_back_by_the_admin_and_by_themselves() {
         .await;
     assert_eq!(r.fields(), ["limit"]);
     r.problem(400);
+    // A malformed body to an unknown organisation: 404 before 422, also for the admin.
+    let unknown = uuid::Uuid::new_v4();
+    let bad = json!({"email": 7});
+    app.post(
+        &format!("/organizations/{unknown}/users"),
+        Some(&app.admin_token),
+        bad.clone(),
+    )
+    .await
+    .problem(404);
+    app.patch(
+        &format!("/organizations/{unknown}"),
+        Some(&app.admin_token),
+        bad.clone(),
+        Some("*"),
+    )
+    .await
+    .problem(404);
+    app.post(
+        &format!("/organizations/{}/users", buyer.org_id),
+        Some(&app.admin_token),
+        bad,
+    )
+    .await
+    .problem(422);
 }
 
 #[tokio::test]

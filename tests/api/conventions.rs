@@ -539,3 +539,37 @@ async fn a_malformed_query_is_400_naming_the_parameter() {
     r.problem(400);
     app.get("/catalog?q=%E5%B0%8F%E7%B1%B3+x", None).await.expect(200);
 }
+
+/// Authorise, then validate, for the lists any signed-in caller may read: a malformed query
+/// from a revoked session or a suspended organisation is 401/403, never the 400 that would
+/// tell it the route's parameters (the session's check is a database read, the query's is not).
+#[tokio::test]
+async fn a_refused_caller_learns_nothing_from_a_malformed_query() {
+    let app = spawn_app().await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let paths = [
+        "/ledger?limit=abc",
+        "/alerts?limit=abc",
+        "/organizations?limit=abc",
+        "/pairings?limit=abc",
+        "/reports/summary?year=abc",
+    ];
+    for p in paths {
+        app.get(p, buyer.t()).await.problem(400);
+    }
+    app.post(
+        &format!("/organizations/{}/suspend", buyer.org_id),
+        Some(&app.admin_token),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    for p in paths {
+        app.get(p, buyer.t()).await.problem(403);
+    }
+    let other = app.create_org("canteen", CHANGAN).await;
+    app.post("/auth/logout", other.t(), json!({})).await.expect(204);
+    for p in paths {
+        app.get(p, other.t()).await.problem(401);
+    }
+}

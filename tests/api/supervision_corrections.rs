@@ -192,6 +192,30 @@ async fn a_contractor_is_never_the_right_buyer_and_refused_callers_write_nothing
         .await;
     assert_eq!(r.fields(), ["to_org_id"], "{}", r.text);
     assert!(r.text.contains(&served.org_id), "names the unit served: {}", r.text);
+    // A contractor serving a unit of another region: refused, and that unit is not named.
+    let far_contractor = app.create_org("canteen_contractor", "130126").await;
+    let far_unit = app.create_org("school", "130126").await;
+    app.put(
+        &format!("/buyers/{}/plans/{y}", far_unit.org_id),
+        far_unit.t(),
+        json!({"declaration": "contracted_canteen", "contractor_org_id": far_contractor.org_id,
+               "food_budget": "100000.00", "reserved_share": "0.2"}),
+    )
+    .await
+    .expect(201);
+    let r = app
+        .post(
+            "/supervision/corrections",
+            c.sup.t(),
+            correction(&e.id, &far_contractor),
+        )
+        .await;
+    assert_eq!(r.fields(), ["to_org_id"], "{}", r.text);
+    assert!(
+        !r.text.contains(&far_unit.org_id),
+        "another region's unit is not named: {}",
+        r.text
+    );
     app.post("/supervision/corrections", c.sup.t(), correction(&e.id, &c.supplier))
         .await
         .problem(422);

@@ -1,5 +1,5 @@
 //! Unsold-produce alerts: rules, backlog reports, the scan, and the response.
-use super::extract::{created, idempotency_key, Guarded, GuardedQuery, Query};
+use super::extract::{created, idempotency_key, Guarded, GuardedQuery};
 use crate::auth::{Caller, Role};
 use crate::domain::{AlertId, AlertStatus, ProductCategory, ProductId, UnsoldReportId};
 use crate::error::AppError;
@@ -96,9 +96,10 @@ pub async fn scan(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<AlertFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<AlertFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let (f, page) = (f.signed_in(&caller)?, page.signed_in(&caller)?);
     let (items, next_cursor) = alerts::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(AlertPage { items, next_cursor }))
 }

@@ -1,5 +1,5 @@
 //! Quotas (预留份额), quota floors, pairings (结对帮扶) and yearly reconciliations (每年对账).
-use super::extract::{created, etag_value, Guarded, GuardedQuery, Query};
+use super::extract::{created, etag_value, Guarded, GuardedQuery};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrgId, PairingId, ReconciliationId};
 use crate::error::AppError;
@@ -107,9 +107,10 @@ pub async fn create_pairing(
 pub async fn list_pairings(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<PairingFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<PairingFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let (f, page) = (f.signed_in(&caller)?, page.signed_in(&caller)?);
     let (items, next_cursor) = credit::list_pairings(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(PairingPage { items, next_cursor }))
 }

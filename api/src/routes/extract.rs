@@ -311,6 +311,14 @@ impl<T> GuardedQuery<T> {
         permit?;
         self.0
     }
+
+    /// The query of a route that any signed-in caller may read (its answer is scoped to the
+    /// caller): `caller` was extracted, so the session, its user and its organisation passed.
+    /// A plain [`Query`] beside `Caller` would answer a malformed query (ready at once) before
+    /// the session's check (a database read) refused a revoked session or a suspended organisation.
+    pub fn signed_in(self, _caller: &crate::auth::Caller) -> Result<T, AppError> {
+        self.0
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for GuardedQuery<T> {

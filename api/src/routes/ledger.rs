@@ -21,9 +21,10 @@ use utoipa::{IntoParams, ToSchema};
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<LedgerFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<LedgerFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let (f, page) = (f.signed_in(&caller)?, page.signed_in(&caller)?);
     let (items, next_cursor) = ledger_view::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(LedgerPage { items, next_cursor }))
 }

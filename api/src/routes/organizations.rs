@@ -1,5 +1,5 @@
 //! Organisations and their users.
-use super::extract::{created, if_match, ok_with_etag, Guarded, GuardedQuery, Query};
+use super::extract::{created, if_match, ok_with_etag, Guarded, GuardedQuery};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrgId, OrgStatus, UserId};
 use crate::error::AppError;
@@ -30,9 +30,10 @@ pub async fn create(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    f: Query<OrganizationFilter>,
-    page: Query<PageParams>,
+    f: GuardedQuery<OrganizationFilter>,
+    page: GuardedQuery<PageParams>,
 ) -> Result<HttpResponse, AppError> {
+    let (f, page) = (f.signed_in(&caller)?, page.signed_in(&caller)?);
     let (items, next_cursor) = orgs::list(&state, &caller, &f, &page).await?;
     Ok(HttpResponse::Ok().json(OrganizationPage { items, next_cursor }))
 }
@@ -65,7 +66,8 @@ pub async fn update(
     id: web::Path<OrgId>,
     body: Guarded<OrganizationPatch>,
 ) -> Result<HttpResponse, AppError> {
-    let (tag, body) = body.open_with(caller.require(&[Role::Admin]).and_then(|()| if_match(&req)))?;
+    let permit = admin_on(&state, &caller, *id).await.and_then(|()| if_match(&req));
+    let (tag, body) = body.open_with(permit)?;
     let org = orgs::update(&state, &caller, id.into_inner(), body, &tag).await?;
     Ok(ok_with_etag(&org, &orgs::version_tag(&org)))
 }
@@ -101,7 +103,7 @@ pub async fn create_user(
     id: web::Path<OrgId>,
     body: Guarded<NewUser>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.open(caller.require(&[Role::Admin]))?;
+    let body = body.open(admin_on(&state, &caller, *id).await)?;
     let user = accounts::create_user(&state, Some(&caller), id.into_inner(), body).await?;
     Ok(created(
         &user,
@@ -159,4 +161,11 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_users)
         .service(get_user)
         .service(deactivate_user);
+}
+
+/// The admin's permit on organisation `id`: 403 for any other role, then 404 for an unknown
+/// organisation, both before the body is looked at (role, then the path's resource, then the body).
+async fn admin_on(state: &AppState, caller: &Caller, id: OrgId) -> Result<(), AppError> {
+    caller.require(&[Role::Admin])?;
+    orgs::find(&state.db, id).await.map(|_| ())
 }

@@ -1,5 +1,5 @@
 //! Reports for evaluators and each organisation's own slice, and the OCDS export.
-use super::extract::{GuardedQuery, Query};
+use super::extract::GuardedQuery;
 use crate::auth::Caller;
 use crate::domain::ReportFormat;
 use crate::error::AppError;
@@ -21,9 +21,9 @@ use actix_web::{get, web, HttpResponse};
 pub async fn summary(
     state: web::Data<AppState>,
     caller: Caller,
-    q: Query<SummaryQuery>,
+    q: GuardedQuery<SummaryQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (year, group, format) = reports::parse_query(q.0)?;
+    let (year, group, format) = reports::parse_query(q.signed_in(&caller)?)?;
     let s = reports::summary(&state, &caller, year, group).await?;
     let attach = |ext: &str| format!("attachment; filename=\"{}\"", reports::filename(&s, ext));
     Ok(match format {

@@ -75,7 +75,7 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
             errors.push(FieldError::new("to_org_id", "is the buyer already credited"))
         }
         Some(to) if organizations::kind_of(&to)? == OrgKind::CanteenContractor => {
-            errors.push(contractor_refused(db, &to.id, entry.year).await?)
+            errors.push(contractor_refused(db, caller, &to.id, entry.year).await?)
         }
         Some(to) if to.budget_unit && may_supervise(db, caller, &to).await? => {}
         _ => errors.push(FieldError::new(
@@ -161,14 +161,28 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
 }
 
 /// The refusal of a canteen contractor as the right buyer, naming the unit it serves in the
-/// entry's year when there is exactly one (whose credit the contractor's orders become).
-async fn contractor_refused(db: &impl sea_orm::ConnectionTrait, contractor: &str, year: i32) -> AppResult<FieldError> {
+/// entry's year when there is exactly one (whose credit the contractor's orders become) and
+/// that unit lies in the supervisor's region: a unit outside it is not named (nothing about it
+/// is the supervisor's to learn).
+async fn contractor_refused(
+    db: &impl sea_orm::ConnectionTrait,
+    caller: &Caller,
+    contractor: &str,
+    year: i32,
+) -> AppResult<FieldError> {
     let served = plans::queries::served_by_contractor(db, contractor, year).await?;
-    let msg = match served.as_slice() {
-        [unit] => format!(
+    let visible = match served.as_slice() {
+        [unit] => match organizations::queries::find(db, unit.clone()).await? {
+            Some(org) if may_supervise(db, caller, &org).await? => Some(unit),
+            _ => None,
+        },
+        _ => None,
+    };
+    let msg = match visible {
+        Some(unit) => format!(
             "is a canteen contractor, whose orders are credited to the budget unit it serves: name that unit ({unit})"
         ),
-        _ => "is a canteen contractor, not a budget unit: name the budget unit whose canteen it runs".to_string(),
+        None => "is a canteen contractor, not a budget unit: name the budget unit whose canteen it runs".to_string(),
     };
     Ok(FieldError::new("to_org_id", msg))
 }
