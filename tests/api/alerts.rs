@@ -650,6 +650,31 @@ async fn matching_ranks_paired_then_behind_quota_then_category_buyers() {
     );
     // The matched buyer sees the alert; others do not.
     app.get(&format!("/alerts/{}", id(&a)), paired.t()).await.expect(200);
+    // Another organisation sees why each buyer was matched, not its figures (quota, credit,
+    // purchases); a buyer sees its own.
+    let reasons_for = |who: &OrgUser| {
+        let path = format!("/alerts/{}", id(&a));
+        let token = who.token.clone();
+        let app = &app;
+        async move {
+            let r = app.get(&path, Some(&token)).await.expect(200);
+            r.json["matched_buyers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["reason"].as_str().unwrap().to_string())
+                .collect::<Vec<String>>()
+        }
+    };
+    for who in [&s, &paired] {
+        let r = reasons_for(who).await;
+        assert_eq!(r[1], format!("behind its {year} quota"), "{r:?}");
+        assert_eq!(r[2], format!("behind its {year} quota"), "{r:?}");
+        assert_eq!(r[3], "bought vegetables before", "{r:?}");
+    }
+    let r = reasons_for(&behind).await;
+    assert!(r[2].contains("4000.00 short of 5000.00"), "its own figures: {r:?}");
+    assert_eq!(r[1], format!("behind its {year} quota"), "{r:?}");
     app.get(&format!("/alerts/{}", id(&a)), fruit_buyer.t())
         .await
         .problem(404);
@@ -824,6 +849,9 @@ async fn pledge_places_an_order_and_reserves_stock() {
     let app = spawn_app().await;
     let s = app.create_org("cooperative", YANGYUAN).await;
     let buyer = app.create_org("canteen", CHANGAN).await;
+    // A second matched buyer (paired with the origin county), whose pledge the first does not see.
+    let other = app.create_org("government", CHANGAN).await;
+    pairing(&app, &other.org_id, YANGYUAN, Utc::now().year()).await;
     let p = selling_product(&app, &s.org_id, &buyer.org_id, 40).await;
     scan(&app).await;
     let a = alert_of(&app, &p).await.unwrap();
@@ -880,6 +908,31 @@ async fn pledge_places_an_order_and_reserves_stock() {
         .unwrap()
         .unwrap();
     assert_eq!(prod.reserved_milli, 12_500);
+    // Each buyer sees its own pledges and the total; the supplier sees every pledge.
+    app.post_with(
+        &pl,
+        other.t(),
+        json!({"quantity": "2", "deliver_to": "County hall"}),
+        &[("Idempotency-Key", "pledge-other")],
+    )
+    .await
+    .expect(201);
+    let one = format!("/alerts/{}", id(&a));
+    for (who, own) in [(&buyer, "12.5"), (&other, "2")] {
+        let got = app.get(&one, who.t()).await.expect(200);
+        let quantities: Vec<&str> = got.json["pledges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["quantity"].as_str().unwrap())
+            .collect();
+        assert_eq!(quantities, [own]);
+        assert_eq!(got.json["pledged"], "14.5");
+        let listed = app.get(&pl, who.t()).await.expect(200);
+        assert_eq!(listed.json["items"].as_array().unwrap().len(), 1, "{}", listed.text);
+    }
+    let got = app.get(&one, s.t()).await.expect(200);
+    assert_eq!(got.json["pledges"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

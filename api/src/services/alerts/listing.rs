@@ -73,12 +73,26 @@ pub struct Alert {
 
 crate::page_type!(AlertPage, Alert);
 
-fn to_alert(m: entity::alerts::Model, pledges: Vec<Pledge>) -> AppResult<Alert> {
+/// The alert as `scope` sees it. Admin and evaluators see all of it. Anyone else sees the
+/// other matched buyers' reasons without their figures ([`MatchedBuyer::without_figures`]),
+/// and a buyer sees its own pledges only; `pledged` stays the total of all pledges.
+fn to_alert(m: entity::alerts::Model, pledges: Vec<Pledge>, scope: &Scope) -> AppResult<Alert> {
     let pledged = Quantity::checked_sum(pledges.iter().map(|p| p.quantity))
         .map_err(|e| AppError::Conflict(format!("the pledges on this alert add up past the bound: {e}")))?;
+    let matched: Vec<MatchedBuyer> = serde_json::from_str(&m.matched_buyers).unwrap_or_default();
+    let own = |org: &OrgId| match scope {
+        Scope::All => true,
+        Scope::Buyer(b) => org.to_string() == *b,
+        Scope::Supplier(_) | Scope::County(_) => false,
+    };
+    let matched_buyers = matched
+        .into_iter()
+        .map(|b| if own(&b.org_id) { b } else { b.without_figures() })
+        .collect();
+    let pledges = own_pledges(pledges, scope);
     Ok(Alert {
         reasons: serde_json::from_str(&m.reasons).unwrap_or_default(),
-        matched_buyers: serde_json::from_str(&m.matched_buyers).unwrap_or_default(),
+        matched_buyers,
         id: stored(&m.id, "alert id")?,
         product_id: stored(&m.product_id, "product id")?,
         supplier_org_id: stored(&m.supplier_org_id, "organisation id")?,
@@ -157,6 +171,17 @@ async fn pledges_of(conn: &impl ConnectionTrait, alert_ids: &[String]) -> AppRes
     Ok(out)
 }
 
+/// The pledges `scope` may see: a buyer its own, everyone else all of them.
+pub(super) fn own_pledges(pledges: Vec<Pledge>, scope: &Scope) -> Vec<Pledge> {
+    match scope {
+        Scope::Buyer(b) => pledges
+            .into_iter()
+            .filter(|p| p.buyer_org_id.to_string() == *b)
+            .collect(),
+        _ => pledges,
+    }
+}
+
 /// The pledges on one alert.
 pub(super) async fn pledges_on(conn: &impl ConnectionTrait, id: &str) -> AppResult<Vec<Pledge>> {
     let id = id.to_string();
@@ -189,7 +214,7 @@ pub async fn list(
         .into_iter()
         .map(|m| {
             let p = pledges.remove(&m.id).unwrap_or_default();
-            to_alert(m, p)
+            to_alert(m, p, &scope)
         })
         .collect::<AppResult<_>>()?;
     Ok((items, next))
@@ -202,16 +227,26 @@ pub async fn may_see(state: &AppState, caller: &Caller, id: AlertId) -> AppResul
 }
 
 pub(super) async fn visible(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<entity::alerts::Model> {
+    visible_in(state, caller, id).await.map(|(m, _)| m)
+}
+
+/// As [`visible`], with the scope the caller sees it in.
+pub(super) async fn visible_in(
+    state: &AppState,
+    caller: &Caller,
+    id: AlertId,
+) -> AppResult<(entity::alerts::Model, Scope)> {
     let scope = scope(state, caller).await?;
-    queries::find_alert(&state.db, &scope, id)
+    let m = queries::find_alert(&state.db, &scope, id)
         .await?
-        .ok_or(AppError::NotFound("alert"))
+        .ok_or(AppError::NotFound("alert"))?;
+    Ok((m, scope))
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<Alert> {
-    let m = visible(state, caller, id).await?;
+    let (m, scope) = visible_in(state, caller, id).await?;
     let p = pledges_on(&state.db, &m.id).await?;
-    to_alert(m, p)
+    to_alert(m, p, &scope)
 }
 
 pub async fn events(state: &AppState, caller: &Caller, id: AlertId, page: &PageParams) -> AppResult<AlertEventPage> {

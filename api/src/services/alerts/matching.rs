@@ -21,6 +21,19 @@ pub struct MatchedBuyer {
     pub reason: String,
 }
 
+impl MatchedBuyer {
+    /// This match as another organisation sees it: the reason's kind without the buyer's own
+    /// figures (its quota, what it was credited, what it bought before), which only the buyer
+    /// itself, the admin and evaluators may read.
+    pub fn without_figures(mut self) -> MatchedBuyer {
+        let cut = [": ", " ("].iter().filter_map(|sep| self.reason.find(sep)).min();
+        if let Some(at) = cut {
+            self.reason.truncate(at);
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone)]
 struct BuyerInfo {
     name: String,

@@ -1,6 +1,6 @@
 //! A matched buyer pledges to buy part of the alerted product: a real order
 //! through `place_order`, and a pledge row keyed by that order.
-use super::listing::{pledges_on, visible, Pledge};
+use super::listing::{own_pledges, pledges_on, visible, visible_in, Pledge};
 use super::queries::{self, NewEvent};
 use super::stored;
 use crate::auth::{Caller, Role};
@@ -142,6 +142,6 @@ pub async fn pledge(
 }
 
 pub async fn list_pledges(state: &AppState, caller: &Caller, alert_id: AlertId) -> AppResult<Vec<Pledge>> {
-    let m = visible(state, caller, alert_id).await?;
-    pledges_on(&state.db, &m.id).await
+    let (m, scope) = visible_in(state, caller, alert_id).await?;
+    Ok(own_pledges(pledges_on(&state.db, &m.id).await?, &scope))
 }
