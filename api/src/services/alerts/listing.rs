@@ -82,7 +82,7 @@ fn to_alert(m: entity::alerts::Model, pledges: Vec<Pledge>, scope: &Scope) -> Ap
     let matched: Vec<MatchedBuyer> = serde_json::from_str(&m.matched_buyers).unwrap_or_default();
     let own = |org: &OrgId| match scope {
         Scope::All => true,
-        Scope::Buyer(b) => org.to_string() == *b,
+        Scope::Buyer(b) => *org == *b,
         Scope::Supplier(_) | Scope::County(_) => false,
     };
     let matched_buyers = matched
@@ -174,10 +174,7 @@ async fn pledges_of(conn: &impl ConnectionTrait, alert_ids: &[String]) -> AppRes
 /// The pledges `scope` may see: a buyer its own, everyone else all of them.
 pub(super) fn own_pledges(pledges: Vec<Pledge>, scope: &Scope) -> Vec<Pledge> {
     match scope {
-        Scope::Buyer(b) => pledges
-            .into_iter()
-            .filter(|p| p.buyer_org_id.to_string() == *b)
-            .collect(),
+        Scope::Buyer(b) => pledges.into_iter().filter(|p| p.buyer_org_id == *b).collect(),
         _ => pledges,
     }
 }
