@@ -60,6 +60,7 @@ pub async fn canteen(app: &TestApp) -> Canteen {
         .await
         .expect(201);
     }
+    crate::supervision::approve_plan(app, &lead, &sup).await;
     Canteen {
         sup,
         lead,
@@ -182,6 +183,7 @@ async fn a_contractor_is_never_the_right_buyer_and_refused_callers_write_nothing
     )
     .await
     .expect(201);
+    crate::supervision::approve_plan(&app, &served, &c.sup).await;
     let evaluator = app.create_org("evaluation_office", CHANGAN).await;
     let far = app.create_org("finance_office", "130126").await;
     let e = traced_credit(&app, &c.wrong.org_id, &c.supplier.org_id).await;
@@ -203,6 +205,8 @@ async fn a_contractor_is_never_the_right_buyer_and_refused_callers_write_nothing
     )
     .await
     .expect(201);
+    let far_sup = app.create_org("finance_office", "130126").await;
+    crate::supervision::approve_plan(&app, &far_unit, &far_sup).await;
     let r = app
         .post(
             "/supervision/corrections",

@@ -247,7 +247,8 @@ async fn a_shared_canteens_credit_is_split_in_the_ledger_by_the_members_shares()
             .put(app.url(&format!("/buyers/{}/plans/{}", w.buyer.org_id, this_year())))
             .bearer_auth(&w.buyer.token)
             .header("If-Match", "*")
-            .json(&json!({"food_budget": "100000.00", "reserved_share": "0.3"})),
+            .json(&json!({"food_budget": "100000.00", "reserved_share": "0.3",
+                          "amendment_reason": "the members eat elsewhere now"})),
     )
     .await
     .expect(200);

@@ -1,6 +1,9 @@
 //! Attribution: the budget unit an order's credit goes to. A `canteen_contractor`'s orders
-//! are credited to the one unit whose plan of the year names it (`contracted_canteen`); a
-//! contractor named by no plan (or by several) keeps its own credit.
+//! are credited to the one unit whose approved plan of the year names it (`contracted_canteen`);
+//! a contractor named by no approved plan (or by several) keeps its own credit. A draft or a
+//! filing under review redirects nothing: a unit could otherwise name any contractor of its
+//! region and take its credit (or, naming one that already serves another unit, take that
+//! unit's) before its supervisor had looked.
 use super::queries;
 use crate::domain::OrgKind;
 use crate::error::AppResult;

@@ -106,12 +106,14 @@ pub async fn plans_of_year(conn: &impl ConnectionTrait, year: i32) -> AppResult<
         .await?)
 }
 
-/// The units whose plan of `year` names `contractor` as their canteen's contractor.
+/// The units whose approved plan of `year` names `contractor` as their canteen's contractor
+/// (a draft, a filing under review or a returned plan redirects nobody's credit).
 pub async fn served_by_contractor(conn: &impl ConnectionTrait, contractor: &str, year: i32) -> AppResult<Vec<String>> {
     let rows = plans::Entity::find()
         .filter(plans::Column::ContractorOrgId.eq(contractor.to_string()))
         .filter(plans::Column::Year.eq(year))
         .filter(plans::Column::Declaration.eq(PlanDeclaration::ContractedCanteen))
+        .filter(plans::Column::Status.eq(PlanStatus::Approved.as_str()))
         .all(conn)
         .await?;
     Ok(rows.into_iter().map(|p| p.buyer_org_id).collect())

@@ -10,7 +10,7 @@
 //! the total is applied afterwards, so a reversal splits exactly as a credit of its size.
 //! Parts of zero amount and zero quantity are not written (an entry of zeros stays whole).
 use super::{queries, Member};
-use crate::domain::OrgId;
+use crate::domain::{OrgId, PlanStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::ledger::{EntryTrace, NewEntry};
 use chrono::Datelike;
@@ -62,8 +62,9 @@ fn split_by(total: i64, weights: &[i64], whole: i128) -> Vec<i64> {
         .collect()
 }
 
-/// The members of each lead among `buyers` whose plan of this year lists members, with
-/// their shares (ppm), the lead last with the rest.
+/// The members of each lead among `buyers` whose approved plan of this year lists members,
+/// with their shares (ppm), the lead last with the rest. Only an approved plan splits a credit:
+/// a draft or a filing under review is the lead's word alone, not yet its supervisor's.
 async fn splits(
     conn: &impl ConnectionTrait,
     buyers: Vec<String>,
@@ -75,6 +76,9 @@ async fn splits(
         let Some(plan) = queries::plan(conn, id, year).await? else {
             continue;
         };
+        if plan.status != PlanStatus::Approved.as_str() {
+            continue;
+        }
         let members: Vec<Member> = serde_json::from_str(&plan.members).map_err(AppError::internal)?;
         if members.is_empty() {
             continue;
