@@ -145,6 +145,36 @@ async fn the_python_verifier_checks_the_export_and_finds_each_tampering() {
         }
     }
     bad_at(&t, &forger.sign(6, &forged[5]), 4, "re-signed tail");
+    // Entries appended after the last checkpoint line are covered by no checkpoint.
+    let mut t = lines.clone();
+    let sixth = t[index_of(&t, 6)].clone();
+    t.push(sixth.replace("\"seq\":6", "\"seq\":7"));
+    bad_at(&t, &note, 7, "appended after the last checkpoint");
+    // A note with a blank line after its signature is not a signed note (C2SP signed-note).
+    bad_at(&lines, &format!("{note}\n"), 7, "a blank line after the signatures");
+    // A position with its fields and a leaf_hash: the fields shown would not be the ones
+    // verified (the hash of the true leaf beside edited fields), so the line is refused.
+    let mut t = lines.clone();
+    let i = index_of(&t, 4);
+    let mut v: Value = serde_json::from_str(&t[i]).unwrap();
+    let mut f = v["fields"].clone();
+    let values: Vec<Option<String>> = leaf::FIELDS_V1
+        .iter()
+        .map(|n| f[*n].as_str().map(String::from))
+        .collect();
+    let h = merkle::leaf_hash(&leaf::encode_values(1, &values).unwrap());
+    f["amount_fen"] = json!("999999");
+    v["fields"] = f;
+    v["leaf_hash"] = json!(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, h));
+    t[i] = v.to_string();
+    let (code, out) = check_export(dir.path(), &t, &note, &key);
+    assert_eq!(
+        (code, out.starts_with(&format!("unreadable: line {}:", i + 1))),
+        (2, true),
+        "{out}"
+    );
+    let err = offline::verify_export(&t.join("\n"), &note, &vk).unwrap_err();
+    assert!(err.starts_with(&format!("line {}:", i + 1)), "{err}");
     // A corrupted file is named by its line, never a traceback.
     let mut t = lines.clone();
     t[2] = "{\"seq\": 2, \"leaf_version\": 1, \"fields\": {}}".into();

@@ -151,6 +151,14 @@ async fn the_binary_finds_a_re_signed_tail_a_reordering_an_edit_and_a_deletion()
     )
     .await;
     found_at(app, 2, "edited").await;
+    // The export recomputes every leaf: it refuses to hide the edited entry behind its stored
+    // hash (a line of another year shows only its hash).
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let r = app
+        .get(&format!("/ledger/export?year={year}"), Some(&app.admin_token))
+        .await;
+    let p = r.problem(409);
+    assert!(p["detail"].as_str().unwrap().contains("position 2"), "{p}");
     let id = entry_at(app, 1).await.id;
     exec(app, &format!("DELETE FROM ledger_entries WHERE id = '{id}'")).await;
     found_at(app, 1, "deleted").await;

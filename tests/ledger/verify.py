@@ -82,7 +82,7 @@ class Frontier:
 def parse_key(text):
     name, key_id, b64 = text.strip().split("+", 2)
     raw = base64.b64decode(b64)
-    if len(raw) != 33 or raw[0] != 1 or sha(name.encode() + b"\n" + raw)[:4].hex() != key_id:
+    if len(raw) != 33 or raw[0] != 1 or sha(name.encode() + b"\n" + raw)[:4].hex() != key_id.lower():
         raise Unreadable("a verifier key is name+keyid+base64(0x01 || Ed25519 public key)")
     return name, bytes.fromhex(key_id), Ed25519PublicKey.from_public_bytes(raw[1:])
 
@@ -94,6 +94,8 @@ def open_note(note, key):
     body += "\n"
     good = False
     for line in sigs.splitlines() if sep else []:
+        if not line.startswith("\u2014 ") or " " not in line[2:]:
+            raise ValueError(f"bad signature line: {line!r}")
         signer, _, b64 = line.removeprefix("\u2014 ").partition(" ")
         blob = base64.b64decode(b64)
         if signer == name and blob[:4] == key_id and len(blob) == 68:
@@ -103,7 +105,7 @@ def open_note(note, key):
             except InvalidSignature:
                 raise ValueError("a signature by the key does not verify")
     lines = body.split("\n")[:-1]
-    if not good or len(lines) != 3 or lines[0] != name:
+    if not good or len(lines) != 3 or lines[0] != name or not lines[1].isascii() or not lines[1].isdigit():
         raise ValueError("not a checkpoint signed by this key")
     root = base64.b64decode(lines[2])
     return int(lines[1]), root
@@ -135,13 +137,19 @@ def verify_export(text, note, key):
                     bad.append((last_good + 1, f"line {number}: the root at {size} differs"))
                 continue
             expected = tree.size + 1
-            if v.get("seq") != expected:
+            if type(v.get("seq")) is not int or v["seq"] < 0:
+                raise Unreadable("no seq")
+            if ("leaf_hash" in v) == ("fields" in v):
+                raise Unreadable("a position carries either fields or a leaf_hash")
+            if v["seq"] != expected:
                 bad.append((min(expected, int(v["seq"])), f"line {number}: seq {v['seq']} where {expected} was expected"))
             if "leaf_hash" in v:
                 h = base64.b64decode(v["leaf_hash"], validate=True)
                 if len(h) != 32:
                     raise Unreadable("a leaf_hash is not a SHA-256 hash")
             else:
+                if type(v.get("leaf_version")) is not int:
+                    raise Unreadable(f"unknown leaf_version {v.get('leaf_version')!r}")
                 h = sha(b"\x00" + leaf_bytes(v.get("leaf_version"), v.get("fields")))
         except (Unreadable, ValueError, KeyError, TypeError, AttributeError) as e:
             raise Unreadable(f"line {number}: {e}")
@@ -152,6 +160,9 @@ def verify_export(text, note, key):
         bad.append((last_good + 1, target_problem))
     elif tree.size < cp_size:
         bad.append((tree.size + 1, f"the file ends at {tree.size} before the checkpoint's {cp_size}"))
+    elif tree.size > max(cp_size, last_good):
+        covered = max(cp_size, last_good)
+        bad.append((covered + 1, f"positions {covered + 1} to {tree.size} follow the last checkpoint that covers them"))
     if bad:
         seq, why = min(bad, key=lambda b: b[0])
         return False, f"bad: first bad position {seq}: {why}"

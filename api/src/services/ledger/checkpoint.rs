@@ -154,6 +154,10 @@ pub fn open(note: &str, vk: &VerifierKey) -> Result<Checkpoint, String> {
     if origin != vk.name {
         return Err("the checkpoint's origin is not the key's name".into());
     }
+    // Decimal digits only ("+5" or " 5" would parse, and the Python verifier reads neither).
+    if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("bad tree size".into());
+    }
     let size = size.parse::<u64>().map_err(|_| "bad tree size".to_string())?;
     let root: Hash = B64
         .decode(root)

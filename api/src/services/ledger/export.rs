@@ -37,6 +37,24 @@ pub async fn export(state: &AppState, caller: &Caller, year: i32) -> AppResult<S
     while next <= size {
         let to = (next + 4999).min(size);
         for (p, e) in queries::positioned(conn, next, to).await? {
+            // Every position's leaf is recomputed from its entry before it is written, whether
+            // the file shows its fields or only its hash: a missing entry, or one changed since it
+            // was hashed (its year, say, so that it would leave the year's lines), must not hide
+            // behind the stored hash, which the offline verifiers would have to take on trust.
+            let stored = leaf::parse_hex(&p.leaf_hash).ok_or_else(|| AppError::internal("malformed leaf hash"))?;
+            let sound = e
+                .as_ref()
+                .map(leaf::leaf_hash)
+                .transpose()?
+                .is_some_and(|h| h == stored)
+                && e.as_ref().is_some_and(|e| e.leaf_hash == p.leaf_hash);
+            if !sound {
+                return Err(AppError::Conflict(format!(
+                    "the ledger does not verify at position {}: its entry is missing or changed; \
+                     GET /ledger/verify names the first bad position",
+                    p.seq
+                )));
+            }
             let line = match e.filter(|e| e.year == year) {
                 Some(e) => {
                     let mut fields = Map::new();
@@ -47,10 +65,7 @@ pub async fn export(state: &AppState, caller: &Caller, year: i32) -> AppResult<S
                     }
                     json!({"seq": p.seq, "leaf_version": e.leaf_version, "fields": fields})
                 }
-                None => {
-                    let h = leaf::parse_hex(&p.leaf_hash).ok_or_else(|| AppError::internal("malformed leaf hash"))?;
-                    json!({"seq": p.seq, "leaf_hash": B64.encode(h)})
-                }
+                None => json!({"seq": p.seq, "leaf_hash": B64.encode(stored)}),
             };
             out.push_str(&line.to_string());
             out.push('\n');

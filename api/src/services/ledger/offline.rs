@@ -25,6 +25,11 @@ pub struct OfflineReport {
 }
 
 fn leaf_of(v: &Value, line: usize) -> Result<Hash, String> {
+    // A position is its fields or its hash, never both: with both, the fields shown would not
+    // be the ones verified.
+    if v.get("leaf_hash").is_some() == v.get("fields").is_some() {
+        return Err(format!("line {line}: a position carries either fields or a leaf_hash"));
+    }
     if let Some(h) = v.get("leaf_hash") {
         return h
             .as_str()
@@ -148,6 +153,18 @@ pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<Offli
                 "the file ends at {} before the checkpoint's {}",
                 frontier.size(),
                 t.size
+            ),
+            &mut first_bad,
+            &mut problem,
+        ),
+        // Positions past both the checkpoint and the last embedded checkpoint that verified are
+        // proven by nothing: entries appended to a file after its last signed line.
+        Some(t) if frontier.size() > t.size.max(last_good) => fail(
+            t.size.max(last_good) + 1,
+            format!(
+                "positions {} to {} follow the last checkpoint that covers them",
+                t.size.max(last_good) + 1,
+                frontier.size()
             ),
             &mut first_bad,
             &mut problem,
