@@ -172,6 +172,23 @@ async fn confirming_an_origin_mismatch_reverses_the_credits_of_that_batch() {
         0,
         "the batch's credit is reversed"
     );
+    // The goods come back after the confirmation: nothing is left to take back, so the return
+    // writes no reversal (it took the credit back a second time before).
+    let r = app
+        .post(
+            &format!("/supplier-orders/{so}/returns"),
+            buyer.t(),
+            json!({"lines": [{"line_id": line, "quantity": "4"}], "reason": "wrong origin"}),
+        )
+        .await
+        .expect(201);
+    assert!(r.json["lines"][0]["ledger_entry_id"].is_null(), "{}", r.text);
+    assert_eq!(r.json["lines"][0]["amount"], "40.00");
+    assert_eq!(
+        credited(&app, evaluator.t(), &buyer.org_id).await,
+        0,
+        "not reversed twice"
+    );
 }
 
 /// The buyer's credited total in fen, as its ledger lists it.

@@ -402,6 +402,7 @@ impl TestApp {
     }
 }
 
+#[derive(Clone)]
 pub struct OrgUser {
     pub org_id: String,
     pub email: String,

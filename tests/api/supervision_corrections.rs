@@ -252,6 +252,124 @@ async fn a_contractor_is_never_the_right_buyer_and_refused_callers_write_nothing
 }
 
 #[tokio::test]
+async fn a_correction_moves_only_what_returns_left_of_the_credit() {
+    use crate::orders::{delivered_so, product, World};
+    let app = spawn_app().await;
+    let c = canteen(&app).await;
+    let product = product(&app, &c.supplier.org_id, 1250, 1_000, 1_000_000).await;
+    let w = World {
+        app,
+        buyer: c.wrong.clone(),
+        supplier: c.supplier.clone(),
+        product,
+    };
+    let (order, so) = delivered_so(&w, "10").await;
+    let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
+    let app = &w.app;
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        c.wrong.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-1"}),
+    )
+    .await
+    .expect(200);
+    let ret = |q: &str| json!({"lines": [{"line_id": line, "quantity": q}], "reason": "spoiled"});
+    let returns = format!("/supplier-orders/{so}/returns");
+    app.post(&returns, c.wrong.t(), ret("4")).await.expect(201);
+    let l = app
+        .get(&format!("/ledger?buyer={}", c.wrong.org_id), Some(&app.admin_token))
+        .await
+        .expect(200);
+    let credit = l.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "credit")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 6 of 10 are left (75.00): the correction moves those, not the whole 125.00.
+    let to = app.create_org("hospital", CHANGAN).await;
+    let r = app
+        .post("/supervision/corrections", c.sup.t(), correction(&credit, &to))
+        .await
+        .expect(201);
+    assert_eq!(r.json["credit_entry_ids"].as_array().unwrap().len(), 1);
+    assert_eq!(ledger_sum(app, "buyer_org_id", &c.wrong.org_id).await, 0);
+    assert_eq!(ledger_sum(app, "buyer_org_id", &to.org_id).await, 7_500);
+    // A credit all returned has nothing left to move: 409, nothing written.
+    let (order, so) = delivered_so(&w, "2").await;
+    let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        c.wrong.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "2"}], "invoice_number": "INV-2"}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/supplier-orders/{so}/returns"),
+        c.wrong.t(),
+        json!({"lines": [{"line_id": line, "quantity": "2"}], "reason": "spoiled"}),
+    )
+    .await
+    .expect(201);
+    let credit = entity::ledger_entries::Entity::find()
+        .filter(entity::ledger_entries::Column::OrderLineId.eq(line))
+        .filter(entity::ledger_entries::Column::Kind.eq("credit"))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let before = entries(app).await;
+    app.post("/supervision/corrections", c.sup.t(), correction(&credit.id, &to))
+        .await
+        .problem(409);
+    assert_eq!(entries(app).await, before, "nothing written");
+    // A correction racing a full return: whichever goes first, the line's credit ends at zero
+    // and nobody is left below it (each waits for the other's lock on the line).
+    for _ in 0..3 {
+        let (order, so) = delivered_so(&w, "3").await;
+        let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
+        app.post(
+            &format!("/supplier-orders/{so}/accept"),
+            c.wrong.t(),
+            json!({"lines": [{"line_id": line, "accepted_quantity": "3"}], "invoice_number": "INV-3"}),
+        )
+        .await
+        .expect(200);
+        let credit = entity::ledger_entries::Entity::find()
+            .filter(entity::ledger_entries::Column::OrderLineId.eq(line))
+            .one(app.db())
+            .await
+            .unwrap()
+            .unwrap();
+        let back = json!({"lines": [{"line_id": line, "quantity": "3"}], "reason": "spoiled"});
+        let returns = format!("/supplier-orders/{so}/returns");
+        let (r, k) = tokio::join!(
+            app.post(&returns, c.wrong.t(), back),
+            app.post("/supervision/corrections", c.sup.t(), correction(&credit.id, &to)),
+        );
+        r.expect(201);
+        assert!(matches!(k.status.as_u16(), 201 | 409), "{}", k.text);
+        assert_eq!(ledger_sum(app, "order_line_id", line).await, 0, "{}", k.text);
+        for org in [&c.wrong.org_id, &to.org_id] {
+            let held: i64 = entity::ledger_entries::Entity::find()
+                .filter(entity::ledger_entries::Column::OrderLineId.eq(line))
+                .filter(entity::ledger_entries::Column::BuyerOrgId.eq(org.as_str()))
+                .all(app.db())
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| e.amount_fen)
+                .sum();
+            assert_eq!(held, 0, "{org}: {}", k.text);
+        }
+    }
+}
+
+#[tokio::test]
 async fn concurrent_corrections_of_one_entry_write_once() {
     let app = spawn_app().await;
     let c = canteen(&app).await;

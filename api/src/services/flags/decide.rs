@@ -11,8 +11,7 @@ use crate::services::{ledger, new_id, now, required_text, sql};
 use crate::state::AppState;
 use entity::{flag_events, flag_reversals, flags, ledger_entries};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -96,24 +95,6 @@ pub async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: Flag
     to_flag(&state.db, m).await
 }
 
-#[derive(Debug, FromQueryResult)]
-struct Net {
-    amount_fen: Option<i64>,
-    quantity_milli: Option<i64>,
-}
-
-/// What is still credited to the entry's buyer for the entry's line (credits less reversals).
-async fn still_credited(conn: &impl ConnectionTrait, e: &ledger_entries::Model) -> AppResult<(i64, i64)> {
-    let st = sql(
-        conn,
-        "SELECT CAST(SUM(amount_fen) AS BIGINT) AS amount_fen, CAST(SUM(quantity_milli) AS BIGINT) AS quantity_milli \
-         FROM ledger_entries WHERE buyer_org_id = $1 AND order_line_id = $2",
-        vec![e.buyer_org_id.clone().into(), e.order_line_id.clone().into()],
-    );
-    let n = Net::find_by_statement(st).one(conn).await?;
-    Ok(n.map_or((0, 0), |n| (n.amount_fen.unwrap_or(0), n.quantity_milli.unwrap_or(0))))
-}
-
 /// Appends a reversal for each credit the flag names, of what is still credited of its line
 /// (nothing for a line already returned or reversed), and links each to the flag.
 async fn reverse_named(txn: &impl ConnectionTrait, f: &flags::Model, reason: &str) -> AppResult<()> {
@@ -141,8 +122,11 @@ async fn reverse_named(txn: &impl ConnectionTrait, f: &flags::Model, reason: &st
             .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
             .all(txn)
             .await?;
+        // Each line is locked before its net is read: a return or another flag's confirmation
+        // of the same line waits, and then reads what this one left.
+        ledger::holding::lock_lines(txn, entries.iter().map(|e| e.order_line_id.clone()).collect()).await?;
         for e in entries {
-            let (net_fen, net_milli) = still_credited(txn, &e).await?;
+            let (net_fen, net_milli) = ledger::holding::net_of(txn, &e.buyer_org_id, &e.order_line_id).await?;
             let amount = net_fen.min(e.amount_fen);
             if amount <= 0 {
                 continue;

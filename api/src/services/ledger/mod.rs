@@ -13,6 +13,7 @@
 //! - `legacy.rs` moves the old hash chain into the tree once, after verifying it.
 pub mod checkpoint;
 pub mod export;
+pub mod holding;
 pub mod leaf;
 pub mod legacy;
 pub mod merkle;

@@ -33,7 +33,7 @@ fn to_return(return_id: ReturnId, rows: Vec<order_returns::Model>, so: &Supplier
                 line_id: stored(&r.order_line_id)?,
                 quantity: Quantity::from_minor(r.quantity_milli).map_err(AppError::internal)?,
                 amount: Money::from_minor(r.amount_fen).map_err(AppError::internal)?,
-                ledger_entry_id: r.ledger_entry_id.clone().unwrap_or_default(),
+                ledger_entry_id: r.ledger_entry_id.clone(),
             })
         })
         .collect::<AppResult<Vec<_>>>()?;

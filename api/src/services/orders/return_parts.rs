@@ -16,7 +16,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 type Holding = (String, i64, i64);
 
 /// The reversal entries of a return: for each `(line, -quantity, -amount)`, one entry per
-/// buyer holding part of the line's credit, in the order of `items`.
+/// buyer holding part of the line's credit, in the order of `items`; none for a line whose
+/// credit nobody holds any more. The caller has locked the lines (`ledger::holding`).
 pub(super) async fn reversal_parts(
     conn: &impl ConnectionTrait,
     items: &[(&order_lines::Model, SignedQuantity, SignedMoney)],
@@ -34,11 +35,14 @@ pub(super) async fn reversal_parts(
             .iter()
             .find(|r| r.kind == LedgerKind::Credit.as_str())
             .ok_or_else(|| AppError::internal(format!("accepted line {} has no credit to reverse", line.id)))?;
-        let mut held = holdings(&of_line);
-        if held.is_empty() {
-            held.push((credit.buyer_org_id.clone(), 1, 1));
-        }
-        let (amounts, quantities) = shares(&held, amount.minor(), qty.minor());
+        let held = holdings(&of_line);
+        // Never more than is held: a confirmed fraud signal may have taken the credit back
+        // already, and the goods coming back then reverse only what is left (maybe nothing).
+        let held_fen: i64 = held.iter().map(|(_, a, _)| *a).sum();
+        let held_milli: i64 = held.iter().map(|(_, _, q)| (*q).max(0)).sum();
+        let amount = -amount.minor().abs().min(held_fen);
+        let qty = -qty.minor().abs().min(held_milli);
+        let (amounts, quantities) = shares(&held, amount, qty);
         for (((buyer, _, _), a), q) in held.iter().zip(amounts).zip(quantities) {
             if a != 0 || q != 0 {
                 out.push(NewEntry::like(credit, buyer.clone(), LedgerKind::Reversal, a, q));

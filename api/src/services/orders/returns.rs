@@ -37,8 +37,10 @@ pub struct ReturnedLine {
     pub line_id: OrderLineId,
     pub quantity: Quantity,
     pub amount: Money,
-    /// The reversal's ledger entry (its `seq` follows when the sequencer places it).
-    pub ledger_entry_id: String,
+    /// The reversal's first ledger entry (its `seq` follows when the sequencer places it);
+    /// null when none was written: nothing of the line's credit was left to take back (a
+    /// confirmed fraud signal had reversed it), or a return recorded before entries had ids.
+    pub ledger_entry_id: Option<String>,
 }
 
 /// A return: one request, one or more lines.
@@ -117,6 +119,9 @@ pub async fn create_return(
     let t = now();
     let reason = body.reason.trim().to_string();
     let txn = state.db.begin().await?;
+    // The lines first, in id order: a fraud signal's confirmation or a correction of the same
+    // credit waits for this return, and reads what it leaves (ledger::holding).
+    ledger::holding::lock_lines(&txn, wanted.iter().map(|(_, l, _)| l.id.clone()).collect()).await?;
     let mut errors = Vec::new();
     for (i, l, q) in &wanted {
         if queries::add_returned(&txn, &l.id, *q).await? != 1 {
@@ -161,11 +166,15 @@ pub async fn create_return(
     let parts = super::return_parts::reversal_parts(&txn, &items).await?;
     let traces = reversal_traces(&txn, &reversals).await?;
     let written = ledger::append_traced(&txn, crate::services::plans::traced_parts(parts, &traces)).await?;
-    let written = crate::services::plans::first_per_line(&written);
+    let first: HashMap<&str, &str> = crate::services::plans::first_per_line(&written)
+        .into_iter()
+        .map(|m| (m.order_line_id.as_str(), m.id.as_str()))
+        .collect();
     let return_id = new_id();
     let mut rows = Vec::with_capacity(reversals.len());
     let mut out = Vec::with_capacity(reversals.len());
-    for ((l, _, _, q, amount), m) in reversals.iter().zip(written) {
+    for (l, _, _, q, amount) in &reversals {
+        let entry = first.get(l.id.as_str()).map(|id| id.to_string());
         let rid = new_id();
         rows.push(entity::order_returns::Model {
             id: rid.clone(),
@@ -176,7 +185,7 @@ pub async fn create_return(
             amount_fen: amount.minor(),
             reason: reason.clone(),
             ledger_seq: None,
-            ledger_entry_id: Some(m.id.clone()),
+            ledger_entry_id: entry.clone(),
             created_by: Some(caller.user_id.to_string()),
             created_at: t,
         });
@@ -185,7 +194,7 @@ pub async fn create_return(
             line_id: stored(&l.id)?,
             quantity: *q,
             amount: *amount,
-            ledger_entry_id: m.id.clone(),
+            ledger_entry_id: entry,
         });
     }
     queries::insert_returns(&txn, rows).await?;

@@ -91,22 +91,38 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     if done.is_some() {
         return Err(AppError::Conflict("this entry was corrected already".into()));
     }
+    let txn = db.begin().await?;
+    // What the credited buyer still holds of the entry's line, read under the line's lock (a
+    // return or a confirmed fraud signal may have taken part or all of it back): the
+    // correction moves at most that, never credit for goods sent back or found fraudulent.
+    ledger::holding::lock_lines(&txn, vec![entry.order_line_id.clone()]).await?;
+    let (net_fen, net_milli) = ledger::holding::net_of(&txn, &entry.buyer_org_id, &entry.order_line_id).await?;
+    let (fen, milli) = (
+        net_fen.clamp(0, entry.amount_fen.max(0)),
+        net_milli.clamp(0, entry.quantity_milli.max(0)),
+    );
+    if fen <= 0 && milli <= 0 {
+        return Err(AppError::Conflict(
+            "nothing of this credit is left to move: it was returned or reversed".into(),
+        ));
+    }
+    // The kg traced with the entry, in proportion to the quantity moved.
+    let kg = entry.weight_kg_milli.map(|kg| {
+        if milli == entry.quantity_milli || entry.quantity_milli == 0 {
+            kg
+        } else {
+            i64::try_from(i128::from(kg) * i128::from(milli) / i128::from(entry.quantity_milli)).unwrap_or(kg)
+        }
+    });
     let base = |buyer: String, kind: LedgerKind, sign: i64| {
-        ledger::NewEntry::like(
-            &entry,
-            buyer,
-            kind,
-            entry.amount_fen * sign,
-            entry.quantity_milli * sign,
-        )
+        ledger::NewEntry::like(&entry, buyer, kind, fen * sign, milli * sign)
     };
     let trace = |sign: i64| EntryTrace {
         lot_id: entry.lot_id.clone(),
         compliance_certificate_number: entry.compliance_certificate_number.clone(),
-        weight_kg_milli: entry.weight_kg_milli.map(|kg| kg * sign),
+        weight_kg_milli: kg.map(|kg| kg * sign),
     };
-    let txn = db.begin().await?;
-    // The reversal takes back this entry as it is (one part of a split stays one part).
+    // The reversal takes back what is left of this entry (one part of a split stays one part).
     let mut items = vec![(base(entry.buyer_org_id.clone(), LedgerKind::Reversal, -1), trace(-1))];
     let credit = base(body.to_org_id.to_string(), LedgerKind::Credit, 1);
     let parts = plans::split_shared_in(&txn, vec![credit], entry.year).await?;
@@ -123,7 +139,7 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
         entry_id: Set(entry.id.clone()),
         from_org_id: Set(entry.buyer_org_id.clone()),
         to_org_id: Set(body.to_org_id.to_string()),
-        amount_fen: Set(entry.amount_fen),
+        amount_fen: Set(fen),
         reversal_entry_id: Set(rev.id.clone()),
         credit_entry_id: Set(cr.id.clone()),
         reason: Set(reason.clone()),
