@@ -933,6 +933,21 @@ async fn pledge_places_an_order_and_reserves_stock() {
     }
     let got = app.get(&one, s.t()).await.expect(200);
     assert_eq!(got.json["pledges"].as_array().unwrap().len(), 2);
+    // Nor does the alert's history show a buyer another's pledge.
+    let pledged_by = |r: &Resp| -> Vec<String> {
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "pledged")
+            .map(|e| e["actor_org_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let events = format!("{one}/events");
+    let ev = app.get(&events, other.t()).await.expect(200);
+    assert_eq!(pledged_by(&ev), std::slice::from_ref(&other.org_id));
+    let ev = app.get(&events, s.t()).await.expect(200);
+    assert_eq!(pledged_by(&ev).len(), 2);
 }
 
 #[tokio::test]

@@ -247,9 +247,13 @@ pub async fn get(state: &AppState, caller: &Caller, id: AlertId) -> AppResult<Al
 }
 
 pub async fn events(state: &AppState, caller: &Caller, id: AlertId, page: &PageParams) -> AppResult<AlertEventPage> {
-    visible(state, caller, id).await?;
+    let (_, scope) = visible_in(state, caller, id).await?;
+    let pledges_of = match &scope {
+        Scope::Buyer(org) => Some(org.as_str()),
+        _ => None,
+    };
     let limit = page.limit()?;
-    let rows = queries::event_rows(&state.db, id, page.cursor()?, limit).await?;
+    let rows = queries::event_rows(&state.db, id, pledges_of, page.cursor()?, limit).await?;
     let (rows, next_cursor) = paginate(rows, limit, |r| r.id.clone());
     let items = rows
         .into_iter()

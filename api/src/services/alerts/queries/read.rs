@@ -73,15 +73,24 @@ pub async fn find_alert(conn: &impl ConnectionTrait, scope: &Scope, id: AlertId)
         .await?)
 }
 
-/// A page of an alert's events, oldest first, `limit + 1` rows.
+/// A page of an alert's events, oldest first, `limit + 1` rows; with `pledges_of`, the
+/// pledges of that organisation only (a buyer does not see another's pledge).
 pub async fn event_rows(
     conn: &impl ConnectionTrait,
     id: AlertId,
+    pledges_of: Option<&str>,
     cursor: Option<String>,
     limit: u64,
 ) -> AppResult<Vec<alert_events::Model>> {
     use alert_events::Column as C;
     let mut q = alert_events::Entity::find().filter(C::AlertId.eq(id));
+    if let Some(org) = pledges_of {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(C::Kind.ne(crate::domain::AlertEventKind::Pledged.as_str()))
+                .add(C::ActorOrgId.eq(org)),
+        );
+    }
     if let Some(c) = cursor {
         q = q.filter(C::Id.gt(c));
     }
