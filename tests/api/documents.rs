@@ -192,6 +192,39 @@ async fn each_reminder_goes_out_once_and_an_expired_licence_suspends_until_a_new
 }
 
 #[tokio::test]
+async fn a_renewal_never_lifts_a_suspension_the_admin_made() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let until = today() + Duration::days(10);
+    let old = licence(
+        "food_trade_licence",
+        "JY11307270003",
+        today() - Duration::days(355),
+        until,
+    );
+    record(&app, s.t(), &s.org_id, old).await.expect(201);
+    let after = documents::run_due(&app.state, until + Duration::days(1)).await.unwrap();
+    assert_eq!(after.suspended, 1);
+    // The admin lifts the documents pass's suspension, then suspends the supplier itself.
+    let admin = Some(app.admin_token.as_str());
+    let org = format!("/organizations/{}", s.org_id);
+    app.post(&format!("{org}/reinstate"), admin, json!({}))
+        .await
+        .expect(200);
+    app.post(&format!("{org}/suspend"), admin, json!({})).await.expect(200);
+    let new = licence(
+        "food_trade_licence",
+        "JY11307270004",
+        today(),
+        until + Duration::days(1825),
+    );
+    record(&app, admin, &s.org_id, new).await.expect(201);
+    let status = app.get(&org, admin).await.expect(200).json["status"].clone();
+    assert_eq!(status, "suspended", "the admin's suspension stands");
+    app.get("/me", s.t()).await.problem(403);
+}
+
+#[tokio::test]
 async fn an_expired_product_certificate_takes_the_product_out_until_renewed_and_certified_again() {
     let app = spawn_app().await;
     let s = app.create_org("cooperative", YANGYUAN).await;

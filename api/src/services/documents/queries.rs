@@ -3,8 +3,7 @@ use crate::domain::{DocumentStage, OrgStatus, ProductStatus};
 use crate::error::AppResult;
 use crate::services::sql;
 use chrono::{DateTime, Utc};
-use entity::{document_suspensions, organizations, products, supplier_documents};
-use sea_orm::sea_query::Expr;
+use entity::{document_suspensions, products, supplier_documents};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 pub(super) async fn insert(
@@ -98,14 +97,7 @@ pub(super) async fn set_org_status(
     to: OrgStatus,
     at: DateTime<Utc>,
 ) -> AppResult<u64> {
-    Ok(organizations::Entity::update_many()
-        .col_expr(organizations::Column::Status, Expr::value(to.as_str()))
-        .col_expr(organizations::Column::UpdatedAt, Expr::value(at))
-        .filter(organizations::Column::Id.eq(org))
-        .filter(organizations::Column::Status.eq(from))
-        .exec(conn)
-        .await?
-        .rows_affected)
+    crate::services::organizations::queries::set_status_if(conn, org, from, to, at).await
 }
 
 /// Records the suspension of `org` for the expired document `key`; 1 when newly recorded.
@@ -132,7 +124,7 @@ pub(super) async fn suspensions(
 }
 
 /// Removes the suspension row of `org`; 1 when this call did.
-pub(super) async fn delete_suspension(conn: &impl ConnectionTrait, org: &str) -> AppResult<u64> {
+pub(crate) async fn delete_suspension(conn: &impl ConnectionTrait, org: &str) -> AppResult<u64> {
     Ok(document_suspensions::Entity::delete_many()
         .filter(document_suspensions::Column::SupplierOrgId.eq(org))
         .exec(conn)

@@ -67,3 +67,9 @@ pub(super) async fn suspended(conn: &impl ConnectionTrait) -> AppResult<Vec<Stri
         .map(|s| s.supplier_org_id)
         .collect())
 }
+
+/// An admin suspended or reinstated `org` by hand: the status is the admin's from now on, and
+/// no later licence renewal lifts it (the documents pass's suspension, if any, is forgotten).
+pub async fn admin_decided(conn: &impl ConnectionTrait, org: &str) -> AppResult<()> {
+    queries::delete_suspension(conn, org).await.map(drop)
+}

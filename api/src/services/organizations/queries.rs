@@ -39,10 +39,6 @@ pub async fn insert(db: &impl ConnectionTrait, am: organizations::ActiveModel) -
     am.insert(db).await
 }
 
-pub async fn update(db: &impl ConnectionTrait, am: organizations::ActiveModel) -> Result<organizations::Model, DbErr> {
-    am.update(db).await
-}
-
 /// What a list may be narrowed to.
 pub struct Scope {
     /// Only this organisation and its children; `None`: every organisation.
@@ -112,4 +108,23 @@ pub async fn set_related_party_fields(
         }
     }
     Ok(())
+}
+
+/// Moves `org` from `from` to `to`; 0 when it was not `from` (someone changed it meanwhile).
+pub async fn set_status_if(
+    conn: &impl ConnectionTrait,
+    org: &str,
+    from: OrgStatus,
+    to: OrgStatus,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::error::AppResult<u64> {
+    use sea_orm::sea_query::Expr;
+    Ok(organizations::Entity::update_many()
+        .col_expr(organizations::Column::Status, Expr::value(to.as_str()))
+        .col_expr(organizations::Column::UpdatedAt, Expr::value(at))
+        .filter(organizations::Column::Id.eq(org))
+        .filter(organizations::Column::Status.eq(from))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }

@@ -6,8 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::accounts::audit::{self, Event};
 use crate::services::now;
 use crate::state::AppState;
-use entity::organizations;
-use sea_orm::Set;
+use sea_orm::TransactionTrait;
 
 pub async fn set_status(state: &AppState, caller: &Caller, id: OrgId, status: OrgStatus) -> AppResult<Organization> {
     caller.require(&[Role::Admin])?;
@@ -17,13 +16,21 @@ pub async fn set_status(state: &AppState, caller: &Caller, id: OrgId, status: Or
             "the platform organisation cannot be suspended".into(),
         ));
     }
-    if super::status_of(&org)? == status {
+    let from = super::status_of(&org)?;
+    if from == status {
         return Err(AppError::Conflict(format!("the organisation is already {status}")));
     }
-    let mut am: organizations::ActiveModel = org.into();
-    am.status = Set(status.as_str().to_string());
-    am.updated_at = Set(now());
-    let model = queries::update(&state.db, am).await?;
+    // A conditional change (the documents pass may have suspended it since it was read), and
+    // the status is the admin's from then on: a licence renewal lifts only the documents
+    // pass's own suspensions, never the admin's (services::documents::admin_decided).
+    let txn = state.db.begin().await?;
+    if queries::set_status_if(&txn, &org.id, from, status, now()).await? != 1 {
+        return Err(AppError::Conflict(
+            "the organisation's status changed meanwhile; read it again".into(),
+        ));
+    }
+    crate::services::documents::admin_decided(&txn, &org.id).await?;
+    let model = super::find(&txn, id).await?;
     let kind = match status {
         OrgStatus::Suspended => AuditKind::OrganizationSuspended,
         OrgStatus::Active => AuditKind::OrganizationReinstated,
@@ -33,7 +40,8 @@ pub async fn set_status(state: &AppState, caller: &Caller, id: OrgId, status: Or
         detail: format!("now {status}"),
         ..Event::by(caller)
     };
-    audit::record(&state.db, kind, event).await?;
+    audit::record(&txn, kind, event).await?;
+    txn.commit().await?;
     // Suspension hides a supplier's products from the catalogue at once.
     state.cache.bump_generation("catalog").await;
     model.try_into()
