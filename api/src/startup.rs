@@ -113,8 +113,13 @@ pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     crate::services::ledger::legacy::migrate(&database, &ledger_key).await?;
     // Sequences whatever a stopped process left committed and unsequenced (and writes the
     // empty tree's checkpoint on a new database).
-    crate::services::ledger::sequencer::sequence_batched(&database, &ledger_key, true, settings.ledger_sequence_batch)
-        .await?;
+    crate::services::ledger::sequencer::sequence_batched(
+        &database,
+        &ledger_key,
+        crate::services::ledger::sequencer::Scan::Full,
+        settings.ledger_sequence_batch,
+    )
+    .await?;
     Ok(AppState {
         db: database,
         cache,

@@ -304,3 +304,43 @@ async fn incremental_verification_reads_only_new_entries_and_the_export_verifies
     let r = offline::verify_export(&export, &note, &other).unwrap();
     assert_eq!((r.ok, r.first_bad_seq), (false, Some(1)), "{r:?}");
 }
+
+/// An entry whose transaction commits after the sequencer's low-water mark has passed it (a
+/// transaction held open past `STRAGGLER_SECS`) is still placed, by the wide scan
+/// (`ledger_wide_scan_secs`), not left out of the tree until the next change of leader.
+#[tokio::test]
+async fn an_entry_committed_behind_the_low_water_mark_is_still_sequenced() {
+    let app = spawn_app_with(|s| s.ledger_wide_scan_secs = 1).await;
+    let w = World {
+        buyer: app.create_org("canteen", CHANGAN).await,
+        supplier: app.create_org("cooperative", YANGYUAN).await,
+        product: String::new(),
+        app,
+    };
+    let w = World {
+        product: product(&w.app, &w.supplier.org_id, 1250, 10_000, 1_000_000).await,
+        ..w
+    };
+    let (o, so) = delivered_so(&w, "10").await;
+    accept(&w, &so, &o).await;
+    w.app.sequence().await;
+    // The mark passes every entry written so far and the next one.
+    w.app
+        .db()
+        .execute_unprepared("UPDATE ledger_tail SET low_ins = 1000000000000000 WHERE id = 1")
+        .await
+        .unwrap();
+    let (o, so) = delivered_so(&w, "10").await;
+    accept(&w, &so, &o).await;
+    let start = std::time::Instant::now();
+    loop {
+        let l = w.app.get("/ledger", Some(&w.app.admin_token)).await.expect(200);
+        let items = l.json["items"].as_array().unwrap().clone();
+        if items.len() == 2 && items.iter().all(|e| e["seq"].is_i64()) {
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 15, "not sequenced: {}", l.text);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(verify(&w.app).await["ok"], true);
+}

@@ -34,6 +34,9 @@ pub struct Settings {
     pub ledger_sequence_ms: u64,
     /// Entries per sequencing batch (one transaction and one checkpoint each).
     pub ledger_sequence_batch: u64,
+    /// How often the sequencer also looks at the last hour's entries (seconds), for an entry
+    /// whose transaction committed after the low-water mark had passed it.
+    pub ledger_wide_scan_secs: u64,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
     pub admin_email: Option<String>,
@@ -110,6 +113,7 @@ impl Default for Settings {
             ledger_origin: "assist-market.local/ledger".into(),
             ledger_sequence_ms: 250,
             ledger_sequence_batch: crate::services::ledger::sequencer::BATCH,
+            ledger_wide_scan_secs: 60,
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 7 * 24 * 3600,
             admin_email: None,

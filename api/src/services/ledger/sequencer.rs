@@ -22,29 +22,47 @@ pub const BATCH: u64 = 2000;
 /// the scan for unsequenced entries starts at the last entry of a checkpoint this old.
 pub const STRAGGLER_SECS: i64 = 60;
 
+/// How far back a wide scan looks: entries written after the last entry of a checkpoint
+/// signed this long ago.
+pub const WIDE_SECS: i64 = 3600;
+
+/// Where a sequencing pass looks for entries that have no position yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// After the low-water mark (the last entry of a checkpoint `STRAGGLER_SECS` old): every tick.
+    Recent,
+    /// After the last entry of a checkpoint `WIDE_SECS` old: now and then
+    /// (`ledger_wide_scan_secs`), so that an entry whose transaction committed after the
+    /// low-water mark had passed it is still sequenced, without reading the whole ledger.
+    Wide,
+    /// Every entry: when a process becomes the leader, in case a stopped one left some behind.
+    Full,
+}
+
 /// Sequences every committed entry not yet in the tree; returns how many it added.
 pub async fn sequence(state: &AppState) -> AppResult<u64> {
     sequence_batched(
         &state.db,
         &state.ledger_key,
-        false,
+        Scan::Recent,
         state.settings.ledger_sequence_batch,
     )
     .await
 }
 
-/// Like [`sequence`]; `full_scan` looks at every entry, not only the recent ones
-/// (the leader does it once when it starts).
+/// Like [`sequence`]; `full_scan` looks at every entry, not only the recent ones.
 pub async fn sequence_with(db: &DatabaseConnection, key: &LogKey, full_scan: bool) -> AppResult<u64> {
-    sequence_batched(db, key, full_scan, BATCH).await
+    let scan = if full_scan { Scan::Full } else { Scan::Recent };
+    sequence_batched(db, key, scan, BATCH).await
 }
 
-/// Like [`sequence_with`] in batches of `size` entries (`ledger_sequence_batch`).
-pub async fn sequence_batched(db: &DatabaseConnection, key: &LogKey, full_scan: bool, size: u64) -> AppResult<u64> {
+/// Like [`sequence_with`], scanning as `scan` says, in batches of `size` entries
+/// (`ledger_sequence_batch`).
+pub async fn sequence_batched(db: &DatabaseConnection, key: &LogKey, scan: Scan, size: u64) -> AppResult<u64> {
     let size = size.clamp(1, 100_000);
     let mut total = 0u64;
     loop {
-        let n = batch(db, key, full_scan, size).await?;
+        let n = batch(db, key, scan, size).await?;
         total += n;
         if n < size {
             return Ok(total);
@@ -53,7 +71,7 @@ pub async fn sequence_batched(db: &DatabaseConnection, key: &LogKey, full_scan: 
 }
 
 /// One batch in one transaction; returns the number of entries sequenced.
-async fn batch(db: &DatabaseConnection, key: &LogKey, full_scan: bool, limit: u64) -> AppResult<u64> {
+async fn batch(db: &DatabaseConnection, key: &LogKey, scan: Scan, limit: u64) -> AppResult<u64> {
     let txn = db.begin().await?;
     // Two sequencers (the leader's loop and an on-demand `sequence`) would otherwise read the
     // same tree head and collide on the positions' primary key: on PostgreSQL they queue on a
@@ -64,7 +82,14 @@ async fn batch(db: &DatabaseConnection, key: &LogKey, full_scan: bool, limit: u6
             .await?;
     }
     let latest = queries::latest_checkpoint(&txn).await?;
-    let low = if full_scan { 0 } else { queries::low_ins(&txn).await? };
+    let low = match scan {
+        Scan::Recent => queries::low_ins(&txn).await?,
+        Scan::Wide => {
+            let since = crate::services::now() - chrono::Duration::seconds(WIDE_SECS);
+            queries::checkpoint_before(&txn, since).await?.map_or(0, |c| c.max_ins)
+        }
+        Scan::Full => 0,
+    };
     let entries = queries::unsequenced(&txn, low, limit).await?;
     if entries.is_empty() && latest.is_some() {
         txn.rollback().await?;
