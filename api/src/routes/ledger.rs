@@ -182,7 +182,9 @@ pub async fn export(
     let body = ledger::export::export(&state, &caller, q.year).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/jsonl"))
-        .body(body))
+        .streaming(futures_util::StreamExt::map(body, |text| {
+            Ok::<_, std::io::Error>(web::Bytes::from(text))
+        })))
 }
 
 pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
