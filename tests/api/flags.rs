@@ -181,7 +181,7 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
         .post(
             &format!("/flags/{high_id}/dismiss"),
             sup.t(),
-            json!({"note": "organic millet"}),
+            json!({"note": "=HYPERLINK(\"https://evil.example/\",\"organic millet\")"}),
         )
         .await
         .expect(200);
@@ -199,6 +199,12 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
     // Spreadsheets.
     let csv = app.get("/flags?format=csv", evaluator.t()).await.expect(200);
     assert_eq!(csv.text.lines().count(), 3, "{}", csv.text);
+    // The supervisor's note is text in the evaluator's spreadsheet, never a formula.
+    assert!(csv.text.contains(",\"'=HYPERLINK("), "{}", csv.text);
+    assert_eq!(
+        d.json["note"],
+        "=HYPERLINK(\"https://evil.example/\",\"organic millet\")"
+    );
     let xlsx = app.get("/flags?format=xlsx", evaluator.t()).await.expect(200);
     assert!(xlsx.header("content-type").unwrap().contains("spreadsheetml"));
 }

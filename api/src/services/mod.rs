@@ -178,6 +178,35 @@ pub fn valid_email(s: &str) -> bool {
     }
 }
 
+/// `text` as a CSV cell that a spreadsheet shows as text. A leading `=`, `+`, `-`, `@`, tab or
+/// carriage return would make Excel or LibreOffice read the cell as a formula (OWASP "CSV
+/// injection": a note like `=HYPERLINK(...)` written by one organisation, opened by another),
+/// so such text gets a leading apostrophe. For text people write (names, notes), never for
+/// amounts, which may be negative.
+pub fn csv_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A CSV record of `cells` with the cells at `text` (the columns people write) passed
+/// through [`csv_text`].
+pub fn csv_record<'a>(cells: &'a [String], text: &[usize]) -> Vec<std::borrow::Cow<'a, str>> {
+    cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if text.contains(&i) {
+                csv_text(c)
+            } else {
+                std::borrow::Cow::Borrowed(c.as_str())
+            }
+        })
+        .collect()
+}
+
 /// Checks a required text field: trimmed, non-empty, at most `max` characters.
 pub fn required_text(errors: &mut Vec<crate::error::FieldError>, field: &str, value: &str, max: usize) {
     let t = value.trim();
@@ -188,5 +217,30 @@ pub fn required_text(errors: &mut Vec<crate::error::FieldError>, field: &str, va
             field,
             format!("must be at most {max} characters"),
         ));
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::{csv_record, csv_text};
+
+    #[test]
+    fn text_a_spreadsheet_would_read_as_a_formula_is_kept_text() {
+        for bad in [
+            "=HYPERLINK(\"https://x\")",
+            "+1",
+            "-1+cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(csv_text(bad), format!("'{bad}"), "{bad:?}");
+        }
+        for good in ["省直机关第一食堂", "organic millet", "1 = 1", "", "'quoted"] {
+            assert_eq!(csv_text(good), good);
+        }
+        let cells = ["-5.00".to_string(), "-bad".to_string()];
+        let record: Vec<String> = csv_record(&cells, &[1]).into_iter().map(|c| c.into_owned()).collect();
+        assert_eq!(record, ["-5.00", "'-bad"], "only the text columns");
     }
 }

@@ -37,7 +37,13 @@ pub fn flags_csv(items: &[Flag]) -> AppResult<Vec<u8>> {
         let mut w = csv::Writer::from_writer(&mut buf);
         w.write_record(HEADINGS).map_err(AppError::internal)?;
         for f in items {
-            w.write_record(cells(f)).map_err(AppError::internal)?;
+            // The note is written by people (a supervisor, an evaluator): never a formula.
+            w.write_record(
+                crate::services::csv_record(&cells(f), &[7])
+                    .iter()
+                    .map(|c| c.as_bytes()),
+            )
+            .map_err(AppError::internal)?;
         }
         w.flush().map_err(AppError::internal)?;
     }

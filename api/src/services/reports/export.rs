@@ -42,7 +42,7 @@ pub fn to_csv(s: &Summary) -> AppResult<Vec<u8>> {
         for r in s.rows.iter().chain(std::iter::once(&s.totals)) {
             w.write_record([
                 r.key.clone().unwrap_or_default(),
-                r.name.clone(),
+                crate::services::csv_text(&r.name).into_owned(),
                 r.purchase.to_string(),
                 r.helped_sale.to_string(),
                 r.poverty.to_string(),

@@ -97,13 +97,18 @@ impl<T, const N: usize> Rows<'_, T, N> {
     }
 }
 
-fn csv_of<T, const N: usize>(headings: &[&str; N], rows: Rows<'_, T, N>) -> AppResult<Vec<u8>> {
+/// CSV of `rows`, the cells at `text` (names people write) kept from being read as formulas.
+fn csv_of<T, const N: usize>(headings: &[&str; N], rows: Rows<'_, T, N>, text: &[usize]) -> AppResult<Vec<u8>> {
     let mut buf: Vec<u8> = Vec::with_capacity(3 + rows.items.len() * 96);
     buf.extend_from_slice(&[0xEF, 0xBB, 0xBF]);
     {
         let mut w = csv::Writer::from_writer(&mut buf);
         w.write_record(headings).map_err(AppError::internal)?;
-        rows.each(|_, cells| w.write_record(cells).map_err(AppError::internal))?;
+        rows.each(|_, cells| {
+            let record = crate::services::csv_record(cells, text);
+            w.write_record(record.iter().map(|c| c.as_bytes()))
+                .map_err(AppError::internal)
+        })?;
         w.flush().map_err(AppError::internal)?;
     }
     Ok(buf)
@@ -142,6 +147,9 @@ fn county_rows(r: &CountiesPage) -> Rows<'_, CountyFigures, 8> {
     }
 }
 
+/// The column of a unit's name.
+const UNIT_NAME: usize = 2;
+
 /// Rows of a streamed CSV per chunk.
 const CHUNK: usize = 1000;
 
@@ -169,6 +177,10 @@ pub fn units_csv_chunks(r: UnitsReport) -> impl Iterator<Item = AppResult<Vec<u8
             for u in units.by_ref().take(CHUNK) {
                 cells.iter_mut().for_each(String::clear);
                 unit_cells(&u, &mut cells);
+                // The unit's name, never a formula (services::csv_text), in its own buffer.
+                if let std::borrow::Cow::Owned(guarded) = crate::services::csv_text(&cells[UNIT_NAME]) {
+                    cells[UNIT_NAME] = guarded;
+                }
                 w.write_record(&cells)?;
             }
             Ok(())
@@ -187,7 +199,7 @@ pub fn units_xlsx(r: &UnitsReport) -> AppResult<Vec<u8>> {
 }
 
 pub fn counties_csv(r: &CountiesPage) -> AppResult<Vec<u8>> {
-    csv_of(&COUNTY_HEADINGS, county_rows(r))
+    csv_of(&COUNTY_HEADINGS, county_rows(r), &[1])
 }
 
 pub fn counties_xlsx(r: &CountiesPage) -> AppResult<Vec<u8>> {
@@ -230,7 +242,7 @@ mod tests {
             units: (0..2 * CHUNK + 7).map(unit).collect(),
             regions: Vec::new(),
         };
-        let whole = csv_of(&UNIT_HEADINGS, unit_rows(&r)).unwrap_or_default();
+        let whole = csv_of(&UNIT_HEADINGS, unit_rows(&r), &[UNIT_NAME]).unwrap_or_default();
         let chunks: Vec<Vec<u8>> = units_csv_chunks(r).map(|c| c.unwrap_or_default()).collect();
         assert_eq!(chunks.len(), 3, "headings with the first chunk, then two more");
         assert!(chunks[0].starts_with(&[0xEF, 0xBB, 0xBF]));
