@@ -427,3 +427,51 @@ async fn a_deactivated_user_is_refused_at_once_everywhere_and_cannot_log_in() {
         .expect(200);
     assert!(read.json["deactivated_at"].is_string());
 }
+
+/// Behind a trusted reverse proxy, the per-address login limit counts each client by the
+/// address the proxy forwards, so one client's failures do not lock everyone out; from anyone
+/// else `X-Forwarded-For` is ignored (a client cannot escape its limit by writing one).
+#[tokio::test]
+async fn the_address_limit_counts_clients_behind_a_trusted_proxy_and_ignores_forged_headers() {
+    let attempt = |app: &TestApp, forwarded: &str, password: &str| {
+        app.client
+            .post(app.url("/auth/login"))
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"email": format!("nobody-{}@x.test", unique()), "password": password}))
+    };
+    let proxied = spawn_app_with(|s| {
+        s.login_max_failures_per_ip = 3;
+        s.trusted_proxies = "127.0.0.1".into();
+    })
+    .await;
+    for _ in 0..3 {
+        proxied
+            .send(attempt(&proxied, "203.0.113.7", "wrong-password"))
+            .await
+            .problem(401);
+    }
+    proxied
+        .send(attempt(&proxied, "203.0.113.7", "wrong-password"))
+        .await
+        .problem(429);
+    // Another client behind the same proxy still logs in; the proxy itself is never the client.
+    let ok = proxied
+        .client
+        .post(proxied.url("/auth/login"))
+        .header("X-Forwarded-For", "198.51.100.9, 127.0.0.1")
+        .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD}));
+    proxied.send(ok).await.expect(200);
+    // Without trusted proxies, a forged header changes nothing: the peer is the client.
+    let direct = spawn_app_with(|s| s.login_max_failures_per_ip = 3).await;
+    for i in 0..3 {
+        let forged = format!("203.0.113.{i}");
+        direct
+            .send(attempt(&direct, &forged, "wrong-password"))
+            .await
+            .problem(401);
+    }
+    direct
+        .send(attempt(&direct, "203.0.113.99", "wrong-password"))
+        .await
+        .problem(429);
+}

@@ -92,6 +92,11 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (CORS), comma-separated
     /// (`https://app.example.org,https://admin.example.org`); none by default.
     pub cors_origins: String,
+    /// Addresses of the reverse proxies in front of the service, comma-separated
+    /// (`10.0.0.5,10.0.0.6`); none by default. A request from one of them is counted against
+    /// the per-address login limit by the client address its `X-Forwarded-For` names, not by
+    /// the proxy's own (which every client would share). The header is ignored from anyone else.
+    pub trusted_proxies: String,
     /// The public base URL (`ASSIST_PUBLIC_URL`) of published links; unset means
     /// `http://<bound address>` (`http://127.0.0.1:8080` with the default bind), filled
     /// in once the listener is bound.
@@ -149,6 +154,7 @@ impl Default for Settings {
             outbox_backoff_max_ms: 15 * 60 * 1000,
             log_json: false,
             cors_origins: String::new(),
+            trusted_proxies: String::new(),
             public_url: None,
         }
     }
@@ -193,6 +199,15 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The trusted reverse proxies' addresses (`trusted_proxies`); entries that are not IP
+    /// addresses are refused when the settings are validated.
+    pub fn trusted_proxies(&self) -> Vec<std::net::IpAddr> {
+        self.trusted_proxies
+            .split(',')
+            .filter_map(|a| a.trim().parse().ok())
+            .collect()
+    }
+
     /// The CORS origins, each `scheme://host[:port]`.
     pub fn cors_origins(&self) -> Vec<String> {
         self.cors_origins
@@ -213,6 +228,13 @@ impl Settings {
             if !ok {
                 return Err(ConfigError::Invalid(format!(
                     "ASSIST_CORS_ORIGINS must list origins such as https://app.example.org, got {origin:?}"
+                )));
+            }
+        }
+        for a in self.trusted_proxies.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            if a.parse::<std::net::IpAddr>().is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "ASSIST_TRUSTED_PROXIES must list IP addresses such as 10.0.0.5, got {a:?}"
                 )));
             }
         }

@@ -227,11 +227,41 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
-/// The peer address used for per-address limits.
+/// The client address used for per-address limits: the peer, or, when the peer is one of
+/// the configured reverse proxies (`ASSIST_TRUSTED_PROXIES`), the nearest address in its
+/// `X-Forwarded-For` that is not a trusted proxy (read from the right: the left part is
+/// whatever the client wrote). Nobody else's `X-Forwarded-For` is read.
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let trusted = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|s| s.settings.trusted_proxies())
+        .unwrap_or_default();
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded_client(&forwarded, &trusted).unwrap_or(peer).to_string()
+}
+
+/// The rightmost address of `forwarded` (as the proxies appended them) that is not one of
+/// `trusted`; `None` when there is none or one is not an address.
+fn forwarded_client(forwarded: &[&str], trusted: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
+    for a in forwarded.iter().rev() {
+        let ip: std::net::IpAddr = a.parse().ok()?;
+        if !trusted.contains(&ip) {
+            return Some(ip);
+        }
+    }
+    None
 }
 
 /// `If-Match` of an update: 428 when missing. `*` (any current version) is passed on
