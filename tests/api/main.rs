@@ -30,6 +30,7 @@ mod orders_keys;
 mod orders_race;
 mod outbox;
 mod payments;
+mod payments_rules;
 mod payments_uninvoiced;
 mod plans;
 mod products;

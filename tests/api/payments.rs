@@ -6,7 +6,7 @@ use assist_market::services::payments;
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 

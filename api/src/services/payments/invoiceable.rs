@@ -1,10 +1,11 @@
 //! How much a supplier may invoice on a supplier order in all.
 //!
 //! Before acceptance (a prepaid order is invoiced on confirmation) it is the order's
-//! amount. Once accepted it is what the buyer accepted: each line's accepted quantity at
-//! its price, and a line sold by weight at its actual amount (kg weighed × price per kg),
-//! which may be above or below the estimate the order was placed at
-//! (docs/variable-weight.md).
+//! amount. Once accepted it is what the buyer accepted and kept: each line's accepted
+//! quantity at its price, and a line sold by weight at its actual amount (kg weighed × price
+//! per kg), which may be above or below the estimate the order was placed at
+//! (docs/variable-weight.md), less what its returns were worth (the same amounts the returns
+//! reversed in the ledger).
 use crate::domain::{Money, Quantity, SupplierOrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::weight;
@@ -27,15 +28,14 @@ pub(super) async fn invoiceable_fen(
     let mut total = Money::ZERO;
     for l in &lines {
         let Some(q) = l.accepted_quantity_milli else { continue };
-        let amount = match actual.get(&l.id) {
-            Some(a) => *a,
-            None => {
-                let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
-                let qty = Quantity::from_minor(q).map_err(AppError::internal)?;
-                Money::line_amount(price, qty).map_err(AppError::internal)?
-            }
-        };
-        total = total.checked_add(amount).map_err(AppError::internal)?;
+        let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
+        let accepted = Quantity::from_minor(q).map_err(AppError::internal)?;
+        let returned = Quantity::from_minor(l.returned_quantity_milli).map_err(AppError::internal)?;
+        let worth = |pieces| weight::amount_of_pieces(actual.get(&l.id).copied(), price, accepted, pieces);
+        let kept = worth(accepted)
+            .and_then(|all| all.checked_sub(worth(returned)?))
+            .map_err(AppError::internal)?;
+        total = total.checked_add(kept).map_err(AppError::internal)?;
     }
     Ok(total.minor())
 }

@@ -182,8 +182,13 @@ pub(super) struct Open {
     pub paid_fen: i64,
 }
 
-const OPEN_COLUMNS: &str = "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.deliver_by, t.regulated, \
-     t.invoiced_fen, t.paid_fen FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id";
+/// An open amount's row. The regulation counts from delivery, so it governs only an
+/// on-account debt: an unpaid prepayment is late under the contract. A cancelled supplier
+/// order owes nothing (its invoice, if any, is not chased).
+const OPEN_COLUMNS: &str = "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.deliver_by, \
+     (t.regulated AND t.payment_terms = 'on_account') AS regulated, \
+     t.invoiced_fen, t.paid_fen FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id \
+     WHERE so.status <> 'cancelled'";
 
 /// Which supplier orders the ageing report covers.
 #[derive(Debug, Clone)]
@@ -213,7 +218,7 @@ pub(super) async fn outstanding(conn: &impl ConnectionTrait, scope: Scope) -> Ap
     let Some((filter, values)) = scope_filter(scope, 1) else {
         return Ok(Vec::new());
     };
-    let text = format!("{OPEN_COLUMNS} WHERE t.invoiced_fen > t.paid_fen{filter} ORDER BY so.id");
+    let text = format!("{OPEN_COLUMNS} AND t.invoiced_fen > t.paid_fen{filter} ORDER BY so.id");
     Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
 }
 
@@ -252,7 +257,7 @@ pub(super) async fn uninvoiced(conn: &impl ConnectionTrait, scope: Scope) -> App
 
 /// Outstanding supplier orders due on or before `day`.
 pub(super) async fn due_by(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
-    let text = format!("{OPEN_COLUMNS} WHERE t.invoiced_fen > t.paid_fen AND t.due_on <= $1 ORDER BY so.id");
+    let text = format!("{OPEN_COLUMNS} AND t.invoiced_fen > t.paid_fen AND t.due_on <= $1 ORDER BY so.id");
     Ok(Open::find_by_statement(sql(conn, &text, vec![day.into()]))
         .all(conn)
         .await?)
@@ -261,7 +266,7 @@ pub(super) async fn due_by(conn: &impl ConnectionTrait, day: NaiveDate) -> AppRe
 /// Supplier orders not delivered whose `deliver_by` is before `day` and not yet flagged late.
 pub(super) async fn newly_late(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
     let text = format!(
-        "{OPEN_COLUMNS} WHERE t.deliver_by < $1 AND t.late_at IS NULL AND so.status IN ($2, $3, $4) ORDER BY so.id"
+        "{OPEN_COLUMNS} AND t.deliver_by < $1 AND t.late_at IS NULL AND so.status IN ($2, $3, $4) ORDER BY so.id"
     );
     let values = vec![
         day.into(),

@@ -114,7 +114,12 @@ pub(super) fn to_terms(t: &terms::Model, status: SupplierOrderStatus) -> AppResu
         overdue_under: if outstanding.is_zero() {
             None
         } else {
-            overdue_under(t.regulated, t.due_on, day)
+            // The regulation counts from delivery: it governs an on-account debt only.
+            overdue_under(
+                t.regulated && t.payment_terms == PaymentTerms::OnAccount.as_str(),
+                t.due_on,
+                day,
+            )
         },
     })
 }
