@@ -1167,3 +1167,38 @@ async fn concurrent_quota_replacements_of_one_version_write_once() {
     let winner = if a.status.as_u16() == 200 { &a } else { &b };
     assert_eq!(q.json["food_budget"], winner.json["food_budget"]);
 }
+
+/// The quota follows the same pace curve as the supervision list: with the admin's monthly
+/// weights (all of the year's buying expected in January), expected_by_today is the whole
+/// target from February on, while elapsed_fraction stays the share of the year gone.
+#[tokio::test]
+async fn the_quota_follows_the_admins_pace_weights() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let buyer = app.create_org("union", CHANGAN).await;
+    app.put(
+        &format!("/buyers/{}/quotas/{y}", buyer.org_id),
+        buyer.t(),
+        json!({"food_budget": "1000.00", "reserved_share": "0.5"}),
+    )
+    .await
+    .expect(201);
+    let mut weights = vec![0; 12];
+    weights[0] = 1;
+    app.put(
+        &format!("/plan-settings/{y}"),
+        Some(&app.admin_token),
+        json!({"pace_weights": weights}),
+    )
+    .await
+    .expect(200);
+    let q = app
+        .get(&format!("/buyers/{}/quotas/{y}", buyer.org_id), buyer.t())
+        .await
+        .expect(200);
+    if chrono::Utc::now().month() > 1 {
+        assert_eq!(q.json["expected_by_today"], "500.00", "{}", q.text);
+        assert_eq!(q.json["behind_pace"], true);
+        assert_ne!(q.json["elapsed_fraction"], "1", "{}", q.text);
+    }
+}

@@ -46,7 +46,9 @@ pub struct Quota {
     pub shortfall: Money,
     /// The fraction of the year elapsed (1 for past years, 0 for future years).
     pub elapsed_fraction: Ratio,
-    /// target × elapsed_fraction: where a straight-line pace would be today.
+    /// Where the pace curve puts the buyer today: target × the share of the year's target the
+    /// admin's monthly weights (`PUT /plan-settings/{year}`) expect by now, or without weights
+    /// target × elapsed_fraction (a straight line). The supervision list uses the same curve.
     pub expected_by_today: Money,
     /// progress is below the straight-line fraction of the year elapsed.
     pub behind_pace: bool,
@@ -122,13 +124,18 @@ async fn quota_view(conn: &impl ConnectionTrait, q: quotas::Model) -> AppResult<
     let buyer: OrgId = stored_id(&q.buyer_org_id)?;
     let credited = credited(conn, buyer, q.year).await?;
     let (floor, _) = floor_of(conn, q.year).await?;
-    let elapsed = elapsed_ppm(q.year, now());
+    // The same pace curve as the supervision list (the admin's monthly weights, else a
+    // straight line), so that a unit is not behind on one page and on pace on the other.
+    let settings = crate::services::plans::settings_of(conn, q.year).await?;
+    let at = now();
+    let elapsed = elapsed_ppm(q.year, at);
+    let pace = crate::services::plans::pace_fraction_ppm(&settings, at);
     let target = stored_money(q.target_fen)?;
     let (t, c) = (i128::from(target.minor()), i128::from(credited.minor()));
-    // target × elapsed, truncated: never above the target.
-    let expected = i64::try_from(t * i128::from(elapsed) / 1_000_000).map_err(AppError::internal)?;
-    // progress < elapsed fraction, compared exactly: credited/target < elapsed/1e6.
-    let behind = c * 1_000_000 < t * i128::from(elapsed);
+    // target × pace, truncated: never above the target.
+    let expected = i64::try_from(t * i128::from(pace) / 1_000_000).map_err(AppError::internal)?;
+    // progress < pace fraction, compared exactly: credited/target < pace/1e6.
+    let behind = c * 1_000_000 < t * i128::from(pace);
     let shortfall =
         i64::try_from((t - c).max(0)).map_err(|_| AppError::Conflict("the shortfall is out of range".into()))?;
     Ok(Quota {
