@@ -195,8 +195,12 @@ pub async fn spawn_with_settings(settings: Settings, tmp: tempfile::TempDir) -> 
     let (server, state, jobs) = app.into_parts();
     let handle = server.handle();
     tokio::spawn(server);
+    // An idle pooled connection is dropped well before the server's 5 s keep-alive ends it:
+    // reusing one the server is closing fails the request with IncompleteMessage (seen once in
+    // CI, in a test that waits between requests).
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(2))
         .build()
         .expect("client");
     let mut t = TestApp {
