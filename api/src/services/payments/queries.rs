@@ -184,11 +184,19 @@ pub(super) struct Open {
 
 /// An open amount's row. The regulation counts from delivery, so it governs only an
 /// on-account debt: an unpaid prepayment is late under the contract. A cancelled supplier
-/// order owes nothing (its invoice, if any, is not chased).
+/// order owes nothing (its invoice, if any, is not chased). `$1` and `$2` are bound by
+/// [`open_values`]; a query's own placeholders start at `$3`.
 const OPEN_COLUMNS: &str = "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.deliver_by, \
-     (t.regulated AND t.payment_terms = 'on_account') AS regulated, \
+     (t.regulated AND t.payment_terms = $1) AS regulated, \
      t.invoiced_fen, t.paid_fen FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id \
-     WHERE so.status <> 'cancelled'";
+     WHERE so.status <> $2";
+
+/// The values of [`OPEN_COLUMNS`]' placeholders, then `more`.
+fn open_values(more: Vec<Value>) -> Vec<Value> {
+    let mut values: Vec<Value> = vec![PaymentTerms::OnAccount.into(), SupplierOrderStatus::Cancelled.into()];
+    values.extend(more);
+    values
+}
 
 /// Which supplier orders the ageing report covers.
 #[derive(Debug, Clone)]
@@ -215,11 +223,13 @@ fn scope_filter(scope: Scope, first: usize) -> Option<(String, Vec<Value>)> {
 
 /// Supplier orders with something invoiced and unpaid, in `scope`.
 pub(super) async fn outstanding(conn: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<Open>> {
-    let Some((filter, values)) = scope_filter(scope, 1) else {
+    let Some((filter, values)) = scope_filter(scope, 3) else {
         return Ok(Vec::new());
     };
     let text = format!("{OPEN_COLUMNS} AND t.invoiced_fen > t.paid_fen{filter} ORDER BY so.id");
-    Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
+    Ok(Open::find_by_statement(sql(conn, &text, open_values(values)))
+        .all(conn)
+        .await?)
 }
 
 /// An accepted on-account supplier order with nothing invoiced yet: what was accepted (the
@@ -257,8 +267,8 @@ pub(super) async fn uninvoiced(conn: &impl ConnectionTrait, scope: Scope) -> App
 
 /// Outstanding supplier orders due on or before `day`.
 pub(super) async fn due_by(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
-    let text = format!("{OPEN_COLUMNS} AND t.invoiced_fen > t.paid_fen AND t.due_on <= $1 ORDER BY so.id");
-    Ok(Open::find_by_statement(sql(conn, &text, vec![day.into()]))
+    let text = format!("{OPEN_COLUMNS} AND t.invoiced_fen > t.paid_fen AND t.due_on <= $3 ORDER BY so.id");
+    Ok(Open::find_by_statement(sql(conn, &text, open_values(vec![day.into()])))
         .all(conn)
         .await?)
 }
@@ -266,14 +276,14 @@ pub(super) async fn due_by(conn: &impl ConnectionTrait, day: NaiveDate) -> AppRe
 /// Supplier orders not delivered whose `deliver_by` is before `day` and not yet flagged late.
 pub(super) async fn newly_late(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
     let text = format!(
-        "{OPEN_COLUMNS} AND t.deliver_by < $1 AND t.late_at IS NULL AND so.status IN ($2, $3, $4) ORDER BY so.id"
+        "{OPEN_COLUMNS} AND t.deliver_by < $3 AND t.late_at IS NULL AND so.status IN ($4, $5, $6) ORDER BY so.id"
     );
-    let values = vec![
+    let values = open_values(vec![
         day.into(),
         SupplierOrderStatus::Placed.into(),
         SupplierOrderStatus::Confirmed.into(),
         SupplierOrderStatus::Shipped.into(),
-    ];
+    ]);
     Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
 }
 
