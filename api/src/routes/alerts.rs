@@ -20,7 +20,7 @@ pub async fn list_rules(state: web::Data<AppState>, caller: Caller) -> Result<Ht
 }
 
 /// Set the rule of a category (admin). Days-of-cover thresholds must rise: yellow < orange < red.
-#[utoipa::path(operation_id = "setAlertRule", tag = "alerts", params(("category" = ProductCategory, Path)), request_body = PutAlertRule, responses((status = 200, body = AlertRule)))]
+#[utoipa::path(operation_id = "setAlertRule", tag = "alerts", params(("category" = ProductCategory, Path)), request_body = PutAlertRule, responses((status = 200, body = AlertRule), (status = 404, description = "No such category", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[put("/alert-rules/{category}")]
 pub async fn put_rule(
     state: web::Data<AppState>,
@@ -28,13 +28,13 @@ pub async fn put_rule(
     category: web::Path<String>,
     body: Guarded<PutAlertRule>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.open(caller.require(&[Role::Admin]))?;
-    let category: ProductCategory = category.parse().map_err(|_| {
-        AppError::field(
-            "category",
-            format!("unknown category; one of {}", ProductCategory::expected()),
-        )
-    })?;
+    // An unknown category is no resource: 404 before the body is read, as for `/categories/{code}`.
+    let permit = caller.require(&[Role::Admin]).and_then(|()| {
+        category
+            .parse::<ProductCategory>()
+            .map_err(|_| AppError::NotFound("category"))
+    });
+    let (category, body) = body.open_with(permit)?;
     Ok(HttpResponse::Ok().json(alerts::put_rule(&state, &caller, category, body).await?))
 }
 

@@ -54,42 +54,8 @@ pub async fn verify_range(
     let target = upto.unwrap_or(latest_size).min(latest_size).max(0);
     let since = since.clamp(0, target);
     let mut first_bad: Option<i64> = None;
-    let bad = |seq: i64, first_bad: &mut Option<i64>| {
-        if first_bad.is_none_or(|b| seq < b) {
-            *first_bad = Some(seq);
-        }
-    };
-    // The checkpoints to compare with, and their signatures.
-    let mut cps = Vec::new();
-    let mut from = since;
-    loop {
-        let page = queries::checkpoints_from(conn, from, 5000).await?;
-        let Some(last) = page.last().map(|c| c.tree_size) else {
-            break;
-        };
-        cps.extend(page.into_iter().filter(|c| c.tree_size <= target));
-        if last >= target {
-            break;
-        }
-        from = last + 1;
-    }
-    let mut expected: Vec<(i64, Option<Hash>)> = Vec::new();
-    let mut last_good = since;
-    for c in cps.iter().filter(|c| c.tree_size <= target) {
-        let root = leaf::parse_hex(&c.root_hash);
-        let signed_ok = match vk {
-            Some(vk) => {
-                checkpoint::open(&c.note, vk).is_ok_and(|o| o.size == c.tree_size as u64 && Some(o.root) == root)
-            }
-            None => true,
-        };
-        if !signed_ok {
-            bad(last_good + 1, &mut first_bad);
-        } else {
-            last_good = c.tree_size;
-        }
-        expected.push((c.tree_size, root));
-    }
+    // The checkpoints to compare with, read a page at a time as the walk reaches them.
+    let mut exp = Checkpoints::new(vk, since, target);
     let mut frontier = if since == 0 {
         Frontier::default()
     } else {
@@ -101,14 +67,13 @@ pub async fn verify_range(
             }
         }
     };
-    let mut exp = expected.into_iter().peekable();
     let mut last_matching = since;
-    if let Some((s, root)) = exp.peek().copied() {
+    if let Some((s, root)) = exp.peek(conn, &mut first_bad).await? {
         if s == since && since > 0 {
             if Some(frontier.root()) != root {
                 bad(1, &mut first_bad);
             }
-            exp.next();
+            exp.pop();
         }
     }
     let mut count = 0i64;
@@ -137,7 +102,7 @@ pub async fn verify_range(
             frontier.push(stored.or(recomputed).unwrap_or_default(), &mut |id, h| {
                 completed.push((id, h))
             });
-            while let Some((s, root)) = exp.peek().copied() {
+            while let Some((s, root)) = exp.peek(conn, &mut first_bad).await? {
                 if s > frontier.size() as i64 {
                     break;
                 }
@@ -148,7 +113,7 @@ pub async fn verify_range(
                         last_matching = s;
                     }
                 }
-                exp.next();
+                exp.pop();
             }
             next = p.seq + 1;
         }
@@ -159,6 +124,10 @@ pub async fn verify_range(
                 bad((id.index << id.level) as i64 + 1, &mut node_bad);
             }
         }
+    }
+    // Every checkpoint's signature is checked, also those past a walk that stopped early.
+    while exp.peek(conn, &mut first_bad).await?.is_some() {
+        exp.pop();
     }
     // A changed leaf changes every node above it: a node shows (at the first position it
     // covers) only where the leaves and roots are sound and the stored node alone is not.
@@ -182,6 +151,70 @@ pub async fn verify_range(
         ok: first_bad.is_none(),
         first_bad_seq: first_bad,
     })
+}
+
+/// Keeps the lowest bad position seen.
+fn bad(seq: i64, first_bad: &mut Option<i64>) {
+    if first_bad.is_none_or(|b| seq < b) {
+        *first_bad = Some(seq);
+    }
+}
+
+/// The checkpoints of sizes `since..=target` in order, read 5,000 at a time (a year holds
+/// millions), each signature checked as its page is read: a bad one marks the position
+/// after the last checkpoint whose signature held.
+struct Checkpoints<'a> {
+    vk: Option<&'a VerifierKey>,
+    from: i64,
+    target: i64,
+    page: std::collections::VecDeque<(i64, Option<Hash>)>,
+    exhausted: bool,
+    last_good: i64,
+}
+
+impl<'a> Checkpoints<'a> {
+    fn new(vk: Option<&'a VerifierKey>, since: i64, target: i64) -> Self {
+        Self {
+            vk,
+            from: since,
+            target,
+            page: Default::default(),
+            exhausted: false,
+            last_good: since,
+        }
+    }
+
+    /// The next checkpoint's size and root, reading the next page when this one is done.
+    async fn peek(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        first_bad: &mut Option<i64>,
+    ) -> AppResult<Option<(i64, Option<Hash>)>> {
+        if self.page.is_empty() && !self.exhausted {
+            let rows = queries::checkpoints_from(conn, self.from, 5000).await?;
+            match rows.last().map(|c| c.tree_size) {
+                Some(last) if last < self.target => self.from = last + 1,
+                _ => self.exhausted = true,
+            }
+            for c in rows.into_iter().filter(|c| c.tree_size <= self.target) {
+                let root = leaf::parse_hex(&c.root_hash);
+                let signed_ok = self.vk.is_none_or(|vk| {
+                    checkpoint::open(&c.note, vk).is_ok_and(|o| o.size == c.tree_size as u64 && Some(o.root) == root)
+                });
+                if signed_ok {
+                    self.last_good = c.tree_size;
+                } else {
+                    bad(self.last_good + 1, first_bad);
+                }
+                self.page.push_back((c.tree_size, root));
+            }
+        }
+        Ok(self.page.front().copied())
+    }
+
+    fn pop(&mut self) {
+        self.page.pop_front();
+    }
 }
 
 /// `assist-market verify-ledger`: from the last verified checkpoint on (whose recorded root
