@@ -976,3 +976,20 @@ async fn the_job_lock_is_taken_once_per_tick() {
     assert!(lock("00000000000000000002").await, "the next tick is taken");
     assert!(!lock("00000000000000000001").await, "an earlier tick is refused");
 }
+
+/// A restart with a longer interval still runs the job: the ticks of an hour are smaller
+/// numbers than the ticks of a minute, and the database lock refused them for good.
+#[tokio::test]
+async fn a_job_still_runs_after_its_interval_is_raised() {
+    let app = spawn_app().await;
+    let tick = |secs: u64| {
+        assist_market::jobs::try_tick_lock(&app.state, "interval-probe", std::time::Duration::from_secs(secs))
+    };
+    assert!(tick(60).await, "the minute's tick is taken");
+    assert!(!tick(60).await, "once");
+    assert!(
+        tick(3600).await,
+        "after a restart with an hourly interval, the hour's tick is taken"
+    );
+    assert!(!tick(3600).await, "once");
+}

@@ -115,7 +115,8 @@ where
     })
 }
 
-/// Takes the lock of the current tick of job `name`. True for exactly one caller per tick.
+/// Takes the lock of the current tick of job `name`. True for exactly one caller per tick
+/// (of the same interval).
 pub async fn try_tick_lock(state: &AppState, name: &str, interval: Duration) -> bool {
     let secs = interval.as_secs().max(1);
     let tick = chrono::Utc::now().timestamp() as u64 / secs;
@@ -131,7 +132,10 @@ pub async fn try_tick_lock(state: &AppState, name: &str, interval: Duration) -> 
     {
         return got;
     }
-    db_lock(state, name, &holder).await
+    // The tick numbers of another interval do not compare with these (a longer interval's
+    // are smaller), so each interval keeps its own row: a restart with a new interval must
+    // not find its ticks "earlier" than the old ones and stop the job for good.
+    db_lock(state, &format!("{name}:{secs}"), &holder).await
 }
 
 /// Database fallback: a row per job whose `holder` is the last tick taken.
