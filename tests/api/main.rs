@@ -34,6 +34,7 @@ mod payments_rules;
 mod payments_uninvoiced;
 mod plans;
 mod products;
+mod products_review;
 mod read_back;
 mod readme;
 mod regions_tree;

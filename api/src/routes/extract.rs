@@ -275,6 +275,11 @@ pub fn if_match(req: &HttpRequest) -> Result<String, AppError> {
         .ok_or(AppError::PreconditionRequired)
 }
 
+/// `If-Match` of an action that may name the version it was decided on: `None` when absent.
+pub fn optional_if_match(req: &HttpRequest) -> Option<String> {
+    if_match(req).ok()
+}
+
 /// `Idempotency-Key` of an order-creating write: 400 when missing or unusable.
 /// The one place the key is checked.
 pub fn idempotency_key(req: &HttpRequest) -> Result<IdempotencyKey, AppError> {

@@ -1,5 +1,5 @@
 //! Products, certification, lots and stock; the public catalogue.
-use super::extract::{created, if_match, ok_with_etag, Guarded, GuardedQuery, Query};
+use super::extract::{created, if_match, ok_with_etag, optional_if_match, Guarded, GuardedQuery, Query};
 use crate::auth::{Caller, Role};
 use crate::domain::{LotId, ProductId};
 use crate::error::AppError;
@@ -119,42 +119,54 @@ pub async fn submit(
 }
 
 /// Certify (the certifier of the origin county): issues a certificate number.
-#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body(content = Certify, example = json!({"valid_until": "2027-12-31", "note": "checked on site"})), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
+#[utoipa::path(operation_id = "certifyProduct", tag = "products", params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The version the county office reviewed (the product's ETag); 412 when the product has changed since")), request_body(content = Certify, example = json!({"valid_until": "2027-12-31", "note": "checked on site"})), responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review"), (status = 412, description = "The product changed since the version named in If-Match")))]
 #[post("/products/{id}/certify")]
 pub async fn certify(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<ProductId>,
     body: Guarded<Certify>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.open(products::may_certify(&state, &caller, *id).await)?;
-    Ok(with_etag(&products::certify(&state, &caller, *id, body).await?))
+    let reviewed = optional_if_match(&req);
+    Ok(with_etag(
+        &products::certify(&state, &caller, *id, body, reviewed.as_deref()).await?,
+    ))
 }
 
 /// Reject a pending product (the certifier of the origin county).
-#[utoipa::path(operation_id = "rejectProduct", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review")))]
+#[utoipa::path(operation_id = "rejectProduct", tag = "products", params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The version the county office reviewed (the product's ETag); 412 when the product has changed since")), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not pending review"), (status = 412, description = "The product changed since the version named in If-Match")))]
 #[post("/products/{id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<ProductId>,
     body: Guarded<Reason>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.open(products::may_certify(&state, &caller, *id).await)?;
-    Ok(with_etag(&products::reject(&state, &caller, *id, body).await?))
+    let reviewed = optional_if_match(&req);
+    Ok(with_etag(
+        &products::reject(&state, &caller, *id, body, reviewed.as_deref()).await?,
+    ))
 }
 
 /// Revoke a certification (the certifier of the origin county); the product leaves the catalogue at once.
-#[utoipa::path(operation_id = "revokeCertification", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not certified")))]
+#[utoipa::path(operation_id = "revokeCertification", tag = "products", params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "The version the county office reviewed (the product's ETag); 412 when the product has changed since")), request_body = Reason, responses((status = 200, body = Product, headers(("ETag" = String, description = "The product's version, for `If-Match`"))), (status = 409, description = "The product is not certified"), (status = 412, description = "The product changed since the version named in If-Match")))]
 #[post("/products/{id}/revoke")]
 pub async fn revoke(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<ProductId>,
     body: Guarded<Reason>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.open(products::may_certify(&state, &caller, *id).await)?;
-    Ok(with_etag(&products::revoke(&state, &caller, *id, body).await?))
+    let reviewed = optional_if_match(&req);
+    Ok(with_etag(
+        &products::revoke(&state, &caller, *id, body, reviewed.as_deref()).await?,
+    ))
 }
 
 /// Every status change: by whom, when, why.

@@ -1,6 +1,8 @@
 //! Status transitions: submit (supplier), certify, reject and revoke (the county office
 //! of the origin). Each is one conditional UPDATE from the states
-//! [`ProductStatus::sources_of`] allows, so a concurrent change gives a 409.
+//! [`ProductStatus::sources_of`] allows, on the version read, so a concurrent change
+//! gives a 409. The county office's decisions may name the version it reviewed
+//! (`If-Match`): a product edited since is 412, never certified unseen.
 use super::access::{in_county, own};
 use super::events::record_event;
 use super::validate::{check_optional_text, required_reason};
@@ -47,7 +49,7 @@ async fn transition(
         return Err(AppError::Conflict(format!("a {shown} product cannot become {to}")));
     }
     let txn = state.db.begin().await?;
-    if queries::move_status(&txn, &current.id, sources, to, cert).await? != 1 {
+    if queries::move_status(&txn, &current.id, sources, to, cert, current.version).await? != 1 {
         return Err(AppError::Conflict(format!(
             "the product changed meanwhile and cannot become {to}"
         )));
@@ -81,10 +83,42 @@ fn certificate_number(county: &str) -> String {
     format!("FP{county}{}{}", chrono::Utc::now().format("%Y"), &r[..10])
 }
 
-pub async fn certify(state: &AppState, caller: &Caller, id: ProductId, body: Certify) -> AppResult<Product> {
+/// 412 when the county office names a version (`If-Match`) the product is no longer at.
+fn check_reviewed(current: &products::Model, reviewed: Option<&str>) -> AppResult<()> {
+    match reviewed {
+        Some(v) if v != "*" && v != current.version.to_string() => Err(AppError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// Every certificate on the product must still be valid: 422 naming `certificates[i]` for
+/// one past its date, whether or not the documents pass has seen it expire.
+fn check_certificates_current(current: &products::Model, errors: &mut Vec<FieldError>) {
+    for (i, c) in super::parse_certificates(&current.certificates).iter().enumerate() {
+        if c.valid_until < today() {
+            errors.push(FieldError::new(
+                format!("certificates[{i}]"),
+                format!(
+                    "certificate {} expired on {}; the supplier must record a new one first",
+                    c.number, c.valid_until
+                ),
+            ));
+        }
+    }
+}
+
+pub async fn certify(
+    state: &AppState,
+    caller: &Caller,
+    id: ProductId,
+    body: Certify,
+    reviewed: Option<&str>,
+) -> AppResult<Product> {
     let current = in_county(&state.db, caller, id).await?;
+    check_reviewed(&current, reviewed)?;
     crate::services::documents::check_renewed(&state.db, &current).await?;
     let mut errors = Vec::new();
+    check_certificates_current(&current, &mut errors);
     if body.valid_until <= today() {
         errors.push(FieldError::new("valid_until", "must be after today"));
     } else if body.valid_until > today() + chrono::Days::new(5 * 366) {
@@ -112,12 +146,24 @@ pub async fn certify(state: &AppState, caller: &Caller, id: ProductId, body: Cer
     Product::from_model(m)
 }
 
-pub async fn reject(state: &AppState, caller: &Caller, id: ProductId, body: Reason) -> AppResult<Product> {
-    decide_against(state, caller, id, body, ProductStatus::Rejected).await
+pub async fn reject(
+    state: &AppState,
+    caller: &Caller,
+    id: ProductId,
+    body: Reason,
+    reviewed: Option<&str>,
+) -> AppResult<Product> {
+    decide_against(state, caller, id, body, ProductStatus::Rejected, reviewed).await
 }
 
-pub async fn revoke(state: &AppState, caller: &Caller, id: ProductId, body: Reason) -> AppResult<Product> {
-    decide_against(state, caller, id, body, ProductStatus::Revoked).await
+pub async fn revoke(
+    state: &AppState,
+    caller: &Caller,
+    id: ProductId,
+    body: Reason,
+    reviewed: Option<&str>,
+) -> AppResult<Product> {
+    decide_against(state, caller, id, body, ProductStatus::Revoked, reviewed).await
 }
 
 /// Rejects a product under review or revokes a certified one, with a required reason.
@@ -127,8 +173,10 @@ async fn decide_against(
     id: ProductId,
     body: Reason,
     to: ProductStatus,
+    reviewed: Option<&str>,
 ) -> AppResult<Product> {
     let current = in_county(&state.db, caller, id).await?;
+    check_reviewed(&current, reviewed)?;
     let reason = required_reason(&body.reason)?;
     let m = transition(
         state,

@@ -255,15 +255,23 @@ pub async fn update(
         .map(|c| parse_certificates(c) != parse_certificates(&current.certificates))
         .unwrap_or(false);
     let shown = super::effective_status(&current)?;
-    let recertify = stored == ProductStatus::Certified
-        && shown.can_become(ProductStatus::PendingReview)
-        && (name_changed
-            || unit_changed
-            || category_changed
-            || price_changed
-            || origin_changed
-            || certs_changed
-            || weight_changed);
+    let vouched: Vec<&str> = [
+        (name_changed, "name"),
+        (unit_changed, "unit"),
+        (category_changed, "category"),
+        (price_changed, "price"),
+        (origin_changed, "origin"),
+        (certs_changed, "certificates"),
+        (weight_changed, "weight terms"),
+    ]
+    .into_iter()
+    .filter_map(|(changed, what)| changed.then_some(what))
+    .collect();
+    let recertify =
+        stored == ProductStatus::Certified && shown.can_become(ProductStatus::PendingReview) && !vouched.is_empty();
+    // Under review the supplier may still edit (a lapsed certificate is renewed so), but the
+    // history shows it, and the county office's certify names the version it reviewed.
+    let edited_in_review = stored == ProductStatus::PendingReview && !vouched.is_empty();
 
     let mut am: products::ActiveModel = current.clone().into();
     let name = new_name.unwrap_or(current.name.clone());
@@ -329,30 +337,12 @@ pub async fn update(
     if category_changed {
         crate::services::compliance::refresh_product(&txn, &current.id).await?;
     }
-    if recertify {
-        let mut what = Vec::new();
-        if name_changed {
-            what.push("name");
-        }
-        if unit_changed {
-            what.push("unit");
-        }
-        if category_changed {
-            what.push("category");
-        }
-        if price_changed {
-            what.push("price");
-        }
-        if origin_changed {
-            what.push("origin");
-        }
-        if certs_changed {
-            what.push("certificates");
-        }
-        if weight_changed {
-            what.push("weight terms");
-        }
-        let reason = format!("edited {}; certification must be reviewed again", what.join(", "));
+    if recertify || edited_in_review {
+        let reason = if recertify {
+            format!("edited {}; certification must be reviewed again", vouched.join(", "))
+        } else {
+            format!("edited {} during review", vouched.join(", "))
+        };
         record_event(
             &txn,
             &current.id,

@@ -128,8 +128,9 @@ pub struct Certification {
     pub valid_until: chrono::NaiveDate,
 }
 
-/// One conditional UPDATE: the product moves to `to` only if it is still in one of
-/// `sources` (shown states: `expired` is matched as a certified row past its date).
+/// One conditional UPDATE: the product moves to `to` only if it is still the `version` the
+/// decision was made on and in one of `sources` (shown states: `expired` is matched as a
+/// certified row past its date).
 /// Returns the number of rows changed (0 or 1).
 pub async fn move_status(
     conn: &impl ConnectionTrait,
@@ -137,6 +138,7 @@ pub async fn move_status(
     sources: &[ProductStatus],
     to: ProductStatus,
     cert: Option<Certification>,
+    version: i32,
 ) -> AppResult<u64> {
     let mut stored: Vec<ProductStatus> = sources.iter().map(|s| s.stored()).collect();
     stored.sort();
@@ -147,6 +149,7 @@ pub async fn move_status(
         .col_expr(products::Column::UpdatedAt, Expr::value(t))
         .col_expr(products::Column::Version, Expr::col(products::Column::Version).add(1))
         .filter(products::Column::Id.eq(id.to_string()))
+        .filter(products::Column::Version.eq(version))
         .filter(products::Column::Status.is_in(stored.iter().map(|s| s.as_str())));
     let certified = sources.contains(&ProductStatus::Certified);
     let expired = sources.contains(&ProductStatus::Expired);
