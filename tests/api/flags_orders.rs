@@ -198,3 +198,59 @@ async fn credited(app: &TestApp, who: Option<&str>, buyer: &str) -> i64 {
         s + (e["amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64
     })
 }
+
+/// A split is flagged when its orders are placed, before any credit exists; confirming it
+/// after the orders are accepted takes their credit out (it named only `entry_ids`, empty
+/// at the scan, and reversed nothing).
+#[tokio::test]
+async fn confirming_a_split_flagged_before_acceptance_reverses_the_accepted_orders() {
+    let app = spawn_app_with(|s| s.flag_review_threshold_fen = 10_000).await;
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let splitter = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = product(&app, &supplier.org_id, 1000, 1000, 1_000_000).await;
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        placed.push(placed_line(&app, &splitter, &p, "2.5").await);
+    }
+    assert_eq!(scan(&app, false).await["raised"], 1);
+    let flag = flags(&app, evaluator.t(), "&kind=order_splitting").await[0].clone();
+    assert_eq!(flag["evidence"]["entry_ids"], json!([]));
+    for (so, line) in &placed {
+        for a in ["confirm", "ship", "deliver"] {
+            act(&app, &supplier, so, a).await.expect(200);
+        }
+        app.post(
+            &format!("/supplier-orders/{so}/accept"),
+            splitter.t(),
+            json!({"lines": [{"line_id": line, "accepted_quantity": "2.5"}], "invoice_number": "INV-S"}),
+        )
+        .await
+        .expect(200);
+    }
+    let c = app
+        .post(
+            &format!("/flags/{}/confirm", flag["id"].as_str().unwrap()),
+            evaluator.t(),
+            json!({"note": "split"}),
+        )
+        .await
+        .expect(200);
+    let reversals = c.json["reversals"].as_array().unwrap();
+    assert_eq!(reversals.len(), 5, "{}", c.text);
+    assert!(reversals.iter().all(|r| r["amount"] == "25.00"));
+    let l = app
+        .get(
+            &format!("/ledger?buyer={}&limit=200", splitter.org_id),
+            Some(&app.admin_token),
+        )
+        .await
+        .expect(200);
+    let net: i64 = l.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64)
+        .sum();
+    assert_eq!(net, 0, "{}", l.text);
+}

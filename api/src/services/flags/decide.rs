@@ -116,6 +116,25 @@ async fn reverse_named(txn: &impl ConnectionTrait, f: &flags::Model, reason: &st
             .await?;
         named.extend(of_lot);
     }
+    // A split is found when its orders are placed, before any is accepted: its flag names
+    // the supplier orders, whose credits are taken as they stand when it is confirmed.
+    let split: Vec<String> = evidence["supplier_order_ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    for orders in split.chunks(500) {
+        let of_orders: Vec<String> = ledger_entries::Entity::find()
+            .select_only()
+            .column(ledger_entries::Column::Id)
+            .filter(ledger_entries::Column::SupplierOrderId.is_in(orders.to_vec()))
+            .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        named.extend(of_orders);
+    }
+    named.sort();
+    named.dedup();
     for chunk in named.chunks(500) {
         let entries = ledger_entries::Entity::find()
             .filter(ledger_entries::Column::Id.is_in(chunk.to_vec()))
