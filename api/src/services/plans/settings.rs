@@ -136,6 +136,31 @@ pub fn pace_fraction_ppm(s: &PlanSettings, at: DateTime<Utc>) -> i64 {
             .num_seconds()
             .max(0),
     );
-    let cur = i128::from(s.pace_weights[m]) * done / len;
-    i64::try_from((past * 1_000_000 + cur * 1_000_000) / total).unwrap_or(1_000_000)
+    // Scaled before dividing: the current month's part rises through the month, not in
+    // whole weight units.
+    let cur = i128::from(s.pace_weights[m]) * done;
+    i64::try_from((past * len + cur) * 1_000_000 / (total * len)).unwrap_or(1_000_000)
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod pace_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_curve_rises_through_the_month() {
+        let s = PlanSettings {
+            year: 2026,
+            filing_deadline: NaiveDate::from_ymd_opt(2026, 3, 31).expect("date"),
+            min_share: crate::domain::Share::ONE,
+            pace_weights: vec![1; 12],
+        };
+        let mid_jan = Utc.with_ymd_and_hms(2026, 1, 16, 12, 0, 0).single().expect("date");
+        let ppm = pace_fraction_ppm(&s, mid_jan);
+        // Half of January is half a twelfth: 41,666 ppm, not 0.
+        assert!((41_000..42_500).contains(&ppm), "{ppm}");
+        let feb = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).single().expect("date");
+        assert_eq!(pace_fraction_ppm(&s, feb), 83_333);
+    }
 }
