@@ -1,6 +1,8 @@
 // The API on this origin, with the caller's tokens (sessionStorage: they end with the tab).
 // A 401 refreshes the access token once; if that fails, the person is sent to log in and
-// brought back to the page (hash route) they were on.
+// brought back to the page (hash route) they were on. The refresh is single-flight: a refresh
+// token is spent on use and the server revokes the whole session when one is presented twice,
+// so parallel requests that meet the same expired access token share one refresh.
 const BASE = '/api/v1';
 const KEY = 'assist.console.session';
 
@@ -25,7 +27,10 @@ export function toLogin() {
   location.hash = '#/login?next=' + encodeURIComponent(here);
 }
 
-async function refresh(s) {
+/** Exchanges the stored refresh token for a new pair; false when the server refuses it. */
+async function refresh() {
+  const s = session();
+  if (!s || !s.refresh_token) return false;
   const r = await fetch(BASE + '/auth/refresh', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -33,8 +38,28 @@ async function refresh(s) {
   });
   if (!r.ok) return false;
   const t = await r.json();
-  saveSession({ ...s, access_token: t.access_token, refresh_token: t.refresh_token });
+  const cur = session();
+  if (!cur) return false; // logged out meanwhile: not brought back
+  if (cur.refresh_token !== s.refresh_token) return true; // a login stored newer tokens meanwhile
+  saveSession({ ...cur, access_token: t.access_token, refresh_token: t.refresh_token });
   return true;
+}
+
+let refreshing = null;
+/** The refresh in flight, else a new one: every 401 of the moment waits on the same. */
+function refreshOnce() {
+  if (!refreshing) refreshing = refresh().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+/**
+ * After a 401 to `sent` (the access token a request carried): true when a newer access token
+ * is stored (another request refreshed meanwhile) or a refresh now gives one.
+ */
+async function renewed(sent) {
+  const now = session();
+  if (now && now.access_token && now.access_token !== sent) return true;
+  return refreshOnce();
 }
 
 function send(path, opts, s) {
@@ -50,13 +75,10 @@ function send(path, opts, s) {
 
 /** Calls the API; returns parsed JSON (or text, a Blob or bytes with opts.as = 'text' | 'blob' | 'bytes'). */
 export async function api(path, opts = {}) {
-  let s = session();
+  const s = session();
   let r = await send(path, opts, s);
   if (r.status === 401 && s && !opts.noRetry) {
-    if (await refresh(s)) {
-      s = session();
-      r = await send(path, opts, s);
-    }
+    if (await renewed(s.access_token)) r = await send(path, opts, session());
     if (r.status === 401) {
       toLogin();
       throw new ApiError(401, null);

@@ -1,15 +1,24 @@
 // Alerts board (evaluators, county offices, admin): open alerts by level and county, unsold
-// reports, matched buyers and pledges, and how fast each county responds.
+// reports, matched buyers and pledges, and how fast each county responds. Open and acknowledged
+// alerts are loaded by status to the end (however old); response times are taken over the
+// newest WINDOW alerts of every status, and the page says so.
 import { all } from '../api.js';
 import { h, page, table, paged, shortId } from '../dom.js';
 import { t } from '../i18n.js';
 
 const LEVELS = ['red', 'orange', 'yellow'];
+const WINDOW = 1000;
 
 export async function render() {
   const main = page('page.alerts', h('p', { class: 'status', role: 'status' }, t('loading')));
-  const alerts = await all('/alerts?limit=200', 2000);
-  const open = alerts.filter((a) => a.status === 'open');
+  const [open, acknowledged, recent] = await Promise.all([
+    all('/alerts?status=open&limit=200', Infinity),
+    all('/alerts?status=acknowledged&limit=200', Infinity),
+    all('/alerts?limit=200', WINDOW),
+  ]);
+  const latest = recent.slice(0, WINDOW);
+  const known = new Map([...latest, ...acknowledged, ...open].map((a) => [a.id, a]));
+  const alerts = [...known.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
   const counties = [...new Set(alerts.map((a) => a.origin_county_code))].sort();
   const count = (c, l) => open.filter((a) => a.origin_county_code === c && a.level === l).length;
   const board = h('section', { 'aria-labelledby': 'board-h' }, h('h2', { id: 'board-h' }, t('alerts.board')),
@@ -37,8 +46,12 @@ export async function render() {
       ['alerts.pledged', (a) => `${a.pledged} (${a.pledges.length})`],
       ['col.opened', (a) => a.opened_at.slice(0, 16).replace('T', ' ')],
     ], rows, { rowAttrs: (a) => ({ dataset: { alert: shortId(a.id) } }) }), 10));
-  const times = counties.map((c) => responseTimes(c, alerts.filter((a) => a.origin_county_code === c)));
+  const inCounty = (list, c) => list.filter((a) => a.origin_county_code === c);
+  const times = counties.map((c) => responseTimes(c, inCounty(latest, c), inCounty(open, c).length));
+  const since = latest.length ? latest.reduce((m, a) => (a.opened_at < m ? a.opened_at : m), latest[0].opened_at) : null;
   const timesBox = h('section', { 'aria-labelledby': 'times-h' }, h('h2', { id: 'times-h' }, t('alerts.times')),
+    h('p', { class: 'note', 'data-window': latest.length, 'data-window-since': since ? since.slice(0, 10) : '' },
+      t('alerts.window').replace('{n}', latest.length).replace('{since}', since ? since.slice(0, 10) : '—')),
     table('alerts.times', [
       ['col.county', (r) => r.county],
       ['alerts.n', (r) => String(r.n)],
@@ -56,15 +69,15 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Median hours from opening to acknowledgement and to resolution, and how many still wait. */
-function responseTimes(county, list) {
+/** Median hours from opening to acknowledgement and to resolution over `list`, and how many wait. */
+function responseTimes(county, list, waiting) {
   const since = (a, k) => (a[k] ? (Date.parse(a[k]) - Date.parse(a.opened_at)) / 3.6e6 : null);
   return {
     county,
     n: list.length,
     ack: median(list.map((a) => since(a, 'acknowledged_at')).filter((x) => x !== null)),
     resolve: median(list.map((a) => since(a, 'resolved_at')).filter((x) => x !== null)),
-    waiting: list.filter((a) => a.status === 'open').length,
+    waiting,
   };
 }
 

@@ -50,7 +50,8 @@ function pendingCard(p) {
   const act = async (path, body, doneKey) => {
     msg.replaceChildren();
     try {
-      await api(`/products/${p.id}/${path}`, { method: 'POST', body });
+      // The version reviewed: a product edited since is refused (412), never decided unseen.
+      await api(`/products/${p.id}/${path}`, { method: 'POST', body, headers: { 'If-Match': `"${p.version}"` } });
       announce(t(doneKey));
       li.replaceChildren(h('p', { class: 'ok', role: 'status' }, `${p.name}: ${t(doneKey)}`));
     } catch (e) { msg.replaceChildren(errorBox(e)); }
@@ -80,7 +81,7 @@ function certifiedCard(p) {
     h('button', { type: 'button', class: 'danger', onclick: async () => {
       if (!reason.value.trim()) { msg.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('cert.reason_needed'))); reason.focus(); return; }
       try {
-        await api(`/products/${p.id}/revoke`, { method: 'POST', body: { reason: reason.value.trim() } });
+        await api(`/products/${p.id}/revoke`, { method: 'POST', body: { reason: reason.value.trim() }, headers: { 'If-Match': `"${p.version}"` } });
         li.replaceChildren(h('p', { class: 'ok', role: 'status' }, `${p.name}: ${t('cert.revoked_ok')}`));
         announce(t('cert.revoked_ok'));
       } catch (e) { msg.replaceChildren(errorBox(e)); }

@@ -2,6 +2,8 @@
 // 合格证 (`shipped_lots`), the weighed side of lines sold by weight (`weight`, `weighed`),
 // acceptance of each line (with the actual weight of a weighed line, and the acceptance of a
 // weight outside the tolerance) and an invoice number, payments, and the supplier's rating.
+// A parent unit also sees its children's orders: those are drawn read-only, naming the unit,
+// since only the order's own buyer may accept, pay or rate (the API answers 403 otherwise).
 import { api } from '../api.js';
 import { h, page, money, field, errorBox, announce, shortId, cursorPaged } from '../dom.js';
 import { t } from '../i18n.js';
@@ -13,13 +15,20 @@ async function productName(id) {
   return names.get(id);
 }
 
+const orgNames = new Map();
+function orgName(id) {
+  if (!orgNames.has(id)) orgNames.set(id, api(`/organizations/${id}`).then((o) => o.name, () => shortId(id)));
+  return orgNames.get(id);
+}
+
 const PAGE = 10;
 
-export async function render() {
+export async function render(_parts, _params, me) {
   const main = page('page.deliveries', h('p', { class: 'status', role: 'status' }, t('loading')));
+  const own = (card) => (o) => (o.buyer_org_id === me.user.org_id ? card(o) : othersCard(o));
   const list = (status, card) => cursorPaged(
     (cursor) => api(`/supplier-orders?status=${status}&limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
-    async (items) => (items.length ? h('ul', { class: 'cards' }, await Promise.all(items.map(card))) : h('p', {}, t('empty'))));
+    async (items) => (items.length ? h('ul', { class: 'cards' }, await Promise.all(items.map(own(card)))) : h('p', {}, t('empty'))));
   const [awaiting, shipped, accepted] = await Promise.all([
     list('delivered', acceptCard), list('shipped', (o) => orderCard(o, [])), list('accepted', paymentCard)]);
   const section = (id, key, box) => h('section', { 'aria-labelledby': id }, h('h2', { id }, t(key)), box);
@@ -38,6 +47,17 @@ async function orderCard(o, extra) {
   return h('li', { class: 'card', 'data-order': o.id },
     h('h3', {}, `${t('deliv.order')} ${shortId(o.id)} · ${t(`so.${o.status}`)} · ${money(o.total)}`),
     h('ul', { class: 'lines' }, lines), weighedTotal(o), ...extra);
+}
+
+/** A child unit's order: what it holds and its payment, no form (only its buyer may act). */
+async function othersCard(o) {
+  const p = o.payment;
+  return orderCard(o, [
+    h('p', { class: 'note', 'data-owner': o.buyer_org_id },
+      `${t('deliv.of_unit')}${await orgName(o.buyer_org_id)}${t('deliv.unit_acts')}`),
+    p && o.status === 'accepted'
+      ? h('p', {}, `${t('deliv.invoiced')} ${money(p.invoiced)} · ${t('deliv.paid')} ${money(p.paid)} · ${t('deliv.outstanding')} ${money(p.outstanding)}`)
+      : null]);
 }
 
 async function acceptCard(o) {

@@ -27,12 +27,28 @@ export function ledgerQuery(f) {
   return q;
 }
 
-async function orgOptions(me) {
+const ORG_CAP = 1000;
+
+/**
+ * The organisations of the buyer and supplier selects (evaluators, admin): every page up to
+ * ORG_CAP (`capped` when more exist), and the filtered ones fetched by id when not among them,
+ * so that a link's filter always shows as chosen.
+ */
+async function orgOptions(me, f) {
   if (!['evaluator', 'admin'].includes(me.user.role)) return null;
+  const list = [];
+  let cursor = null;
   try {
-    const page = await api('/organizations?limit=200');
-    return page.items;
+    do {
+      const p = await api(`/organizations?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      list.push(...p.items);
+      cursor = p.next_cursor;
+    } while (cursor && list.length < ORG_CAP);
   } catch { return null; }
+  for (const id of new Set([f.buyer, f.supplier].filter(Boolean))) {
+    if (!list.some((o) => o.id === id)) list.push(await api(`/organizations/${encodeURIComponent(id)}`).catch(() => ({ id, name: id })));
+  }
+  return { list, capped: !!cursor };
 }
 
 export async function render(_parts, params, me) {
@@ -40,14 +56,16 @@ export async function render(_parts, params, me) {
   if (!f.year && !f.month) f.year = String(new Date().getUTCFullYear());
   if (f.month) f.year = f.month.slice(0, 4);
   const main = page('page.ledger', h('p', { class: 'status', role: 'status' }, t('loading')));
-  const orgs = await orgOptions(me);
+  const orgs = await orgOptions(me, f);
   const form = filterForm(f, orgs, me);
   const summaryBox = h('section', { 'aria-labelledby': 'totals-h' }, h('h2', { id: 'totals-h' }, t('ledger.totals')),
     h('p', { class: 'status' }, t('loading')));
   const cpBox = h('p', { class: 'checkpoint', 'aria-live': 'polite' }, t('ledger.checking_checkpoint'));
   const listBox = h('section', { 'aria-labelledby': 'entries-h' }, h('h2', { id: 'entries-h' }, t('ledger.entries')));
-  main.replaceChildren(main.querySelector('h1'), form, cpBox, summaryBox, listBox);
-  const names = new Map((orgs || []).map((o) => [o.id, o.name]));
+  const capped = orgs && orgs.capped
+    ? h('p', { class: 'note', 'data-orgs-capped': ORG_CAP }, t('ledger.orgs_capped').replace('{n}', ORG_CAP)) : null;
+  main.replaceChildren(...[main.querySelector('h1'), form, capped, cpBox, summaryBox, listBox].filter(Boolean));
+  const names = new Map((orgs ? orgs.list : []).map((o) => [o.id, o.name]));
   signedCheckpoint(true).then(
     (cp) => cpBox.replaceChildren(mark('verified'), ` ${t('ledger.checkpoint_ok')} ${cp.size}`),
     (e) => cpBox.replaceChildren(mark('failed'), ` ${t('ledger.checkpoint_bad')}: ${e.message}`));
@@ -59,7 +77,7 @@ export async function render(_parts, params, me) {
 function filterForm(f, orgs, me) {
   const orgSelect = (name, kinds) => {
     if (!orgs) return h('input', { name, value: f[name], placeholder: t('ledger.org_id'), size: 36 });
-    const list = orgs.filter((o) => kinds(o.kind));
+    const list = orgs.list.filter((o) => kinds(o.kind) || o.id === f[name]);
     return select(name, [['', t('all')], ...list.map((o) => [o.id, o.name])], f[name]);
   };
   const buyerKinds = (k) => !['platform', 'county_office', 'evaluation_office', 'finance_office', 'cooperative', 'enterprise',
@@ -83,30 +101,52 @@ function filterForm(f, orgs, me) {
   return form;
 }
 
-/** Sums the filtered entries (every page) and sets them beside the report's figure. */
+const SUM_CAP = 20000;
+
+/** A sum of fen as yuan with two decimals, exactly. */
+function yuan(fen) {
+  const a = fen < 0n ? -fen : fen;
+  return `${fen < 0n ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
+}
+
+/**
+ * Sums the filtered entries (every page, up to SUM_CAP) and sets them beside the report's
+ * figure. Past the cap the sum is partial: not compared (neutral), unless the entries already
+ * outnumber the report's; where the report alone says more than SUM_CAP, nothing is summed.
+ */
 async function totals(box, query, f) {
-  let sum = 0n, count = 0, cursor = null;
-  do {
-    const q = new URLSearchParams(query);
-    q.set('limit', '200');
-    if (cursor) q.set('cursor', cursor);
-    const p = await api(`/ledger?${q}`);
-    for (const e of p.items) { sum += BigInt(fenOf(e.amount)); count += 1; }
-    cursor = p.next_cursor;
-  } while (cursor && count < 20000);
-  const ledgerTotal = (Number(sum) / 100).toFixed(2);
   const report = await reportFigure(f);
-  const rows = [[t('ledger.sum'), money(ledgerTotal), String(count)]];
+  let sum = 0n, count = 0, cursor = null;
+  const tooMany = !!report && report.entry_count > SUM_CAP;
+  if (!tooMany) {
+    do {
+      const q = new URLSearchParams(query);
+      q.set('limit', '200');
+      if (cursor) q.set('cursor', cursor);
+      const p = await api(`/ledger?${q}`);
+      for (const e of p.items) { sum += BigInt(fenOf(e.amount)); count += 1; }
+      cursor = p.next_cursor;
+    } while (cursor && count < SUM_CAP);
+  }
+  const partial = tooMany || !!cursor;
+  const rows = [];
+  if (!tooMany) rows.push([partial ? t('ledger.sum_partial').replace('{n}', count) : t('ledger.sum'), money(yuan(sum)), String(count)]);
+  if (report) rows.push([t('ledger.report'), money(report.total), String(report.entry_count)]);
+  let equal = null;
+  if (report && !partial) equal = fenOf(report.total) === sum.toString() && report.entry_count === count;
+  else if (report && count > report.entry_count) equal = false; // more entries listed than the report counts
   let verdict = null;
-  if (report) {
-    rows.push([t('ledger.report'), money(report.total), String(report.entry_count)]);
-    const equal = fenOf(report.total) === sum.toString() && report.entry_count === count;
+  if (equal !== null) {
     verdict = h('p', { class: equal ? 'ok' : 'bad', 'data-totals-equal': String(equal) },
       mark(equal ? 'verified' : 'failed'), ' ', t(equal ? 'ledger.totals_equal' : 'ledger.totals_differ'));
+  } else if (partial) {
+    verdict = h('p', { class: 'note', 'data-totals-equal': 'unknown' },
+      t('ledger.not_compared').replace('{n}', SUM_CAP), report ? ` ${t('ledger.report_is_total')}` : '');
   }
-  box.replaceChildren(...[box.querySelector('h2'), h('dl', { class: 'facts', 'data-ledger-total': ledgerTotal,
-    'data-ledger-count': count },
-  rows.flatMap(([k, v, n]) => [h('dt', {}, k), h('dd', {}, `${v} · ${n} ${t('ledger.entries_n')}`)])), verdict]
+  const facts = { class: 'facts', 'data-ledger-count': count, 'data-ledger-partial': String(partial) };
+  if (!partial) facts['data-ledger-total'] = yuan(sum);
+  box.replaceChildren(...[box.querySelector('h2'), h('dl', facts,
+    rows.flatMap(([k, v, n]) => [h('dt', {}, k), h('dd', {}, `${v} · ${n} ${t('ledger.entries_n')}`)])), verdict]
     .filter(Boolean));
 }
 
