@@ -281,3 +281,57 @@ async fn concurrent_shipments_never_give_the_same_stock_twice() {
         "a lot shipped twice over: {per_lot:?}"
     );
 }
+
+/// Goods credited must leave stock. A shipped lot later lost, with the product's other lot
+/// no longer certified, left the acceptance nothing to take: it was credited anyway and the
+/// goods stayed in stock, to be sold again. Now the acceptance is refused and writes nothing.
+#[tokio::test]
+async fn an_acceptance_whose_goods_are_no_longer_in_any_lot_is_refused() {
+    let w = world().await;
+    let (app, p) = (&w.app, &w.product);
+    let certifier = app.create_org("county_office", YANGYUAN).await;
+    let shipped = new_lot(
+        app,
+        &w.supplier,
+        p,
+        json!({"quantity": "10", "best_before": day(30), "compliance_certificate": cert("HGZ-S")}),
+    )
+    .await;
+    let (so, line) = crate::orders::placed_line(app, &w.buyer, p, "10").await;
+    crate::orders::act(app, &w.supplier, &so, "confirm").await.expect(200);
+    app.post(
+        &format!("/supplier-orders/{so}/ship"),
+        w.supplier.t(),
+        json!({"lots": [{"line_id": line, "lot_id": shipped, "quantity": "10"}]}),
+    )
+    .await
+    .expect(200);
+    // The shipped lot is written off (the other lot still covers what is reserved), then the
+    // other lot stops counting: its category now needs a 合格证 it lacks.
+    app.post(
+        &format!("/products/{p}/stock-adjustments"),
+        w.supplier.t(),
+        json!({"quantity": "-10", "reason": "lost", "lot_id": shipped}),
+    )
+    .await
+    .expect(201);
+    require(app, &certifier, p, json!(true)).await;
+    app.post(&format!("/supplier-orders/{so}/deliver"), w.supplier.t(), json!({}))
+        .await
+        .expect(200);
+    let accept = json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-X"});
+    app.post(&format!("/supplier-orders/{so}/accept"), w.buyer.t(), accept)
+        .await
+        .problem(409);
+    let so_now = app
+        .get(&format!("/supplier-orders/{so}"), w.buyer.t())
+        .await
+        .expect(200);
+    assert_eq!(so_now.json["status"], "delivered");
+    let l = app.get("/ledger?limit=200", Some(&app.admin_token)).await.expect(200);
+    assert!(
+        l.json["items"].as_array().unwrap().is_empty(),
+        "nothing credited: {}",
+        l.text
+    );
+}

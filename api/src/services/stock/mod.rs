@@ -195,7 +195,8 @@ pub async fn consume(
 
 /// Takes the quantities out of the products' lots (soonest best-before first, expired
 /// last) and records one movement per lot touched, in a fixed number of statements.
-/// Returns 409 when a lot changed under it (the caller's transaction is rolled back).
+/// Returns 409 when a lot changed under it or the lots hold less than is taken (the
+/// caller's transaction is rolled back).
 pub async fn consume_many(
     conn: &impl ConnectionTrait,
     items: &[(ProductId, Quantity)],
@@ -245,6 +246,15 @@ pub async fn consume_many(
                 actor_user_id: actor.map(|a| a.to_string()),
                 created_at: t,
             });
+        }
+        // Goods credited must leave stock: a shortfall (lots lost, or no longer certified,
+        // since the goods were reserved) refuses the whole take rather than credit goods
+        // that could be sold again.
+        if left > 0 {
+            return Err(AppError::Conflict(format!(
+                "the lots of product {pid} hold {} less than is being taken; the supplier must record its stock first",
+                Quantity::from_minor(left).unwrap_or(Quantity::ZERO)
+            )));
         }
     }
     if takes.is_empty() {
