@@ -181,3 +181,74 @@ async fn returning_pieces_reverses_their_share_of_the_actual_amount() {
         .sum();
     assert_eq!(sum, 0, "the returns reverse exactly the credit");
 }
+
+/// Whole pieces everywhere a product sold by weight is counted: a stock adjustment, a
+/// shipment naming its lots and a return of half a pig are refused and write nothing.
+#[tokio::test]
+async fn half_a_piece_is_refused_in_adjustments_shipments_and_returns() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let lots = app.get(&format!("/products/{pig}/lots"), sup.t()).await.expect(200);
+    let lot = lots.json["items"][0]["id"].as_str().unwrap().to_string();
+    let adj = format!("/products/{pig}/stock-adjustments");
+    for body in [
+        json!({"quantity": "0.5", "reason": "recount", "lot_id": lot}),
+        json!({"quantity": "-0.5", "reason": "half lost"}),
+    ] {
+        let r = app.post(&adj, sup.t(), body).await;
+        assert_eq!(r.fields(), vec!["quantity".to_string()], "{}", r.text);
+        r.problem(422);
+    }
+    assert_eq!(stock_of(&app, &pig).await.on_hand_milli, 10_000);
+
+    // A shipment splitting a pig across lots.
+    let second = app
+        .post(
+            &format!("/products/{pig}/lots"),
+            sup.t(),
+            json!({"quantity": "5", "best_before": (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string()}),
+        )
+        .await
+        .expect(201)
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (so, line) = crate::orders::placed_line(&app, &buyer, &pig, "2").await;
+    crate::orders::act(&app, &sup, &so, "confirm").await.expect(200);
+    let ship = json!({"lots": [
+        {"line_id": line, "lot_id": lot, "quantity": "1.5"},
+        {"line_id": line, "lot_id": second, "quantity": "0.5"}
+    ]});
+    let r = app.post(&format!("/supplier-orders/{so}/ship"), sup.t(), ship).await;
+    assert_eq!(
+        r.fields(),
+        vec!["lots[0].quantity".to_string(), "lots[1].quantity".to_string()],
+        "{}",
+        r.text
+    );
+    r.problem(422);
+
+    // A return of half a pig.
+    let d = delivered(&app, &buyer, &sup, &[(&pig, "2")]).await;
+    accept(
+        &app,
+        &buyer,
+        &d.so,
+        accept_body(&[(&d.lines[0], "2", Some("200"))], false),
+    )
+    .await
+    .expect(200);
+    let entries = count(&app, "ledger_entries").await;
+    let r = app
+        .post(
+            &format!("/supplier-orders/{}/returns", d.so),
+            buyer.t(),
+            json!({"lines": [{"line_id": d.lines[0], "quantity": "0.5"}], "reason": "half a pig"}),
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["lines[0].quantity".to_string()], "{}", r.text);
+    r.problem(422);
+    assert_eq!(count(&app, "ledger_entries").await, entries, "nothing reversed");
+}

@@ -90,6 +90,8 @@ pub async fn ship_lots_of(
             let ids: Vec<String> = named.iter().map(|n| n.lot_id.to_string()).collect();
             let found = queries::lots_map(conn, ids.clone()).await?;
             let held = queries::held_in_transit(conn, &ids, &so.id).await?;
+            let weighed =
+                crate::services::weight::weighed_lines(conn, lines.iter().map(|l| l.id.clone()).collect()).await?;
             let mut errors = Vec::new();
             let mut per_line: BTreeMap<String, i64> = BTreeMap::new();
             let mut per_lot: HashMap<String, i64> = HashMap::new();
@@ -132,6 +134,13 @@ pub async fn ship_lots_of(
                     errors.push(FieldError::new(
                         format!("lots[{i}].quantity"),
                         "must be greater than zero",
+                    ));
+                    continue;
+                }
+                if weighed.contains(&line.id) && !crate::services::weight::is_whole(n.quantity) {
+                    errors.push(FieldError::new(
+                        format!("lots[{i}].quantity"),
+                        crate::services::weight::WHOLE_PIECES,
                     ));
                     continue;
                 }

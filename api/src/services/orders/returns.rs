@@ -88,6 +88,7 @@ pub async fn create_return(
         errors.push(FieldError::new("lines", "must list at least one line"));
     }
     let mut wanted: Vec<(usize, order_lines::Model, Quantity)> = Vec::new();
+    let weighed_lines = weight::weighed_lines(&state.db, lines.iter().map(|l| l.id.clone()).collect()).await?;
     for (i, rl) in body.lines.iter().enumerate() {
         let Some(line) = lines.iter().find(|l| rl.line_id == l.id) else {
             errors.push(FieldError::new(
@@ -103,6 +104,10 @@ pub async fn create_return(
         let qf = format!("lines[{i}].quantity");
         if rl.quantity.is_zero() {
             errors.push(FieldError::new(qf, "must be greater than zero"));
+            continue;
+        }
+        if weighed_lines.contains(&line.id) && !weight::is_whole(rl.quantity) {
+            errors.push(FieldError::new(qf, weight::WHOLE_PIECES));
             continue;
         }
         let left = returnable(line)?;

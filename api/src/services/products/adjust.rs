@@ -74,6 +74,11 @@ pub async fn adjust_stock(
     let signed = body.quantity.take(&mut errors, "quantity");
     if signed.is_some_and(|q| q.is_zero()) {
         errors.push(FieldError::new("quantity", "must not be zero"));
+    } else if p.sale_mode == crate::domain::SaleMode::PiecesByWeight.as_str()
+        && signed.is_some_and(|q| q.minor() % 1000 != 0)
+    // signed: not a Quantity
+    {
+        errors.push(FieldError::new("quantity", crate::services::weight::WHOLE_PIECES));
     }
     required_text(&mut errors, "reason", &body.reason, 2000);
     let positive = signed.is_some_and(|q| q.minor() > 0);

@@ -15,11 +15,7 @@ use std::collections::HashMap;
 pub fn estimate(product: &products::Model, price: Money, qty: Quantity) -> AppResult<Result<Money, String>> {
     let amount = match WeightTerms::of(product)?.weighed() {
         None => Money::line_amount(price, qty),
-        Some(_) if qty.minor() % 1000 != 0 => {
-            return Ok(Err(
-                "must be a whole number of pieces for a product sold by weight".into()
-            ))
-        }
+        Some(_) if !super::is_whole(qty) => return Ok(Err(super::WHOLE_PIECES.into())),
         Some((nominal, _)) => Weight::of_pieces(nominal, qty).and_then(|w| Money::weighed_amount(price, w)),
     };
     Ok(amount.map_err(|e| format!("at this price, the line's amount {e}")))
@@ -120,11 +116,11 @@ pub fn check_acceptance(
             ));
             continue;
         };
-        if b.accepted.minor() % 1000 != 0 {
+        if !super::is_whole(b.accepted) {
             // The pieces' error is reported on accepted_quantity.
             errors.push(FieldError::new(
                 format!("lines[{i}].accepted_quantity"),
-                "must be a whole number of pieces for a product sold by weight",
+                super::WHOLE_PIECES,
             ));
             continue;
         }

@@ -83,6 +83,27 @@ pub async fn actual_weights(
     Ok(out)
 }
 
+/// What a product sold by weight counts in: orders, reservations, lots, stock, shipments and
+/// returns are whole pieces.
+pub const WHOLE_PIECES: &str = "must be a whole number of pieces for a product sold by weight";
+
+/// A quantity of whole pieces.
+pub fn is_whole(q: crate::domain::Quantity) -> bool {
+    q.minor() % 1000 == 0
+}
+
+/// Which of these lines are weighed (their product's terms were copied at placement).
+pub async fn weighed_lines(
+    conn: &impl ConnectionTrait,
+    line_ids: Vec<String>,
+) -> AppResult<std::collections::HashSet<String>> {
+    Ok(queries::by_lines(conn, line_ids)
+        .await?
+        .into_iter()
+        .map(|r| r.order_line_id)
+        .collect())
+}
+
 /// The actual amounts recorded for these lines (lines without one are absent).
 pub async fn actual_amounts(conn: &impl ConnectionTrait, line_ids: Vec<String>) -> AppResult<HashMap<String, Money>> {
     let mut out = HashMap::new();
