@@ -92,7 +92,7 @@ async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago
     .unwrap();
 }
 
-async fn scan(app: &TestApp) -> Value {
+pub async fn scan(app: &TestApp) -> Value {
     app.post("/alerts/scan", Some(&app.admin_token), json!({}))
         .await
         .expect(200)
@@ -100,7 +100,7 @@ async fn scan(app: &TestApp) -> Value {
 }
 
 /// The open (or acknowledged) alert of a product, if any, as the admin sees it.
-async fn alert_of(app: &TestApp, product_id: &str) -> Option<Value> {
+pub async fn alert_of(app: &TestApp, product_id: &str) -> Option<Value> {
     let r = app.get("/alerts?limit=200", Some(&app.admin_token)).await.expect(200);
     r.json["items"]
         .as_array()
@@ -119,7 +119,7 @@ fn codes(a: &Value) -> Vec<String> {
         .collect()
 }
 
-fn id(v: &Value) -> String {
+pub fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
@@ -132,7 +132,7 @@ async fn outbox_count(app: &TestApp, to: &str) -> u64 {
 }
 
 /// A product selling 1 unit a day for the last 28 days (last sale 2 days ago), with `stock` units.
-async fn selling_product(app: &TestApp, supplier: &str, buyer: &str, stock: i64) -> String {
+pub async fn selling_product(app: &TestApp, supplier: &str, buyer: &str, stock: i64) -> String {
     let p = product(app, supplier, "vegetables", stock, 60, 90).await;
     sale(app, &p, buyer, 14, 20).await;
     sale(app, &p, buyer, 14, 2).await;

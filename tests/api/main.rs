@@ -3,6 +3,7 @@
 mod accounts_security;
 mod agreements;
 mod alerts;
+mod alerts_pledges;
 mod authz_matrix;
 mod compliance;
 mod compliance_trace;

@@ -62,11 +62,8 @@ pub async fn pledge(
         return Err(AppError::field("quantity", "must be greater than zero"));
     }
     let status: AlertStatus = stored(&alert.status, "alert status")?;
-    if !status.is_unresolved() {
-        return Err(AppError::Conflict(
-            "the alert is resolved; order through POST /orders".into(),
-        ));
-    }
+    // The key covers the pledge as sent, not the order with its defaults filled in.
+    let sent = serde_json::to_string(&body).map_err(AppError::internal)?;
     let deliver_to = match body.deliver_to {
         Some(d) => d,
         None => {
@@ -93,7 +90,13 @@ pub async fn pledge(
     let source = OrderSource::Pledge { alert_id };
     let txn = state.db.begin().await?;
     let placed = async {
-        let placed = orders::place_order(&txn, &purchaser, req, key, source).await?;
+        let placed = orders::place_order_keyed(&txn, &purchaser, req, key, source, &sent).await?;
+        // A retry of a pledge made before the alert was resolved replays it; a new one is refused.
+        if !placed.is_replay() && !status.is_unresolved() {
+            return Err(AppError::Conflict(
+                "the alert is resolved; order through POST /orders".into(),
+            ));
+        }
         if let Placed::Created(order) = &placed {
             let at = now();
             let row = entity::pledges::Model {

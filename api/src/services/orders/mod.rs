@@ -26,7 +26,7 @@ pub use lifecycle::{
     may_act, may_act_as_buyer, may_act_as_supplier, ship, ship_as, transition, transition_as, Acting, Action,
     ActionNote,
 };
-pub use place::{place_direct, place_order, stock_changed, sweep_expired_keys, KEY_TTL_HOURS};
+pub use place::{place_direct, place_order, place_order_keyed, stock_changed, sweep_expired_keys, KEY_TTL_HOURS};
 pub use read::{
     get_order, get_supplier_order, list_orders, list_supplier_orders, may_list_orders, may_list_supplier_orders,
     SupplierOrderFilter,

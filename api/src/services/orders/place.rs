@@ -12,10 +12,9 @@ use sha2::{Digest, Sha256};
 pub const KEY_TTL_HOURS: i64 = 24;
 pub(super) const MAX_LINES: usize = 200;
 
-/// SHA-256 of the canonical request: the body (amounts in their one text form), plus
-/// where it came from.
-fn request_hash(req: &NewOrder, source: &OrderSource) -> AppResult<String> {
-    let body = serde_json::to_string(req).map_err(AppError::internal)?;
+/// SHA-256 of the canonical request: `body` (the caller's own request, amounts in their one
+/// text form), plus where it came from.
+fn request_hash(body: &str, source: &OrderSource) -> String {
     let src = match source {
         OrderSource::Direct => "direct".to_string(),
         OrderSource::Agreement { agreement_id, period } => format!("agreement:{agreement_id}:{period}"),
@@ -25,7 +24,7 @@ fn request_hash(req: &NewOrder, source: &OrderSource) -> AppResult<String> {
     h.update(src.as_bytes());
     h.update(b"\n");
     h.update(body.as_bytes());
-    Ok(hex::encode(h.finalize()))
+    hex::encode(h.finalize())
 }
 
 /// Validates, reserves stock and writes the order with its idempotency key, in the
@@ -45,8 +44,23 @@ pub async fn place_order(
     key: &IdempotencyKey,
     source: OrderSource,
 ) -> AppResult<Placed> {
+    let body = serde_json::to_string(&req).map_err(AppError::internal)?;
+    place_order_keyed(txn, purchaser, req, key, source, &body).await
+}
+
+/// As [`place_order`], the key covering `body`: the request as its caller sent it, before
+/// defaults that change with the day or the organisation's name were filled in (a pledge), so
+/// that the same key and body replay the first answer whenever they are retried.
+pub async fn place_order_keyed(
+    txn: &DatabaseTransaction,
+    purchaser: &Purchaser,
+    req: NewOrder,
+    key: &IdempotencyKey,
+    source: OrderSource,
+    body: &str,
+) -> AppResult<Placed> {
     validate_shape(&req, &source)?;
-    let hash = request_hash(&req, &source)?;
+    let hash = request_hash(body, &source);
     let scope = purchaser.org_id.to_string();
     let at = now();
     let claim = queries::KeyClaim {
@@ -126,7 +140,7 @@ fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
         errors.push(FieldError::new("lines", format!("must list at most {MAX_LINES} lines")));
     }
     required_text(&mut errors, "deliver_to", &req.deliver_to, 500);
-    if matches!(source, OrderSource::Direct) && req.requested_date < today() {
+    if matches!(source, OrderSource::Direct | OrderSource::Pledge { .. }) && req.requested_date < today() {
         errors.push(FieldError::new("requested_date", "must not be in the past"));
     }
     if let Some(by) = req.deliver_by {

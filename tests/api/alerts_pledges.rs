@@ -1,0 +1,91 @@
+//! A pledge's key covers the pledge as sent: a retry replays the first answer after the
+//! buyer's organisation is renamed, the day changes or the alert is resolved (its defaults, the delivery
+//! address and date, were hashed as filled in, so a retry was "another body"); and a pledge
+//! asking for delivery in the past is refused, as a direct order is.
+use crate::alerts::{alert_of, id, scan, selling_product};
+use crate::helpers::*;
+use serde_json::json;
+
+/// An alert on a product not selling, with `buyer` matched to it: `(app, buyer, alert, its pledges path)`.
+async fn alerted() -> (TestApp, OrgUser, serde_json::Value, String) {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let p = selling_product(&app, &s.org_id, &buyer.org_id, 40).await;
+    scan(&app).await;
+    let a = alert_of(&app, &p).await.unwrap();
+    let pl = format!("/alerts/{}/pledges", id(&a));
+    (app, buyer, a, pl)
+}
+
+#[tokio::test]
+async fn a_retried_pledge_replays_after_a_rename_or_a_resolution() {
+    let (app, buyer, a, pl) = alerted().await;
+    let key = [("Idempotency-Key", "pledge-retry")];
+    let first = app
+        .post_with(&pl, buyer.t(), json!({"quantity": "5"}), &key)
+        .await
+        .expect(201);
+    let order = first.json["order"]["id"].clone();
+
+    // The defaults change: the delivery address is the organisation's name (renamed here in
+    // the database: the API keeps names), and the date is three days from the day of the call.
+    use sea_orm::ConnectionTrait;
+    app.db()
+        .execute_unprepared(&format!(
+            "UPDATE organizations SET name = 'Renamed canteen' WHERE id = '{}'",
+            buyer.org_id
+        ))
+        .await
+        .unwrap();
+    let again = app
+        .post_with(&pl, buyer.t(), json!({"quantity": "5"}), &key)
+        .await
+        .expect(201);
+    assert_eq!(again.json["order"]["id"], order, "{}", again.text);
+    // Another body under the key is still refused.
+    app.post_with(&pl, buyer.t(), json!({"quantity": "6"}), &key)
+        .await
+        .problem(422);
+
+    // Resolved: the retry replays, a new pledge is refused.
+    app.post(
+        &format!("/alerts/{}/resolve", id(&a)),
+        Some(&app.admin_token),
+        json!({"note": "sold"}),
+    )
+    .await
+    .expect(200);
+    let again = app
+        .post_with(&pl, buyer.t(), json!({"quantity": "5"}), &key)
+        .await
+        .expect(201);
+    assert_eq!(again.json["order"]["id"], order);
+    app.post_with(
+        &pl,
+        buyer.t(),
+        json!({"quantity": "5"}),
+        &[("Idempotency-Key", "pledge-new")],
+    )
+    .await
+    .problem(409);
+    let got = app.get(&format!("/alerts/{}", id(&a)), buyer.t()).await.expect(200);
+    assert_eq!(got.json["pledges"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_pledge_for_delivery_in_the_past_is_refused() {
+    let (app, buyer, a, pl) = alerted().await;
+    let r = app
+        .post_with(
+            &pl,
+            buyer.t(),
+            json!({"quantity": "5", "requested_date": "2001-01-01"}),
+            &[("Idempotency-Key", "pledge-past")],
+        )
+        .await;
+    assert_eq!(r.fields(), vec!["requested_date".to_string()], "{}", r.text);
+    r.problem(422);
+    let got = app.get(&format!("/alerts/{}", id(&a)), buyer.t()).await.expect(200);
+    assert!(got.json["pledges"].as_array().unwrap().is_empty());
+}
