@@ -73,3 +73,55 @@ async fn a_region_with_regions_under_it_keeps_its_level_and_none_is_its_own_pare
         assert_eq!(r.json["items"], answer["items"], "{path}");
     }
 }
+
+/// A township moved to another county takes its products with it: the county office that
+/// certified them no longer may act on them, the new county's may, and a certified product
+/// goes back to review by its new office (its credits would otherwise name the old county and
+/// its poverty status).
+#[tokio::test]
+async fn a_township_moved_to_another_county_takes_its_products_to_that_county() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    let sup = app.create_org("cooperative", YANGYUAN_VILLAGE).await;
+    let old_office = app.create_org("county_office", YANGYUAN).await;
+    let new_office = app.create_org("county_office", PINGQUAN).await;
+    let p = ProductRow::certified(&sup.org_id).insert(&app).await;
+    let path = format!("/products/{p}");
+    assert_eq!(
+        app.get(&path, old_office.t()).await.expect(200).json["origin_county_code"],
+        YANGYUAN
+    );
+    app.put(
+        "/regions/130727100",
+        admin,
+        json!({"name": "西城镇", "level": "township", "parent_code": PINGQUAN}),
+    )
+    .await
+    .expect(200);
+    let now = app.get(&path, new_office.t()).await.expect(200).json;
+    assert_eq!(now["origin_county_code"], PINGQUAN);
+    assert_eq!(now["status"], "pending_review", "{now}");
+    let ev = app.get(&format!("{path}/events"), sup.t()).await.expect(200);
+    let last = ev.json["items"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["reason"].as_str().unwrap().contains(PINGQUAN), "{last}");
+    // The old office has lost it; the new one certifies it.
+    let certify = json!({"valid_until": (chrono::Utc::now().date_naive() + chrono::Days::new(200)).to_string()});
+    app.post(&format!("{path}/certify"), old_office.t(), certify.clone())
+        .await
+        .problem(404);
+    app.post(&format!("{path}/certify"), new_office.t(), certify)
+        .await
+        .expect(200);
+    // Renaming a region in place moves nothing.
+    app.put(
+        "/regions/130727100",
+        admin,
+        json!({"name": "西城镇 (新)", "level": "township", "parent_code": PINGQUAN}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get(&path, new_office.t()).await.expect(200).json["status"],
+        "certified"
+    );
+}

@@ -22,6 +22,7 @@ mod field;
 mod lapse;
 mod listing;
 mod lots;
+mod moved;
 mod queries;
 mod validate;
 mod withdraw;
@@ -35,6 +36,7 @@ pub use field::Field;
 pub use lapse::lapse;
 pub use listing::{list, may_list, median_price, price_check, ProductFilter};
 pub use lots::{add_lot, get_lot, list_lots, stock, Lot, LotPage, NewLot, StockView};
+pub use moved::follow_county;
 pub use withdraw::delete;
 
 use super::today;

@@ -5,7 +5,7 @@ use super::{now, paginate, PageParams};
 use crate::domain::{PovertyStatus, RegionLevel};
 use crate::error::{AppError, AppResult, FieldError};
 use entity::regions;
-use sea_orm::{ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -141,8 +141,9 @@ pub async fn county_of(db: &impl ConnectionTrait, code: &str) -> AppResult<Optio
     Ok(None)
 }
 
-/// Creates or replaces a region. Returns the region and whether it was created.
-pub async fn put(db: &impl ConnectionTrait, code: &str, body: PutRegion) -> AppResult<(Region, bool)> {
+/// Creates or replaces a region. Returns the region and whether it was created. A region
+/// moved to another parent takes the products of its subtree into the county it now lies in.
+pub async fn put(db: &DatabaseConnection, code: &str, body: PutRegion) -> AppResult<(Region, bool)> {
     let mut errors = Vec::new();
     let level = body.level;
     super::required_text(&mut errors, "name", &body.name, 100);
@@ -201,6 +202,10 @@ pub async fn put(db: &impl ConnectionTrait, code: &str, body: PutRegion) -> AppR
     }
     AppError::check(errors)?;
     let created = stored.is_none();
+    // A region moved (another parent, or another level) may now lie in another county.
+    let moved = stored
+        .as_ref()
+        .is_some_and(|s| s.parent_code != body.parent_code || s.level != level.as_str());
     let am = regions::ActiveModel {
         code: Set(code.to_string()),
         name: Set(body.name.trim().to_string()),
@@ -211,6 +216,31 @@ pub async fn put(db: &impl ConnectionTrait, code: &str, body: PutRegion) -> AppR
         registered_poor: Set(body.registered_poor.unwrap_or(false)),
         updated_at: Set(now()),
     };
-    let model = queries::save(db, am, !created).await?;
+    let txn = db.begin().await?;
+    let model = queries::save(&txn, am, !created).await?;
+    if moved {
+        carry_products(&txn, code).await?;
+    }
+    txn.commit().await?;
     Ok((model.try_into()?, created))
+}
+
+/// The products whose origin lies in the region `code` or under it follow it into the
+/// county it now lies in.
+async fn carry_products(txn: &impl ConnectionTrait, code: &str) -> AppResult<()> {
+    let Some(county) = county_of(txn, code).await? else {
+        return Ok(());
+    };
+    let mut subtree = vec![code.to_string()];
+    let mut frontier = subtree.clone();
+    // A township has villages under it; nothing lies deeper.
+    for _ in 0..3 {
+        frontier = queries::children_of(txn, frontier).await?;
+        if frontier.is_empty() {
+            break;
+        }
+        subtree.extend(frontier.iter().cloned());
+    }
+    super::products::follow_county(txn, subtree, &county.code).await?;
+    Ok(())
 }

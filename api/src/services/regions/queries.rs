@@ -52,3 +52,14 @@ pub async fn save(db: &impl ConnectionTrait, am: regions::ActiveModel, exists: b
         am.insert(db).await
     }
 }
+
+/// The codes of the regions whose parent is one of `parents`.
+pub async fn children_of(db: &impl ConnectionTrait, parents: Vec<String>) -> Result<Vec<String>, DbErr> {
+    regions::Entity::find()
+        .select_only()
+        .column(regions::Column::Code)
+        .filter(regions::Column::ParentCode.is_in(parents))
+        .into_tuple()
+        .all(db)
+        .await
+}
