@@ -254,3 +254,67 @@ async fn confirming_a_split_flagged_before_acceptance_reverses_the_accepted_orde
         .sum();
     assert_eq!(net, 0, "{}", l.text);
 }
+
+/// A contracted canteen's orders are credited to the unit it serves, so pairs read off the
+/// ledger's buyer never compared the contractor with its supplier: the contractor sharing a
+/// legal representative with its supplier raised nothing.
+#[tokio::test]
+async fn a_contractor_sharing_a_representative_with_its_supplier_is_flagged() {
+    let app = spawn_app().await;
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let office = app.create_org("finance_office", CHANGAN).await;
+    let contractor = app.create_org("canteen_contractor", CHANGAN).await;
+    let unit = app.create_org("school", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    app.put(
+        &format!("/buyers/{}/plans/{}", unit.org_id, crate::supervision::this_year()),
+        unit.t(),
+        json!({"declaration": "contracted_canteen", "contractor_org_id": contractor.org_id,
+               "food_budget": "100000.00", "reserved_share": "0.2"}),
+    )
+    .await
+    .expect(201);
+    crate::supervision::approve_plan(&app, &unit, &office).await;
+    for org in [&contractor.org_id, &supplier.org_id] {
+        app.patch(
+            &format!("/organizations/{org}"),
+            Some(&app.admin_token),
+            json!({"legal_representative": "李明"}),
+            Some("*"),
+        )
+        .await
+        .expect(200);
+    }
+    let p = product(&app, &supplier.org_id, 1000, 1000, 1_000_000).await;
+    let (so, line) = placed_line(&app, &contractor, &p, "10").await;
+    for a in ["confirm", "ship", "deliver"] {
+        act(&app, &supplier, &so, a).await.expect(200);
+    }
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        contractor.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-C"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(scan(&app, false).await["raised"], 1);
+    let all = flags(&app, evaluator.t(), "&kind=related_parties").await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["buyer_org_id"], contractor.org_id.as_str());
+    assert_eq!(
+        all[0]["evidence"]["entry_ids"].as_array().unwrap().len(),
+        1,
+        "{}",
+        all[0]
+    );
+    // Confirming takes the unit's credit from the contractor's order out.
+    let c = app
+        .post(
+            &format!("/flags/{}/confirm", all[0]["id"].as_str().unwrap()),
+            evaluator.t(),
+            json!({"note": "same owner"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(c.json["reversals"][0]["amount"], "100.00", "{}", c.text);
+}

@@ -225,9 +225,13 @@ struct Related {
 
 /// Buyer and supplier pairs of the window's entries that share a legal representative, a contact
 /// phone or email, or a user (a user's email of one is a user's or the contact email of the other).
+/// The buyer is the credited one, and also whoever placed the order when that is another (a
+/// contracted canteen's orders are credited to the unit it serves: the contractor and its
+/// supplier are the pair to compare).
 pub(super) async fn related_parties(conn: &impl ConnectionTrait, w: Window, known: &Known) -> AppResult<Vec<Raised>> {
     let mut q = Q::default();
     let filter = w.filter(&mut q, "e");
+    let placed_by = w.filter(&mut q, "e");
     let text = format!(
         "SELECT * FROM ( \
            SELECT p.buyer_org_id, p.supplier_org_id, p.year, \
@@ -239,8 +243,13 @@ pub(super) async fn related_parties(conn: &impl ConnectionTrait, w: Window, know
                        OR LOWER(u.email) IN (SELECT LOWER(v.email) FROM users v WHERE v.org_id = s.id))) \
                     OR (u.org_id = s.id AND LOWER(u.email) = LOWER(TRIM(b.contact_email)))) \
                   THEN 1 ELSE 0 END AS shared_user \
-           FROM (SELECT e.buyer_org_id, e.supplier_org_id, MAX(e.year) AS year FROM ledger_entries e \
-                 WHERE {filter} GROUP BY e.buyer_org_id, e.supplier_org_id) p \
+           FROM (SELECT pr.buyer_org_id, pr.supplier_org_id, MAX(pr.year) AS year FROM ( \
+                   SELECT e.buyer_org_id, e.supplier_org_id, e.year FROM ledger_entries e WHERE {filter} \
+                   UNION ALL \
+                   SELECT so.buyer_org_id, e.supplier_org_id, e.year FROM ledger_entries e \
+                   JOIN supplier_orders so ON so.id = e.supplier_order_id \
+                   WHERE {placed_by} AND so.buyer_org_id <> e.buyer_org_id) pr \
+                 GROUP BY pr.buyer_org_id, pr.supplier_org_id) p \
            JOIN organizations b ON b.id = p.buyer_org_id \
            JOIN organizations s ON s.id = p.supplier_org_id \
            WHERE b.id <> s.id) x \
@@ -274,9 +283,11 @@ pub(super) async fn related_parties(conn: &impl ConnectionTrait, w: Window, know
             );
         }
         let mut q = Q::default();
+        let b = q.bind(r.buyer_org_id.clone());
         let text = format!(
-            "SELECT id FROM ledger_entries WHERE buyer_org_id = {} AND supplier_org_id = {} AND kind = {} ORDER BY ins",
-            q.bind(r.buyer_org_id.clone()),
+            "SELECT e.id FROM ledger_entries e LEFT JOIN supplier_orders so ON so.id = e.supplier_order_id \
+             WHERE (e.buyer_org_id = {b} OR so.buyer_org_id = {b}) AND e.supplier_org_id = {} AND e.kind = {} \
+             ORDER BY e.ins",
             q.bind(r.supplier_org_id.clone()),
             q.bind(LedgerKind::Credit)
         );
