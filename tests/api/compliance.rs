@@ -335,3 +335,46 @@ async fn an_acceptance_whose_goods_are_no_longer_in_any_lot_is_refused() {
         l.text
     );
 }
+
+/// A lot recorded while its category starts to need a 合格证 is flagged: it read the
+/// requirement before its transaction, and the category's re-flagging could not see it yet,
+/// so it stayed available without a certificate.
+#[tokio::test]
+async fn a_lot_recorded_while_its_category_starts_to_need_a_certificate_is_flagged() {
+    let w = world().await;
+    let (app, p) = (&w.app, &w.product);
+    let category = app
+        .get(&format!("/products/{p}"), w.supplier.t())
+        .await
+        .expect(200)
+        .json["category"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/categories/{category}");
+    for round in 0..8 {
+        app.put(
+            &path,
+            Some(&app.admin_token),
+            json!({"requires_compliance_certificate": false}),
+        )
+        .await
+        .expect(200);
+        let lots = format!("/products/{p}/lots");
+        let lot = app.post(&lots, w.supplier.t(), json!({"quantity": "5", "best_before": day(30)}));
+        let set = app.put(
+            &path,
+            Some(&app.admin_token),
+            json!({"requires_compliance_certificate": true}),
+        );
+        let (lot, set) = tokio::join!(lot, set);
+        let (lot, _) = (lot.expect(201), set.expect(200));
+        let id = lot.json["id"].as_str().unwrap();
+        let now = app
+            .get(&format!("/products/{p}/lots/{id}"), w.supplier.t())
+            .await
+            .expect(200);
+        assert_eq!(now.json["uncertified_batch"], true, "round {round}: {}", now.text);
+    }
+    assert_eq!(stock(app, &w.supplier, p).await["available"], "0");
+}

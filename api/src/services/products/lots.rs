@@ -106,8 +106,10 @@ pub async fn add_lot(state: &AppState, caller: &Caller, id: ProductId, body: New
     }
     let qty = body.quantity;
     let txn = db.begin().await?;
-    // A draft deleted meanwhile: 404, not a foreign-key failure.
-    queries::find_for_share(&txn, &p.id)
+    // A draft deleted meanwhile: 404, not a foreign-key failure. The requirement of a 合格证 is
+    // read under the lock, not from the read before the transaction: a category changed
+    // meanwhile would leave the lot unflagged and its goods sellable.
+    let p = queries::find_for_new_lot(&txn, &p.id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
     ensure_room(&txn, &p.id, qty).await?;

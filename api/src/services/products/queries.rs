@@ -4,7 +4,7 @@ use crate::domain::{LotId, ProductCategory, ProductId, ProductStatus, Quantity};
 use crate::error::AppResult;
 use crate::services::{now, today};
 use entity::{lots, organizations, product_events, products, stock_movements};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -283,35 +283,6 @@ pub async fn movements_since(
         .await?)
 }
 
-/// Whether what is on hand (lots not past best-before) still covers what open orders hold:
-/// one conditional UPDATE of the product row, `reserved_milli <= SUM(lots)`, so the check
-/// and the row lock are one statement and see the transaction's own takes.
-pub async fn on_hand_covers_reserved(conn: &impl ConnectionTrait, product_id: &str) -> AppResult<bool> {
-    let on_hand = Query::select()
-        .expr(Func::coalesce([
-            Expr::from(Func::sum(Expr::col((lots::Entity, lots::Column::RemainingMilli)))),
-            Expr::val(0i64),
-        ]))
-        .from(lots::Entity)
-        .and_where(Expr::col((lots::Entity, lots::Column::ProductId)).eq(product_id.to_string()))
-        .and_where(Expr::col((lots::Entity, lots::Column::BestBefore)).gte(today()))
-        .and_where(Expr::col((lots::Entity, lots::Column::UncertifiedBatch)).eq(false))
-        .to_owned();
-    let res = products::Entity::update_many()
-        .col_expr(
-            products::Column::ReservedMilli,
-            Expr::col(products::Column::ReservedMilli),
-        )
-        .filter(products::Column::Id.eq(product_id.to_string()))
-        .filter(
-            Expr::col((products::Entity, products::Column::ReservedMilli))
-                .lte(Expr::SubQuery(None, Box::new(on_hand.into()))),
-        )
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
-}
-
 /// The product, its row locked until the transaction ends (PostgreSQL; SQLite has one writer
 /// at a time): a delete takes it `FOR UPDATE`.
 pub async fn find_for_update(conn: &impl ConnectionTrait, id: ProductId) -> AppResult<Option<products::Model>> {
@@ -328,6 +299,16 @@ pub async fn find_for_update(conn: &impl ConnectionTrait, id: ProductId) -> AppR
 pub async fn find_for_share(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<products::Model>> {
     Ok(products::Entity::find_by_id(id.to_string())
         .lock(sea_orm::sea_query::LockType::KeyShare)
+        .one(conn)
+        .await?)
+}
+
+/// The product row under a share lock, which a change of its 合格证 requirement (an UPDATE of
+/// the row) waits for, and which waits for such a change: a new lot is flagged from the
+/// requirement it reads here, and the re-flagging of lots after a change sees the lot.
+pub async fn find_for_new_lot(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<products::Model>> {
+    Ok(products::Entity::find_by_id(id.to_string())
+        .lock(sea_orm::sea_query::LockType::Share)
         .one(conn)
         .await?)
 }
