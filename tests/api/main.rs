@@ -43,6 +43,7 @@ mod reports;
 mod reports_pairing;
 mod reports_xlsx;
 mod scorecards;
+mod stock_writeoffs;
 mod supervision;
 mod supervision_corrections;
 mod supervision_counties;

@@ -181,7 +181,11 @@ pub async fn adjust_stock(
         }
     }
     if let Some(before) = before {
-        if !queries::on_hand_covers_reserved(&txn, &p.id).await? {
+        // Only a loss of what is on hand can leave less than is reserved: writing off an
+        // expired or uncertified lot changes nothing on hand, and is allowed even when on
+        // hand is already below what is reserved (lots expired under open orders).
+        let after = stock_svc::stock_of(&txn, &p.id).await?;
+        if after.on_hand_milli < before.on_hand_milli && after.reserved_milli > after.on_hand_milli {
             return Err(below_reserved(qty, before));
         }
     }

@@ -1,0 +1,61 @@
+//! Writing off stock that is not on hand: a lot past its best-before (or without its 合格证)
+//! no longer counts as on hand, so its loss leaves on hand as it was. It was refused whenever
+//! lots had expired under open orders (on hand already below what is reserved), and the
+//! spoiled goods could never be written off.
+use crate::orders::{placed_so, stock_of, world};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+#[tokio::test]
+async fn an_expired_lot_is_written_off_though_open_orders_hold_more_than_is_on_hand() {
+    let w = world().await; // one lot of 1000
+    let (app, sup) = (&w.app, &w.supplier);
+    placed_so(&w, "600").await;
+    app.db()
+        .execute_unprepared(&format!(
+            "UPDATE lots SET best_before = '{}' WHERE product_id = '{}'",
+            chrono::Utc::now().date_naive() - chrono::Days::new(1),
+            w.product
+        ))
+        .await
+        .unwrap();
+    let lots = app
+        .get(&format!("/products/{}/lots", w.product), sup.t())
+        .await
+        .expect(200);
+    let expired = lots.json["items"][0]["id"].as_str().unwrap().to_string();
+    let fresh = app
+        .post(
+            &format!("/products/{}/lots", w.product),
+            sup.t(),
+            json!({"quantity": "50", "best_before": (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string()}),
+        )
+        .await
+        .expect(201)
+        .json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let adj = format!("/products/{}/stock-adjustments", w.product);
+    // Taking from what is on hand (50, while 600 is reserved) is refused, as before.
+    app.post(
+        &adj,
+        sup.t(),
+        json!({"quantity": "-10", "reason": "bruised", "lot_id": fresh}),
+    )
+    .await
+    .problem(409);
+    // The spoiled lot is written off: on hand stays 50.
+    app.post(
+        &adj,
+        sup.t(),
+        json!({"quantity": "-1000", "reason": "spoiled", "lot_id": expired}),
+    )
+    .await
+    .expect(201);
+    let s = stock_of(app, &w.product).await;
+    assert_eq!(
+        (s.on_hand_milli, s.expired_milli, s.reserved_milli),
+        (50_000, 0, 600_000)
+    );
+}
