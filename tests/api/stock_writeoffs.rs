@@ -24,18 +24,13 @@ async fn an_expired_lot_is_written_off_though_open_orders_hold_more_than_is_on_h
         .await
         .expect(200);
     let expired = lots.json["items"][0]["id"].as_str().unwrap().to_string();
-    let fresh = app
-        .post(
-            &format!("/products/{}/lots", w.product),
-            sup.t(),
-            json!({"quantity": "50", "best_before": (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string()}),
-        )
-        .await
-        .expect(201)
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let fresh = crate::compliance::new_lot(
+        app,
+        sup,
+        &w.product,
+        json!({"quantity": "50", "best_before": crate::compliance::day(30)}),
+    )
+    .await;
     let adj = format!("/products/{}/stock-adjustments", w.product);
     // Taking from what is on hand (50, while 600 is reserved) is refused, as before.
     app.post(

@@ -203,18 +203,13 @@ async fn half_a_piece_is_refused_in_adjustments_shipments_and_returns() {
     assert_eq!(stock_of(&app, &pig).await.on_hand_milli, 10_000);
 
     // A shipment splitting a pig across lots.
-    let second = app
-        .post(
-            &format!("/products/{pig}/lots"),
-            sup.t(),
-            json!({"quantity": "5", "best_before": (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string()}),
-        )
-        .await
-        .expect(201)
-        .json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let second = crate::compliance::new_lot(
+        &app,
+        &sup,
+        &pig,
+        json!({"quantity": "5", "best_before": crate::compliance::day(30)}),
+    )
+    .await;
     let (so, line) = crate::orders::placed_line(&app, &buyer, &pig, "2").await;
     crate::orders::act(&app, &sup, &so, "confirm").await.expect(200);
     let ship = json!({"lots": [
