@@ -8,7 +8,7 @@ use crate::reports::NONE;
 use assist_market::services::ledger::{self, NewEntry};
 use assist_market::services::sql;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -230,4 +230,70 @@ async fn migration_070_backfills_the_recorded_pairing_by_the_same_rule() {
         .execute_unprepared("UPDATE ledger_chain SET amount_fen = 1 WHERE seq = 1")
         .await
         .is_err());
+}
+
+/// A line whose credit is split among buyers with different pairings: each reversal carries
+/// the pairing of the credit its own buyer holds, so the report by pairing and the pairing's
+/// progress agree after a return.
+#[tokio::test]
+async fn a_reversal_carries_the_pairing_of_its_own_buyers_credit() {
+    use crate::orders::{delivered_so, product, World};
+    use serde_json::json;
+    let app = spawn_app().await;
+    let y = this_year();
+    // A shared canteen of Chang'an: two members of a third each, the lead keeps the rest.
+    let c = crate::supervision_corrections::canteen(&app).await;
+    let (lead, supplier) = (c.lead, c.supplier);
+    // The lead is paired with the origin county; its members are not.
+    let pairing = id(&make_pairing(&app, &lead.org_id, YANGYUAN, "paired_county").await);
+    let product = product(&app, &supplier.org_id, 1000, 1_000, 1_000_000).await;
+    let w = World {
+        app,
+        buyer: lead,
+        supplier,
+        product,
+    };
+    let (order, so) = delivered_so(&w, "10").await;
+    crate::ledger_log::accept(&w, &so, &order).await;
+    let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
+    let app = &w.app;
+    let by_pairing = || async {
+        let path = format!("/reports/summary?year={y}&group_by=pairing");
+        let r = app.get(&path, Some(&app.admin_token)).await.expect(200).json;
+        let got = rows(&r);
+        let total = |k: &str| got.get(k).map_or("0.00".to_string(), |v| v.0.clone());
+        (total(&pairing), total(NONE))
+    };
+    let progress = || async {
+        let path = format!("/pairings/{pairing}/progress");
+        app.get(&path, Some(&app.admin_token)).await.expect(200).json["total"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // 100.00 accepted: the members' 33.33 each count under no pairing, the lead's 33.34 under
+    // its own.
+    assert_eq!(by_pairing().await, ("33.34".to_string(), "66.66".to_string()));
+    assert_eq!(progress().await, "33.34");
+    // Everything comes back: each reversal leaves the pairing its buyer's credit counted under.
+    app.post(
+        &format!("/supplier-orders/{so}/returns"),
+        w.buyer.t(),
+        json!({"lines": [{"line_id": line, "quantity": "10"}], "reason": "spoiled"}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(by_pairing().await, ("0.00".to_string(), "0.00".to_string()));
+    assert_eq!(progress().await, "0.00");
+    let reversals = entity::ledger_entries::Entity::find()
+        .filter(entity::ledger_entries::Column::OrderLineId.eq(line))
+        .filter(entity::ledger_entries::Column::Kind.eq("reversal"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(reversals.len(), 3);
+    for r in reversals {
+        let want = (r.buyer_org_id == w.buyer.org_id).then(|| pairing.clone());
+        assert_eq!(r.credited_pairing_id, want, "{}", r.buyer_org_id);
+    }
 }

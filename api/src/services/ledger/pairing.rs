@@ -5,8 +5,11 @@
 //! parent and whose helped county is the entry's origin county. When several match,
 //! the first by: the pairing the order named, the buyer's own pairing before its
 //! parent's, the oldest `created_at`, the smallest id. None matches: `None`.
-//! A reversal carries the pairing of the credit it reverses (the credit of the same
-//! order line). Migration 070 backfilled older entries with the same rule.
+//! A reversal carries the pairing of the credit it reverses: the first credit of the same
+//! order line held by the reversal's buyer (a line's credits belong to several buyers once a
+//! shared canteen's split or a correction has moved them, each with its own pairing); the
+//! line's first credit only when its buyer holds none. Migration 070 backfilled older
+//! entries with the same rule.
 use super::NewEntry;
 use crate::domain::LedgerKind;
 use crate::error::AppResult;
@@ -61,7 +64,9 @@ pub(super) async fn resolve(
         .filter(|e| e.kind == reversal)
         .map(|e| e.order_line_id.clone())
         .collect();
-    let mut reversed: HashMap<String, Option<String>> = HashMap::new();
+    // The pairing of the first credit of each (line, buyer), and of each line's first credit.
+    let mut held: HashMap<(String, String), Option<String>> = HashMap::new();
+    let mut first: HashMap<String, Option<String>> = HashMap::new();
     if !lines.is_empty() {
         let credits = ledger_entries::Entity::find()
             .filter(ledger_entries::Column::OrderLineId.is_in(lines))
@@ -69,16 +74,22 @@ pub(super) async fn resolve(
             .order_by_desc(ledger_entries::Column::Ins)
             .all(conn)
             .await?;
-        // Descending, so the first credit of a line is the one kept.
+        // Descending, so the first credit is the one kept.
         for c in credits {
-            reversed.insert(c.order_line_id, c.credited_pairing_id);
+            first.insert(c.order_line_id.clone(), c.credited_pairing_id.clone());
+            held.insert((c.order_line_id, c.buyer_org_id), c.credited_pairing_id);
         }
     }
     Ok(entries
         .iter()
         .map(|e| {
             if e.kind == reversal {
-                return reversed.get(&e.order_line_id).cloned().flatten();
+                let key = (e.order_line_id.clone(), e.buyer_org_id.clone());
+                return held
+                    .get(&key)
+                    .or_else(|| first.get(&e.order_line_id))
+                    .cloned()
+                    .flatten();
             }
             let parent = parents.get(&e.buyer_org_id).cloned().flatten();
             let rank = |p: &pairings::Model| (Some(&p.id) != e.pairing_id.as_ref(), p.helper_org_id != e.buyer_org_id);
