@@ -33,6 +33,7 @@ mod outbox;
 mod payments;
 mod payments_rules;
 mod payments_uninvoiced;
+mod plan_targets;
 mod plans;
 mod products;
 mod products_review;

@@ -10,6 +10,7 @@ mod pairings;
 pub mod queries;
 mod quotas;
 mod reconciliations;
+mod targets;
 
 pub use input::{take_opt, Field, Param};
 pub use pairings::{
@@ -25,6 +26,7 @@ pub use reconciliations::{
     confirm, create_reconciliation, get_reconciliation, list_reconciliations, may_reconcile, Adjustments, LedgerRange,
     NewReconciliation, Reconciliation, ReconciliationPage,
 };
+pub use targets::targets_sql;
 
 use crate::domain::{AmountError, SignedMoney};
 use crate::error::{AppError, AppResult, FieldError};

@@ -157,6 +157,7 @@ pub(super) async fn year_end_spikes(
     let mut q = Q::default();
     let (y, at, month) = (q.bind(year), q.bind(from), q.bind(from.month() as i32));
     let filter = w.filter(&mut q, "n");
+    let targets = crate::services::credit::targets_sql(&y);
     // The window's totals of every buyer first (read by the year-and-month index, materialised
     // so that the planner does not probe the ledger buyer by buyer), then the buyers the window
     // touched and their targets.
@@ -166,11 +167,8 @@ pub(super) async fn year_end_spikes(
            FROM ledger_entries e WHERE e.year = {y} AND e.month >= {month} AND e.occurred_at >= {at} \
            GROUP BY e.buyer_org_id) \
          SELECT x.buyer_org_id, x.window_fen, x.entries, x.target_fen FROM ( \
-           SELECT w.buyer_org_id, w.window_fen, w.entries, \
-             CAST(COALESCE( \
-               (SELECT pl.approved_target_fen FROM plans pl WHERE pl.buyer_org_id = w.buyer_org_id AND pl.year = {y}), \
-               (SELECT qu.target_fen FROM quotas qu WHERE qu.buyer_org_id = w.buyer_org_id AND qu.year = {y}), 0) AS BIGINT) AS target_fen \
-           FROM w WHERE w.buyer_org_id IN (SELECT n.buyer_org_id FROM ledger_entries n WHERE n.year = {y} AND {filter})) x \
+           SELECT w.buyer_org_id, w.window_fen, w.entries, CAST(COALESCE(t.target_fen, 0) AS BIGINT) AS target_fen \
+           FROM w LEFT JOIN ({targets}) t ON t.buyer_org_id = w.buyer_org_id WHERE w.buyer_org_id IN (SELECT n.buyer_org_id FROM ledger_entries n WHERE n.year = {y} AND {filter})) x \
          WHERE x.target_fen > 0 AND x.window_fen * 2 > x.target_fen"
     );
     let rows = Spike::find_by_statement(q.build(conn, &text)).all(conn).await?;

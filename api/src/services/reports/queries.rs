@@ -139,7 +139,8 @@ pub async fn head_seq(conn: &impl ConnectionTrait) -> AppResult<i64> {
         .map_or(0, |c| c.tree_size))
 }
 
-/// A quota of the year with its buyer's name and the net credits of the buyer and its children.
+/// A buyer's quota target of the year (`credit::targets_sql`: its approved plan's, else its
+/// quota's) with its name and the net credits of the buyer and its children.
 pub struct QuotaProgress {
     pub buyer: String,
     pub name: String,
@@ -147,7 +148,8 @@ pub struct QuotaProgress {
     pub credited_fen: i64,
 }
 
-/// Buyers with a quota for `year` (all, or those in `only`) with their credits, from the roll-up.
+/// Buyers with a target above zero for `year` (an approved plan's or a quota's; all, or those
+/// in `only`) with their credits, from the roll-up.
 pub async fn quota_progress(
     conn: &impl ConnectionTrait,
     year: i32,
@@ -156,10 +158,11 @@ pub async fn quota_progress(
     let mut values: Vec<Value> = vec![ReportGroup::Buyer.into(), year.into()];
     let mut text = format!(
         "SELECT q.buyer_org_id AS buyer_id, q.target_fen AS target, o.name AS name, \
-         (SELECT COALESCE(SUM(l.amount_fen), 0) FROM {} l WHERE l.year = q.year AND l.dim = $1 AND l.key IN \
+         (SELECT COALESCE(SUM(l.amount_fen), 0) FROM {} l WHERE l.year = $2 AND l.dim = $1 AND l.key IN \
          (SELECT c.id FROM organizations c WHERE c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)) AS credited \
-         FROM quotas q JOIN organizations o ON o.id = q.buyer_org_id WHERE q.year = $2",
-        fresh_rollup(ReportGroup::Buyer, "$1")
+         FROM ({}) q JOIN organizations o ON o.id = q.buyer_org_id WHERE q.target_fen > 0",
+        fresh_rollup(ReportGroup::Buyer, "$1"),
+        crate::services::credit::targets_sql("$2")
     );
     if let Some(ids) = only {
         text.push_str(&format!(" AND q.buyer_org_id IN ({})", placeholders(3, ids.len())));

@@ -70,7 +70,9 @@ pub struct Summary {
     /// Sums of the rows: every entry of the slice counts in exactly one row, so these are the
     /// slice's ledger totals for every grouping.
     pub totals: SummaryRow,
-    /// Buyers with a quota for the year, best progress first (only with group_by=buyer).
+    /// Buyers with a quota target for the year (a budget unit's approved plan, else the quota
+    /// set through `PUT /buyers/{org_id}/quotas/{year}`), best progress first (only with
+    /// group_by=buyer).
     pub ranking: Option<Vec<RankingRow>>,
 }
 
@@ -286,7 +288,8 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: Report
     })
 }
 
-/// Buyers with a quota for `year` (all, or those in `only`), by progress against the quota.
+/// Buyers with a quota target for `year` (an approved plan's, else a quota's; all, or those
+/// in `only`), by progress against it.
 async fn ranking(
     conn: &impl sea_orm::ConnectionTrait,
     year: i32,

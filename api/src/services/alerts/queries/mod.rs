@@ -124,18 +124,17 @@ pub async fn pairing_rows(conn: &impl ConnectionTrait, year: i32) -> AppResult<V
         .await?)
 }
 
-/// Each quota of `year` with what its buyer and the buyer's children were credited.
+/// Each buyer's quota target of `year` (`credit::targets_sql`: its approved plan's, else its
+/// quota's) with what the buyer and its children were credited.
 pub async fn quota_rows(conn: &impl ConnectionTrait, year: i32) -> AppResult<Vec<QueryResult>> {
-    Ok(conn
-        .query_all_raw(sql(
-            conn,
-            "SELECT q.buyer_org_id, q.target_fen, \
-             COALESCE((SELECT SUM(e.amount_fen) FROM ledger_entries e JOIN organizations c ON c.id = e.buyer_org_id \
-               WHERE e.year = $1 AND (c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)), 0) AS credited \
-             FROM quotas q WHERE q.year = $1",
-            vec![year.into()],
-        ))
-        .await?)
+    let text = format!(
+        "SELECT q.buyer_org_id, q.target_fen, \
+         COALESCE((SELECT SUM(e.amount_fen) FROM ledger_entries e JOIN organizations c ON c.id = e.buyer_org_id \
+           WHERE e.year = $1 AND (c.id = q.buyer_org_id OR c.parent_org_id = q.buyer_org_id)), 0) AS credited \
+         FROM ({}) q",
+        crate::services::credit::targets_sql("$1")
+    );
+    Ok(conn.query_all_raw(sql(conn, &text, vec![year.into()])).await?)
 }
 
 /// Net quantity each buyer bought of each category.
