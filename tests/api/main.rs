@@ -35,6 +35,7 @@ mod payments_rules;
 mod payments_uninvoiced;
 mod plan_targets;
 mod plans;
+mod plans_floor;
 mod products;
 mod products_review;
 mod read_back;

@@ -71,7 +71,7 @@ pub async fn put_plan(
     responses((status = 200, body = Plan),
         (status = 409, description = "The plan is not a draft or returned"),
         (status = 412, description = "`If-Match` no longer matches"),
-        (status = 422, description = "The plan is incomplete")))]
+        (status = 422, description = "The plan is incomplete, or its share is below the year's floor as it now stands without an explanation")))]
 #[post("/buyers/{org_id}/plans/{year}/file")]
 pub async fn file_plan(
     req: HttpRequest,
@@ -92,7 +92,7 @@ pub async fn file_plan(
     responses((status = 200, body = Plan),
         (status = 409, description = "The plan is not filed"),
         (status = 412, description = "`If-Match` no longer matches"),
-        (status = 422, description = "A note is required below the floor")))]
+        (status = 422, description = "A note is required below the year's floor as it now stands")))]
 #[post("/buyers/{org_id}/plans/{year}/approve")]
 pub async fn approve_plan(
     req: HttpRequest,

@@ -70,6 +70,21 @@ pub(super) struct Content {
     pub amendment_reason: Option<String>,
 }
 
+/// Whether `share` lies below the year's `floor` (no share, or a share of zero, does not: it
+/// is absent or refused). The floor is the admin's setting as it stands when asked: a draft
+/// written under one floor is checked again when filed and when approved.
+pub(super) fn below(share: Option<Share>, floor: Share) -> bool {
+    share.is_some_and(|s| !s.is_zero() && s < floor)
+}
+
+/// The refusal of a share below the floor without an explanation.
+pub(super) fn explanation_required(floor: Share, year: i32) -> FieldError {
+    FieldError::new(
+        "explanation",
+        format!("is required: the share is below the floor of {floor} for {year}"),
+    )
+}
+
 fn text(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
@@ -152,12 +167,9 @@ pub(super) async fn validate(
         }
     }
     let (floor, _) = crate::services::credit::floor_of(conn, year).await?;
-    let below_floor = share.is_some_and(|s| !s.is_zero() && s < floor);
+    let below_floor = below(share, floor);
     if below_floor && explanation.is_none() {
-        errors.push(FieldError::new(
-            "explanation",
-            format!("is required: the share is below the floor of {floor} for {year}"),
-        ));
+        errors.push(explanation_required(floor, year));
     }
     let need = |d: PlanDeclaration| declaration == Some(d);
     match (need(PlanDeclaration::SharedCanteen), body.lead_org_id) {

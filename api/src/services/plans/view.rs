@@ -30,7 +30,8 @@ pub struct Plan {
     pub members: Vec<Member>,
     /// Filed after the year's filing deadline.
     pub late: bool,
-    /// The share is below the year's floor (approved only by a supervisor, with a note).
+    /// The share is below the year's floor (approved only by a supervisor, with a note), as the
+    /// floor stood at the last save, filing or approval: each checks it again.
     pub below_floor: bool,
     pub min_share: Share,
     pub filing_deadline: chrono::NaiveDate,

@@ -4,7 +4,7 @@ use super::input::{ApprovePlan, PutPlan, ReturnPlan};
 use super::view::{content_target, members_of, view, Plan};
 use super::{queries, settings_of};
 use crate::auth::Caller;
-use crate::domain::{OrgId, PlanAction, PlanDeclaration, PlanStatus};
+use crate::domain::{OrgId, PlanAction, PlanDeclaration, PlanStatus, Share};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{new_id, now, stored, today};
 use crate::state::AppState;
@@ -203,7 +203,20 @@ async fn transition(
     Ok(v)
 }
 
-/// Files the plan (the unit or its parent): late when past the year's deadline.
+/// Whether the plan's share is below the year's floor as the admin's settings now stand (the
+/// floor may have moved since the draft was written), and that floor.
+async fn below_floor_now(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResult<(bool, Share)> {
+    let (floor, _) = crate::services::credit::floor_of(conn, p.year).await?;
+    let share = p
+        .reserved_share_ppm
+        .map(Share::from_minor)
+        .transpose()
+        .map_err(AppError::internal)?;
+    Ok((super::input::below(share, floor), floor))
+}
+
+/// Files the plan (the unit or its parent): late when past the year's deadline. Below the
+/// year's floor as it now stands, the draft must carry an explanation.
 pub async fn file(
     state: &AppState,
     caller: &Caller,
@@ -221,6 +234,10 @@ pub async fn file(
             "a plan without a declaration needs a budget and a share",
         ));
     }
+    let (below, floor) = below_floor_now(&state.db, &p).await?;
+    if below && text(p.explanation.clone()).is_none() {
+        AppError::check(vec![super::input::explanation_required(floor, year)])?;
+    }
     let late = today() > settings_of(&state.db, year).await?.filing_deadline;
     let t = now();
     transition(
@@ -235,13 +252,15 @@ pub async fn file(
         |_, am| {
             am.filed_at = Set(Some(t));
             am.late = Set(late);
+            am.below_floor = Set(below);
             am.return_reason = Set(None);
         },
     )
     .await
 }
 
-/// Approves a filed plan (the supervisor of the unit's region). Below the floor, a `note` is required.
+/// Approves a filed plan (the supervisor of the unit's region). Below the year's floor as it
+/// now stands (not as it stood when the plan was written), a `note` is required.
 pub async fn approve(
     state: &AppState,
     caller: &Caller,
@@ -255,7 +274,8 @@ pub async fn approve(
         .await?
         .ok_or(AppError::NotFound("plan"))?;
     let note = text(body.note);
-    if p.below_floor && note.is_none() {
+    let (below, _) = below_floor_now(&state.db, &p).await?;
+    if below && note.is_none() {
         return Err(AppError::field(
             "note",
             "the share is below the year's floor: say why it is approved (never silently)",
@@ -277,6 +297,7 @@ pub async fn approve(
             am.approved_target_fen = Set(Some(target));
             am.approved_budget_fen = Set(p.food_budget_fen);
             am.approved_share_ppm = Set(p.reserved_share_ppm);
+            am.below_floor = Set(below);
         },
     )
     .await
