@@ -48,6 +48,5 @@ mod scorecards;
 mod stock_writeoffs;
 mod supervision;
 mod supervision_corrections;
-mod supervision_corrections_year;
 mod supervision_counties;
 mod variable_weight;

@@ -99,50 +99,6 @@ impl NewEntry {
     }
 }
 
-impl NewEntry {
-    /// The row of this entry written at `at`, counting in `period`, under `credited_pairing_id`,
-    /// with its trace: a fresh id and its leaf hash (in the current leaf version), no position.
-    pub fn row(
-        self,
-        at: chrono::DateTime<chrono::Utc>,
-        period: Period,
-        credited_pairing_id: Option<String>,
-        trace: EntryTrace,
-    ) -> AppResult<ledger_entries::Model> {
-        let mut m = ledger_entries::Model {
-            ins: 0,
-            id: uuid::Uuid::now_v7().to_string(),
-            occurred_at: at,
-            year: period.year,
-            month: period.month,
-            buyer_org_id: self.buyer_org_id,
-            supplier_org_id: self.supplier_org_id,
-            product_id: self.product_id,
-            category: self.category,
-            supplier_order_id: self.supplier_order_id,
-            order_line_id: self.order_line_id,
-            origin_region_code: self.origin_region_code,
-            origin_county_code: self.origin_county_code,
-            origin_poverty_status: self.origin_poverty_status,
-            quantity_milli: self.quantity_milli,
-            amount_fen: self.amount_fen,
-            kind: self.kind,
-            credit_category: self.credit_category,
-            pairing_id: self.pairing_id,
-            legacy_seq: None,
-            legacy_hash: None,
-            leaf_version: leaf::LEAF_VERSION,
-            leaf_hash: String::new(),
-            credited_pairing_id,
-            lot_id: trace.lot_id,
-            compliance_certificate_number: trace.compliance_certificate_number,
-            weight_kg_milli: trace.weight_kg_milli,
-        };
-        m.leaf_hash = hex::encode(leaf::leaf_hash(&m)?);
-        Ok(m)
-    }
-}
-
 /// Appends one entry. Must run inside the transaction of the change that causes it.
 pub async fn append(conn: &impl ConnectionTrait, e: NewEntry) -> AppResult<ledger_entries::Model> {
     append_many(conn, vec![e])
@@ -158,54 +114,13 @@ pub async fn append_many(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) ->
     append_traced(conn, entries.into_iter().map(|e| (e, EntryTrace::default())).collect()).await
 }
 
-/// The year and month an entry counts in (its leaf's `year` and `month`, by which reports,
-/// quotas and the roll-up file it): the month it is written in, except the entries of a
-/// supervisor's correction, which count where the corrected entry counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    pub year: i32,
-    /// 1 to 12.
-    pub month: i32,
-}
-
-impl Period {
-    /// The period `at` falls in.
-    pub fn at(at: chrono::DateTime<chrono::Utc>) -> Period {
-        use chrono::Datelike;
-        Period {
-            year: at.year(),
-            month: at.month() as i32,
-        }
-    }
-
-    /// The period an entry counts in.
-    pub fn of(e: &ledger_entries::Model) -> Period {
-        Period {
-            year: e.year,
-            month: e.month,
-        }
-    }
-}
-
 /// As [`append_many`], each entry with its lot, certificate and weight.
 pub async fn append_traced(
     conn: &impl ConnectionTrait,
     items: Vec<(NewEntry, EntryTrace)>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
-    append_traced_in(conn, items, None).await
-}
-
-/// As [`append_traced`], the entries counting in `period` (None: the month they are written
-/// in). Their `occurred_at` is the moment they are written whatever the period: a
-/// correction of a December credit made in January counts in December and says when it
-/// was made. The pairing each counts under is one of the period's year.
-pub async fn append_traced_in(
-    conn: &impl ConnectionTrait,
-    items: Vec<(NewEntry, EntryTrace)>,
-    period: Option<Period>,
-) -> AppResult<Vec<ledger_entries::Model>> {
     let mut writes = Writes::new(conn);
-    let out = write_entries(conn, &mut writes, items, &std::collections::HashMap::new(), period).await?;
+    let out = append_traced_knowing(conn, &mut writes, items, &std::collections::HashMap::new()).await?;
     writes.run(conn).await?;
     Ok(out)
 }
@@ -220,25 +135,43 @@ pub async fn append_traced_knowing(
     items: Vec<(NewEntry, EntryTrace)>,
     parents: &std::collections::HashMap<String, Option<String>>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
-    write_entries(conn, writes, items, parents, None).await
-}
-
-/// The entries as written (ids, time, period, credited pairing, leaf hash), their INSERT
-/// put into `writes`.
-async fn write_entries(
-    conn: &impl ConnectionTrait,
-    writes: &mut Writes,
-    items: Vec<(NewEntry, EntryTrace)>,
-    parents: &std::collections::HashMap<String, Option<String>>,
-    period: Option<Period>,
-) -> AppResult<Vec<ledger_entries::Model>> {
+    use chrono::Datelike;
     let (entries, traces): (Vec<NewEntry>, Vec<EntryTrace>) = items.into_iter().unzip();
     let at = now();
-    let period = period.unwrap_or_else(|| Period::at(at));
-    let credited = pairing::resolve(conn, &entries, period.year, parents).await?;
+    let credited = pairing::resolve(conn, &entries, at.year(), parents).await?;
     let mut out = Vec::with_capacity(entries.len());
     for ((e, credited_pairing_id), trace) in entries.into_iter().zip(credited).zip(traces) {
-        out.push(e.row(at, period, credited_pairing_id, trace)?);
+        let mut m = ledger_entries::Model {
+            ins: 0,
+            id: uuid::Uuid::now_v7().to_string(),
+            occurred_at: at,
+            year: at.year(),
+            month: at.month() as i32,
+            buyer_org_id: e.buyer_org_id,
+            supplier_org_id: e.supplier_org_id,
+            product_id: e.product_id,
+            category: e.category,
+            supplier_order_id: e.supplier_order_id,
+            order_line_id: e.order_line_id,
+            origin_region_code: e.origin_region_code,
+            origin_county_code: e.origin_county_code,
+            origin_poverty_status: e.origin_poverty_status,
+            quantity_milli: e.quantity_milli,
+            amount_fen: e.amount_fen,
+            kind: e.kind,
+            credit_category: e.credit_category,
+            pairing_id: e.pairing_id,
+            legacy_seq: None,
+            legacy_hash: None,
+            leaf_version: leaf::LEAF_VERSION,
+            leaf_hash: String::new(),
+            credited_pairing_id,
+            lot_id: trace.lot_id,
+            compliance_certificate_number: trace.compliance_certificate_number,
+            weight_kg_milli: trace.weight_kg_milli,
+        };
+        m.leaf_hash = hex::encode(leaf::leaf_hash(&m)?);
+        out.push(m);
     }
     queries::insert_entries(writes, out.clone());
     Ok(out)

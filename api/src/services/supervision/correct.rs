@@ -1,8 +1,6 @@
 //! A supervisor's correction of a wrongly attributed ledger credit: a reversal for the buyer
 //! credited and a new credit for the right one, each linked to the correction and its reason.
-//! The ledger is never edited. Both count in the corrected entry's year and month (written
-//! now, filed where the entry is): a correction moves credit within that year, never into
-//! the next.
+//! The ledger is never edited.
 //!
 //! The new credit is attributed as acceptance attributes a credit: when the right buyer leads
 //! a shared canteen (its plan of the entry's year lists members), it is split among the
@@ -130,9 +128,7 @@ pub async fn correct(state: &AppState, caller: &Caller, body: NewCorrection) -> 
     let parts = plans::split_shared_in(&txn, vec![credit], entry.year).await?;
     let traces = std::collections::HashMap::from([(entry.order_line_id.clone(), trace(1))]);
     items.extend(plans::traced_parts(parts, &traces));
-    // Both count where the corrected entry counts (its year and month), not in the month the
-    // correction is made: a December credit corrected in January moves within December.
-    let written = ledger::append_traced_in(&txn, items, Some(ledger::Period::of(&entry))).await?;
+    let written = ledger::append_traced(&txn, items).await?;
     let (Some(rev), [cr, ..]) = (written.first(), written.get(1..).unwrap_or_default()) else {
         return Err(AppError::internal("the correction's entries were not written"));
     };
