@@ -306,12 +306,13 @@ async fn an_acceptance_whose_goods_are_no_longer_in_any_lot_is_refused() {
     )
     .await
     .expect(200);
-    // The shipped lot is written off (the other lot still covers what is reserved), then the
-    // other lot stops counting: its category now needs a 合格证 it lacks.
+    // A loss naming no lot takes the soonest best-before first, the shipped lot (the other lot
+    // still covers what is reserved); then the other lot stops counting: its category now
+    // needs a 合格证 it lacks.
     app.post(
         &format!("/products/{p}/stock-adjustments"),
         w.supplier.t(),
-        json!({"quantity": "-10", "reason": "lost", "lot_id": shipped}),
+        json!({"quantity": "-10", "reason": "lost"}),
     )
     .await
     .expect(201);

@@ -170,7 +170,7 @@ pub async fn cancel(
 /// Buyer accepts a delivered order: accepted quantities are credited to the ledger, the rest released.
 #[utoipa::path(operation_id = "acceptSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Acceptance, example = json!({
         "lines": [{"line_id": "0193a3c4-5e6f-7a8b-9c0d-1e2f3a4b5c6e", "accepted_quantity": "38"}],
-        "invoice_number": "INV-2026-001", "note": "2 bags damaged"})), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not delivered")))]
+        "invoice_number": "INV-2026-001", "note": "2 bags damaged"})), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not delivered, or the product's lots no longer hold what is accepted (the supplier must record its stock first)")))]
 #[post("/supplier-orders/{id}/accept")]
 pub async fn accept(
     state: web::Data<AppState>,

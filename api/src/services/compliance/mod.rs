@@ -133,3 +133,10 @@ fn url_ok(u: &str) -> bool {
 pub(crate) fn no_lot() -> AppError {
     AppError::NotFound("lot")
 }
+
+/// What shipped orders not yet accepted still hold in the lot `lot_id`: a loss may not take it
+/// (the acceptance takes it from this lot).
+pub async fn held_in_transit(conn: &impl sea_orm::ConnectionTrait, lot_id: &str) -> crate::error::AppResult<i64> {
+    let held = queries::held_in_transit(conn, &[lot_id.to_string()], "").await?;
+    Ok(held.get(lot_id).copied().unwrap_or(0))
+}

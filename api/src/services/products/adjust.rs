@@ -1,10 +1,12 @@
 //! Stock adjustments (supplier): spoilage or loss (negative), stock found (positive,
 //! into a named lot). Stock never goes below zero nor past the quantity bound, and a loss
-//! never leaves less on hand than open orders have reserved (409 naming the reserved quantity).
+//! never leaves less on hand than open orders have reserved (409 naming the reserved quantity),
+//! nor takes from a lot what shipped orders not yet accepted hold in it. Writing off a named
+//! expired or uncertified lot (not on hand) is allowed whatever is reserved.
 //!
 //! A loss first takes the product row's lock, so concurrent losses of one product (and
-//! reservations, which update the same row) are serialised; after the lots are taken, one
-//! conditional UPDATE re-checks `reserved <= on hand` before anything is committed.
+//! reservations and shipments, which lock the same row) are serialised; after the lots are
+//! taken, the stock is read again under that lock before anything is committed.
 use super::access::own;
 use super::lots::{ensure_room, stock_view, StockView};
 use super::{queries, stored, stored_amount, Field};
@@ -149,6 +151,19 @@ pub async fn adjust_stock(
                     "the lot holds less than {qty}; stock never goes below zero"
                 )));
             }
+            // Goods shipped from the lot and not yet accepted stay in it for the acceptance.
+            let held = crate::services::compliance::held_in_transit(&txn, &lot.id).await?;
+            let left = queries::find_lot(&txn, crate::services::stored(&lot.id)?)
+                .await?
+                .map_or(0, |l| l.remaining_milli);
+            if left < held {
+                let q = |m: i64| Quantity::from_minor(m.max(0)).unwrap_or(Quantity::ZERO);
+                return Err(AppError::Conflict(format!(
+                    "{} of this lot is shipped on orders not yet accepted: at most {} can be taken",
+                    q(held),
+                    q(left + qty.minor() - held)
+                )));
+            }
             stock_svc::record_movement(
                 &txn,
                 &p.id,
@@ -181,11 +196,13 @@ pub async fn adjust_stock(
         }
     }
     if let Some(before) = before {
-        // Only a loss of what is on hand can leave less than is reserved: writing off an
+        // Only a loss of what is on hand can leave less than is reserved: writing off a named
         // expired or uncertified lot changes nothing on hand, and is allowed even when on
-        // hand is already below what is reserved (lots expired under open orders).
+        // hand is already below what is reserved (lots expired under open orders), short of
+        // what shipped orders still hold in it (checked above).
         let after = stock_svc::stock_of(&txn, &p.id).await?;
-        if after.on_hand_milli < before.on_hand_milli && after.reserved_milli > after.on_hand_milli {
+        let off_hand = lot.is_some() && after.on_hand_milli == before.on_hand_milli;
+        if !off_hand && after.reserved_milli > after.on_hand_milli {
             return Err(below_reserved(qty, before));
         }
     }
