@@ -91,11 +91,17 @@ pub async fn pledge(
     let txn = state.db.begin().await?;
     let placed = async {
         let placed = orders::place_order_keyed(&txn, &purchaser, req, key, source, &sent).await?;
-        // A retry of a pledge made before the alert was resolved replays it; a new one is refused.
-        if !placed.is_replay() && !status.is_unresolved() {
-            return Err(AppError::Conflict(
-                "the alert is resolved; order through POST /orders".into(),
-            ));
+        // A retry replays the first answer, even after the alert is resolved or the day has
+        // passed; only a new pledge is refused for those.
+        if !placed.is_replay() {
+            if !status.is_unresolved() {
+                return Err(AppError::Conflict(
+                    "the alert is resolved; order through POST /orders".into(),
+                ));
+            }
+            if body.requested_date.is_some_and(|d| d < today()) {
+                return Err(AppError::field("requested_date", "must not be in the past"));
+            }
         }
         if let Placed::Created(order) = &placed {
             let at = now();

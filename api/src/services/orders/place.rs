@@ -140,7 +140,7 @@ fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
         errors.push(FieldError::new("lines", format!("must list at most {MAX_LINES} lines")));
     }
     required_text(&mut errors, "deliver_to", &req.deliver_to, 500);
-    if matches!(source, OrderSource::Direct | OrderSource::Pledge { .. }) && req.requested_date < today() {
+    if matches!(source, OrderSource::Direct) && req.requested_date < today() {
         errors.push(FieldError::new("requested_date", "must not be in the past"));
     }
     if let Some(by) = req.deliver_by {
