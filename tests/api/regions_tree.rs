@@ -91,6 +91,14 @@ async fn a_township_moved_to_another_county_takes_its_products_to_that_county() 
         app.get(&path, old_office.t()).await.expect(200).json["origin_county_code"],
         YANGYUAN
     );
+    // A lot stating the product's county, truthfully.
+    let lot = crate::compliance::new_lot(
+        &app,
+        &sup,
+        &p,
+        json!({"quantity": "5", "best_before": crate::compliance::day(30), "origin_county_code": YANGYUAN}),
+    )
+    .await;
     app.put(
         "/regions/130727100",
         admin,
@@ -104,6 +112,8 @@ async fn a_township_moved_to_another_county_takes_its_products_to_that_county() 
     let ev = app.get(&format!("{path}/events"), sup.t()).await.expect(200);
     let last = ev.json["items"].as_array().unwrap().last().unwrap().clone();
     assert!(last["reason"].as_str().unwrap().contains(PINGQUAN), "{last}");
+    // The lot moved with it: no origin mismatch is raised against it.
+    assert_eq!(crate::flags::scan(&app, true).await["raised"], 0, "lot {lot}");
     // The old office has lost it; the new one certifies it.
     let certify = json!({"valid_until": (chrono::Utc::now().date_naive() + chrono::Days::new(200)).to_string()});
     app.post(&format!("{path}/certify"), old_office.t(), certify.clone())

@@ -15,17 +15,29 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelec
 pub async fn follow_county(conn: &impl ConnectionTrait, origins: Vec<String>, county: &str) -> AppResult<u64> {
     let mut changed = 0;
     for chunk in origins.chunks(500) {
-        let ids: Vec<String> = products::Entity::find()
+        let moved: Vec<(String, String)> = products::Entity::find()
             .select_only()
             .column(products::Column::Id)
+            .column(products::Column::OriginCountyCode)
             .filter(products::Column::OriginRegionCode.is_in(chunk.to_vec()))
             .filter(products::Column::OriginCountyCode.ne(county))
             .into_tuple()
             .all(conn)
             .await?;
-        if ids.is_empty() {
+        if moved.is_empty() {
             continue;
         }
+        // A lot that stated the product's old county states its new one (else the origin
+        // signal would flag a lot that told the truth).
+        for (id, old) in &moved {
+            let st = crate::services::sql(
+                conn,
+                "UPDATE lots SET origin_county_code = $1 WHERE product_id = $2 AND origin_county_code = $3",
+                vec![county.into(), id.as_str().into(), old.as_str().into()],
+            );
+            conn.execute_raw(st).await?;
+        }
+        let ids: Vec<String> = moved.into_iter().map(|(id, _)| id).collect();
         products::Entity::update_many()
             .col_expr(products::Column::OriginCountyCode, Expr::value(county))
             .col_expr(products::Column::UpdatedAt, Expr::value(now()))
