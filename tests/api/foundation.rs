@@ -985,11 +985,11 @@ async fn a_job_still_runs_after_its_interval_is_raised() {
     let tick = |secs: u64| {
         assist_market::jobs::try_tick_lock(&app.state, "interval-probe", std::time::Duration::from_secs(secs))
     };
+    // (Taking each once is `the_job_lock_is_taken_once_per_tick`: asking twice here could
+    // straddle a minute's boundary. With Redis, its own lock answers first.)
     assert!(tick(60).await, "the minute's tick is taken");
-    assert!(!tick(60).await, "once");
     assert!(
         tick(3600).await,
         "after a restart with an hourly interval, the hour's tick is taken"
     );
-    assert!(!tick(3600).await, "once");
 }
