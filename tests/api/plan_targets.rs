@@ -150,3 +150,55 @@ async fn alerts_match_budget_units_behind_their_approved_plan() {
         "{matched:?}"
     );
 }
+
+/// A unit whose approved plan has no target (no canteen) showed progress 1.0000 in the
+/// supervision list and ranked above units that really bought most of their target.
+#[tokio::test]
+async fn a_unit_without_a_canteen_has_no_progress_and_ranks_last() {
+    let app = spawn_app().await;
+    let u = units(&app).await;
+    let r = app
+        .get(&format!("/supervision/{}/units", this_year()), Some(&app.admin_token))
+        .await
+        .expect(200);
+    let list = r.json["units"].as_array().unwrap();
+    let at = |org: &OrgUser| list.iter().position(|x| x["org_id"] == org.org_id.as_str()).unwrap();
+    assert!(list[at(&u.no_canteen)]["progress"].is_null(), "{}", r.text);
+    assert!(at(&u.planned) < at(&u.no_canteen), "{}", r.text);
+}
+
+/// A shared canteen's member takes its target from its lead's plan: approved before that plan
+/// was, it got the target of a draft (or 0 without one) and never lagged.
+#[tokio::test]
+async fn a_shared_canteens_member_is_approved_after_its_lead() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let lead = app.create_org("school", CHANGAN).await;
+    let member = app.create_org("government", CHANGAN).await;
+    let plan = |org: &OrgUser| format!("/buyers/{}/plans/{y}", org.org_id);
+    app.put(
+        &plan(&member),
+        member.t(),
+        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+    )
+    .await
+    .expect(201);
+    app.post(&format!("{}/file", plan(&member)), member.t(), json!({}))
+        .await
+        .expect(200);
+    // No plan of the lead yet, then a draft: refused either way.
+    let approve = format!("{}/approve", plan(&member));
+    app.post(&approve, sup.t(), json!({})).await.problem(409);
+    app.put(
+        &plan(&lead),
+        lead.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3", "members": [{"org_id": member.org_id, "share": "0.3"}]}),
+    )
+    .await
+    .expect(201);
+    app.post(&approve, sup.t(), json!({})).await.problem(409);
+    approve_plan(&app, &lead, &sup).await;
+    let r = app.post(&approve, sup.t(), json!({})).await.expect(200);
+    assert_eq!(r.json["approved_target"], "9000.00", "{}", r.text);
+}

@@ -281,6 +281,7 @@ pub async fn approve(
             "the share is below the year's floor: say why it is approved (never silently)",
         ));
     }
+    lead_approved(&state.db, &p).await?;
     let target = content_target(&state.db, &p).await?.map(|m| m.minor()).unwrap_or(0);
     let _ = members_of(&p)?;
     transition(
@@ -339,4 +340,24 @@ pub async fn return_plan(
 /// Whether `d` is a declaration that carries no budget.
 pub(super) fn without_budget(d: Option<PlanDeclaration>) -> bool {
     matches!(d, Some(PlanDeclaration::NoCanteen | PlanDeclaration::SharedCanteen))
+}
+
+/// A shared canteen's member takes its target from its lead's plan, which names its share:
+/// it is approved only once that plan is (a draft's share could change, and a missing plan
+/// gave a target of zero that never lags).
+async fn lead_approved(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResult<()> {
+    if p.declaration.as_deref() != Some(PlanDeclaration::SharedCanteen.as_str()) {
+        return Ok(());
+    }
+    let lead = match p.lead_org_id.as_deref() {
+        Some(l) => queries::plan(conn, stored(l)?, p.year).await?,
+        None => None,
+    };
+    if lead.is_some_and(|l| l.status == PlanStatus::Approved.as_str()) {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            "the lead canteen's plan, which sets this member's share, is not approved yet: approve it first".into(),
+        ))
+    }
 }

@@ -35,6 +35,7 @@ pub struct UnitProgress {
     /// The approved plan's target (null before approval).
     pub target: Option<Money>,
     pub credited: SignedMoney,
+    /// Credited over target; null without a target or with a target of zero.
     pub progress: Option<Ratio>,
     pub expected_by_today: Option<Money>,
     pub laggard_reasons: Vec<LaggardReason>,
@@ -154,7 +155,11 @@ pub async fn units_in(
             region_code: o.region_code,
             plan_status: status,
             late: has_plan && o.late,
-            progress: target.map(|t| Ratio::of(credited.minor(), t.minor())),
+            // A zero target (no canteen) has no progress to show: not 100 %, ranked with the
+            // units without a target.
+            progress: target
+                .filter(|t| t.minor() > 0)
+                .map(|t| Ratio::of(credited.minor(), t.minor())),
             target,
             credited,
             expected_by_today: expected,
