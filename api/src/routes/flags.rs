@@ -71,7 +71,7 @@ pub async fn dismiss(
 /// totals by a reversal entry linked to the flag, the note as its reason.
 #[utoipa::path(operation_id = "confirmFlag", tag = "flags", params(("id" = FlagId, Path)),
     request_body(content = Decision, example = json!({"note": "the same legal representative on both sides"})),
-    responses((status = 200, body = Flag), (status = 409, description = "The flag is not open (confirmed or dismissed already), or it names supplier orders not yet settled (a split: confirm once each is accepted, rejected or cancelled)")))]
+    responses((status = 200, body = Flag), (status = 409, description = "The flag is not open (confirmed or dismissed already)")))]
 #[post("/flags/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,

@@ -5,7 +5,7 @@
 use super::listing::{to_flag, visible};
 use super::Flag;
 use crate::auth::{Caller, Role};
-use crate::domain::{FlagId, FlagState, LedgerKind, SupplierOrderStatus};
+use crate::domain::{FlagId, FlagState, LedgerKind};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{ledger, new_id, now, required_text, sql};
 use crate::state::AppState;
@@ -85,9 +85,6 @@ pub async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: Flag
     if !current.can_become(to) {
         return Err(AppError::Conflict(format!("the flag is {current} already")));
     }
-    if to == FlagState::Confirmed {
-        orders_settled(&state.db, &f).await?;
-    }
     let txn = state.db.begin().await?;
     transition(&txn, caller, &f, to, &note).await?;
     if to == FlagState::Confirmed {
@@ -96,38 +93,6 @@ pub async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: Flag
     txn.commit().await?;
     let m = visible(&state.db, caller, crate::services::stored(&f.id)?).await?;
     to_flag(&state.db, m).await
-}
-
-/// A flag naming supplier orders (a split) is confirmed once each is settled: a confirmation
-/// reverses the credits its orders have then, so one made before an order is accepted would
-/// leave that order's credit counted for good. 409 until then.
-async fn orders_settled(conn: &impl ConnectionTrait, f: &flags::Model) -> AppResult<()> {
-    let evidence: serde_json::Value = serde_json::from_str(&f.evidence).unwrap_or_default();
-    let named: Vec<String> = evidence["supplier_order_ids"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    let open = SupplierOrderStatus::ALL.iter().copied().filter(|s| !s.is_final());
-    let mut unsettled = Vec::new();
-    for chunk in named.chunks(500) {
-        let ids: Vec<String> = entity::supplier_orders::Entity::find()
-            .select_only()
-            .column(entity::supplier_orders::Column::Id)
-            .filter(entity::supplier_orders::Column::Id.is_in(chunk.to_vec()))
-            .filter(entity::supplier_orders::Column::Status.is_in(open.clone()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        unsettled.extend(ids);
-    }
-    if unsettled.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(format!(
-            "supplier orders {} are not settled yet: confirm once each is accepted, rejected or cancelled",
-            unsettled.join(", ")
-        )))
-    }
 }
 
 /// Appends a reversal for each credit the flag names, of what is still credited of its line
