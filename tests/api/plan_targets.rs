@@ -201,4 +201,19 @@ async fn a_shared_canteens_member_is_approved_after_its_lead() {
     approve_plan(&app, &lead, &sup).await;
     let r = app.post(&approve, sup.t(), json!({})).await.expect(200);
     assert_eq!(r.json["approved_target"], "9000.00", "{}", r.text);
+    // A unit the lead's approved plan does not list has no share to approve.
+    let stray = app.create_org("hospital", CHANGAN).await;
+    app.put(
+        &plan(&stray),
+        stray.t(),
+        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+    )
+    .await
+    .expect(201);
+    app.post(&format!("{}/file", plan(&stray)), stray.t(), json!({}))
+        .await
+        .expect(200);
+    app.post(&format!("{}/approve", plan(&stray)), sup.t(), json!({}))
+        .await
+        .problem(409);
 }

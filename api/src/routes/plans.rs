@@ -90,7 +90,7 @@ pub async fn file_plan(
         ("If-Match" = Option<String>, Header, description = "The plan's `ETag`")),
     request_body(content = Option<ApprovePlan>, example = json!({"note": "checked against the budget"})),
     responses((status = 200, body = Plan),
-        (status = 409, description = "The plan is not filed"),
+        (status = 409, description = "The plan is not filed, or (a shared canteen's member) its lead's plan is not approved or does not list it"),
         (status = 412, description = "`If-Match` no longer matches"),
         (status = 422, description = "A note is required below the year's floor as it now stands")))]
 #[post("/buyers/{org_id}/plans/{year}/approve")]

@@ -238,8 +238,10 @@ pub async fn stock(
 }
 
 /// Adjust stock (supplier): spoilage or loss (negative), stock found (positive, into a lot). Never below
-/// zero, and a loss never below what open orders have reserved (409 naming the reserved quantity).
-#[utoipa::path(operation_id = "adjustStock", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409, description = "The adjustment would take stock below zero or below what open orders have reserved")))]
+/// zero, and a loss never below what open orders have reserved (409 naming the reserved quantity),
+/// nor taking from a named lot what shipped orders not yet accepted hold in it. A named expired or
+/// uncertified lot (not on hand) may be written off whatever is reserved.
+#[utoipa::path(operation_id = "adjustStock", tag = "products", params(("id" = uuid::Uuid, Path)), request_body = StockAdjustment, responses((status = 201, body = AdjustmentResult), (status = 409, description = "The adjustment would take stock below zero, below what open orders have reserved, or from a lot what shipped orders hold in it")))]
 #[post("/products/{id}/stock-adjustments")]
 pub async fn adjust_stock(
     state: web::Data<AppState>,

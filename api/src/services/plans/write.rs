@@ -353,11 +353,16 @@ async fn lead_approved(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResu
         Some(l) => queries::plan(conn, stored(l)?, p.year).await?,
         None => None,
     };
-    if lead.is_some_and(|l| l.status == PlanStatus::Approved.as_str()) {
+    let Some(lead) = lead.filter(|l| l.status == PlanStatus::Approved.as_str()) else {
+        return Err(AppError::Conflict(
+            "the lead canteen's plan, which sets this member's share, is not approved yet: approve it first".into(),
+        ));
+    };
+    if members_of(&lead)?.iter().any(|m| m.org_id == p.buyer_org_id) {
         Ok(())
     } else {
         Err(AppError::Conflict(
-            "the lead canteen's plan, which sets this member's share, is not approved yet: approve it first".into(),
+            "the lead canteen's approved plan does not list this member: it has no share to approve".into(),
         ))
     }
 }

@@ -226,7 +226,7 @@ fn below_reserved(qty: Quantity, before: stock_svc::Stock) -> AppError {
     let q = |milli: i64| Quantity::from_minor(milli.clamp(0, Quantity::MAX)).unwrap_or(Quantity::ZERO);
     AppError::Conflict(format!(
         "{} is reserved by open orders and {} is on hand: taking {qty} would leave less than is reserved \
-         (at most {} can be taken)",
+         (at most {} can be taken; name the lot to write off an expired or uncertified one)",
         q(before.reserved_milli),
         q(before.on_hand_milli),
         q(before.available_milli),

@@ -27,8 +27,18 @@ pub async fn follow_county(conn: &impl ConnectionTrait, origins: Vec<String>, co
         if moved.is_empty() {
             continue;
         }
+        let ids: Vec<String> = moved.iter().map(|(id, _)| id.clone()).collect();
+        products::Entity::update_many()
+            .col_expr(products::Column::OriginCountyCode, Expr::value(county))
+            .col_expr(products::Column::UpdatedAt, Expr::value(now()))
+            .col_expr(products::Column::Version, Expr::col(products::Column::Version).add(1))
+            .filter(products::Column::Id.is_in(ids.clone()))
+            .exec(conn)
+            .await?;
         // A lot that stated the product's old county states its new one (else the origin
-        // signal would flag a lot that told the truth).
+        // signal would flag a lot that told the truth). After the products' update: a lot
+        // being recorded holds its product's share lock, so that update waited for it, and
+        // this statement sees it.
         for (id, old) in &moved {
             let st = crate::services::sql(
                 conn,
@@ -37,14 +47,7 @@ pub async fn follow_county(conn: &impl ConnectionTrait, origins: Vec<String>, co
             );
             conn.execute_raw(st).await?;
         }
-        let ids: Vec<String> = moved.into_iter().map(|(id, _)| id).collect();
-        products::Entity::update_many()
-            .col_expr(products::Column::OriginCountyCode, Expr::value(county))
-            .col_expr(products::Column::UpdatedAt, Expr::value(now()))
-            .col_expr(products::Column::Version, Expr::col(products::Column::Version).add(1))
-            .filter(products::Column::Id.is_in(ids.clone()))
-            .exec(conn)
-            .await?;
+
         let reason = format!("its origin now lies in county {county}; that county's office must review it");
         for id in &ids {
             lapse(conn, id, &reason).await?;
