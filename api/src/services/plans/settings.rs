@@ -152,15 +152,15 @@ mod pace_tests {
     fn the_curve_rises_through_the_month() {
         let s = PlanSettings {
             year: 2026,
-            filing_deadline: NaiveDate::from_ymd_opt(2026, 3, 31).expect("date"),
+            filing_deadline: NaiveDate::from_ymd_opt(2026, 3, 31).expect("date"), // ok: test-only, a valid constant date
             min_share: crate::domain::Share::ONE,
             pace_weights: vec![1; 12],
         };
-        let mid_jan = Utc.with_ymd_and_hms(2026, 1, 16, 12, 0, 0).single().expect("date");
+        let mid_jan = Utc.with_ymd_and_hms(2026, 1, 16, 12, 0, 0).single().expect("date"); // ok: test-only, a valid constant time
         let ppm = pace_fraction_ppm(&s, mid_jan);
         // Half of January is half a twelfth: 41,666 ppm, not 0.
         assert!((41_000..42_500).contains(&ppm), "{ppm}");
-        let feb = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).single().expect("date");
+        let feb = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).single().expect("date"); // ok: test-only, a valid constant time
         assert_eq!(pace_fraction_ppm(&s, feb), 83_333);
     }
 }
