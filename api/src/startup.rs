@@ -101,6 +101,7 @@ fn ledger_key(settings: &Settings) -> Result<crate::services::ledger::checkpoint
 /// Connects everything and applies migrations.
 pub async fn build_state(settings: Settings) -> Result<AppState, StartError> {
     settings.validate()?;
+    crate::services::clock::set_offset(settings.business_utc_offset.0);
     let database = db::connect(&settings).await?;
     migration::Migrator::up(&database, None).await?;
     let cache = match &settings.redis_url {

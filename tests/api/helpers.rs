@@ -132,6 +132,8 @@ pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
     s.admin_email = Some(ADMIN_EMAIL.into());
     s.admin_password = Some(PASSWORD.into());
     s.demo = Some(false);
+    // The tests date their requests in UTC; `business_day` tests the business calendar.
+    s.business_utc_offset = "+00:00".to_string().try_into().expect("offset");
     s.outbox_poll_ms = 50;
     // A loaded test machine can be slow to answer; the breaker tests set their own timeouts.
     s.redis_timeout_ms = 2000;

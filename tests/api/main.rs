@@ -5,6 +5,7 @@ mod agreements;
 mod alerts;
 mod alerts_pledges;
 mod authz_matrix;
+mod business_day;
 mod compliance;
 mod compliance_trace;
 mod console;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 mod values;
-pub use values::{PublicUrl, Secret};
+pub use values::{BusinessOffset, PublicUrl, Secret};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -101,6 +101,9 @@ pub struct Settings {
     /// `http://<bound address>` (`http://127.0.0.1:8080` with the default bind), filled
     /// in once the listener is bound.
     pub public_url: Option<PublicUrl>,
+    /// The business calendar's UTC offset (`+08:00`, China time): which day, month and budget
+    /// year an instant falls in. Instants are stored and shown in UTC.
+    pub business_utc_offset: BusinessOffset,
 }
 
 impl Default for Settings {
@@ -156,6 +159,7 @@ impl Default for Settings {
             cors_origins: String::new(),
             trusted_proxies: String::new(),
             public_url: None,
+            business_utc_offset: BusinessOffset::default(),
         }
     }
 }

@@ -103,3 +103,54 @@ impl PublicUrl {
         PublicUrl(format!("http://{}", std::net::SocketAddr::new(ip, addr.port())))
     }
 }
+
+/// The UTC offset of the business calendar (`ASSIST_BUSINESS_UTC_OFFSET`, `+08:00` by default:
+/// China time, which has no daylight saving). Budget years and months, "today" in every date
+/// check, and the days of `from`/`to` filters follow it; instants are stored and shown in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct BusinessOffset(pub chrono::FixedOffset);
+
+impl TryFrom<String> for BusinessOffset {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        let bad = || {
+            format!("ASSIST_BUSINESS_UTC_OFFSET must be an offset from -12:00 to +14:00 such as +08:00, got {raw:?}")
+        };
+        let s = raw.trim();
+        let (sign, rest) = match s.as_bytes().first() {
+            Some(b'+') => (1, &s[1..]),
+            Some(b'-') => (-1, &s[1..]),
+            _ => return Err(bad()),
+        };
+        let (h, m) = rest.split_once(':').ok_or_else(bad)?;
+        let digits = |v: &str| v.len() == 2 && v.bytes().all(|b| b.is_ascii_digit());
+        if !digits(h) || !digits(m) {
+            return Err(bad());
+        }
+        let (h, m): (i32, i32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        let secs = sign * (h * 3600 + m * 60);
+        if m >= 60 || !(-12 * 3600..=14 * 3600).contains(&secs) {
+            return Err(bad());
+        }
+        chrono::FixedOffset::east_opt(secs).map(BusinessOffset).ok_or_else(bad)
+    }
+}
+
+impl From<BusinessOffset> for String {
+    fn from(o: BusinessOffset) -> String {
+        o.0.to_string()
+    }
+}
+
+/// China time, the default business calendar.
+const CHINA: chrono::FixedOffset = match chrono::FixedOffset::east_opt(8 * 3600) {
+    Some(o) => o,
+    None => panic!("8 hours east is a valid offset"), // evaluated at compile time
+};
+
+impl Default for BusinessOffset {
+    fn default() -> Self {
+        BusinessOffset(CHINA)
+    }
+}

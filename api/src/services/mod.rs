@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod alerts;
 pub mod catalog;
+pub mod clock;
 pub mod compliance;
 pub mod credit;
 pub mod demo;
@@ -43,8 +44,9 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(n.timestamp_micros()).unwrap_or(n)
 }
 
+/// Today in the business calendar ([`clock`]: China time by default).
 pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    clock::today()
 }
 
 /// A value read back from the database into its domain type (an id, a vocabulary):

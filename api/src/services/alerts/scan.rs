@@ -11,7 +11,7 @@ use crate::domain::{AlertId, AlertLevel, ProductId};
 use crate::error::{AppError, AppResult};
 use crate::services::now;
 use crate::state::AppState;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -107,7 +107,7 @@ async fn scan_with_links(
     }
     let needs_matching = changes.iter().any(|c| !matches!(c, Change::Resolve(..)));
     let matcher = if needs_matching {
-        let mut m = Matcher::load(db, at.year()).await?;
+        let mut m = Matcher::load(db, crate::services::clock::year(at)).await?;
         m.links = links;
         Some(m)
     } else {

@@ -32,7 +32,7 @@ fn opt_time(row: &QueryResult, col: &str) -> Option<DateTime<Utc>> {
 }
 
 fn signal(row: &QueryResult, at: DateTime<Utc>) -> AppResult<Signal> {
-    let day = at.date_naive();
+    let day = crate::services::clock::local_date(at);
     let reserved: i64 = row.try_get("", "reserved_milli")?;
     let on_hand = get_sum(row, "on_hand")?;
     let sold = get_sum(row, "sold")?;
@@ -63,7 +63,7 @@ fn signal(row: &QueryResult, at: DateTime<Utc>) -> AppResult<Signal> {
 /// Signals of every certified, unexpired product that has stock in unexpired lots.
 pub async fn load_signals(conn: &impl ConnectionTrait, at: DateTime<Utc>) -> AppResult<Vec<Signal>> {
     let since = at - chrono::Duration::days(SALES_WINDOW_DAYS);
-    let rows = queries::signal_rows(conn, at.date_naive(), since).await?;
+    let rows = queries::signal_rows(conn, crate::services::clock::local_date(at), since).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push(signal(row, at)?);

@@ -335,7 +335,7 @@ pub(super) async fn org_region(conn: &impl ConnectionTrait, org_id: &str) -> App
 /// Demo data: every lot without a certificate of these categories' products gets one.
 pub(super) async fn certify_demo_lots(conn: &impl ConnectionTrait, categories: &[ProductCategory]) -> AppResult<()> {
     let t = now();
-    let mut values: Vec<sea_orm::Value> = vec![t.date_naive().into(), t.into()];
+    let mut values: Vec<sea_orm::Value> = vec![crate::services::clock::local_date(t).into(), t.into()];
     let marks = placeholders(&mut values, categories);
     conn.execute_raw(sql(
         conn,

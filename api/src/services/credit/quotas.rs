@@ -84,12 +84,10 @@ pub struct Floor {
 
 /// The fraction of `year` elapsed at `at`, in millionths (0 before, 1_000_000 after).
 pub fn elapsed_ppm(year: i32, at: chrono::DateTime<chrono::Utc>) -> i64 {
-    use chrono::{NaiveDate, TimeZone};
-    let start = NaiveDate::from_ymd_opt(year, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
-    let end = NaiveDate::from_ymd_opt(year + 1, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+    // The budget year of the business calendar: from its local midnight of 1 January.
+    let start = crate::services::clock::start_of_year(year);
+    let end = year.checked_add(1).and_then(crate::services::clock::start_of_year);
     let (Some(s), Some(e)) = (start, end) else { return 0 };
-    let s = chrono::Utc.from_utc_datetime(&s);
-    let e = chrono::Utc.from_utc_datetime(&e);
     if at <= s {
         return 0;
     }

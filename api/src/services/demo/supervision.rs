@@ -5,7 +5,6 @@ use crate::domain::{OrgKind, PlanAction, PlanDeclaration, PlanStatus, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::{now, plans};
 use crate::state::AppState;
-use chrono::Datelike;
 use sea_orm::Set;
 use std::collections::HashMap;
 
@@ -166,7 +165,7 @@ const PLANS: &[PlanRow] = &[
 /// Writes the demo year's plans that are not there yet.
 pub async fn seed_plans(state: &AppState, ids: &HashMap<&str, String>) -> AppResult<()> {
     let t = now();
-    let year = t.year();
+    let year = crate::services::clock::year(t);
     for (key, status, declaration, budget, share, contractor, late) in PLANS {
         let Some(id) = ids.get(key) else { continue };
         let target = match (budget, share) {

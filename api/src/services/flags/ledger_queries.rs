@@ -5,7 +5,6 @@ use super::scan::Thresholds;
 use super::{yuan, Raised};
 use crate::domain::{FlagKind, LedgerKind};
 use crate::error::AppResult;
-use chrono::Datelike;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::json;
@@ -155,7 +154,11 @@ pub(super) async fn year_end_spikes(
         return Ok(Vec::new());
     };
     let mut q = Q::default();
-    let (y, at, month) = (q.bind(year), q.bind(from), q.bind(from.month() as i32));
+    let (y, at, month) = (
+        q.bind(year),
+        q.bind(from),
+        q.bind(crate::services::clock::year_month(from).1 as i32),
+    );
     let filter = w.filter(&mut q, "n");
     let targets = crate::services::credit::targets_sql(&y);
     // The window's totals of every buyer first (read by the year-and-month index, materialised

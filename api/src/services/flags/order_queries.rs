@@ -5,13 +5,14 @@ use super::scan::Thresholds;
 use super::{yuan, Raised};
 use crate::domain::{FlagKind, LedgerKind, SupplierOrderStatus};
 use crate::error::AppResult;
-use chrono::{DateTime, Datelike, Utc};
+use crate::services::clock;
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The credit entries of some supplier orders.
-async fn credits_of(conn: &impl ConnectionTrait, orders: &[String]) -> AppResult<Vec<String>> {
+pub(super) async fn credits_of(conn: &impl ConnectionTrait, orders: &[String]) -> AppResult<Vec<String>> {
     let mut out = Vec::new();
     for chunk in orders.chunks(500) {
         let mut q = Q::default();
@@ -68,7 +69,11 @@ pub(super) async fn round_trips(
     let mut pairs: BTreeMap<(String, String, i32), Vec<Returned>> = BTreeMap::new();
     for r in rows {
         if r.last_return_at.is_some_and(|at| at - r.accepted_at <= window) {
-            let key = (r.buyer_org_id.clone(), r.supplier_org_id.clone(), r.accepted_at.year());
+            let key = (
+                r.buyer_org_id.clone(),
+                r.supplier_org_id.clone(),
+                clock::year(r.accepted_at),
+            );
             pairs.entry(key).or_default().push(r);
         }
     }
@@ -122,7 +127,7 @@ pub(super) async fn order_splits(
     );
     let recent = match since {
         None => "1 = 1".to_string(),
-        Some(s) => format!("{day} >= {}", q.bind(s.date_naive().to_string())),
+        Some(s) => format!("{day} >= {}", q.bind(clock::local_date(s).to_string())),
     };
     let min = q.bind(t.split_min_orders);
     let text = format!(
@@ -216,7 +221,7 @@ pub(super) async fn origin_mismatches(
             }),
             buyer: None,
             supplier: Some(r.supplier_org_id),
-            year: r.created_at.year(),
+            year: clock::year(r.created_at),
         })
         .collect())
 }

@@ -56,11 +56,16 @@ impl Window {
     }
 }
 
-/// The calendar day (UTC) of a timestamp column as `YYYY-MM-DD` text, in the backend's dialect.
+/// The business day (China time by default, [`crate::services::clock`]) of a timestamp
+/// column as `YYYY-MM-DD` text, in the backend's dialect. The offset is the configured
+/// number of seconds, never request input.
 pub(super) fn day_of(conn: &impl ConnectionTrait, col: &str) -> String {
+    let secs = crate::services::clock::offset_secs();
     match conn.get_database_backend() {
-        DbBackend::Postgres => format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
-        _ => format!("substr({col}, 1, 10)"),
+        DbBackend::Postgres => {
+            format!("to_char(({col} AT TIME ZONE 'UTC') + INTERVAL '{secs} seconds', 'YYYY-MM-DD')")
+        }
+        _ => format!("date({col}, '{secs:+} seconds')"),
     }
 }
 

@@ -135,18 +135,19 @@ pub async fn append_traced_knowing(
     items: Vec<(NewEntry, EntryTrace)>,
     parents: &std::collections::HashMap<String, Option<String>>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
-    use chrono::Datelike;
     let (entries, traces): (Vec<NewEntry>, Vec<EntryTrace>) = items.into_iter().unzip();
     let at = now();
-    let credited = pairing::resolve(conn, &entries, at.year(), parents).await?;
+    // The budget year and month of the business calendar (China time), not of UTC.
+    let (year, month) = crate::services::clock::year_month(at);
+    let credited = pairing::resolve(conn, &entries, year, parents).await?;
     let mut out = Vec::with_capacity(entries.len());
     for ((e, credited_pairing_id), trace) in entries.into_iter().zip(credited).zip(traces) {
         let mut m = ledger_entries::Model {
             ins: 0,
             id: uuid::Uuid::now_v7().to_string(),
             occurred_at: at,
-            year: at.year(),
-            month: at.month() as i32,
+            year,
+            month: month as i32,
             buyer_org_id: e.buyer_org_id,
             supplier_org_id: e.supplier_org_id,
             product_id: e.product_id,

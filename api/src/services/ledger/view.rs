@@ -154,13 +154,13 @@ pub async fn list(
             return Err(AppError::field("from", "must not be after to"));
         }
     }
-    if let Some(t) = f.from.and_then(|a| a.and_hms_opt(0, 0, 0)).map(|d| d.and_utc()) {
+    // Days of the business calendar: `from` starts at its local midnight, `to` ends at the next.
+    if let Some(t) = f.from.and_then(crate::services::clock::start_of) {
         q = q.filter(ledger_entries::Column::OccurredAt.gte(t));
     }
     if let Some(t) =
         f.to.and_then(|b| b.succ_opt())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc())
+            .and_then(crate::services::clock::start_of)
     {
         q = q.filter(ledger_entries::Column::OccurredAt.lt(t));
     }

@@ -8,7 +8,6 @@ use super::queries;
 use crate::domain::OrgKind;
 use crate::error::AppResult;
 use crate::services::organizations;
-use chrono::Datelike;
 use sea_orm::ConnectionTrait;
 
 /// The organisation credited for an order of `buyer` accepted now.
@@ -29,7 +28,7 @@ pub async fn credited_buyer_of(
     if organizations::kind_of(org)? != OrgKind::CanteenContractor {
         return Ok(buyer.to_string());
     }
-    let year = crate::services::now().year();
+    let year = crate::services::clock::year(crate::services::now());
     let mut served = queries::served_by_contractor(conn, buyer, year).await?;
     Ok(match (served.pop(), served.is_empty()) {
         (Some(unit), true) => unit,

@@ -113,29 +113,29 @@ pub fn pace_fraction_ppm(s: &PlanSettings, at: DateTime<Utc>) -> i64 {
     if total == 0 {
         return elapsed_ppm(s.year, at);
     }
-    if at.year() < s.year {
+    // Months of the business calendar (China time), as the ledger counts them.
+    let day = crate::services::clock::local_date(at);
+    if day.year() < s.year {
         return 0;
     }
-    if at.year() > s.year {
+    if day.year() > s.year {
         return 1_000_000;
     }
-    let m = at.month0() as usize;
+    let m = day.month0() as usize;
     let past: i128 = s.pace_weights[..m].iter().map(|w| i128::from(*w)).sum();
-    let start = NaiveDate::from_ymd_opt(s.year, at.month(), 1);
-    let next = if at.month() == 12 {
+    let start = NaiveDate::from_ymd_opt(s.year, day.month(), 1);
+    let next = if day.month() == 12 {
         NaiveDate::from_ymd_opt(s.year + 1, 1, 1)
     } else {
-        NaiveDate::from_ymd_opt(s.year, at.month() + 1, 1)
+        NaiveDate::from_ymd_opt(s.year, day.month() + 1, 1)
     };
+    let start = start.and_then(crate::services::clock::start_of);
+    let next = next.and_then(crate::services::clock::start_of);
     let (Some(start), Some(next)) = (start, next) else {
         return elapsed_ppm(s.year, at);
     };
     let len = i128::from((next - start).num_seconds().max(1));
-    let done = i128::from(
-        (at.naive_utc() - start.and_time(chrono::NaiveTime::MIN))
-            .num_seconds()
-            .max(0),
-    );
+    let done = i128::from((at - start).num_seconds().max(0));
     // Scaled before dividing: the current month's part rises through the month, not in
     // whole weight units.
     let cur = i128::from(s.pace_weights[m]) * done;
@@ -146,7 +146,6 @@ pub fn pace_fraction_ppm(s: &PlanSettings, at: DateTime<Utc>) -> i64 {
 #[allow(clippy::expect_used)]
 mod pace_tests {
     use super::*;
-    use chrono::TimeZone;
 
     #[test]
     fn the_curve_rises_through_the_month() {
@@ -156,11 +155,15 @@ mod pace_tests {
             min_share: crate::domain::Share::ONE,
             pace_weights: vec![1; 12],
         };
-        let mid_jan = Utc.with_ymd_and_hms(2026, 1, 16, 12, 0, 0).single().expect("date"); // ok: test-only, a valid constant time
+        // Instants of the business calendar, whatever its offset.
+        let local = |m: u32, d: u32| {
+            let day = NaiveDate::from_ymd_opt(2026, m, d).expect("date"); // ok: test-only, a valid constant date
+            crate::services::clock::start_of(day).expect("instant") // ok: test-only, a valid constant date
+        };
+        let mid_jan = local(1, 16) + chrono::Duration::hours(12);
         let ppm = pace_fraction_ppm(&s, mid_jan);
         // Half of January is half a twelfth: 41,666 ppm, not 0.
         assert!((41_000..42_500).contains(&ppm), "{ppm}");
-        let feb = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).single().expect("date"); // ok: test-only, a valid constant time
-        assert_eq!(pace_fraction_ppm(&s, feb), 83_333);
+        assert_eq!(pace_fraction_ppm(&s, local(2, 1)), 83_333);
     }
 }

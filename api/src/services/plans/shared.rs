@@ -13,7 +13,6 @@ use super::{queries, Member};
 use crate::domain::{OrgId, PlanStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::ledger::{EntryTrace, NewEntry};
-use chrono::Datelike;
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 
@@ -97,7 +96,7 @@ async fn splits(
 /// The entries to append for `entries`: each one credited to a shared canteen's lead is
 /// replaced by its members' parts and the lead's rest, in that order, next to each other.
 pub async fn split_shared(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<Vec<NewEntry>> {
-    split_shared_in(conn, entries, crate::services::now().year()).await
+    split_shared_in(conn, entries, crate::services::clock::year(crate::services::now())).await
 }
 
 /// As [`split_shared`], by the plans of `year` (a supervisor's correction splits its new

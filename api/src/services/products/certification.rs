@@ -80,7 +80,7 @@ pub async fn submit(state: &AppState, caller: &Caller, id: ProductId) -> AppResu
 /// A certificate number: `FP{county}{year}{10 random hex}`, unique by the column's constraint.
 fn certificate_number(county: &str) -> String {
     let r = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
-    format!("FP{county}{}{}", chrono::Utc::now().format("%Y"), &r[..10])
+    format!("FP{county}{}{}", crate::services::today().format("%Y"), &r[..10])
 }
 
 /// 412 when the county office names a version (`If-Match`) the product is no longer at.

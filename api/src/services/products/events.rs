@@ -81,10 +81,10 @@ pub async fn events(
     // Expiry is computed, not written: show it as the last event once it happened.
     if next.is_none() && effective_status(&p)? == ProductStatus::Expired {
         if let Some(v) = p.valid_until {
+            // The certificate lapses at the business day's end (local midnight).
             let at = v
                 .succ_opt()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc())
+                .and_then(crate::services::clock::start_of)
                 .unwrap_or(p.updated_at);
             items.push(ProductEvent {
                 id: format!("{}-expired", p.id),

@@ -42,7 +42,7 @@ fn amount(fen: i64) -> serde_json::Value {
 
 /// The year's accepted supplier orders as an OCDS 1.1 release package (evaluators and admin).
 pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppResult<serde_json::Value> {
-    use chrono::{Datelike, NaiveDate, TimeZone};
+    use chrono::Datelike;
     may_export_ocds(caller)?;
     let year = year.unwrap_or_else(|| crate::services::today().year());
     let mut errors = Vec::new();
@@ -52,12 +52,9 @@ pub async fn ocds(state: &AppState, caller: &Caller, year: Option<i32>) -> AppRe
     // Every URI and release id is built from ASSIST_PUBLIC_URL, so they name this deployment.
     let base = state.settings.public_url();
     let package_uri = base.join(&format!("/api/v1/reports/ocds?year={year}"));
-    let bound = |y: i32| {
-        NaiveDate::from_ymd_opt(y, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| chrono::Utc.from_utc_datetime(&d))
-            .ok_or_else(|| AppError::field("year", "out of range"))
-    };
+    // The budget year of the business calendar (China time).
+    let bound =
+        |y: i32| crate::services::clock::start_of_year(y).ok_or_else(|| AppError::field("year", "out of range"));
     let (from, to) = (bound(year)?, bound(year + 1)?);
     let sos = queries::accepted_between(db, from, to).await?;
     let ids: Vec<String> = sos.iter().map(|s| s.id.clone()).collect();

@@ -3,7 +3,8 @@
 //! counts behind it. The full card is for the supplier itself, buyers, evaluators and
 //! admin; a summary (delivery on time, acceptance rate, rating) goes on each catalogue item.
 //!
-//! What counts, per figure (the year is the calendar year in UTC):
+//! What counts, per figure (the year is the budget year of the business calendar,
+//! China time by default: `services::clock`):
 //! - `orders_received`: supplier orders created in the year.
 //! - `confirmed_within_48h`: of those, confirmed within 48 hours of being placed; the
 //!   denominator leaves out orders cancelled by the buyer before any confirmation and orders

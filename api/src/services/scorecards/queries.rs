@@ -22,8 +22,9 @@ impl Window {
         Some(Window {
             from_day,
             to_day,
-            from: from_day.and_hms_opt(0, 0, 0)?.and_utc(),
-            to: to_day.and_hms_opt(0, 0, 0)?.and_utc(),
+            // The budget year of the business calendar (China time).
+            from: crate::services::clock::start_of(from_day)?,
+            to: crate::services::clock::start_of(to_day)?,
         })
     }
 }

@@ -6,7 +6,6 @@ use crate::domain::OrgKind;
 use crate::error::AppResult;
 use crate::services::{now, organizations, outbox};
 use crate::state::AppState;
-use chrono::Datelike;
 use entity::supervision_notices;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
@@ -45,8 +44,8 @@ async fn claim(conn: &impl ConnectionTrait, year: i32, month: i32, org: &str) ->
 
 /// Sends this month's notices that are not sent yet.
 pub async fn send_monthly(state: &AppState) -> AppResult<NoticesSent> {
-    let t = now();
-    let (year, month) = (t.year(), t.month() as i32);
+    let (year, month) = crate::services::clock::year_month(now());
+    let month = month as i32;
     let offices = entity::organizations::Entity::find()
         .filter(entity::organizations::Column::Kind.eq(OrgKind::FinanceOffice))
         .all(&state.db)

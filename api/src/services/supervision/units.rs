@@ -185,13 +185,8 @@ pub async fn units_in(
 
 /// The first instant of `year` and of the year after (orders are counted between them).
 fn year_bounds(year: i32) -> AppResult<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
-    use chrono::TimeZone;
-    let at = |y: i32| {
-        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| chrono::Utc.from_utc_datetime(&d))
-    };
-    match (at(year), at(year + 1)) {
+    let at = crate::services::clock::start_of_year;
+    match (at(year), year.checked_add(1).and_then(at)) {
         (Some(from), Some(to)) => Ok((from, to)),
         _ => Err(AppError::field("year", "is out of range")),
     }
