@@ -199,11 +199,19 @@ async fn credited(app: &TestApp, who: Option<&str>, buyer: &str) -> i64 {
     })
 }
 
-/// A split is flagged when its orders are placed, before any credit exists; confirming it
-/// after the orders are accepted takes their credit out (it named only `entry_ids`, empty
-/// at the scan, and reversed nothing).
-#[tokio::test]
-async fn confirming_a_split_flagged_before_acceptance_reverses_the_accepted_orders() {
+/// Five orders of 25.00 placed by one canteen with one supplier (above a 100.00 threshold),
+/// flagged as a split before any is accepted.
+struct Split {
+    app: TestApp,
+    evaluator: OrgUser,
+    splitter: OrgUser,
+    supplier: OrgUser,
+    /// (supplier order id, line id) of each order.
+    placed: Vec<(String, String)>,
+    flag: serde_json::Value,
+}
+
+async fn split() -> Split {
     let app = spawn_app_with(|s| s.flag_review_threshold_fen = 10_000).await;
     let evaluator = app.create_org("evaluation_office", CHANGAN).await;
     let splitter = app.create_org("canteen", CHANGAN).await;
@@ -216,43 +224,92 @@ async fn confirming_a_split_flagged_before_acceptance_reverses_the_accepted_orde
     assert_eq!(scan(&app, false).await["raised"], 1);
     let flag = flags(&app, evaluator.t(), "&kind=order_splitting").await[0].clone();
     assert_eq!(flag["evidence"]["entry_ids"], json!([]));
-    for (so, line) in &placed {
-        for a in ["confirm", "ship", "deliver"] {
-            act(&app, &supplier, so, a).await.expect(200);
-        }
-        app.post(
-            &format!("/supplier-orders/{so}/accept"),
-            splitter.t(),
-            json!({"lines": [{"line_id": line, "accepted_quantity": "2.5"}], "invoice_number": "INV-S"}),
-        )
-        .await
-        .expect(200);
+    Split {
+        app,
+        evaluator,
+        splitter,
+        supplier,
+        placed,
+        flag,
     }
-    let c = app
-        .post(
-            &format!("/flags/{}/confirm", flag["id"].as_str().unwrap()),
-            evaluator.t(),
-            json!({"note": "split"}),
-        )
-        .await
-        .expect(200);
+}
+
+impl Split {
+    /// Delivers and accepts the first `n` orders.
+    async fn accept(&self, n: usize) {
+        for (so, line) in &self.placed[..n] {
+            for a in ["confirm", "ship", "deliver"] {
+                act(&self.app, &self.supplier, so, a).await.expect(200);
+            }
+            self.app
+                .post(
+                    &format!("/supplier-orders/{so}/accept"),
+                    self.splitter.t(),
+                    json!({"lines": [{"line_id": line, "accepted_quantity": "2.5"}], "invoice_number": "INV-S"}),
+                )
+                .await
+                .expect(200);
+        }
+    }
+
+    async fn confirm(&self) -> Resp {
+        let id = self.flag["id"].as_str().unwrap();
+        let path = format!("/flags/{id}/confirm");
+        self.app
+            .post(&path, self.evaluator.t(), json!({"note": "split"}))
+            .await
+            .expect(200)
+    }
+
+    /// The splitter's net credit, in fen.
+    async fn net(&self) -> i64 {
+        let path = format!("/ledger?buyer={}&limit=200", self.splitter.org_id);
+        let l = self.app.get(&path, Some(&self.app.admin_token)).await.expect(200);
+        l.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64)
+            .sum()
+    }
+}
+
+/// A split is flagged when its orders are placed, before any credit exists; confirming it
+/// after the orders are accepted takes their credit out (it named only `entry_ids`, empty
+/// at the scan, and reversed nothing).
+#[tokio::test]
+async fn confirming_a_split_flagged_before_acceptance_reverses_the_accepted_orders() {
+    let s = split().await;
+    s.accept(5).await;
+    let c = s.confirm().await;
     let reversals = c.json["reversals"].as_array().unwrap();
     assert_eq!(reversals.len(), 5, "{}", c.text);
     assert!(reversals.iter().all(|r| r["amount"] == "25.00"));
-    let l = app
-        .get(
-            &format!("/ledger?buyer={}&limit=200", splitter.org_id),
-            Some(&app.admin_token),
-        )
-        .await
-        .expect(200);
-    let net: i64 = l.json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64)
-        .sum();
-    assert_eq!(net, 0, "{}", l.text);
+    assert_eq!(s.net().await, 0);
+}
+
+/// A split confirmed before its orders were accepted reversed nothing, and the orders accepted
+/// afterwards kept their credit: the next flag scan now reverses them, once.
+#[tokio::test]
+async fn orders_of_a_confirmed_split_accepted_later_are_reversed_by_the_next_scan() {
+    let s = split().await;
+    assert_eq!(s.confirm().await.json["reversals"], json!([]));
+    s.accept(3).await;
+    assert_eq!(s.net().await, 7_500);
+    assert_eq!(scan(&s.app, false).await["reapplied"], 3);
+    assert_eq!(s.net().await, 0);
+    assert_eq!(scan(&s.app, false).await["reapplied"], 0);
+    let id = s.flag["id"].as_str().unwrap();
+    let f = s.app.get(&format!("/flags/{id}"), s.evaluator.t()).await.expect(200);
+    let reversals = f.json["reversals"].as_array().unwrap();
+    assert_eq!(reversals.len(), 3, "{}", f.text);
+    assert!(
+        reversals
+            .iter()
+            .all(|r| r["amount"] == "25.00" && r["reason"] == "split"),
+        "{}",
+        f.text
+    );
 }
 
 /// A contracted canteen's orders are credited to the unit it serves, so pairs read off the

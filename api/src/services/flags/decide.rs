@@ -1,18 +1,17 @@
 //! Dismissing or confirming a flag (evaluators; a supervisor for the buyers of its region), with a
-//! note. Confirming reverses the entries the flag names out of the credit totals: one reversal
+//! note. Confirming reverses the credits the flag covers out of the credit totals: one reversal
 //! entry per entry, for what is still credited of its line (as supervision corrections append
 //! reversals: the ledger is never edited), each linked to the flag with the note as its reason.
+//! Credits that come under it later are reversed by the flag scan (`reversal.rs`).
 use super::listing::{to_flag, visible};
 use super::Flag;
 use crate::auth::{Caller, Role};
-use crate::domain::{FlagId, FlagState, LedgerKind};
+use crate::domain::{FlagId, FlagState};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{ledger, new_id, now, required_text, sql};
+use crate::services::{new_id, now, required_text, sql};
 use crate::state::AppState;
-use entity::{flag_events, flag_reversals, flags, ledger_entries};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-};
+use entity::{flag_events, flags};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set, TransactionTrait};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -95,74 +94,10 @@ pub async fn decide(state: &AppState, caller: &Caller, f: flags::Model, to: Flag
     to_flag(&state.db, m).await
 }
 
-/// Appends a reversal for each credit the flag names, of what is still credited of its line
-/// (nothing for a line already returned or reversed), and links each to the flag.
+/// Reverses what the flag covers now ([`super::reversal`]); later credits under it are
+/// reversed by the flag scan.
 async fn reverse_named(txn: &impl ConnectionTrait, f: &flags::Model, reason: &str) -> AppResult<()> {
-    let evidence: serde_json::Value = serde_json::from_str(&f.evidence).unwrap_or_default();
-    let mut named: Vec<String> = evidence["entry_ids"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    // A lot's flag (origin_mismatch) names the credits of that batch as they stand when it
-    // is confirmed: the entries keep their lot (leaf format 2), and most come after the flag.
-    if let Some(lot) = evidence["lot_id"].as_str() {
-        let of_lot: Vec<String> = ledger_entries::Entity::find()
-            .select_only()
-            .column(ledger_entries::Column::Id)
-            .filter(ledger_entries::Column::LotId.eq(lot))
-            .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        named.extend(of_lot);
-    }
-    // A split is found when its orders are placed, before any is accepted: its flag names
-    // the supplier orders, whose credits are taken as they stand when it is confirmed.
-    let split: Vec<String> = evidence["supplier_order_ids"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    for orders in split.chunks(500) {
-        let of_orders: Vec<String> = ledger_entries::Entity::find()
-            .select_only()
-            .column(ledger_entries::Column::Id)
-            .filter(ledger_entries::Column::SupplierOrderId.is_in(orders.to_vec()))
-            .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        named.extend(of_orders);
-    }
-    named.sort();
-    named.dedup();
-    for chunk in named.chunks(500) {
-        let entries = ledger_entries::Entity::find()
-            .filter(ledger_entries::Column::Id.is_in(chunk.to_vec()))
-            .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
-            .all(txn)
-            .await?;
-        // Each line is locked before its net is read: a return or another flag's confirmation
-        // of the same line waits, and then reads what this one left.
-        ledger::holding::lock_lines(txn, entries.iter().map(|e| e.order_line_id.clone()).collect()).await?;
-        for e in entries {
-            let (net_fen, net_milli) = ledger::holding::net_of(txn, &e.buyer_org_id, &e.order_line_id).await?;
-            let amount = net_fen.min(e.amount_fen);
-            if amount <= 0 {
-                continue;
-            }
-            let quantity = net_milli.clamp(0, e.quantity_milli);
-            let reversal = ledger::NewEntry::like(&e, e.buyer_org_id.clone(), LedgerKind::Reversal, -amount, -quantity);
-            let rev = ledger::append(txn, reversal).await?;
-            flag_reversals::ActiveModel {
-                flag_id: Set(f.id.clone()),
-                entry_id: Set(e.id.clone()),
-                reversal_entry_id: Set(rev.id),
-                amount_fen: Set(amount),
-                reason: Set(reason.to_string()),
-            }
-            .insert(txn)
-            .await?;
-        }
-    }
+    let named = super::reversal::covered(txn, f).await?;
+    super::reversal::reverse(txn, f, &named, reason).await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ mod ledger_queries;
 mod listing;
 mod order_queries;
 mod queries;
+mod reversal;
 mod scan;
 
 pub use decide::{decide, may_decide, Decision};

@@ -9,7 +9,7 @@ use crate::domain::{FlagKind, ProductCategory, Unit};
 use crate::error::AppResult;
 use crate::services::{now, products};
 use crate::state::AppState;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, FromQueryResult};
 use serde::Serialize;
 use std::time::Instant;
@@ -61,11 +61,11 @@ impl Thresholds {
         }
     }
 
-    /// The start (UTC) of the last `year_end_days` days of `year`.
+    /// The start of the last `year_end_days` days of `year` (local midnight, China time).
     pub fn year_end_from(&self, year: i32) -> Option<chrono::DateTime<Utc>> {
         let next = NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?;
         let from = next.checked_sub_days(chrono::Days::new(self.year_end_days.clamp(1, 366) as u64))?;
-        Some(Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0)?))
+        crate::services::clock::start_of(from)
     }
 }
 
@@ -80,6 +80,10 @@ pub struct FlagScanSummary {
     /// concurrent scan raised some first).
     pub found: usize,
     pub raised: u64,
+    /// Reversals appended for credits that came under a flag after it was confirmed (a split's
+    /// supplier order accepted later, a later sale from a lot of false origin, a later trade
+    /// between related parties).
+    pub reapplied: u64,
     /// Each signal: the cases it found and how long it took.
     pub signals: Vec<SignalRun>,
 }
@@ -96,7 +100,9 @@ pub struct SignalRun {
 /// then scan incrementally, or fully with `full`.
 pub async fn run(state: &AppState, full: bool) -> AppResult<FlagScanSummary> {
     crate::services::ledger::sequence(state).await?;
-    scan(&state.db, &Thresholds::from_settings(&state.settings), full).await
+    let mut summary = scan(&state.db, &Thresholds::from_settings(&state.settings), full).await?;
+    summary.reapplied = super::reversal::reapply_confirmed(&state.db).await?;
+    Ok(summary)
 }
 
 /// `POST /flags/scan` (admin): a scan now, full with `full`.
@@ -211,6 +217,7 @@ pub async fn scan(db: &DatabaseConnection, t_: &Thresholds, full: bool) -> AppRe
         to_seq: top,
         found: found.len(),
         raised,
+        reapplied: 0,
         signals,
     })
 }
