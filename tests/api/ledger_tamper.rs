@@ -7,7 +7,7 @@ use crate::ledger_log::{accept, re_sign_from, sequenced, verify};
 use crate::orders::*;
 use assist_market::services::ledger::leaf;
 use entity::ledger_entries;
-use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde_json::Value;
 
 /// Runs `assist-market verify-ledger ARGS` on the app's database: (exit code, its report).
@@ -85,18 +85,27 @@ async fn an_entry_inserted_into_the_middle_is_found_at_its_position() {
     m.leaf_hash = hex::encode(leaf::leaf_hash(&m).unwrap());
     let mut a = ledger_entries::ActiveModel::from(m.clone());
     a.ins = NotSet;
+    app.lift_append_only("ledger_positions").await;
+    // The entry and its position in one transaction: the running sequencer never sees the
+    // entry without one (it would give it position 6, and the insert at 3 would fail).
+    let txn = app.db().begin().await.unwrap();
     ledger_entries::Entity::insert(a)
-        .exec_without_returning(app.db())
+        .exec_without_returning(&txn)
         .await
         .unwrap();
-    app.lift_append_only("ledger_positions").await;
-    exec(app, "UPDATE ledger_positions SET seq = -seq - 1 WHERE seq >= 3").await;
-    exec(app, "UPDATE ledger_positions SET seq = -seq WHERE seq < 0").await;
-    let sql = format!(
-        "INSERT INTO ledger_positions (seq, entry_id, leaf_hash) VALUES (3, '{}', '{}')",
-        m.id, m.leaf_hash
-    );
-    exec(app, &sql).await;
+    for sql in [
+        "UPDATE ledger_positions SET seq = -seq - 1 WHERE seq >= 3".to_string(),
+        "UPDATE ledger_positions SET seq = -seq WHERE seq < 0".to_string(),
+        format!(
+            "INSERT INTO ledger_positions (seq, entry_id, leaf_hash) VALUES (3, '{}', '{}')",
+            m.id, m.leaf_hash
+        ),
+    ] {
+        txn.execute_unprepared(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+    txn.commit().await.unwrap();
     found_at(app, 3, "insert").await;
     // verify-ledger from its recorded checkpoint finds it too (the root at 5 changed).
     let (code, r) = cli(app, &[]).await;
