@@ -108,3 +108,68 @@ async fn a_write_off_leaves_what_shipped_orders_hold_in_the_lot() {
     .await
     .expect(200);
 }
+
+/// A loss naming no lot took the soonest best-before first, the lot a shipped order's goods
+/// came from: the delivered order was then accepted from other lots, or refused. It now leaves
+/// what shipped orders hold in each lot.
+#[tokio::test]
+async fn a_loss_naming_no_lot_leaves_what_shipped_orders_hold() {
+    let w = world().await; // one lot of 1000, best before in 100 days
+    let (app, sup) = (&w.app, &w.supplier);
+    let later = (chrono::Utc::now().date_naive() + chrono::Days::new(300)).to_string();
+    let lots_path = format!("/products/{}/lots", w.product);
+    let b = app
+        .post(&lots_path, sup.t(), json!({"quantity": "500", "best_before": later}))
+        .await
+        .expect(201);
+    let b = b.json["id"].as_str().unwrap().to_string();
+    let (order, so) = placed_so(&w, "600").await;
+    for a in ["confirm", "ship", "deliver"] {
+        crate::orders::act(app, sup, &so, a).await.expect(200);
+    }
+    let remaining = || async {
+        let r = app.get(&lots_path, sup.t()).await.expect(200);
+        let mut v: Vec<(String, String)> = r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["id"].as_str().unwrap().to_string(),
+                    l["remaining"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let adj = format!("/products/{}/stock-adjustments", w.product);
+    // 900 on hand beyond the 600 reserved, but only 400 of lot A and 500 of lot B are free.
+    let p = app
+        .post(&adj, sup.t(), json!({"quantity": "-901", "reason": "spoiled"}))
+        .await
+        .problem(409);
+    assert!(p["detail"].as_str().unwrap().contains("shipped"), "{p}");
+    app.post(&adj, sup.t(), json!({"quantity": "-500", "reason": "spoiled"}))
+        .await
+        .expect(201);
+    let left = remaining().await;
+    let of = |id: &str| left.iter().find(|(l, _)| l == id).map(|(_, q)| q.clone()).unwrap();
+    let a = left.iter().find(|(l, _)| *l != b).unwrap().0.clone();
+    assert_eq!((of(&a), of(&b)), ("600".to_string(), "400".to_string()), "{left:?}");
+    let line = order["supplier_orders"][0]["lines"][0]["id"].as_str().unwrap();
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        w.buyer.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "600"}], "invoice_number": "INV-L"}),
+    )
+    .await
+    .expect(200);
+    let left = remaining().await;
+    assert_eq!(
+        left.iter().find(|(l, _)| *l == a).map(|(_, q)| q.as_str()),
+        Some("0"),
+        "{left:?}"
+    );
+    assert_eq!(stock_of(app, &w.product).await.on_hand_milli, 400_000);
+}

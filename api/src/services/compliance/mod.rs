@@ -140,3 +140,14 @@ pub async fn held_in_transit(conn: &impl sea_orm::ConnectionTrait, lot_id: &str)
     let held = queries::held_in_transit(conn, &[lot_id.to_string()], "").await?;
     Ok(held.get(lot_id).copied().unwrap_or(0))
 }
+
+/// What shipped orders not yet accepted hold in each lot of `product_id` (lot id -> quantity):
+/// a loss that names no lot leaves it.
+pub async fn held_in_transit_of_product(
+    conn: &impl sea_orm::ConnectionTrait,
+    product_id: &str,
+) -> crate::error::AppResult<std::collections::HashMap<String, i64>> {
+    let lots = queries::lots_with_stock(conn, vec![product_id.to_string()]).await?;
+    let ids: Vec<String> = lots.into_iter().map(|l| l.id).collect();
+    queries::held_in_transit(conn, &ids, "").await
+}

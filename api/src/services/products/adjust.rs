@@ -177,6 +177,8 @@ pub async fn adjust_stock(
             .await?;
         }
         (None, _) => {
+            // Goods shipped and not yet accepted stay in their lots for the acceptance.
+            let held = crate::services::compliance::held_in_transit_of_product(&txn, &p.id).await?;
             let left = stock_svc::consume(
                 &txn,
                 &p.id,
@@ -184,12 +186,18 @@ pub async fn adjust_stock(
                 ADJUSTMENT,
                 None,
                 Some(&caller.user_id.to_string()),
+                &held,
             )
             .await?;
             if left > 0 {
                 let taken = Quantity::from_minor(qty.minor() - left).unwrap_or(Quantity::ZERO);
+                let shipped = if held.values().any(|h| *h > 0) {
+                    " outside what shipped orders not yet accepted hold"
+                } else {
+                    ""
+                };
                 return Err(AppError::Conflict(format!(
-                    "only {taken} is in stock; stock never goes below zero"
+                    "only {taken} is in stock{shipped}; stock never goes below zero"
                 )));
             }
             queries::set_movement_reason(&txn, &p.id, ADJUSTMENT, started, &reason).await?;

@@ -165,8 +165,9 @@ fn per_product(items: &[(ProductId, Quantity)]) -> AppResult<Vec<(ProductId, Qua
 }
 
 /// Takes `qty_milli` out of the product's lots, soonest best-before first, and records
-/// the movement. Expired lots are used last. Never takes a lot below zero; returns what
-/// could not be taken (0 when all was).
+/// the movement. Expired lots are used last. Never takes a lot below zero, nor below what
+/// `keep` names for it (what shipped orders not yet accepted hold in it: their acceptance
+/// takes it from that lot); returns what could not be taken (0 when all was).
 pub async fn consume(
     conn: &impl ConnectionTrait,
     product_id: &str,
@@ -174,6 +175,7 @@ pub async fn consume(
     kind: &str,
     ref_id: Option<&str>,
     actor: Option<&str>,
+    keep: &std::collections::HashMap<String, i64>,
 ) -> AppResult<i64> {
     let today = today();
     let mut lots = queries::lots_with_stock(conn, &[product_id.to_string()]).await?;
@@ -183,7 +185,11 @@ pub async fn consume(
         if left == 0 {
             break;
         }
-        let take = left.min(lot.remaining_milli);
+        let kept = keep.get(&lot.id).copied().unwrap_or(0).max(0);
+        let take = left.min(lot.remaining_milli.saturating_sub(kept));
+        if take <= 0 {
+            continue;
+        }
         if queries::take_from_lot(conn, &lot.id, take).await? != 1 {
             continue;
         }
