@@ -53,7 +53,8 @@ async function orgOptions(me, f) {
 
 export async function render(_parts, params, me) {
   const f = Object.fromEntries(['buyer', 'supplier', 'county', 'category', 'month', 'year'].map((k) => [k, params.get(k) || '']));
-  if (!f.year && !f.month) f.year = String(new Date().getUTCFullYear());
+  // The browser's year: the budget year where the console is used (China time).
+  if (!f.year && !f.month) f.year = String(new Date().getFullYear());
   if (f.month) f.year = f.month.slice(0, 4);
   const main = page('page.ledger', h('p', { class: 'status', role: 'status' }, t('loading')));
   const orgs = await orgOptions(me, f);

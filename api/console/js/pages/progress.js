@@ -26,14 +26,14 @@ export function paceFractions(settings, year) {
 }
 
 function yearChooser(year) {
-  const now = new Date().getUTCFullYear();
+  const now = new Date().getFullYear(); // the budget year where the console is used
   const sel = select('year', [now + 1, now, now - 1, now - 2].map((y) => [y, String(y)]), year);
   sel.addEventListener('change', () => { location.hash = `#/progress?year=${sel.value}`; });
   return field('progress.year', sel);
 }
 
 export async function render(parts, params, me) {
-  const year = Number(params.get('year')) || new Date().getUTCFullYear();
+  const year = Number(params.get('year')) || new Date().getFullYear();
   if (parts[0] === 'unit' && parts[1]) return unitPage(parts[1], year, me);
   const main = page('page.progress', h('p', { class: 'status', role: 'status' }, t('loading')));
   const role = me.user.role;
