@@ -5,7 +5,7 @@ use assist_market::services::agreements;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
-fn agreement_body(supplier: &str, product: &str, qty: &str, every: &str) -> Value {
+pub fn agreement_body(supplier: &str, product: &str, qty: &str, every: &str) -> Value {
     let today = chrono::Utc::now().date_naive();
     json!({
         "supplier_org_id": supplier,
@@ -275,6 +275,11 @@ fn periods_step_by_week_and_month() {
     a.ends_on = d("2026-02-20");
     let p = agreements::due_periods(&a, d("2026-02-14"));
     assert_eq!(p, vec![d("2026-01-31"), d("2026-02-07"), d("2026-02-14")]);
+    // Approved on 10 February: the week that ended before it is not placed.
+    let approved = assist_market::services::clock::start_of(d("2026-02-10")).unwrap();
+    a.approved_at = Some(approved + chrono::Duration::hours(12));
+    let p = agreements::due_periods(&a, d("2026-02-14"));
+    assert_eq!(p, vec![d("2026-02-07"), d("2026-02-14")]);
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! Black-box tests over HTTP. One binary, one module per capability.
 mod accounts_security;
 mod agreements;
+mod agreements_late;
 mod alerts;
 mod alerts_pledges;
 mod authz_matrix;

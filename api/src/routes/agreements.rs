@@ -56,7 +56,7 @@ pub async fn get(
 }
 
 /// The supplier approves a proposed agreement.
-#[utoipa::path(operation_id = "approveAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409, description = "The agreement is not proposed")))]
+#[utoipa::path(operation_id = "approveAgreement", tag = "agreements", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Agreement), (status = 409, description = "The agreement is not proposed, or it has ended (ends_on is past)")))]
 #[post("/agreements/{id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,

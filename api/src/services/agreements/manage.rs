@@ -83,6 +83,12 @@ pub async fn approve(state: &AppState, caller: &Caller, id: AgreementId) -> AppR
             "only the agreement's supplier may approve it".into(),
         ));
     }
+    if a.ends_on < crate::services::today() {
+        return Err(AppError::Conflict(format!(
+            "the agreement ended on {}: it can no longer be approved",
+            a.ends_on
+        )));
+    }
     let txn = state.db.begin().await?;
     let changed = queries::set_status(
         &txn,

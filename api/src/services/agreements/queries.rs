@@ -92,6 +92,18 @@ pub(super) async fn set_status(
     Ok(res.rows_affected)
 }
 
+/// Locks agreement `id` if it is still active (a touch of its row, which a cancellation also
+/// updates); false when it is not.
+pub(super) async fn lock_active(conn: &impl ConnectionTrait, id: &str) -> AppResult<bool> {
+    let res = agreements::Entity::update_many()
+        .col_expr(agreements::Column::UpdatedAt, Expr::col(agreements::Column::UpdatedAt))
+        .filter(agreements::Column::Id.eq(id))
+        .filter(agreements::Column::Status.eq(AgreementStatus::Active.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
 pub(super) async fn active_started(
     conn: &impl ConnectionTrait,
     today: chrono::NaiveDate,

@@ -11,19 +11,33 @@ use entity::agreements;
 use sea_orm::TransactionTrait;
 use std::collections::HashMap;
 
-/// The periods of `a` that have started by `upto` (first days, in order).
+/// The first day of period `n` (0-based) of `a`.
+fn period_start(a: &agreements::Model, n: u32) -> Option<chrono::NaiveDate> {
+    if AgreementPeriod::parse(&a.every) == Some(AgreementPeriod::Week) {
+        a.starts_on.checked_add_days(chrono::Days::new(7 * u64::from(n)))
+    } else {
+        a.starts_on.checked_add_months(chrono::Months::new(n))
+    }
+}
+
+/// The periods of `a` that have started by `upto` (first days, in order), leaving out those
+/// that had ended before it was approved (business day of `approved_at`): an agreement
+/// approved late starts with the period under way, not with an order for every week missed.
 pub fn due_periods(a: &agreements::Model, upto: chrono::NaiveDate) -> Vec<chrono::NaiveDate> {
-    let weekly = AgreementPeriod::parse(&a.every) == Some(AgreementPeriod::Week);
     let last = upto.min(a.ends_on);
+    let approved_on = a.approved_at.map(crate::services::clock::local_date);
     let mut out = Vec::new();
     for n in 0u32..2000 {
-        let start = if weekly {
-            a.starts_on.checked_add_days(chrono::Days::new(7 * n as u64))
-        } else {
-            a.starts_on.checked_add_months(chrono::Months::new(n))
-        };
-        match start {
-            Some(s) if s <= last => out.push(s),
+        match period_start(a, n) {
+            Some(s) if s <= last => {
+                let ended_before = match (approved_on, period_start(a, n + 1)) {
+                    (Some(on), Some(next)) => next <= on,
+                    _ => false,
+                };
+                if !ended_before {
+                    out.push(s);
+                }
+            }
             _ => break,
         }
     }
@@ -79,7 +93,8 @@ async fn run_period(
         credit_category: stored(&a.credit_category)?,
         pairing_id: a.pairing_id.as_deref().map(stored).transpose()?,
         deliver_to: a.deliver_to.clone(),
-        requested_date: start,
+        // A period placed after it started (approved late, or the job was down) is due now.
+        requested_date: start.max(today()),
         payment_terms: None,
         deliver_by: None,
     };
@@ -89,6 +104,13 @@ async fn run_period(
         period: period.to_string(),
     };
     let txn = db.begin().await?;
+    // Still active, and stays so until this commits: a cancellation that came after the list
+    // was read waits for this period, or this period sees it and places nothing.
+    if !queries::lock_active(&txn, &a.id).await? {
+        txn.rollback().await?;
+        sum.skipped += 1;
+        return Ok(());
+    }
     match orders::place_order(&txn, &purchaser, req, &key, source).await {
         Ok(placed) => {
             let order_id = placed.order().id.to_string();

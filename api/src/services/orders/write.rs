@@ -47,6 +47,14 @@ pub(super) async fn write_order(
         .collect();
     let buyer = orgs.get(&buyer_id).ok_or(AppError::NotFound("organization"))?;
     let mut errors = Vec::new();
+    // A suspended buyer's users are refused at sign-in; this stops the orders placed for it
+    // (a standing agreement's periods are recorded as not placed).
+    if buyer.status != OrgStatus::Active {
+        errors.push(FieldError::new(
+            "buyer",
+            format!("the buyer organisation is {}", buyer.status),
+        ));
+    }
     if let Some(pid) = &req.pairing_id {
         let ok = match queries::find_pairing(txn, pid.to_string()).await? {
             Some(p) => {

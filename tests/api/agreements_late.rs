@@ -1,0 +1,106 @@
+//! Standing agreements approved late or after their end, and a buyer suspended while one runs
+//! (found in an audit): a late approval placed an order for every period missed, each asking
+//! for delivery in the past; an agreement could be approved after it ended; and orders went on
+//! being placed for a suspended buyer, whose users cannot sign in to cancel them.
+use crate::agreements::agreement_body;
+use crate::helpers::*;
+use crate::orders::*;
+use chrono::{Duration, Utc};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+/// A weekly agreement proposed today, then dated back: it started `days_ago` days ago and
+/// ends `ends_in` days from today. Returns its id.
+async fn proposed_dated_back(w: &World, days_ago: i64, ends_in: i64) -> String {
+    let id = proposed(w).await;
+    let today = Utc::now().date_naive();
+    let sql = format!(
+        "UPDATE agreements SET starts_on = '{}', ends_on = '{}' WHERE id = '{id}'",
+        today - Duration::days(days_ago),
+        today + Duration::days(ends_in)
+    );
+    w.app.db().execute_unprepared(&sql).await.unwrap();
+    id
+}
+
+/// A weekly agreement for 10 of the world's product, from today for 90 days, proposed.
+async fn proposed(w: &World) -> String {
+    let body = agreement_body(&w.supplier.org_id, &w.product, "10", "week");
+    let r = w.app.post("/agreements", w.buyer.t(), body).await.expect(201);
+    r.json["id"].as_str().unwrap().to_string()
+}
+
+async fn run(app: &TestApp) -> serde_json::Value {
+    app.post("/agreements/run", Some(&app.admin_token), json!({}))
+        .await
+        .expect(200)
+        .json
+}
+
+#[tokio::test]
+async fn a_late_approval_starts_with_the_period_under_way() {
+    let w = world().await;
+    let id = proposed_dated_back(&w, 60, 30).await;
+    w.app
+        .post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({}))
+        .await
+        .expect(200);
+    let r = run(&w.app).await;
+    assert_eq!(r["placed"], 1, "{r}");
+    let today = Utc::now().date_naive();
+    let a = w.app.get(&format!("/agreements/{id}"), w.buyer.t()).await.expect(200);
+    let runs = a.json["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{}", a.text);
+    // The period that started 4 days ago (60 = 8 weeks + 4 days), asked for today.
+    assert_eq!(runs[0]["period"], (today - Duration::days(4)).to_string());
+    let oid = runs[0]["order_id"].as_str().unwrap();
+    let o = w.app.get(&format!("/orders/{oid}"), w.buyer.t()).await.expect(200);
+    assert_eq!(o.json["requested_date"], today.to_string(), "{}", o.text);
+    assert_eq!(stock_of(&w.app, &w.product).await.reserved_milli, 10_000);
+}
+
+#[tokio::test]
+async fn an_agreement_that_has_ended_cannot_be_approved() {
+    let w = world().await;
+    let id = proposed_dated_back(&w, 30, -1).await;
+    let p = w
+        .app
+        .post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({}))
+        .await
+        .problem(409);
+    assert!(p["detail"].as_str().unwrap().contains("ended"), "{p}");
+    assert_eq!(run(&w.app).await["placed"], 0);
+    assert_eq!(count(&w.app, "orders").await, 0);
+}
+
+#[tokio::test]
+async fn no_standing_order_is_placed_for_a_suspended_buyer() {
+    let w = world().await;
+    let id = &proposed(&w).await;
+    w.app
+        .post(&format!("/agreements/{id}/approve"), w.supplier.t(), json!({}))
+        .await
+        .expect(200);
+    w.app
+        .post(
+            &format!("/organizations/{}/suspend", w.buyer.org_id),
+            Some(&w.app.admin_token),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let r = run(&w.app).await;
+    assert_eq!(
+        (r["placed"].as_i64(), r["shortfalls"].as_i64()),
+        (Some(0), Some(1)),
+        "{r}"
+    );
+    assert_eq!(count(&w.app, "orders").await, 0);
+    assert_eq!(stock_of(&w.app, &w.product).await.reserved_milli, 0);
+    let a = w
+        .app
+        .get(&format!("/agreements/{id}"), w.supplier.t())
+        .await
+        .expect(200);
+    assert_eq!(a.json["runs"][0]["shortfall"][0]["field"], "buyer", "{}", a.text);
+}
