@@ -89,3 +89,54 @@ async fn a_pledge_for_delivery_in_the_past_is_refused() {
     let got = app.get(&format!("/alerts/{}", id(&a)), buyer.t()).await.expect(200);
     assert!(got.json["pledges"].as_array().unwrap().is_empty());
 }
+
+/// A raise re-ranks the matches: a buyer who pledged and is no longer among them lost the
+/// alert (404), its own pledge and the pledge's replay. A buyer who pledged keeps them.
+#[tokio::test]
+async fn a_buyer_who_pledged_keeps_the_alert_when_the_matches_change() {
+    let (app, buyer, a, pl) = alerted().await;
+    let key = [("Idempotency-Key", "pledge-kept")];
+    let first = app
+        .post_with(&pl, buyer.t(), json!({"quantity": "5"}), &key)
+        .await
+        .expect(201);
+    // The matches as a raise that ranks others first leaves them: without this buyer.
+    use sea_orm::ConnectionTrait;
+    app.db()
+        .execute_unprepared(&format!(
+            "DELETE FROM alert_matches WHERE buyer_org_id = '{}'",
+            buyer.org_id
+        ))
+        .await
+        .unwrap();
+    let got = app.get(&format!("/alerts/{}", id(&a)), buyer.t()).await.expect(200);
+    assert_eq!(got.json["pledges"].as_array().unwrap().len(), 1, "{}", got.text);
+    let again = app
+        .post_with(&pl, buyer.t(), json!({"quantity": "5"}), &key)
+        .await
+        .expect(201);
+    assert_eq!(again.json["order"]["id"], first.json["order"]["id"], "{}", again.text);
+    let list = app.get("/alerts", buyer.t()).await.expect(200);
+    assert_eq!(list.json["items"].as_array().unwrap().len(), 1, "{}", list.text);
+    // Another canteen, never matched and with no pledge, still sees nothing.
+    let other = app.create_org("canteen", CHANGAN).await;
+    app.get(&format!("/alerts/{}", id(&a)), other.t()).await.problem(404);
+}
+
+/// A suspended supplier's products raised alerts that told buyers to pledge, and every
+/// pledge was refused: the scan now leaves them out, and resolves the alert already open.
+#[tokio::test]
+async fn a_suspended_suppliers_products_raise_no_alert() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let p = selling_product(&app, &s.org_id, &buyer.org_id, 40).await;
+    scan(&app).await;
+    assert!(alert_of(&app, &p).await.is_some());
+    let path = format!("/organizations/{}/suspend", s.org_id);
+    app.post(&path, Some(&app.admin_token), json!({})).await.expect(200);
+    scan(&app).await;
+    assert!(alert_of(&app, &p).await.is_none(), "the open alert is resolved");
+    scan(&app).await;
+    assert!(alert_of(&app, &p).await.is_none(), "and none is raised again");
+}

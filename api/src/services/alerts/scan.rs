@@ -98,7 +98,7 @@ async fn scan_with_links(
         if !seen.contains(pid) {
             changes.push(Change::Resolve(
                 *id,
-                "resolved by the scan: no stock left to sell, or the product is no longer certified",
+                "resolved by the scan: no stock left to sell, the product is no longer certified, or its supplier is suspended",
             ));
         }
     }

@@ -69,7 +69,7 @@ pub async fn upsert_rule(conn: &impl ConnectionTrait, rule: alert_rules::Model) 
 
 // ---------------------------------------------------------------- signals and matching
 
-/// Per certified, unexpired product with stock in unexpired lots: stock, earliest
+/// Per certified, unexpired product of an active supplier with stock in unexpired lots: stock, earliest
 /// best-before, net sales since `since` and the last sale.
 pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Time) -> AppResult<Vec<QueryResult>> {
     Ok(conn
@@ -84,9 +84,16 @@ pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Tim
              LEFT JOIN (SELECT product_id, SUM(CASE WHEN occurred_at >= $2 THEN quantity_milli ELSE 0 END) AS sold, \
                    MAX(CASE WHEN kind = $3 THEN occurred_at END) AS last_sale FROM ledger_entries GROUP BY product_id) l \
                    ON l.product_id = p.id \
+             JOIN organizations o ON o.id = p.supplier_org_id AND o.status = $5 \
              WHERE p.status = $4 AND (p.valid_until IS NULL OR p.valid_until >= $1) \
              ORDER BY p.id",
-            vec![day.into(), since.into(), LedgerKind::Credit.into(), ProductStatus::Certified.into()],
+            vec![
+                day.into(),
+                since.into(),
+                LedgerKind::Credit.into(),
+                ProductStatus::Certified.into(),
+                OrgStatus::Active.into(),
+            ],
         ))
         .await?)
 }

@@ -27,14 +27,28 @@ fn scoped(q: Select<alerts::Entity>, scope: &Scope) -> Select<alerts::Entity> {
         Scope::All => q,
         Scope::Supplier(org) => q.filter(C::SupplierOrgId.eq(org.as_str())),
         Scope::County(code) => q.filter(C::OriginCountyCode.eq(code.as_str())),
+        // Matched now, or pledged: a raise re-ranks the matches, and a buyer who pledged keeps
+        // the alert, its own pledge and the pledge's replay.
         Scope::Buyer(org) => q.filter(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(alert_matches::Column::AlertId)
-                    .from(alert_matches::Entity)
-                    .and_where(alert_matches::Column::BuyerOrgId.eq(org.as_str()))
-                    .to_owned(),
-            ),
+            sea_orm::Condition::any()
+                .add(
+                    C::Id.in_subquery(
+                        Query::select()
+                            .column(alert_matches::Column::AlertId)
+                            .from(alert_matches::Entity)
+                            .and_where(alert_matches::Column::BuyerOrgId.eq(org.as_str()))
+                            .to_owned(),
+                    ),
+                )
+                .add(
+                    C::Id.in_subquery(
+                        Query::select()
+                            .column(pledges::Column::AlertId)
+                            .from(pledges::Entity)
+                            .and_where(pledges::Column::BuyerOrgId.eq(org.as_str()))
+                            .to_owned(),
+                    ),
+                ),
         ),
     }
 }
