@@ -30,6 +30,7 @@ mod m20261201_000180_documents;
 mod m20261201_000190_variable_weight;
 mod m20261201_000200_flags;
 mod m20261201_000240_correction_credits;
+mod m20261202_000250_ledger_lot_index;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000190_variable_weight::Migration),
             Box::new(m20261201_000200_flags::Migration),
             Box::new(m20261201_000240_correction_credits::Migration),
+            Box::new(m20261202_000250_ledger_lot_index::Migration),
         ]
     }
 }

@@ -312,6 +312,31 @@ async fn orders_of_a_confirmed_split_accepted_later_are_reversed_by_the_next_sca
     );
 }
 
+/// Orders already named by a split flag, grouped again under another day (as orders placed
+/// between 00:00 and 08:00 China time were when the day became the business day), raise no
+/// second flag.
+#[tokio::test]
+async fn orders_already_flagged_as_a_split_are_not_flagged_again_under_another_day() {
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app_with(|s| s.flag_review_threshold_fen = 10_000).await;
+    let splitter = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = product(&app, &supplier.org_id, 1000, 1000, 1_000_000).await;
+    let mut placed = Vec::new();
+    for _ in 0..8 {
+        placed.push(placed_line(&app, &splitter, &p, "2.5").await.0);
+    }
+    assert_eq!(scan(&app, false).await["raised"], 1);
+    let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+    entity::supplier_orders::Entity::update_many()
+        .col_expr(entity::supplier_orders::Column::CreatedAt, Expr::value(yesterday))
+        .filter(entity::supplier_orders::Column::Id.is_in(placed[..5].to_vec()))
+        .exec(app.db())
+        .await
+        .unwrap();
+    assert_eq!(scan(&app, true).await["raised"], 0);
+}
+
 /// A contracted canteen's orders are credited to the unit it serves, so pairs read off the
 /// ledger's buyer never compared the contractor with its supplier: the contractor sharing a
 /// legal representative with its supplier raised nothing.

@@ -11,6 +11,35 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::json;
 use std::collections::BTreeMap;
 
+/// Whether a split flag of this buyer and supplier already names one of `orders`: the same
+/// orders grouped under another day (orders split across a UTC day before the business
+/// calendar, or an offset changed) are not flagged twice.
+async fn split_already_flagged(
+    conn: &impl ConnectionTrait,
+    buyer: &str,
+    supplier: &str,
+    orders: &[String],
+) -> AppResult<bool> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let evidence: Vec<String> = entity::flags::Entity::find()
+        .select_only()
+        .column(entity::flags::Column::Evidence)
+        .filter(entity::flags::Column::Kind.eq(FlagKind::OrderSplitting.as_str()))
+        .filter(entity::flags::Column::BuyerOrgId.eq(buyer))
+        .filter(entity::flags::Column::SupplierOrgId.eq(supplier))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(evidence.iter().any(|e| {
+        let v: serde_json::Value = serde_json::from_str(e).unwrap_or_default();
+        v["supplier_order_ids"].as_array().is_some_and(|named| {
+            named
+                .iter()
+                .any(|id| id.as_str().is_some_and(|id| orders.iter().any(|o| o == id)))
+        })
+    }))
+}
+
 /// The credit entries of some supplier orders.
 pub(super) async fn credits_of(conn: &impl ConnectionTrait, orders: &[String]) -> AppResult<Vec<String>> {
     let mut out = Vec::new();
@@ -157,6 +186,9 @@ pub(super) async fn order_splits(
             q.bind(SupplierOrderStatus::Cancelled),
         );
         let orders = ids(conn, q.build(conn, &text)).await?;
+        if split_already_flagged(conn, &r.buyer_org_id, &r.supplier_org_id, &orders).await? {
+            continue;
+        }
         let entry_ids = credits_of(conn, &orders).await?;
         let year = r.day.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
         out.push(Raised {

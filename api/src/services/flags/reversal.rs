@@ -66,36 +66,40 @@ pub(super) async fn reverse(
     named: &[String],
     reason: &str,
 ) -> AppResult<u64> {
-    let mut appended = 0;
+    let mut entries = Vec::with_capacity(named.len());
     for chunk in named.chunks(500) {
-        let entries = ledger_entries::Entity::find()
-            .filter(ledger_entries::Column::Id.is_in(chunk.to_vec()))
-            .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
-            .all(txn)
-            .await?;
-        // Each line is locked before its net is read: a return or another flag's confirmation
-        // of the same line waits, and then reads what this one left.
-        ledger::holding::lock_lines(txn, entries.iter().map(|e| e.order_line_id.clone()).collect()).await?;
-        for e in entries {
-            let (net_fen, net_milli) = ledger::holding::net_of(txn, &e.buyer_org_id, &e.order_line_id).await?;
-            let amount = net_fen.min(e.amount_fen);
-            if amount <= 0 {
-                continue;
-            }
-            let quantity = net_milli.clamp(0, e.quantity_milli);
-            let reversal = ledger::NewEntry::like(&e, e.buyer_org_id.clone(), LedgerKind::Reversal, -amount, -quantity);
-            let rev = ledger::append(txn, reversal).await?;
-            flag_reversals::ActiveModel {
-                flag_id: Set(f.id.clone()),
-                entry_id: Set(e.id.clone()),
-                reversal_entry_id: Set(rev.id),
-                amount_fen: Set(amount),
-                reason: Set(reason.to_string()),
-            }
-            .insert(txn)
-            .await?;
-            appended += 1;
+        entries.extend(
+            ledger_entries::Entity::find()
+                .filter(ledger_entries::Column::Id.is_in(chunk.to_vec()))
+                .filter(ledger_entries::Column::Kind.eq(LedgerKind::Credit))
+                .all(txn)
+                .await?,
+        );
+    }
+    // Every line is locked, in one sorted order, before any net is read: a return or another
+    // flag's confirmation of the same lines waits, then reads what this one left (and two
+    // such never lock in crossed orders).
+    ledger::holding::lock_lines(txn, entries.iter().map(|e| e.order_line_id.clone()).collect()).await?;
+    let mut appended = 0;
+    for e in entries {
+        let (net_fen, net_milli) = ledger::holding::net_of(txn, &e.buyer_org_id, &e.order_line_id).await?;
+        let amount = net_fen.min(e.amount_fen);
+        if amount <= 0 {
+            continue;
         }
+        let quantity = net_milli.clamp(0, e.quantity_milli);
+        let reversal = ledger::NewEntry::like(&e, e.buyer_org_id.clone(), LedgerKind::Reversal, -amount, -quantity);
+        let rev = ledger::append(txn, reversal).await?;
+        flag_reversals::ActiveModel {
+            flag_id: Set(f.id.clone()),
+            entry_id: Set(e.id.clone()),
+            reversal_entry_id: Set(rev.id),
+            amount_fen: Set(amount),
+            reason: Set(reason.to_string()),
+        }
+        .insert(txn)
+        .await?;
+        appended += 1;
     }
     Ok(appended)
 }
