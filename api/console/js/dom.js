@@ -47,6 +47,12 @@ export function errorBox(err) {
 }
 
 /** An amount the API sends as a decimal string of yuan, shown with grouping. */
+/** The browser's calendar day as YYYY-MM-DD (the business day where the console is used). */
+export function localDay(d = new Date()) {
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
 export function money(v) {
   if (v === null || v === undefined || v === '') return '—';
   const n = Number(v);

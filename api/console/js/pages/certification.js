@@ -1,7 +1,7 @@
 // Certification queue (county offices): pending products of the office's county with the price
 // check against the category median; certify or reject with a note; revoke with a reason.
 import { api } from '../api.js';
-import { h, page, money, field, errorBox, announce, cursorPaged } from '../dom.js';
+import { h, page, money, field, errorBox, announce, cursorPaged, localDay } from '../dom.js';
 import { t } from '../i18n.js';
 
 const PAGE = 10;
@@ -39,8 +39,8 @@ function facts(p) {
 
 function nextYear() {
   const d = new Date();
-  d.setUTCFullYear(d.getUTCFullYear() + 1);
-  return d.toISOString().slice(0, 10);
+  d.setFullYear(d.getFullYear() + 1);
+  return localDay(d);
 }
 
 function pendingCard(p) {

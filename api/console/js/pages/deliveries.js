@@ -5,7 +5,7 @@
 // A parent unit also sees its children's orders: those are drawn read-only, naming the unit,
 // since only the order's own buyer may accept, pay or rate (the API answers 403 otherwise).
 import { api } from '../api.js';
-import { h, page, money, field, errorBox, announce, shortId, cursorPaged } from '../dom.js';
+import { h, page, money, field, errorBox, announce, shortId, cursorPaged, localDay } from '../dom.js';
 import { t } from '../i18n.js';
 import { lineWeight, weighedTotal, shippedLots } from './shipment.js';
 
@@ -107,7 +107,7 @@ async function acceptCard(o) {
 async function paymentCard(o) {
   const p = o.payment || {};
   const amount = h('input', { name: 'amount', inputmode: 'decimal', size: 10, value: p.outstanding && p.outstanding !== '0.00' ? p.outstanding : '' });
-  const paidOn = h('input', { name: 'paid_on', type: 'date', value: new Date().toISOString().slice(0, 10) });
+  const paidOn = h('input', { name: 'paid_on', type: 'date', value: localDay() });
   const ref = h('input', { name: 'reference', size: 20 });
   const msg = h('div', {});
   const pay = h('form', { class: 'pay' }, h('h4', {}, t('deliv.payment')),
