@@ -186,6 +186,15 @@ async fn ledger_is_scoped_and_filtered() {
     app.get(&format!("/ledger?from={tomorrow}&to={today}"), ev)
         .await
         .problem(422);
+    // The budget year and month the entry counts in, as the reports group it.
+    let (y, m) = (chrono::Datelike::year(&today), chrono::Datelike::month(&today));
+    assert_eq!(n(app.get(&format!("/ledger?year={y}&month={m}"), ev).await), 1);
+    assert_eq!(n(app.get(&format!("/ledger?year={y}"), ev).await), 1);
+    assert_eq!(n(app.get(&format!("/ledger?year={}", y - 1), ev).await), 0);
+    let bad = app.get(&format!("/ledger?year={y}&month=13"), ev).await;
+    assert_eq!(bad.fields(), vec!["month"]);
+    bad.problem(422);
+    assert_eq!(app.get("/ledger?month=3", ev).await.fields(), vec!["year"]);
     let bad = app.get("/ledger?from=yesterday", ev).await;
     assert_eq!(bad.fields(), vec!["from"]);
     bad.problem(400);

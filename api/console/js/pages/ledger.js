@@ -9,20 +9,20 @@ export const CATEGORIES = ['grain', 'vegetables', 'fruit', 'meat', 'eggs', 'dair
   'oils', 'herbs', 'processed_food'];
 const PAGE = 20;
 
-function lastDay(y, m) { return new Date(Date.UTC(y, m, 0)).getUTCDate(); }
-
-/** The API query of the filters: month (YYYY-MM) or the whole year becomes from/to. */
+/**
+ * The API query of the filters: a month (YYYY-MM) or a year selects the entries' stored budget
+ * year and month, as the reports group them, so the page's totals compare with the reports'.
+ */
 export function ledgerQuery(f) {
   const q = new URLSearchParams();
   for (const k of ['buyer', 'supplier', 'county', 'category']) if (f[k]) q.set(k, f[k]);
   const year = Number(f.year);
   if (f.month) {
     const [y, m] = f.month.split('-').map(Number);
-    q.set('from', `${f.month}-01`);
-    q.set('to', `${f.month}-${String(lastDay(y, m)).padStart(2, '0')}`);
+    q.set('year', String(y));
+    q.set('month', String(m));
   } else if (year) {
-    q.set('from', `${year}-01-01`);
-    q.set('to', `${year}-12-31`);
+    q.set('year', String(year));
   }
   return q;
 }

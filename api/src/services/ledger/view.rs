@@ -106,6 +106,11 @@ pub struct LedgerFilter {
     pub from: Option<chrono::NaiveDate>,
     /// Last day (inclusive), ISO date.
     pub to: Option<chrono::NaiveDate>,
+    /// Budget year the entry counts in: its `year`, as the reports group it (the business
+    /// calendar when it was written). `from`/`to` select by when it happened instead.
+    pub year: Option<i32>,
+    /// Budget month (1-12) of `year` the entry counts in: its `month`, as the reports group it.
+    pub month: Option<u32>,
 }
 
 /// Entries in the order they were written. Evaluators and admins see all; a buyer its own and its
@@ -153,6 +158,18 @@ pub async fn list(
         if a > b {
             return Err(AppError::field("from", "must not be after to"));
         }
+    }
+    if let Some(m) = f.month {
+        if !(1..=12).contains(&m) {
+            return Err(AppError::field("month", "must be 1 to 12"));
+        }
+        if f.year.is_none() {
+            return Err(AppError::field("year", "is needed with month"));
+        }
+        q = q.filter(ledger_entries::Column::Month.eq(m as i32));
+    }
+    if let Some(y) = f.year {
+        q = q.filter(ledger_entries::Column::Year.eq(y));
     }
     // Days of the business calendar: `from` starts at its local midnight, `to` ends at the next.
     if let Some(t) = f.from.and_then(crate::services::clock::start_of) {
