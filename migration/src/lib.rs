@@ -31,6 +31,7 @@ mod m20261201_000190_variable_weight;
 mod m20261201_000200_flags;
 mod m20261201_000240_correction_credits;
 mod m20261202_000250_ledger_lot_index;
+mod m20261202_000260_pledges_by_buyer;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000200_flags::Migration),
             Box::new(m20261201_000240_correction_credits::Migration),
             Box::new(m20261202_000250_ledger_lot_index::Migration),
+            Box::new(m20261202_000260_pledges_by_buyer::Migration),
         ]
     }
 }

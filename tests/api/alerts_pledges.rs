@@ -18,6 +18,13 @@ async fn alerted() -> (TestApp, OrgUser, serde_json::Value, String) {
     (app, buyer, a, pl)
 }
 
+/// A pledge of 5 under a new key, refused with 409: its problem.
+async fn new_pledge_refused(app: &TestApp, buyer: &OrgUser, pl: &str) -> serde_json::Value {
+    let key = [("Idempotency-Key", "pledge-new")];
+    let r = app.post_with(pl, buyer.t(), json!({"quantity": "5"}), &key).await;
+    r.problem(409)
+}
+
 #[tokio::test]
 async fn a_retried_pledge_replays_after_a_rename_or_a_resolution() {
     let (app, buyer, a, pl) = alerted().await;
@@ -61,14 +68,7 @@ async fn a_retried_pledge_replays_after_a_rename_or_a_resolution() {
         .await
         .expect(201);
     assert_eq!(again.json["order"]["id"], order);
-    app.post_with(
-        &pl,
-        buyer.t(),
-        json!({"quantity": "5"}),
-        &[("Idempotency-Key", "pledge-new")],
-    )
-    .await
-    .problem(409);
+    new_pledge_refused(&app, &buyer, &pl).await;
     let got = app.get(&format!("/alerts/{}", id(&a)), buyer.t()).await.expect(200);
     assert_eq!(got.json["pledges"].as_array().unwrap().len(), 1);
 }
@@ -116,6 +116,9 @@ async fn a_buyer_who_pledged_keeps_the_alert_when_the_matches_change() {
         .await
         .expect(201);
     assert_eq!(again.json["order"]["id"], first.json["order"]["id"], "{}", again.text);
+    // A new pledge needs a match as it stands.
+    let p = new_pledge_refused(&app, &buyer, &pl).await;
+    assert!(p["detail"].as_str().unwrap().contains("matched"), "{p}");
     let list = app.get("/alerts", buyer.t()).await.expect(200);
     assert_eq!(list.json["items"].as_array().unwrap().len(), 1, "{}", list.text);
     // Another canteen, never matched and with no pledge, still sees nothing.

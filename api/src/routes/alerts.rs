@@ -151,7 +151,7 @@ pub async fn resolve(
 }
 
 /// Pledge a quantity (a matched buyer, `Idempotency-Key`): places a real order for the product.
-#[utoipa::path(operation_id = "pledgeToAlert", tag = "alerts", params(("id" = AlertId, Path), ("Idempotency-Key" = String, Header, description = "A unique key per intended pledge; the same key and body replay the first response")), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409, description = "The alert is resolved (order through `placeOrder`; a retry of a pledge made before replays it), or a request with this `Idempotency-Key` is still being processed"), (status = 503)))]
+#[utoipa::path(operation_id = "pledgeToAlert", tag = "alerts", params(("id" = AlertId, Path), ("Idempotency-Key" = String, Header, description = "A unique key per intended pledge; the same key and body replay the first response")), request_body = NewPledge, responses((status = 201, body = PledgeResult), (status = 409, description = "The alert is resolved, or the buyer is no longer among those matched to it (order through `placeOrder`; a retry of a pledge made before replays it), or a request with this `Idempotency-Key` is still being processed"), (status = 503)))]
 #[post("/alerts/{id}/pledges")]
 pub async fn pledge(
     req: HttpRequest,

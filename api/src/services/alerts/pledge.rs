@@ -94,6 +94,13 @@ pub async fn pledge(
         // A retry replays the first answer, even after the alert is resolved or the day has
         // passed; only a new pledge is refused for those.
         if !placed.is_replay() {
+            // A buyer who pledged keeps seeing the alert after a raise re-ranks the matches;
+            // a new pledge needs a match as it stands.
+            if !queries::is_matched(&txn, &alert.id, &caller.org_id.to_string()).await? {
+                return Err(AppError::Conflict(
+                    "the buyer is no longer among those matched to the alert; order through POST /orders".into(),
+                ));
+            }
             if !status.is_unresolved() {
                 return Err(AppError::Conflict(
                     "the alert is resolved; order through POST /orders".into(),

@@ -15,7 +15,7 @@ pub enum Scope {
     All,
     /// Those of the organisation's products.
     Supplier(String),
-    /// Those the organisation was matched to (`alert_matches`).
+    /// Those the organisation is matched to (`alert_matches`) or pledged on.
     Buyer(String),
     /// Those of the origin county.
     County(String),
@@ -28,27 +28,24 @@ fn scoped(q: Select<alerts::Entity>, scope: &Scope) -> Select<alerts::Entity> {
         Scope::Supplier(org) => q.filter(C::SupplierOrgId.eq(org.as_str())),
         Scope::County(code) => q.filter(C::OriginCountyCode.eq(code.as_str())),
         // Matched now, or pledged: a raise re-ranks the matches, and a buyer who pledged keeps
-        // the alert, its own pledge and the pledge's replay.
+        // the alert, its own pledge and the pledge's replay (a new pledge needs a match:
+        // `is_matched`). One subquery (a UNION), which the planner can still join.
         Scope::Buyer(org) => q.filter(
-            sea_orm::Condition::any()
-                .add(
-                    C::Id.in_subquery(
-                        Query::select()
-                            .column(alert_matches::Column::AlertId)
-                            .from(alert_matches::Entity)
-                            .and_where(alert_matches::Column::BuyerOrgId.eq(org.as_str()))
-                            .to_owned(),
-                    ),
-                )
-                .add(
-                    C::Id.in_subquery(
+            C::Id.in_subquery(
+                Query::select()
+                    .column(alert_matches::Column::AlertId)
+                    .from(alert_matches::Entity)
+                    .and_where(alert_matches::Column::BuyerOrgId.eq(org.as_str()))
+                    .union(
+                        sea_orm::sea_query::UnionType::Distinct,
                         Query::select()
                             .column(pledges::Column::AlertId)
                             .from(pledges::Entity)
                             .and_where(pledges::Column::BuyerOrgId.eq(org.as_str()))
                             .to_owned(),
-                    ),
-                ),
+                    )
+                    .to_owned(),
+            ),
         ),
     }
 }
@@ -128,6 +125,16 @@ pub async fn pledge_of_order(conn: &impl ConnectionTrait, order: &str) -> AppRes
         .filter(pledges::Column::OrderId.eq(order))
         .one(conn)
         .await?)
+}
+
+/// Whether `org` is among the buyers the alert is matched to now.
+pub async fn is_matched(conn: &impl ConnectionTrait, alert_id: &str, org: &str) -> AppResult<bool> {
+    Ok(alert_matches::Entity::find()
+        .filter(alert_matches::Column::AlertId.eq(alert_id))
+        .filter(alert_matches::Column::BuyerOrgId.eq(org))
+        .one(conn)
+        .await?
+        .is_some())
 }
 
 /// Records a pledge, keyed by its order: false when that order's pledge exists.
