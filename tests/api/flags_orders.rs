@@ -328,13 +328,30 @@ async fn orders_already_flagged_as_a_split_are_not_flagged_again_under_another_d
     }
     assert_eq!(scan(&app, false).await["raised"], 1);
     let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
-    entity::supplier_orders::Entity::update_many()
-        .col_expr(entity::supplier_orders::Column::CreatedAt, Expr::value(yesterday))
-        .filter(entity::supplier_orders::Column::Id.is_in(placed[..5].to_vec()))
-        .exec(app.db())
-        .await
-        .unwrap();
+    let move_back = |ids: Vec<String>| {
+        entity::supplier_orders::Entity::update_many()
+            .col_expr(entity::supplier_orders::Column::CreatedAt, Expr::value(yesterday))
+            .filter(entity::supplier_orders::Column::Id.is_in(ids))
+            .exec(app.db())
+    };
+    move_back(placed[..5].to_vec()).await.unwrap();
     assert_eq!(scan(&app, true).await["raised"], 0);
+    // Five new orders on that day beside the five already named: a split of the new five.
+    let mut new = Vec::new();
+    for _ in 0..5 {
+        new.push(placed_line(&app, &splitter, &p, "2.5").await.0);
+    }
+    move_back(new.clone()).await.unwrap();
+    assert_eq!(scan(&app, true).await["raised"], 1);
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let day = (chrono::Utc::now() - chrono::Duration::days(1))
+        .date_naive()
+        .to_string();
+    let all = flags(&app, evaluator.t(), "&kind=order_splitting").await;
+    let second = all.iter().find(|f| f["evidence"]["day"] == day.as_str()).unwrap();
+    new.sort();
+    assert_eq!(second["evidence"]["supplier_order_ids"], json!(new));
+    assert_eq!(second["evidence"]["orders"], 5);
 }
 
 /// A contracted canteen's orders are credited to the unit it serves, so pairs read off the

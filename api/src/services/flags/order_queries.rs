@@ -11,15 +11,14 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// Whether a split flag of this buyer and supplier already names one of `orders`: the same
-/// orders grouped under another day (orders split across a UTC day before the business
-/// calendar, or an offset changed) are not flagged twice.
-async fn split_already_flagged(
+/// The supplier orders some split flag of this buyer and supplier already names: grouped under
+/// another day (orders split across a UTC day before the business calendar, or an offset
+/// changed), they are not flagged twice.
+async fn already_in_splits(
     conn: &impl ConnectionTrait,
     buyer: &str,
     supplier: &str,
-    orders: &[String],
-) -> AppResult<bool> {
+) -> AppResult<std::collections::HashSet<String>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     let evidence: Vec<String> = entity::flags::Entity::find()
         .select_only()
@@ -30,14 +29,22 @@ async fn split_already_flagged(
         .into_tuple()
         .all(conn)
         .await?;
-    Ok(evidence.iter().any(|e| {
-        let v: serde_json::Value = serde_json::from_str(e).unwrap_or_default();
-        v["supplier_order_ids"].as_array().is_some_and(|named| {
-            named
-                .iter()
-                .any(|id| id.as_str().is_some_and(|id| orders.iter().any(|o| o == id)))
-        })
-    }))
+    let mut named = std::collections::HashSet::new();
+    for e in evidence {
+        let v: serde_json::Value = serde_json::from_str(&e).unwrap_or_default();
+        for id in v["supplier_order_ids"].as_array().into_iter().flatten() {
+            if let Some(id) = id.as_str() {
+                named.insert(id.to_string());
+            }
+        }
+    }
+    Ok(named)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SplitOrder {
+    id: String,
+    total_fen: i64,
 }
 
 /// The credit entries of some supplier orders.
@@ -135,8 +142,6 @@ struct Split {
     buyer_org_id: String,
     supplier_org_id: String,
     day: String,
-    orders: i64,
-    total_fen: i64,
 }
 
 /// Days with `split_min_orders` or more supplier orders between one buyer and one supplier, each
@@ -176,7 +181,7 @@ pub(super) async fn order_splits(
         }
         let mut q = Q::default();
         let text = format!(
-            "SELECT so.id FROM supplier_orders so WHERE so.buyer_org_id = {} AND so.supplier_org_id = {} \
+            "SELECT so.id, so.total_fen FROM supplier_orders so WHERE so.buyer_org_id = {} AND so.supplier_org_id = {} \
              AND {day} = {} AND so.total_fen < {} AND so.status NOT IN ({}, {}) ORDER BY so.id",
             q.bind(r.buyer_org_id.clone()),
             q.bind(r.supplier_org_id.clone()),
@@ -185,10 +190,19 @@ pub(super) async fn order_splits(
             q.bind(SupplierOrderStatus::Rejected),
             q.bind(SupplierOrderStatus::Cancelled),
         );
-        let orders = ids(conn, q.build(conn, &text)).await?;
-        if split_already_flagged(conn, &r.buyer_org_id, &r.supplier_org_id, &orders).await? {
+        // The orders no split flag names yet, checked again against the thresholds.
+        let named = already_in_splits(conn, &r.buyer_org_id, &r.supplier_org_id).await?;
+        let new: Vec<SplitOrder> = SplitOrder::find_by_statement(q.build(conn, &text))
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter(|o| !named.contains(&o.id))
+            .collect();
+        let total_fen: i64 = new.iter().map(|o| o.total_fen).fold(0i64, i64::saturating_add);
+        if (new.len() as i64) < t.split_min_orders || total_fen <= t.review_threshold_fen {
             continue;
         }
+        let orders: Vec<String> = new.into_iter().map(|o| o.id).collect();
         let entry_ids = credits_of(conn, &orders).await?;
         let year = r.day.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
         out.push(Raised {
@@ -198,8 +212,8 @@ pub(super) async fn order_splits(
                 "entry_ids": entry_ids,
                 "supplier_order_ids": orders,
                 "day": r.day,
-                "orders": r.orders,
-                "total": yuan(r.total_fen),
+                "orders": orders.len(),
+                "total": yuan(total_fen),
                 "review_threshold": yuan(t.review_threshold_fen),
             }),
             buyer: Some(r.buyer_org_id),
