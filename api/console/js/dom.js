@@ -46,13 +46,13 @@ export function errorBox(err) {
   return h('p', { class: 'error', role: 'alert' }, `${t('error')}: ${err.message}`, detail ? ` (${detail})` : '');
 }
 
-/** An amount the API sends as a decimal string of yuan, shown with grouping. */
 /** The browser's calendar day as YYYY-MM-DD (the business day where the console is used). */
 export function localDay(d = new Date()) {
   const two = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
 }
 
+/** An amount the API sends as a decimal string of yuan, shown with grouping. */
 export function money(v) {
   if (v === null || v === undefined || v === '') return '—';
   const n = Number(v);
