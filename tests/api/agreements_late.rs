@@ -104,3 +104,43 @@ async fn no_standing_order_is_placed_for_a_suspended_buyer() {
         .expect(200);
     assert_eq!(a.json["runs"][0]["shortfall"][0]["field"], "buyer", "{}", a.text);
 }
+
+/// A pairing is for one budget year and an order names one of its year: an agreement naming it
+/// and running past New Year had every later period refused, recorded as a stock shortfall.
+#[tokio::test]
+async fn an_agreement_naming_a_pairing_stays_within_the_pairings_year() {
+    use chrono::Datelike;
+    use sea_orm::{ActiveModelTrait, Set};
+    let w = world().await;
+    let today = Utc::now().date_naive();
+    let pairing = |year: i32| entity::pairings::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        kind: Set("east_west".into()),
+        helper_org_id: Set(w.buyer.org_id.clone()),
+        helped_region_code: Set(YANGYUAN.to_string()),
+        year: Set(year),
+        purchase_target_fen: Set(10_000_000),
+        helped_sale_target_fen: Set(0),
+        created_at: Set(Utc::now()),
+    };
+    let this = pairing(today.year()).insert(w.app.db()).await.unwrap().id;
+    let last = pairing(today.year() - 1).insert(w.app.db()).await.unwrap().id;
+    let body = |pairing: &str, ends_on: String| {
+        let mut b = agreement_body(&w.supplier.org_id, &w.product, "10", "week");
+        b["pairing_id"] = json!(pairing);
+        b["ends_on"] = json!(ends_on);
+        b
+    };
+    let new_year = format!("{}-01-15", today.year() + 1);
+    let year_end = format!("{}-12-31", today.year());
+    for (pairing, ends_on) in [(&this, new_year), (&last, year_end.clone())] {
+        let r = w.app.post("/agreements", w.buyer.t(), body(pairing, ends_on)).await;
+        assert_eq!(r.fields(), vec!["pairing_id"]);
+        r.problem(422);
+    }
+    assert_eq!(count(&w.app, "agreements").await, 0);
+    w.app
+        .post("/agreements", w.buyer.t(), body(&this, year_end))
+        .await
+        .expect(201);
+}

@@ -39,15 +39,25 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewAgreement) -> Ap
     let credit_category = body.credit_category.unwrap_or(CreditCategory::Purchase);
     if let Some(pid) = &body.pairing_id {
         let buyer = organizations::find(db, &caller.org_id).await?;
-        let ok = match queries::find_pairing(db, pid.to_string()).await? {
-            Some(p) => p.helper_org_id == buyer.id || Some(&p.helper_org_id) == buyer.parent_org_id.as_ref(),
-            None => false,
-        };
-        if !ok {
-            errors.push(FieldError::new(
+        match queries::find_pairing(db, pid.to_string()).await? {
+            Some(p) if p.helper_org_id == buyer.id || Some(&p.helper_org_id) == buyer.parent_org_id.as_ref() => {
+                // A pairing is for one budget year, and an order names one of its year: every
+                // period must fall in it (past New Year each period was refused as a shortfall).
+                use chrono::Datelike;
+                if body.starts_on.year() != p.year || body.ends_on.year() != p.year {
+                    errors.push(FieldError::new(
+                        "pairing_id",
+                        format!(
+                            "is a pairing of {}: the agreement must start and end within that year",
+                            p.year
+                        ),
+                    ));
+                }
+            }
+            _ => errors.push(FieldError::new(
                 "pairing_id",
                 "must be a pairing whose helper is the buyer or its parent",
-            ));
+            )),
         }
     }
     if let Some(d) = &body.deliver_to {
