@@ -16,7 +16,7 @@ fn today() -> chrono::NaiveDate {
 
 /// A certified product of `supplier` from YANGYUAN with one lot of `stock` units
 /// (best-before in `bb_days`), certified `listed_days_ago` days ago.
-async fn product(
+pub async fn product(
     app: &TestApp,
     supplier: &str,
     category: &str,
@@ -55,16 +55,17 @@ async fn lot(app: &TestApp, product_id: &str, units: i64, bb_days: i64) -> Strin
     id
 }
 
-/// A sale of `units` of `product_id` to `buyer`, `days_ago` days ago (a ledger credit).
-async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago: i64) {
+/// A sale of `units` of `product_id` to `buyer`, `days_ago` days ago (a ledger credit): its id.
+pub async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago: i64) -> String {
     let p = entity::products::Entity::find_by_id(product_id.to_string())
         .one(app.db())
         .await
         .unwrap()
         .unwrap();
     let at = Utc::now() - Duration::days(days_ago) - Duration::minutes(5);
+    let id = uuid::Uuid::now_v7().to_string();
     entity::ledger_entries::ActiveModel {
-        id: Set(uuid::Uuid::now_v7().to_string()),
+        id: Set(id.clone()),
         occurred_at: Set(at),
         year: Set(at.year()),
         month: Set(at.month() as i32),
@@ -90,6 +91,7 @@ async fn sale(app: &TestApp, product_id: &str, buyer: &str, units: i64, days_ago
     .insert(app.db())
     .await
     .unwrap();
+    id
 }
 
 pub async fn scan(app: &TestApp) -> Value {

@@ -4,6 +4,7 @@ mod accounts_security;
 mod agreements;
 mod agreements_late;
 mod alerts;
+mod alerts_corrections;
 mod alerts_pledges;
 mod authz_matrix;
 mod business_day;

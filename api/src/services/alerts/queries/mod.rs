@@ -70,7 +70,8 @@ pub async fn upsert_rule(conn: &impl ConnectionTrait, rule: alert_rules::Model) 
 // ---------------------------------------------------------------- signals and matching
 
 /// Per certified, unexpired product of an active supplier with stock in unexpired lots: stock, earliest
-/// best-before, net sales since `since` and the last sale.
+/// best-before, net sales since `since` and the last sale (a correction's credit, which moves
+/// a sale to another buyer, is none).
 pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Time) -> AppResult<Vec<QueryResult>> {
     Ok(conn
         .query_all_raw(sql(
@@ -82,7 +83,8 @@ pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Tim
              JOIN (SELECT product_id, SUM(remaining_milli) AS on_hand, MIN(best_before) AS earliest FROM lots \
                    WHERE remaining_milli > 0 AND best_before >= $1 AND NOT uncertified_batch GROUP BY product_id) s ON s.product_id = p.id \
              LEFT JOIN (SELECT product_id, SUM(CASE WHEN occurred_at >= $2 THEN quantity_milli ELSE 0 END) AS sold, \
-                   MAX(CASE WHEN kind = $3 THEN occurred_at END) AS last_sale FROM ledger_entries GROUP BY product_id) l \
+                   MAX(CASE WHEN kind = $3 AND id NOT IN (SELECT entry_id FROM attribution_correction_credits) \
+                       THEN occurred_at END) AS last_sale FROM ledger_entries GROUP BY product_id) l \
                    ON l.product_id = p.id \
              JOIN organizations o ON o.id = p.supplier_org_id AND o.status = $5 \
              WHERE p.status = $4 AND (p.valid_until IS NULL OR p.valid_until >= $1) \
