@@ -143,3 +143,32 @@ async fn a_suspended_suppliers_products_raise_no_alert() {
     scan(&app).await;
     assert!(alert_of(&app, &p).await.is_none(), "and none is raised again");
 }
+
+/// A pledge whose order the buyer cancelled still counted in `pledged`, which the county office
+/// reads before resolving the alert: it is now shown withdrawn and left out of the total.
+#[tokio::test]
+async fn a_cancelled_pledge_no_longer_counts() {
+    let (app, buyer, a, pl) = alerted().await;
+    let kept = [("Idempotency-Key", "pledge-kept")];
+    app.post_with(&pl, buyer.t(), json!({"quantity": "5"}), &kept)
+        .await
+        .expect(201);
+    let gone = [("Idempotency-Key", "pledge-gone")];
+    let r = app
+        .post_with(&pl, buyer.t(), json!({"quantity": "3"}), &gone)
+        .await
+        .expect(201);
+    let so = r.json["order"]["supplier_orders"][0]["id"].as_str().unwrap();
+    app.post(&format!("/supplier-orders/{so}/cancel"), buyer.t(), json!({}))
+        .await
+        .expect(200);
+    let got = app
+        .get(&format!("/alerts/{}", id(&a)), Some(&app.admin_token))
+        .await
+        .expect(200);
+    assert_eq!(got.json["pledged"], "5", "{}", got.text);
+    let pledges = got.json["pledges"].as_array().unwrap();
+    let withdrawn: Vec<bool> = pledges.iter().map(|p| p["withdrawn"].as_bool().unwrap()).collect();
+    assert_eq!(withdrawn.iter().filter(|w| **w).count(), 1, "{}", got.text);
+    assert_eq!(pledges.len(), 2);
+}

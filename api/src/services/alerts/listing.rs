@@ -25,6 +25,8 @@ pub struct Pledge {
     pub quantity: Quantity,
     pub order_id: OrderId,
     pub created_at: DateTime<Utc>,
+    /// Its order was cancelled or rejected: the pledge no longer counts in `pledged`.
+    pub withdrawn: bool,
 }
 
 impl TryFrom<entity::pledges::Model> for Pledge {
@@ -37,6 +39,7 @@ impl TryFrom<entity::pledges::Model> for Pledge {
             quantity: stored_qty(m.quantity_milli, "pledge quantity")?,
             order_id: stored(&m.order_id, "order id")?,
             created_at: m.created_at,
+            withdrawn: false,
         })
     }
 }
@@ -67,7 +70,7 @@ pub struct Alert {
     pub resolution_note: Option<String>,
     pub matched_buyers: Vec<MatchedBuyer>,
     pub pledges: Vec<Pledge>,
-    /// Total pledged so far.
+    /// Total pledged so far, leaving out pledges whose order was cancelled or rejected.
     pub pledged: Quantity,
 }
 
@@ -77,7 +80,7 @@ crate::page_type!(AlertPage, Alert);
 /// other matched buyers' reasons without their figures ([`MatchedBuyer::without_figures`]),
 /// and a buyer sees its own pledges only; `pledged` stays the total of all pledges.
 fn to_alert(m: entity::alerts::Model, pledges: Vec<Pledge>, scope: &Scope) -> AppResult<Alert> {
-    let pledged = Quantity::checked_sum(pledges.iter().map(|p| p.quantity))
+    let pledged = Quantity::checked_sum(pledges.iter().filter(|p| !p.withdrawn).map(|p| p.quantity))
         .map_err(|e| AppError::Conflict(format!("the pledges on this alert add up past the bound: {e}")))?;
     let matched: Vec<MatchedBuyer> = serde_json::from_str(&m.matched_buyers).unwrap_or_default();
     let own = |org: &OrgId| match scope {
@@ -165,8 +168,14 @@ async fn caller_county(state: &AppState, caller: &Caller) -> AppResult<String> {
 
 async fn pledges_of(conn: &impl ConnectionTrait, alert_ids: &[String]) -> AppResult<HashMap<String, Vec<Pledge>>> {
     let mut out: HashMap<String, Vec<Pledge>> = HashMap::new();
-    for r in queries::pledges_of(conn, alert_ids).await? {
-        out.entry(r.alert_id.clone()).or_default().push(r.try_into()?);
+    let rows = queries::pledges_of(conn, alert_ids).await?;
+    let orders: Vec<String> = rows.iter().map(|r| r.order_id.clone()).collect();
+    let withdrawn = queries::cancelled_or_rejected(conn, &orders).await?;
+    for r in rows {
+        let gone = withdrawn.contains(&r.order_id);
+        let mut p: Pledge = r.try_into()?;
+        p.withdrawn = gone;
+        out.entry(p.alert_id.to_string()).or_default().push(p);
     }
     Ok(out)
 }

@@ -120,6 +120,35 @@ pub async fn pledges_of(conn: &impl ConnectionTrait, ids: &[String]) -> AppResul
         .await?)
 }
 
+/// Of these orders, those whose supplier orders were all cancelled or rejected.
+pub async fn cancelled_or_rejected(
+    conn: &impl ConnectionTrait,
+    orders: &[String],
+) -> AppResult<std::collections::HashSet<String>> {
+    use crate::domain::SupplierOrderStatus as S;
+    let mut out = std::collections::HashSet::new();
+    for chunk in orders.chunks(500) {
+        let rows: Vec<(String, String)> = entity::supplier_orders::Entity::find()
+            .select_only()
+            .column(entity::supplier_orders::Column::OrderId)
+            .column(entity::supplier_orders::Column::Status)
+            .filter(entity::supplier_orders::Column::OrderId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let mut live = std::collections::HashSet::new();
+        let mut seen = std::collections::HashSet::new();
+        for (order, status) in rows {
+            if status != S::Cancelled.as_str() && status != S::Rejected.as_str() {
+                live.insert(order.clone());
+            }
+            seen.insert(order);
+        }
+        out.extend(seen.into_iter().filter(|o| !live.contains(o)));
+    }
+    Ok(out)
+}
+
 pub async fn pledge_of_order(conn: &impl ConnectionTrait, order: &str) -> AppResult<Option<pledges::Model>> {
     Ok(pledges::Entity::find()
         .filter(pledges::Column::OrderId.eq(order))
