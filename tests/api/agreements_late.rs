@@ -144,3 +144,48 @@ async fn an_agreement_naming_a_pairing_stays_within_the_pairings_year() {
         .await
         .expect(201);
 }
+
+/// A period placed late (the job was down over New Year) names its pairing of the period's
+/// year: it was refused, as the order's year was taken from the day it was placed.
+#[tokio::test]
+async fn a_period_placed_after_new_year_keeps_its_pairing() {
+    use chrono::{Datelike, NaiveDate};
+    use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let w = world().await;
+    let last_year = Utc::now().date_naive().year() - 1;
+    let pairing = entity::pairings::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        kind: Set("east_west".into()),
+        helper_org_id: Set(w.buyer.org_id.clone()),
+        helped_region_code: Set(YANGYUAN.to_string()),
+        year: Set(last_year),
+        purchase_target_fen: Set(10_000_000),
+        helped_sale_target_fen: Set(0),
+        created_at: Set(Utc::now()),
+    }
+    .insert(w.app.db())
+    .await
+    .unwrap()
+    .id;
+    let id = proposed(&w).await;
+    // Approved on 1 December last year, running over its last week, with that year's pairing.
+    let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(last_year, m, d).unwrap();
+    let approved = assist_market::services::clock::start_of(day(12, 1)).unwrap();
+    use entity::agreements::Column as C;
+    entity::agreements::Entity::update_many()
+        .col_expr(C::StartsOn, Expr::value(day(12, 29)))
+        .col_expr(C::EndsOn, Expr::value(day(12, 31)))
+        .col_expr(C::PairingId, Expr::value(Some(pairing)))
+        .col_expr(C::Status, Expr::value("active"))
+        .col_expr(C::ApprovedAt, Expr::value(Some(approved)))
+        .filter(C::Id.eq(id.clone()))
+        .exec(w.app.db())
+        .await
+        .unwrap();
+    let r = run(&w.app).await;
+    assert_eq!(
+        (r["placed"].as_i64(), r["shortfalls"].as_i64()),
+        (Some(1), Some(0)),
+        "{r}"
+    );
+}

@@ -56,10 +56,18 @@ pub(super) async fn write_order(
         ));
     }
     if let Some(pid) = &req.pairing_id {
+        // The pairing of the order's year: a standing agreement's period placed late (the job
+        // was down over New Year) keeps its period's year.
+        use chrono::Datelike;
+        let year = match source {
+            OrderSource::Agreement { period, .. } => period
+                .parse::<chrono::NaiveDate>()
+                .map_or_else(|_| today().year(), |d| d.year()),
+            OrderSource::Direct | OrderSource::Pledge { .. } => today().year(),
+        };
         let ok = match queries::find_pairing(txn, pid.to_string()).await? {
             Some(p) => {
-                use chrono::Datelike;
-                p.year == today().year()
+                p.year == year
                     && (p.helper_org_id == buyer.id || Some(&p.helper_org_id) == buyer.parent_org_id.as_ref())
             }
             None => false,
