@@ -43,7 +43,7 @@ export async function render() {
       ['alerts.matched', (a) => (a.matched_buyers.length
         ? h('ol', { class: 'reasons' }, a.matched_buyers.map((b) => h('li', {}, b.name)))
         : '—')],
-      ['alerts.pledged', (a) => `${a.pledged} (${a.pledges.length})`],
+      ['alerts.pledged', (a) => `${a.pledged} (${a.pledges.filter((p) => !p.withdrawn).length})`],
       ['col.opened', (a) => a.opened_at.slice(0, 16).replace('T', ' ')],
     ], rows, { rowAttrs: (a) => ({ dataset: { alert: shortId(a.id) } }) }), 10));
   const inCounty = (list, c) => list.filter((a) => a.origin_county_code === c);

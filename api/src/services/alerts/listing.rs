@@ -25,7 +25,8 @@ pub struct Pledge {
     pub quantity: Quantity,
     pub order_id: OrderId,
     pub created_at: DateTime<Utc>,
-    /// Its order was cancelled or rejected: the pledge no longer counts in `pledged`.
+    /// Its order was cancelled or rejected: the pledge no longer counts in `pledged` (as it
+    /// stands when read; a retried pledge replays the first answer, which said false).
     pub withdrawn: bool,
 }
 
@@ -78,7 +79,8 @@ crate::page_type!(AlertPage, Alert);
 
 /// The alert as `scope` sees it. Admin and evaluators see all of it. Anyone else sees the
 /// other matched buyers' reasons without their figures ([`MatchedBuyer::without_figures`]),
-/// and a buyer sees its own pledges only; `pledged` stays the total of all pledges.
+/// and a buyer sees its own pledges only; `pledged` stays the total of every buyer's pledges
+/// that are not withdrawn.
 fn to_alert(m: entity::alerts::Model, pledges: Vec<Pledge>, scope: &Scope) -> AppResult<Alert> {
     let pledged = Quantity::checked_sum(pledges.iter().filter(|p| !p.withdrawn).map(|p| p.quantity))
         .map_err(|e| AppError::Conflict(format!("the pledges on this alert add up past the bound: {e}")))?;

@@ -82,9 +82,10 @@ pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Tim
              FROM products p \
              JOIN (SELECT product_id, SUM(remaining_milli) AS on_hand, MIN(best_before) AS earliest FROM lots \
                    WHERE remaining_milli > 0 AND best_before >= $1 AND NOT uncertified_batch GROUP BY product_id) s ON s.product_id = p.id \
-             LEFT JOIN (SELECT product_id, SUM(CASE WHEN occurred_at >= $2 THEN quantity_milli ELSE 0 END) AS sold, \
-                   MAX(CASE WHEN kind = $3 AND id NOT IN (SELECT entry_id FROM attribution_correction_credits) \
-                       THEN occurred_at END) AS last_sale FROM ledger_entries GROUP BY product_id) l \
+             LEFT JOIN (SELECT e.product_id, SUM(CASE WHEN e.occurred_at >= $2 THEN e.quantity_milli ELSE 0 END) AS sold, \
+                   MAX(CASE WHEN e.kind = $3 AND c.entry_id IS NULL THEN e.occurred_at END) AS last_sale \
+                   FROM ledger_entries e LEFT JOIN attribution_correction_credits c ON c.entry_id = e.id \
+                   GROUP BY e.product_id) l \
                    ON l.product_id = p.id \
              JOIN organizations o ON o.id = p.supplier_org_id AND o.status = $5 \
              WHERE p.status = $4 AND (p.valid_until IS NULL OR p.valid_until >= $1) \
