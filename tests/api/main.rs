@@ -6,6 +6,7 @@ mod agreements_late;
 mod alerts;
 mod alerts_corrections;
 mod alerts_pledges;
+mod alerts_resolve;
 mod authz_matrix;
 mod business_day;
 mod compliance;

@@ -7,7 +7,7 @@ use super::rules::{load_rules, Rule};
 use super::signals::load_signals;
 use super::{queries, stored};
 use crate::auth::{Caller, Role};
-use crate::domain::{AlertId, AlertLevel, ProductId};
+use crate::domain::{AlertId, AlertLevel, AlertReason, ProductId};
 use crate::error::{AppError, AppResult};
 use crate::services::now;
 use crate::state::AppState;
@@ -57,6 +57,27 @@ async fn unresolved(db: &sea_orm::DatabaseConnection) -> AppResult<HashMap<Produ
     Ok(open)
 }
 
+/// How long a person's resolution holds: within it the scan opens no new alert for the product
+/// unless the level would be higher than the one resolved (else each scan reopened it, and
+/// emailed every matched buyer and the county office again).
+pub const RESOLUTION_HOLDS_DAYS: i64 = 7;
+
+/// The highest level a person resolved per product within [`RESOLUTION_HOLDS_DAYS`] of `at`.
+async fn held(db: &sea_orm::DatabaseConnection, at: DateTime<Utc>) -> AppResult<HashMap<ProductId, AlertLevel>> {
+    let since = at - chrono::Duration::days(RESOLUTION_HOLDS_DAYS);
+    let mut out: HashMap<ProductId, AlertLevel> = HashMap::new();
+    for (product, rank) in queries::resolved_by_hand_since(db, since).await? {
+        let Some(level) = AlertLevel::from_rank(rank) else {
+            continue;
+        };
+        let e = out.entry(stored(&product, "product id")?).or_insert(level);
+        if level > *e {
+            *e = level;
+        }
+    }
+    Ok(out)
+}
+
 /// The scan as of `at` (the benchmark and tests may pass another time); its emails carry
 /// paths, not links.
 pub async fn scan_at(db: &sea_orm::DatabaseConnection, at: DateTime<Utc>) -> AppResult<ScanSummary> {
@@ -72,6 +93,7 @@ async fn scan_with_links(
     let rules = load_rules(db).await?;
     let signals = load_signals(db, at).await?;
     let open = unresolved(db).await?;
+    let held = held(db, at).await?;
     let mut summary = ScanSummary {
         scanned: signals.len() as i64,
         ..Default::default()
@@ -83,6 +105,10 @@ async fn scan_with_links(
         let eval = evaluate(&signal, &rule);
         seen.insert(signal.product_id);
         match (open.get(&signal.product_id), eval.level) {
+            // A supplier's new unsold report is news the resolution did not weigh: it opens one.
+            (None, Some(level))
+                if held.get(&signal.product_id).is_some_and(|h| level <= *h)
+                    && !eval.reasons.iter().any(|r| r.code == AlertReason::UnsoldReport) => {}
             (None, Some(level)) => changes.push(Change::Open(Opening { signal, eval, level })),
             (Some((id, _)), None) => changes.push(Change::Resolve(
                 *id,

@@ -161,6 +161,19 @@ pub async fn bought_rows(conn: &impl ConnectionTrait) -> AppResult<Vec<QueryResu
 // ---------------------------------------------------------------- writing alerts
 
 /// (id, product id, level rank) of every unresolved alert.
+/// (product id, level rank) of the alerts a person resolved since `since`.
+pub async fn resolved_by_hand_since(conn: &impl ConnectionTrait, since: Time) -> AppResult<Vec<(String, i32)>> {
+    Ok(alerts::Entity::find()
+        .select_only()
+        .columns([alerts::Column::ProductId, alerts::Column::LevelRank])
+        .filter(alerts::Column::Status.eq(AlertStatus::Resolved.as_str()))
+        .filter(alerts::Column::ResolvedBy.is_not_null())
+        .filter(alerts::Column::ResolvedAt.gte(since))
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 pub async fn unresolved_alerts(conn: &impl ConnectionTrait) -> AppResult<Vec<(String, String, i32)>> {
     Ok(alerts::Entity::find()
         .select_only()
