@@ -14,7 +14,7 @@ use assist_market::startup::{self, Application};
 use assist_market::state::AppState;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -148,10 +148,12 @@ pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
     s.database_url = Some(match std::env::var("TEST_DATABASE_URL") {
         Ok(base) => {
             let base = base.trim_end_matches('/').to_string();
-            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            // The name carries this test process's id, so that later tests can drop it.
+            let name = format!("t_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
             let admin = Database::connect(format!("{base}/postgres"))
                 .await
                 .expect("connect to the test PostgreSQL");
+            drop_databases_of_ended_tests(&admin).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name}"))
                 .await
@@ -169,6 +171,36 @@ pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
         s.smtp_url = Some(url.into());
     }
     s
+}
+
+/// Drops the databases of test processes that have ended. Each test creates its own
+/// database; without this a run leaves hundreds behind (several GB on the CI disk). The test
+/// database server is a loopback one on this machine, so a process id that is not under
+/// /proc is a test that has ended. A failure here only leaves a database for the next test.
+async fn drop_databases_of_ended_tests(admin: &DatabaseConnection) {
+    let Ok(rows) = admin
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE datname LIKE 't\\_%\\_%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let Some(pid) = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
