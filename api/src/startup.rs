@@ -137,6 +137,10 @@ pub async fn bootstrap(state: &AppState) -> Result<(), StartError> {
     if let Some(email) = crate::services::demo::ensure_admin(state).await? {
         tracing::info!(%email, "created the first admin");
     }
+    let priced = crate::services::payments::fill_payable(&state.db).await?;
+    if priced > 0 {
+        tracing::info!(priced, "recorded what the buyer owes on accepted supplier orders");
+    }
     if state.settings.demo_enabled() {
         // Idempotent: loads what is missing, so the demo logins work on every start.
         let accounts = crate::services::demo::seed(state).await?;

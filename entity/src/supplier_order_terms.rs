@@ -16,6 +16,10 @@ pub struct Model {
     pub invoiced_fen: i64,
     pub paid_fen: i64,
     pub late_at: Option<DateTimeUtc>,
+    /// What the buyer owes in all: the order's amount, then once accepted what it accepted
+    /// and kept (returns deducted). NULL only on an accepted order the service has not
+    /// priced yet (migration `000270`).
+    pub payable_fen: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

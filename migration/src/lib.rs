@@ -32,6 +32,7 @@ mod m20261201_000200_flags;
 mod m20261201_000240_correction_credits;
 mod m20261202_000250_ledger_lot_index;
 mod m20261202_000260_pledges_by_buyer;
+mod m20261202_000270_terms_payable;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000240_correction_credits::Migration),
             Box::new(m20261202_000250_ledger_lot_index::Migration),
             Box::new(m20261202_000260_pledges_by_buyer::Migration),
+            Box::new(m20261202_000270_terms_payable::Migration),
         ]
     }
 }

@@ -35,6 +35,7 @@ mod orders_keys;
 mod orders_race;
 mod outbox;
 mod payments;
+mod payments_owed;
 mod payments_rules;
 mod payments_uninvoiced;
 mod plan_targets;

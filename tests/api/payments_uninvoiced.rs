@@ -62,10 +62,17 @@ async fn an_accepted_delivery_not_yet_invoiced_shows_in_the_ageing_report() {
     // The supplier sees it too.
     let sup = app.get("/payments/ageing", t.supplier.t()).await.expect(200).json;
     assert_eq!(sup["totals"]["not_invoiced"], "125.00");
-    // Once invoiced, what is invoiced and unpaid is reported instead.
+    // Invoiced in part: the invoice is reported, and the rest stays owed as not invoiced.
     invoice(&t, &s, "F-1", "100.00").await.expect(201);
     let a = ageing(today()).await;
-    assert_eq!(a["totals"]["total"], "100.00", "{a}");
+    assert_eq!(a["totals"]["total"], "125.00", "{a}");
+    assert_eq!(a["totals"]["not_invoiced"], "25.00");
+    assert_eq!(a["items"][0]["not_invoiced_orders"], 1);
+    assert_eq!(a["items"][0]["supplier_orders"], 1);
+    // Invoiced in full: nothing is left not invoiced.
+    invoice(&t, &s, "F-2", "25.00").await.expect(201);
+    let a = ageing(today()).await;
+    assert_eq!(a["totals"]["total"], "125.00", "{a}");
     assert_eq!(a["totals"]["not_invoiced"], "0.00");
     assert_eq!(a["items"][0]["not_invoiced_orders"], 0);
 }

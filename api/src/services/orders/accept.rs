@@ -148,6 +148,7 @@ pub async fn accept_as(
     let mut releases = Vec::with_capacity(sorted.len());
     let mut takes = Vec::new();
     let mut credits = Vec::new();
+    let mut payable = Money::ZERO;
     for l in &sorted {
         let q = accepted.get(&l.id).copied().unwrap_or(Quantity::ZERO);
         let pid: ProductId = stored(&l.product_id)?;
@@ -161,6 +162,9 @@ pub async fn accept_as(
                 None => Money::line_amount(price, q)
                     .map_err(|e| AppError::Conflict(format!("the amount of line {} is out of range: {e}", l.id)))?,
             };
+            payable = payable
+                .checked_add(amount)
+                .map_err(|e| AppError::Conflict(format!("the order's accepted amount is out of range: {e}")))?;
             credits.push((l, q.signed(), amount.signed()));
         }
     }
@@ -199,8 +203,19 @@ pub async fn accept_as(
         (address(&so.supplier_org_id)?, s2, b2),
     ];
     outbox::enqueue_many_with(&mut writes, &mails);
-    // The answer's payment terms are read with them, as this transaction leaves them.
+    // What the buyer owes from now on is what this acceptance credits (returns lower it).
+    let payable = payable.minor();
+    crate::services::payments::accepted_payable(&mut writes, &so.id, payable);
+    // The answer's payment terms are read with them, as this transaction leaves them (the
+    // update above is not seen by the read on PostgreSQL: the row is given it here).
     let terms = crate::services::payments::terms_after(&txn, writes, vec![so.id.clone()]).await?;
+    let terms = terms
+        .into_iter()
+        .map(|t| entity::supplier_order_terms::Model {
+            payable_fen: Some(payable),
+            ..t
+        })
+        .collect();
     txn.commit().await?;
     // Reservations were released and accepted quantities consumed: stock changed.
     super::stock_changed(state).await;

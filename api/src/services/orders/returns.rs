@@ -203,6 +203,8 @@ pub async fn create_return(
         });
     }
     queries::insert_returns(&txn, rows).await?;
+    // The buyer owes what it kept: an invoice written before the return is owed only in part.
+    crate::services::payments::after_return(&txn, &so).await?;
     outbox::enqueue_to_org(
         &txn,
         &so.supplier_org_id,

@@ -10,13 +10,14 @@ use crate::services::{organizations, stored, supervision, today};
 use crate::state::AppState;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Clone, Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct AgeingQuery {
     /// The day the report is drawn up for (default today).
+    #[serde(default, deserialize_with = "crate::domain::day::de_opt")]
     pub as_of: Option<NaiveDate>,
 }
 
@@ -73,9 +74,9 @@ pub struct AgeingRow {
     pub buyer_name: String,
     pub supplier_org_id: OrgId,
     pub supplier_name: String,
-    /// Supplier orders with an unpaid invoice, or accepted on account and not invoiced.
+    /// Supplier orders with an unpaid invoice, or accepted on account and not invoiced in full.
     pub supplier_orders: u32,
-    /// Of those, accepted on account and not invoiced yet.
+    /// Of those, accepted on account and not invoiced in full yet.
     pub not_invoiced_orders: u32,
     pub amounts: AgeingAmounts,
 }
@@ -120,6 +121,7 @@ pub async fn ageing(state: &AppState, caller: &Caller, q: &AgeingQuery) -> AppRe
 /// A supplier order's line of the report: who owes whom, how much, when due, and whether
 /// it is invoiced.
 struct Owed {
+    id: String,
     buyer: String,
     supplier: String,
     fen: i64,
@@ -132,7 +134,8 @@ fn owed(open: Vec<Open>, uninvoiced: Vec<Uninvoiced>) -> Vec<Owed> {
     let mut out: Vec<Owed> = open
         .into_iter()
         .map(|o| Owed {
-            fen: o.invoiced_fen - o.paid_fen,
+            id: o.id,
+            fen: o.owed_fen,
             buyer: o.buyer_org_id,
             supplier: o.supplier_org_id,
             due_on: o.due_on,
@@ -145,7 +148,8 @@ fn owed(open: Vec<Open>, uninvoiced: Vec<Uninvoiced>) -> Vec<Owed> {
             u.delivered_on
                 .map(|d| d + chrono::Duration::days(i64::from(u.payment_days)))
         }),
-        fen: u.accepted_fen,
+        id: u.id,
+        fen: u.not_invoiced_fen,
         buyer: u.buyer_org_id,
         supplier: u.supplier_org_id,
         regulated: u.regulated,
@@ -155,13 +159,14 @@ fn owed(open: Vec<Open>, uninvoiced: Vec<Uninvoiced>) -> Vec<Owed> {
 }
 
 async fn build(state: &AppState, as_of: NaiveDate, open: Vec<Open>, uninvoiced: Vec<Uninvoiced>) -> AppResult<Ageing> {
-    let mut pairs: BTreeMap<(String, String), (u32, u32, AgeingAmounts)> = BTreeMap::new();
+    // A supplier order invoiced in part has a line of each kind: it counts once.
+    let mut pairs: BTreeMap<(String, String), (BTreeSet<String>, u32, AgeingAmounts)> = BTreeMap::new();
     let mut totals = AgeingAmounts::default();
     for o in owed(open, uninvoiced) {
         let days = o.due_on.map(|d| (as_of - d).num_days()).unwrap_or(0);
         let under = overdue_under(o.regulated, o.due_on, as_of);
         let e = pairs.entry((o.buyer, o.supplier)).or_default();
-        e.0 += 1;
+        e.0.insert(o.id);
         e.2.add(o.fen, days, under, o.invoiced)?;
         totals.add(o.fen, days, under, o.invoiced)?;
         if !o.invoiced {
@@ -179,13 +184,13 @@ async fn build(state: &AppState, as_of: NaiveDate, open: Vec<Open>, uninvoiced: 
     let name = |id: &str| names.get(id).cloned().unwrap_or_default();
     let items = pairs
         .into_iter()
-        .map(|((b, s), (n, not_invoiced_orders, amounts))| {
+        .map(|((b, s), (orders, not_invoiced_orders, amounts))| {
             Ok(AgeingRow {
                 buyer_name: name(&b),
                 supplier_name: name(&s),
                 buyer_org_id: stored(&b)?,
                 supplier_org_id: stored(&s)?,
-                supplier_orders: n,
+                supplier_orders: u32::try_from(orders.len()).unwrap_or(u32::MAX),
                 not_invoiced_orders,
                 amounts,
             })

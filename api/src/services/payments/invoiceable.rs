@@ -9,7 +9,8 @@
 use crate::domain::{Money, Quantity, SupplierOrderStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::weight;
-use entity::{order_lines, supplier_orders};
+use crate::services::writes::Writes;
+use entity::{order_lines, supplier_order_terms, supplier_orders};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 pub(super) async fn invoiceable_fen(
@@ -38,4 +39,40 @@ pub(super) async fn invoiceable_fen(
         total = total.checked_add(kept).map_err(AppError::internal)?;
     }
     Ok(total.minor())
+}
+
+/// What the buyer owes in all on an accepted supplier order, recorded on its terms
+/// (`payable_fen`) by acceptance (from the amounts it credits, in its own statement: see
+/// `orders::accept`) and again by each return.
+pub async fn after_return(conn: &impl ConnectionTrait, so: &supplier_orders::Model) -> AppResult<()> {
+    let fen = invoiceable_fen(conn, so, SupplierOrderStatus::Accepted).await?;
+    super::owed::set_payable(conn, &so.id, fen).await
+}
+
+/// The update that records what an acceptance credits, `fen`, as what the buyer owes on
+/// supplier order `so_id`, deferred with the acceptance's other writes (the terms row is the
+/// order's, which the acceptance has changed already).
+pub fn accepted_payable(writes: &mut Writes, so_id: &str, fen: i64) {
+    writes.update_owned_query(
+        sea_orm::sea_query::Query::update()
+            .table(supplier_order_terms::Entity)
+            .value(supplier_order_terms::Column::PayableFen, Some(fen))
+            .and_where(supplier_order_terms::Column::SupplierOrderId.eq(so_id)),
+    );
+}
+
+/// Prices the accepted supplier orders left without `payable_fen` (those accepted before
+/// migration `000270`), a batch at a time; run at start.
+pub async fn fill_payable(conn: &impl ConnectionTrait) -> AppResult<u64> {
+    let mut filled = 0;
+    loop {
+        let batch = super::owed::unpriced_accepted(conn, 200).await?;
+        if batch.is_empty() {
+            return Ok(filled);
+        }
+        for so in &batch {
+            after_return(conn, so).await?;
+            filled += 1;
+        }
+    }
 }

@@ -11,6 +11,7 @@
 mod ageing;
 mod invoiceable;
 mod lateness;
+mod owed;
 mod queries;
 mod record;
 mod reminders;
@@ -19,6 +20,7 @@ mod terms;
 mod types;
 
 pub use ageing::{ageing, may_read_ageing, Ageing, AgeingAmounts, AgeingQuery, AgeingRow};
+pub use invoiceable::{accepted_payable, after_return, fill_payable};
 pub use lateness::{delivered_late, lateness_of_supplier, Lateness};
 pub use record::{
     create_invoice, create_payment, list_invoices, list_payments, Invoice, InvoicePage, NewInvoice, NewPayment,

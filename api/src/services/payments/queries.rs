@@ -1,4 +1,5 @@
 //! Every statement of the payments capability. States are bound from their enums.
+use super::owed::PAYABLE_CAP;
 use crate::domain::{OrgKind, OrgStatus, PaymentTerms, ReminderStage, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::sql;
@@ -84,13 +85,27 @@ pub(super) async fn set_delivered(
     Ok(())
 }
 
-pub(super) async fn set_due(conn: &impl ConnectionTrait, id: &str, due_on: NaiveDate) -> AppResult<()> {
+/// Sets one column of the terms of supplier order `id`.
+pub(super) async fn set_term(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    column: terms::Column,
+    value: impl Into<Value>,
+) -> AppResult<()> {
     terms::Entity::update_many()
-        .col_expr(terms::Column::DueOn, Expr::value(Some(due_on)))
+        .col_expr(column, Expr::value(value.into()))
         .filter(terms::Column::SupplierOrderId.eq(id))
         .exec(conn)
         .await?;
     Ok(())
+}
+
+pub(super) async fn set_deliver_by(conn: &impl ConnectionTrait, id: &str, on: NaiveDate) -> AppResult<()> {
+    set_term(conn, id, terms::Column::DeliverBy, Some(on)).await
+}
+
+pub(super) async fn set_due(conn: &impl ConnectionTrait, id: &str, due_on: NaiveDate) -> AppResult<()> {
+    set_term(conn, id, terms::Column::DueOn, Some(due_on)).await
 }
 
 /// Adds `fen` to the invoiced total unless it would pass `cap`; returns the rows changed.
@@ -101,20 +116,6 @@ pub(super) async fn add_invoiced(conn: &impl ConnectionTrait, id: &str, fen: i64
             "UPDATE supplier_order_terms SET invoiced_fen = invoiced_fen + $1 \
              WHERE supplier_order_id = $2 AND invoiced_fen + $1 <= $3",
             vec![fen.into(), id.into(), cap.into()],
-        ))
-        .await?;
-    Ok(res.rows_affected())
-}
-
-/// Adds `fen` to the paid total unless it would pass the invoiced total; returns the rows
-/// changed. The one statement that keeps concurrent payments within what is invoiced.
-pub(super) async fn add_paid(conn: &impl ConnectionTrait, id: &str, fen: i64) -> AppResult<u64> {
-    let res = conn
-        .execute_raw(sql(
-            conn,
-            "UPDATE supplier_order_terms SET paid_fen = paid_fen + $1 \
-             WHERE supplier_order_id = $2 AND paid_fen + $1 <= invoiced_fen",
-            vec![fen.into(), id.into()],
         ))
         .await?;
     Ok(res.rows_affected())
@@ -178,20 +179,24 @@ pub(super) struct Open {
     pub due_on: Option<NaiveDate>,
     pub deliver_by: Option<NaiveDate>,
     pub regulated: bool,
-    pub invoiced_fen: i64,
-    pub paid_fen: i64,
+    /// What is owed and unpaid: what may be paid ([`PAYABLE_CAP`]) less what is paid.
+    pub owed_fen: i64,
 }
 
 /// An open amount's row. The regulation counts from delivery, so it governs only an
 /// on-account debt: an unpaid prepayment is late under the contract. A cancelled supplier
 /// order owes nothing (its invoice, if any, is not chased). `$1` and `$2` are bound by
 /// [`open_values`]; a query's own placeholders start at `$3`.
-const OPEN_COLUMNS: &str = "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.deliver_by, \
-     (t.regulated AND t.payment_terms = $1) AS regulated, \
-     t.invoiced_fen, t.paid_fen FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id \
-     WHERE so.status <> $2";
+fn open_columns() -> String {
+    format!(
+        "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.deliver_by, \
+         (t.regulated AND t.payment_terms = $1) AS regulated, \
+         {PAYABLE_CAP} - t.paid_fen AS owed_fen \
+         FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id WHERE so.status <> $2"
+    )
+}
 
-/// The values of [`OPEN_COLUMNS`]' placeholders, then `more`.
+/// The values of [`open_columns`]' placeholders, then `more`.
 fn open_values(more: Vec<Value>) -> Vec<Value> {
     let mut values: Vec<Value> = vec![PaymentTerms::OnAccount.into(), SupplierOrderStatus::Cancelled.into()];
     values.extend(more);
@@ -226,37 +231,42 @@ pub(super) async fn outstanding(conn: &impl ConnectionTrait, scope: Scope) -> Ap
     let Some((filter, values)) = scope_filter(scope, 3) else {
         return Ok(Vec::new());
     };
-    let text = format!("{OPEN_COLUMNS} AND t.invoiced_fen > t.paid_fen{filter} ORDER BY so.id");
+    let text = format!(
+        "{} AND {PAYABLE_CAP} > t.paid_fen{filter} ORDER BY so.id",
+        open_columns()
+    );
     Ok(Open::find_by_statement(sql(conn, &text, open_values(values)))
         .all(conn)
         .await?)
 }
 
-/// An accepted on-account supplier order with nothing invoiced yet: what was accepted (the
-/// net of its ledger entries, returns deducted) is owed all the same.
+/// An accepted on-account supplier order with part of what it owes not invoiced yet: what
+/// was accepted and kept (returns deducted) is owed all the same, invoiced or not.
 #[derive(Debug, Clone, FromQueryResult)]
 pub(super) struct Uninvoiced {
+    pub id: String,
     pub buyer_org_id: String,
     pub supplier_org_id: String,
     pub due_on: Option<NaiveDate>,
     pub delivered_on: Option<NaiveDate>,
     pub payment_days: i32,
     pub regulated: bool,
-    pub accepted_fen: i64,
+    /// What it owes in all less what is invoiced.
+    pub not_invoiced_fen: i64,
 }
 
-/// Accepted on-account supplier orders in `scope` with no invoice yet and something accepted.
+/// Accepted on-account supplier orders in `scope` that owe more than is invoiced. Neither a
+/// confirmed flag's reversal nor a supervisor's correction of the credit changes the debt:
+/// the amount is the terms' `payable_fen`, not the ledger's.
 pub(super) async fn uninvoiced(conn: &impl ConnectionTrait, scope: Scope) -> AppResult<Vec<Uninvoiced>> {
     let Some((filter, scoped)) = scope_filter(scope, 3) else {
         return Ok(Vec::new());
     };
     let text = format!(
-        "SELECT * FROM (SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.delivered_on, t.payment_days, \
-         t.regulated, CAST((SELECT COALESCE(SUM(e.amount_fen), 0) FROM ledger_entries e \
-         WHERE e.supplier_order_id = so.id) AS BIGINT) AS accepted_fen \
+        "SELECT so.id, so.buyer_org_id, so.supplier_org_id, t.due_on, t.delivered_on, t.payment_days, \
+         t.regulated, t.payable_fen - t.invoiced_fen AS not_invoiced_fen \
          FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id \
-         WHERE so.status = $1 AND t.payment_terms = $2 AND t.invoiced_fen = 0{filter}) u \
-         WHERE u.accepted_fen > 0 ORDER BY u.id"
+         WHERE so.status = $1 AND t.payment_terms = $2 AND t.payable_fen > t.invoiced_fen{filter} ORDER BY so.id"
     );
     let mut values: Vec<Value> = vec![SupplierOrderStatus::Accepted.into(), PaymentTerms::OnAccount.into()];
     values.extend(scoped);
@@ -267,22 +277,29 @@ pub(super) async fn uninvoiced(conn: &impl ConnectionTrait, scope: Scope) -> App
 
 /// Outstanding supplier orders due on or before `day`.
 pub(super) async fn due_by(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
-    let text = format!("{OPEN_COLUMNS} AND t.invoiced_fen > t.paid_fen AND t.due_on <= $3 ORDER BY so.id");
+    let text = format!(
+        "{} AND {PAYABLE_CAP} > t.paid_fen AND t.due_on <= $3 ORDER BY so.id",
+        open_columns()
+    );
     Ok(Open::find_by_statement(sql(conn, &text, open_values(vec![day.into()])))
         .all(conn)
         .await?)
 }
 
-/// Supplier orders not delivered whose `deliver_by` is before `day` and not yet flagged late.
+/// Supplier orders not delivered whose `deliver_by` is before `day` and not yet flagged late. A
+/// prepaid order waiting for the buyer's payment is not late: it may not ship until paid.
 pub(super) async fn newly_late(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
     let text = format!(
-        "{OPEN_COLUMNS} AND t.deliver_by < $3 AND t.late_at IS NULL AND so.status IN ($4, $5, $6) ORDER BY so.id"
+        "{} AND t.deliver_by < $3 AND t.late_at IS NULL AND so.status IN ($4, $5, $6) \
+         AND NOT (t.payment_terms = $7 AND t.paid_fen < so.total_fen) ORDER BY so.id",
+        open_columns()
     );
     let values = open_values(vec![
         day.into(),
         SupplierOrderStatus::Placed.into(),
         SupplierOrderStatus::Confirmed.into(),
         SupplierOrderStatus::Shipped.into(),
+        PaymentTerms::Prepay.into(),
     ]);
     Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
 }

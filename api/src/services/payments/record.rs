@@ -19,6 +19,7 @@ pub struct NewInvoice {
     pub number: String,
     pub amount: Money,
     /// Not in the future.
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub issued_on: NaiveDate,
 }
 
@@ -37,6 +38,7 @@ pub struct Invoice {
 pub struct NewPayment {
     pub amount: Money,
     /// Not in the future.
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub paid_on: NaiveDate,
     /// The bank transfer's reference.
     pub reference: String,
@@ -76,7 +78,8 @@ fn to_invoice(m: invoices::Model) -> AppResult<Invoice> {
 
 fn to_payment(m: payments::Model, t: Option<&terms::Model>) -> AppResult<Payment> {
     let due = t.and_then(|t| t.due_on);
-    let late_under = t.and_then(|t| overdue_under(t.regulated, t.due_on, m.paid_on));
+    // The regulation counts from delivery: it governs an on-account debt only.
+    let late_under = t.and_then(|t| overdue_under(super::terms::under_regulation(t), t.due_on, m.paid_on));
     Ok(Payment {
         id: stored(&m.id)?,
         supplier_order_id: stored(&m.supplier_order_id)?,
@@ -210,12 +213,15 @@ pub async fn create_payment(
     not_future(&mut errors, "paid_on", body.paid_on);
     AppError::check(errors)?;
     let txn = state.db.begin().await?;
-    if queries::add_paid(&txn, &so.id, body.amount.minor()).await? != 1 {
+    if super::owed::add_paid(&txn, &so.id, body.amount.minor()).await? != 1 {
         let t = queries::find_terms(&txn, &so.id).await?;
-        let open = t.map(|t| t.invoiced_fen - t.paid_fen).unwrap_or(0).max(0);
+        let open = t.as_ref().map(super::terms::owed_fen).unwrap_or(0);
         return Err(AppError::field(
             "amount",
-            format!("is more than is invoiced and unpaid ({})", money(open)?),
+            format!(
+                "is more than is invoiced and unpaid ({}); after a return or a partial acceptance only what was kept is owed",
+                money(open)?
+            ),
         ));
     }
     let row = payments::Model {
@@ -239,6 +245,10 @@ pub async fn create_payment(
     )
     .await?;
     let t = queries::find_terms(&txn, &so.id).await?;
+    let t = match t {
+        Some(t) => Some(super::terms::after_prepayment(&txn, &so, t, body.amount.minor()).await?),
+        None => None,
+    };
     txn.commit().await?;
     to_payment(row, t.as_ref())
 }

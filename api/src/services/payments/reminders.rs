@@ -67,6 +67,13 @@ fn stages(due: NaiveDate, day: NaiveDate) -> Vec<ReminderStage> {
 async fn remind(state: &AppState, o: &Open, day: NaiveDate) -> AppResult<usize> {
     let Some(due) = o.due_on else { return Ok(0) };
     let txn = state.db.begin().await?;
+    // Read again under the row's lock: a payment recorded since the list was read is not
+    // reminded of, and the email names what is owed now.
+    let owed = super::owed::lock_owed(&txn, &o.id).await?;
+    if owed <= 0 {
+        txn.commit().await?;
+        return Ok(0);
+    }
     let t = now();
     let mut newest = None;
     for stage in stages(due, day) {
@@ -78,7 +85,7 @@ async fn remind(state: &AppState, o: &Open, day: NaiveDate) -> AppResult<usize> 
         txn.commit().await?;
         return Ok(0);
     };
-    let open = Money::from_minor(o.invoiced_fen - o.paid_fen).map_err(AppError::internal)?;
+    let open = Money::from_minor(owed).map_err(AppError::internal)?;
     let overdue = (day - due).num_days();
     let (subject, lead) = match stage {
         ReminderStage::Due => (

@@ -67,6 +67,7 @@ pub fn write_terms(
                 invoiced_fen: 0,
                 paid_fen: 0,
                 late_at: None,
+                payable_fen: Some(so.total_fen),
             }
         })
         .collect();
@@ -78,11 +79,69 @@ fn money(v: i64) -> AppResult<Money> {
     Money::from_minor(v).map_err(AppError::internal)
 }
 
-/// Before delivery, a supplier order is late once its `deliver_by` has passed.
+/// Before delivery, a supplier order is late once its `deliver_by` has passed; a prepaid
+/// order is not while it waits for the buyer's payment (it may not ship before).
 fn late_now(t: &terms::Model, status: SupplierOrderStatus, day: NaiveDate) -> bool {
     use SupplierOrderStatus as S;
     t.late_at.is_some()
-        || (matches!(status, S::Placed | S::Confirmed | S::Shipped) && t.deliver_by.is_some_and(|d| d < day))
+        || (matches!(status, S::Placed | S::Confirmed | S::Shipped)
+            && !awaiting_prepayment(t)
+            && t.deliver_by.is_some_and(|d| d < day))
+}
+
+/// A prepaid order not yet paid in full.
+fn awaiting_prepayment(t: &terms::Model) -> bool {
+    t.payment_terms == PaymentTerms::Prepay.as_str() && t.payable_fen.is_some_and(|p| t.paid_fen < p)
+}
+
+/// Whether the SME payment regulation governs the debt: it counts from delivery, so it
+/// governs an on-account debt only (an unpaid prepayment is late under the contract).
+pub(super) fn under_regulation(t: &terms::Model) -> bool {
+    t.regulated && t.payment_terms == PaymentTerms::OnAccount.as_str()
+}
+
+/// What may be paid in all: what is invoiced, but never more than the buyer owes (an
+/// invoice written before a return or a partial acceptance is owed only in part).
+fn payable_cap(t: &terms::Model) -> i64 {
+    match t.payable_fen {
+        Some(p) if p < t.invoiced_fen => p,
+        _ => t.invoiced_fen,
+    }
+}
+
+/// What is owed and unpaid on a terms row (never below zero).
+pub(super) fn owed_fen(t: &terms::Model) -> i64 {
+    payable_cap(t).saturating_sub(t.paid_fen).max(0)
+}
+
+/// The payment of `fen` just recorded completed a prepaid order's payment: its latest
+/// delivery date moves back by the days the supplier waited for it after confirming (the
+/// order could not ship meanwhile), so that the buyer's delay is not the supplier's lateness.
+pub(super) async fn after_prepayment(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    t: terms::Model,
+    fen: i64,
+) -> AppResult<terms::Model> {
+    let completed = t.paid_fen >= so.total_fen && t.paid_fen.saturating_sub(fen) < so.total_fen;
+    if t.payment_terms != PaymentTerms::Prepay.as_str() || !completed {
+        return Ok(t);
+    }
+    let (Some(deliver_by), Some(confirmed_on)) = (t.deliver_by, t.due_on) else {
+        return Ok(t);
+    };
+    let waited = (today() - confirmed_on).num_days();
+    if waited <= 0 {
+        return Ok(t);
+    }
+    let Some(moved) = deliver_by.checked_add_signed(chrono::Duration::days(waited)) else {
+        return Ok(t);
+    };
+    queries::set_deliver_by(conn, &so.id, moved).await?;
+    Ok(terms::Model {
+        deliver_by: Some(moved),
+        ..t
+    })
 }
 
 /// Under what an unpaid amount due on `due_on` is overdue on `day`, if it is.
@@ -98,7 +157,8 @@ pub(super) fn to_terms(t: &terms::Model, status: SupplierOrderStatus) -> AppResu
     let day = today();
     let invoiced = money(t.invoiced_fen)?;
     let paid = money(t.paid_fen)?;
-    let outstanding = invoiced.checked_sub(paid).map_err(AppError::internal)?;
+    let outstanding = money(owed_fen(t))?;
+    let refund_due = money(t.payable_fen.map_or(0, |p| t.paid_fen.saturating_sub(p).max(0)))?;
     Ok(SupplierOrderTerms {
         payment_terms: stored(&t.payment_terms)?,
         payment_days: t.payment_days,
@@ -111,15 +171,11 @@ pub(super) fn to_terms(t: &terms::Model, status: SupplierOrderStatus) -> AppResu
         invoiced,
         paid,
         outstanding,
+        refund_due,
         overdue_under: if outstanding.is_zero() {
             None
         } else {
-            // The regulation counts from delivery: it governs an on-account debt only.
-            overdue_under(
-                t.regulated && t.payment_terms == PaymentTerms::OnAccount.as_str(),
-                t.due_on,
-                day,
-            )
+            overdue_under(under_regulation(t), t.due_on, day)
         },
     })
 }
