@@ -17,6 +17,7 @@ mod conventions;
 mod credit;
 mod deadlines;
 mod documents;
+mod documents_reinstate;
 mod faults_basic;
 mod faults_infra;
 mod flags;

@@ -84,7 +84,7 @@ pub async fn suspend(
 }
 
 /// Reinstate a suspended organisation (admin).
-#[utoipa::path(operation_id = "reinstateOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409, description = "The organisation is already active")))]
+#[utoipa::path(operation_id = "reinstateOrganization", tag = "organizations", params(("id" = OrgId, Path)), responses((status = 200, body = Organization), (status = 409, description = "The organisation is already active, or one of its licences has expired (recording the renewal reinstates it)")))]
 #[post("/organizations/{id}/reinstate")]
 pub async fn reinstate(
     state: web::Data<AppState>,

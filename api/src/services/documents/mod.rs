@@ -20,7 +20,7 @@ pub use record::{
     list, may_list, may_record, record, supplier_named, NewDocument, SupplierDocument, SupplierDocumentList,
 };
 pub use run::{run_due, RunSummary};
-pub use suspension::admin_decided;
+pub use suspension::{admin_decided, expired_licence};
 pub use tracked::{
     check_renewed, expiring, may_list_expiring, valid_counts, ExpiringDocument, ExpiringList, ExpiringQuery,
 };

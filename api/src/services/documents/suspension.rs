@@ -7,7 +7,7 @@ use super::tracked::{current, licence_key};
 use crate::domain::{AuditKind, DocumentStage, OrgId, OrgStatus};
 use crate::error::AppResult;
 use crate::services::accounts::audit::{self, Event};
-use crate::services::{now, stored};
+use crate::services::{now, stored, today};
 use sea_orm::ConnectionTrait;
 
 async fn audit(conn: &impl ConnectionTrait, org: &str, kind: AuditKind, detail: String) -> AppResult<()> {
@@ -72,4 +72,24 @@ pub(super) async fn suspended(conn: &impl ConnectionTrait) -> AppResult<Vec<Stri
 /// no later licence renewal lifts it (the documents pass's suspension, if any, is forgotten).
 pub async fn admin_decided(conn: &impl ConnectionTrait, org: &str) -> AppResult<()> {
     queries::delete_suspension(conn, org).await.map(drop)
+}
+
+/// The first of `org`'s current licences past its last valid day, described ("its food trade
+/// licence JY… expired on …"); `None` when every current licence is valid. An organisation with
+/// an expired licence is not reinstated by hand: a renewal recorded for it does that (and
+/// lifts the documents pass's suspension, if it made one), whether or not the pass has run
+/// since the licence expired.
+pub async fn expired_licence(conn: &impl ConnectionTrait, org: &str) -> AppResult<Option<String>> {
+    let day = today();
+    Ok(current(queries::licences(conn, Some(org)).await?)
+        .into_iter()
+        .find(|m| m.valid_until < day)
+        .map(|m| {
+            format!(
+                "its {} {} expired on {}",
+                m.kind.replace('_', " "),
+                m.number,
+                m.valid_until
+            )
+        }))
 }

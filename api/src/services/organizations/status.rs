@@ -20,6 +20,15 @@ pub async fn set_status(state: &AppState, caller: &Caller, id: OrgId, status: Or
     if from == status {
         return Err(AppError::Conflict(format!("the organisation is already {status}")));
     }
+    // No supplier is active with an expired licence: recording the renewal reinstates it.
+    if status == OrgStatus::Active {
+        if let Some(why) = crate::services::documents::expired_licence(&state.db, &org.id).await? {
+            return Err(AppError::Conflict(format!(
+                "the organisation cannot be reinstated: {why}; record its renewal \
+                 (POST /suppliers/{id}/documents) first"
+            )));
+        }
+    }
     // A conditional change (the documents pass may have suspended it since it was read), and
     // the status is the admin's from then on: a licence renewal lifts only the documents
     // pass's own suspensions, never the admin's (services::documents::admin_decided).
