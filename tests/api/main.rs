@@ -15,6 +15,7 @@ mod console;
 mod contract;
 mod conventions;
 mod credit;
+mod dates;
 mod deadlines;
 mod documents;
 mod documents_reinstate;

@@ -6,6 +6,7 @@
 //! handles): every other layer speaks these types. Values are parsed into them
 //! once, at the edge; a value of one of these types is valid by construction.
 pub mod amount;
+pub mod day;
 pub mod ids;
 pub mod vocab;
 

@@ -35,7 +35,9 @@ pub struct NewAgreement {
     pub supplier_org_id: OrgId,
     pub lines: Vec<AgreementLine>,
     pub every: AgreementPeriod,
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub starts_on: chrono::NaiveDate,
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub ends_on: chrono::NaiveDate,
     /// Defaults to purchase.
     pub credit_category: Option<CreditCategory>,

@@ -22,6 +22,7 @@ pub struct NewPledge {
     /// Delivery address (default: the buyer organisation's name).
     pub deliver_to: Option<String>,
     /// Default: three days from today.
+    #[serde(default, deserialize_with = "crate::domain::day::de_opt")]
     pub requested_date: Option<NaiveDate>,
     /// Default `purchase`.
     pub credit_category: Option<CreditCategory>,

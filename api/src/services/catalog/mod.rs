@@ -88,6 +88,7 @@ pub struct CatalogItem {
     pub origin_poverty_status: PovertyStatus,
     pub certificates: Vec<Certificate>,
     pub certificate_number: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::day::de_opt")]
     pub valid_until: Option<chrono::NaiveDate>,
     /// Stock that can be ordered now (on hand in unexpired lots minus reservations).
     pub available: Quantity,

@@ -45,6 +45,7 @@ pub struct ComplianceCertificate {
     #[schema(example = "阳原县东城镇蔬菜专业合作社")]
     pub issuer: String,
     /// When it was issued: not in the future.
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub issued_on: chrono::NaiveDate,
     /// The 追溯码 printed on it, if any (at most 100 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]

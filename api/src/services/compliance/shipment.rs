@@ -49,7 +49,9 @@ pub struct ShippedLot {
     pub quantity: Quantity,
     /// What the buyer accepted of it (null until accepted).
     pub accepted_quantity: Option<Quantity>,
+    #[serde(default, deserialize_with = "crate::domain::day::de_opt")]
     pub harvested_on: Option<chrono::NaiveDate>,
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub best_before: chrono::NaiveDate,
     pub compliance_certificate: Option<ComplianceCertificate>,
     /// The product requires a 合格证 and this lot has none: the line cannot be accepted.

@@ -22,8 +22,10 @@ pub struct NewDocument {
     pub kind: DocumentKind,
     pub number: String,
     /// Not in the future.
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub issued_on: NaiveDate,
     /// The last valid day: not before `issued_on`, not before today.
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub valid_until: NaiveDate,
 }
 

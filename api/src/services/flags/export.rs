@@ -62,8 +62,37 @@ pub fn flags_xlsx(items: &[Flag]) -> AppResult<Vec<u8>> {
     }
     for (i, f) in items.iter().enumerate() {
         for (c, v) in cells(f).iter().enumerate() {
-            ws.write_string(i as u32 + 1, c as u16, v).map_err(e)?;
+            ws.write_string(i as u32 + 1, c as u16, fit_cell(v)).map_err(e)?;
         }
     }
     wb.save_to_buffer().map_err(e)
+}
+
+/// The most characters a spreadsheet cell holds.
+const CELL_MAX_CHARS: usize = 32_767;
+
+/// `v`, cut to fit one cell with a note where it was cut: a long flag's evidence (every entry
+/// of a related pair) would otherwise fail the whole workbook. The CSV and `GET /flags/{id}`
+/// keep it whole.
+fn fit_cell(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.chars().count() <= CELL_MAX_CHARS {
+        return std::borrow::Cow::Borrowed(v);
+    }
+    let note = " … (cut to fit the cell: GET /flags/{id} or the CSV has it whole)";
+    let head: String = v.chars().take(CELL_MAX_CHARS - note.chars().count()).collect();
+    std::borrow::Cow::Owned(head + note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fit_cell, CELL_MAX_CHARS};
+
+    #[test]
+    fn a_long_cell_is_cut_to_fit_and_a_short_one_kept() {
+        assert_eq!(fit_cell("短"), "短");
+        let long = "证".repeat(40_000);
+        let cut = fit_cell(&long);
+        assert_eq!(cut.chars().count(), CELL_MAX_CHARS);
+        assert!(cut.ends_with("has it whole)"));
+    }
 }

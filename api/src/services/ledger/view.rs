@@ -103,8 +103,10 @@ pub struct LedgerFilter {
     /// Product category.
     pub category: Option<ProductCategory>,
     /// First day (inclusive), ISO date.
+    #[serde(default, deserialize_with = "crate::domain::day::de_opt")]
     pub from: Option<chrono::NaiveDate>,
     /// Last day (inclusive), ISO date.
+    #[serde(default, deserialize_with = "crate::domain::day::de_opt")]
     pub to: Option<chrono::NaiveDate>,
     /// Budget year the entry counts in: its `year`, as the reports group it (the business
     /// calendar when it was written). `from`/`to` select by when it happened instead.

@@ -24,12 +24,14 @@ pub struct NewOrder {
     pub credit_category: CreditCategory,
     pub pairing_id: Option<PairingId>,
     pub deliver_to: String,
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub requested_date: chrono::NaiveDate,
     /// `prepay` or `on_account` (default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_terms: Option<PaymentTerms>,
     /// The latest delivery date: on or after `requested_date`, not in the past.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "crate::domain::day::de_opt")]
     pub deliver_by: Option<chrono::NaiveDate>,
 }
 
@@ -82,8 +84,10 @@ pub struct Order {
     pub credit_category: CreditCategory,
     pub pairing_id: Option<PairingId>,
     pub deliver_to: String,
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub requested_date: chrono::NaiveDate,
     pub payment_terms: PaymentTerms,
+    #[serde(default, deserialize_with = "crate::domain::day::de_opt")]
     pub deliver_by: Option<chrono::NaiveDate>,
     pub total: Money,
     pub supplier_orders: Vec<SupplierOrder>,

@@ -28,6 +28,7 @@ pub struct Reason {
 #[serde(deny_unknown_fields)]
 pub struct Certify {
     /// The last day the certification is valid; after it the product is `expired`.
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub valid_until: chrono::NaiveDate,
     #[serde(default)]
     pub note: Option<String>,

@@ -23,7 +23,9 @@ pub struct NewLot {
     #[schema(example = "500")]
     pub quantity: Quantity,
     #[serde(default)]
+    #[serde(deserialize_with = "crate::domain::day::de_opt")]
     pub harvested_on: Option<chrono::NaiveDate>,
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub best_before: chrono::NaiveDate,
     /// The batch's 合格证. A lot of a product that requires one and arrives without it is
     /// recorded but flagged `uncertified_batch` (not available) until it is recorded

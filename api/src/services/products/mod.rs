@@ -68,7 +68,9 @@ pub struct Certificate {
     pub kind: CertificateKind,
     pub number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "crate::domain::day::de_opt")]
     pub issued_on: Option<chrono::NaiveDate>,
+    #[serde(deserialize_with = "crate::domain::day::de")]
     pub valid_until: chrono::NaiveDate,
 }
 
