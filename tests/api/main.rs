@@ -36,6 +36,7 @@ mod orders;
 mod orders_keys;
 mod orders_race;
 mod outbox;
+mod outbox_claims;
 mod payments;
 mod payments_owed;
 mod payments_rules;

@@ -167,23 +167,30 @@ async fn retry_is_for_failed_emails_and_for_the_admin_only() {
         .any(|e| e["id"] == sent.as_str()));
 }
 
-/// Item 8: a transient failure (nothing listens on the SMTP port) is retried with growing
-/// delays, and given up after `outbox_max_attempts`.
-#[tokio::test]
-async fn a_transient_failure_is_retried_with_growing_delays_then_given_up() {
+/// An instance whose SMTP port has nothing listening, retrying after `base_ms` doubling up
+/// to `max_ms`, giving up after `attempts` once queued `give_up_secs`.
+pub async fn with_smtp_down(base_ms: u64, max_ms: u64, attempts: u32, give_up_secs: u64) -> TestApp {
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let app = spawn_app_with(|s| {
+    spawn_app_with(|s| {
         s.smtp_url = Some(format!("smtp://127.0.0.1:{dead}").into());
-        s.outbox_backoff_base_ms = 200;
-        s.outbox_backoff_max_ms = 10_000;
-        s.outbox_max_attempts = 4;
-        s.outbox_poll_ms = 20;
+        s.outbox_backoff_base_ms = base_ms;
+        s.outbox_backoff_max_ms = max_ms;
+        s.outbox_max_attempts = attempts;
+        s.outbox_give_up_after_secs = give_up_secs;
+        s.outbox_poll_ms = 10;
     })
-    .await;
+    .await
+}
+
+/// Item 8: a transient failure (nothing listens on the SMTP port) is retried with growing
+/// delays, and given up after `outbox_max_attempts` (with no time to wait as well).
+#[tokio::test]
+async fn a_transient_failure_is_retried_with_growing_delays_then_given_up() {
+    let app = with_smtp_down(200, 10_000, 4, 0).await;
     let id = queue(&app, "later@example.org").await;
     // When each attempt was recorded.
     let mut seen: Vec<(i32, Instant)> = Vec::new();

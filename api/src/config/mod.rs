@@ -83,8 +83,13 @@ pub struct Settings {
     /// the cache keeps while Redis is absent or down): least recently used entries go first.
     pub cache_max_entries: usize,
     pub cache_max_bytes: usize,
-    /// Attempts before an email is marked `failed` (a permanent SMTP refusal fails it at once).
+    /// Attempts before an email is marked `failed` (a permanent SMTP refusal fails it at once),
+    /// once it has also been trying for `outbox_give_up_after_secs`: an SMTP outage of hours
+    /// fails no email.
     pub outbox_max_attempts: u32,
+    /// How long an email keeps being retried after transient failures before it may be
+    /// given up (default 3 days).
+    pub outbox_give_up_after_secs: u64,
     /// First retry delay of an email; it doubles per attempt (with jitter) up to `outbox_backoff_max_ms`.
     pub outbox_backoff_base_ms: u64,
     pub outbox_backoff_max_ms: u64,
@@ -153,6 +158,7 @@ impl Default for Settings {
             cache_max_entries: 10_000,
             cache_max_bytes: 64 * 1024 * 1024,
             outbox_max_attempts: 12,
+            outbox_give_up_after_secs: 3 * 24 * 3600,
             outbox_backoff_base_ms: 1000,
             outbox_backoff_max_ms: 15 * 60 * 1000,
             log_json: false,

@@ -1,8 +1,10 @@
 //! Sends queued emails. Claims a batch of rows in one statement before sending, so that
 //! several processes never send the same email at once. A transient failure (connection
-//! refused, timeout, a 4xx reply) is retried with exponential backoff and jitter, up to
-//! `outbox_max_attempts`; a permanent one (a 5xx reply, a malformed address) marks the email
-//! `failed` at once. Every attempt carries the same `Message-ID`, so a repeat after a lost
+//! refused, timeout, a 4xx reply) is retried with exponential backoff and jitter until it
+//! has failed `outbox_max_attempts` times and been queued `outbox_give_up_after_secs`; a
+//! permanent one (a 5xx reply, a malformed address) marks the email `failed` at once. Each
+//! outcome is recorded only while the claim is still this pass's own: a send that outlived
+//! its claim (which another process may have taken since) changes nothing. Every attempt carries the same `Message-ID`, so a repeat after a lost
 //! acknowledgement (at least once delivery) can be recognised by the receiver.
 use crate::services::now;
 use crate::services::outbox::queries;
@@ -43,6 +45,8 @@ const BATCH: u64 = 50;
 /// for the send in progress (lettre's timeouts are per SMTP step), and lets go of the rest,
 /// so no claim runs out while its email is being sent.
 const CLAIM_SECS: i64 = 60;
+/// A send is cut off this long before its claim runs out, leaving time to record it.
+const CLAIM_MARGIN_SECS: i64 = 5;
 
 /// One pass over due emails: claims a batch in one statement, sends each email and records
 /// its outcome at once (so a crash or a shutdown repeats at most the one email in flight,
@@ -59,7 +63,7 @@ pub async fn drain_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
     for mail in batch {
         if started.elapsed() >= last_start {
             unsent.push(mail.id);
-        } else if send_one(state, mail).await? {
+        } else if send_one(state, mail, claim_until).await? {
             sent += 1;
         }
     }
@@ -69,33 +73,53 @@ pub async fn drain_once(state: &AppState) -> Result<usize, sea_orm::DbErr> {
 
 /// Sends one claimed email and records the outcome: sent, retried later with backoff, or
 /// failed. True when sent.
-async fn send_one(state: &AppState, mail: entity::outbox::Model) -> Result<bool, sea_orm::DbErr> {
+async fn send_one(
+    state: &AppState,
+    mail: entity::outbox::Model,
+    claim_until: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, sea_orm::DbErr> {
     let db = &state.db;
     let s = &state.settings;
     let attempts = mail.attempts.saturating_add(1);
-    match state
-        .mailer
-        .send(&mail.to_addr, &mail.subject, &mail.body, &mail.id)
-        .await
+    // The send must end well inside the claim: lettre's timeouts are per SMTP step, and a
+    // slow server could otherwise keep one send going past it.
+    let left = (claim_until - now() - chrono::Duration::seconds(CLAIM_MARGIN_SECS))
+        .to_std()
+        .unwrap_or_default();
+    let sent = match tokio::time::timeout(
+        left,
+        state.mailer.send(&mail.to_addr, &mail.subject, &mail.body, &mail.id),
+    )
+    .await
     {
+        Ok(r) => r,
+        Err(_) => Err(crate::infra::mailer::SendError {
+            permanent: false,
+            message: "the SMTP server did not finish within the claim".into(),
+        }),
+    };
+    let claim = (mail.id.as_str(), claim_until);
+    match sent {
         Ok(()) => {
-            queries::mark_sent(db, &mail.id, now()).await?;
+            queries::mark_sent(db, claim, now()).await?;
             Ok(true)
         }
         Err(err) => {
             let error = err.message.chars().take(500).collect::<String>();
             let max = i32::try_from(s.outbox_max_attempts).unwrap_or(i32::MAX);
-            if err.permanent || attempts >= max {
+            let queued_for = (now() - mail.created_at).num_seconds();
+            let patience = i64::try_from(s.outbox_give_up_after_secs).unwrap_or(i64::MAX);
+            if err.permanent || (attempts >= max && queued_for >= patience) {
                 tracing::warn!(to = %mail.to_addr, attempts, permanent = err.permanent, error = %err,
                     "email not sent; giving up (failed)");
-                queries::mark_failed(db, &mail.id, attempts, error).await?;
+                queries::mark_failed(db, claim, attempts, error).await?;
             } else {
                 let delay = backoff(attempts, s.outbox_backoff_base_ms, s.outbox_backoff_max_ms);
                 let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
                 let next = now() + chrono::Duration::milliseconds(ms);
                 tracing::warn!(to = %mail.to_addr, attempts, retry_in_ms = ms, error = %err,
                     "email not sent; will retry");
-                queries::mark_retry(db, &mail.id, attempts, next, error).await?;
+                queries::mark_retry(db, claim, attempts, next, error).await?;
             }
             Ok(false)
         }

@@ -1,7 +1,7 @@
 //! The email outbox: written in the same transaction as the event that causes it,
 //! sent later by the outbox worker (`jobs::outbox`) with retries.
 mod admin;
-pub(crate) mod queries;
+pub mod queries;
 
 pub use admin::{list, may_manage, retry, OutboxEmail, OutboxFilter, OutboxPage};
 

@@ -90,14 +90,19 @@ pub async fn release(conn: &impl ConnectionTrait, ids: &[String], until: At) -> 
     Ok(())
 }
 
-/// Marks an email sent and lets go of its claim.
-pub async fn mark_sent(conn: &impl ConnectionTrait, id: &str, at: At) -> Result<(), DbErr> {
+/// An email claimed by one pass: its id and the claim's end, which only that pass holds.
+pub type Claim<'a> = (&'a str, At);
+
+/// Marks an email sent and lets go of its claim (if still the pass's own).
+pub async fn mark_sent(conn: &impl ConnectionTrait, (id, until): Claim<'_>, at: At) -> Result<(), DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Sent.as_str()))
         .col_expr(outbox::Column::SentAt, Expr::value(at))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
         .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
+        .filter(outbox::Column::ClaimedUntil.eq(until))
         .exec(conn)
         .await?;
     Ok(())
@@ -106,7 +111,7 @@ pub async fn mark_sent(conn: &impl ConnectionTrait, id: &str, at: At) -> Result<
 /// Records a failed attempt and when to try again; releases the claim.
 pub async fn mark_retry(
     conn: &impl ConnectionTrait,
-    id: &str,
+    (id, until): Claim<'_>,
     attempts: i32,
     next: At,
     error: String,
@@ -117,19 +122,28 @@ pub async fn mark_retry(
         .col_expr(outbox::Column::LastError, Expr::value(error))
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
         .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
+        .filter(outbox::Column::ClaimedUntil.eq(until))
         .exec(conn)
         .await?;
     Ok(())
 }
 
 /// Gives up on an email: `failed`, with the attempts and the last error; releases the claim.
-pub async fn mark_failed(conn: &impl ConnectionTrait, id: &str, attempts: i32, error: String) -> Result<(), DbErr> {
+pub async fn mark_failed(
+    conn: &impl ConnectionTrait,
+    (id, until): Claim<'_>,
+    attempts: i32,
+    error: String,
+) -> Result<(), DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Failed.as_str()))
         .col_expr(outbox::Column::Attempts, Expr::value(attempts))
         .col_expr(outbox::Column::LastError, Expr::value(error))
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(Option::<At>::None))
         .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
+        .filter(outbox::Column::ClaimedUntil.eq(until))
         .exec(conn)
         .await?;
     Ok(())
