@@ -528,10 +528,26 @@ async fn regions_are_listed_and_replaced() {
     let body = json!({"name": "新县", "level": "county", "parent_code": "130700", "poverty_status": "poverty", "exited_year": 2020});
     let r = app.put("/regions/130799", admin, body.clone()).await.expect(201);
     assert_eq!(r.json["poverty_status"], "poverty");
+    let tag = r.header("etag").expect("an ETag");
     let mut body2 = body.clone();
     body2["poverty_status"] = json!("none");
-    let r = app.put("/regions/130799", admin, body2).await.expect(200);
+    // Replacing names the version it replaces: 428 without it, 412 once it is stale.
+    app.put("/regions/130799", admin, body2.clone()).await.problem(428);
+    let r = app
+        .put_if("/regions/130799", admin, body2.clone(), &tag)
+        .await
+        .expect(200);
     assert_eq!(r.json["poverty_status"], "none");
+    assert_eq!(
+        app.get("/regions/130799", None).await.expect(200).header("etag"),
+        r.header("etag")
+    );
+    body2["poverty_status"] = json!("poverty");
+    app.put_if("/regions/130799", admin, body2, &tag).await.problem(412);
+    assert_eq!(
+        app.get("/regions/130799", None).await.expect(200).json["poverty_status"],
+        "none"
+    );
     // Invalid input: wrong code length, unknown parent, status below county level.
     let r = app.put("/regions/1307", admin, body.clone()).await;
     assert_eq!(r.fields(), vec!["code"]);

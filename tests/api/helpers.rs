@@ -338,6 +338,12 @@ impl TestApp {
             .await
     }
 
+    /// A PUT that replaces what exists, naming the version it replaces.
+    pub async fn put_if(&self, path: &str, token: Option<&str>, body: Value, if_match: &str) -> Resp {
+        let rb = self.auth(self.client.put(self.url(path)).json(&body), token);
+        self.send(rb.header("If-Match", if_match)).await
+    }
+
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value, if_match: Option<&str>) -> Resp {
         let mut rb = self.auth(self.client.patch(self.url(path)).json(&body), token);
         if let Some(tag) = if_match {

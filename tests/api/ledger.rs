@@ -202,12 +202,14 @@ async fn ledger_is_scoped_and_filtered() {
     app.get("/ledger", None).await.problem(401);
 
     // The poverty status is copied: changing the county later does not rewrite the entry.
-    app.put(
+    app.put_if(
         &format!("/regions/{YANGYUAN}"),
         Some(&app.admin_token),
         json!({"name": "阳原县", "level": "county", "parent_code": "130700", "poverty_status": "none", "exited_year": 2020, "registered_poor": false}),
+        "*",
     )
-    .await;
+    .await
+    .expect(200);
     let e = app.get("/ledger", ev).await.json["items"][0].clone();
     assert_eq!(e["origin_poverty_status"], "deep_poverty");
     let (o, so) = delivered_so(&w, "10").await;

@@ -46,7 +46,7 @@ async fn a_region_with_regions_under_it_keeps_its_level_and_none_is_its_own_pare
     let county = json!({"name": "新县", "level": "county", "parent_code": "130700"});
     app.put("/regions/130799", admin, county).await.expect(201);
     let city = json!({"name": "新市", "level": "city", "parent_code": "130000"});
-    let r = app.put("/regions/130799", admin, city).await.expect(200);
+    let r = app.put_if("/regions/130799", admin, city, "*").await.expect(200);
     assert_eq!(
         (r.json["level"].as_str(), r.json["parent_code"].as_str()),
         (Some("city"), Some("130000"))
@@ -99,10 +99,11 @@ async fn a_township_moved_to_another_county_takes_its_products_to_that_county() 
         json!({"quantity": "5", "best_before": crate::compliance::day(30), "origin_county_code": YANGYUAN}),
     )
     .await;
-    app.put(
+    app.put_if(
         "/regions/130727100",
         admin,
         json!({"name": "西城镇", "level": "township", "parent_code": PINGQUAN}),
+        "*",
     )
     .await
     .expect(200);
@@ -123,10 +124,11 @@ async fn a_township_moved_to_another_county_takes_its_products_to_that_county() 
         .await
         .expect(200);
     // Renaming a region in place moves nothing.
-    app.put(
+    app.put_if(
         "/regions/130727100",
         admin,
         json!({"name": "西城镇 (新)", "level": "township", "parent_code": PINGQUAN}),
+        "*",
     )
     .await
     .expect(200);

@@ -143,7 +143,20 @@ pub async fn county_of(db: &impl ConnectionTrait, code: &str) -> AppResult<Optio
 
 /// Creates or replaces a region. Returns the region and whether it was created. A region
 /// moved to another parent takes the products of its subtree into the county it now lies in.
-pub async fn put(db: &DatabaseConnection, code: &str, body: PutRegion) -> AppResult<(Region, bool)> {
+/// A region's version for `ETag`/`If-Match`: its last change, to the microsecond.
+pub fn version_of(r: &Region) -> String {
+    r.updated_at.timestamp_micros().to_string()
+}
+
+/// Creates or replaces the region `code`. Replacing needs `if_match`, the version it replaces
+/// (428 without it, 412 when the region changed since): two admins never overwrite each
+/// other's poverty status blindly.
+pub async fn put(
+    db: &DatabaseConnection,
+    code: &str,
+    body: PutRegion,
+    if_match: Option<String>,
+) -> AppResult<(Region, bool)> {
     let mut errors = Vec::new();
     let level = body.level;
     super::required_text(&mut errors, "name", &body.name, 100);
@@ -201,6 +214,18 @@ pub async fn put(db: &DatabaseConnection, code: &str, body: PutRegion) -> AppRes
         (None, None) => {}
     }
     AppError::check(errors)?;
+    let replaces = match (&stored, if_match.as_deref()) {
+        (None, Some(_)) => return Err(AppError::PreconditionFailed),
+        (None, None) => None,
+        (Some(_), None) => return Err(AppError::PreconditionRequired),
+        (Some(s), Some(tag)) => {
+            let version = s.updated_at.timestamp_micros().to_string();
+            if tag != "*" && tag != version {
+                return Err(AppError::PreconditionFailed);
+            }
+            Some(s.updated_at)
+        }
+    };
     let created = stored.is_none();
     // A region moved (another parent, or another level) may now lie in another county.
     let moved = stored
@@ -217,6 +242,12 @@ pub async fn put(db: &DatabaseConnection, code: &str, body: PutRegion) -> AppRes
         updated_at: Set(now()),
     };
     let txn = db.begin().await?;
+    // Still the version checked (and now locked until this transaction ends).
+    if let Some(at) = replaces {
+        if queries::lock_version(&txn, code, at).await? != 1 {
+            return Err(AppError::PreconditionFailed);
+        }
+    }
     let model = queries::save(&txn, am, !created).await?;
     if moved {
         carry_products(&txn, code).await?;

@@ -63,3 +63,22 @@ pub async fn children_of(db: &impl ConnectionTrait, parents: Vec<String>) -> Res
         .all(db)
         .await
 }
+
+/// Locks region `code` if it is still at version `at`; the rows matched (1, or 0 when it
+/// changed since).
+pub(super) async fn lock_version(
+    conn: &impl ConnectionTrait,
+    code: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, DbErr> {
+    let res = regions::Entity::update_many()
+        .col_expr(
+            regions::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::col(regions::Column::UpdatedAt),
+        )
+        .filter(regions::Column::Code.eq(code))
+        .filter(regions::Column::UpdatedAt.eq(at))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
