@@ -224,25 +224,32 @@ async fn a_renewal_never_lifts_a_suspension_the_admin_made() {
     app.get("/me", s.t()).await.problem(403);
 }
 
+/// A product of supplier `s` with a green-food certificate valid until `until`, submitted for
+/// review; its id.
+pub async fn submitted_with_certificate(app: &TestApp, s: &OrgUser, until: NaiveDate) -> String {
+    let body = json!({
+        "name": "Sanggan millet", "category": "grain", "unit": "kg", "price": "12.50",
+        "min_order_qty": "10", "origin_region_code": YANGYUAN_VILLAGE,
+        "certificates": [{"kind": "green_food", "number": "LB-18-001", "valid_until": until.to_string()}],
+    });
+    let id = app.post("/products", s.t(), body).await.expect(201).json["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(&format!("/products/{id}/submit"), s.t(), json!({}))
+        .await
+        .expect(200);
+    id
+}
+
 #[tokio::test]
 async fn an_expired_product_certificate_takes_the_product_out_until_renewed_and_certified_again() {
     let app = spawn_app().await;
     let s = app.create_org("cooperative", YANGYUAN).await;
     let office = app.create_org("county_office", YANGYUAN).await;
     let cert_until = today() + Duration::days(20);
-    let body = json!({
-        "name": "Sanggan millet", "category": "grain", "unit": "kg", "price": "12.50",
-        "min_order_qty": "10", "origin_region_code": YANGYUAN_VILLAGE,
-        "certificates": [{"kind": "green_food", "number": "LB-18-001", "valid_until": cert_until.to_string()}],
-    });
-    let id = app.post("/products", s.t(), body).await.expect(201).json["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = submitted_with_certificate(&app, &s, cert_until).await;
     let in_a_year = (today() + Duration::days(365)).to_string();
-    app.post(&format!("/products/{id}/submit"), s.t(), json!({}))
-        .await
-        .expect(200);
     let certify_path = format!("/products/{id}/certify");
     let certify = || app.post(&certify_path, office.t(), json!({"valid_until": in_a_year}));
     certify().await.expect(200);

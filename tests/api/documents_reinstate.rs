@@ -56,3 +56,24 @@ async fn a_licence_that_expires_under_the_admins_suspension_holds_the_supplier_u
         .expect(200);
     app.get("/me", s.t()).await.expect(200);
 }
+
+#[tokio::test]
+async fn a_product_is_certified_no_longer_than_its_quality_certificates_hold() {
+    let app = spawn_app().await;
+    let s = app.create_org("cooperative", YANGYUAN).await;
+    let office = app.create_org("county_office", YANGYUAN).await;
+    let cert_until = today() + Duration::days(20);
+    let id = crate::documents::submitted_with_certificate(&app, &s, cert_until).await;
+    let in_a_year = (today() + Duration::days(365)).to_string();
+    let r = app
+        .post(
+            &format!("/products/{id}/certify"),
+            office.t(),
+            json!({"valid_until": in_a_year}),
+        )
+        .await
+        .expect(200);
+    // The day after the certificate lapses the product is expired, whether or not the
+    // documents pass has run yet: catalogue and orders read this date.
+    assert_eq!(r.json["valid_until"], cert_until.to_string(), "{}", r.text);
+}

@@ -134,7 +134,13 @@ fn of_product(p: &products::Model, day: NaiveDate) -> AppResult<Vec<ExpiringDocu
         })
     };
     let mut out = Vec::new();
-    for c in certificates_of(p) {
+    let certificates = certificates_of(p);
+    // A certification that ends with one of its certificates (certify caps it there) is
+    // reminded of through that certificate: one email per lapse, not two.
+    let ends_with_a_certificate = p
+        .valid_until
+        .is_some_and(|until| certificates.iter().any(|c| c.valid_until == until));
+    for c in certificates {
         let mut d = base(
             DocumentKind::ProductCertificate,
             &c.number,
@@ -145,7 +151,7 @@ fn of_product(p: &products::Model, day: NaiveDate) -> AppResult<Vec<ExpiringDocu
         d.issued_on = c.issued_on;
         out.push(d);
     }
-    if let (Some(number), Some(until)) = (&p.certificate_number, p.valid_until) {
+    if let (Some(number), Some(until), false) = (&p.certificate_number, p.valid_until, ends_with_a_certificate) {
         out.push(base(
             DocumentKind::ProductCertification,
             number,

@@ -27,7 +27,9 @@ pub struct Reason {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Certify {
-    /// The last day the certification is valid; after it the product is `expired`.
+    /// The last day the certification is valid; after it the product is `expired`. A product
+    /// is certified no longer than its quality certificates hold: the certification ends on
+    /// the earliest of their `valid_until` when that comes first.
     #[serde(deserialize_with = "crate::domain::day::de")]
     pub valid_until: chrono::NaiveDate,
     #[serde(default)]
@@ -127,10 +129,16 @@ pub async fn certify(
     }
     check_optional_text(&mut errors, "note", body.note.as_deref(), 2000);
     AppError::check(errors)?;
+    // Certified no longer than its quality certificates hold: the product leaves the catalogue
+    // and orders the day after the first of them lapses, whenever the documents pass runs.
+    let valid_until = super::parse_certificates(&current.certificates)
+        .iter()
+        .map(|c| c.valid_until)
+        .fold(body.valid_until, std::cmp::min);
     let cert = queries::Certification {
         number: certificate_number(&current.origin_county_code),
         by: caller.user_id.to_string(),
-        valid_until: body.valid_until,
+        valid_until,
     };
     let to = ProductStatus::Certified;
     let m = transition(
