@@ -137,3 +137,20 @@ async fn a_township_moved_to_another_county_takes_its_products_to_that_county() 
         "certified"
     );
 }
+
+#[tokio::test]
+async fn a_county_that_something_names_stays_a_county() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    let county = json!({"name": "新县", "level": "county", "parent_code": "130700", "poverty_status": "poverty"});
+    app.put("/regions/130799", admin, county).await.expect(201);
+    app.create_org("cooperative", "130799").await;
+    let city = json!({"name": "新市", "level": "city", "parent_code": "130000"});
+    let r = app.put_if("/regions/130799", admin, city, "*").await;
+    assert_eq!(r.fields(), vec!["level"], "{}", r.text);
+    r.problem(422);
+    assert_eq!(
+        app.get("/regions/130799", None).await.expect(200).json["level"],
+        "county"
+    );
+}

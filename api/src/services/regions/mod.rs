@@ -195,6 +195,15 @@ pub async fn put(
                 "level",
                 format!("regions lie under this {}; its level cannot change", level_of(s)?),
             ));
+        } else if level_of(s)? == RegionLevel::County
+            && level != RegionLevel::County
+            && queries::county_in_use(db, code).await?
+        {
+            // Products, organisations and pairings name it as their county: they would lose it.
+            errors.push(FieldError::new(
+                "level",
+                "products, organisations or pairings name this county; it stays a county",
+            ));
         }
     }
     match (&body.parent_code, level.parent()) {

@@ -82,3 +82,19 @@ pub(super) async fn lock_version(
         .await?;
     Ok(res.rows_affected)
 }
+
+/// Whether a product's origin county, an organisation's region or a pairing's helped region
+/// names the county `code` (which then may not be re-filed at another level).
+pub(super) async fn county_in_use(conn: &impl ConnectionTrait, code: &str) -> Result<bool, DbErr> {
+    let stmt = sea_orm::Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        "SELECT EXISTS (SELECT 1 FROM products WHERE origin_county_code = $1) \
+         OR EXISTS (SELECT 1 FROM organizations WHERE region_code = $1) \
+         OR EXISTS (SELECT 1 FROM pairings WHERE helped_region_code = $1) AS used",
+        [code.into()],
+    );
+    Ok(match conn.query_one_raw(stmt).await? {
+        Some(r) => r.try_get::<bool>("", "used")?,
+        None => false,
+    })
+}
