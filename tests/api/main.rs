@@ -22,6 +22,7 @@ mod documents_reinstate;
 mod faults_basic;
 mod faults_infra;
 mod flags;
+mod flags_export;
 mod flags_orders;
 mod foundation;
 mod helpers;

@@ -255,6 +255,8 @@ async fn xlsx_has_a_title_a_frozen_header_sized_columns_numbers_and_totals() {
             let last = rk.rows.last().unwrap();
             assert_eq!(text(&last[2]), "合计");
             assert_eq!(num(&last[3]), num(&rk.rows[2][3]));
+            // No credited total: a parent's credit already counts its children's.
+            assert!(last.get(4).is_none_or(|c| text(c).is_empty()), "{last:?}");
         }
         if group == "pairing" {
             // The entries of no pairing have their row: empty key, labelled.

@@ -3,7 +3,7 @@
 use super::{Flag, FlagReversal};
 use crate::auth::{Caller, Role};
 use crate::domain::{FlagId, FlagKind, FlagState, Money, ReportFormat};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{organizations, paginate, stored, supervision, PageParams};
 use crate::state::AppState;
 use entity::{flag_reversals, flags};
@@ -99,7 +99,8 @@ pub async fn get(state: &AppState, caller: &Caller, id: FlagId) -> AppResult<Fla
 /// Most rows a spreadsheet export holds.
 const EXPORT_MAX: u64 = 50_000;
 
-/// Flags matching the filters, oldest first: a page (JSON), or up to 50,000 (a spreadsheet).
+/// Flags matching the filters, oldest first: a page (JSON), or all of them (a spreadsheet; 400
+/// naming `format` when more than 50,000 match).
 pub async fn list(
     state: &AppState,
     caller: &Caller,
@@ -129,6 +130,14 @@ pub async fn list(
     }
     let rows = q.order_by_asc(flags::Column::Id).limit(limit + 1).all(db).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());
+    if spreadsheet && next.is_some() {
+        // A spreadsheet is every matching flag or none: never one silently cut short.
+        let msg = format!("more than {EXPORT_MAX} flags match; narrow the export by year, kind or state");
+        return Err(AppError::BadQuery {
+            detail: format!("format: {msg}"),
+            errors: vec![FieldError::new("format", msg)],
+        });
+    }
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         items.push(to_flag(db, r).await?);

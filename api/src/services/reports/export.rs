@@ -210,7 +210,10 @@ pub fn to_xlsx(s: &Summary) -> AppResult<Vec<u8>> {
             Cell::Empty,
             Cell::Text("合计".into()),
             Cell::Money(sum(&|r| r.target.minor())),
-            Cell::Money(sum(&|r| r.credited.minor())),
+            // No credited total: a parent's credit counts its children's, and a child with a
+            // quota of its own has a row too, so a sum would count its credit twice (the
+            // summary sheet's 合计 is the total credited).
+            Cell::Empty,
             Cell::Empty,
         ];
         write_sheet(
