@@ -89,11 +89,7 @@ async fn a_return_after_payment_is_a_refund_due() {
 
 #[tokio::test]
 async fn a_prepaid_order_accepted_in_part_shows_the_refund_due() {
-    let t = trade("canteen").await;
-    let so = order(&t, json!({"payment_terms": "prepay"})).await;
-    let s = id(&so);
-    act(&t.app, &t.supplier, &s, "confirm").await.expect(200);
-    invoice(&t, &s, "P-1", "125.00").await.expect(201);
+    let (t, so, s) = prepaid("canteen", "125.00", json!({})).await;
     pay(&t.app, &t.buyer, &s, "125.00").await.expect(201);
     for a in ["ship", "deliver"] {
         act(&t.app, &t.supplier, &s, a).await.expect(200);
@@ -148,27 +144,45 @@ async fn a_confirmed_flags_reversal_does_not_cancel_the_debt() {
     assert_eq!(a["totals"]["total"], "125.00", "{a}");
 }
 
+/// A prepaid order of a buyer of `kind` with `extra` fields, confirmed and invoiced for `amount`.
+async fn prepaid(kind: &str, amount: &str, extra: Value) -> (Trade, Value, String) {
+    let t = trade(kind).await;
+    let mut body = json!({"payment_terms": "prepay"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let so = order(&t, body).await;
+    let s = id(&so);
+    act(&t.app, &t.supplier, &s, "confirm").await.expect(200);
+    invoice(&t, &s, "P-1", amount).await.expect(201);
+    (t, so, s)
+}
+
+/// A school's prepaid order due in 3 days, confirmed and invoiced for `amount`.
+async fn prepaid_for_a_school(amount: &str) -> (Trade, String) {
+    let by = (today() + Duration::days(3)).to_string();
+    let (t, _, s) = prepaid("school", amount, json!({"deliver_by": by})).await;
+    (t, s)
+}
+
 #[tokio::test]
 async fn a_prepaid_order_waiting_for_payment_is_not_late_and_its_deadline_follows_the_payment() {
-    let t = trade("school").await;
+    let (t, s) = prepaid_for_a_school("125.00").await;
     let app = &t.app;
-    let so = order(
-        &t,
-        json!({"payment_terms": "prepay", "deliver_by": (today() + Duration::days(3)).to_string()}),
-    )
-    .await;
-    let s = id(&so);
-    act(app, &t.supplier, &s, "confirm").await.expect(200);
-    invoice(&t, &s, "P-1", "125.00").await.expect(201);
-    // Confirmed 10 days ago for delivery 5 days after; the buyer has not paid since.
-    app.db()
-        .execute_unprepared(&format!(
+    // Confirmed and invoiced 10 days ago for delivery 5 days after; the buyer has not paid since.
+    for q in [
+        format!(
             "UPDATE supplier_order_terms SET due_on = '{}', deliver_by = '{}' WHERE supplier_order_id = '{s}'",
             today() - Duration::days(10),
             today() - Duration::days(5)
-        ))
-        .await
-        .unwrap();
+        ),
+        format!(
+            "UPDATE invoices SET created_at = '{} 12:00:00+00:00' WHERE supplier_order_id = '{s}'",
+            today() - Duration::days(10)
+        ),
+    ] {
+        app.db().execute_unprepared(&q).await.unwrap();
+    }
     let run = assist_market::services::payments::run_due(&app.state, today())
         .await
         .unwrap();
@@ -216,4 +230,89 @@ async fn orders_accepted_before_the_payable_amount_was_recorded_are_priced_at_st
             .unwrap(),
         0
     );
+}
+
+#[tokio::test]
+async fn a_paid_order_cancelled_owes_nothing_and_its_payment_is_a_refund_due() {
+    let (t, _, s) = prepaid("canteen", "125.00", json!({})).await;
+    pay(&t.app, &t.buyer, &s, "125.00").await.expect(201);
+    act(&t.app, &t.buyer, &s, "cancel").await.expect(200);
+    let p = terms(&t, &s).await;
+    assert_eq!(
+        (p["outstanding"].as_str(), p["refund_due"].as_str()),
+        (Some("0.00"), Some("125.00")),
+        "{p}"
+    );
+}
+
+#[tokio::test]
+async fn a_prepaid_order_the_supplier_has_not_confirmed_and_invoiced_is_late_all_the_same() {
+    let (t, s) = prepaid_for_a_school("100.00").await;
+    let app = &t.app;
+    // Invoiced in part only: the buyer cannot pay it all, and the wait is the supplier's.
+    app.db()
+        .execute_unprepared(&format!(
+            "UPDATE supplier_order_terms SET deliver_by = '{}' WHERE supplier_order_id = '{s}'",
+            today() - Duration::days(1)
+        ))
+        .await
+        .unwrap();
+    let run = assist_market::services::payments::run_due(&app.state, today())
+        .await
+        .unwrap();
+    assert_eq!(run.flagged_late, 1, "{run:?}");
+}
+
+#[tokio::test]
+async fn two_returns_of_different_lines_at_once_both_lower_what_is_owed() {
+    let t = trade("canteen").await;
+    let app = &t.app;
+    let second = crate::orders::product(app, &t.supplier.org_id, 1000, 1_000, 1_000_000).await;
+    let body = crate::orders::order_body(&[(&t.product, "10"), (&second, "10")]);
+    let so = crate::orders::place(app, &t.buyer, body, &crate::orders::new_key())
+        .await
+        .expect(201)
+        .json["supplier_orders"][0]
+        .clone();
+    let s = id(&so);
+    for a in ["confirm", "ship", "deliver"] {
+        act(app, &t.supplier, &s, a).await.expect(200);
+    }
+    let lines: Vec<String> = so["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_string())
+        .collect();
+    let all: Vec<Value> = lines
+        .iter()
+        .map(|l| json!({"line_id": l, "accepted_quantity": "10"}))
+        .collect();
+    app.post(
+        &format!("/supplier-orders/{s}/accept"),
+        t.buyer.t(),
+        json!({"lines": all, "invoice_number": "F-1"}),
+    )
+    .await
+    .expect(200);
+    // 10 × 12.50 + 10 × 10.00 = 225.00, invoiced in full.
+    invoice(&t, &s, "F-1", "225.00").await.expect(201);
+    let give = |line: String| {
+        let path = format!("/supplier-orders/{s}/returns");
+        let tok = t.buyer.token.clone();
+        async move {
+            app.post(
+                &path,
+                Some(&tok),
+                json!({"lines": [{"line_id": line, "quantity": "1"}], "reason": "spoilt"}),
+            )
+            .await
+            .expect(201);
+        }
+    };
+    // Five rounds of one unit of each line returned at the same time: 5 × 22.50 back.
+    for _ in 0..5 {
+        tokio::join!(give(lines[0].clone()), give(lines[1].clone()));
+    }
+    assert_eq!(terms(&t, &s).await["outstanding"], "112.50");
 }

@@ -45,6 +45,9 @@ pub(super) async fn invoiceable_fen(
 /// (`payable_fen`) by acceptance (from the amounts it credits, in its own statement: see
 /// `orders::accept`) and again by each return.
 pub async fn after_return(conn: &impl ConnectionTrait, so: &supplier_orders::Model) -> AppResult<()> {
+    // The terms row is locked before the lines are read: a return of other lines committing
+    // meanwhile is then seen, and the two never write over each other's amount.
+    super::owed::lock_owed(conn, &so.id).await?;
     let fen = invoiceable_fen(conn, so, SupplierOrderStatus::Accepted).await?;
     super::owed::set_payable(conn, &so.id, fen).await
 }

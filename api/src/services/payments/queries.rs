@@ -128,6 +128,16 @@ pub(super) async fn insert_invoice(conn: &impl ConnectionTrait, row: invoices::M
     Ok(())
 }
 
+/// The business day the last invoice of supplier order `so_id` was recorded, if any.
+pub(super) async fn last_invoiced_on(conn: &impl ConnectionTrait, so_id: &str) -> AppResult<Option<NaiveDate>> {
+    Ok(invoices::Entity::find()
+        .filter(invoices::Column::SupplierOrderId.eq(so_id))
+        .order_by_desc(invoices::Column::CreatedAt)
+        .one(conn)
+        .await?
+        .map(|i| crate::services::clock::local_date(i.created_at)))
+}
+
 pub(super) async fn invoice_number_used(conn: &impl ConnectionTrait, so_id: &str, number: &str) -> AppResult<bool> {
     Ok(invoices::Entity::find()
         .filter(invoices::Column::SupplierOrderId.eq(so_id))
@@ -287,11 +297,13 @@ pub(super) async fn due_by(conn: &impl ConnectionTrait, day: NaiveDate) -> AppRe
 }
 
 /// Supplier orders not delivered whose `deliver_by` is before `day` and not yet flagged late. A
-/// prepaid order waiting for the buyer's payment is not late: it may not ship until paid.
+/// prepaid order confirmed and invoiced in full, waiting for the buyer's payment, is not late:
+/// it may not ship until paid.
 pub(super) async fn newly_late(conn: &impl ConnectionTrait, day: NaiveDate) -> AppResult<Vec<Open>> {
     let text = format!(
         "{} AND t.deliver_by < $3 AND t.late_at IS NULL AND so.status IN ($4, $5, $6) \
-         AND NOT (t.payment_terms = $7 AND t.paid_fen < so.total_fen) ORDER BY so.id",
+         AND NOT (t.payment_terms = $7 AND so.status = $8 AND t.invoiced_fen >= so.total_fen \
+         AND t.paid_fen < so.total_fen) ORDER BY so.id",
         open_columns()
     );
     let values = open_values(vec![
@@ -300,6 +312,7 @@ pub(super) async fn newly_late(conn: &impl ConnectionTrait, day: NaiveDate) -> A
         SupplierOrderStatus::Confirmed.into(),
         SupplierOrderStatus::Shipped.into(),
         PaymentTerms::Prepay.into(),
+        SupplierOrderStatus::Confirmed.into(),
     ]);
     Ok(Open::find_by_statement(sql(conn, &text, values)).all(conn).await?)
 }

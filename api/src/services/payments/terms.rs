@@ -85,13 +85,16 @@ fn late_now(t: &terms::Model, status: SupplierOrderStatus, day: NaiveDate) -> bo
     use SupplierOrderStatus as S;
     t.late_at.is_some()
         || (matches!(status, S::Placed | S::Confirmed | S::Shipped)
-            && !awaiting_prepayment(t)
+            && !awaiting_prepayment(t, status)
             && t.deliver_by.is_some_and(|d| d < day))
 }
 
-/// A prepaid order not yet paid in full.
-fn awaiting_prepayment(t: &terms::Model) -> bool {
-    t.payment_terms == PaymentTerms::Prepay.as_str() && t.payable_fen.is_some_and(|p| t.paid_fen < p)
+/// A prepaid order the supplier has confirmed and invoiced in full, waiting for the buyer's
+/// payment before it may ship (a supplier slow to confirm or invoice is not excused).
+fn awaiting_prepayment(t: &terms::Model, status: SupplierOrderStatus) -> bool {
+    t.payment_terms == PaymentTerms::Prepay.as_str()
+        && status == SupplierOrderStatus::Confirmed
+        && t.payable_fen.is_some_and(|p| t.invoiced_fen >= p && t.paid_fen < p)
 }
 
 /// Whether the SME payment regulation governs the debt: it counts from delivery, so it
@@ -115,8 +118,9 @@ pub(super) fn owed_fen(t: &terms::Model) -> i64 {
 }
 
 /// The payment of `fen` just recorded completed a prepaid order's payment: its latest
-/// delivery date moves back by the days the supplier waited for it after confirming (the
-/// order could not ship meanwhile), so that the buyer's delay is not the supplier's lateness.
+/// delivery date moves back by the days the supplier waited for it once it had confirmed and
+/// invoiced in full (the order could not ship meanwhile), so that the buyer's delay is not
+/// the supplier's lateness.
 pub(super) async fn after_prepayment(
     conn: &impl ConnectionTrait,
     so: &supplier_orders::Model,
@@ -130,7 +134,8 @@ pub(super) async fn after_prepayment(
     let (Some(deliver_by), Some(confirmed_on)) = (t.deliver_by, t.due_on) else {
         return Ok(t);
     };
-    let waited = (today() - confirmed_on).num_days();
+    let invoiced_on = queries::last_invoiced_on(conn, &so.id).await?.unwrap_or(confirmed_on);
+    let waited = (today() - confirmed_on.max(invoiced_on)).num_days();
     if waited <= 0 {
         return Ok(t);
     }
@@ -264,6 +269,10 @@ pub async fn after_transition(conn: &impl ConnectionTrait, so_id: &str, to: Supp
     let prepay = t.payment_terms == PaymentTerms::Prepay;
     match to {
         SupplierOrderStatus::Confirmed if prepay => queries::set_due(conn, so_id, day).await,
+        // Nothing is owed on an order cancelled or rejected: what was paid is a refund due.
+        SupplierOrderStatus::Cancelled | SupplierOrderStatus::Rejected => {
+            super::owed::set_payable(conn, so_id, 0).await
+        }
         SupplierOrderStatus::Delivered => {
             let due = (!prepay).then(|| day + chrono::Duration::days(i64::from(t.payment_days)));
             let late = (t.late_at.is_none() && t.deliver_by.is_some_and(|d| d < day)).then(now);

@@ -33,6 +33,10 @@ pub struct SupplierOrderTerms {
     pub outstanding: Money,
     /// Paid beyond what the buyer owes (goods returned, or accepted in part, after paying):
     /// what the supplier is to pay back.
+    // Always in answers; `default` reads back answers stored before it existed (an
+    // idempotent replay of an order placed before the upgrade).
+    #[serde(default)]
+    #[schema(required = true)]
     pub refund_due: Money,
     /// Overdue today, and under what: the regulation or the contract.
     pub overdue_under: Option<LateUnder>,
