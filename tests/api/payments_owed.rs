@@ -37,7 +37,7 @@ async fn give_back(t: &Trade, so: &Value, quantity: &str) {
 }
 
 /// A canteen's 10 units (125.00) accepted on account and invoiced for `amount`.
-async fn invoiced(amount: &str) -> (Trade, Value, String) {
+pub async fn invoiced(amount: &str) -> (Trade, Value, String) {
     let t = trade("canteen").await;
     let so = order(&t, json!({})).await;
     let s = id(&so);

@@ -64,3 +64,19 @@ async fn an_unpaid_prepayment_is_late_under_the_contract_and_a_cancelled_order_o
         .unwrap();
     assert_eq!(sent.reminders, 0, "{sent:?}");
 }
+
+#[tokio::test]
+async fn a_supervisor_appointed_after_the_30_day_reminder_is_told_on_the_next_pass() {
+    let (t, _, _) = crate::payments_owed::invoiced("125.00").await;
+    let app = &t.app;
+    let due = today() + Duration::days(30);
+    let run = |day: NaiveDate| assist_market::services::payments::run_due(&app.state, day);
+    // 30 days overdue and no finance office covers the buyer: the buyer alone is reminded.
+    assert_eq!(run(due + Duration::days(30)).await.unwrap().reminders, 1);
+    // One is set up for the buyer's city: the next pass tells it, once.
+    let office = app.create_org("finance_office", "130100").await;
+    assert_eq!(run(due + Duration::days(31)).await.unwrap().reminders, 1);
+    assert_eq!(run(due + Duration::days(32)).await.unwrap().reminders, 0);
+    let told = app.wait_for_emails(&office.contact_email, 1, 10).await;
+    assert_eq!(told.iter().filter(|m| m.contains("30 days late")).count(), 1);
+}

@@ -81,12 +81,19 @@ async fn remind(state: &AppState, o: &Open, day: NaiveDate) -> AppResult<usize> 
             newest = Some(stage);
         }
     }
-    let Some(stage) = newest else {
-        txn.commit().await?;
-        return Ok(0);
-    };
     let open = Money::from_minor(owed).map_err(AppError::internal)?;
     let overdue = (day - due).num_days();
+    let Some(stage) = newest else {
+        // The buyer was reminded already. The supervisor's reminder is tried on every pass
+        // from 30 days on until one is sent: no finance office may have covered the buyer
+        // when the buyer's 30-day reminder went out.
+        let mut sent = 0;
+        if overdue >= 30 {
+            sent += super::supervision::remind_supervisor(&txn, o, &overdue_lead(o, open, due, overdue)).await?;
+        }
+        txn.commit().await?;
+        return Ok(sent);
+    };
     let (subject, lead) = match stage {
         ReminderStage::Due => (
             format!("Payment due today for supplier order {}", o.id),
@@ -94,10 +101,7 @@ async fn remind(state: &AppState, o: &Open, day: NaiveDate) -> AppResult<usize> 
         ),
         _ => (
             format!("Payment overdue {overdue} days for supplier order {}", o.id),
-            format!(
-                "Payment of {open} for supplier order {} was due on {due} and is {overdue} days overdue.",
-                o.id
-            ),
+            overdue_lead(o, open, due, overdue),
         ),
     };
     let rule = if o.regulated {
@@ -112,4 +116,11 @@ async fn remind(state: &AppState, o: &Open, day: NaiveDate) -> AppResult<usize> 
     }
     txn.commit().await?;
     Ok(sent)
+}
+
+fn overdue_lead(o: &Open, open: Money, due: NaiveDate, overdue: i64) -> String {
+    format!(
+        "Payment of {open} for supplier order {} was due on {due} and is {overdue} days overdue.",
+        o.id
+    )
 }
