@@ -24,15 +24,18 @@ pub async fn append(
     line: Option<&str>,
 ) -> entity::ledger_entries::Model {
     let kind = if amount_fen < 0 { "reversal" } else { "credit" };
-    let line = line.map(str::to_string).unwrap_or_else(|| format!("line-{}", unique()));
+    // Uuids like every stored id, so that listings can read the entry back.
+    let line = line
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     ledger::append(
         app.db(),
         NewEntry {
             buyer_org_id: buyer.into(),
             supplier_org_id: supplier.into(),
-            product_id: format!("prod-{supplier}"),
+            product_id: supplier.to_string(),
             category: "grain".into(),
-            supplier_order_id: format!("so-{line}"),
+            supplier_order_id: uuid::Uuid::now_v7().to_string(),
             order_line_id: line,
             origin_region_code: county.into(),
             origin_county_code: county.into(),

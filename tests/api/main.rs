@@ -58,4 +58,5 @@ mod stock_writeoffs;
 mod supervision;
 mod supervision_corrections;
 mod supervision_counties;
+mod supervisor_scale;
 mod variable_weight;

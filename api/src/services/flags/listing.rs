@@ -29,13 +29,13 @@ pub fn may_read(caller: &Caller) -> AppResult<()> {
 }
 
 /// The buyers a supervisor's flags are limited to (`None`: no limit).
-async fn scope(conn: &impl ConnectionTrait, caller: &Caller) -> AppResult<Option<Vec<String>>> {
+async fn scope(conn: &impl ConnectionTrait, caller: &Caller) -> AppResult<Option<supervision::OrgSet>> {
     may_read(caller)?;
     if caller.role != Role::Supervisor {
         return Ok(None);
     }
     let region = supervision::region_of(conn, caller).await?;
-    Ok(Some(supervision::scope_orgs(conn, &region, false).await?))
+    Ok(Some(supervision::scope_orgs(&region, false)))
 }
 
 /// The flag `id` if the caller may see it: 404 when it does not exist or lies outside a
@@ -110,7 +110,7 @@ pub async fn list(
     let db = &state.db;
     let mut q = flags::Entity::find();
     if let Some(buyers) = scope(db, caller).await? {
-        q = q.filter(flags::Column::BuyerOrgId.is_in(buyers));
+        q = q.filter(buyers.condition(db.get_database_backend(), "flags.buyer_org_id"));
     }
     if let Some(k) = f.kind {
         q = q.filter(flags::Column::Kind.eq(k));

@@ -136,8 +136,8 @@ pub async fn list(
         Role::Supplier => q = q.filter(ledger_entries::Column::SupplierOrgId.eq(caller.org_id)),
         Role::Supervisor => {
             let scope = crate::services::supervision::region_of(db, caller).await?;
-            let buyers = crate::services::supervision::scope_orgs(db, &scope, false).await?;
-            q = q.filter(ledger_entries::Column::BuyerOrgId.is_in(buyers));
+            let buyers = crate::services::supervision::scope_orgs(&scope, false);
+            q = q.filter(buyers.condition(db.get_database_backend(), "ledger_entries.buyer_org_id"));
         }
         Role::Certifier => {
             let org = organizations::find(db, &caller.org_id).await?;

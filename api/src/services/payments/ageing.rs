@@ -6,7 +6,8 @@ use super::terms::overdue_under;
 use crate::auth::{Caller, Role};
 use crate::domain::{LateUnder, Money, OrgId};
 use crate::error::{AppError, AppResult};
-use crate::services::{organizations, stored, supervision, today};
+use crate::services::supervision::{self, OrgSet};
+use crate::services::{organizations, stored, today};
 use crate::state::AppState;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -105,11 +106,13 @@ pub async fn ageing(state: &AppState, caller: &Caller, q: &AgeingQuery) -> AppRe
     may_read_ageing(caller)?;
     let as_of = q.as_of.unwrap_or_else(today);
     let scope = match caller.role {
-        Role::Buyer => Scope::Buyers(organizations::with_children(&state.db, &caller.org_id).await?),
+        Role::Buyer => Scope::Buyers(OrgSet::Ids(
+            organizations::with_children(&state.db, &caller.org_id).await?,
+        )),
         Role::Supplier => Scope::Supplier(caller.org_id.to_string()),
         Role::Supervisor => {
             let region = supervision::region_of(&state.db, caller).await?;
-            Scope::Buyers(supervision::scope_orgs(&state.db, &region, true).await?)
+            Scope::Buyers(supervision::scope_orgs(&region, true))
         }
         _ => Scope::All,
     };

@@ -3,6 +3,7 @@ use super::owed::PAYABLE_CAP;
 use crate::domain::{OrgKind, OrgStatus, PaymentTerms, ReminderStage, SupplierOrderStatus};
 use crate::error::AppResult;
 use crate::services::sql;
+use crate::services::supervision::OrgSet;
 use crate::services::writes::Writes;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{invoices, organizations, payments, supplier_order_terms as terms, supplier_orders};
@@ -217,7 +218,7 @@ fn open_values(more: Vec<Value>) -> Vec<Value> {
 #[derive(Debug, Clone)]
 pub(super) enum Scope {
     All,
-    Buyers(Vec<String>),
+    Buyers(OrgSet),
     Supplier(String),
 }
 
@@ -227,11 +228,10 @@ fn scope_filter(scope: Scope, first: usize) -> Option<(String, Vec<Value>)> {
     match scope {
         Scope::All => Some((String::new(), Vec::new())),
         Scope::Supplier(id) => Some((format!(" AND so.supplier_org_id = ${first}"), vec![id.into()])),
-        Scope::Buyers(ids) if ids.is_empty() => None,
-        Scope::Buyers(ids) => {
-            let marks: Vec<String> = (first..first + ids.len()).map(|i| format!("${i}")).collect();
-            let text = format!(" AND so.buyer_org_id IN ({})", marks.join(", "));
-            Some((text, ids.into_iter().map(Value::from).collect()))
+        Scope::Buyers(set) if set.is_known_empty() => None,
+        Scope::Buyers(set) => {
+            let (text, values) = set.sql_in("so.buyer_org_id", first);
+            Some((format!(" AND {text}"), values))
         }
     }
 }

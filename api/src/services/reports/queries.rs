@@ -6,6 +6,7 @@ use crate::domain::{CreditCategory, PovertyStatus, ReportGroup};
 use crate::error::AppResult;
 use crate::services::credit::sum_of;
 use crate::services::sql;
+use crate::services::supervision::OrgSet;
 use entity::{ledger_entries, order_lines, organizations, pairings, products, regions, supplier_orders};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Value};
 use std::collections::HashMap;
@@ -153,7 +154,7 @@ pub struct QuotaProgress {
 pub async fn quota_progress(
     conn: &impl ConnectionTrait,
     year: i32,
-    only: Option<&[String]>,
+    only: Option<&OrgSet>,
 ) -> AppResult<Vec<QuotaProgress>> {
     let mut values: Vec<Value> = vec![ReportGroup::Buyer.into(), year.into()];
     let mut text = format!(
@@ -164,9 +165,10 @@ pub async fn quota_progress(
         fresh_rollup(ReportGroup::Buyer, "$1"),
         crate::services::credit::targets_sql("$2")
     );
-    if let Some(ids) = only {
-        text.push_str(&format!(" AND q.buyer_org_id IN ({})", placeholders(3, ids.len())));
-        values.extend(ids.iter().map(|i| Value::from(i.clone())));
+    if let Some(set) = only {
+        let (cond, more) = set.sql_in("q.buyer_org_id", 3);
+        text.push_str(&format!(" AND {cond}"));
+        values.extend(more);
     }
     let mut rows = Vec::new();
     for r in conn.query_all_raw(sql(conn, &text, values)).await? {

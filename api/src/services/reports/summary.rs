@@ -1,12 +1,12 @@
 //! The yearly summary: ledger totals grouped by buyer, supplier, county, pairing or
 //! month, split by credit category and origin poverty status, over the caller's
 //! slice of the ledger, with a ranking of buyers by quota progress.
-use super::queries::placeholders;
 use super::queries::{self, Figures};
 use crate::auth::{Caller, Role};
 use crate::domain::{Money, OrgId, ReportFormat, ReportGroup, ReportScope, SignedMoney};
 use crate::error::{AppError, AppResult};
 use crate::services::credit::{check_year, net, stored_id, take_opt, Param, Ratio};
+use crate::services::supervision::{self, OrgSet};
 use crate::state::AppState;
 use sea_orm::Value;
 use serde::{Deserialize, Serialize};
@@ -99,8 +99,18 @@ struct Scope {
     name: ReportScope,
     cond: String,
     values: Vec<Value>,
-    /// Buyer ids of a buyer scope (for the ranking).
-    buyers: Option<Vec<String>>,
+    /// The buyers of a buyer or region scope (for the ranking; no one for a supplier or county).
+    buyers: Option<OrgSet>,
+}
+
+fn buyers_scope(name: ReportScope, buyers: OrgSet, first: usize) -> Scope {
+    let (cond, values) = buyers.sql_in("l.buyer_org_id", first);
+    Scope {
+        name,
+        cond: format!(" AND {cond}"),
+        values,
+        buyers: Some(buyers),
+    }
 }
 
 async fn scope_of(state: &AppState, caller: &Caller, first: usize) -> AppResult<Scope> {
@@ -115,38 +125,23 @@ async fn scope_of(state: &AppState, caller: &Caller, first: usize) -> AppResult<
         },
         Role::Buyer => {
             let ids = crate::services::credit::queries::with_children(db, &me).await?;
-            Scope {
-                name: ReportScope::Buyer,
-                cond: format!(" AND l.buyer_org_id IN ({})", placeholders(first, ids.len())),
-                values: ids.iter().map(|i| Value::from(i.clone())).collect(),
-                buyers: Some(ids),
-            }
+            buyers_scope(ReportScope::Buyer, OrgSet::Ids(ids), first)
         }
         Role::Supervisor => {
             let scope = crate::services::supervision::region_of(db, caller).await?;
-            let ids = crate::services::supervision::scope_orgs(db, &scope, false).await?;
-            Scope {
-                name: ReportScope::Region,
-                cond: if ids.is_empty() {
-                    " AND 1 = 0".to_string()
-                } else {
-                    format!(" AND l.buyer_org_id IN ({})", placeholders(first, ids.len()))
-                },
-                values: ids.iter().map(|i| Value::from(i.clone())).collect(),
-                buyers: Some(ids),
-            }
+            buyers_scope(ReportScope::Region, supervision::scope_orgs(&scope, false), first)
         }
         Role::Supplier => Scope {
             name: ReportScope::Supplier,
             cond: format!(" AND l.supplier_org_id = ${first}"),
             values: vec![me.into()],
-            buyers: Some(vec![]),
+            buyers: Some(OrgSet::Ids(vec![])),
         },
         Role::Certifier => Scope {
             name: ReportScope::County,
             cond: format!(" AND l.origin_county_code = ${first}"),
             values: vec![queries::org_region(db, &me).await?.into()],
-            buyers: Some(vec![]),
+            buyers: Some(OrgSet::Ids(vec![])),
         },
     })
 }
@@ -273,7 +268,7 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: Report
         rows.push(row_of(k, name, f)?);
     }
     let ranking = if group == ReportGroup::Buyer {
-        Some(ranking(db, year, scope.buyers.as_deref()).await?)
+        Some(ranking(db, year, scope.buyers.as_ref()).await?)
     } else {
         None
     };
@@ -290,12 +285,8 @@ pub async fn summary(state: &AppState, caller: &Caller, year: i32, group: Report
 
 /// Buyers with a quota target for `year` (an approved plan's, else a quota's; all, or those
 /// in `only`), by progress against it.
-async fn ranking(
-    conn: &impl sea_orm::ConnectionTrait,
-    year: i32,
-    only: Option<&[String]>,
-) -> AppResult<Vec<RankingRow>> {
-    if only.is_some_and(|ids| ids.is_empty()) {
+async fn ranking(conn: &impl sea_orm::ConnectionTrait, year: i32, only: Option<&OrgSet>) -> AppResult<Vec<RankingRow>> {
+    if only.is_some_and(OrgSet::is_known_empty) {
         return Ok(vec![]);
     }
     let mut rows = queries::quota_progress(conn, year, only).await?;

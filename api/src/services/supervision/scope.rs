@@ -1,7 +1,8 @@
 //! The region a supervisor covers and the organisations in it.
 use super::queries;
+use super::OrgSet;
 use crate::auth::{Caller, Role};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::services::organizations;
 use entity::organizations as orgs;
 use sea_orm::ConnectionTrait;
@@ -41,20 +42,10 @@ pub async fn may_supervise(conn: &impl ConnectionTrait, caller: &Caller, org: &o
     org_in_scope(conn, &scope, org).await
 }
 
-/// Ids of the organisations in the scope's region (only budget units with `budget_units`).
-pub async fn scope_orgs(
-    conn: &impl ConnectionTrait,
-    scope: &RegionScope,
-    budget_units: bool,
-) -> AppResult<Vec<String>> {
-    queries::orgs_under(conn, &scope.region_code, budget_units).await
-}
-
-/// Codes of the scope's region and every region under it.
-pub async fn scope_regions(conn: &impl ConnectionTrait, scope: &RegionScope) -> AppResult<Vec<String>> {
-    let codes = queries::regions_under(conn, &scope.region_code).await?;
-    if codes.is_empty() {
-        return Err(AppError::internal("a supervisor's region is missing"));
+/// The organisations in the scope's region (only budget units with `budget_units`), as SQL.
+pub fn scope_orgs(scope: &RegionScope, budget_units: bool) -> OrgSet {
+    OrgSet::Region {
+        code: scope.region_code.clone(),
+        budget_units,
     }
-    Ok(codes)
 }
