@@ -98,8 +98,17 @@ async fn a_late_order_is_flagged_its_supplier_emailed_once_and_the_buyer_may_can
     let r = act(app, &t.buyer, &s, "cancel").await.expect(200);
     assert_eq!(r.json["status"], "cancelled");
     assert_eq!(stock_of(app, &t.product).await.reserved_milli, 10_000);
-    // Lateness stays on the record (the supplier's scorecard).
+    // Lateness stays on the record (the supplier's scorecard): a late order never delivered
+    // counts as not on time.
     assert!(r.json["payment"]["late_since"].is_string());
+    let card = app
+        .get(&format!("/suppliers/{}/scorecard", t.supplier.org_id), t.buyer.t())
+        .await
+        .expect(200)
+        .json;
+    // The other order was delivered on time: one of two, not one of one.
+    assert_eq!(card["delivered_on_time"]["denominator"], 2, "{card}");
+    assert_eq!(card["delivered_on_time"]["numerator"], 1, "{card}");
 }
 
 #[tokio::test]

@@ -11,7 +11,8 @@
 //!   still waiting less than 48 hours. Confirmation times are recorded from migration 180 on
 //!   (`supplier_order_confirmations`); an order confirmed before it counts as not within 48 h.
 //! - `delivered_on_time`: supplier orders delivered in the year by the buyer's `deliver_by`
-//!   (on time when none was set) ÷ delivered.
+//!   (on time when none was set) ÷ those delivered in the year and those flagged late in the
+//!   year that were never delivered (cancelled, or still on the way).
 //! - `acceptance`: accepted ÷ ordered quantity, over the lines of supplier orders accepted in
 //!   the year; `returns`: returned ÷ accepted over the same lines.
 //! - `rating`: ratings given in the year: their count, sum and average.
@@ -67,6 +68,7 @@ pub struct Scorecard {
     pub year: i32,
     pub orders_received: i64,
     pub confirmed_within_48h: CountRatio,
+    /// Delivered by the deadline ÷ delivered, and flagged late and never delivered, in the year.
     pub delivered_on_time: CountRatio,
     pub acceptance: QuantityRatio,
     pub returns: QuantityRatio,
@@ -160,7 +162,7 @@ pub async fn compute(conn: &impl ConnectionTrait, id: OrgId, year: i32) -> AppRe
     let orgs = [org.clone()];
     let received = queries::received(conn, &org, w).await?;
     let pick = |m: std::collections::HashMap<String, Vec<i64>>, n: usize| m.get(&org).cloned().unwrap_or(vec![0; n]);
-    let delivered = pick(queries::deliveries(conn, &orgs, w).await?, 2);
+    let delivered = pick(queries::deliveries(conn, &orgs, w).await?, 3);
     let accepted = pick(queries::acceptance(conn, &orgs, w).await?, 3);
     let rated = pick(queries::ratings(conn, &orgs, w).await?, 2);
     let pledged = queries::pledged(conn, &org, w).await?;
@@ -170,7 +172,7 @@ pub async fn compute(conn: &impl ConnectionTrait, id: OrgId, year: i32) -> AppRe
         year,
         orders_received: received.len() as i64,
         confirmed_within_48h: answered(&received, Some(48))?,
-        delivered_on_time: ratio(delivered[1], delivered[0]),
+        delivered_on_time: ratio(delivered[1], delivered[0].saturating_add(delivered[2])),
         acceptance: quantities(accepted[1], accepted[0])?,
         returns: quantities(accepted[2], accepted[1])?,
         rating: rating(rated[0], rated[1]),

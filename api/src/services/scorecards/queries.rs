@@ -58,20 +58,26 @@ async fn per_supplier(
     Ok(out)
 }
 
-/// Supplier orders delivered in the window: `[delivered, on time]` (on time: delivered by
-/// the buyer's `deliver_by`, or no deadline set).
+/// Supplier orders delivered in the window, and those flagged late in it that were never
+/// delivered: `[delivered, on time, missed]` (on time: delivered by the buyer's `deliver_by`,
+/// or no deadline set; missed: past `deliver_by` undelivered, cancelled since or not). A
+/// supplier that never delivers a late order does not keep a clean record by it.
 pub(super) async fn deliveries(
     conn: &impl ConnectionTrait,
     orgs: &[String],
     w: Window,
 ) -> AppResult<HashMap<String, Vec<i64>>> {
-    let text = "SELECT so.supplier_org_id AS org, COUNT(*) AS delivered, \
-         SUM(CASE WHEN t.deliver_by IS NULL OR t.delivered_on <= t.deliver_by THEN 1 ELSE 0 END) AS on_time \
+    let text = "SELECT so.supplier_org_id AS org, \
+         SUM(CASE WHEN t.delivered_on IS NULL THEN 0 ELSE 1 END) AS delivered, \
+         SUM(CASE WHEN t.delivered_on IS NOT NULL AND (t.deliver_by IS NULL OR t.delivered_on <= t.deliver_by) \
+         THEN 1 ELSE 0 END) AS on_time, \
+         SUM(CASE WHEN t.delivered_on IS NULL THEN 1 ELSE 0 END) AS missed \
          FROM supplier_order_terms t JOIN supplier_orders so ON so.id = t.supplier_order_id \
-         WHERE t.delivered_on >= $1 AND t.delivered_on < $2 AND so.supplier_org_id IN ({orgs}) \
+         WHERE ((t.delivered_on >= $1 AND t.delivered_on < $2) \
+         OR (t.delivered_on IS NULL AND t.late_at >= $3 AND t.late_at < $4)) AND so.supplier_org_id IN ({orgs}) \
          GROUP BY so.supplier_org_id";
-    let head = vec![w.from_day.into(), w.to_day.into()];
-    per_supplier(conn, text, head, orgs, &["delivered", "on_time"]).await
+    let head = vec![w.from_day.into(), w.to_day.into(), w.from.into(), w.to.into()];
+    per_supplier(conn, text, head, orgs, &["delivered", "on_time", "missed"]).await
 }
 
 /// Lines of supplier orders accepted in the window: `[ordered, accepted, returned]` in

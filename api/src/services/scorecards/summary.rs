@@ -18,7 +18,8 @@ pub struct SupplierSummary {
     pub year: i32,
     /// Supplier orders delivered this year.
     pub deliveries: i64,
-    /// Delivered by the buyer's deadline ÷ delivered (null before any delivery).
+    /// Delivered by the buyer's deadline ÷ delivered, and flagged late and never delivered
+    /// (null before either).
     pub on_time_delivery: Option<Share>,
     /// Accepted ÷ ordered quantity of the supplier orders accepted this year.
     pub acceptance_rate: Option<Share>,
@@ -46,7 +47,10 @@ pub async fn attach_summaries(conn: &impl ConnectionTrait, items: &mut [CatalogI
         item.supplier_summary = Some(SupplierSummary {
             year,
             deliveries: get(&delivered, &org, 0),
-            on_time_delivery: share(get(&delivered, &org, 1), get(&delivered, &org, 0)),
+            on_time_delivery: share(
+                get(&delivered, &org, 1),
+                get(&delivered, &org, 0).saturating_add(get(&delivered, &org, 2)),
+            ),
             acceptance_rate: share(get(&accepted, &org, 1), get(&accepted, &org, 0)),
             rating: rating(get(&rated, &org, 0), get(&rated, &org, 1)),
         });
