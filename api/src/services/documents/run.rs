@@ -20,6 +20,8 @@ pub struct RunSummary {
     pub suspended: usize,
     /// Suppliers reinstated because a new licence was recorded.
     pub reinstated: usize,
+    /// Documents or suppliers whose step failed (logged; tried again on the next pass).
+    pub failed: usize,
 }
 
 fn describe(d: &ExpiringDocument) -> String {
@@ -49,16 +51,37 @@ pub async fn run_due(state: &AppState, day: NaiveDate) -> AppResult<RunSummary> 
         if stages.is_empty() {
             continue;
         }
-        let txn = state.db.begin().await?;
-        step(&txn, &d, &stages, &mut sum).await?;
-        txn.commit().await?;
+        // One document's failure must not hold back every later one's reminder or expiry.
+        let mut done = sum;
+        let outcome = async {
+            let txn = state.db.begin().await?;
+            step(&txn, &d, &stages, &mut done).await?;
+            txn.commit().await?;
+            AppResult::Ok(())
+        };
+        match outcome.await {
+            Ok(()) => sum = done,
+            Err(e) => {
+                tracing::warn!(document = %d.key, error = %e, "document step failed");
+                sum.failed += 1;
+            }
+        }
     }
     for org in suspension::suspended(&state.db).await? {
-        let txn = state.db.begin().await?;
-        if suspension::reinstate_if_renewed(&txn, &org).await? {
-            sum.reinstated += 1;
+        let outcome = async {
+            let txn = state.db.begin().await?;
+            let renewed = suspension::reinstate_if_renewed(&txn, &org).await?;
+            txn.commit().await?;
+            AppResult::Ok(renewed)
+        };
+        match outcome.await {
+            Ok(true) => sum.reinstated += 1,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(org = %org, error = %e, "reinstating failed");
+                sum.failed += 1;
+            }
         }
-        txn.commit().await?;
     }
     if sum.withdrawn + sum.suspended + sum.reinstated > 0 {
         state.cache.bump_generation("catalog").await;
