@@ -47,6 +47,7 @@ mod plans;
 mod plans_floor;
 mod products;
 mod products_review;
+mod quota_first_write;
 mod read_back;
 mod readme;
 mod regions_tree;

@@ -175,8 +175,8 @@ pub struct QuotaRow {
     pub target_fen: i64,
 }
 
-/// Inserts the quota, or replaces it when `version` is what is stored (any version
-/// when `None`), bumping the version. Returns whether a row was written.
+/// Inserts the quota when none is stored (`version` `None`), or replaces it when `version` is
+/// what is stored, bumping the version. Returns whether a row was written.
 pub async fn upsert_quota(conn: &impl ConnectionTrait, q: QuotaRow, version: Option<i32>) -> AppResult<bool> {
     use quotas::Column as C;
     use sea_orm::sea_query::ExprTrait;
@@ -192,12 +192,14 @@ pub async fn upsert_quota(conn: &impl ConnectionTrait, q: QuotaRow, version: Opt
     };
     let stored_version = Expr::col((quotas::Entity, C::Version));
     let mut on_conflict = OnConflict::columns([C::BuyerOrgId, C::Year]);
-    on_conflict
-        .update_columns([C::FoodBudgetFen, C::ReservedSharePpm, C::TargetFen, C::UpdatedAt])
-        .value(C::Version, stored_version.clone().add(1));
-    if let Some(v) = version {
-        on_conflict.action_and_where(stored_version.eq(v));
-    }
+    match version {
+        // A first write: a quota written since the caller looked is not overwritten blindly.
+        None => on_conflict.do_nothing(),
+        Some(v) => on_conflict
+            .update_columns([C::FoodBudgetFen, C::ReservedSharePpm, C::TargetFen, C::UpdatedAt])
+            .value(C::Version, stored_version.clone().add(1))
+            .action_and_where(stored_version.eq(v)),
+    };
     let written = quotas::Entity::insert(am)
         .on_conflict(on_conflict.to_owned())
         .exec_without_returning(conn)

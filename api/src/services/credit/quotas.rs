@@ -279,7 +279,11 @@ pub async fn put_quota(
         target_fen: target.minor(),
     };
     if !queries::upsert_quota(db, row, version).await? {
-        return Err(AppError::PreconditionFailed);
+        // Without a version another first write got there first: replacing it needs its ETag.
+        return Err(match version {
+            None => AppError::PreconditionRequired,
+            Some(_) => AppError::PreconditionFailed,
+        });
     }
     let q = queries::quota(db, org_id, year)
         .await?
