@@ -33,6 +33,7 @@ mod m20261201_000240_correction_credits;
 mod m20261202_000250_ledger_lot_index;
 mod m20261202_000260_pledges_by_buyer;
 mod m20261202_000270_terms_payable;
+mod m20261203_000280_flag_reversal_entries;
 
 pub struct Migrator;
 
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000250_ledger_lot_index::Migration),
             Box::new(m20261202_000260_pledges_by_buyer::Migration),
             Box::new(m20261202_000270_terms_payable::Migration),
+            Box::new(m20261203_000280_flag_reversal_entries::Migration),
         ]
     }
 }

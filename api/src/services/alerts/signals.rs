@@ -70,7 +70,7 @@ pub async fn load_signals(conn: &impl ConnectionTrait, at: DateTime<Utc>) -> App
     }
     // Open backlog reports, less what sold since each was made.
     let mut reported: HashMap<ProductId, i64> = HashMap::new();
-    for row in queries::open_report_rows(conn).await? {
+    for row in queries::open_report_rows(conn, at).await? {
         let pid: ProductId = stored(&row.try_get::<String>("", "product_id")?, "product id")?;
         let q: i64 = row.try_get("", "quantity_milli")?;
         let sold_since = get_sum(&row, "sold_since")?;

@@ -71,7 +71,8 @@ pub async fn upsert_rule(conn: &impl ConnectionTrait, rule: alert_rules::Model) 
 
 /// Per certified, unexpired product of an active supplier with stock in unexpired lots: stock, earliest
 /// best-before, net sales since `since` and the last sale (a correction's credit, which moves
-/// a sale to another buyer, is none).
+/// a sale to another buyer, is none). A confirmed flag's reversal, dated when the flag was
+/// confirmed, takes back credit for a sale made whenever: no goods moved, so it is no lost sale.
 pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Time) -> AppResult<Vec<QueryResult>> {
     Ok(conn
         .query_all_raw(sql(
@@ -82,9 +83,11 @@ pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Tim
              FROM products p \
              JOIN (SELECT product_id, SUM(remaining_milli) AS on_hand, MIN(best_before) AS earliest FROM lots \
                    WHERE remaining_milli > 0 AND best_before >= $1 AND NOT uncertified_batch GROUP BY product_id) s ON s.product_id = p.id \
-             LEFT JOIN (SELECT e.product_id, SUM(CASE WHEN e.occurred_at >= $2 THEN e.quantity_milli ELSE 0 END) AS sold, \
+             LEFT JOIN (SELECT e.product_id, SUM(CASE WHEN e.occurred_at >= $2 AND fr.reversal_entry_id IS NULL \
+                   THEN e.quantity_milli ELSE 0 END) AS sold, \
                    MAX(CASE WHEN e.kind = $3 AND c.entry_id IS NULL THEN e.occurred_at END) AS last_sale \
                    FROM ledger_entries e LEFT JOIN attribution_correction_credits c ON c.entry_id = e.id \
+                   LEFT JOIN flag_reversals fr ON fr.reversal_entry_id = e.id \
                    GROUP BY e.product_id) l \
                    ON l.product_id = p.id \
              JOIN organizations o ON o.id = p.supplier_org_id AND o.status = $5 \
@@ -101,15 +104,18 @@ pub async fn signal_rows(conn: &impl ConnectionTrait, day: NaiveDate, since: Tim
         .await?)
 }
 
-/// Open backlog reports with what sold of their product since each was made.
-pub async fn open_report_rows(conn: &impl ConnectionTrait) -> AppResult<Vec<QueryResult>> {
+/// Backlog reports open and made by `at` (the scan's time: one filed while the scan writes is
+/// weighed by the next), with what sold of their product since each was made (flag reversals
+/// left out, as in [`signal_rows`]).
+pub async fn open_report_rows(conn: &impl ConnectionTrait, at: Time) -> AppResult<Vec<QueryResult>> {
     Ok(conn
         .query_all_raw(sql(
             conn,
             "SELECT r.product_id, r.quantity_milli, \
-             COALESCE((SELECT SUM(e.quantity_milli) FROM ledger_entries e WHERE e.product_id = r.product_id AND e.occurred_at >= r.created_at), 0) AS sold_since \
-             FROM unsold_reports r WHERE r.status = $1",
-            vec![UnsoldReportStatus::Open.into()],
+             COALESCE((SELECT SUM(e.quantity_milli) FROM ledger_entries e WHERE e.product_id = r.product_id AND e.occurred_at >= r.created_at \
+             AND NOT EXISTS (SELECT 1 FROM flag_reversals fr WHERE fr.reversal_entry_id = e.id)), 0) AS sold_since \
+             FROM unsold_reports r WHERE r.status = $1 AND r.created_at <= $2",
+            vec![UnsoldReportStatus::Open.into(), at.into()],
         ))
         .await?)
 }

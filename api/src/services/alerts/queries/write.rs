@@ -212,13 +212,16 @@ pub async fn attach_open_reports(conn: &impl ConnectionTrait) -> AppResult<()> {
     Ok(())
 }
 
-/// Closes the open backlog reports of the alert's product.
+/// Closes the open backlog reports of the alert's product made by `at`. A scan's `at` is
+/// taken before it reads its signals: a report filed while it writes was not weighed, so it
+/// stays open for the next scan.
 pub async fn close_reports_of(conn: &impl ConnectionTrait, id: AlertId, at: Time) -> AppResult<()> {
     use unsold_reports::Column as C;
     unsold_reports::Entity::update_many()
         .col_expr(C::Status, Expr::value(UnsoldReportStatus::Closed.as_str()))
         .col_expr(C::ClosedAt, Expr::value(at))
         .filter(C::Status.eq(UnsoldReportStatus::Open))
+        .filter(C::CreatedAt.lte(at))
         .filter(
             C::ProductId.in_subquery(
                 Query::select()
