@@ -174,11 +174,22 @@ async fn rules_have_defaults_and_refuse_invalid_values() {
 
     let good =
         json!({"yellow_days": 5, "orange_days": 10, "red_days": 15, "no_sales_days": 4, "expiry_window_days": 3});
+    // Replacing a rule names its version: 428 without it, 412 when stale.
+    app.put("/alert-rules/fruit", Some(&app.admin_token), good.clone())
+        .await
+        .problem(428);
+    app.put_if("/alert-rules/fruit", Some(&app.admin_token), good.clone(), "\"7\"")
+        .await
+        .problem(412);
     let r = app
-        .put("/alert-rules/fruit", Some(&app.admin_token), good.clone())
+        .put_if("/alert-rules/fruit", Some(&app.admin_token), good.clone(), "\"1\"")
         .await
         .expect(200);
     assert_eq!(r.json["red_days"], 15);
+    assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
+    app.put_if("/alert-rules/fruit", Some(&app.admin_token), good.clone(), "\"1\"")
+        .await
+        .problem(412);
     let r = app.get("/alert-rules", Some(&app.admin_token)).await.expect(200);
     let fruit = r.json["items"]
         .as_array()
@@ -1232,9 +1243,12 @@ async fn putting_a_rule_twice_bumps_its_version_and_keeps_one_row() {
     let app = spawn_app().await;
     let admin = Some(app.admin_token.as_str());
     let body = |red: i64| json!({"yellow_days": 5, "orange_days": 10, "red_days": red, "no_sales_days": 4, "expiry_window_days": 3});
-    let r = app.put("/alert-rules/tea", admin, body(15)).await.expect(200);
+    let r = app
+        .put_if("/alert-rules/tea", admin, body(15), "\"1\"")
+        .await
+        .expect(200);
     assert_eq!(r.json["category"], "tea");
-    app.put("/alert-rules/tea", admin, body(16)).await.expect(200);
+    app.put_if("/alert-rules/tea", admin, body(16), "*").await.expect(200);
     let rows = entity::alert_rules::Entity::find()
         .filter(entity::alert_rules::Column::Category.eq("tea"))
         .all(app.db())

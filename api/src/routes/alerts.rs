@@ -1,5 +1,5 @@
 //! Unsold-produce alerts: rules, backlog reports, the scan, and the response.
-use super::extract::{created, idempotency_key, Guarded, GuardedQuery};
+use super::extract::{created, etag_value, idempotency_key, Guarded, GuardedQuery};
 use crate::auth::{Caller, Role};
 use crate::domain::{AlertId, AlertStatus, ProductCategory, ProductId, UnsoldReportId};
 use crate::error::AppError;
@@ -20,9 +20,20 @@ pub async fn list_rules(state: web::Data<AppState>, caller: Caller) -> Result<Ht
 }
 
 /// Set the rule of a category (admin). Days-of-cover thresholds must rise: yellow < orange < red.
-#[utoipa::path(operation_id = "setAlertRule", tag = "alerts", params(("category" = ProductCategory, Path)), request_body = PutAlertRule, responses((status = 200, body = AlertRule), (status = 404, description = "No such category", body = crate::error::Problem, content_type = "application/problem+json")))]
+/// Replacing a rule requires `If-Match` with its version (`version` in the list, or the
+/// `ETag` of the last answer): 428 without it, 412 when it no longer matches.
+#[utoipa::path(operation_id = "setAlertRule", tag = "alerts",
+    params(("category" = ProductCategory, Path),
+        ("If-Match" = Option<String>, Header, description = "The rule's version (its `ETag`); required to replace it (428 without it)")),
+    request_body = PutAlertRule,
+    responses(
+        (status = 200, body = AlertRule, headers(("ETag" = String, description = "The rule's version, for `If-Match`"))),
+        (status = 404, description = "No such category", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` no longer matches the rule's version", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "Replacing a rule requires `If-Match`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[put("/alert-rules/{category}")]
 pub async fn put_rule(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
     category: web::Path<String>,
@@ -35,7 +46,11 @@ pub async fn put_rule(
             .map_err(|_| AppError::NotFound("category"))
     });
     let (category, body) = body.open_with(permit)?;
-    Ok(HttpResponse::Ok().json(alerts::put_rule(&state, &caller, category, body).await?))
+    let if_match = super::extract::if_match(&req).ok();
+    let rule = alerts::put_rule(&state, &caller, category, body, if_match).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::ETAG, etag_value(&rule.version.to_string())))
+        .json(rule))
 }
 
 /// Report an unsold backlog of one's own certified product (supplier).

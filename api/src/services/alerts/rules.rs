@@ -45,6 +45,8 @@ pub struct AlertRule {
     pub no_sales_days: i32,
     /// Red when the earliest best-before is this close and the stock cannot be sold before it.
     pub expiry_window_days: i32,
+    /// The rule's version, its `ETag`: `If-Match` names it to replace the rule.
+    pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -58,6 +60,7 @@ impl TryFrom<entity::alert_rules::Model> for AlertRule {
             red_days: m.red_days,
             no_sales_days: m.no_sales_days,
             expiry_window_days: m.expiry_window_days,
+            version: m.version,
             updated_at: m.updated_at,
         })
     }
@@ -123,14 +126,25 @@ fn check(body: &PutAlertRule) -> AppResult<()> {
     AppError::check(errors)
 }
 
+/// Replaces the category's rule when `if_match` names its version (or is `*`): 428 without
+/// it, 412 when it no longer matches, so that two admins never overwrite each other blindly.
 pub async fn put_rule(
     state: &AppState,
     caller: &Caller,
     category: ProductCategory,
     body: PutAlertRule,
+    if_match: Option<String>,
 ) -> AppResult<AlertRule> {
     caller.require(&[Role::Admin])?;
     check(&body)?;
+    let existing = queries::find_rule(&state.db, category).await?;
+    let version = match (&existing, if_match.as_deref()) {
+        (Some(_), None) => return Err(AppError::PreconditionRequired),
+        (Some(e), Some(tag)) if tag != "*" && tag != e.version.to_string() => return Err(AppError::PreconditionFailed),
+        (Some(e), Some(_)) => Some(e.version),
+        (None, Some(_)) => return Err(AppError::PreconditionFailed),
+        (None, None) => None,
+    };
     // Every value is within 0..=3650 (checked above), so each fits an i32.
     let days = |v: i64| v as i32;
     let rule = entity::alert_rules::Model {
@@ -143,7 +157,12 @@ pub async fn put_rule(
         version: 1,
         updated_at: now(),
     };
-    queries::upsert_rule(&state.db, rule).await?;
+    if !queries::upsert_rule(&state.db, rule, version).await? {
+        return Err(match version {
+            None => AppError::PreconditionRequired,
+            Some(_) => AppError::PreconditionFailed,
+        });
+    }
     queries::find_rule(&state.db, category)
         .await?
         .ok_or(AppError::NotFound("alert rule"))?

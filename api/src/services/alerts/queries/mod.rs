@@ -45,26 +45,35 @@ pub async fn find_rule(conn: &impl ConnectionTrait, c: ProductCategory) -> AppRe
         .await?)
 }
 
-/// Inserts the rule, or replaces its thresholds and bumps its version.
-pub async fn upsert_rule(conn: &impl ConnectionTrait, rule: alert_rules::Model) -> AppResult<()> {
+/// Inserts the rule when none is stored (`version` `None`), or replaces its thresholds when
+/// `version` is the stored one, bumping it. Returns whether a row was written.
+pub async fn upsert_rule(
+    conn: &impl ConnectionTrait,
+    rule: alert_rules::Model,
+    version: Option<i32>,
+) -> AppResult<bool> {
     use alert_rules::Column as C;
-    alert_rules::Entity::insert(alert_rules::ActiveModel::from(rule).reset_all())
-        .on_conflict(
-            OnConflict::column(C::Category)
-                .update_columns([
-                    C::YellowDays,
-                    C::OrangeDays,
-                    C::RedDays,
-                    C::NoSalesDays,
-                    C::ExpiryWindowDays,
-                ])
-                .update_column(C::UpdatedAt)
-                .value(C::Version, Expr::col((alert_rules::Entity, C::Version)).add(1))
-                .to_owned(),
-        )
-        .exec(conn)
+    let stored = Expr::col((alert_rules::Entity, C::Version));
+    let mut on_conflict = OnConflict::column(C::Category);
+    match version {
+        None => on_conflict.do_nothing(),
+        Some(v) => on_conflict
+            .update_columns([
+                C::YellowDays,
+                C::OrangeDays,
+                C::RedDays,
+                C::NoSalesDays,
+                C::ExpiryWindowDays,
+                C::UpdatedAt,
+            ])
+            .value(C::Version, stored.clone().add(1))
+            .action_and_where(stored.eq(v)),
+    };
+    let written = alert_rules::Entity::insert(alert_rules::ActiveModel::from(rule).reset_all())
+        .on_conflict(on_conflict.to_owned())
+        .exec_without_returning(conn)
         .await?;
-    Ok(())
+    Ok(written > 0)
 }
 
 // ---------------------------------------------------------------- signals and matching
