@@ -982,6 +982,14 @@ async fn scheduled_scan_runs_once_per_tick_with_two_schedulers() {
     let got_a = assist_market::jobs::try_tick_lock(&a.state, "alert-scan-probe", iv).await;
     let got_b = assist_market::jobs::try_tick_lock(&b.state, "alert-scan-probe", iv).await;
     assert!(got_a ^ got_b, "one holder per tick ({got_a}, {got_b})");
+    // A third process that has no Redis (as one whose breaker is open) does not take it again.
+    let c_db = a.database_url.clone();
+    let c = spawn_app_with(move |s| {
+        s.database_url = Some(c_db.into());
+        s.redis_url = None;
+    })
+    .await;
+    assert!(!assist_market::jobs::try_tick_lock(&c.state, "alert-scan-probe", iv).await);
 
     let s = a.create_org("cooperative", YANGYUAN).await;
     let office = a.create_org("county_office", YANGYUAN).await;

@@ -323,25 +323,6 @@ impl Cache {
         }
     }
 
-    /// Takes a Redis lock `k` for `ttl` if nobody holds it. `None` when Redis is not configured,
-    /// skipped or unreachable (callers then fall back to a database lock).
-    pub async fn try_lock(&self, k: &str, holder: &str, ttl: Duration) -> Option<bool> {
-        let key = self.key(k);
-        let holder = holder.to_string();
-        self.call("lock", |mut m| async move {
-            redis::cmd("SET")
-                .arg(key)
-                .arg(holder)
-                .arg("NX")
-                .arg("PX")
-                .arg(ttl.as_millis() as u64)
-                .query_async::<Option<String>>(&mut m)
-                .await
-        })
-        .await
-        .map(|v| v.is_some())
-    }
-
     /// A generation number for a family of cached entries; bump it to invalidate them all.
     pub async fn generation(&self, family: &str) -> String {
         let key = self.key(&format!("gen:{family}"));

@@ -116,29 +116,20 @@ where
 }
 
 /// Takes the lock of the current tick of job `name`. True for exactly one caller per tick
-/// (of the same interval).
+/// (of the same interval). The database row is the one authority: a lock taken in Redis by
+/// one process is unknown to another that falls back to the database while Redis is away
+/// (each process has its own circuit breaker), and both would run the tick.
 pub async fn try_tick_lock(state: &AppState, name: &str, interval: Duration) -> bool {
     let secs = interval.as_secs().max(1);
     let tick = chrono::Utc::now().timestamp() as u64 / secs;
     let holder = format!("{tick:020}");
-    if let Some(got) = state
-        .cache
-        .try_lock(
-            &format!("lock:{name}:{tick}"),
-            &state.instance_id,
-            Duration::from_secs(secs * 2),
-        )
-        .await
-    {
-        return got;
-    }
     // The tick numbers of another interval do not compare with these (a longer interval's
     // are smaller), so each interval keeps its own row: a restart with a new interval must
     // not find its ticks "earlier" than the old ones and stop the job for good.
     db_lock(state, &format!("{name}:{secs}"), &holder).await
 }
 
-/// Database fallback: a row per job whose `holder` is the last tick taken.
+/// A row per job whose `holder` is the last tick taken.
 pub async fn db_lock(state: &AppState, name: &str, holder: &str) -> bool {
     match queries::take_lock(&state.db, name, holder, now()).await {
         Ok(took) => took,
