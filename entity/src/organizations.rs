@@ -20,6 +20,10 @@ pub struct Model {
     pub payment_days: Option<i32>,
     /// A budget unit (预算单位) files a yearly reserved-share plan.
     pub budget_unit: bool,
+    /// The legal representative (法定代表人), compared by the `related_parties` fraud signal.
+    pub legal_representative: Option<String>,
+    /// A contact phone, also compared by `related_parties`.
+    pub contact_phone: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -36,6 +36,7 @@ mod metrics;
 mod orders;
 mod orders_keys;
 mod orders_race;
+mod org_related_parties;
 mod outbox;
 mod outbox_claims;
 mod payments;

@@ -28,6 +28,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         ));
     }
     check_region(db, &body.region_code, kind, &mut errors).await?;
+    super::check_related_party_fields(&body.legal_representative, &body.contact_phone, &mut errors);
     let (supplier_size, payment_days) =
         super::payment_settings(kind, &body.supplier_size, body.payment_days, &mut errors);
     let budget_unit = match (kind, body.budget_unit) {
@@ -71,6 +72,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         supplier_size: Set(supplier_size.as_str().to_string()),
         payment_days: Set(payment_days),
         budget_unit: Set(budget_unit),
+        legal_representative: Set(super::related_party_value(&body.legal_representative)),
+        contact_phone: Set(super::related_party_value(&body.contact_phone)),
         created_at: Set(t),
         updated_at: Set(t),
     };

@@ -75,8 +75,28 @@ pub struct Organization {
     pub payment_days: Option<i32>,
     /// A budget unit (预算单位) files a yearly reserved-share plan, reviewed by the finance office of its region.
     pub budget_unit: bool,
+    /// The legal representative (法定代表人), which the `related_parties` fraud signal compares;
+    /// shown to the admin, evaluators and the organisation itself, absent when not recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legal_representative: Option<String>,
+    /// A contact phone (also compared by `related_parties`); shown as `legal_representative` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Organization {
+    /// The organisation as `caller` may see it: the fields the fraud signal compares only
+    /// for the admin, evaluators and the organisation itself.
+    pub fn shown_to(mut self, caller: &crate::auth::Caller) -> Organization {
+        let own = caller.org_id == self.id;
+        if !own && !matches!(caller.role, Role::Admin | Role::Evaluator) {
+            self.legal_representative = None;
+            self.contact_phone = None;
+        }
+        self
+    }
 }
 
 impl TryFrom<organizations::Model> for Organization {
@@ -99,6 +119,8 @@ impl TryFrom<organizations::Model> for Organization {
             region_code: m.region_code,
             contact_email: m.contact_email,
             credit_code: m.credit_code,
+            legal_representative: m.legal_representative,
+            contact_phone: m.contact_phone,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -129,6 +151,39 @@ pub struct NewOrganization {
     /// canteens are, other kinds are not. Only `canteen`, `school`, `hospital`, `government` and
     /// `army_unit` may be.
     pub budget_unit: Option<bool>,
+    /// The legal representative (法定代表人), at most 100 characters.
+    #[serde(default)]
+    pub legal_representative: Option<String>,
+    /// A contact phone, at most 40 characters.
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+/// Checks the fields the `related_parties` fraud signal compares (each at most its length).
+pub(crate) fn check_related_party_fields(
+    legal_representative: &Option<String>,
+    contact_phone: &Option<String>,
+    errors: &mut Vec<crate::error::FieldError>,
+) {
+    for (field, v, max) in [
+        ("legal_representative", legal_representative, 100),
+        ("contact_phone", contact_phone, 40),
+    ] {
+        if v.as_deref().is_some_and(|v| v.trim().chars().count() > max) {
+            errors.push(crate::error::FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
+}
+
+/// A stored form of a related-party field: trimmed, empty as none.
+pub(crate) fn related_party_value(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

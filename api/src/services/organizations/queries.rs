@@ -96,9 +96,8 @@ pub async fn set_related_party_fields(
         ("legal_representative", legal_representative),
         ("contact_phone", contact_phone),
     ] {
-        if let Some(v) = v {
-            let v = v.trim();
-            let value: Option<String> = (!v.is_empty()).then(|| v.to_string());
+        if v.is_some() {
+            let value = super::related_party_value(v);
             let st = crate::services::sql(
                 conn,
                 &format!("UPDATE organizations SET {col} = $1 WHERE id = $2"),

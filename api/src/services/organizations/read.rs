@@ -28,7 +28,10 @@ pub async fn list(
     };
     let rows = queries::page(&state.db, scope, page.cursor()?, limit + 1).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());
-    let items = rows.into_iter().map(Organization::try_from).collect::<AppResult<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(|r| Organization::try_from(r).map(|o| o.shown_to(caller)))
+        .collect::<AppResult<_>>()?;
     Ok((items, next))
 }
 
@@ -49,7 +52,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: OrgId) -> AppResult<Orga
     if !visible {
         return Err(AppError::NotFound("organization"));
     }
-    org.try_into()
+    Ok(Organization::try_from(org)?.shown_to(caller))
 }
 
 /// The organisation ids of `org_id` and its children (a parent's figures count its children's).

@@ -49,17 +49,7 @@ pub async fn update(
     let kind = kind_of(&org)?;
     let mut errors = Vec::new();
     let (size, days) = payment_settings(Some(kind), &body.supplier_size, body.payment_days, &mut errors);
-    for (field, v, max) in [
-        ("legal_representative", &body.legal_representative, 100),
-        ("contact_phone", &body.contact_phone, 40),
-    ] {
-        if v.as_deref().is_some_and(|v| v.trim().chars().count() > max) {
-            errors.push(crate::error::FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-        }
-    }
+    super::check_related_party_fields(&body.legal_representative, &body.contact_phone, &mut errors);
     AppError::check(errors)?;
     let current: Organization = org.clone().try_into()?;
     if if_match != "*" && if_match != version_tag(&current) {
