@@ -154,3 +154,41 @@ async fn a_county_that_something_names_stays_a_county() {
         "county"
     );
 }
+
+/// A county re-filed as a city while a township is added under it: the level check and the
+/// new child raced, and both could be written (a township under a city). Exactly one wins.
+#[tokio::test]
+async fn a_level_change_and_a_new_child_at_once_do_not_both_land() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    for i in 0..10 {
+        let county = format!("1307{}", 80 + i);
+        app.put(
+            &format!("/regions/{county}"),
+            admin,
+            json!({"name": "县", "level": "county", "parent_code": "130700"}),
+        )
+        .await
+        .expect(201);
+        let (path, child) = (format!("/regions/{county}"), format!("/regions/{county}001"));
+        let as_city = app.put_if(
+            &path,
+            admin,
+            json!({"name": "市", "level": "city", "parent_code": "130000"}),
+            "*",
+        );
+        let township = app.put(
+            &child,
+            admin,
+            json!({"name": "镇", "level": "township", "parent_code": county}),
+        );
+        let (a, b) = tokio::join!(as_city, township);
+        let codes = (a.status.as_u16(), b.status.as_u16());
+        assert!(
+            codes == (200, 422) || codes == (422, 201),
+            "{codes:?}: {} / {}",
+            a.text,
+            b.text
+        );
+    }
+}

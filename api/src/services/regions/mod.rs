@@ -186,42 +186,16 @@ pub async fn put(
             "only a village can be a registered poor village",
         ));
     }
-    // A parent is always of a coarser level, so the hierarchy has no loop as long as no region
-    // with regions under it changes level (a province re-filed as a city under itself, say).
     let stored = queries::find(db, code).await?;
-    if let Some(s) = &stored {
-        if level_of(s)? != level && queries::has_children(db, code).await? {
-            errors.push(FieldError::new(
-                "level",
-                format!("regions lie under this {}; its level cannot change", level_of(s)?),
-            ));
-        } else if level_of(s)? == RegionLevel::County
-            && level != RegionLevel::County
-            && queries::county_in_use(db, code).await?
-        {
-            // Products, organisations and pairings name it as their county: they would lose it.
-            errors.push(FieldError::new(
-                "level",
-                "products, organisations or pairings name this county; it stays a county",
-            ));
-        }
-    }
-    match (&body.parent_code, level.parent()) {
-        (Some(p), Some(_)) if p == code => {
-            errors.push(FieldError::new("parent_code", "a region cannot be its own parent"))
-        }
-        (Some(_), None) => errors.push(FieldError::new("parent_code", "a province has no parent")),
-        (None, Some(_)) => errors.push(FieldError::new("parent_code", "is required below province level")),
-        (Some(p), Some(expected)) => match queries::find(db, p).await? {
-            None => errors.push(FieldError::new("parent_code", "no such region")),
-            Some(pr) if !level.may_sit_under(level_of(&pr)?) => errors.push(FieldError::new(
-                "parent_code",
-                format!("the parent of a {level} must be a {expected}"),
-            )),
-            Some(_) => {}
-        },
-        (None, None) => {}
-    }
+    tree_errors(
+        db,
+        code,
+        level,
+        stored.as_ref(),
+        body.parent_code.as_deref(),
+        &mut errors,
+    )
+    .await?;
     AppError::check(errors)?;
     let replaces = match (&stored, if_match.as_deref()) {
         (None, Some(_)) => return Err(AppError::PreconditionFailed),
@@ -244,7 +218,7 @@ pub async fn put(
         code: Set(code.to_string()),
         name: Set(body.name.trim().to_string()),
         level: Set(level.as_str().to_string()),
-        parent_code: Set(body.parent_code),
+        parent_code: Set(body.parent_code.clone()),
         poverty_status: Set(status.as_str().to_string()),
         exited_year: Set(body.exited_year),
         registered_poor: Set(body.registered_poor.unwrap_or(false)),
@@ -257,12 +231,75 @@ pub async fn put(
             return Err(AppError::PreconditionFailed);
         }
     }
+    // Checked again with every other change of the tree held off: a child added under this
+    // region, or its new parent re-filed, since the checks above would break the levels.
+    queries::hold_tree(&txn).await?;
+    let mut late = Vec::new();
+    let now_stored = queries::find(&txn, code).await?;
+    tree_errors(
+        &txn,
+        code,
+        level,
+        now_stored.as_ref(),
+        body.parent_code.as_deref(),
+        &mut late,
+    )
+    .await?;
+    AppError::check(late)?;
     let model = queries::save(&txn, am, !created).await?;
     if moved {
         carry_products(&txn, code).await?;
     }
     txn.commit().await?;
     Ok((model.try_into()?, created))
+}
+
+/// Where the region may sit: its parent of the level above, and no level change while regions
+/// lie under it. A parent is always of a coarser level, so the hierarchy has no loop as long
+/// as no region with regions under it changes level (a province re-filed as a city under
+/// itself, say).
+async fn tree_errors(
+    conn: &impl ConnectionTrait,
+    code: &str,
+    level: RegionLevel,
+    stored: Option<&regions::Model>,
+    parent_code: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<()> {
+    if let Some(s) = stored {
+        if level_of(s)? != level && queries::has_children(conn, code).await? {
+            errors.push(FieldError::new(
+                "level",
+                format!("regions lie under this {}; its level cannot change", level_of(s)?),
+            ));
+        } else if level_of(s)? == RegionLevel::County
+            && level != RegionLevel::County
+            && queries::county_in_use(conn, code).await?
+        {
+            // Products, organisations and pairings name it as their county: they would lose it.
+            errors.push(FieldError::new(
+                "level",
+                "products, organisations or pairings name this county; it stays a county",
+            ));
+        }
+    }
+    match (parent_code, level.parent()) {
+        (Some(p), Some(_)) if p == code => {
+            errors.push(FieldError::new("parent_code", "a region cannot be its own parent"))
+        }
+        (Some(_), None) => errors.push(FieldError::new("parent_code", "a province has no parent")),
+        (None, Some(_)) => errors.push(FieldError::new("parent_code", "is required below province level")),
+        (Some(p), Some(expected)) => match queries::find(conn, p).await? {
+            None => errors.push(FieldError::new("parent_code", "no such region")),
+            Some(pr) if !level.may_sit_under(level_of(&pr)?) => errors.push(FieldError::new(
+                "parent_code",
+                format!("the parent of a {level} must be a {expected}"),
+            )),
+            Some(_) => {}
+        },
+        (None, None) => {}
+    }
+    Ok(())
 }
 
 /// The products whose origin lies in the region `code` or under it follow it into the
