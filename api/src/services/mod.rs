@@ -70,6 +70,17 @@ pub fn sql(conn: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statem
     Statement::from_sql_and_values(backend, text, values)
 }
 
+/// Holds off, until `txn` ends, every other transaction that holds `key` (a PostgreSQL
+/// advisory lock; SQLite's one connection runs one transaction at a time already). For
+/// rare writes whose check-then-write no row lock covers (a row that does not exist yet).
+pub async fn hold(txn: &impl ConnectionTrait, key: i64) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Binds each value and gives its placeholders (`$n, $m, ...`), numbered after the values
 /// already bound; empty for no items.
 pub fn placeholders<V: Into<Value> + Clone>(values: &mut Vec<Value>, items: &[V]) -> String {

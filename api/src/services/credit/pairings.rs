@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{now, paginate, PageParams};
 use crate::state::AppState;
 use entity::{organizations, pairings};
-use sea_orm::{ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -126,14 +126,18 @@ pub async fn create_pairing(state: &AppState, caller: &Caller, body: NewPairing)
     let (Some(kind), Some(helper), Some(purchase), Some(helped)) = (kind, helper, purchase, helped) else {
         return Err(AppError::internal("validated values missing"));
     };
-    if let Some(d) = queries::same_pairing(db, kind, helper, &body.helped_region_code, body.year).await? {
+    // Checked and written with every other new pairing held off: two identical requests at
+    // once both found none and both wrote one.
+    let txn = db.begin().await?;
+    crate::services::hold(&txn, PAIRING_LOCK).await?;
+    if let Some(d) = queries::same_pairing(&txn, kind, helper, &body.helped_region_code, body.year).await? {
         return Err(AppError::Conflict(format!(
             "a {kind} pairing of this helper with this county for {} already exists ({})",
             body.year, d.id
         )));
     }
     let m = queries::insert_pairing(
-        db,
+        &txn,
         pairings::ActiveModel {
             id: Set(PairingId::new().to_string()),
             kind: Set(kind.as_str().to_string()),
@@ -146,8 +150,12 @@ pub async fn create_pairing(state: &AppState, caller: &Caller, body: NewPairing)
         },
     )
     .await?;
+    txn.commit().await?;
     pairing_view(db, m).await
 }
+
+/// The advisory lock key that serialises creating pairings.
+const PAIRING_LOCK: i64 = 0x7061_6972_696E; // "pairin"
 
 async fn caller_org(state: &AppState, caller: &Caller) -> AppResult<organizations::Model> {
     queries::org(&state.db, &caller.org_id.to_string())

@@ -44,18 +44,13 @@ pub async fn has_children(db: &impl ConnectionTrait, code: &str) -> Result<bool,
         .is_some())
 }
 
-/// The PostgreSQL advisory lock key that serialises changes of the region tree.
+/// The advisory lock key that serialises changes of the region tree.
 const TREE_LOCK: i64 = 0x7265_6769_6F6E; // "region"
 
-/// Holds off every other change of the region tree until the transaction ends (PostgreSQL;
-/// SQLite's one connection runs one transaction at a time already). Regions change rarely,
-/// by an admin: one at a time costs nothing.
+/// Holds off every other change of the region tree until the transaction ends. Regions
+/// change rarely, by an admin: one at a time costs nothing.
 pub async fn hold_tree(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({TREE_LOCK})"))
-            .await?;
-    }
-    Ok(())
+    crate::services::hold(txn, TREE_LOCK).await
 }
 
 /// Inserts the region, or replaces the one with its code.

@@ -1,5 +1,5 @@
-//! Two first writes of one quota at once: one is created, the other is told that replacing
-//! it needs its ETag (428). Neither overwrites the other blindly.
+//! Two first writes of one thing at once write it once: a quota (the other is told that
+//! replacing it needs its ETag, 428) and a pairing (the other is a 409).
 use crate::credit::this_year;
 use crate::helpers::*;
 use serde_json::json;
@@ -26,5 +26,22 @@ async fn concurrent_first_writes_of_a_quota_create_it_once() {
         assert_eq!(q.json["version"], 1);
         let winner = if a.status.as_u16() == 201 { &a } else { &b };
         assert_eq!(q.json["food_budget"], winner.json["food_budget"]);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_identical_pairings_are_created_once() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        let helper = app.create_org("government", CHANGAN).await;
+        let body = json!({
+            "kind": "east_west", "helper_org_id": helper.org_id, "helped_region_code": YANGYUAN,
+            "year": this_year(), "purchase_target": "1000.00", "helped_sale_target": "500.00"
+        });
+        let post = || app.post("/pairings", Some(&app.admin_token), body.clone());
+        let (a, b) = tokio::join!(post(), post());
+        let mut codes = vec![a.status.as_u16(), b.status.as_u16()];
+        codes.sort();
+        assert_eq!(codes, vec![201, 409], "{} / {}", a.text, b.text);
     }
 }
