@@ -100,6 +100,15 @@ pub(super) async fn set_org_status(
     crate::services::organizations::queries::set_status_if(conn, org, from, to, at).await
 }
 
+/// Locks the organisation's row until the transaction ends: a licence's expiry and a
+/// renewal of another licence of the same supplier are decided one after the other.
+pub(super) async fn lock_org(conn: &impl ConnectionTrait, org: &str) -> AppResult<()> {
+    let text = "UPDATE organizations SET status = status WHERE id = $1";
+    conn.execute_raw(crate::services::sql(conn, text, vec![org.into()]))
+        .await?;
+    Ok(())
+}
+
 /// Records the suspension of `org` for the expired document `key`; 1 when newly recorded.
 pub(super) async fn insert_suspension(
     conn: &impl ConnectionTrait,

@@ -98,6 +98,14 @@ async fn step(
     sum: &mut RunSummary,
 ) -> AppResult<()> {
     let t = now();
+    if !matches!(
+        d.kind,
+        DocumentKind::ProductCertificate | DocumentKind::ProductCertification
+    ) {
+        // A renewal of another licence, recorded at this moment, must see this one's expiry
+        // (and not reinstate the supplier past it), or come first and be suspended after.
+        queries::lock_org(conn, &d.supplier_org_id.to_string()).await?;
+    }
     let mut newest = None;
     for s in stages {
         if queries::claim(conn, &d.key, *s, t).await? == 1 {

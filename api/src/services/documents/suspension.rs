@@ -35,6 +35,8 @@ pub(super) async fn suspend(conn: &impl ConnectionTrait, org: &str, key: &str, w
 /// Reinstates `org` when the documents pass suspended it and none of its current licences
 /// has expired any more (a new one of each expired kind was recorded). True when it did.
 pub(super) async fn reinstate_if_renewed(conn: &impl ConnectionTrait, org: &str) -> AppResult<bool> {
+    // After any expiry the documents pass is deciding for this supplier (see `run::step`).
+    queries::lock_org(conn, org).await?;
     if queries::suspensions(conn, Some(org)).await?.is_empty() {
         return Ok(false);
     }
