@@ -62,7 +62,6 @@ pub async fn pledge(
     if body.quantity.is_zero() {
         return Err(AppError::field("quantity", "must be greater than zero"));
     }
-    let status: AlertStatus = stored(&alert.status, "alert status")?;
     // The key covers the pledge as sent, not the order with its defaults filled in.
     let sent = serde_json::to_string(&body).map_err(AppError::internal)?;
     let deliver_to = match body.deliver_to {
@@ -102,6 +101,11 @@ pub async fn pledge(
                     "the buyer is no longer among those matched to the alert; order through POST /orders".into(),
                 ));
             }
+            // Read again in this transaction, held: the alert may have been resolved since.
+            let status: AlertStatus = match queries::status_held(&txn, &alert.id).await? {
+                Some(s) => stored(&s, "alert status")?,
+                None => return Err(AppError::NotFound("alert")),
+            };
             if !status.is_unresolved() {
                 return Err(AppError::Conflict(
                     "the alert is resolved; order through POST /orders".into(),

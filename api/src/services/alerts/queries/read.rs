@@ -166,6 +166,16 @@ pub async fn is_matched(conn: &impl ConnectionTrait, alert_id: &str, org: &str) 
         .is_some())
 }
 
+/// The alert's status, its row held against a resolution until the transaction ends (`None`
+/// when there is no such alert): a pledge is made on an alert still unresolved when it lands.
+pub async fn status_held(conn: &impl ConnectionTrait, alert_id: &str) -> AppResult<Option<String>> {
+    Ok(alerts::Entity::find_by_id(alert_id.to_string())
+        .lock_shared()
+        .one(conn)
+        .await?
+        .map(|a| a.status))
+}
+
 /// Records a pledge, keyed by its order: false when that order's pledge exists.
 pub async fn insert_pledge(conn: &impl ConnectionTrait, p: pledges::Model) -> AppResult<bool> {
     let res = conn
