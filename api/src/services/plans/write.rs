@@ -215,7 +215,8 @@ async fn below_floor_now(conn: &impl ConnectionTrait, p: &plans::Model) -> AppRe
     Ok((super::input::below(share, floor), floor))
 }
 
-/// Files the plan (the unit or its parent): late when past the year's deadline. Below the
+/// Files the plan (the unit or its parent): late when its first filing is past the year's
+/// deadline (a later filing keeps that first filing's mark). Below the
 /// year's floor as it now stands, the draft must carry an explanation.
 pub async fn file(
     state: &AppState,
@@ -249,9 +250,13 @@ pub async fn file(
         PlanAction::Filed,
         None,
         if_match,
-        |_, am| {
+        |p, am| {
+            // Lateness is that of the first filing: refiling an amendment (or a returned plan)
+            // after the deadline does not make a plan filed on time late.
+            if p.filed_at.is_none() {
+                am.late = Set(late);
+            }
             am.filed_at = Set(Some(t));
-            am.late = Set(late);
             am.below_floor = Set(below);
             am.return_reason = Set(None);
         },

@@ -1,0 +1,88 @@
+//! What one unit's approval settles for others: a shared canteen's lead sets its members'
+//! approved targets each time its plan is approved, a canteen contractor serves one unit a
+//! year, and a plan filed on time stays on time when an amendment is filed late.
+use crate::helpers::*;
+use crate::supervision::{approve_plan, this_year};
+use serde_json::{json, Value};
+
+fn plan(org: &OrgUser) -> String {
+    format!("/buyers/{}/plans/{}", org.org_id, this_year())
+}
+
+async fn amend(app: &TestApp, unit: &OrgUser, body: Value) {
+    let tag = app.get(&plan(unit), unit.t()).await.expect(200).header("etag").unwrap();
+    app.put_if(&plan(unit), unit.t(), body, &tag).await.expect(200);
+}
+
+/// Filing an amendment after the deadline marked a plan filed and approved on time `late`,
+/// in its view and in the supervision list: the record of the on-time filing was lost.
+#[tokio::test]
+async fn an_amendment_filed_after_the_deadline_keeps_the_first_filings_lateness() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let settings = |deadline: String| {
+        let app = &app;
+        async move {
+            app.put(
+                &format!("/plan-settings/{y}"),
+                Some(&app.admin_token),
+                json!({"filing_deadline": deadline}),
+            )
+            .await
+            .expect(200);
+        }
+    };
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let unit = app.create_org("school", CHANGAN).await;
+    settings(format!("{y}-12-31")).await;
+    app.put(
+        &plan(&unit),
+        unit.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3"}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &unit, &sup).await;
+    assert_eq!(app.get(&plan(&unit), unit.t()).await.expect(200).json["late"], false);
+    // The deadline passes (1 January: past unless the test runs on that day).
+    settings(format!("{y}-01-01")).await;
+    amend(
+        &app,
+        &unit,
+        json!({"food_budget": "120000.00", "reserved_share": "0.3", "amendment_reason": "a new budget"}),
+    )
+    .await;
+    let f = app
+        .post(&format!("{}/file", plan(&unit)), unit.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(f.json["late"], false, "{}", f.text);
+    let a = app
+        .post(&format!("{}/approve", plan(&unit)), sup.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(a.json["late"], false, "{}", a.text);
+    let list = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
+    let row = list.json["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["org_id"] == unit.org_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["late"], false, "{row}");
+    // A first filing after the deadline is late, and stays so.
+    let other = app.create_org("hospital", CHANGAN).await;
+    app.put(
+        &plan(&other),
+        other.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3"}),
+    )
+    .await
+    .expect(201);
+    let f = app
+        .post(&format!("{}/file", plan(&other)), other.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(f.json["late"], true, "{}", f.text);
+}
