@@ -14,6 +14,65 @@ async fn amend(app: &TestApp, unit: &OrgUser, body: Value) {
     app.put_if(&plan(unit), unit.t(), body, &tag).await.expect(200);
 }
 
+async fn targets(app: &TestApp, unit: &OrgUser) -> (Value, Value) {
+    let p = app.get(&plan(unit), unit.t()).await.expect(200);
+    let q = app
+        .get(&format!("/buyers/{}/quotas/{}", unit.org_id, this_year()), unit.t())
+        .await
+        .expect(200);
+    (p.json["approved_target"].clone(), q.json["target"].clone())
+}
+
+/// A member's approved target was frozen at its own approval: the lead's later approvals (a new
+/// budget, the member dropped) left it in force, behind pace for the rest of the year.
+#[tokio::test]
+async fn a_leads_approval_sets_its_members_approved_targets_again() {
+    let app = spawn_app().await;
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let lead = app.create_org("school", CHANGAN).await;
+    let member = app.create_org("government", CHANGAN).await;
+    let with_member = |budget: &str, reason: Option<&str>| {
+        let mut b = json!({"food_budget": budget, "reserved_share": "0.3",
+                           "members": [{"org_id": member.org_id, "share": "0.3"}]});
+        if let Some(r) = reason {
+            b["amendment_reason"] = json!(r);
+        }
+        b
+    };
+    app.put(&plan(&lead), lead.t(), with_member("100000.00", None))
+        .await
+        .expect(201);
+    approve_plan(&app, &lead, &sup).await;
+    app.put(
+        &plan(&member),
+        member.t(),
+        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &member, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("9000.00"), json!("9000.00")));
+    // The lead's budget doubles: the member's share of it follows once the lead is approved.
+    amend(&app, &lead, with_member("200000.00", Some("a second canteen"))).await;
+    assert_eq!(targets(&app, &member).await, (json!("9000.00"), json!("9000.00")));
+    approve_plan(&app, &lead, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("18000.00"), json!("18000.00")));
+    // The member leaves the lead's canteen: no target from it any more.
+    amend(
+        &app,
+        &lead,
+        json!({"food_budget": "100000.00", "reserved_share": "0.3", "amendment_reason": "the member left"}),
+    )
+    .await;
+    approve_plan(&app, &lead, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("0.00"), json!("0.00")));
+    let (lead_target, _) = targets(&app, &lead).await;
+    assert_eq!(lead_target, "30000.00");
+    let m = app.get(&plan(&member), member.t()).await.expect(200);
+    assert_eq!(m.json["status"], "approved", "{}", m.text);
+    assert_eq!(m.json["target"], "0.00", "{}", m.text);
+}
+
 /// Filing an amendment after the deadline marked a plan filed and approved on time `late`,
 /// in its view and in the supervision list: the record of the on-time filing was lost.
 #[tokio::test]
