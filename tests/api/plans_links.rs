@@ -73,6 +73,55 @@ async fn a_leads_approval_sets_its_members_approved_targets_again() {
     assert_eq!(m.json["target"], "0.00", "{}", m.text);
 }
 
+/// A second unit naming a contractor that another unit's approved plan names was accepted and
+/// approved, and the contractor's orders then stayed with the contractor: the first unit's
+/// credit stopped without a word.
+#[tokio::test]
+async fn a_contractor_named_by_an_approved_plan_is_refused_to_another_unit() {
+    let app = spawn_app().await;
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let contractor = app.create_org("canteen_contractor", CHANGAN).await;
+    let first = app.create_org("school", CHANGAN).await;
+    let second = app.create_org("hospital", CHANGAN).await;
+    let third = app.create_org("school", CHANGAN).await;
+    let body = json!({"declaration": "contracted_canteen", "contractor_org_id": contractor.org_id,
+                      "food_budget": "100000.00", "reserved_share": "0.3"});
+    // Two drafts may name it; the first approved keeps it, the second approval is refused.
+    for unit in [&first, &second] {
+        app.put(&plan(unit), unit.t(), body.clone()).await.expect(201);
+        app.post(&format!("{}/file", plan(unit)), unit.t(), json!({}))
+            .await
+            .expect(200);
+    }
+    app.post(&format!("{}/approve", plan(&first)), sup.t(), json!({}))
+        .await
+        .expect(200);
+    let p = app
+        .post(&format!("{}/approve", plan(&second)), sup.t(), json!({}))
+        .await
+        .problem(409);
+    assert!(
+        p["detail"].as_str().unwrap_or_default().contains("contractor_org_id"),
+        "{p}"
+    );
+    let s = app.get(&plan(&second), second.t()).await.expect(200);
+    assert_eq!(s.json["status"], "filed", "{}", s.text);
+    assert!(s.json["approved_target"].is_null(), "{}", s.text);
+    // Saving a plan that names it is refused too, with nothing written.
+    let p = app.put(&plan(&third), third.t(), body.clone()).await.problem(409);
+    assert!(
+        p["detail"].as_str().unwrap_or_default().contains("contractor_org_id"),
+        "{p}"
+    );
+    app.get(&plan(&third), third.t()).await.problem(404);
+    // The unit it serves amends its own plan naming it still.
+    let mut again = body.clone();
+    again["amendment_reason"] = json!("a new budget");
+    again["food_budget"] = json!("120000.00");
+    amend(&app, &first, again).await;
+    approve_plan(&app, &first, &sup).await;
+}
+
 /// Filing an amendment after the deadline marked a plan filed and approved on time `late`,
 /// in its view and in the supervision list: the record of the on-time filing was lost.
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Approving a plan, and what an approval settles beyond the plan itself: a shared canteen's
 //! member is approved only under its lead's approved plan, and a lead's approval sets its
-//! members' approved targets again.
+//! members' approved targets again; a canteen contractor serves one unit at a time.
 use super::input::ApprovePlan;
 use super::queries;
 use super::view::{content_target, members_of, Plan};
@@ -15,8 +15,8 @@ use sea_orm::{ConnectionTrait, Set, TransactionTrait};
 
 /// Approves a filed plan (the supervisor of the unit's region). Below the year's floor as it
 /// now stands (not as it stood when the plan was written), a `note` is required. Everything is
-/// read and written in one transaction: the lead's plan a member's target comes from and the
-/// targets of a lead's members.
+/// read and written in one transaction: the lead's plan a member's target comes from, the
+/// other plans naming the same contractor, and the targets of a lead's members.
 pub async fn approve(
     state: &AppState,
     caller: &Caller,
@@ -46,6 +46,13 @@ pub async fn approve(
             .await?
             .ok_or(AppError::NotFound("plan"))?;
     }
+    if is(&p, PlanDeclaration::ContractedCanteen) {
+        if let Some(c) = p.contractor_org_id.as_deref() {
+            let c: OrgId = stored(c)?;
+            queries::lock_org(&txn, c).await?;
+            contractor_free(&txn, c, org_id, year).await?;
+        }
+    }
     let target = content_target(&txn, &p).await?.map(|m| m.minor()).unwrap_or(0);
     let _ = members_of(&p)?;
     let v = transition_in(
@@ -72,6 +79,24 @@ pub async fn approve(
 
 fn is(p: &plans::Model, d: PlanDeclaration) -> bool {
     p.declaration.as_deref() == Some(d.as_str())
+}
+
+/// Refuses `contractor` when another unit's approved plan of `year` names it already: its
+/// orders are credited to one unit only (with two, attribution would quietly leave them with
+/// the contractor, and the first unit would stop receiving its credit).
+pub(super) async fn contractor_free(
+    conn: &impl ConnectionTrait,
+    contractor: OrgId,
+    unit: OrgId,
+    year: i32,
+) -> AppResult<()> {
+    if queries::contractor_named_by_other(conn, contractor, unit, year).await? {
+        return Err(AppError::Conflict(format!(
+            "contractor_org_id: this canteen_contractor already runs the canteen of another unit \
+             whose approved plan for {year} names it; its orders are credited to one unit only"
+        )));
+    }
+    Ok(())
 }
 
 /// A shared canteen's member takes its target from its lead's plan, which names its share:

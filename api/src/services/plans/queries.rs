@@ -2,10 +2,10 @@
 use crate::domain::{OrgId, PlanDeclaration, PlanStatus};
 use crate::error::AppResult;
 use chrono::NaiveDate;
-use entity::{plan_events, plan_settings, plans};
+use entity::{organizations, plan_events, plan_settings, plans};
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
 
@@ -131,6 +131,42 @@ pub async fn plan_shared_lock(conn: &impl ConnectionTrait, org: OrgId, year: i32
         return Ok(q.one(conn).await?);
     }
     Ok(q.lock(LockType::Share).one(conn).await?)
+}
+
+/// Locks the organisation `org` against another such lock until the transaction ends, on
+/// PostgreSQL (`FOR NO KEY UPDATE`: foreign keys that name it are not held up). Two approvals
+/// naming one contractor take it, so the second reads the first's outcome.
+pub async fn lock_org(conn: &impl ConnectionTrait, org: OrgId) -> AppResult<()> {
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let _: Option<String> = organizations::Entity::find_by_id(org.to_string())
+        .select_only()
+        .column(organizations::Column::Id)
+        .lock(LockType::NoKeyUpdate)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether a unit other than `except` has an approved plan of `year` naming `contractor` as
+/// its canteen's contractor.
+pub async fn contractor_named_by_other(
+    conn: &impl ConnectionTrait,
+    contractor: OrgId,
+    except: OrgId,
+    year: i32,
+) -> AppResult<bool> {
+    let n = plans::Entity::find()
+        .filter(plans::Column::ContractorOrgId.eq(contractor.to_string()))
+        .filter(plans::Column::Year.eq(year))
+        .filter(plans::Column::BuyerOrgId.ne(except.to_string()))
+        .filter(plans::Column::Declaration.eq(PlanDeclaration::ContractedCanteen))
+        .filter(plans::Column::Status.eq(PlanStatus::Approved.as_str()))
+        .count(conn)
+        .await?;
+    Ok(n > 0)
 }
 
 /// The plans of `year` that declare a shared canteen led by `lead` and have an approved

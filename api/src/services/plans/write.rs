@@ -77,6 +77,9 @@ pub async fn put_plan(
     let Some(c) = content else {
         return Err(AppError::internal("validated plan missing"));
     };
+    if let Some(contractor) = c.contractor {
+        super::approval::contractor_free(&state.db, contractor, org_id, year).await?;
+    }
     let txn = state.db.begin().await?;
     let existing = queries::plan(&txn, org_id, year).await?;
     let t = now();
