@@ -39,7 +39,7 @@ pub async fn get_plan(
     responses(
         (status = 200, description = "The plan was replaced", body = Plan, headers(("ETag" = String, description = "The plan's version"))),
         (status = 201, description = "The plan was created", body = Plan, headers(("ETag" = String, description = "The plan's version"))),
-        (status = 409, description = "The plan is filed and under review"),
+        (status = 409, description = "The plan is filed and under review, or its `contractor_org_id` is named by another unit's approved plan of the year"),
         (status = 412, description = "`If-Match` no longer matches"),
         (status = 422, description = "A field is refused (named)"),
         (status = 428, description = "Replacing a plan requires `If-Match`")))]
@@ -90,7 +90,7 @@ pub async fn file_plan(
         ("If-Match" = Option<String>, Header, description = "The plan's `ETag`")),
     request_body(content = Option<ApprovePlan>, example = json!({"note": "checked against the budget"})),
     responses((status = 200, body = Plan),
-        (status = 409, description = "The plan is not filed, or (a shared canteen's member) its lead's plan is not approved or does not list it"),
+        (status = 409, description = "The plan is not filed, or (a shared canteen's member) its lead's plan is not approved or does not list it, or its `contractor_org_id` is named by another unit's approved plan of the year"),
         (status = 412, description = "`If-Match` no longer matches"),
         (status = 422, description = "A note is required below the year's floor as it now stands")))]
 #[post("/buyers/{org_id}/plans/{year}/approve")]

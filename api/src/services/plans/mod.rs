@@ -8,6 +8,7 @@
 //! content. Transitions are conditional updates on `(version, status)`, so two concurrent
 //! approvals apply once.
 mod access;
+mod approval;
 mod attribution;
 mod input;
 pub mod queries;
@@ -18,10 +19,11 @@ mod view;
 mod write;
 
 pub use access::{may_read, may_review, may_review_plan, may_write};
+pub use approval::approve;
 pub use attribution::{credited_buyer, credited_buyer_of};
 pub use input::{ApprovePlan, Member, PutPlan, ReturnPlan};
 pub use seeded::{seed_history, Step};
 pub use settings::{get_settings, pace_fraction_ppm, put_settings, settings_of, PlanSettings, PutPlanSettings};
 pub use shared::{first_per_line, largest_remainder, proportional, split_shared, split_shared_in, traced_parts};
 pub use view::{effective_target, get_plan, history, Plan, PlanEvent, PlanEventPage};
-pub use write::{approve, file, put_plan, return_plan, PlanSaved};
+pub use write::{file, put_plan, return_plan, PlanSaved};

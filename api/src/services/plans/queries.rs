@@ -2,9 +2,12 @@
 use crate::domain::{OrgId, PlanDeclaration, PlanStatus};
 use crate::error::AppResult;
 use chrono::NaiveDate;
-use entity::{plan_events, plan_settings, plans};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use entity::{organizations, plan_events, plan_settings, plans};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 pub async fn plan(conn: &impl ConnectionTrait, org: OrgId, year: i32) -> AppResult<Option<plans::Model>> {
     Ok(plans::Entity::find_by_id((org.to_string(), year)).one(conn).await?)
@@ -117,4 +120,78 @@ pub async fn served_by_contractor(conn: &impl ConnectionTrait, contractor: &str,
         .all(conn)
         .await?;
     Ok(rows.into_iter().map(|p| p.buyer_org_id).collect())
+}
+
+/// The plan of `org` for `year`, its row share-locked until the transaction ends on PostgreSQL
+/// (a shared canteen member's approval reads its lead's plan so, while the lead's approval,
+/// which updates that row first, waits or is waited for). SQLite's one writer serialises both.
+pub async fn plan_shared_lock(conn: &impl ConnectionTrait, org: OrgId, year: i32) -> AppResult<Option<plans::Model>> {
+    let q = plans::Entity::find_by_id((org.to_string(), year));
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(q.one(conn).await?);
+    }
+    Ok(q.lock(LockType::Share).one(conn).await?)
+}
+
+/// Locks the organisation `org` against another such lock until the transaction ends, on
+/// PostgreSQL (`FOR NO KEY UPDATE`: foreign keys that name it are not held up). Two approvals
+/// naming one contractor take it, so the second reads the first's outcome.
+pub async fn lock_org(conn: &impl ConnectionTrait, org: OrgId) -> AppResult<()> {
+    if conn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let _: Option<String> = organizations::Entity::find_by_id(org.to_string())
+        .select_only()
+        .column(organizations::Column::Id)
+        .lock(LockType::NoKeyUpdate)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether a unit other than `except` has an approved plan of `year` naming `contractor` as
+/// its canteen's contractor.
+pub async fn contractor_named_by_other(
+    conn: &impl ConnectionTrait,
+    contractor: OrgId,
+    except: OrgId,
+    year: i32,
+) -> AppResult<bool> {
+    let n = plans::Entity::find()
+        .filter(plans::Column::ContractorOrgId.eq(contractor.to_string()))
+        .filter(plans::Column::Year.eq(year))
+        .filter(plans::Column::BuyerOrgId.ne(except.to_string()))
+        .filter(plans::Column::Declaration.eq(PlanDeclaration::ContractedCanteen))
+        .filter(plans::Column::Status.eq(PlanStatus::Approved.as_str()))
+        .count(conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// The plans of `year` that declare a shared canteen led by `lead` and have an approved
+/// target (the members whose target the lead's approved plan sets).
+pub async fn approved_members_of(conn: &impl ConnectionTrait, lead: OrgId, year: i32) -> AppResult<Vec<plans::Model>> {
+    Ok(plans::Entity::find()
+        .filter(plans::Column::LeadOrgId.eq(lead.to_string()))
+        .filter(plans::Column::Year.eq(year))
+        .filter(plans::Column::Declaration.eq(PlanDeclaration::SharedCanteen))
+        .filter(plans::Column::ApprovedTargetFen.is_not_null())
+        .order_by_asc(plans::Column::BuyerOrgId)
+        .all(conn)
+        .await?)
+}
+
+/// Sets the approved target of `org`'s plan of `year` to `fen`, a new version of the plan
+/// (its representation changed) whatever its state; an edit racing it gets 412 and reads again.
+pub async fn set_approved_target(conn: &impl ConnectionTrait, org: &str, year: i32, fen: i64) -> AppResult<()> {
+    plans::Entity::update_many()
+        .col_expr(plans::Column::ApprovedTargetFen, Expr::value(fen))
+        .col_expr(plans::Column::Version, Expr::col(plans::Column::Version).add(1))
+        .col_expr(plans::Column::UpdatedAt, Expr::value(crate::services::now()))
+        .filter(plans::Column::BuyerOrgId.eq(org.to_string()))
+        .filter(plans::Column::Year.eq(year))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

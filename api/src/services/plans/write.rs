@@ -1,7 +1,7 @@
 //! Writing, filing, approving and returning a plan. Each is a conditional update on the
 //! plan's version and state, recorded in the history in the same transaction.
-use super::input::{ApprovePlan, PutPlan, ReturnPlan};
-use super::view::{content_target, members_of, view, Plan};
+use super::input::{PutPlan, ReturnPlan};
+use super::view::{view, Plan};
 use super::{queries, settings_of};
 use crate::auth::Caller;
 use crate::domain::{OrgId, PlanAction, PlanDeclaration, PlanStatus, Share};
@@ -57,7 +57,7 @@ async fn record(
     Ok(v)
 }
 
-fn text(v: Option<String>) -> Option<String> {
+pub(super) fn text(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
@@ -77,6 +77,9 @@ pub async fn put_plan(
     let Some(c) = content else {
         return Err(AppError::internal("validated plan missing"));
     };
+    if let Some(contractor) = c.contractor {
+        super::approval::contractor_free(&state.db, contractor, org_id, year).await?;
+    }
     let txn = state.db.begin().await?;
     let existing = queries::plan(&txn, org_id, year).await?;
     let t = now();
@@ -181,6 +184,24 @@ async fn transition(
     let p = queries::plan(&txn, org_id, year)
         .await?
         .ok_or(AppError::NotFound("plan"))?;
+    let v = transition_in(&txn, caller, p, to, action, reason, if_match, change).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// As [`transition`], of `p` as read in the caller's transaction `conn` (not committed here).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn transition_in(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    p: plans::Model,
+    to: PlanStatus,
+    action: PlanAction,
+    reason: Option<String>,
+    if_match: Option<String>,
+    change: impl FnOnce(&plans::Model, &mut plans::ActiveModel),
+) -> AppResult<Plan> {
+    let (org_id, year): (OrgId, i32) = (stored(&p.buyer_org_id)?, p.year);
     check_tag(&if_match, p.version)?;
     let from: PlanStatus = stored(&p.status)?;
     if !from.can_become(to) {
@@ -195,17 +216,15 @@ async fn transition(
         ..Default::default()
     };
     change(&p, &mut am);
-    if !queries::update_if(&txn, am, org_id, year, p.version, from).await? {
+    if !queries::update_if(conn, am, org_id, year, p.version, from).await? {
         return Err(AppError::Conflict("the plan changed meanwhile; read it again".into()));
     }
-    let v = record(&txn, caller, org_id, year, action, reason).await?;
-    txn.commit().await?;
-    Ok(v)
+    record(conn, caller, org_id, year, action, reason).await
 }
 
 /// Whether the plan's share is below the year's floor as the admin's settings now stand (the
 /// floor may have moved since the draft was written), and that floor.
-async fn below_floor_now(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResult<(bool, Share)> {
+pub(super) async fn below_floor_now(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResult<(bool, Share)> {
     let (floor, _) = crate::services::credit::floor_of(conn, p.year).await?;
     let share = p
         .reserved_share_ppm
@@ -215,7 +234,8 @@ async fn below_floor_now(conn: &impl ConnectionTrait, p: &plans::Model) -> AppRe
     Ok((super::input::below(share, floor), floor))
 }
 
-/// Files the plan (the unit or its parent): late when past the year's deadline. Below the
+/// Files the plan (the unit or its parent): late when its first filing is past the year's
+/// deadline (a later filing keeps that first filing's mark). Below the
 /// year's floor as it now stands, the draft must carry an explanation.
 pub async fn file(
     state: &AppState,
@@ -249,56 +269,15 @@ pub async fn file(
         PlanAction::Filed,
         None,
         if_match,
-        |_, am| {
+        |p, am| {
+            // Lateness is that of the first filing: refiling an amendment (or a returned plan)
+            // after the deadline does not make a plan filed on time late.
+            if p.filed_at.is_none() {
+                am.late = Set(late);
+            }
             am.filed_at = Set(Some(t));
-            am.late = Set(late);
             am.below_floor = Set(below);
             am.return_reason = Set(None);
-        },
-    )
-    .await
-}
-
-/// Approves a filed plan (the supervisor of the unit's region). Below the year's floor as it
-/// now stands (not as it stood when the plan was written), a `note` is required.
-pub async fn approve(
-    state: &AppState,
-    caller: &Caller,
-    org_id: OrgId,
-    year: i32,
-    body: ApprovePlan,
-    if_match: Option<String>,
-) -> AppResult<Plan> {
-    super::may_review(&state.db, caller, org_id).await?;
-    let p = queries::plan(&state.db, org_id, year)
-        .await?
-        .ok_or(AppError::NotFound("plan"))?;
-    let note = text(body.note);
-    let (below, _) = below_floor_now(&state.db, &p).await?;
-    if below && note.is_none() {
-        return Err(AppError::field(
-            "note",
-            "the share is below the year's floor: say why it is approved (never silently)",
-        ));
-    }
-    lead_approved(&state.db, &p).await?;
-    let target = content_target(&state.db, &p).await?.map(|m| m.minor()).unwrap_or(0);
-    let _ = members_of(&p)?;
-    transition(
-        state,
-        caller,
-        org_id,
-        year,
-        PlanStatus::Approved,
-        PlanAction::Approved,
-        note,
-        if_match,
-        |p, am| {
-            am.approved_at = Set(Some(now()));
-            am.approved_target_fen = Set(Some(target));
-            am.approved_budget_fen = Set(p.food_budget_fen);
-            am.approved_share_ppm = Set(p.reserved_share_ppm);
-            am.below_floor = Set(below);
         },
     )
     .await
@@ -340,29 +319,4 @@ pub async fn return_plan(
 /// Whether `d` is a declaration that carries no budget.
 pub(super) fn without_budget(d: Option<PlanDeclaration>) -> bool {
     matches!(d, Some(PlanDeclaration::NoCanteen | PlanDeclaration::SharedCanteen))
-}
-
-/// A shared canteen's member takes its target from its lead's plan, which names its share:
-/// it is approved only once that plan is (a draft's share could change, and a missing plan
-/// gave a target of zero that never lags).
-async fn lead_approved(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResult<()> {
-    if p.declaration.as_deref() != Some(PlanDeclaration::SharedCanteen.as_str()) {
-        return Ok(());
-    }
-    let lead = match p.lead_org_id.as_deref() {
-        Some(l) => queries::plan(conn, stored(l)?, p.year).await?,
-        None => None,
-    };
-    let Some(lead) = lead.filter(|l| l.status == PlanStatus::Approved.as_str()) else {
-        return Err(AppError::Conflict(
-            "the lead canteen's plan, which sets this member's share, is not approved yet: approve it first".into(),
-        ));
-    };
-    if members_of(&lead)?.iter().any(|m| m.org_id == p.buyer_org_id) {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(
-            "the lead canteen's approved plan does not list this member: it has no share to approve".into(),
-        ))
-    }
 }

@@ -1,0 +1,196 @@
+//! What one unit's approval settles for others: a shared canteen's lead sets its members'
+//! approved targets each time its plan is approved, a canteen contractor serves one unit a
+//! year, and a plan filed on time stays on time when an amendment is filed late.
+use crate::helpers::*;
+use crate::supervision::{approve_plan, this_year};
+use serde_json::{json, Value};
+
+fn plan(org: &OrgUser) -> String {
+    format!("/buyers/{}/plans/{}", org.org_id, this_year())
+}
+
+async fn amend(app: &TestApp, unit: &OrgUser, body: Value) {
+    let tag = app.get(&plan(unit), unit.t()).await.expect(200).header("etag").unwrap();
+    app.put_if(&plan(unit), unit.t(), body, &tag).await.expect(200);
+}
+
+async fn targets(app: &TestApp, unit: &OrgUser) -> (Value, Value) {
+    let p = app.get(&plan(unit), unit.t()).await.expect(200);
+    let q = app
+        .get(&format!("/buyers/{}/quotas/{}", unit.org_id, this_year()), unit.t())
+        .await
+        .expect(200);
+    (p.json["approved_target"].clone(), q.json["target"].clone())
+}
+
+/// A member's approved target was frozen at its own approval: the lead's later approvals (a new
+/// budget, the member dropped) left it in force, behind pace for the rest of the year.
+#[tokio::test]
+async fn a_leads_approval_sets_its_members_approved_targets_again() {
+    let app = spawn_app().await;
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let lead = app.create_org("school", CHANGAN).await;
+    let member = app.create_org("government", CHANGAN).await;
+    let with_member = |budget: &str, reason: Option<&str>| {
+        let mut b = json!({"food_budget": budget, "reserved_share": "0.3",
+                           "members": [{"org_id": member.org_id, "share": "0.3"}]});
+        if let Some(r) = reason {
+            b["amendment_reason"] = json!(r);
+        }
+        b
+    };
+    app.put(&plan(&lead), lead.t(), with_member("100000.00", None))
+        .await
+        .expect(201);
+    approve_plan(&app, &lead, &sup).await;
+    app.put(
+        &plan(&member),
+        member.t(),
+        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &member, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("9000.00"), json!("9000.00")));
+    // The lead's budget doubles: the member's share of it follows once the lead is approved.
+    amend(&app, &lead, with_member("200000.00", Some("a second canteen"))).await;
+    assert_eq!(targets(&app, &member).await, (json!("9000.00"), json!("9000.00")));
+    approve_plan(&app, &lead, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("18000.00"), json!("18000.00")));
+    // The member leaves the lead's canteen: no target from it any more.
+    amend(
+        &app,
+        &lead,
+        json!({"food_budget": "100000.00", "reserved_share": "0.3", "amendment_reason": "the member left"}),
+    )
+    .await;
+    approve_plan(&app, &lead, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("0.00"), json!("0.00")));
+    let (lead_target, _) = targets(&app, &lead).await;
+    assert_eq!(lead_target, "30000.00");
+    let m = app.get(&plan(&member), member.t()).await.expect(200);
+    assert_eq!(m.json["status"], "approved", "{}", m.text);
+    assert_eq!(m.json["target"], "0.00", "{}", m.text);
+}
+
+/// A second unit naming a contractor that another unit's approved plan names was accepted and
+/// approved, and the contractor's orders then stayed with the contractor: the first unit's
+/// credit stopped without a word.
+#[tokio::test]
+async fn a_contractor_named_by_an_approved_plan_is_refused_to_another_unit() {
+    let app = spawn_app().await;
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let contractor = app.create_org("canteen_contractor", CHANGAN).await;
+    let first = app.create_org("school", CHANGAN).await;
+    let second = app.create_org("hospital", CHANGAN).await;
+    let third = app.create_org("school", CHANGAN).await;
+    let body = json!({"declaration": "contracted_canteen", "contractor_org_id": contractor.org_id,
+                      "food_budget": "100000.00", "reserved_share": "0.3"});
+    // Two drafts may name it; the first approved keeps it, the second approval is refused.
+    for unit in [&first, &second] {
+        app.put(&plan(unit), unit.t(), body.clone()).await.expect(201);
+        app.post(&format!("{}/file", plan(unit)), unit.t(), json!({}))
+            .await
+            .expect(200);
+    }
+    app.post(&format!("{}/approve", plan(&first)), sup.t(), json!({}))
+        .await
+        .expect(200);
+    let p = app
+        .post(&format!("{}/approve", plan(&second)), sup.t(), json!({}))
+        .await
+        .problem(409);
+    assert!(
+        p["detail"].as_str().unwrap_or_default().contains("contractor_org_id"),
+        "{p}"
+    );
+    let s = app.get(&plan(&second), second.t()).await.expect(200);
+    assert_eq!(s.json["status"], "filed", "{}", s.text);
+    assert!(s.json["approved_target"].is_null(), "{}", s.text);
+    // Saving a plan that names it is refused too, with nothing written.
+    let p = app.put(&plan(&third), third.t(), body.clone()).await.problem(409);
+    assert!(
+        p["detail"].as_str().unwrap_or_default().contains("contractor_org_id"),
+        "{p}"
+    );
+    app.get(&plan(&third), third.t()).await.problem(404);
+    // The unit it serves amends its own plan naming it still.
+    let mut again = body.clone();
+    again["amendment_reason"] = json!("a new budget");
+    again["food_budget"] = json!("120000.00");
+    amend(&app, &first, again).await;
+    approve_plan(&app, &first, &sup).await;
+}
+
+/// Filing an amendment after the deadline marked a plan filed and approved on time `late`,
+/// in its view and in the supervision list: the record of the on-time filing was lost.
+#[tokio::test]
+async fn an_amendment_filed_after_the_deadline_keeps_the_first_filings_lateness() {
+    let app = spawn_app().await;
+    let y = this_year();
+    let settings = |deadline: String| {
+        let app = &app;
+        async move {
+            app.put(
+                &format!("/plan-settings/{y}"),
+                Some(&app.admin_token),
+                json!({"filing_deadline": deadline}),
+            )
+            .await
+            .expect(200);
+        }
+    };
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let unit = app.create_org("school", CHANGAN).await;
+    settings(format!("{y}-12-31")).await;
+    app.put(
+        &plan(&unit),
+        unit.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3"}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &unit, &sup).await;
+    assert_eq!(app.get(&plan(&unit), unit.t()).await.expect(200).json["late"], false);
+    // The deadline passes (1 January: past unless the test runs on that day).
+    settings(format!("{y}-01-01")).await;
+    amend(
+        &app,
+        &unit,
+        json!({"food_budget": "120000.00", "reserved_share": "0.3", "amendment_reason": "a new budget"}),
+    )
+    .await;
+    let f = app
+        .post(&format!("{}/file", plan(&unit)), unit.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(f.json["late"], false, "{}", f.text);
+    let a = app
+        .post(&format!("{}/approve", plan(&unit)), sup.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(a.json["late"], false, "{}", a.text);
+    let list = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
+    let row = list.json["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["org_id"] == unit.org_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["late"], false, "{row}");
+    // A first filing after the deadline is late, and stays so.
+    let other = app.create_org("hospital", CHANGAN).await;
+    app.put(
+        &plan(&other),
+        other.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3"}),
+    )
+    .await
+    .expect(201);
+    let f = app
+        .post(&format!("{}/file", plan(&other)), other.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(f.json["late"], true, "{}", f.text);
+}
