@@ -10,6 +10,7 @@ mod alerts_resolve;
 mod authz_matrix;
 mod business_day;
 mod compliance;
+mod compliance_access;
 mod compliance_trace;
 mod console;
 mod contract;
