@@ -12,6 +12,7 @@ mod business_day;
 mod compliance;
 mod compliance_access;
 mod compliance_trace;
+mod compliance_versions;
 mod console;
 mod contract;
 mod conventions;

@@ -61,7 +61,9 @@ async fn reflag_lots(conn: &impl ConnectionTrait, filter: &str, values: Vec<sea_
     Ok(())
 }
 
-/// Products that follow the category's default take the new value; their lots follow.
+/// Products that follow the category's default take the new value; their lots follow. A product
+/// whose value changes moves its version and `updated_at` (its `ETag` changes, so no client keeps
+/// the old value on a 304); one whose value stays keeps them.
 pub(super) async fn refresh_category(
     conn: &impl ConnectionTrait,
     category: ProductCategory,
@@ -69,8 +71,11 @@ pub(super) async fn refresh_category(
 ) -> AppResult<()> {
     products::Entity::update_many()
         .col_expr(products::Column::ComplianceCertificateRequired, Expr::value(requires))
+        .col_expr(products::Column::Version, Expr::col(products::Column::Version).add(1))
+        .col_expr(products::Column::UpdatedAt, Expr::value(now()))
         .filter(products::Column::Category.eq(category.as_str()))
         .filter(products::Column::RequiresComplianceCertificate.is_null())
+        .filter(products::Column::ComplianceCertificateRequired.ne(requires))
         .exec(conn)
         .await?;
     reflag_lots(conn, "p2.category = $1", vec![category.as_str().into()]).await
