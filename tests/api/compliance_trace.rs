@@ -291,3 +291,80 @@ async fn writes_of(app: &TestApp) -> Vec<i64> {
     }
     out
 }
+
+/// A batch that lost its 合格证 requirement's grace in transit can be refused (0 accepted), and a
+/// line shipped from a certified and an uncertified lot can take the certified part.
+#[tokio::test]
+async fn a_buyer_refuses_an_uncertified_batch_and_takes_the_certified_part_of_a_line() {
+    let w = world().await;
+    let app = &w.app;
+    let p = &w.product;
+    let certifier = app.create_org("county_office", YANGYUAN).await;
+    let l1 = lot_ids(app, &w.supplier, p).await[0].clone();
+    let l2 = new_lot(
+        app,
+        &w.supplier,
+        p,
+        json!({"quantity": "500", "best_before": day(200), "compliance_certificate": cert("HGZ-L2")}),
+    )
+    .await;
+    // Shipped while the product needed no certificate: one from the older lot alone, one from
+    // the lot without a certificate first, then the certified one.
+    let (c, lc) = confirmed(&w, "20").await;
+    ship(&w, &c, json!([{"line_id": lc, "lot_id": l1, "quantity": "20"}]))
+        .await
+        .expect(200);
+    let (d, ld) = confirmed(&w, "20").await;
+    ship(
+        &w,
+        &d,
+        json!([{"line_id": ld, "lot_id": l1, "quantity": "10"}, {"line_id": ld, "lot_id": l2, "quantity": "10"}]),
+    )
+    .await
+    .expect(200);
+    require(app, &certifier, p, json!(true)).await;
+    for so in [&c, &d] {
+        act(app, &w.supplier, so, "deliver").await.expect(200);
+    }
+    let before = writes_of(app).await;
+    let r = accept(&w, &c, &lc, "1").await;
+    assert!(r.text.contains(&l1), "{}", r.text);
+    r.problem(409);
+    let r = accept(&w, &d, &ld, "11").await;
+    assert!(r.text.contains(&l1), "{}", r.text);
+    r.problem(409);
+    assert_eq!(writes_of(app).await, before);
+    // Refusing the whole batch closes the order; nothing is credited or taken from the lot.
+    let so = accept(&w, &c, &lc, "0").await.expect(200).json;
+    assert_eq!(so["status"], "accepted");
+    assert_eq!(so["shipped_lots"][0]["accepted_quantity"], "0");
+    // The certified part of the other line is taken from the certified lot.
+    let so = accept(&w, &d, &ld, "10").await.expect(200).json;
+    let taken: Vec<(Value, Value)> = so["shipped_lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["lot_id"].clone(), s["accepted_quantity"].clone()))
+        .collect();
+    assert!(taken.contains(&(json!(l1), json!("0"))), "{so}");
+    assert!(taken.contains(&(json!(l2), json!("10"))), "{so}");
+    for (id, left) in [(&l1, "1000"), (&l2, "490")] {
+        let lot = app
+            .get(&format!("/products/{p}/lots/{id}"), w.supplier.t())
+            .await
+            .expect(200)
+            .json;
+        assert_eq!(lot["remaining"], left, "{lot}");
+    }
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let entries = entity::ledger_entries::Entity::find()
+        .filter(entity::ledger_entries::Column::SupplierOrderId.is_in([c.clone(), d.clone()]))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0].lot_id.as_deref(), entries[0].quantity_milli),
+        (Some(l2.as_str()), 10_000)
+    );
+}

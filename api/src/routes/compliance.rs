@@ -77,8 +77,9 @@ pub async fn record_certificate(
 /// One lot from farm to canteen: origin, 合格证, the supplier orders it went to and their
 /// acceptance. `?format=epcis` (or `Accept: application/ld+json`) gives a GS1 EPCIS 2.0 JSON-LD
 /// document (ObjectEvents with bizStep commissioning, shipping, receiving). For the lot's
-/// supplier, the county office of its origin, evaluators and admins; a buyer who received it sees
-/// its own orders only.
+/// supplier, the county office of its origin, evaluators and admins; a buyer sees the shipments
+/// whose order it or a child bought and those of the lines its ledger (or a child's) is credited
+/// with, and 404 when there are none.
 #[utoipa::path(operation_id = "getLotTrace", tag = "products", params(("id" = uuid::Uuid, Path), TraceQuery),
     responses((status = 200, description = "The trace (JSON), or an EPCIS document (JSON-LD)",
         content((LotTrace = "application/json"), (serde_json::Value = "application/ld+json")))))]

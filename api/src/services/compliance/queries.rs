@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub(super) async fn category_rows(conn: &impl ConnectionTrait) -> AppResult<Vec<category_settings::Model>> {
     Ok(category_settings::Entity::find().all(conn).await?)
@@ -61,7 +61,9 @@ async fn reflag_lots(conn: &impl ConnectionTrait, filter: &str, values: Vec<sea_
     Ok(())
 }
 
-/// Products that follow the category's default take the new value; their lots follow.
+/// Products that follow the category's default take the new value; their lots follow. A product
+/// whose value changes moves its version and `updated_at` (its `ETag` changes, so no client keeps
+/// the old value on a 304); one whose value stays keeps them.
 pub(super) async fn refresh_category(
     conn: &impl ConnectionTrait,
     category: ProductCategory,
@@ -69,8 +71,11 @@ pub(super) async fn refresh_category(
 ) -> AppResult<()> {
     products::Entity::update_many()
         .col_expr(products::Column::ComplianceCertificateRequired, Expr::value(requires))
+        .col_expr(products::Column::Version, Expr::col(products::Column::Version).add(1))
+        .col_expr(products::Column::UpdatedAt, Expr::value(now()))
         .filter(products::Column::Category.eq(category.as_str()))
         .filter(products::Column::RequiresComplianceCertificate.is_null())
+        .filter(products::Column::ComplianceCertificateRequired.ne(requires))
         .exec(conn)
         .await?;
     reflag_lots(conn, "p2.category = $1", vec![category.as_str().into()]).await
@@ -285,6 +290,34 @@ pub(super) async fn shipments_of_lot(
         .order_by_asc(shipment_lots::Column::Id)
         .all(conn)
         .await?)
+}
+
+/// The order lines shipped from the lot that hold a ledger entry of one of `buyers` (credited
+/// through a contractor, split to a shared canteen's member, or bought).
+pub(super) async fn credited_lines_of_lot(
+    conn: &impl ConnectionTrait,
+    lot_id: &str,
+    buyers: &[String],
+) -> AppResult<HashSet<String>> {
+    if buyers.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut values: Vec<sea_orm::Value> = vec![lot_id.to_string().into()];
+    let marks = placeholders(&mut values, buyers);
+    let rows = conn
+        .query_all_raw(sql(
+            conn,
+            &format!(
+                "SELECT DISTINCT le.order_line_id FROM ledger_entries le \
+                 WHERE le.order_line_id IN (SELECT sl.order_line_id FROM shipment_lots sl WHERE sl.lot_id = $1) \
+                 AND le.buyer_org_id IN ({marks})"
+            ),
+            values,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String>("", "order_line_id")?))
+        .collect()
 }
 
 /// What was accepted of each shipped lot `(row id, thousandths)`, in one statement.

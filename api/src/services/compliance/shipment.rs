@@ -54,7 +54,8 @@ pub struct ShippedLot {
     #[serde(deserialize_with = "crate::domain::day::de")]
     pub best_before: chrono::NaiveDate,
     pub compliance_certificate: Option<ComplianceCertificate>,
-    /// The product requires a 合格证 and this lot has none: the line cannot be accepted.
+    /// The product requires a 合格证 and this lot has none: nothing can be accepted from it (the
+    /// line's accepted quantity is taken from its certified lots first).
     pub uncertified_batch: bool,
 }
 
@@ -253,7 +254,9 @@ pub(super) fn shipped(r: &shipment_lots::Model, l: &lots::Model) -> AppResult<Sh
 /// what was accepted of each lot, and gives each line's ledger trace. An order shipped
 /// before lots were recorded takes from the product's lots as before, with no trace.
 /// Also gives the order's shipped lots as this leaves them (what [`attach`] would read after).
-/// Refuses (409) an order with a shipped lot that lacks the 合格证 its product requires.
+/// Each line's accepted quantity is taken from its certified lots first; refuses (409) an
+/// acceptance that would take a positive quantity from a shipped lot lacking the 合格证 its
+/// product requires (accepting 0 of it refuses the batch).
 pub async fn take_and_trace(
     conn: &impl ConnectionTrait,
     so_id: &str,
@@ -262,19 +265,7 @@ pub async fn take_and_trace(
     actor: Option<UserId>,
 ) -> AppResult<(HashMap<String, EntryTrace>, Vec<ShippedLot>)> {
     let (rows, lots) = queries::shipment_rows_with_lots(conn, so_id).await?;
-    // 409 when a lot shipped for a line lacks the 合格证 its product requires (the supplier
-    // records it with `PUT /lots/{id}/compliance-certificate`, then the buyer accepts); the
-    // caller's rollback undoes what its transaction did before.
-    let lacking = rows
-        .iter()
-        .find(|r| lots.get(&r.lot_id).is_some_and(|l| l.uncertified_batch));
-    if let Some(r) = lacking {
-        return Err(AppError::Conflict(format!(
-            "line {}: lot {} was shipped without the 合格证 (compliance certificate) its product \
-             requires; it cannot be accepted until the supplier records it",
-            r.order_line_id, r.lot_id
-        )));
-    }
+    let uncertified = |r: &shipment_lots::Model| lots.get(&r.lot_id).is_some_and(|l| l.uncertified_batch);
     if rows.is_empty() {
         stock::consume_many(conn, takes, StockMovementKind::Sale, Some(so_id), actor).await?;
         return Ok((HashMap::new(), Vec::new()));
@@ -287,9 +278,24 @@ pub async fn take_and_trace(
     for (line_id, accepted) in per_line {
         let mut want = accepted.minor();
         let mut best: Option<(&shipment_lots::Model, i64)> = None;
-        for r in rows.iter().filter(|r| &r.order_line_id == line_id) {
+        // Certified lots first (stable: in the order they were allocated), so that a buyer can
+        // take the certified part of a line and refuse a batch without its 合格证.
+        let mut of_line: Vec<&shipment_lots::Model> = rows.iter().filter(|r| &r.order_line_id == line_id).collect();
+        of_line.sort_by_key(|r| uncertified(r));
+        for r in of_line {
             let Some(lot) = lots.get(&r.lot_id) else { continue };
             let take = want.min(r.quantity_milli);
+            if take > 0 && lot.uncertified_batch {
+                // 409: the supplier records the 合格证 with `PUT /lots/{id}/compliance-certificate`,
+                // or the buyer accepts no more than the certified lots hold; the caller's
+                // rollback undoes what its transaction did before.
+                return Err(AppError::Conflict(format!(
+                    "line {line_id}: lot {} was shipped without the 合格证 (compliance certificate) its \
+                     product requires; nothing can be accepted from it until the supplier records it \
+                     (accept at most what the line's certified lots hold, or 0 to refuse the batch)",
+                    r.lot_id
+                )));
+            }
             want -= take;
             accepted_rows.push((r.id.clone(), take));
             if take > 0 && best.is_none_or(|(_, b)| take > b) {

@@ -1,7 +1,8 @@
 //! `GET /lots/{id}/trace`: one batch from farm to canteen: its origin, its 合格证, the supplier
 //! orders it went to and their acceptance. Who may see it: the lot's supplier, the county
-//! office of its origin, evaluators and admins (everything); a buyer who received it (its own
-//! orders only). Everyone else: 404 (403 for supervisors, who never see lots).
+//! office of its origin, evaluators and admins (everything); a buyer who received it or is
+//! credited with it (only those shipments: see [`Sight::Rows`]). Everyone else: 404 (403 for
+//! supervisors, who never see lots).
 use super::shipment::{shipped, ShippedLot};
 use super::{no_lot, queries, ComplianceCertificate};
 use crate::auth::{Caller, Role};
@@ -9,12 +10,12 @@ use crate::domain::{
     LotId, OrderId, OrgId, ProductCategory, ProductId, Quantity, SupplierOrderStatus, TraceFormat, Unit,
 };
 use crate::error::{AppError, AppResult};
-use crate::services::stored;
+use crate::services::{organizations, stored};
 use crate::state::AppState;
 use entity::{lots, products, shipment_lots};
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -69,14 +70,19 @@ pub struct LotTrace {
     pub certificate_recorded_at: Option<chrono::DateTime<chrono::Utc>>,
     pub uncertified_batch: bool,
     pub origin: TraceOrigin,
-    /// Oldest first; a buyer sees only its own.
+    /// Oldest first; a buyer sees only the shipments to itself or its children, and those of
+    /// the lines it (or a child) is credited with in the ledger.
     pub shipments: Vec<TraceShipment>,
 }
 
-/// What the caller may see of the lot: everything, or only one buyer's shipments.
+/// What the caller may see of the lot: everything, or only some of its shipments.
 pub(super) enum Sight {
     All,
-    Buyer(String),
+    /// A buyer's: the ids of the shipment rows whose supplier order it may read (its own or a
+    /// child's, as `GET /supplier-orders/{id}` allows) or whose line its ledger, or a child's,
+    /// holds an entry of (a budget unit credited through its contractor, a shared canteen's
+    /// member), as `GET /ledger` shows it with the lot.
+    Rows(HashSet<String>),
 }
 
 async fn sight(
@@ -103,16 +109,40 @@ async fn sight(
             Sight::All
         }
         Role::Buyer => {
-            let sos = queries::supplier_orders_by_ids(conn, rows.iter().map(|r| r.supplier_order_id.clone()).collect())
-                .await?;
-            if !sos.iter().any(|so| so.buyer_org_id == org) {
+            let seen = buyer_rows(conn, caller, &lot.id, &rows).await?;
+            if seen.is_empty() {
                 return Err(no_lot());
             }
-            Sight::Buyer(org)
+            Sight::Rows(seen)
         }
         _ => return Err(no_lot()),
     };
     Ok((lot, p, rows, s))
+}
+
+/// The shipment rows of the lot a buyer may see (see [`Sight::Rows`]).
+async fn buyer_rows(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    lot_id: &str,
+    rows: &[shipment_lots::Model],
+) -> AppResult<HashSet<String>> {
+    if rows.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let orgs = organizations::with_children(conn, &caller.org_id).await?;
+    let sos = queries::supplier_orders_by_ids(conn, rows.iter().map(|r| r.supplier_order_id.clone()).collect()).await?;
+    let readable: HashSet<&str> = sos
+        .iter()
+        .filter(|so| orgs.contains(&so.buyer_org_id))
+        .map(|so| so.id.as_str())
+        .collect();
+    let credited = queries::credited_lines_of_lot(conn, lot_id, &orgs).await?;
+    Ok(rows
+        .iter()
+        .filter(|r| readable.contains(r.supplier_order_id.as_str()) || credited.contains(&r.order_line_id))
+        .map(|r| r.id.clone())
+        .collect())
 }
 
 /// Whether the caller may see the lot's trace, checked before the query is read.
@@ -135,8 +165,8 @@ pub async fn trace(state: &AppState, caller: &Caller, id: LotId) -> AppResult<Lo
         let Some(so) = sos.get(&r.supplier_order_id) else {
             continue;
         };
-        if let Sight::Buyer(org) = &s {
-            if &so.buyer_org_id != org {
+        if let Sight::Rows(seen) = &s {
+            if !seen.contains(&r.id) {
                 continue;
             }
         }
