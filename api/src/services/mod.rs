@@ -81,6 +81,16 @@ pub async fn hold(txn: &impl ConnectionTrait, key: i64) -> Result<(), sea_orm::D
     Ok(())
 }
 
+/// As [`hold`], shared: holders of the shared lock do not wait for each other, only for (and
+/// hold off) a holder of the exclusive one.
+pub async fn hold_shared(txn: &impl ConnectionTrait, key: i64) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock_shared({key})"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Binds each value and gives its placeholders (`$n, $m, ...`), numbered after the values
 /// already bound; empty for no items.
 pub fn placeholders<V: Into<Value> + Clone>(values: &mut Vec<Value>, items: &[V]) -> String {

@@ -67,6 +67,7 @@ pub async fn put_category(
     caller.require(&[Role::Admin])?;
     let category: ProductCategory = code.parse().map_err(|_| AppError::NotFound("category"))?;
     let txn = state.db.begin().await?;
+    queries::switch_category(&txn, category).await?;
     let row = queries::upsert_category(&txn, category, body.requires_compliance_certificate).await?;
     queries::refresh_category(&txn, category, body.requires_compliance_certificate).await?;
     txn.commit().await?;
@@ -78,8 +79,11 @@ pub async fn put_category(
     })
 }
 
-/// Whether products of `category` need a certificate by default.
+/// Whether products of `category` need a certificate by default. In a transaction that writes
+/// a product with this value, the setting is held still until it ends (see
+/// `queries::hold_category`).
 pub async fn category_requires(conn: &impl ConnectionTrait, category: ProductCategory) -> AppResult<bool> {
+    queries::hold_category(conn, category).await?;
     Ok(queries::category_rows(conn)
         .await?
         .iter()
@@ -123,6 +127,7 @@ pub async fn seed_demo(state: &AppState) -> AppResult<()> {
     let txn = state.db.begin().await?;
     queries::certify_demo_lots(&txn, &DEMO_REQUIRED).await?;
     for c in DEMO_REQUIRED {
+        queries::switch_category(&txn, c).await?;
         queries::upsert_category(&txn, c, true).await?;
         queries::refresh_category(&txn, c, true).await?;
     }

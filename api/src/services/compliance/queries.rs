@@ -12,6 +12,28 @@ use sea_orm::{
 };
 use std::collections::{HashMap, HashSet};
 
+/// The advisory lock key of a category's 合格证 setting: a switch of the setting holds it
+/// exclusively, while a product of the category takes its value under the shared lock, so
+/// no product is written with the value the switch is replacing after the switch updated
+/// the category's products (a new product is no row the switch could lock).
+fn category_key(category: ProductCategory) -> i64 {
+    let mut h: i64 = 0x6361_7465_0000; // "cate"
+    for b in category.as_str().bytes() {
+        h = h.wrapping_mul(31).wrapping_add(i64::from(b));
+    }
+    h
+}
+
+/// Holds the category's setting still while a product takes its value from it.
+pub(crate) async fn hold_category(conn: &impl ConnectionTrait, category: ProductCategory) -> AppResult<()> {
+    Ok(crate::services::hold_shared(conn, category_key(category)).await?)
+}
+
+/// Holds off every product taking the category's value while its setting switches.
+pub(super) async fn switch_category(conn: &impl ConnectionTrait, category: ProductCategory) -> AppResult<()> {
+    Ok(crate::services::hold(conn, category_key(category)).await?)
+}
+
 pub(super) async fn category_rows(conn: &impl ConnectionTrait) -> AppResult<Vec<category_settings::Model>> {
     Ok(category_settings::Entity::find().all(conn).await?)
 }
@@ -87,10 +109,15 @@ pub(super) async fn refresh_product(conn: &impl ConnectionTrait, product_id: &st
     let Some(p) = p else { return Ok(()) };
     let required = match p.requires_compliance_certificate {
         Some(v) => v,
-        None => category_settings::Entity::find_by_id(p.category.clone())
-            .one(conn)
-            .await?
-            .is_some_and(|c| c.requires_compliance_certificate),
+        None => {
+            if let Some(c) = ProductCategory::parse(&p.category) {
+                hold_category(conn, c).await?;
+            }
+            category_settings::Entity::find_by_id(p.category.clone())
+                .one(conn)
+                .await?
+                .is_some_and(|c| c.requires_compliance_certificate)
+        }
     };
     products::Entity::update_many()
         .col_expr(products::Column::ComplianceCertificateRequired, Expr::value(required))

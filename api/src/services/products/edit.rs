@@ -131,8 +131,9 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
     let description = body.description.unwrap_or_default().trim().to_string();
     let certs = serde_json::to_string(&body.certificates).map_err(AppError::internal)?;
     let t = now();
-    let required = crate::services::compliance::category_requires(db, category).await?;
     let txn = db.begin().await?;
+    // Read in the transaction that writes it, the category's setting held still meanwhile.
+    let required = crate::services::compliance::category_requires(&txn, category).await?;
     let model = queries::insert_product(
         &txn,
         products::ActiveModel {
