@@ -1,7 +1,8 @@
 // One lot from farm to canteen (`GET /lots/{id}/trace`): its origin, its 合格证 and the
 // supplier orders it went to with their acceptance, and the EPCIS 2.0 document to download.
 // Reached from a shipped lot's link (#/trace/{lot id}); the API decides who may see what (a
-// buyer sees only its own orders; anyone else without sight of the lot gets 404).
+// buyer sees the shipments it or a child bought and those its ledger is credited with;
+// anyone else without sight of the lot gets 404).
 import { api, download } from '../api.js';
 import { h, page, errorBox, shortId } from '../dom.js';
 import { t } from '../i18n.js';
