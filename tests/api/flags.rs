@@ -163,6 +163,15 @@ async fn price_outliers_are_raised_confirmed_by_reversal_and_dismissed_in_scope(
     assert_eq!(c.json["reversals"][0]["entry_id"], cheap.as_str());
     assert_eq!(c.json["reversals"][0]["amount"], "7.99");
     assert_eq!(c.json["reversals"][0]["reason"], "priced below cost to buy credit");
+    // The list carries each flag's reversals as the flag does (read for all the page at once).
+    let listed = app.get("/flags?limit=200", evaluator.t()).await.expect(200);
+    let same = listed.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == c.json["id"])
+        .cloned();
+    assert_eq!(same.expect("listed")["reversals"], c.json["reversals"]);
     let after = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
     assert_eq!(after.unit_credited(&school.org_id), "50.01");
     app.post(&format!("/flags/{low_id}/confirm"), evaluator.t(), note.clone())

@@ -59,22 +59,41 @@ pub(super) async fn visible(conn: &impl ConnectionTrait, caller: &Caller, id: Fl
 }
 
 pub(super) async fn to_flag(conn: &impl ConnectionTrait, m: flags::Model) -> AppResult<Flag> {
-    let reversals = flag_reversals::Entity::find()
-        .filter(flag_reversals::Column::FlagId.eq(m.id.clone()))
-        .order_by_asc(flag_reversals::Column::EntryId)
-        .all(conn)
+    let of = reversals_of(conn, std::slice::from_ref(&m.id))
         .await?
-        .into_iter()
-        .map(|r| {
-            Ok(FlagReversal {
+        .remove(&m.id)
+        .unwrap_or_default();
+    with_reversals(m, of)
+}
+
+/// The reversals of the flags `ids`, by flag, each flag's by entry; read 500 flags at a time
+/// (a 50,000-flag export is a hundred statements, not one per flag).
+async fn reversals_of(
+    conn: &impl ConnectionTrait,
+    ids: &[String],
+) -> AppResult<std::collections::HashMap<String, Vec<FlagReversal>>> {
+    let mut out: std::collections::HashMap<String, Vec<FlagReversal>> = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows = flag_reversals::Entity::find()
+            .filter(flag_reversals::Column::FlagId.is_in(chunk.to_vec()))
+            .order_by_asc(flag_reversals::Column::FlagId)
+            .order_by_asc(flag_reversals::Column::EntryId)
+            .all(conn)
+            .await?;
+        for r in rows {
+            out.entry(r.flag_id).or_default().push(FlagReversal {
                 entry_id: r.entry_id,
                 reversal_entry_id: r.reversal_entry_id,
                 amount: Money::from_minor(r.amount_fen)
                     .map_err(|e| AppError::internal(format!("stored reversal amount: {e}")))?,
                 reason: r.reason,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn with_reversals(m: flags::Model, reversals: Vec<FlagReversal>) -> AppResult<Flag> {
     Ok(Flag {
         id: stored(&m.id)?,
         kind: stored(&m.kind)?,
@@ -138,9 +157,12 @@ pub async fn list(
             errors: vec![FieldError::new("format", msg)],
         });
     }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut reversals = reversals_of(db, &ids).await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
-        items.push(to_flag(db, r).await?);
+        let of = reversals.remove(&r.id).unwrap_or_default();
+        items.push(with_reversals(r, of)?);
     }
     Ok((items, if spreadsheet { None } else { next }))
 }
