@@ -96,6 +96,12 @@ pub async fn refresh_product(conn: &impl ConnectionTrait, product_id: &str) -> A
     queries::refresh_product(conn, product_id).await
 }
 
+/// Holds the category's 合格证 setting still until the transaction ends; take it before writing
+/// a product row whose value follows the category (see `queries::hold_category`).
+pub async fn hold_category(conn: &impl ConnectionTrait, category: ProductCategory) -> AppResult<()> {
+    queries::hold_category(conn, category).await
+}
+
 /// The certifier of the product's county sets its own requirement (or null: its category's).
 pub async fn set_requirement(
     state: &AppState,
@@ -105,6 +111,8 @@ pub async fn set_requirement(
 ) -> AppResult<Product> {
     products::may_certify(state, caller, id).await?;
     let txn = state.db.begin().await?;
+    // Before the product's row is written (see `queries::hold_category`).
+    queries::hold_category_of(&txn, &id.to_string()).await?;
     queries::set_override(&txn, &id.to_string(), body.requires_compliance_certificate).await?;
     queries::refresh_product(&txn, &id.to_string()).await?;
     txn.commit().await?;

@@ -21,8 +21,8 @@ mod shipment;
 mod trace;
 
 pub use categories::{
-    category_requires, list_categories, put_category, refresh_product, seed_demo, set_requirement, CategoryList,
-    CategorySetting, PutCategory, RequirementPatch,
+    category_requires, hold_category, list_categories, put_category, refresh_product, seed_demo, set_requirement,
+    CategoryList, CategorySetting, PutCategory, RequirementPatch,
 };
 pub use epcis::{document as epcis_document, of_trace as epcis_of_trace, EPCIS_CONTEXT};
 pub use lots::{check_certificate, flag_for_new_lot, may_certify_lot, record_certificate, CertifiedLot};

@@ -24,9 +24,21 @@ fn category_key(category: ProductCategory) -> i64 {
     h
 }
 
-/// Holds the category's setting still while a product takes its value from it.
+/// Holds the category's setting still while a product takes its value from it. Take it before
+/// writing the product's row: the switch holds the lock, then writes product rows, so the other
+/// order deadlocks.
 pub(crate) async fn hold_category(conn: &impl ConnectionTrait, category: ProductCategory) -> AppResult<()> {
     Ok(crate::services::hold_shared(conn, category_key(category)).await?)
+}
+
+/// Holds the setting of the product's category still (as [`hold_category`]); nothing for a
+/// product that does not exist.
+pub(super) async fn hold_category_of(conn: &impl ConnectionTrait, product_id: &str) -> AppResult<()> {
+    let p = products::Entity::find_by_id(product_id.to_string()).one(conn).await?;
+    if let Some(c) = p.and_then(|p| ProductCategory::parse(&p.category)) {
+        hold_category(conn, c).await?;
+    }
+    Ok(())
 }
 
 /// Holds off every product taking the category's value while its setting switches.

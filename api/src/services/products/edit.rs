@@ -332,6 +332,10 @@ pub async fn update(
     am.id = sea_orm::ActiveValue::Unchanged(current.id.clone());
 
     let txn = db.begin().await?;
+    if let Some(c) = new_category.filter(|_| category_changed) {
+        // Before the product's row is written (see `compliance::hold_category`).
+        crate::services::compliance::hold_category(&txn, c).await?;
+    }
     if queries::update_if_version(&txn, am, &current.id, current.version).await? != 1 {
         return Err(AppError::PreconditionFailed);
     }
