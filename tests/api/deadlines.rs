@@ -136,3 +136,34 @@ async fn a_delivery_after_the_deadline_is_recorded_late() {
     // Delivered: the job no longer flags or emails it.
     assert_eq!(payments::run_due(&app.state, today()).await.unwrap().flagged_late, 0);
 }
+
+/// A late order cancelled before the hourly job flagged it is late all the same: once
+/// cancelled the job never flags it, and the supplier kept a clean on-time record.
+#[tokio::test]
+async fn a_late_order_cancelled_before_the_job_ran_is_recorded_late() {
+    let t = trade("school").await;
+    let app = &t.app;
+    let so = order(&t, json!({"deliver_by": (today() + Duration::days(3)).to_string()})).await;
+    let s = so["id"].as_str().unwrap().to_string();
+    for a in ["confirm", "ship"] {
+        act(app, &t.supplier, &s, a).await.expect(200);
+    }
+    sea_orm::ConnectionTrait::execute_unprepared(
+        app.db(),
+        &format!(
+            "UPDATE supplier_order_terms SET deliver_by = '{}' WHERE supplier_order_id = '{s}'",
+            today() - Duration::days(1)
+        ),
+    )
+    .await
+    .unwrap();
+    let r = act(app, &t.buyer, &s, "cancel").await.expect(200);
+    assert!(r.json["payment"]["late_since"].is_string(), "{}", r.text);
+    let card = app
+        .get(&format!("/suppliers/{}/scorecard", t.supplier.org_id), t.buyer.t())
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(card["delivered_on_time"]["denominator"], 1, "{card}");
+    assert_eq!(card["delivered_on_time"]["numerator"], 0, "{card}");
+}

@@ -279,7 +279,7 @@ async fn transition_with(
     if action == Action::Ship {
         compliance::ship_lots_of(&txn, &so, lots).await?;
     }
-    payments::after_transition(&txn, &so.id, to).await?;
+    payments::after_transition(&txn, &so.id, stored(&so.status)?, to).await?;
     crate::services::scorecards::after_transition(&txn, &so.id, to).await?;
     let releases = !to.holds_reservation();
     if releases {

@@ -258,10 +258,16 @@ pub async fn before_transition(
     Ok(())
 }
 
-/// What a step of the lifecycle does to the terms, in its transaction: a prepaid order is
-/// due on confirmation; a delivery fixes the due date of an on-account order (delivery day
-/// plus its payment days) and records lateness past `deliver_by`.
-pub async fn after_transition(conn: &impl ConnectionTrait, so_id: &str, to: SupplierOrderStatus) -> AppResult<()> {
+/// What a step of the lifecycle (from `was`) does to the terms, in its transaction: a prepaid
+/// order is due on confirmation; a delivery fixes the due date of an on-account order (delivery
+/// day plus its payment days) and records lateness past `deliver_by`; so does a cancellation
+/// past `deliver_by` (the hourly job may not have flagged it yet, and never will once cancelled).
+pub async fn after_transition(
+    conn: &impl ConnectionTrait,
+    so_id: &str,
+    was: SupplierOrderStatus,
+    to: SupplierOrderStatus,
+) -> AppResult<()> {
     let Some(t) = queries::find_terms(conn, so_id).await? else {
         return Ok(());
     };
@@ -271,6 +277,9 @@ pub async fn after_transition(conn: &impl ConnectionTrait, so_id: &str, to: Supp
         SupplierOrderStatus::Confirmed if prepay => queries::set_due(conn, so_id, day).await,
         // Nothing is owed on an order cancelled or rejected: what was paid is a refund due.
         SupplierOrderStatus::Cancelled | SupplierOrderStatus::Rejected => {
+            if to == SupplierOrderStatus::Cancelled && t.late_at.is_none() && late_now(&t, was, day) {
+                queries::mark_late(conn, so_id, now()).await?;
+            }
             super::owed::set_payable(conn, so_id, 0).await
         }
         SupplierOrderStatus::Delivered => {
