@@ -126,6 +126,11 @@ async fn a_contractor_named_by_an_approved_plan_is_refused_to_another_unit() {
 /// in its view and in the supervision list: the record of the on-time filing was lost.
 #[tokio::test]
 async fn an_amendment_filed_after_the_deadline_keeps_the_first_filings_lateness() {
+    use chrono::Datelike;
+    // A deadline of this year already past needs a day of it before today: none on 1 January.
+    if chrono::Utc::now().date_naive().ordinal() <= 2 {
+        return;
+    }
     let app = spawn_app().await;
     let y = this_year();
     let settings = |deadline: String| {
@@ -152,7 +157,7 @@ async fn an_amendment_filed_after_the_deadline_keeps_the_first_filings_lateness(
     .expect(201);
     approve_plan(&app, &unit, &sup).await;
     assert_eq!(app.get(&plan(&unit), unit.t()).await.expect(200).json["late"], false);
-    // The deadline passes (1 January: past unless the test runs on that day).
+    // The deadline passes (1 January: past, as the test does not run on the year's first days).
     settings(format!("{y}-01-01")).await;
     amend(
         &app,

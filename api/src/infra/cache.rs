@@ -1,4 +1,4 @@
-//! Cache, counters and locks: Redis when configured, in-process otherwise.
+//! Cache and counters: Redis when configured, in-process otherwise.
 //!
 //! Redis is optional at run time too. Every Redis command has a short timeout
 //! (`redis_timeout_ms`); a failure opens a circuit breaker for `redis_cooloff_ms`,

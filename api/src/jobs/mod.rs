@@ -1,6 +1,7 @@
 //! Background jobs: the outbox worker and scheduled ticks. Each scheduled tick
-//! takes a leader lock (Redis, or the `job_locks` table without Redis) so that
-//! exactly one process runs it, however many run the service.
+//! takes its lock in the `job_locks` table (never in Redis, which a process may not
+//! reach while another does) so that exactly one process runs it, however many run
+//! the service.
 pub mod outbox;
 mod queries;
 pub mod sequencer;

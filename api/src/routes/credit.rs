@@ -40,7 +40,7 @@ pub async fn get_quota(
         (status = 200, description = "The quota was replaced", body = Quota, headers(("ETag" = String, description = "The quota's version, for `If-Match`"))),
         (status = 201, description = "The quota was created", body = Quota, headers(("ETag" = String, description = "The quota's version, for `If-Match`"))),
         (status = 412, description = "`If-Match` no longer matches the quota's `ETag`"),
-        (status = 428, description = "Replacing a quota requires `If-Match`")))]
+        (status = 428, description = "Replacing a quota requires `If-Match` (also when another first write of it landed first)")))]
 #[put("/buyers/{org_id}/quotas/{year}")]
 pub async fn put_quota(
     req: HttpRequest,
