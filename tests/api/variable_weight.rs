@@ -335,3 +335,17 @@ async fn a_weighed_sale_is_priced_per_kg_against_the_kg_median() {
     let r = crate::flags::scan(&app, true).await;
     assert_eq!(r["raised"], 0, "{r}");
 }
+
+/// A standing agreement's line is checked as each period's order will be: a fraction of a
+/// piece of a product sold by weight was accepted, and then every run fell short with a 422.
+#[tokio::test]
+async fn an_agreement_for_a_weighed_product_takes_whole_pieces_only() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    let body = |qty: &str| crate::agreements::agreement_body(&sup.org_id, &pig, qty, "month");
+    let r = app.post("/agreements", buyer.t(), body("2.5")).await;
+    assert_eq!(r.fields(), vec!["lines[0].quantity"], "{}", r.text);
+    r.problem(422);
+    app.post("/agreements", buyer.t(), body("2")).await.expect(201);
+}

@@ -1,7 +1,7 @@
 //! A buyer proposes a standing agreement to one supplier.
 use super::{queries, to_agreement, Agreement, AgreementLine, NewAgreement};
 use crate::auth::{Caller, Role};
-use crate::domain::{AgreementStatus, CreditCategory, OrgKind, OrgStatus, ProductStatus, Quantity};
+use crate::domain::{AgreementStatus, CreditCategory, Money, OrgKind, OrgStatus, ProductStatus, Quantity};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{new_id, now, organizations, outbox, required_text, today};
 use crate::state::AppState;
@@ -80,11 +80,16 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewAgreement) -> Ap
             Some(p) if p.supplier_org_id == supplier_id && p.status == ProductStatus::Certified => {
                 let min = Quantity::from_minor(p.min_order_qty_milli).map_err(AppError::internal)?;
                 if positive {
+                    let price = Money::from_minor(p.price_fen).map_err(AppError::internal)?;
                     if l.quantity < min {
                         errors.push(FieldError::new(
                             qf,
                             format!("is below the product's minimum order quantity ({min})"),
                         ));
+                    } else if let Err(msg) = crate::services::weight::estimate(&p, price, l.quantity)? {
+                        // As placing each period's order would refuse it (whole pieces of a
+                        // product sold by weight; an amount within range): every run a shortfall.
+                        errors.push(FieldError::new(qf, msg));
                     }
                     lines.push(AgreementLine {
                         product_id: l.product_id,
