@@ -172,3 +172,14 @@ async fn a_cancelled_pledge_no_longer_counts() {
     assert_eq!(withdrawn.iter().filter(|w| **w).count(), 1, "{}", got.text);
     assert_eq!(pledges.len(), 2);
 }
+
+/// A pledge's refused quantity is named as the pledge names it, `quantity`, not as the order
+/// it places (`lines[0].quantity`, a field the pledge body does not have).
+#[tokio::test]
+async fn a_pledge_beyond_the_stock_names_its_quantity() {
+    let (app, buyer, _a, pl) = alerted().await;
+    let key = [("Idempotency-Key", "pledge-too-much")];
+    let r = app.post_with(&pl, buyer.t(), json!({"quantity": "100000"}), &key).await;
+    assert_eq!(r.fields(), vec!["quantity"], "{}", r.text);
+    r.problem(422);
+}

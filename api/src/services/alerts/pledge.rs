@@ -90,7 +90,9 @@ pub async fn pledge(
     let source = OrderSource::Pledge { alert_id };
     let txn = state.db.begin().await?;
     let placed = async {
-        let placed = orders::place_order_keyed(&txn, &purchaser, req, key, source, &sent).await?;
+        let placed = orders::place_order_keyed(&txn, &purchaser, req, key, source, &sent)
+            .await
+            .map_err(pledge_fields)?;
         // A retry replays the first answer, even after the alert is resolved or the day has
         // passed; only a new pledge is refused for those.
         if !placed.is_replay() {
@@ -165,4 +167,26 @@ pub async fn pledge(
 pub async fn list_pledges(state: &AppState, caller: &Caller, alert_id: AlertId) -> AppResult<Vec<Pledge>> {
     let (m, scope) = visible_in(state, caller, alert_id).await?;
     Ok(own_pledges(pledges_on(&state.db, &m.id).await?, &scope))
+}
+
+/// The order's refusals named as the pledge's fields: its one line's quantity is the pledge's
+/// `quantity` (fractional pieces, below the minimum, more than is available).
+fn pledge_fields(e: AppError) -> AppError {
+    let rename = |f: &str| match f {
+        "lines[0].quantity" => "quantity".to_string(),
+        other => other.to_string(),
+    };
+    match e {
+        AppError::Validation { detail, errors } => AppError::Validation {
+            detail: detail.replace("lines[0].quantity", "quantity"),
+            errors: errors
+                .into_iter()
+                .map(|mut fe| {
+                    fe.field = rename(&fe.field);
+                    fe
+                })
+                .collect(),
+        },
+        other => other,
+    }
 }
