@@ -1,6 +1,6 @@
 //! Delivery deadlines: `deliver_by`, late supplier orders, their email and cancellation.
 use crate::orders::{act, count, new_key, order_body, place, stock_of};
-use crate::payments::{order, trade};
+use crate::payments::{order, trade, Trade};
 use assist_market::services::payments;
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::json;
@@ -111,16 +111,15 @@ async fn a_late_order_is_flagged_its_supplier_emailed_once_and_the_buyer_may_can
     assert_eq!(card["delivered_on_time"]["numerator"], 1, "{card}");
 }
 
-#[tokio::test]
-async fn a_delivery_after_the_deadline_is_recorded_late() {
-    let t = trade("school").await;
+/// A supplier order shipped, whose deadline passed before the job ran (moved back in the
+/// fixture): its id.
+async fn shipped_past_its_deadline(t: &Trade) -> String {
     let app = &t.app;
-    let so = order(&t, json!({"deliver_by": (today() + Duration::days(3)).to_string()})).await;
+    let so = order(t, json!({"deliver_by": (today() + Duration::days(3)).to_string()})).await;
     let s = so["id"].as_str().unwrap().to_string();
     for a in ["confirm", "ship"] {
         act(app, &t.supplier, &s, a).await.expect(200);
     }
-    // The deadline passed before the job ran (moved back in the fixture).
     sea_orm::ConnectionTrait::execute_unprepared(
         app.db(),
         &format!(
@@ -130,6 +129,14 @@ async fn a_delivery_after_the_deadline_is_recorded_late() {
     )
     .await
     .unwrap();
+    s
+}
+
+#[tokio::test]
+async fn a_delivery_after_the_deadline_is_recorded_late() {
+    let t = trade("school").await;
+    let app = &t.app;
+    let s = shipped_past_its_deadline(&t).await;
     let r = act(app, &t.supplier, &s, "deliver").await.expect(200);
     assert_eq!(r.json["payment"]["late"], true);
     assert!(r.json["payment"]["late_since"].is_string());
@@ -143,20 +150,7 @@ async fn a_delivery_after_the_deadline_is_recorded_late() {
 async fn a_late_order_cancelled_before_the_job_ran_is_recorded_late() {
     let t = trade("school").await;
     let app = &t.app;
-    let so = order(&t, json!({"deliver_by": (today() + Duration::days(3)).to_string()})).await;
-    let s = so["id"].as_str().unwrap().to_string();
-    for a in ["confirm", "ship"] {
-        act(app, &t.supplier, &s, a).await.expect(200);
-    }
-    sea_orm::ConnectionTrait::execute_unprepared(
-        app.db(),
-        &format!(
-            "UPDATE supplier_order_terms SET deliver_by = '{}' WHERE supplier_order_id = '{s}'",
-            today() - Duration::days(1)
-        ),
-    )
-    .await
-    .unwrap();
+    let s = shipped_past_its_deadline(&t).await;
     let r = act(app, &t.buyer, &s, "cancel").await.expect(200);
     assert!(r.json["payment"]["late_since"].is_string(), "{}", r.text);
     let card = app
