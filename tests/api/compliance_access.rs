@@ -2,25 +2,14 @@
 //! credited through its contractor and a shared canteen's member, each only the shipments it
 //! may read or is credited with.
 use crate::helpers::*;
-use crate::orders::{act, placed_line, product};
+use crate::orders::{bought_line, product};
 use crate::supervision::{approve_plan, this_year};
 use crate::supervision_corrections::canteen;
 use serde_json::{json, Value};
 
 /// `buyer` orders 10 of `p`; the supplier ships, delivers; the buyer accepts it all.
 async fn bought(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, p: &str) -> String {
-    let (so, line) = placed_line(app, buyer, p, "10").await;
-    for a in ["confirm", "ship", "deliver"] {
-        act(app, supplier, &so, a).await.expect(200);
-    }
-    app.post(
-        &format!("/supplier-orders/{so}/accept"),
-        buyer.t(),
-        json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-1"}),
-    )
-    .await
-    .expect(200);
-    so
+    bought_line(app, buyer, supplier, p).await.0
 }
 
 fn orders_of(t: &Value) -> Vec<String> {

@@ -34,20 +34,28 @@ async fn accept(w: &World, so: &str, line: &str, qty: &str) -> Resp {
         .await
 }
 
-#[tokio::test]
-async fn shipped_lots_are_checked_kept_in_the_ledger_and_traced_into_two_orders() {
+/// A world whose product has its first lot (no 合格证) and a second with one, and the county
+/// office of its origin: (world, certifier, first lot, second lot).
+async fn two_lots() -> (World, OrgUser, String, String) {
     let w = world().await;
     let app = &w.app;
-    let p = &w.product;
     let certifier = app.create_org("county_office", YANGYUAN).await;
-    let l1 = lot_ids(app, &w.supplier, p).await[0].clone();
+    let l1 = lot_ids(app, &w.supplier, &w.product).await[0].clone();
     let l2 = new_lot(
         app,
         &w.supplier,
-        p,
+        &w.product,
         json!({"quantity": "500", "best_before": day(200), "compliance_certificate": cert("HGZ-L2")}),
     )
     .await;
+    (w, certifier, l1, l2)
+}
+
+#[tokio::test]
+async fn shipped_lots_are_checked_kept_in_the_ledger_and_traced_into_two_orders() {
+    let (w, certifier, l1, l2) = two_lots().await;
+    let app = &w.app;
+    let p = &w.product;
     let q = product(app, &w.supplier.org_id, 1000, 1000, 100_000).await;
     let lq = lot_ids(app, &w.supplier, &q).await[0].clone();
     let (a, la) = confirmed(&w, "10").await;
@@ -296,18 +304,9 @@ async fn writes_of(app: &TestApp) -> Vec<i64> {
 /// line shipped from a certified and an uncertified lot can take the certified part.
 #[tokio::test]
 async fn a_buyer_refuses_an_uncertified_batch_and_takes_the_certified_part_of_a_line() {
-    let w = world().await;
+    let (w, certifier, l1, l2) = two_lots().await;
     let app = &w.app;
     let p = &w.product;
-    let certifier = app.create_org("county_office", YANGYUAN).await;
-    let l1 = lot_ids(app, &w.supplier, p).await[0].clone();
-    let l2 = new_lot(
-        app,
-        &w.supplier,
-        p,
-        json!({"quantity": "500", "best_before": day(200), "compliance_certificate": cert("HGZ-L2")}),
-    )
-    .await;
     // Shipped while the product needed no certificate: one from the older lot alone, one from
     // the lot without a certificate first, then the certified one.
     let (c, lc) = confirmed(&w, "20").await;

@@ -2,7 +2,7 @@
 use crate::compliance::new_lot;
 use crate::flags::{flags, scan};
 use crate::helpers::*;
-use crate::orders::{act, new_key, order_body, place, placed_line, product};
+use crate::orders::{act, bought_line, new_key, order_body, place, placed_line, product};
 use serde_json::json;
 
 #[tokio::test]
@@ -62,17 +62,7 @@ async fn five_small_orders_in_a_day_above_the_threshold_are_split_orders() {
 
 /// Places, ships and accepts one 10-unit order, then returns all of it.
 async fn round_trip(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, p: &str, full: bool) {
-    let (so, line) = placed_line(app, buyer, p, "10").await;
-    for a in ["confirm", "ship", "deliver"] {
-        act(app, supplier, &so, a).await.expect(200);
-    }
-    app.post(
-        &format!("/supplier-orders/{so}/accept"),
-        buyer.t(),
-        json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-1"}),
-    )
-    .await
-    .expect(200);
+    let (so, line) = bought_line(app, buyer, supplier, p).await;
     let back = if full { "10" } else { "9" };
     app.post(
         &format!("/supplier-orders/{so}/returns"),

@@ -128,6 +128,23 @@ pub async fn placed_line(app: &TestApp, buyer: &OrgUser, product: &str, qty: &st
     (id(&so["id"]), id(&so["lines"][0]["id"]))
 }
 
+/// `buyer` orders 10 of `product`; the supplier confirms, ships and delivers; the buyer
+/// accepts it all. Returns (supplier order id, line id).
+pub async fn bought_line(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, product: &str) -> (String, String) {
+    let (so, line) = placed_line(app, buyer, product, "10").await;
+    for a in ["confirm", "ship", "deliver"] {
+        act(app, supplier, &so, a).await.expect(200);
+    }
+    app.post(
+        &format!("/supplier-orders/{so}/accept"),
+        buyer.t(),
+        json!({"lines": [{"line_id": line, "accepted_quantity": "10"}], "invoice_number": "INV-1"}),
+    )
+    .await
+    .expect(200);
+    (so, line)
+}
+
 pub async fn act(app: &TestApp, who: &OrgUser, so: &str, action: &str) -> Resp {
     app.post(&format!("/supplier-orders/{so}/{action}"), who.t(), json!({}))
         .await
