@@ -192,3 +192,49 @@ async fn a_level_change_and_a_new_child_at_once_do_not_both_land() {
         );
     }
 }
+
+/// A county re-filed as a city while a pairing, a county office and a product naming it are
+/// created: the re-filing checked that nothing names the county, the creators that it is a
+/// county, and both could land (a pairing with a city). Exactly one side wins each round; 40
+/// rounds fail 2 of 2 runs on PostgreSQL without the fix.
+#[tokio::test]
+async fn a_county_re_filed_while_something_names_it_does_not_both_land() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    let helper = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    for i in 0..40 {
+        let county = format!("1306{:02}", 50 + i);
+        let path = format!("/regions/{county}");
+        let body = json!({"name": "县", "level": "county", "parent_code": "130700", "poverty_status": "poverty"});
+        app.put(&path, admin, body).await.expect(201);
+        let as_city = app.put_if(
+            &path,
+            admin,
+            json!({"name": "市", "level": "city", "parent_code": "130000"}),
+            "*",
+        );
+        let n = unique();
+        let pairing = json!({"kind": "paired_county", "helper_org_id": helper.org_id, "helped_region_code": county,
+            "year": this_year(), "purchase_target": "1000.00", "helped_sale_target": "500.00"});
+        let office = json!({"name": format!("县办 {n}"), "kind": "county_office", "region_code": county,
+            "contact_email": format!("office-{n}@org.test"),
+            "credit_code": assist_market::services::organizations::make_credit_code(&county, n)});
+        let product = json!({"name": format!("小米 {n}"), "category": "grain", "unit": "kg", "price": "12.50",
+            "min_order_qty": "10", "origin_region_code": county, "certificates": []});
+        let (a, b, c, d) = tokio::join!(
+            as_city,
+            app.post("/pairings", admin, pairing),
+            app.post("/organizations", admin, office),
+            app.post("/products", supplier.t(), product)
+        );
+        let level = app.get(&path, None).await.expect(200).json["level"].clone();
+        let named = [b.status.as_u16(), c.status.as_u16(), d.status.as_u16()];
+        let why = format!("{} / {} / {} / {}", a.text, b.text, c.text, d.text);
+        if level == "city" {
+            assert_eq!((a.status.as_u16(), named), (200, [422, 422, 422]), "{why}");
+        } else {
+            assert_eq!((a.status.as_u16(), named), (422, [201, 201, 201]), "{why}");
+        }
+    }
+}

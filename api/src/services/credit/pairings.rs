@@ -111,14 +111,7 @@ pub async fn create_pairing(state: &AppState, caller: &Caller, body: NewPairing)
             Some(_) => {}
         }
     }
-    match queries::region(db, &body.helped_region_code).await? {
-        None => errors.push(FieldError::new("helped_region_code", "no such region")),
-        Some(r) if RegionLevel::County != r.level => errors.push(FieldError::new(
-            "helped_region_code",
-            "the helped region must be a county",
-        )),
-        Some(_) => {}
-    }
+    check_helped(db, &body.helped_region_code, &mut errors).await?;
     check_year(&mut errors, "year", body.year);
     let purchase = body.purchase_target.take(&mut errors, "purchase_target");
     let helped = body.helped_sale_target.take(&mut errors, "helped_sale_target");
@@ -129,6 +122,12 @@ pub async fn create_pairing(state: &AppState, caller: &Caller, body: NewPairing)
     // Checked and written with every other new pairing held off: two identical requests at
     // once both found none and both wrote one.
     let txn = db.begin().await?;
+    // The county checked again with the region tree held still (before the pairings' lock), so
+    // that it is not re-filed as a township before this commits.
+    crate::services::regions::hold_tree_shared(&txn).await?;
+    let mut late = Vec::new();
+    check_helped(&txn, &body.helped_region_code, &mut late).await?;
+    AppError::check(late)?;
     crate::services::hold(&txn, PAIRING_LOCK).await?;
     if let Some(d) = queries::same_pairing(&txn, kind, helper, &body.helped_region_code, body.year).await? {
         return Err(AppError::Conflict(format!(
@@ -152,6 +151,19 @@ pub async fn create_pairing(state: &AppState, caller: &Caller, body: NewPairing)
     .await?;
     txn.commit().await?;
     pairing_view(db, m).await
+}
+
+/// The helped region is a county.
+async fn check_helped(conn: &impl ConnectionTrait, code: &str, errors: &mut Vec<FieldError>) -> AppResult<()> {
+    match queries::region(conn, code).await? {
+        None => errors.push(FieldError::new("helped_region_code", "no such region")),
+        Some(r) if RegionLevel::County != r.level => errors.push(FieldError::new(
+            "helped_region_code",
+            "the helped region must be a county",
+        )),
+        Some(_) => {}
+    }
+    Ok(())
 }
 
 /// The advisory lock key that serialises creating pairings.

@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{now, regions, required_text, valid_email};
 use crate::state::AppState;
 use entity::organizations;
-use sea_orm::{ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, Set, TransactionTrait};
 
 pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) -> AppResult<Organization> {
     caller.require(&[Role::Admin])?;
@@ -60,6 +60,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         });
     }
     let t = now();
+    let body_region = body.region_code.clone();
     let am = organizations::ActiveModel {
         id: Set(OrgId::new().to_string()),
         name: Set(body.name.trim().to_string()),
@@ -77,13 +78,21 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewOrganization) ->
         created_at: Set(t),
         updated_at: Set(t),
     };
-    let model = queries::insert(db, am).await.map_err(|e| {
+    // The region checked again with the region tree held still, so that a county this names is
+    // not re-filed as a township before it commits.
+    let txn = db.begin().await?;
+    regions::hold_tree_shared(&txn).await?;
+    let mut late = Vec::new();
+    check_region(&txn, &body_region, Some(kind), &mut late).await?;
+    AppError::check(late)?;
+    let model = queries::insert(&txn, am).await.map_err(|e| {
         if e.to_string().to_lowercase().contains("unique") {
             AppError::field("credit_code", "another organisation has this credit code")
         } else {
             e.into()
         }
     })?;
+    txn.commit().await?;
     model.try_into()
 }
 

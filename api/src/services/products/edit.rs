@@ -5,7 +5,7 @@ use super::access::own;
 use super::events::record_event;
 use super::validate::{
     check_certificates, check_households, check_optional_text, check_origin, check_positive, check_price,
-    check_shelf_life,
+    check_shelf_life, held_origin,
 };
 use super::{find, parse_certificates, queries, search_text, stored_status, Certificate, Field, Product};
 use crate::auth::{Caller, Role};
@@ -122,7 +122,7 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
         weighed_fields(body.sale_mode, body.nominal_weight_kg, body.weight_tolerance),
     );
     AppError::check(errors)?;
-    let (Some(category), Some(unit), Some(price), Some(min_qty), Some(capacity), Some(county), Some(terms)) =
+    let (Some(category), Some(unit), Some(price), Some(min_qty), Some(capacity), Some(_), Some(terms)) =
         (category, unit, price, min_qty, capacity, county, terms)
     else {
         return Err(AppError::internal("validation passed without values"));
@@ -132,6 +132,8 @@ pub async fn create(state: &AppState, caller: &Caller, body: NewProduct) -> AppR
     let certs = serde_json::to_string(&body.certificates).map_err(AppError::internal)?;
     let t = now();
     let txn = db.begin().await?;
+    // The origin's county checked again with the region tree held still.
+    let county = held_origin(&txn, &body.origin_region_code).await?;
     // Read in the transaction that writes it, the category's setting held still meanwhile.
     let required = crate::services::compliance::category_requires(&txn, category).await?;
     let model = queries::insert_product(
@@ -246,6 +248,7 @@ pub async fn update(
     let unit_changed = new_unit.is_some_and(|u| u != current.unit);
     let new_price = price.flatten();
     let price_changed = new_price.map(|p| p.minor() != current.price_fen).unwrap_or(false);
+    let new_origin = patch.origin_region_code.clone();
     let origin_changed = patch
         .origin_region_code
         .as_ref()
@@ -332,6 +335,12 @@ pub async fn update(
     am.id = sea_orm::ActiveValue::Unchanged(current.id.clone());
 
     let txn = db.begin().await?;
+    if origin_changed {
+        // Before the category's lock and the product's row (see `held_origin`).
+        if let Some(code) = &new_origin {
+            am.origin_county_code = Set(held_origin(&txn, code).await?);
+        }
+    }
     if let Some(c) = new_category.filter(|_| category_changed) {
         // Before the product's row is written (see `compliance::hold_category`).
         crate::services::compliance::hold_category(&txn, c).await?;

@@ -2,8 +2,7 @@
 //! that one 422 names every bad field.
 use super::{queries, Certificate};
 use crate::domain::{Money, PovertyStatus, Quantity};
-use crate::error::AppResult;
-use crate::error::FieldError;
+use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{required_text, today};
 use sea_orm::ConnectionTrait;
 
@@ -73,6 +72,17 @@ pub async fn check_origin(
             Ok(None)
         }
     }
+}
+
+/// The county of the origin `code`, checked again with the region tree held still until the
+/// transaction ends (`regions::hold_tree_shared`), so that it is not re-filed as a township
+/// before the product naming it commits. Taken before any other lock of the transaction.
+pub async fn held_origin(txn: &impl ConnectionTrait, code: &str) -> AppResult<String> {
+    crate::services::regions::hold_tree_shared(txn).await?;
+    let mut errors = Vec::new();
+    let county = check_origin(txn, &mut errors, code).await?;
+    AppError::check(errors)?;
+    county.ok_or_else(|| AppError::internal("an origin passed its check without a county"))
 }
 
 /// A unit price: above zero.

@@ -119,6 +119,14 @@ pub async fn get(db: &impl ConnectionTrait, code: &str) -> AppResult<Region> {
         .try_into()
 }
 
+/// Holds the region tree still until the transaction ends, for a writer of a row that names a
+/// county (a product's origin, an organisation's region, a pairing's helped county): it checks
+/// the region again under it, so that the county is not re-filed as a township meanwhile (the
+/// re-filing checks that no row names it, under the exclusive lock).
+pub async fn hold_tree_shared(txn: &impl ConnectionTrait) -> AppResult<()> {
+    Ok(queries::hold_tree_shared(txn).await?)
+}
+
 /// The stored region of `code`, if any.
 pub async fn find(db: &impl ConnectionTrait, code: &str) -> AppResult<Option<regions::Model>> {
     Ok(queries::find(db, code).await?)

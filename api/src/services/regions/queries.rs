@@ -53,6 +53,12 @@ pub async fn hold_tree(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
     crate::services::hold(txn, TREE_LOCK).await
 }
 
+/// Holds off changes of the region tree (not each other) until the transaction ends: taken by
+/// those who write a row naming a county, with the county checked again under it.
+pub async fn hold_tree_shared(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    crate::services::hold_shared(txn, TREE_LOCK).await
+}
+
 /// Inserts the region, or replaces the one with its code.
 pub async fn save(db: &impl ConnectionTrait, am: regions::ActiveModel, exists: bool) -> Result<regions::Model, DbErr> {
     if exists {
