@@ -129,13 +129,14 @@ pub(super) async fn raise_alert(
     Ok(true)
 }
 
-/// Resolves an unresolved alert (by the scan when `by` is none) and closes its
-/// product's backlog reports; false when it already was resolved.
+/// Resolves an unresolved alert (by the scan when `by` is none) and closes the product's
+/// backlog reports it weighed; false when it already was resolved.
 pub(super) async fn resolve_alert(
     conn: &impl ConnectionTrait,
     id: AlertId,
     by: Option<&Caller>,
     note: &str,
+    weighed: queries::Weighed<'_>,
     at: DateTime<Utc>,
 ) -> AppResult<bool> {
     if !queries::resolve(conn, id, by.map(|c| c.user_id.to_string()), note, at).await? {
@@ -150,6 +151,6 @@ pub(super) async fn resolve_alert(
         note: Some(note.to_string()),
     };
     queries::insert_events(conn, vec![event], at).await?;
-    queries::close_reports_of(conn, id, at).await?;
+    queries::close_reports_of(conn, id, weighed, at).await?;
     Ok(true)
 }

@@ -62,7 +62,7 @@ pub async fn act(
             queries::insert_events(&txn, vec![event], at).await?;
         }
         AlertStatus::Resolved => {
-            if !resolve_alert(&txn, id, Some(caller), &note, at).await? {
+            if !resolve_alert(&txn, id, Some(caller), &note, queries::Weighed::MadeBy(at), at).await? {
                 return Err(AppError::Conflict("the alert is already resolved".into()));
             }
         }

@@ -4,7 +4,7 @@ use super::changes::{open_batch, raise_alert, resolve_alert, Opening};
 use super::evaluate::evaluate;
 use super::matching::Matcher;
 use super::rules::{load_rules, Rule};
-use super::signals::load_signals;
+use super::signals::signals_and_reports;
 use super::{queries, stored};
 use crate::auth::{Caller, Role};
 use crate::domain::{AlertId, AlertLevel, AlertReason, ProductId};
@@ -32,7 +32,7 @@ pub struct ScanSummary {
 enum Change {
     Open(Opening),
     Raise(AlertId, AlertLevel, Opening),
-    Resolve(AlertId, &'static str),
+    Resolve(AlertId, ProductId, &'static str),
 }
 
 /// One scan over every certified product with stock.
@@ -91,7 +91,7 @@ async fn scan_with_links(
     links: Option<crate::config::PublicUrl>,
 ) -> AppResult<ScanSummary> {
     let rules = load_rules(db).await?;
-    let signals = load_signals(db, at).await?;
+    let (signals, reports) = signals_and_reports(db, at).await?;
     let open = unresolved(db).await?;
     let held = held(db, at).await?;
     let mut summary = ScanSummary {
@@ -112,6 +112,7 @@ async fn scan_with_links(
             (None, Some(level)) => changes.push(Change::Open(Opening { signal, eval, level })),
             (Some((id, _)), None) => changes.push(Change::Resolve(
                 *id,
+                signal.product_id,
                 "resolved by the scan: every signal is back under its threshold",
             )),
             (Some((id, from)), Some(level)) if level > *from => {
@@ -124,6 +125,7 @@ async fn scan_with_links(
         if !seen.contains(pid) {
             changes.push(Change::Resolve(
                 *id,
+                *pid,
                 "resolved by the scan: no stock left to sell, the product is no longer certified, or its supplier is suspended",
             ));
         }
@@ -154,8 +156,9 @@ async fn scan_with_links(
                         }
                     }
                 }
-                Change::Resolve(id, note) => {
-                    if resolve_alert(&txn, id, None, note, at).await? {
+                Change::Resolve(id, pid, note) => {
+                    let weighed = queries::Weighed::Only(reports.get(&pid).map_or(&[], Vec::as_slice));
+                    if resolve_alert(&txn, id, None, note, weighed, at).await? {
                         summary.resolved += 1;
                     }
                 }

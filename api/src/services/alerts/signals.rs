@@ -60,8 +60,19 @@ fn signal(row: &QueryResult, at: DateTime<Utc>) -> AppResult<Signal> {
     })
 }
 
+/// The open backlog reports a scan read, by product: the ones its resolutions close.
+pub type ReportsRead = HashMap<ProductId, Vec<String>>;
+
 /// Signals of every certified, unexpired product that has stock in unexpired lots.
 pub async fn load_signals(conn: &impl ConnectionTrait, at: DateTime<Utc>) -> AppResult<Vec<Signal>> {
+    Ok(signals_and_reports(conn, at).await?.0)
+}
+
+/// The signals, and the open backlog reports read to weigh them.
+pub(super) async fn signals_and_reports(
+    conn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+) -> AppResult<(Vec<Signal>, ReportsRead)> {
     let since = at - chrono::Duration::days(SALES_WINDOW_DAYS);
     let rows = queries::signal_rows(conn, crate::services::clock::local_date(at), since).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -70,8 +81,10 @@ pub async fn load_signals(conn: &impl ConnectionTrait, at: DateTime<Utc>) -> App
     }
     // Open backlog reports, less what sold since each was made.
     let mut reported: HashMap<ProductId, i64> = HashMap::new();
+    let mut read = ReportsRead::new();
     for row in queries::open_report_rows(conn, at).await? {
         let pid: ProductId = stored(&row.try_get::<String>("", "product_id")?, "product id")?;
+        read.entry(pid).or_default().push(row.try_get::<String>("", "id")?);
         let q: i64 = row.try_get("", "quantity_milli")?;
         let sold_since = get_sum(&row, "sold_since")?;
         if sold_since < q {
@@ -84,5 +97,5 @@ pub async fn load_signals(conn: &impl ConnectionTrait, at: DateTime<Utc>) -> App
             s.reported = saturating_qty(*q);
         }
     }
-    Ok(out)
+    Ok((out, read))
 }

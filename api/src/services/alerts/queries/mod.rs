@@ -120,7 +120,7 @@ pub async fn open_report_rows(conn: &impl ConnectionTrait, at: Time) -> AppResul
     Ok(conn
         .query_all_raw(sql(
             conn,
-            "SELECT r.product_id, r.quantity_milli, \
+            "SELECT r.id, r.product_id, r.quantity_milli, \
              COALESCE((SELECT SUM(e.quantity_milli) FROM ledger_entries e WHERE e.product_id = r.product_id AND e.occurred_at >= r.created_at \
              AND NOT EXISTS (SELECT 1 FROM flag_reversals fr WHERE fr.reversal_entry_id = e.id)), 0) AS sold_since \
              FROM unsold_reports r WHERE r.status = $1 AND r.created_at <= $2",

@@ -212,16 +212,34 @@ pub async fn attach_open_reports(conn: &impl ConnectionTrait) -> AppResult<()> {
     Ok(())
 }
 
-/// Closes the open backlog reports of the alert's product made by `at`. A scan's `at` is
-/// taken before it reads its signals: a report filed while it writes was not weighed, so it
-/// stays open for the next scan.
-pub async fn close_reports_of(conn: &impl ConnectionTrait, id: AlertId, at: Time) -> AppResult<()> {
+/// Which open backlog reports a resolution closes.
+#[derive(Clone, Copy)]
+pub enum Weighed<'a> {
+    /// Those of the alert's product made by `at` (a person's resolution).
+    MadeBy(Time),
+    /// Exactly these, the reports a scan read and weighed: one filed, or committed, after the
+    /// scan read them stays open for the next scan.
+    Only(&'a [String]),
+}
+
+/// Closes the alert's product's open backlog reports that `weighed` names.
+pub async fn close_reports_of(
+    conn: &impl ConnectionTrait,
+    id: AlertId,
+    weighed: Weighed<'_>,
+    at: Time,
+) -> AppResult<()> {
     use unsold_reports::Column as C;
+    let which = match weighed {
+        Weighed::MadeBy(t) => C::CreatedAt.lte(t),
+        Weighed::Only([]) => return Ok(()),
+        Weighed::Only(ids) => C::Id.is_in(ids.iter().cloned()),
+    };
     unsold_reports::Entity::update_many()
         .col_expr(C::Status, Expr::value(UnsoldReportStatus::Closed.as_str()))
         .col_expr(C::ClosedAt, Expr::value(at))
         .filter(C::Status.eq(UnsoldReportStatus::Open))
-        .filter(C::CreatedAt.lte(at))
+        .filter(which)
         .filter(
             C::ProductId.in_subquery(
                 Query::select()
