@@ -367,3 +367,32 @@ async fn a_buyer_refuses_an_uncertified_batch_and_takes_the_certified_part_of_a_
         (Some(l2.as_str()), 10_000)
     );
 }
+
+/// A lot's 合格证 may be corrected until the lot ships; after that it is what the buyer
+/// collected and what the ledger names, and a replacement is 409 (the trace read the lot's
+/// current certificate, so a replacement rewrote what every buyer had been shown).
+#[tokio::test]
+async fn a_shipped_lots_certificate_is_not_replaced() {
+    let (w, _, _, l2) = two_lots().await;
+    let app = &w.app;
+    let put = format!("/lots/{l2}/compliance-certificate");
+    // Before it ships: corrected.
+    app.put(&put, w.supplier.t(), cert("HGZ-L2b")).await.expect(200);
+    let (so, line) = confirmed(&w, "10").await;
+    ship(&w, &so, json!([{"line_id": line, "lot_id": l2, "quantity": "10"}]))
+        .await
+        .expect(200);
+    let before = writes_of(app).await;
+    let r = app.put(&put, w.supplier.t(), cert("HGZ-OTHER")).await;
+    assert!(r.text.contains("HGZ-L2b"), "{}", r.text);
+    r.problem(409);
+    assert_eq!(writes_of(app).await, before);
+    // The same certificate again is no change.
+    app.put(&put, w.supplier.t(), cert("HGZ-L2b")).await.expect(200);
+    let seen = app
+        .get(&format!("/supplier-orders/{so}"), w.buyer.t())
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(seen["shipped_lots"][0]["compliance_certificate"]["number"], "HGZ-L2b");
+}

@@ -58,11 +58,13 @@ pub async fn set_requirement(
 }
 
 /// Record (or correct) a lot's 合格证 (its supplier). A lot flagged `uncertified_batch` becomes
-/// available stock. `issued_on` must not be in the future.
+/// available stock. `issued_on` must not be in the future. Once the lot has shipped with a
+/// certificate, that one stays: another is 409 (the same one again is 200).
 #[utoipa::path(operation_id = "setComplianceCertificate", tag = "products", params(("id" = uuid::Uuid, Path)),
     request_body(content = ComplianceCertificate, example = json!({"number": "HGZ-130727-20261128-001",
         "issuer": "阳原县东城镇蔬菜专业合作社", "issued_on": "2026-11-28", "trace_code": "130727-0001-8842"})),
-    responses((status = 200, body = Lot)))]
+    responses((status = 200, body = Lot), (status = 409, description = "The lot has shipped with another certificate",
+        body = crate::error::Problem, content_type = "application/problem+json")))]
 #[put("/lots/{id}/compliance-certificate")]
 pub async fn record_certificate(
     state: web::Data<AppState>,

@@ -8,7 +8,7 @@ use crate::services::now;
 use crate::services::products::Lot;
 use crate::state::AppState;
 use entity::{lots, products};
-use sea_orm::{ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, Set, TransactionTrait};
 
 /// The lot as it is after its certificate was recorded.
 pub type CertifiedLot = Lot;
@@ -56,7 +56,10 @@ pub async fn may_certify_lot(state: &AppState, caller: &Caller, id: LotId) -> Ap
     own_lot(&state.db, caller, id).await.map(drop)
 }
 
-/// Records (or corrects) the lot's certificate; a flagged lot becomes available stock.
+/// Records (or corrects) the lot's certificate; a flagged lot becomes available stock. Once the
+/// lot has shipped with a certificate, that certificate is what the buyer collected and what
+/// its ledger entries name: it is no longer replaced (409), though the same one may be sent
+/// again.
 pub async fn record_certificate(
     state: &AppState,
     caller: &Caller,
@@ -66,10 +69,27 @@ pub async fn record_certificate(
     let (lot, _) = own_lot(&state.db, caller, id).await?;
     AppError::check(body.errors(""))?;
     let c = body.cleaned();
-    if queries::set_certificate(&state.db, &lot.id, &c, now()).await? != 1 {
+    let txn = state.db.begin().await?;
+    // The lot's row held until this commits: a shipment writes it too, so none lands between
+    // the check and the write.
+    let held = queries::lock_lot(&txn, &lot.id).await?.ok_or_else(no_lot)?;
+    let stored = ComplianceCertificate::of_lot(&held);
+    if stored.as_ref() == Some(&c) {
+        return Lot::from_model(held);
+    }
+    if let Some(s) = stored {
+        if queries::has_shipped(&txn, &lot.id).await? {
+            return Err(AppError::Conflict(format!(
+                "the lot has shipped with 合格证 {}: the certificate its buyers collected stays on record and cannot be replaced",
+                s.number
+            )));
+        }
+    }
+    if queries::set_certificate(&txn, &lot.id, &c, now()).await? != 1 {
         return Err(no_lot());
     }
+    let lot = queries::find_lot(&txn, &lot.id).await?.ok_or_else(no_lot)?;
+    txn.commit().await?;
     state.cache.bump_generation("catalog").await;
-    let lot = queries::find_lot(&state.db, &lot.id).await?.ok_or_else(no_lot)?;
     Lot::from_model(lot)
 }

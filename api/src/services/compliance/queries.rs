@@ -155,6 +155,23 @@ pub(super) async fn find_lot(conn: &impl ConnectionTrait, id: &str) -> AppResult
     Ok(lots::Entity::find_by_id(id.to_string()).one(conn).await?)
 }
 
+/// The lot, its row locked until the transaction ends (PostgreSQL; SQLite has one writer).
+pub(super) async fn lock_lot(conn: &impl ConnectionTrait, id: &str) -> AppResult<Option<lots::Model>> {
+    Ok(lots::Entity::find_by_id(id.to_string())
+        .lock_exclusive()
+        .one(conn)
+        .await?)
+}
+
+/// Whether any supplier order shipped from the lot.
+pub(super) async fn has_shipped(conn: &impl ConnectionTrait, lot_id: &str) -> AppResult<bool> {
+    Ok(shipment_lots::Entity::find()
+        .filter(shipment_lots::Column::LotId.eq(lot_id.to_string()))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
 pub(super) async fn lot_with_product(
     conn: &impl ConnectionTrait,
     id: &str,
