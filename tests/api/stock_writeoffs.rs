@@ -3,7 +3,7 @@
 //! lots had expired under open orders (on hand already below what is reserved), and the
 //! spoiled goods could never be written off.
 use crate::orders::{placed_so, stock_of, world};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
 /// Every lot of the world's product passed its best-before yesterday.
@@ -268,7 +268,72 @@ async fn a_named_loss_is_judged_by_its_lot_whatever_other_lots_gain_meanwhile() 
     )
     .await;
     other.expect(201);
-    loss.expect(201);
+    let loss = loss.expect(201);
+    // Its answer lists its own movement only, not the gain that committed meanwhile.
+    let moved: Vec<&str> = loss.json["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["quantity"].as_str().unwrap())
+        .collect();
+    assert_eq!(moved, vec!["-10"], "{}", loss.text);
     let s = stock_of(app, &w.product).await;
     assert_eq!((s.on_hand_milli, s.expired_milli), (120_000, 990_000));
+}
+
+/// The answer's movements were every adjustment of the product written since the request
+/// began: a movement another process wrote with its clock ahead was listed as the caller's
+/// own, and a loss naming no lot gave it its reason. It lists (and names) what it wrote.
+#[tokio::test]
+async fn an_adjustment_answers_with_the_movements_it_wrote_and_no_other() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let w = world().await; // one lot of 1000
+    let (app, sup) = (&w.app, &w.supplier);
+    let ahead = uuid::Uuid::now_v7().to_string();
+    entity::stock_movements::ActiveModel {
+        id: Set(ahead.clone()),
+        product_id: Set(w.product.clone()),
+        lot_id: Set(None),
+        delta_milli: Set(0),
+        kind: Set("adjustment".into()),
+        reason: Set(None),
+        ref_id: Set(None),
+        actor_user_id: Set(None),
+        created_at: Set(chrono::Utc::now() + chrono::Duration::hours(1)),
+    }
+    .insert(app.db())
+    .await
+    .unwrap();
+    let adj = format!("/products/{}/stock-adjustments", w.product);
+    let r = app
+        .post(&adj, sup.t(), json!({"quantity": "-5", "reason": "mice"}))
+        .await
+        .expect(201);
+    let moved: Vec<(&str, &str)> = r.json["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["quantity"].as_str().unwrap(), m["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(moved, vec![("-5", "mice")], "{}", r.text);
+    let lots = app
+        .get(&format!("/products/{}/lots", w.product), sup.t())
+        .await
+        .expect(200);
+    let lot = lots.json["items"][0]["id"].as_str().unwrap();
+    for body in [
+        json!({"quantity": "3", "reason": "found", "lot_id": lot}),
+        json!({"quantity": "-2", "reason": "dropped", "lot_id": lot}),
+    ] {
+        let r = app.post(&adj, sup.t(), body.clone()).await.expect(201);
+        let m = r.json["movements"].as_array().unwrap();
+        assert_eq!(m.len(), 1, "{}", r.text);
+        assert_eq!(m[0]["quantity"], body["quantity"]);
+    }
+    let other = entity::stock_movements::Entity::find_by_id(ahead)
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.reason, None, "another's movement keeps its own reason");
 }

@@ -13,7 +13,7 @@ use super::{queries, stored, stored_amount, Field};
 use crate::auth::Caller;
 use crate::domain::{LotId, ProductId, Quantity, SignedQuantity, StockMovementId, StockMovementKind};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{now, required_text, stock as stock_svc, today};
+use crate::services::{new_id, required_text, stock as stock_svc, today};
 use crate::state::AppState;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,7 @@ pub struct StockMovement {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdjustmentResult {
+    /// The movements this adjustment wrote (one per lot it took from or added to), and no other.
     pub movements: Vec<StockMovement>,
     pub stock: StockView,
 }
@@ -116,7 +117,10 @@ pub async fn adjust_stock(
     queries::find_for_share(&txn, &p.id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
-    let started = now();
+    // The movements this request writes carry its own id: the answer lists them, and only
+    // them (a time window also caught a concurrent positive adjustment's, or those another
+    // process wrote with its clock ahead).
+    let tag = new_id();
     // A loss reads the stock only once it holds the product row: what it checks is what it changes.
     let before = if positive {
         None
@@ -143,7 +147,7 @@ pub async fn adjust_stock(
                 qty.minor(),
                 ADJUSTMENT,
                 Some(&reason),
-                None,
+                Some(&tag),
                 Some(&caller.user_id.to_string()),
             )
             .await?;
@@ -174,7 +178,7 @@ pub async fn adjust_stock(
                 signed.minor(),
                 ADJUSTMENT,
                 Some(&reason),
-                None,
+                Some(&tag),
                 Some(&caller.user_id.to_string()),
             )
             .await?;
@@ -187,7 +191,7 @@ pub async fn adjust_stock(
                 &p.id,
                 qty.minor(),
                 ADJUSTMENT,
-                None,
+                Some(&tag),
                 Some(&caller.user_id.to_string()),
                 &held,
             )
@@ -203,7 +207,7 @@ pub async fn adjust_stock(
                     "only {taken} is in stock{shipped}; stock never goes below zero"
                 )));
             }
-            queries::set_movement_reason(&txn, &p.id, ADJUSTMENT, started, &reason).await?;
+            queries::set_movement_reason(&txn, &p.id, &tag, &reason).await?;
         }
     }
     if let Some(before) = before {
@@ -218,7 +222,7 @@ pub async fn adjust_stock(
             return Err(below_reserved(qty, before));
         }
     }
-    let movements = queries::movements_since(&txn, &p.id, ADJUSTMENT, started)
+    let movements = queries::movements_of(&txn, &p.id, &tag)
         .await?
         .into_iter()
         .map(movement)
