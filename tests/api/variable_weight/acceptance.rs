@@ -247,3 +247,89 @@ async fn half_a_piece_is_refused_in_adjustments_shipments_and_returns() {
     r.problem(422);
     assert_eq!(count(&app, "ledger_entries").await, entries, "nothing reversed");
 }
+
+/// Each supplier order's payable is bounded at acceptance, but the order shows the sum of its
+/// weighed lines' actual amounts, which may pass the nominal ones: two acceptances within the
+/// tolerance took an order past the largest amount, and reading it was a 500 from then on.
+/// The acceptance that would do so is refused, and a stored order is read whatever its sums.
+#[tokio::test]
+async fn an_acceptance_taking_the_orders_actual_amounts_past_the_bound_is_refused() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let other = app.create_org("cooperative", YANGYUAN).await;
+    // 10 pieces of 5000 kg at 1,000,000.00 per kg: 50,000,000,000.00 a line, estimated.
+    let a = weighed(&app, &sup.org_id, 100_000_000, "5000", 15).await;
+    let b = weighed(&app, &other.org_id, 100_000_000, "5000", 15).await;
+    let r = place(&app, &buyer, order_body(&[(&a, "10"), (&b, "10")]), &new_key())
+        .await
+        .expect(201);
+    let order = r.json["id"].as_str().unwrap().to_string();
+    assert_eq!(r.json["total"], "100000000000.00");
+    let mut sos = Vec::new();
+    for so in r.json["supplier_orders"].as_array().unwrap() {
+        let who = if so["supplier_org_id"] == sup.org_id.as_str() {
+            &sup
+        } else {
+            &other
+        };
+        let id = so["id"].as_str().unwrap().to_string();
+        for act in ["confirm", "ship", "deliver"] {
+            crate::orders::act(&app, who, &id, act).await.expect(200);
+        }
+        sos.push((id, so["lines"][0]["id"].as_str().unwrap().to_string()));
+    }
+    let (first, second) = (&sos[0], &sos[1]);
+    // +14 %, within the tolerance: 57,000,000,000.00.
+    accept(
+        &app,
+        &buyer,
+        &first.0,
+        accept_body(&[(&first.1, "10", Some("57000"))], false),
+    )
+    .await
+    .expect(200);
+    let entries = count(&app, "ledger_entries").await;
+    let r = accept(
+        &app,
+        &buyer,
+        &second.0,
+        accept_body(&[(&second.1, "10", Some("57000"))], false),
+    )
+    .await;
+    assert_eq!(r.fields(), vec!["lines[0].actual_weight".to_string()], "{}", r.text);
+    let p = r.problem(422);
+    assert!(p.to_string().contains("57000000000.00"), "{p}");
+    assert_eq!(count(&app, "ledger_entries").await, entries, "nothing credited");
+    let so = app
+        .get(&format!("/supplier-orders/{}", second.0), buyer.t())
+        .await
+        .expect(200);
+    assert_eq!(so.json["status"], "delivered");
+    // Up to the bound exactly is accepted.
+    accept(
+        &app,
+        &buyer,
+        &second.0,
+        accept_body(&[(&second.1, "10", Some("43000"))], false),
+    )
+    .await
+    .expect(200);
+    let o = app.get(&format!("/orders/{order}"), buyer.t()).await.expect(200);
+    assert_eq!(o.json["weighed"]["actual_amount"], "100000000000.00");
+
+    // Past the bound all the same (two acceptances at once): the order is still read, its
+    // actual total null.
+    app.db()
+        .execute_unprepared(&format!(
+            "UPDATE order_line_weights SET actual_amount_fen = 5700000000000 WHERE order_line_id = '{}'",
+            second.1
+        ))
+        .await
+        .unwrap();
+    let o = app.get(&format!("/orders/{order}"), buyer.t()).await.expect(200);
+    assert_eq!(o.json["weighed"]["actual_amount"], Value::Null, "{}", o.text);
+    assert_eq!(o.json["weighed"]["difference"], Value::Null);
+    assert_eq!(o.json["weighed"]["estimated_amount"], "100000000000.00");
+    let l = app.get("/orders", buyer.t()).await.expect(200);
+    assert!(l.text.contains(&order));
+}

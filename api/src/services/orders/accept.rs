@@ -121,6 +121,7 @@ pub async fn accept_as(
         .collect();
     let (weighed, weights) =
         weight::check_acceptance(weights, &lines, &weigh_in, body.accept_weight_deviation, &mut errors)?;
+    weight::check_order_total(&state.db, &so, &weigh_in, &weighed, &mut errors).await?;
     AppError::check(errors)?;
     let note = clean_note(body.note);
     let t = now();

@@ -13,7 +13,7 @@ use super::{queries, stored, stored_amount, Field};
 use crate::auth::Caller;
 use crate::domain::{LotId, ProductId, Quantity, SignedQuantity, StockMovementId, StockMovementKind};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::{now, required_text, stock as stock_svc};
+use crate::services::{new_id, required_text, stock as stock_svc, today};
 use crate::state::AppState;
 use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,7 @@ pub struct StockMovement {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdjustmentResult {
+    /// The movements this adjustment wrote (one per lot it took from or added to), and no other.
     pub movements: Vec<StockMovement>,
     pub stock: StockView,
 }
@@ -116,7 +117,10 @@ pub async fn adjust_stock(
     queries::find_for_share(&txn, &p.id)
         .await?
         .ok_or(AppError::NotFound("product"))?;
-    let started = now();
+    // The movements this request writes carry its own id: the answer lists them, and only
+    // them (a time window also caught a concurrent positive adjustment's, or those another
+    // process wrote with its clock ahead).
+    let tag = new_id();
     // A loss reads the stock only once it holds the product row: what it checks is what it changes.
     let before = if positive {
         None
@@ -124,6 +128,9 @@ pub async fn adjust_stock(
         stock_svc::lock_products(&txn, std::slice::from_ref(&p.id)).await?;
         Some(stock_svc::stock_of(&txn, &p.id).await?)
     };
+    // A named lot not on hand (past best-before, or without its 合格证) as this transaction
+    // finds it, having taken from it: its loss changes nothing on hand.
+    let mut off_hand = false;
     match (&lot, positive) {
         (Some(lot), true) => {
             ensure_room(&txn, &p.id, qty).await?;
@@ -140,7 +147,7 @@ pub async fn adjust_stock(
                 qty.minor(),
                 ADJUSTMENT,
                 Some(&reason),
-                None,
+                Some(&tag),
                 Some(&caller.user_id.to_string()),
             )
             .await?;
@@ -153,9 +160,9 @@ pub async fn adjust_stock(
             }
             // Goods shipped from the lot and not yet accepted stay in it for the acceptance.
             let held = crate::services::compliance::held_in_transit(&txn, &lot.id).await?;
-            let left = queries::find_lot(&txn, crate::services::stored(&lot.id)?)
-                .await?
-                .map_or(0, |l| l.remaining_milli);
+            let taken = queries::find_lot(&txn, crate::services::stored(&lot.id)?).await?;
+            let left = taken.as_ref().map_or(0, |l| l.remaining_milli);
+            off_hand = taken.is_some_and(|l| l.best_before < today() || l.uncertified_batch);
             if left < held {
                 let q = |m: i64| Quantity::from_minor(m.max(0)).unwrap_or(Quantity::ZERO);
                 return Err(AppError::Conflict(format!(
@@ -171,7 +178,7 @@ pub async fn adjust_stock(
                 signed.minor(),
                 ADJUSTMENT,
                 Some(&reason),
-                None,
+                Some(&tag),
                 Some(&caller.user_id.to_string()),
             )
             .await?;
@@ -184,7 +191,7 @@ pub async fn adjust_stock(
                 &p.id,
                 qty.minor(),
                 ADJUSTMENT,
-                None,
+                Some(&tag),
                 Some(&caller.user_id.to_string()),
                 &held,
             )
@@ -200,21 +207,22 @@ pub async fn adjust_stock(
                     "only {taken} is in stock{shipped}; stock never goes below zero"
                 )));
             }
-            queries::set_movement_reason(&txn, &p.id, ADJUSTMENT, started, &reason).await?;
+            queries::set_movement_reason(&txn, &p.id, &tag, &reason).await?;
         }
     }
     if let Some(before) = before {
         // Only a loss of what is on hand can leave less than is reserved: writing off a named
         // expired or uncertified lot changes nothing on hand, and is allowed even when on
         // hand is already below what is reserved (lots expired under open orders), short of
-        // what shipped orders still hold in it (checked above).
+        // what shipped orders still hold in it (checked above). That is decided from the lot,
+        // not by comparing on hand before and after: a positive adjustment of another lot
+        // does not take the product's lock, and may commit between the two reads.
         let after = stock_svc::stock_of(&txn, &p.id).await?;
-        let off_hand = lot.is_some() && after.on_hand_milli == before.on_hand_milli;
         if !off_hand && after.reserved_milli > after.on_hand_milli {
             return Err(below_reserved(qty, before));
         }
     }
-    let movements = queries::movements_since(&txn, &p.id, ADJUSTMENT, started)
+    let movements = queries::movements_of(&txn, &p.id, &tag)
         .await?
         .into_iter()
         .map(movement)

@@ -248,36 +248,32 @@ pub async fn take_from_lot(conn: &impl ConnectionTrait, lot_id: &str, qty: Quant
     Ok(res.rows_affected == 1)
 }
 
-/// Gives the movements of `kind` written since `since` without a reason the reason.
+/// Gives the movements of the product that one request wrote (`ref_id` = its `tag`) the reason.
 pub async fn set_movement_reason(
     conn: &impl ConnectionTrait,
     product_id: &str,
-    kind: &str,
-    since: chrono::DateTime<chrono::Utc>,
+    tag: &str,
     reason: &str,
 ) -> AppResult<()> {
     stock_movements::Entity::update_many()
         .col_expr(stock_movements::Column::Reason, Expr::value(Some(reason.to_string())))
         .filter(stock_movements::Column::ProductId.eq(product_id.to_string()))
-        .filter(stock_movements::Column::Kind.eq(kind))
-        .filter(stock_movements::Column::Reason.is_null())
-        .filter(stock_movements::Column::CreatedAt.gte(since))
+        .filter(stock_movements::Column::RefId.eq(tag.to_string()))
         .exec(conn)
         .await?;
     Ok(())
 }
 
-/// The movements of `kind` written since `since`, in order.
-pub async fn movements_since(
+/// The movements of the product that one request wrote (`ref_id` = its `tag`), in the order
+/// written.
+pub async fn movements_of(
     conn: &impl ConnectionTrait,
     product_id: &str,
-    kind: &str,
-    since: chrono::DateTime<chrono::Utc>,
+    tag: &str,
 ) -> AppResult<Vec<stock_movements::Model>> {
     Ok(stock_movements::Entity::find()
         .filter(stock_movements::Column::ProductId.eq(product_id.to_string()))
-        .filter(stock_movements::Column::CreatedAt.gte(since))
-        .filter(stock_movements::Column::Kind.eq(kind))
+        .filter(stock_movements::Column::RefId.eq(tag.to_string()))
         .order_by_asc(stock_movements::Column::Id)
         .all(conn)
         .await?)

@@ -5,7 +5,7 @@ use super::{queries, weight};
 use crate::domain::{Money, OrderLineId, Quantity, Weight};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::writes::Writes;
-use entity::{order_line_weights, order_lines, products};
+use entity::{order_line_weights, order_lines, products, supplier_orders};
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 
@@ -179,6 +179,50 @@ pub fn check_acceptance(
         }
     }
     Ok((out, found))
+}
+
+/// Refuses an acceptance that would take the actual amounts of its order's weighed lines past
+/// the largest amount: an order shows their sum (`weighed.actual_amount`), while placement
+/// bounds only the estimate and acceptance each supplier order's payable, and actual weights
+/// may pass the nominal ones. 422 on the `actual_weight` of each line weighed here; `so` is the
+/// supplier order accepted, `weighed` what [`check_acceptance`] gave. No query when nothing
+/// weighed here has an amount.
+pub async fn check_order_total(
+    conn: &impl ConnectionTrait,
+    so: &supplier_orders::Model,
+    body: &[WeighIn],
+    weighed: &HashMap<String, Weighed>,
+    errors: &mut Vec<FieldError>,
+) -> AppResult<()> {
+    let here = weighed.values().map(|w| w.amount);
+    if here.clone().all(Money::is_zero) {
+        return Ok(());
+    }
+    let stored = queries::actual_amounts_of_order(conn, &so.order_id, &so.id).await?;
+    let stored: Vec<Money> = stored
+        .into_iter()
+        .map(|f| Money::from_minor(f).map_err(AppError::internal))
+        .collect::<AppResult<_>>()?;
+    let others = Money::checked_sum(stored);
+    let total = others.and_then(|o| Money::checked_sum(here).and_then(|h| o.checked_add(h)));
+    if total.is_ok() {
+        return Ok(());
+    }
+    let largest = Money::from_minor(Money::MAX).map_err(AppError::internal)?;
+    let others = others.unwrap_or(largest);
+    for (i, b) in body.iter().enumerate() {
+        if weighed.get(&b.line_id.to_string()).is_some_and(|w| !w.amount.is_zero()) {
+            errors.push(FieldError::new(
+                format!("lines[{i}].actual_weight"),
+                format!(
+                    "would take the actual amounts of this order's weighed lines past the largest amount \
+                     ({}): its other supplier orders were accepted for {others} of them",
+                    largest
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Records the accepted weights and amounts, in the acceptance's transaction (two

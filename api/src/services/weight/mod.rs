@@ -21,7 +21,9 @@ mod lines;
 mod queries;
 mod terms;
 
-pub use lines::{check_acceptance, estimate, record_actuals, snapshot, with_actuals, WeighIn, Weighed};
+pub use lines::{
+    check_acceptance, check_order_total, estimate, record_actuals, snapshot, with_actuals, WeighIn, Weighed,
+};
 pub use terms::{check_new, check_patch, Given, WeightTerms};
 
 use crate::domain::{Money, OrderLineId, Quantity, SignedMoney, Weight};
@@ -57,7 +59,8 @@ pub struct LineWeight {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema, PartialEq)]
 pub struct WeighedTotal {
     pub estimated_amount: Money,
-    /// Null until every weighed line has its actual weight.
+    /// Null until every weighed line has its actual weight (and should their sum pass the
+    /// largest amount, which acceptance refuses).
     pub actual_amount: Option<Money>,
     pub difference: Option<SignedMoney>,
 }
@@ -191,7 +194,10 @@ fn difference(actual: Money, estimated: Money) -> AppResult<SignedMoney> {
     actual.signed().checked_sub(estimated.signed()).map_err(amount_error)
 }
 
-/// The totals of some weighed lines (`None` when there is none).
+/// The totals of some weighed lines (`None` when there is none). The actual total is null
+/// (and so its difference) when it would pass the largest amount: acceptance refuses what
+/// would take an order there ([`check_order_total`]), but two of its supplier orders accepted
+/// at once may still; a stored order is always readable.
 fn total_of<'a>(lines: impl Iterator<Item = &'a LineWeight>) -> AppResult<Option<WeighedTotal>> {
     let mut any = false;
     let mut estimated = Money::ZERO;
@@ -200,7 +206,7 @@ fn total_of<'a>(lines: impl Iterator<Item = &'a LineWeight>) -> AppResult<Option
         any = true;
         estimated = estimated.checked_add(l.estimated_amount).map_err(amount_error)?;
         actual = match (actual, l.actual_amount) {
-            (Some(t), Some(a)) => Some(t.checked_add(a).map_err(amount_error)?),
+            (Some(t), Some(a)) => t.checked_add(a).ok(),
             _ => None,
         };
     }

@@ -55,3 +55,24 @@ pub(super) async fn replace(conn: &impl ConnectionTrait, rows: Vec<olw::Model>) 
     writes.run(conn).await?;
     Ok(())
 }
+
+/// The actual amounts recorded on the weighed lines of order `order_id`'s supplier orders
+/// other than `except` (one query).
+pub(super) async fn actual_amounts_of_order(
+    conn: &impl ConnectionTrait,
+    order_id: &str,
+    except: &str,
+) -> AppResult<Vec<i64>> {
+    let st = crate::services::sql(
+        conn,
+        "SELECT w.actual_amount_fen AS fen FROM order_line_weights w \
+         JOIN supplier_orders s ON s.id = w.supplier_order_id \
+         WHERE s.order_id = $1 AND s.id <> $2 AND w.actual_amount_fen IS NOT NULL",
+        vec![order_id.into(), except.into()],
+    );
+    let rows = conn.query_all_raw(st).await?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get::<i64>("", "fen"))
+        .collect::<Result<_, _>>()?)
+}
