@@ -73,6 +73,69 @@ async fn a_leads_approval_sets_its_members_approved_targets_again() {
     assert_eq!(m.json["target"], "0.00", "{}", m.text);
 }
 
+async fn history(app: &TestApp, unit: &OrgUser, by: &OrgUser) -> Vec<Value> {
+    let h = app.get(&format!("{}/history", plan(unit)), by.t()).await.expect(200);
+    h.json["items"].as_array().unwrap().clone()
+}
+
+/// A lead's approval changed its member's approved target and version with no history row: the
+/// target dropped to 0.00 (and the member's supervisor got 412 on its ETag) with no trace of
+/// who did it or why.
+#[tokio::test]
+async fn a_members_retargeting_is_recorded_in_its_history() {
+    let app = spawn_app().await;
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let lead = app.create_org("school", CHANGAN).await;
+    let member = app.create_org("government", CHANGAN).await;
+    app.put(
+        &plan(&lead),
+        lead.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3",
+               "members": [{"org_id": member.org_id, "share": "0.3"}]}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &lead, &sup).await;
+    app.put(
+        &plan(&member),
+        member.t(),
+        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &member, &sup).await;
+    let before = history(&app, &member, &sup).await.len();
+    amend(
+        &app,
+        &lead,
+        json!({"food_budget": "100000.00", "reserved_share": "0.3", "amendment_reason": "the member left"}),
+    )
+    .await;
+    approve_plan(&app, &lead, &sup).await;
+    let m = app.get(&plan(&member), member.t()).await.expect(200);
+    assert_eq!(m.json["approved_target"], "0.00", "{}", m.text);
+    let events = history(&app, &member, &sup).await;
+    assert_eq!(events.len(), before + 1, "{events:?}");
+    let e = &events[before];
+    assert_eq!(e["action"], "retargeted", "{e}");
+    assert_eq!(e["status"], "approved", "{e}");
+    assert_eq!(e["version"], m.json["version"], "the version it made: {e}");
+    assert_eq!(e["by_org_id"], sup.org_id.as_str(), "the lead's approver: {e}");
+    assert_eq!(e["snapshot"]["approved_target"], "0.00", "{e}");
+    let reason = e["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(&lead.org_id) && reason.contains("approved"), "{reason}");
+    assert!(reason.contains("9000.00") && reason.contains("0.00"), "{reason}");
+    // An approval that leaves the target as it was writes nothing more.
+    amend(
+        &app,
+        &lead,
+        json!({"food_budget": "120000.00", "reserved_share": "0.3", "amendment_reason": "a new budget"}),
+    )
+    .await;
+    approve_plan(&app, &lead, &sup).await;
+    assert_eq!(history(&app, &member, &sup).await.len(), before + 1);
+}
+
 /// A second unit naming a contractor that another unit's approved plan names was accepted and
 /// approved, and the contractor's orders then stayed with the contractor: the first unit's
 /// credit stopped without a word.

@@ -4,9 +4,9 @@
 use super::input::ApprovePlan;
 use super::queries;
 use super::view::{content_target, members_of, Plan};
-use super::write::{below_floor_now, text, transition_in};
+use super::write::{below_floor_now, record, text, transition_in};
 use crate::auth::Caller;
-use crate::domain::{OrgId, PlanAction, PlanDeclaration, PlanStatus};
+use crate::domain::{Money, OrgId, PlanAction, PlanDeclaration, PlanStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::{now, stored};
 use crate::state::AppState;
@@ -72,7 +72,7 @@ pub async fn approve(
         },
     )
     .await?;
-    retarget_members(&txn, org_id, year).await?;
+    retarget_members(&txn, caller, org_id, year).await?;
     txn.commit().await?;
     Ok(v)
 }
@@ -125,13 +125,31 @@ async fn lead_approved(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResu
 /// Sets the approved target of every member whose plan names `lead` (and has been approved)
 /// from the lead's plan as just approved: its share of the new budget, or zero for a member the
 /// plan no longer lists. Quotas, supervision, rankings, alerts and flags read that target, and
-/// the split of the lead's credit follows the same approved list.
-async fn retarget_members(conn: &impl ConnectionTrait, lead: OrgId, year: i32) -> AppResult<()> {
+/// the split of the lead's credit follows the same approved list. Each change is a new version
+/// of the member's plan, recorded in its history (`retargeted`, by the lead's approver).
+async fn retarget_members(conn: &impl ConnectionTrait, caller: &Caller, lead: OrgId, year: i32) -> AppResult<()> {
     for m in queries::approved_members_of(conn, lead, year).await? {
         let target = content_target(conn, &m).await?.map(|t| t.minor()).unwrap_or(0);
-        if m.approved_target_fen != Some(target) {
-            queries::set_approved_target(conn, &m.buyer_org_id, year, target).await?;
+        if m.approved_target_fen == Some(target) {
+            continue;
         }
+        queries::set_approved_target(conn, &m.buyer_org_id, year, target).await?;
+        let fen = |f: i64| Money::from_minor(f).map_err(AppError::internal);
+        let before = m.approved_target_fen.map(fen).transpose()?.unwrap_or(Money::ZERO);
+        let reason = format!(
+            "the lead canteen's plan for {year} (unit {lead}) was approved: this member's approved \
+             target goes from {before} to {}",
+            fen(target)?
+        );
+        record(
+            conn,
+            caller,
+            stored(&m.buyer_org_id)?,
+            year,
+            PlanAction::Retargeted,
+            Some(reason),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ fn check_tag(if_match: &Option<String>, version: i32) -> AppResult<()> {
 }
 
 /// The history row of an event, with the plan as it now is.
-async fn record(
+pub(super) async fn record(
     conn: &impl ConnectionTrait,
     caller: &Caller,
     org: OrgId,
