@@ -262,3 +262,68 @@ async fn an_amendment_filed_after_the_deadline_keeps_the_first_filings_lateness(
         .expect(200);
     assert_eq!(f.json["late"], true, "{}", f.text);
 }
+
+/// A plan returned by its supervisor and filed again after the deadline kept `late: false`
+/// from its first (placeholder) filing: it was never on time in substance.
+#[tokio::test]
+async fn a_returned_plan_refiled_after_the_deadline_is_late() {
+    use chrono::Datelike;
+    // A deadline of this year already past needs a day of it before today: none on 1 January.
+    if chrono::Utc::now().date_naive().ordinal() <= 2 {
+        return;
+    }
+    let app = spawn_app().await;
+    let y = this_year();
+    let deadline = |d: String| {
+        let app = &app;
+        async move {
+            let path = format!("/plan-settings/{y}");
+            let body = json!({"filing_deadline": d});
+            app.put(&path, Some(&app.admin_token), body).await.expect(200);
+        }
+    };
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let unit = app.create_org("school", CHANGAN).await;
+    deadline(format!("{y}-12-31")).await;
+    let body = json!({"food_budget": "100000.00", "reserved_share": "0.3"});
+    app.put(&plan(&unit), unit.t(), body).await.expect(201);
+    let f = app
+        .post(&format!("{}/file", plan(&unit)), unit.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(f.json["late"], false, "a placeholder filed on time: {}", f.text);
+    app.post(
+        &format!("{}/return", plan(&unit)),
+        sup.t(),
+        json!({"reason": "a placeholder: file the real plan"}),
+    )
+    .await
+    .expect(200);
+    // The deadline passes; the real plan is filed after it.
+    deadline(format!("{y}-01-01")).await;
+    amend(
+        &app,
+        &unit,
+        json!({"food_budget": "120000.00", "reserved_share": "0.3"}),
+    )
+    .await;
+    let f = app
+        .post(&format!("{}/file", plan(&unit)), unit.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(f.json["late"], true, "{}", f.text);
+    let a = app
+        .post(&format!("{}/approve", plan(&unit)), sup.t(), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(a.json["late"], true, "{}", a.text);
+    let list = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
+    let row = list.json["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["org_id"] == unit.org_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["late"], true, "{row}");
+}

@@ -28,7 +28,9 @@ pub struct Plan {
     pub lead_org_id: Option<OrgId>,
     pub contractor_org_id: Option<OrgId>,
     pub members: Vec<Member>,
-    /// Filed after the year's filing deadline.
+    /// Filed after the year's filing deadline: the filing that led to (or awaits) the first
+    /// approval; a returned plan filed again is judged by its new filing, an amendment of an
+    /// approved plan keeps the approved plan's mark.
     pub late: bool,
     /// The share is below the year's floor (approved only by a supervisor, with a note), as the
     /// floor stood at the last save, filing or approval: each checks it again.
