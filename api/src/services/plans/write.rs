@@ -119,6 +119,7 @@ pub async fn put_plan(
             am.approved_target_fen = Set(None);
             am.approved_budget_fen = Set(None);
             am.approved_share_ppm = Set(None);
+            am.approved_lead_org_id = Set(None);
             if !queries::insert(&txn, am).await? {
                 return Err(AppError::PreconditionFailed);
             }
