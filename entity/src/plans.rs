@@ -26,6 +26,9 @@ pub struct Model {
     pub approved_target_fen: Option<i64>,
     pub approved_budget_fen: Option<i64>,
     pub approved_share_ppm: Option<i64>,
+    /// The lead named by the last approved content of a shared canteen's member: the lead
+    /// whose approved plan sets its approved target (`lead_org_id` is the current content's).
+    pub approved_lead_org_id: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -34,6 +34,7 @@ mod m20261202_000250_ledger_lot_index;
 mod m20261202_000260_pledges_by_buyer;
 mod m20261202_000270_terms_payable;
 mod m20261203_000280_flag_reversal_entries;
+mod m20261203_000290_plan_approved_lead;
 
 pub struct Migrator;
 
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000260_pledges_by_buyer::Migration),
             Box::new(m20261202_000270_terms_payable::Migration),
             Box::new(m20261203_000280_flag_reversal_entries::Migration),
+            Box::new(m20261203_000290_plan_approved_lead::Migration),
         ]
     }
 }

@@ -49,6 +49,7 @@ mod payments_uninvoiced;
 mod plan_targets;
 mod plans;
 mod plans_floor;
+mod plans_lateness;
 mod plans_links;
 mod products;
 mod products_review;

@@ -1,15 +1,15 @@
 //! What one unit's approval settles for others: a shared canteen's lead sets its members'
-//! approved targets each time its plan is approved, a canteen contractor serves one unit a
-//! year, and a plan filed on time stays on time when an amendment is filed late.
+//! approved targets each time its plan is approved (recorded in their history), and a canteen
+//! contractor serves one unit a year.
 use crate::helpers::*;
 use crate::supervision::{approve_plan, this_year};
 use serde_json::{json, Value};
 
-fn plan(org: &OrgUser) -> String {
+pub(crate) fn plan(org: &OrgUser) -> String {
     format!("/buyers/{}/plans/{}", org.org_id, this_year())
 }
 
-async fn amend(app: &TestApp, unit: &OrgUser, body: Value) {
+pub(crate) async fn amend(app: &TestApp, unit: &OrgUser, body: Value) {
     let tag = app.get(&plan(unit), unit.t()).await.expect(200).header("etag").unwrap();
     app.put_if(&plan(unit), unit.t(), body, &tag).await.expect(200);
 }
@@ -73,6 +73,69 @@ async fn a_leads_approval_sets_its_members_approved_targets_again() {
     assert_eq!(m.json["target"], "0.00", "{}", m.text);
 }
 
+async fn history(app: &TestApp, unit: &OrgUser, by: &OrgUser) -> Vec<Value> {
+    let h = app.get(&format!("{}/history", plan(unit)), by.t()).await.expect(200);
+    h.json["items"].as_array().unwrap().clone()
+}
+
+/// A lead's approval changed its member's approved target and version with no history row: the
+/// target dropped to 0.00 (and the member's supervisor got 412 on its ETag) with no trace of
+/// who did it or why.
+#[tokio::test]
+async fn a_members_retargeting_is_recorded_in_its_history() {
+    let app = spawn_app().await;
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let lead = app.create_org("school", CHANGAN).await;
+    let member = app.create_org("government", CHANGAN).await;
+    app.put(
+        &plan(&lead),
+        lead.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3",
+               "members": [{"org_id": member.org_id, "share": "0.3"}]}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &lead, &sup).await;
+    app.put(
+        &plan(&member),
+        member.t(),
+        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+    )
+    .await
+    .expect(201);
+    approve_plan(&app, &member, &sup).await;
+    let before = history(&app, &member, &sup).await.len();
+    amend(
+        &app,
+        &lead,
+        json!({"food_budget": "100000.00", "reserved_share": "0.3", "amendment_reason": "the member left"}),
+    )
+    .await;
+    approve_plan(&app, &lead, &sup).await;
+    let m = app.get(&plan(&member), member.t()).await.expect(200);
+    assert_eq!(m.json["approved_target"], "0.00", "{}", m.text);
+    let events = history(&app, &member, &sup).await;
+    assert_eq!(events.len(), before + 1, "{events:?}");
+    let e = &events[before];
+    assert_eq!(e["action"], "retargeted", "{e}");
+    assert_eq!(e["status"], "approved", "{e}");
+    assert_eq!(e["version"], m.json["version"], "the version it made: {e}");
+    assert_eq!(e["by_org_id"], sup.org_id.as_str(), "the lead's approver: {e}");
+    assert_eq!(e["snapshot"]["approved_target"], "0.00", "{e}");
+    let reason = e["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(&lead.org_id) && reason.contains("approved"), "{reason}");
+    assert!(reason.contains("9000.00") && reason.contains("0.00"), "{reason}");
+    // An approval that leaves the target as it was writes nothing more.
+    amend(
+        &app,
+        &lead,
+        json!({"food_budget": "120000.00", "reserved_share": "0.3", "amendment_reason": "a new budget"}),
+    )
+    .await;
+    approve_plan(&app, &lead, &sup).await;
+    assert_eq!(history(&app, &member, &sup).await.len(), before + 1);
+}
+
 /// A second unit naming a contractor that another unit's approved plan names was accepted and
 /// approved, and the contractor's orders then stayed with the contractor: the first unit's
 /// credit stopped without a word.
@@ -122,80 +185,74 @@ async fn a_contractor_named_by_an_approved_plan_is_refused_to_another_unit() {
     approve_plan(&app, &first, &sup).await;
 }
 
-/// Filing an amendment after the deadline marked a plan filed and approved on time `late`,
-/// in its view and in the supervision list: the record of the on-time filing was lost.
+/// A member's approved target comes from the lead its approved plan names, and from that lead
+/// only. Retargeting went by the lead named in the member's current row: once the member had
+/// filed a draft naming another lead (or leaving), its old lead dropping it left its target in
+/// force, and the new lead's approval set a target the member's supervisor had not approved.
 #[tokio::test]
-async fn an_amendment_filed_after_the_deadline_keeps_the_first_filings_lateness() {
-    use chrono::Datelike;
-    // A deadline of this year already past needs a day of it before today: none on 1 January.
-    if chrono::Utc::now().date_naive().ordinal() <= 2 {
-        return;
-    }
+async fn a_member_is_retargeted_by_the_lead_of_its_approved_plan_only() {
     let app = spawn_app().await;
-    let y = this_year();
-    let settings = |deadline: String| {
-        let app = &app;
-        async move {
-            app.put(
-                &format!("/plan-settings/{y}"),
-                Some(&app.admin_token),
-                json!({"filing_deadline": deadline}),
-            )
-            .await
-            .expect(200);
-        }
-    };
     let sup = app.create_org("finance_office", CHANGAN).await;
-    let unit = app.create_org("school", CHANGAN).await;
-    settings(format!("{y}-12-31")).await;
-    app.put(
-        &plan(&unit),
-        unit.t(),
-        json!({"food_budget": "100000.00", "reserved_share": "0.3"}),
-    )
-    .await
-    .expect(201);
-    approve_plan(&app, &unit, &sup).await;
-    assert_eq!(app.get(&plan(&unit), unit.t()).await.expect(200).json["late"], false);
-    // The deadline passes (1 January: past, as the test does not run on the year's first days).
-    settings(format!("{y}-01-01")).await;
+    let (old, new) = (
+        app.create_org("school", CHANGAN).await,
+        app.create_org("hospital", CHANGAN).await,
+    );
+    let member = app.create_org("government", CHANGAN).await;
+    let listing = |budget: &str, share: &str, reason: Option<&str>| {
+        let mut b = json!({"food_budget": budget, "reserved_share": "0.3",
+                           "members": [{"org_id": member.org_id, "share": share}]});
+        if let Some(r) = reason {
+            b["amendment_reason"] = json!(r);
+        }
+        b
+    };
+    app.put(&plan(&old), old.t(), listing("100000.00", "0.3", None))
+        .await
+        .expect(201);
+    approve_plan(&app, &old, &sup).await;
+    let shared = |lead: &OrgUser, reason: Option<&str>| {
+        let mut b = json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id});
+        if let Some(r) = reason {
+            b["amendment_reason"] = json!(r);
+        }
+        b
+    };
+    app.put(&plan(&member), member.t(), shared(&old, None))
+        .await
+        .expect(201);
+    approve_plan(&app, &member, &sup).await;
+    assert_eq!(targets(&app, &member).await.0, "9000.00");
+    // The member files a draft moving to the new lead: its approved target stays in force.
+    amend(&app, &member, shared(&new, Some("we eat at the hospital now"))).await;
+    // The new lead's approval lists it, but the member's move is not approved yet.
+    app.put(&plan(&new), new.t(), listing("100000.00", "0.5", None))
+        .await
+        .expect(201);
+    approve_plan(&app, &new, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("9000.00"), json!("9000.00")));
+    // The old lead, whose approved plan the target comes from, drops it.
     amend(
         &app,
-        &unit,
-        json!({"food_budget": "120000.00", "reserved_share": "0.3", "amendment_reason": "a new budget"}),
+        &old,
+        json!({"food_budget": "100000.00", "reserved_share": "0.3", "amendment_reason": "the member left"}),
     )
     .await;
-    let f = app
-        .post(&format!("{}/file", plan(&unit)), unit.t(), json!({}))
-        .await
-        .expect(200);
-    assert_eq!(f.json["late"], false, "{}", f.text);
-    let a = app
-        .post(&format!("{}/approve", plan(&unit)), sup.t(), json!({}))
-        .await
-        .expect(200);
-    assert_eq!(a.json["late"], false, "{}", a.text);
-    let list = app.get(&format!("/supervision/{y}/units"), sup.t()).await.expect(200);
-    let row = list.json["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["org_id"] == unit.org_id.as_str())
-        .cloned()
-        .unwrap();
-    assert_eq!(row["late"], false, "{row}");
-    // A first filing after the deadline is late, and stays so.
-    let other = app.create_org("hospital", CHANGAN).await;
-    app.put(
-        &plan(&other),
-        other.t(),
-        json!({"food_budget": "100000.00", "reserved_share": "0.3"}),
-    )
-    .await
-    .expect(201);
-    let f = app
-        .post(&format!("{}/file", plan(&other)), other.t(), json!({}))
-        .await
-        .expect(200);
-    assert_eq!(f.json["late"], true, "{}", f.text);
+    approve_plan(&app, &old, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("0.00"), json!("0.00")));
+    // The move is approved: the target comes from the new lead, and the old one's no longer.
+    approve_plan(&app, &member, &sup).await;
+    assert_eq!(targets(&app, &member).await.0, "15000.00");
+    amend(&app, &old, listing("200000.00", "0.3", Some("listed again by mistake"))).await;
+    approve_plan(&app, &old, &sup).await;
+    assert_eq!(targets(&app, &member).await.0, "15000.00");
+    amend(&app, &new, listing("200000.00", "0.5", Some("a bigger budget"))).await;
+    approve_plan(&app, &new, &sup).await;
+    assert_eq!(targets(&app, &member).await, (json!("30000.00"), json!("30000.00")));
+    let events = history(&app, &member, &sup).await;
+    let last = events.last().cloned().unwrap_or_default();
+    assert_eq!(last["action"], "retargeted", "{last}");
+    assert!(
+        last["reason"].as_str().unwrap_or_default().contains(&new.org_id),
+        "{last}"
+    );
 }

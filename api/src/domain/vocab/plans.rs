@@ -52,6 +52,9 @@ vocabulary!(
         Returned = "returned",
         /// An approved plan reopened for a new filing, with the reason.
         Amended = "amended",
+        /// A shared canteen member's approved target set again by its lead's approval (the
+        /// reason names the lead and the targets before and after).
+        Retargeted = "retargeted",
     }
 );
 

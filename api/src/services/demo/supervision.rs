@@ -196,6 +196,7 @@ pub async fn seed_plans(state: &AppState, ids: &HashMap<&str, String>) -> AppRes
             approved_target_fen: Set(if approved { target } else { None }),
             approved_budget_fen: Set(if approved { *budget } else { None }),
             approved_share_ppm: Set(if approved { *share } else { None }),
+            approved_lead_org_id: Set(None),
             version: Set(1),
             created_at: Set(t),
             updated_at: Set(t),

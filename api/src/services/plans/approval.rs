@@ -3,10 +3,10 @@
 //! members' approved targets again; a canteen contractor serves one unit at a time.
 use super::input::ApprovePlan;
 use super::queries;
-use super::view::{content_target, members_of, Plan};
-use super::write::{below_floor_now, text, transition_in};
+use super::view::{content_target, member_target, members_of, Plan};
+use super::write::{below_floor_now, record, text, transition_in};
 use crate::auth::Caller;
-use crate::domain::{OrgId, PlanAction, PlanDeclaration, PlanStatus};
+use crate::domain::{Money, OrgId, PlanAction, PlanDeclaration, PlanStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::{now, stored};
 use crate::state::AppState;
@@ -68,11 +68,13 @@ pub async fn approve(
             am.approved_target_fen = Set(Some(target));
             am.approved_budget_fen = Set(p.food_budget_fen);
             am.approved_share_ppm = Set(p.reserved_share_ppm);
+            // The lead whose approved plan this target comes from (an amendment may name another).
+            am.approved_lead_org_id = Set(p.lead_org_id.clone().filter(|_| is(p, PlanDeclaration::SharedCanteen)));
             am.below_floor = Set(below);
         },
     )
     .await?;
-    retarget_members(&txn, org_id, year).await?;
+    retarget_members(&txn, caller, org_id, year).await?;
     txn.commit().await?;
     Ok(v)
 }
@@ -122,16 +124,37 @@ async fn lead_approved(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResu
     }
 }
 
-/// Sets the approved target of every member whose plan names `lead` (and has been approved)
-/// from the lead's plan as just approved: its share of the new budget, or zero for a member the
-/// plan no longer lists. Quotas, supervision, rankings, alerts and flags read that target, and
-/// the split of the lead's credit follows the same approved list.
-async fn retarget_members(conn: &impl ConnectionTrait, lead: OrgId, year: i32) -> AppResult<()> {
+/// Sets the approved target of every member whose approved plan names `lead` (the lead its
+/// target comes from, whatever an amendment under way names now) from the lead's plan as just
+/// approved: its share of the new budget, or zero for a member the plan no longer lists. Quotas, supervision, rankings, alerts and flags read that target, and
+/// the split of the lead's credit follows the same approved list. Each change is a new version
+/// of the member's plan, recorded in its history (`retargeted`, by the lead's approver).
+async fn retarget_members(conn: &impl ConnectionTrait, caller: &Caller, lead: OrgId, year: i32) -> AppResult<()> {
+    let lead_plan = queries::plan(conn, lead, year)
+        .await?
+        .ok_or_else(|| AppError::internal("the approved lead's plan vanished"))?;
     for m in queries::approved_members_of(conn, lead, year).await? {
-        let target = content_target(conn, &m).await?.map(|t| t.minor()).unwrap_or(0);
-        if m.approved_target_fen != Some(target) {
-            queries::set_approved_target(conn, &m.buyer_org_id, year, target).await?;
+        let target = member_target(&lead_plan, &m.buyer_org_id)?.minor();
+        if m.approved_target_fen == Some(target) {
+            continue;
         }
+        queries::set_approved_target(conn, &m.buyer_org_id, year, target).await?;
+        let fen = |f: i64| Money::from_minor(f).map_err(AppError::internal);
+        let before = m.approved_target_fen.map(fen).transpose()?.unwrap_or(Money::ZERO);
+        let reason = format!(
+            "the lead canteen's plan for {year} (unit {lead}) was approved: this member's approved \
+             target goes from {before} to {}",
+            fen(target)?
+        );
+        record(
+            conn,
+            caller,
+            stored(&m.buyer_org_id)?,
+            year,
+            PlanAction::Retargeted,
+            Some(reason),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -169,13 +169,12 @@ pub async fn contractor_named_by_other(
     Ok(n > 0)
 }
 
-/// The plans of `year` that declare a shared canteen led by `lead` and have an approved
-/// target (the members whose target the lead's approved plan sets).
+/// The plans of `year` whose approved content declares a shared canteen led by `lead` (the
+/// members whose target the lead's approved plan sets), whatever an amendment under way names.
 pub async fn approved_members_of(conn: &impl ConnectionTrait, lead: OrgId, year: i32) -> AppResult<Vec<plans::Model>> {
     Ok(plans::Entity::find()
-        .filter(plans::Column::LeadOrgId.eq(lead.to_string()))
+        .filter(plans::Column::ApprovedLeadOrgId.eq(lead.to_string()))
         .filter(plans::Column::Year.eq(year))
-        .filter(plans::Column::Declaration.eq(PlanDeclaration::SharedCanteen))
         .filter(plans::Column::ApprovedTargetFen.is_not_null())
         .order_by_asc(plans::Column::BuyerOrgId)
         .all(conn)

@@ -28,7 +28,9 @@ pub struct Plan {
     pub lead_org_id: Option<OrgId>,
     pub contractor_org_id: Option<OrgId>,
     pub members: Vec<Member>,
-    /// Filed after the year's filing deadline.
+    /// Filed after the year's filing deadline: the filing that led to (or awaits) the first
+    /// approval; a returned plan filed again is judged by its new filing, an amendment of an
+    /// approved plan keeps the approved plan's mark.
     pub late: bool,
     /// The share is below the year's floor (approved only by a supervisor, with a note), as the
     /// floor stood at the last save, filing or approval: each checks it again.
@@ -81,6 +83,16 @@ fn full_target(p: &plans::Model) -> AppResult<Option<Money>> {
     })
 }
 
+/// A member's target under its lead's plan `lead`: its share of the whole canteen's target, or
+/// zero when the plan does not list it (or has no budget).
+pub(super) fn member_target(lead: &plans::Model, member: &str) -> AppResult<Money> {
+    let mine = members_of(lead)?.into_iter().find(|m| m.org_id == *member);
+    Ok(match (full_target(lead)?, mine) {
+        (Some(full), Some(m)) => full.times_share(m.share),
+        _ => Money::ZERO,
+    })
+}
+
 /// The target of a plan's current content (see [`Plan::target`]).
 pub(super) async fn content_target(conn: &impl ConnectionTrait, p: &plans::Model) -> AppResult<Option<Money>> {
     match p.declaration.as_deref().map(stored::<PlanDeclaration>).transpose()? {
@@ -92,11 +104,7 @@ pub(super) async fn content_target(conn: &impl ConnectionTrait, p: &plans::Model
             let Some(lp) = queries::plan(conn, stored(lead)?, p.year).await? else {
                 return Ok(None);
             };
-            let mine = members_of(&lp)?.into_iter().find(|m| m.org_id == p.buyer_org_id);
-            Ok(match (full_target(&lp)?, mine) {
-                (Some(full), Some(m)) => Some(full.times_share(m.share)),
-                _ => Some(Money::ZERO),
-            })
+            Ok(Some(member_target(&lp, &p.buyer_org_id)?))
         }
         _ => {
             let Some(full) = full_target(p)? else { return Ok(None) };

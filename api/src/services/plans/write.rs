@@ -25,7 +25,7 @@ fn check_tag(if_match: &Option<String>, version: i32) -> AppResult<()> {
 }
 
 /// The history row of an event, with the plan as it now is.
-async fn record(
+pub(super) async fn record(
     conn: &impl ConnectionTrait,
     caller: &Caller,
     org: OrgId,
@@ -119,6 +119,7 @@ pub async fn put_plan(
             am.approved_target_fen = Set(None);
             am.approved_budget_fen = Set(None);
             am.approved_share_ppm = Set(None);
+            am.approved_lead_org_id = Set(None);
             if !queries::insert(&txn, am).await? {
                 return Err(AppError::PreconditionFailed);
             }
@@ -234,8 +235,9 @@ pub(super) async fn below_floor_now(conn: &impl ConnectionTrait, p: &plans::Mode
     Ok((super::input::below(share, floor), floor))
 }
 
-/// Files the plan (the unit or its parent): late when its first filing is past the year's
-/// deadline (a later filing keeps that first filing's mark). Below the
+/// Files the plan (the unit or its parent): late when this filing is past the year's deadline,
+/// until the plan is first approved; from then on the approved filing's mark stays (refiling an
+/// amendment after the deadline does not make a plan approved on time late). Below the
 /// year's floor as it now stands, the draft must carry an explanation.
 pub async fn file(
     state: &AppState,
@@ -270,9 +272,10 @@ pub async fn file(
         None,
         if_match,
         |p, am| {
-            // Lateness is that of the first filing: refiling an amendment (or a returned plan)
-            // after the deadline does not make a plan filed on time late.
-            if p.filed_at.is_none() {
+            // Lateness is that of the filing that led to approval: a plan never approved (a
+            // first filing, or one returned and filed again) is judged by this filing; an
+            // amendment of an approved plan keeps the approved plan's mark.
+            if p.approved_at.is_none() {
                 am.late = Set(late);
             }
             am.filed_at = Set(Some(t));
