@@ -39,3 +39,37 @@ async fn a_refused_order_leaves_its_key_free_and_a_placed_one_answers_its_replay
     assert_eq!(count(&app, "idempotency_keys").await, 1);
     assert_eq!(stock_of(&app, &p).await.reserved_milli, 2_000);
 }
+
+/// A retry after midnight of an order that named the day it was placed replays its answer: the
+/// past-date check ran before the key was looked up and answered 422, and a client that then
+/// placed it again under a new key bought twice. A new order naming a past day is still 422.
+#[tokio::test]
+async fn a_retry_after_midnight_replays_an_order_for_the_day_it_was_placed() {
+    use assist_market::services::clock;
+    let app = spawn_app().await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = product(&app, &supplier.org_id, 1250, 1_000, 20_000).await;
+    // The business day turns between the order and its retry: 26 hours apart in offsets.
+    clock::set_offset(chrono::FixedOffset::west_opt(12 * 3600).unwrap());
+    let placed_on = clock::today().to_string();
+    let mut body = order_body(&[(&p, "2")]);
+    body["requested_date"] = placed_on.clone().into();
+    body["deliver_by"] = placed_on.into();
+    let key = new_key();
+    let first = place(&app, &buyer, body.clone(), &key).await.expect(201);
+    clock::set_offset(chrono::FixedOffset::east_opt(14 * 3600).unwrap());
+    let again = place(&app, &buyer, body.clone(), &key).await.expect(201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.json, first.json);
+    let e = place(&app, &buyer, body, &new_key()).await.problem(422);
+    let fields: Vec<&str> = e["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["requested_date", "deliver_by"]);
+    assert_eq!(count(&app, "orders").await, 1);
+    assert_eq!(count(&app, "idempotency_keys").await, 1);
+}

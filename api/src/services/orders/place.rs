@@ -59,7 +59,7 @@ pub async fn place_order_keyed(
     source: OrderSource,
     body: &str,
 ) -> AppResult<Placed> {
-    validate_shape(&req, &source)?;
+    validate_shape(&req)?;
     let hash = request_hash(body, &source);
     let scope = purchaser.org_id.to_string();
     let at = now();
@@ -75,6 +75,9 @@ pub async fn place_order_keyed(
     if !claimed {
         return replay(txn, &scope, key, &hash).await;
     }
+    // Only a new order is held to today's date: a retry after midnight of one that named the day
+    // it was placed replays its answer (a refusal here rolls the claim back with the rest).
+    not_in_the_past(&req, &source)?;
     let order = write::write_order(txn, purchaser, &req, &source, prods, |writes, order| {
         let body = serde_json::to_string(order).map_err(AppError::internal)?;
         queries::store_response(writes, &scope, key.as_str(), body, order.id.to_string());
@@ -131,8 +134,25 @@ async fn replay(txn: &DatabaseTransaction, scope: &str, key: &IdempotencyKey, ha
     }
 }
 
-/// Checks what needs no database: line count, text, dates, quantities above zero.
-fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
+/// A direct order's dates are not before today (checked for a new order only, see
+/// [`place_order_keyed`]; standing agreements and pledges fill in their own).
+fn not_in_the_past(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
+    if !matches!(source, OrderSource::Direct) {
+        return Ok(());
+    }
+    let mut errors = Vec::new();
+    if req.requested_date < today() {
+        errors.push(FieldError::new("requested_date", "must not be in the past"));
+    }
+    if req.deliver_by.is_some_and(|by| by < today()) {
+        errors.push(FieldError::new("deliver_by", "must not be in the past"));
+    }
+    AppError::check(errors)
+}
+
+/// Checks what needs no database and holds whatever the day: line count, text, the order of
+/// the dates, quantities above zero.
+fn validate_shape(req: &NewOrder) -> AppResult<()> {
     let mut errors = Vec::new();
     if req.lines.is_empty() {
         errors.push(FieldError::new("lines", "must list at least one line"));
@@ -140,15 +160,8 @@ fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
         errors.push(FieldError::new("lines", format!("must list at most {MAX_LINES} lines")));
     }
     required_text(&mut errors, "deliver_to", &req.deliver_to, 500);
-    if matches!(source, OrderSource::Direct) && req.requested_date < today() {
-        errors.push(FieldError::new("requested_date", "must not be in the past"));
-    }
-    if let Some(by) = req.deliver_by {
-        if matches!(source, OrderSource::Direct) && by < today() {
-            errors.push(FieldError::new("deliver_by", "must not be in the past"));
-        } else if by < req.requested_date {
-            errors.push(FieldError::new("deliver_by", "must be on or after requested_date"));
-        }
+    if req.deliver_by.is_some_and(|by| by < req.requested_date) {
+        errors.push(FieldError::new("deliver_by", "must be on or after requested_date"));
     }
     for (i, l) in req.lines.iter().enumerate() {
         if l.quantity.is_zero() {
