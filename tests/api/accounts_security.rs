@@ -233,6 +233,8 @@ async fn the_audit_log_records_security_events_for_the_admin_only() {
         ("kind=nope", "kind"),
         ("user=x", "user"),
         ("since=yesterday", "since"),
+        // A signed year is no time PostgreSQL takes: it failed inside the query, a 500.
+        ("since=-5000-01-01T00:00:00Z", "since"),
         ("limit=0", "limit"),
     ] {
         let r = app.get(&format!("/admin/audit-log?{q}"), Some(&app.admin_token)).await;

@@ -4,7 +4,7 @@
 //! request would fail inside the database) and SQLite sorts the second before `2026-…` as
 //! text. Every date a request carries is read through [`de`] or [`de_opt`]
 //! (`#[serde(deserialize_with = …)]`), so a bad one is a 422 naming its field.
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::de::Error;
 use serde::{Deserialize, Deserializer};
 
@@ -40,9 +40,35 @@ pub fn de_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::E
         .transpose()
 }
 
+/// Parses an RFC 3339 timestamp (`2026-12-02T08:00:00Z`, `…+08:00`) whose year, in UTC too, is
+/// 0001 to 9999: chrono's own reading also takes `-5000-01-01T00:00:00Z`, which PostgreSQL
+/// refuses inside the query.
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    let b = s.as_bytes();
+    let shaped = b.len() >= 20 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-';
+    let t = shaped
+        .then(|| DateTime::parse_from_rfc3339(s).ok())
+        .flatten()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            format!("expected an RFC 3339 time such as 2026-12-02T08:00:00Z (years 0001 to 9999), got {s:?}")
+        })?;
+    if !(1..=9999).contains(&t.year()) {
+        return Err(format!("{s:?}: the year must be 0001 to 9999"));
+    }
+    Ok(t)
+}
+
+/// An optional timestamp of a request or its query (with `#[serde(default)]`).
+pub fn de_opt_instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|s| parse_instant(&s).map_err(D::Error::custom))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, parse_instant};
     use proptest::prelude::*;
 
     #[test]
@@ -63,7 +89,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn only_four_digit_years_are_instants() {
+        let ok = parse_instant("2026-12-02T08:00:00+08:00").map(|t| t.to_rfc3339());
+        assert_eq!(ok, Ok("2026-12-02T00:00:00+00:00".into()));
+        for bad in [
+            "-5000-01-01T00:00:00Z",
+            "+10000-01-01T00:00:00Z",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:00:00-02:00",
+            "2026-12-02",
+            "2026-12-02 08:00",
+            "",
+        ] {
+            assert!(parse_instant(bad).is_err(), "{bad}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn any_text_is_an_instant_or_an_error_never_a_panic(s in "\\PC{0,30}") {
+            let _ = parse_instant(&s);
+        }
+
+
         #[test]
         fn any_text_is_a_day_or_an_error_never_a_panic(s in "\\PC{0,14}") {
             let _ = parse(&s);
