@@ -250,6 +250,13 @@ async fn shipped_lots_are_checked_kept_in_the_ledger_and_traced_into_two_orders(
         );
         validate_epcis(&r.text);
     }
+    // Each event carries the offset in force where it happened: the business calendar's.
+    assist_market::services::clock::set_offset(chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    let r = app.get(&format!("{trace}?format=epcis"), w.supplier.t()).await;
+    let doc: Value = serde_json::from_str(&r.expect(200).text).unwrap();
+    for e in doc["epcisBody"]["eventList"].as_array().unwrap() {
+        assert_eq!(e["eventTimeZoneOffset"], "+08:00", "{e}");
+    }
 }
 
 /// Runs the vendored GS1 schema over the document (tests/data/epcis/validate.py).

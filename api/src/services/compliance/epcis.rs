@@ -37,6 +37,12 @@ fn time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// The offset in force where the events happen (EPCIS 2.0 `eventTimeZoneOffset`): the
+/// business calendar's, China time by default.
+fn zone() -> String {
+    crate::services::clock::offset().to_string()
+}
+
 /// The EPCIS document of a trace, created at `created`.
 pub fn document(t: &LotTrace, created: chrono::DateTime<chrono::Utc>) -> Value {
     let o = &t.origin;
@@ -63,7 +69,7 @@ pub fn document(t: &LotTrace, created: chrono::DateTime<chrono::Utc>) -> Value {
     let mut commissioning = json!({
         "type": "ObjectEvent",
         "eventTime": time(t.recorded_at),
-        "eventTimeZoneOffset": "+00:00",
+        "eventTimeZoneOffset": zone(),
         "action": "ADD",
         "bizStep": "commissioning",
         "disposition": if t.uncertified_batch { "non_sellable_other" } else { "active" },
@@ -85,7 +91,7 @@ pub fn document(t: &LotTrace, created: chrono::DateTime<chrono::Utc>) -> Value {
         events.push(json!({
             "type": "ObjectEvent",
             "eventTime": time(s.shipped_at),
-            "eventTimeZoneOffset": "+00:00",
+            "eventTimeZoneOffset": zone(),
             "action": "OBSERVE",
             "bizStep": "shipping",
             "disposition": "in_transit",
@@ -98,7 +104,7 @@ pub fn document(t: &LotTrace, created: chrono::DateTime<chrono::Utc>) -> Value {
             events.push(json!({
                 "type": "ObjectEvent",
                 "eventTime": time(at),
-                "eventTimeZoneOffset": "+00:00",
+                "eventTimeZoneOffset": zone(),
                 "action": "OBSERVE",
                 "bizStep": "receiving",
                 "disposition": "in_progress",
