@@ -39,6 +39,7 @@ mod metrics;
 mod orders;
 mod orders_keys;
 mod orders_race;
+mod orders_suspended;
 mod org_related_parties;
 mod outbox;
 mod outbox_claims;
