@@ -17,6 +17,7 @@ mod console;
 mod contract;
 mod conventions;
 mod credit;
+mod credit_reconcile;
 mod dates;
 mod deadlines;
 mod documents;
