@@ -64,7 +64,7 @@ pub async fn tamper(app: &TestApp, seq: i64) {
         .unwrap();
 }
 
-fn s(v: &Value) -> &str {
+pub fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
 
@@ -532,16 +532,16 @@ async fn pairing_progress_split_by_category_and_scoped() {
     app.get("/pairings/nope", Some(&app.admin_token)).await.problem(404);
 }
 
-struct Fixture {
-    app: TestApp,
-    helper: OrgUser,
-    child: OrgUser,
-    county: OrgUser,
-    sup: OrgUser,
-    pairing: String,
+pub struct Fixture {
+    pub app: TestApp,
+    pub helper: OrgUser,
+    pub child: OrgUser,
+    pub county: OrgUser,
+    pub sup: OrgUser,
+    pub pairing: String,
 }
 
-async fn reconciliation_fixture() -> Fixture {
+pub async fn reconciliation_fixture() -> Fixture {
     let app = spawn_app().await;
     let helper = app.create_org("state_enterprise", CHANGAN).await;
     let child = app.create_org_with("canteen", CHANGAN, Some(&helper.org_id)).await;

@@ -105,7 +105,7 @@ async fn act(
 }
 
 /// Supplier confirms a placed order.
-#[utoipa::path(operation_id = "confirmSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not placed")))]
+#[utoipa::path(operation_id = "confirmSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not placed, or its buyer organisation is suspended")))]
 #[post("/supplier-orders/{id}/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
@@ -131,7 +131,7 @@ pub async fn reject(
 /// Supplier ships a confirmed order; the note is the shipment note. `lots` names which lots ship
 /// each line (a lot without the 合格证 its product requires, of another product, or past best-before
 /// is 422 naming it); without it the certified lots are taken soonest best-before first.
-#[utoipa::path(operation_id = "shipSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ShipBody>, description = "An optional note and lots; an empty body is the same as `{}`", example = json!({"note": "truck 冀G-12345", "lots": [{"line_id": "0192f0a0-0000-7000-8000-000000000001", "lot_id": "0192f0a0-0000-7000-8000-000000000002", "quantity": "10"}]})), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not confirmed, or its certified lots do not hold what it ordered")))]
+#[utoipa::path(operation_id = "shipSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ShipBody>, description = "An optional note and lots; an empty body is the same as `{}`", example = json!({"note": "truck 冀G-12345", "lots": [{"line_id": "0192f0a0-0000-7000-8000-000000000001", "lot_id": "0192f0a0-0000-7000-8000-000000000002", "quantity": "10"}]})), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not confirmed, its certified lots do not hold what it ordered, or its buyer organisation is suspended")))]
 #[post("/supplier-orders/{id}/ship")]
 pub async fn ship(
     state: web::Data<AppState>,
@@ -144,7 +144,7 @@ pub async fn ship(
 }
 
 /// Supplier marks a shipped order delivered.
-#[utoipa::path(operation_id = "deliverSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not shipped")))]
+#[utoipa::path(operation_id = "deliverSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is not shipped, or its buyer organisation is suspended")))]
 #[post("/supplier-orders/{id}/deliver")]
 pub async fn deliver(
     state: web::Data<AppState>,
@@ -155,8 +155,10 @@ pub async fn deliver(
     act(&state, &caller, *id, Action::Deliver, body).await
 }
 
-/// Buyer cancels a placed or confirmed order (its reservation is released).
-#[utoipa::path(operation_id = "cancelSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is neither placed nor confirmed")))]
+/// Buyer cancels a placed or confirmed order (its reservation is released); also a shipped one
+/// once late or while its supplier organisation is suspended. While the buyer organisation is
+/// suspended, its supplier may cancel the order instead, in the same states.
+#[utoipa::path(operation_id = "cancelSupplierOrder", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionNote>, description = "An optional note; an empty body is the same as `{}`"), responses((status = 200, body = SupplierOrder), (status = 409, description = "The supplier order is neither placed nor confirmed (nor shipped, when late or the other side is suspended)")))]
 #[post("/supplier-orders/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,

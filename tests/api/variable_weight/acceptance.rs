@@ -182,6 +182,50 @@ async fn returning_pieces_reverses_their_share_of_the_actual_amount() {
     assert_eq!(sum, 0, "the returns reverse exactly the credit");
 }
 
+/// Two returns of one piece each of a weighed line, at once: the second reverses the kg of the
+/// second piece (from the returned count as the lock leaves it), not those of the first again,
+/// so that once every piece is back the kg net to zero as the amount does.
+#[tokio::test]
+async fn concurrent_returns_of_a_weighed_line_reverse_each_pieces_own_kg() {
+    let app = spawn_app().await;
+    let (buyer, sup) = parties(&app).await;
+    let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
+    // Three rounds (9 of the 10 pigs in stock): the returns race in each.
+    for _ in 0..3 {
+        let d = delivered(&app, &buyer, &sup, &[(&pig, "3")]).await;
+        accept(
+            &app,
+            &buyer,
+            &d.so,
+            accept_body(&[(&d.lines[0], "3", Some("300.001"))], false),
+        )
+        .await
+        .expect(200);
+        let ret = json!({"lines": [{"line_id": d.lines[0], "quantity": "1"}], "reason": "sick"});
+        let path = format!("/supplier-orders/{}/returns", d.so);
+        let (a, b) = tokio::join!(
+            app.post(&path, buyer.t(), ret.clone()),
+            app.post(&path, buyer.t(), ret.clone())
+        );
+        a.expect(201);
+        b.expect(201);
+        app.post(&path, buyer.t(), ret).await.expect(201);
+        let of_line = format!("ledger_entries WHERE order_line_id = '{}'", d.lines[0]);
+        assert_eq!(crate::orders::scalar(&app, "SUM(amount_fen)", &of_line).await, 0);
+        // 300.001 kg credited; 100.000 + 100.001 + 100.000 reversed.
+        assert_eq!(
+            crate::orders::scalar(&app, "SUM(weight_kg_milli)", &of_line).await,
+            0,
+            "the kg net to zero"
+        );
+        assert_eq!(
+            crate::orders::scalar(&app, "MIN(weight_kg_milli)", &of_line).await,
+            -100_001,
+            "one piece reverses the odd gram"
+        );
+    }
+}
+
 /// Whole pieces everywhere a product sold by weight is counted: a stock adjustment, a
 /// shipment naming its lots and a return of half a pig are refused and write nothing.
 #[tokio::test]

@@ -9,6 +9,7 @@ mod input;
 mod pairings;
 pub mod queries;
 mod quotas;
+mod reconciliation_queries;
 mod reconciliations;
 mod targets;
 

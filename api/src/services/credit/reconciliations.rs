@@ -3,6 +3,7 @@
 //! A newer statement supersedes the pending ones of the same pairing and year.
 use super::pairings::{find_pairing, sees_pairing};
 use super::queries;
+use super::reconciliation_queries as rq;
 use super::{check_year, net, stored_id, Split, SplitFilter};
 use crate::auth::{Caller, Role};
 use crate::domain::{Money, PairingId, ReconciliationId, ReconciliationStatus, SignedMoney, UserId};
@@ -10,7 +11,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{ledger, now, paginate, PageParams};
 use crate::state::AppState;
 use entity::{pairings, reconciliations};
-use sea_orm::{ConnectionTrait, Set};
+use sea_orm::{ConnectionTrait, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -180,11 +181,17 @@ pub async fn create_reconciliation(
         reversals_after: None,
     };
     let totals = queries::split_sums(db, p.year, &helpers, filter.clone()).await?;
-    let prev = queries::last_locked(db, pairing_id, p.year).await?;
+    // One transaction holding the pairing: the last locked statement, the adjustments after it,
+    // the insert and the superseding. A confirmation of the pairing's statements waits for it
+    // (or it for the confirmation), so a statement locked meanwhile is never superseded nor
+    // missed as the baseline of the adjustments.
+    let txn = db.begin().await?;
+    rq::hold_pairing(&txn, pairing_id).await?;
+    let prev = rq::last_locked(&txn, pairing_id, p.year).await?;
     let adj = match &prev {
         Some(prev) => {
             filter.reversals_after = Some(prev.seq_to);
-            queries::split_sums(db, p.year, &helpers, filter).await?
+            queries::split_sums(&txn, p.year, &helpers, filter).await?
         }
         None => Split::default(),
     };
@@ -193,8 +200,8 @@ pub async fn create_reconciliation(
         .purchase_count
         .checked_add(adj.helped_sale_count)
         .ok_or_else(|| AppError::internal("entry count out of range"))?;
-    let m = queries::insert_reconciliation(
-        db,
+    let m = rq::insert_reconciliation(
+        &txn,
         reconciliations::ActiveModel {
             id: Set(id.to_string()),
             pairing_id: Set(p.id.clone()),
@@ -222,18 +229,19 @@ pub async fn create_reconciliation(
         },
     )
     .await?;
-    // The newest statement supersedes every older pending one of the same pairing and year. Ids are
-    // time-ordered, so two statements made at once leave exactly the newer one pending.
-    queries::supersede_older(db, pairing_id, p.year, id).await?;
-    // A statement with an older id may be written after a newer one has superseded the pending
-    // ones: it then supersedes itself, so that exactly the newest stays pending.
-    if queries::newer_exists(db, pairing_id, p.year, id).await? {
-        queries::supersede(db, id).await?;
-        let m = queries::reconciliation(db, id)
+    // The newest statement supersedes every older pending one of the same pairing and year.
+    rq::supersede_older(&txn, pairing_id, p.year, id).await?;
+    // Ids are time-ordered but taken before the pairing is held: a statement with an older id
+    // written after a newer one supersedes itself, so that exactly the newest stays pending.
+    let m = if rq::newer_exists(&txn, pairing_id, p.year, id).await? {
+        rq::supersede(&txn, id).await?;
+        rq::reconciliation(&txn, id)
             .await?
-            .ok_or(AppError::NotFound("reconciliation"))?;
-        return reconciliation_view(m, &p);
-    }
+            .ok_or(AppError::NotFound("reconciliation"))?
+    } else {
+        m
+    };
+    txn.commit().await?;
     reconciliation_view(m, &p)
 }
 
@@ -242,7 +250,7 @@ async fn find_reconciliation(
     caller: &Caller,
     id: ReconciliationId,
 ) -> AppResult<(reconciliations::Model, pairings::Model)> {
-    let r = queries::reconciliation(&state.db, id)
+    let r = rq::reconciliation(&state.db, id)
         .await?
         .ok_or(AppError::NotFound("reconciliation"))?;
     let p = queries::pairing(&state.db, stored_id(&r.pairing_id)?)
@@ -267,7 +275,7 @@ pub async fn list_reconciliations(
 ) -> AppResult<(Vec<Reconciliation>, Option<String>)> {
     let p = find_pairing(state, caller, pairing_id).await?;
     let limit = page.limit()?;
-    let rows = queries::list_reconciliations(&state.db, pairing_id, page.cursor()?, limit).await?;
+    let rows = rq::list_reconciliations(&state.db, pairing_id, page.cursor()?, limit).await?;
     let (rows, next) = paginate(rows, limit, |r| r.id.clone());
     let items = rows
         .into_iter()
@@ -295,7 +303,12 @@ pub async fn confirm(state: &AppState, caller: &Caller, id: ReconciliationId) ->
     } else {
         r.county_confirmed_at.is_some()
     };
-    if already {
+    // Confirmed by both sides but still pending (the two writes were once separate and the
+    // second could fail): a confirmation by either side retries the lock.
+    let unlocked = r.helper_confirmed_at.is_some()
+        && r.county_confirmed_at.is_some()
+        && status_of(&r)? == ReconciliationStatus::Pending;
+    if already && !unlocked {
         return Err(AppError::Conflict(format!(
             "{side} has already confirmed this statement"
         )));
@@ -311,22 +324,28 @@ pub async fn confirm(state: &AppState, caller: &Caller, id: ReconciliationId) ->
     check_range(db, r.seq_to, &r.head_hash).await?;
     let t = now();
     let by: UserId = stored_id(&caller.user_id.to_string())?;
-    if !queries::confirm_side(db, id, helper_side, by, t).await? {
+    // The confirmation and the lock are one statement, under the pairing a new statement holds.
+    let txn = db.begin().await?;
+    rq::hold_pairing(&txn, stored_id(&r.pairing_id)?).await?;
+    let done = if unlocked {
+        rq::lock_if_confirmed(&txn, id, t).await?
+    } else {
+        rq::confirm_side(&txn, id, helper_side, by, t).await?
+    };
+    let m = rq::reconciliation(&txn, id)
+        .await?
+        .ok_or(AppError::NotFound("reconciliation"))?;
+    if !done {
+        txn.rollback().await?;
         // Lost a race: another request of the same side confirmed, or a newer statement superseded it.
-        let now_r = queries::reconciliation(db, id)
-            .await?
-            .ok_or(AppError::NotFound("reconciliation"))?;
         return Err(AppError::Conflict(
-            if status_of(&now_r)? == ReconciliationStatus::Superseded {
+            if status_of(&m)? == ReconciliationStatus::Superseded {
                 SUPERSEDED.into()
             } else {
                 format!("{side} has already confirmed this statement")
             },
         ));
     }
-    queries::lock_if_confirmed(db, id, t).await?;
-    let m = queries::reconciliation(db, id)
-        .await?
-        .ok_or(AppError::NotFound("reconciliation"))?;
+    txn.commit().await?;
     reconciliation_view(m, &p)
 }

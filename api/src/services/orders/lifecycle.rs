@@ -2,6 +2,7 @@
 //! and the emails each step sends.
 use super::queries;
 use super::read::{reload, visible_supplier_order, visible_with_order};
+use super::suspended;
 use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{ProductId, Quantity, SupplierOrderId, SupplierOrderStatus};
@@ -72,9 +73,29 @@ pub(super) fn clean_note(note: Option<String>) -> Option<String> {
 /// it is the acting side), checked before the body is read: authorise, then validate.
 /// The proof is the order as read, which [`transition_as`] and [`ship_as`] take.
 pub async fn may_act(state: &AppState, caller: &Caller, id: SupplierOrderId, action: Action) -> AppResult<Acting> {
-    let role = action.rule().1;
-    let so = acting_on(&state.db, caller, id, role).await?;
+    let so = visible_supplier_order(&state.db, caller, id).await?;
+    let role = acting_role(&state.db, caller, &so, action).await?;
     Ok(Acting { so, role, order: None })
+}
+
+/// The side that takes `action` on the visible supplier order `so` (403 unless the caller is
+/// it): the action's side, and for a cancellation also the supplier while the buyer is
+/// suspended (its users cannot sign in to cancel).
+async fn acting_role(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    so: &supplier_orders::Model,
+    action: Action,
+) -> AppResult<Role> {
+    let role = action.rule().1;
+    if action == Action::Cancel
+        && own_side(caller, so, Role::Supplier).is_ok()
+        && suspended::sides(conn, so).await?.buyer
+    {
+        return Ok(Role::Supplier);
+    }
+    own_side(caller, so, role)?;
+    Ok(role)
 }
 
 /// Whether the caller is the supplier of the supplier order (invoices), checked before the
@@ -227,8 +248,9 @@ pub async fn transition(
     action: Action,
     body: ActionNote,
 ) -> AppResult<SupplierOrder> {
-    let so = acting_on(&state.db, caller, id, action.rule().1).await?;
-    transition_with(state, so, action, body, None).await
+    let so = visible_supplier_order(&state.db, caller, id).await?;
+    let role = acting_role(&state.db, caller, &so, action).await?;
+    transition_with(state, so, role, action, body, None).await
 }
 
 /// As [`transition`], for the supplier order the route's check already read ([`may_act`]).
@@ -238,25 +260,47 @@ pub async fn transition_as(
     action: Action,
     body: ActionNote,
 ) -> AppResult<SupplierOrder> {
-    let so = acting.into_side(action.rule().1)?;
-    transition_with(state, so, action, body, None).await
+    let role = acting.role;
+    if role != action.rule().1 && action != Action::Cancel {
+        return Err(AppError::Forbidden("this check does not allow this action".into()));
+    }
+    transition_with(state, acting.so, role, action, body, None).await
 }
 
 /// Ship, with the lots named in the body (or chosen): they commit with the transition.
 pub async fn ship(state: &AppState, caller: &Caller, id: SupplierOrderId, body: ShipBody) -> AppResult<SupplierOrder> {
     let so = acting_on(&state.db, caller, id, Role::Supplier).await?;
-    transition_with(state, so, Action::Ship, ActionNote { note: body.note }, body.lots).await
+    transition_with(
+        state,
+        so,
+        Role::Supplier,
+        Action::Ship,
+        ActionNote { note: body.note },
+        body.lots,
+    )
+    .await
 }
 
 /// As [`ship`], for the supplier order the route's check already read ([`may_act`]).
 pub async fn ship_as(state: &AppState, acting: Acting, body: ShipBody) -> AppResult<SupplierOrder> {
     let so = acting.into_side(Role::Supplier)?;
-    transition_with(state, so, Action::Ship, ActionNote { note: body.note }, body.lots).await
+    transition_with(
+        state,
+        so,
+        Role::Supplier,
+        Action::Ship,
+        ActionNote { note: body.note },
+        body.lots,
+    )
+    .await
 }
 
+/// The transition `action` taken by the side `role` (for a cancellation, the supplier's while
+/// the buyer is suspended, else the buyer's).
 async fn transition_with(
     state: &AppState,
     so: supplier_orders::Model,
+    role: Role,
     action: Action,
     body: ActionNote,
     lots: Option<Vec<ShipLot>>,
@@ -265,9 +309,20 @@ async fn transition_with(
     let mut errors = Vec::new();
     check_note(&mut errors, "note", &body.note);
     AppError::check(errors)?;
-    let note = clean_note(body.note);
-    // The lifecycle's sources, and `shipped` for cancelling a late delivery; the prepay rule.
-    let from = payments::sources_for(&state.db, &so, to).await?;
+    let mut note = clean_note(body.note);
+    let sides = suspended::sides(&state.db, &so).await?;
+    if role != action.rule().1 && !sides.other_than(role) {
+        // The supplier's cancellation of a buyer reinstated since the check.
+        return Err(AppError::Forbidden("only the buyer of this order may do this".into()));
+    }
+    suspended::refuse_forward(sides, to)?;
+    // The lifecycle's sources, and `shipped` for cancelling a late delivery (or one whose
+    // other side is suspended); the prepay rule.
+    let mut from = payments::sources_for(&state.db, &so, to).await?;
+    if action == Action::Cancel {
+        from = suspended::cancel_sources(sides, role, from);
+        note = suspended::cancel_note(sides, role, note);
+    }
     payments::before_transition(&state.db, &so, to).await?;
     let txn = state.db.begin().await?;
     let changed = queries::set_status(&txn, &so.id, &from, to, note.clone(), action == Action::Ship, now()).await?;
@@ -286,7 +341,7 @@ async fn transition_with(
         release_all(&txn, &so.id).await?;
     }
     email_buyer(&txn, &so, to, note.as_deref()).await?;
-    if action == Action::Cancel {
+    if action == Action::Cancel && role == Role::Buyer {
         email_supplier(&txn, &so, to, note.as_deref()).await?;
     }
     txn.commit().await?;

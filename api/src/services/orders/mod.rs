@@ -15,6 +15,7 @@ mod queries;
 mod read;
 mod return_parts;
 mod returns;
+mod suspended;
 mod types;
 mod write;
 

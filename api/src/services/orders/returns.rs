@@ -149,11 +149,11 @@ pub async fn create_return(
             .collect();
     let weighed = weight::actual_amounts(&txn, wanted.iter().map(|(_, l, _)| l.id.clone()).collect()).await?;
     let mut reversals = Vec::with_capacity(wanted.len());
-    for (i, l, q) in &wanted {
-        let after = qty(now_lines
-            .get(&l.id)
-            .ok_or(AppError::NotFound("order line"))?
-            .returned_quantity_milli)?;
+    for (i, read, q) in &wanted {
+        // The row as re-read under the lock, after this return's update: a concurrent return
+        // of the same line committed before it is counted (the row read first may not show it).
+        let l = now_lines.get(&read.id).ok_or(AppError::NotFound("order line"))?;
+        let after = qty(l.returned_quantity_milli)?;
         let before = after.checked_sub(*q).map_err(AppError::internal)?;
         let price = Money::from_minor(l.unit_price_fen).map_err(AppError::internal)?;
         let accepted = qty(l.accepted_quantity_milli.unwrap_or(0))?;
@@ -290,6 +290,8 @@ pub async fn rate(state: &AppState, caller: &Caller, id: SupplierOrderId, body: 
 
 /// The lot and certificate of each returned line's credit, and for a weighed line the kg
 /// its returned pieces carry (negative; by difference of cumulative shares, like the amount).
+/// Each line is its row as re-read after this return's update: its returned quantity
+/// includes this return's and every one committed before it.
 async fn reversal_traces(
     conn: &impl sea_orm::ConnectionTrait,
     reversals: &[(&order_lines::Model, SignedQuantity, SignedMoney, Quantity, Money)],
@@ -302,7 +304,6 @@ async fn reversal_traces(
         let Some(w) = kg.get(id) else { continue };
         let accepted = Quantity::from_minor(l.accepted_quantity_milli.unwrap_or(0)).map_err(AppError::internal)?;
         let after = Quantity::from_minor(l.returned_quantity_milli).map_err(AppError::internal)?;
-        let after = after.checked_add(*q).map_err(AppError::internal)?;
         let before = after.checked_sub(*q).map_err(AppError::internal)?;
         let back = w
             .pro_rata(after, accepted)
