@@ -80,7 +80,6 @@ pub struct AuditFilter {
     pub user: Option<UserId>,
     /// Only events at or after this time (RFC 3339, years 0001 to 9999).
     #[serde(default, deserialize_with = "crate::domain::day::de_opt_instant")]
-    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     /// Page size, 1 to 200 (default 50).
     pub limit: Option<u64>,

@@ -59,7 +59,7 @@ pub async fn place_order_keyed(
     source: OrderSource,
     body: &str,
 ) -> AppResult<Placed> {
-    validate_shape(&req)?;
+    validate_shape(&req, &source)?;
     let hash = request_hash(body, &source);
     let scope = purchaser.org_id.to_string();
     let at = now();
@@ -152,7 +152,7 @@ fn not_in_the_past(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
 
 /// Checks what needs no database and holds whatever the day: line count, text, the order of
 /// the dates, quantities above zero.
-fn validate_shape(req: &NewOrder) -> AppResult<()> {
+fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
     let mut errors = Vec::new();
     if req.lines.is_empty() {
         errors.push(FieldError::new("lines", "must list at least one line"));
@@ -160,8 +160,11 @@ fn validate_shape(req: &NewOrder) -> AppResult<()> {
         errors.push(FieldError::new("lines", format!("must list at most {MAX_LINES} lines")));
     }
     required_text(&mut errors, "deliver_to", &req.deliver_to, 500);
-    if req.deliver_by.is_some_and(|by| by < req.requested_date) {
-        errors.push(FieldError::new("deliver_by", "must be on or after requested_date"));
+    if let Some(by) = req.deliver_by.filter(|by| *by < req.requested_date) {
+        // Never a valid body, whatever the day: no stored answer is replayed for it.
+        let past = matches!(source, OrderSource::Direct) && by < today();
+        let why = if past { "must not be in the past" } else { "must be on or after requested_date" };
+        errors.push(FieldError::new("deliver_by", why));
     }
     for (i, l) in req.lines.iter().enumerate() {
         if l.quantity.is_zero() {
