@@ -106,7 +106,7 @@ pub async fn units_in(
     let past_deadline = today() > settings.filing_deadline;
     let (from, to) = year_bounds(year)?;
     // One statement joins each unit with its plan, its ledger figures and its orders; a shared
-    // canteen's credit is split among its members in the ledger itself (`plans::split_shared`),
+    // canteen's credit is split among its members in the ledger itself (`plans::split_shared_in`),
     // so the ledger's figures are read as they are.
     let rows = units_queries::unit_rows(db, year, region.as_deref(), kind_filter, from, to).await?;
     let mut out = Vec::with_capacity(rows.len());
