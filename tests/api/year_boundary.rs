@@ -125,3 +125,78 @@ async fn an_acceptance_has_one_instant_taken_once_its_locks_are_held() {
         assert_eq!(instant(&e["occurred_at"]), at, "one instant: {e}");
     }
 }
+
+/// The hourly job sends the month's notices on its first run of the month: at 00:10 on
+/// 1 January every unit of the new year had no credit yet, so each was told it "lags behind
+/// the calendar" (`no_order_yet`, `plan_not_approved`) against an expectation of nothing, and
+/// each finance office got all its units as laggards. The notices now judge the pace as of the
+/// month's start, and no pace reason is raised while the curve expects nothing. January's
+/// start is made here with the admin's pace weights: the months before this one weigh nothing.
+#[tokio::test]
+async fn no_unit_is_told_it_lags_while_the_pace_expects_nothing() {
+    let app = spawn_app().await;
+    let admin = Some(app.admin_token.as_str());
+    let y = Utc::now().year(); // tests run the business calendar at +00:00
+    let this_month = Utc::now().month0() as usize;
+    let weights: Vec<i64> = (0..12).map(|m| i64::from(m >= this_month)).collect();
+    app.put(&format!("/plan-settings/{y}"), admin, json!({"pace_weights": weights}))
+        .await
+        .expect(200);
+    let sup = app.create_org("finance_office", CHANGAN).await;
+    let approved = app.create_org("school", CHANGAN).await;
+    let filed = app.create_org("hospital", CHANGAN).await;
+    for (unit, approve) in [(&approved, true), (&filed, false)] {
+        let path = format!("/buyers/{}/plans/{y}", unit.org_id);
+        app.put(
+            &path,
+            unit.t(),
+            json!({"food_budget": "100000.00", "reserved_share": "0.2"}),
+        )
+        .await
+        .expect(201);
+        app.post(&format!("{path}/file"), unit.t(), json!({})).await.expect(200);
+        if approve {
+            app.post(&format!("{path}/approve"), sup.t(), json!({}))
+                .await
+                .expect(200);
+        }
+    }
+    // The list reads the pace now, into this month: something is expected, and both lag.
+    let list = app
+        .get(&format!("/supervision/{y}/units"), sup.t())
+        .await
+        .expect(200)
+        .json;
+    let reasons = |org: &str| -> Vec<String> {
+        let u = list["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["org_id"] == org)
+            .unwrap();
+        serde_json::from_value(u["laggard_reasons"].clone()).unwrap()
+    };
+    assert!(
+        reasons(&approved.org_id).contains(&"no_order_yet".to_string()),
+        "{list}"
+    );
+    assert!(
+        reasons(&filed.org_id).contains(&"plan_not_approved".to_string()),
+        "{list}"
+    );
+    // The month's notices judge the months gone by, which expected nothing: nobody is told.
+    let r = app.post("/supervision/notices/run", admin, json!({})).await.expect(200);
+    assert_eq!(
+        (r.json["units"].as_i64(), r.json["summaries"].as_i64()),
+        (Some(0), Some(0)),
+        "{}",
+        r.text
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for to in [&approved.contact_email, &filed.contact_email, &sup.contact_email] {
+        assert!(
+            app.emails_to(to).iter().all(|m| !m.contains("lag")),
+            "{to} was told it lags"
+        );
+    }
+}
