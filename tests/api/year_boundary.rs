@@ -200,3 +200,70 @@ async fn no_unit_is_told_it_lags_while_the_pace_expects_nothing() {
         );
     }
 }
+
+/// With `ASSIST_FLAG_YEAR_END_DAYS=366` the window of a common year began on 31 December of
+/// the year before, and the month of that day (12) narrowed it to December: a buyer crediting
+/// 60 % of its target in June was not flagged. The window now starts on 1 January at the
+/// earliest, so 366 days is the whole year, leap or not.
+#[tokio::test]
+async fn a_year_end_window_of_366_days_is_the_whole_of_a_common_year() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app_with(|s| s.flag_year_end_days = 366i64.try_into().expect("366 days")).await;
+    let common = (1..8)
+        .map(|back| Utc::now().year() - back)
+        .find(|y| chrono::NaiveDate::from_ymd_opt(*y, 2, 29).is_none())
+        .unwrap();
+    let evaluator = app.create_org("evaluation_office", CHANGAN).await;
+    let buyer = app.create_org("canteen", CHANGAN).await;
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = ProductRow::certified(&supplier.org_id).insert(&app).await;
+    app.put(
+        &format!("/buyers/{}/quotas/{common}", buyer.org_id),
+        Some(&app.admin_token),
+        json!({"food_budget": "1000.00", "reserved_share": "0.1"}),
+    )
+    .await
+    .expect(201);
+    // Target 100.00; 60.00 credited in June, nothing in December.
+    let id = crate::flags::credit_of(&app, &buyer.org_id, &supplier.org_id, &p, 1000, 6000)
+        .await
+        .id;
+    app.lift_append_only("ledger_entries").await;
+    let at = DateTime::parse_from_rfc3339(&format!("{common}-06-05T10:00:00Z"))
+        .unwrap()
+        .with_timezone(&Utc);
+    entity::ledger_entries::Entity::update_many()
+        .col_expr(entity::ledger_entries::Column::OccurredAt, Expr::value(at))
+        .col_expr(entity::ledger_entries::Column::Year, Expr::value(common))
+        .col_expr(entity::ledger_entries::Column::Month, Expr::value(6))
+        .filter(entity::ledger_entries::Column::Id.eq(id))
+        .exec(app.db())
+        .await
+        .unwrap();
+    crate::flags::scan(&app, true).await;
+    let spikes = crate::flags::flags(&app, evaluator.t(), "&kind=year_end_spike").await;
+    assert_eq!(spikes.len(), 1, "{spikes:?}");
+    assert_eq!(spikes[0]["buyer_org_id"], buyer.org_id.as_str());
+    assert_eq!(spikes[0]["year"], common);
+    assert_eq!(spikes[0]["evidence"]["window_amount"], "60.00");
+}
+
+/// `ASSIST_FLAG_YEAR_END_DAYS` was clamped silently; a value outside 1-366 is now refused at
+/// start, naming the setting, as the other settings are.
+#[test]
+fn a_year_end_window_outside_1_to_366_days_fails_at_start_naming_it() {
+    for bad in ["0", "-5", "367", "thirty"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_assist-market"))
+            .arg("migrate")
+            .env("ASSIST_DATABASE_URL", "sqlite::memory:")
+            .env("ASSIST_FLAG_YEAR_END_DAYS", bad)
+            .output()
+            .expect("run binary");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{bad} was taken");
+        assert!(err.contains("ASSIST_FLAG_YEAR_END_DAYS"), "{bad}: {err}");
+    }
+    assert!(assist_market::config::YearEndDays::try_from(366).is_ok());
+    assert!(assist_market::config::YearEndDays::try_from(1).is_ok());
+}
