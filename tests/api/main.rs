@@ -68,3 +68,4 @@ mod supervision_corrections;
 mod supervision_counties;
 mod supervisor_scale;
 mod variable_weight;
+mod year_boundary;

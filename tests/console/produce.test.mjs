@@ -363,3 +363,45 @@ test('a product edited after the queue was read is not certified unseen', async 
   assert.equal(now.body.status, 'pending_review', 'the office did not see the new price');
   await context.close();
 });
+
+/** `iso` in time zone `zone` as the console shows it: YYYY-MM-DD, then HH:MM unless `day`. */
+function inZone(iso, zone, day) {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(iso));
+  const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+  return day ? `${p.year}-${p.month}-${p.day}` : `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+}
+
+test("instants are shown in the browser's time zone: a ledger entry's day, an alert's and a flag's time", async () => {
+  const evaluator = await apiAs(server.base, 'evaluator@demo.assist');
+  const entry = (await evaluator.get(`/ledger?year=${YEAR}&limit=20`)).body.items[0];
+  const alert = (await evaluator.get('/alerts?status=open&limit=200')).body.items[0];
+  assert.ok(entry && alert, 'the demo has ledger entries and an open alert');
+  // A zone whose day differs from UTC's at the entry's time (+14:00 from 10:00 UTC, else -12:00):
+  // the UTC text cut to its date (2026-12-31 for 07:00 on 1 January in Beijing) is not the day.
+  const zone = new Date(entry.occurred_at).getUTCHours() >= 10 ? 'Pacific/Kiritimati' : 'Etc/GMT+12';
+  const day = inZone(entry.occurred_at, zone, true);
+  assert.notEqual(day, entry.occurred_at.slice(0, 10));
+  const { context, page, errors } = await as('evaluator@demo.assist', { context: { timezoneId: zone } });
+  await waitLoaded(page);
+  await open(page, `#/ledger?year=${YEAR}`);
+  const row = page.locator(`tr[data-entry="${entry.id}"]`);
+  await row.waitFor();
+  assert.equal((await row.locator('td').nth(1).innerText()).trim(), day);
+  assert.equal(await row.locator('td').nth(1).locator('time').getAttribute('datetime'), entry.occurred_at);
+  await open(page, '#/alerts');
+  await waitLoaded(page);
+  const opened = page.locator(`tr[data-alert="${alert.id.slice(-8)}"]`).first();
+  await opened.waitFor();
+  assert.ok((await opened.innerText()).includes(inZone(alert.opened_at, zone, false)), await opened.innerText());
+  assert.ok(!(await opened.innerText()).includes(alert.opened_at.slice(0, 16).replace('T', ' ')));
+  const flag = (await evaluator.get('/flags?state=open&limit=1')).body.items[0];
+  if (flag) {
+    await open(page, '#/flags');
+    const card = page.locator(`li[data-flag="${flag.id}"]`);
+    await card.waitFor();
+    assert.ok((await card.innerText()).includes(inZone(flag.raised_at, zone, false)), await card.innerText());
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -46,10 +46,24 @@ export function errorBox(err) {
   return h('p', { class: 'error', role: 'alert' }, `${t('error')}: ${err.message}`, detail ? ` (${detail})` : '');
 }
 
+const two = (n) => String(n).padStart(2, '0');
+
 /** The browser's calendar day as YYYY-MM-DD (the business day where the console is used). */
 export function localDay(d = new Date()) {
-  const two = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+}
+
+/**
+ * An instant the API sends in UTC (RFC 3339), shown in the browser's local time: its day
+ * (`day`) or its day and time (YYYY-MM-DD HH:MM), in a <time> that keeps the instant. Cutting
+ * the UTC text instead would show 07:00 on 1 January in Beijing as 31 December.
+ */
+export function when(instant, { day = false } = {}) {
+  if (!instant) return '—';
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) return String(instant);
+  const text = day ? localDay(d) : `${localDay(d)} ${two(d.getHours())}:${two(d.getMinutes())}`;
+  return h('time', { datetime: instant, title: instant }, text);
 }
 
 /** An amount the API sends as a decimal string of yuan, shown with grouping. */

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 mod values;
-pub use values::{BusinessOffset, PublicUrl, Secret};
+pub use values::{BusinessOffset, PublicUrl, Secret, YearEndDays};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
@@ -63,7 +63,7 @@ pub struct Settings {
     pub flag_price_high_pct: i64,
     pub flag_round_trip_days: i64,
     pub flag_round_trip_min: i64,
-    pub flag_year_end_days: i64,
+    pub flag_year_end_days: YearEndDays,
     /// In fen (500000: 5,000.00).
     pub flag_review_threshold_fen: i64,
     pub flag_split_min_orders: i64,
@@ -147,7 +147,7 @@ impl Default for Settings {
             flag_price_high_pct: 200,
             flag_round_trip_days: 30,
             flag_round_trip_min: 2,
-            flag_year_end_days: 30,
+            flag_year_end_days: YearEndDays::default(),
             flag_review_threshold_fen: 500_000,
             flag_split_min_orders: 5,
             cache_ttl_secs: 60,

@@ -154,3 +154,40 @@ impl Default for BusinessOffset {
         BusinessOffset(CHINA)
     }
 }
+
+/// The last days of a budget year a `year_end_spike` is measured over
+/// (`ASSIST_FLAG_YEAR_END_DAYS`, 30 by default): 1 to 366, refused at start otherwise. The
+/// window never starts before 1 January of its year (366 is the whole year, leap or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct YearEndDays(u16);
+
+impl YearEndDays {
+    pub fn get(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
+impl TryFrom<i64> for YearEndDays {
+    type Error = String;
+    fn try_from(days: i64) -> Result<Self, String> {
+        match u16::try_from(days) {
+            Ok(d @ 1..=366) => Ok(YearEndDays(d)),
+            _ => Err(format!(
+                "ASSIST_FLAG_YEAR_END_DAYS must be a number of days from 1 to 366, got {days}"
+            )),
+        }
+    }
+}
+
+impl From<YearEndDays> for i64 {
+    fn from(d: YearEndDays) -> i64 {
+        d.get()
+    }
+}
+
+impl Default for YearEndDays {
+    fn default() -> Self {
+        YearEndDays(30)
+    }
+}

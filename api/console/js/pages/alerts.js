@@ -3,7 +3,7 @@
 // alerts are loaded by status to the end (however old); response times are taken over the
 // newest WINDOW alerts of every status, and the page says so.
 import { all } from '../api.js';
-import { h, page, table, paged, shortId } from '../dom.js';
+import { h, page, table, paged, shortId, when, localDay } from '../dom.js';
 import { t } from '../i18n.js';
 
 const LEVELS = ['red', 'orange', 'yellow'];
@@ -44,14 +44,14 @@ export async function render() {
         ? h('ol', { class: 'reasons' }, a.matched_buyers.map((b) => h('li', {}, b.name)))
         : '—')],
       ['alerts.pledged', (a) => `${a.pledged} (${a.pledges.filter((p) => !p.withdrawn).length})`],
-      ['col.opened', (a) => a.opened_at.slice(0, 16).replace('T', ' ')],
+      ['col.opened', (a) => when(a.opened_at)],
     ], rows, { rowAttrs: (a) => ({ dataset: { alert: shortId(a.id) } }) }), 10));
   const inCounty = (list, c) => list.filter((a) => a.origin_county_code === c);
   const times = counties.map((c) => responseTimes(c, inCounty(latest, c), inCounty(open, c).length));
   const since = latest.length ? latest.reduce((m, a) => (a.opened_at < m ? a.opened_at : m), latest[0].opened_at) : null;
   const timesBox = h('section', { 'aria-labelledby': 'times-h' }, h('h2', { id: 'times-h' }, t('alerts.times')),
-    h('p', { class: 'note', 'data-window': latest.length, 'data-window-since': since ? since.slice(0, 10) : '' },
-      t('alerts.window').replace('{n}', latest.length).replace('{since}', since ? since.slice(0, 10) : '—')),
+    h('p', { class: 'note', 'data-window': latest.length, 'data-window-since': since ? localDay(new Date(since)) : '' },
+      t('alerts.window').replace('{n}', latest.length).replace('{since}', since ? localDay(new Date(since)) : '—')),
     table('alerts.times', [
       ['col.county', (r) => r.county],
       ['alerts.n', (r) => String(r.n)],

@@ -3,7 +3,7 @@
 // API gives it, and, for an open flag, dismissal or confirmation with a note (evaluators and
 // supervisors; the API refuses anyone else and anything outside a supervisor's region).
 import { api, download } from '../api.js';
-import { h, page, field, select, errorBox, announce, shortId, cursorPaged, money } from '../dom.js';
+import { h, page, field, select, errorBox, announce, shortId, cursorPaged, money, when } from '../dom.js';
 import { t } from '../i18n.js';
 
 export const KINDS = ['price_outlier', 'round_trip', 'year_end_spike', 'related_parties', 'origin_mismatch', 'order_splitting'];
@@ -62,7 +62,7 @@ function card(fl, mayDecide) {
     li.dataset.state = f.state;
     const decided = f.state !== 'open'
       ? h('p', { class: f.state === 'confirmed' ? 'bad' : 'ok' }, `${t(`fstate.${f.state}`)} · ${f.note || ''}`,
-        f.decided_at ? ` · ${f.decided_at.slice(0, 16).replace('T', ' ')}` : '')
+        f.decided_at ? ' · ' : '', f.decided_at ? when(f.decided_at) : '')
       : null;
     const reversals = f.reversals && f.reversals.length
       ? h('ul', { class: 'lines' }, f.reversals.map((r) => h('li', {}, `${t('flags.reversed')} ${shortId(r.entry_id)}: ${money(r.amount)}`)))
@@ -71,7 +71,7 @@ function card(fl, mayDecide) {
     li.replaceChildren(...[
       h('h3', {}, `${t(`flag.${f.kind}`)} · ${t(`fstate.${f.state}`)} · ${f.year}`),
       h('p', {}, `${t('flags.buyer')} ${shortId(f.buyer_org_id)} · ${t('flags.supplier')} ${shortId(f.supplier_org_id)} · `
-        + `${t('flags.raised')} ${f.raised_at.slice(0, 16).replace('T', ' ')}`),
+        + `${t('flags.raised')} `, when(f.raised_at)),
       evidence(f.evidence), decided, reversals, f.state === 'open' && mayDecide ? decide(f, draw) : null].filter(Boolean));
   };
   draw(fl);

@@ -1,7 +1,7 @@
 // Ledger: the caller's entries with filters, totals that equal the reports, and each entry's
 // inclusion in a signed checkpoint checked in this browser (see verify.js).
 import { api } from '../api.js';
-import { h, page, table, money, field, select, errorBox, shortId, cursorPaged } from '../dom.js';
+import { h, page, table, money, field, select, errorBox, shortId, cursorPaged, when } from '../dom.js';
 import { t } from '../i18n.js';
 import { verifyEntry, signedCheckpoint, fenOf } from '../verify.js';
 
@@ -186,7 +186,7 @@ function entryTable(items, names) {
   const cells = new Map();
   const tbl = table('ledger.entries', [
     ['col.seq', (e) => (e.seq ? String(e.seq) : '—')],
-    ['col.date', (e) => e.occurred_at.slice(0, 10)],
+    ['col.date', (e) => when(e.occurred_at, { day: true })],
     ['ledger.buyer', (e) => name(e.buyer_org_id)],
     ['ledger.supplier', (e) => name(e.supplier_org_id)],
     ['ledger.county', (e) => e.origin_county_code],

@@ -4,11 +4,10 @@
 // buyer sees the shipments it or a child bought and those its ledger is credited with;
 // anyone else without sight of the lot gets 404).
 import { api, download } from '../api.js';
-import { h, page, errorBox, shortId } from '../dom.js';
+import { h, page, errorBox, shortId, when } from '../dom.js';
 import { t } from '../i18n.js';
 
 const row = (key, ...value) => h('tr', {}, h('th', { scope: 'row' }, t(key)), h('td', {}, ...value));
-const when = (v) => (v ? String(v).replace('T', ' ').slice(0, 16) : '—');
 
 export async function render(parts) {
   const id = parts[0] || '';

@@ -55,16 +55,20 @@ impl Thresholds {
             price_high_pct: s.flag_price_high_pct,
             round_trip_days: s.flag_round_trip_days,
             round_trip_min: s.flag_round_trip_min,
-            year_end_days: s.flag_year_end_days,
+            year_end_days: s.flag_year_end_days.get(),
             review_threshold_fen: s.flag_review_threshold_fen,
             split_min_orders: s.flag_split_min_orders,
         }
     }
 
-    /// The start of the last `year_end_days` days of `year` (local midnight, China time).
+    /// The start of the last `year_end_days` days of `year` (local midnight, China time), never
+    /// before 1 January of `year`: 366 days before the next year of a common year is 31 December
+    /// of the year before, whose month would have narrowed the window to December.
     pub fn year_end_from(&self, year: i32) -> Option<chrono::DateTime<Utc>> {
+        let first = NaiveDate::from_ymd_opt(year, 1, 1)?;
         let next = NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)?;
-        let from = next.checked_sub_days(chrono::Days::new(self.year_end_days.clamp(1, 366) as u64))?;
+        let days = u64::try_from(self.year_end_days.clamp(1, 366)).ok()?;
+        let from = next.checked_sub_days(chrono::Days::new(days))?.max(first);
         crate::services::clock::start_of(from)
     }
 }

@@ -120,7 +120,7 @@ pub async fn append_traced(
     items: Vec<(NewEntry, EntryTrace)>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
     let mut writes = Writes::new(conn);
-    let out = append_traced_knowing(conn, &mut writes, items, &std::collections::HashMap::new()).await?;
+    let out = append_traced_knowing(conn, &mut writes, items, &std::collections::HashMap::new(), now()).await?;
     writes.run(conn).await?;
     Ok(out)
 }
@@ -128,15 +128,16 @@ pub async fn append_traced(
 /// As [`append_traced`], with the parent organisation of some buyers already known
 /// (`buyer id -> parent_org_id`, as the caller read them): those are not read again. The
 /// INSERT goes into `writes`, which the caller runs in its transaction (the acceptance
-/// sends it with its emails).
+/// sends it with its emails). The entries occur `at` (the acceptance's one instant), and
+/// count in the budget year and month of `at`.
 pub async fn append_traced_knowing(
     conn: &impl ConnectionTrait,
     writes: &mut Writes,
     items: Vec<(NewEntry, EntryTrace)>,
     parents: &std::collections::HashMap<String, Option<String>>,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<ledger_entries::Model>> {
     let (entries, traces): (Vec<NewEntry>, Vec<EntryTrace>) = items.into_iter().unzip();
-    let at = now();
     // The budget year and month of the business calendar (China time), not of UTC.
     let (year, month) = crate::services::clock::year_month(at);
     let credited = pairing::resolve(conn, &entries, year, parents).await?;

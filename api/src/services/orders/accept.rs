@@ -13,10 +13,10 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::writes::Writes;
-use crate::services::{compliance, ledger, now, outbox, plans, required_text, stock, stored, weight};
+use crate::services::{clock, compliance, ledger, now, outbox, plans, required_text, stock, stored, weight};
 use crate::state::AppState;
 use entity::{order_lines, orders, organizations, supplier_orders};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -124,13 +124,17 @@ pub async fn accept_as(
     weight::check_order_total(&state.db, &so, &weigh_in, &weighed, &mut errors).await?;
     AppError::check(errors)?;
     let note = clean_note(body.note);
-    let t = now();
     let txn = state.db.begin().await?;
+    // The acceptance's one instant is taken once it holds its locks. SQLite has one connection:
+    // holding the transaction is holding every lock, so it is taken now and written with the
+    // status. PostgreSQL locks rows: it is taken once the products and lots are locked below.
+    let held = (txn.get_database_backend() != DbBackend::Postgres).then(now);
     // The buyer and the supplier, once (for the credit's attribution and the two emails), read
     // with the change of status in one statement on PostgreSQL.
     let org_ids = vec![so.buyer_org_id.clone(), so.supplier_org_id.clone()];
+    let invoice = body.invoice_number.trim();
     let (changed, orgs) =
-        queries::set_accepted_reading_orgs(&txn, &so.id, body.invoice_number.trim(), note.clone(), t, org_ids).await?;
+        accept_queries::set_accepted_reading_orgs(&txn, &so.id, invoice, note.clone(), held, org_ids).await?;
     if changed != 1 {
         let e = conflict(&txn, &so.id, "accept").await?;
         txn.rollback().await?;
@@ -169,7 +173,6 @@ pub async fn accept_as(
             credits.push((l, q.signed(), amount.signed()));
         }
     }
-    weight::record_actuals(&txn, &weighed, t).await?;
     let mut writes = Writes::new(&txn);
     queries::set_accepted_quantities(&txn, &mut writes, &so.id, &per_line);
     // The products are locked (by their release) before any lot is taken, in the order a
@@ -178,20 +181,30 @@ pub async fn accept_as(
     stock::release_many_after(&txn, writes, &releases).await?;
     let actor: Option<UserId> = Some(caller.user_id);
     let (traces, shipped) = compliance::take_and_trace(&txn, &so.id, &takes, &per_line, actor).await?;
+    // The one instant of this acceptance, taken once its supplier order, products and lots are
+    // locked (waiting for them can cross midnight on 31 December): `accepted_at`, the weighing,
+    // the entries' time and budget year and month, the plans that attribute and split the
+    // credit all follow it, so an order never counts in one year and its credit in the next.
+    let t = held.unwrap_or_else(now);
+    let year = clock::year(t);
+    weight::record_actuals(&txn, &weighed, t).await?;
     let buyer = orgs.get(&so.buyer_org_id);
-    let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit, buyer).await?;
+    let entries = entries_for(&txn, &so, &order, &credits, LedgerKind::Credit, buyer, year).await?;
     // Each entry keeps its lot, certificate and weighed kg; a shared canteen's split parts
     // share their line's lot and divide its weight like its quantity.
     let mut traces = traces;
     for (line_id, w) in &weighed {
         traces.entry(line_id.to_string()).or_default().weight_kg_milli = Some(w.weight.minor());
     }
-    let parts = plans::split_shared(&txn, entries).await?;
+    let parts = plans::split_shared_in(&txn, entries, year).await?;
     // The buyer and supplier were read above: their parents need no second read.
     let parents = orgs.values().map(|o| (o.id.clone(), o.parent_org_id.clone())).collect();
     // The entries and the two emails are written in one statement on PostgreSQL.
     let mut writes = Writes::new(&txn);
-    ledger::append_traced_knowing(&txn, &mut writes, plans::traced_parts(parts, &traces), &parents).await?;
+    ledger::append_traced_knowing(&txn, &mut writes, plans::traced_parts(parts, &traces), &parents, t).await?;
+    if held.is_none() {
+        accept_queries::set_accepted_at(&mut writes, &so.id, t);
+    }
     let address = |org: &str| {
         orgs.get(org)
             .map(|o| o.contact_email.clone())
@@ -251,6 +264,7 @@ pub(super) async fn entries_for(
     items: &[(&order_lines::Model, SignedQuantity, SignedMoney)],
     kind: LedgerKind,
     buyer: Option<&organizations::Model>,
+    year: i32,
 ) -> AppResult<Vec<ledger::NewEntry>> {
     if items.is_empty() {
         return Ok(Vec::new());
@@ -264,10 +278,10 @@ pub(super) async fn entries_for(
         .map(|p| (p.id.clone(), p))
         .collect();
     let poverty = poverty_of_counties(conn, prods.values()).await?;
-    // A contractor's orders are credited to the budget unit it serves (its plan names it).
+    // A contractor's orders are credited to the budget unit its plan of `year` names.
     let credited_to = match buyer {
-        Some(org) => plans::credited_buyer_of(conn, &so.buyer_org_id, Some(org)).await?,
-        None => plans::credited_buyer(conn, &so.buyer_org_id).await?,
+        Some(org) => plans::credited_buyer_of(conn, &so.buyer_org_id, Some(org), year).await?,
+        None => plans::credited_buyer(conn, &so.buyer_org_id, year).await?,
     };
     items
         .iter()

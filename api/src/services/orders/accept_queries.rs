@@ -1,10 +1,13 @@
 //! Statements of acceptance that join what it would otherwise read in two round trips:
 //! the lines with their weight rows, and what a ledger entry needs of its products (their
 //! category and origin, with the region row of the origin county code).
+use crate::domain::SupplierOrderStatus;
 use crate::error::AppResult;
 use crate::services::sql;
-use entity::{order_line_weights as olw, order_lines, orders, supplier_orders};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Value};
+use crate::services::writes::{self, Writes};
+use entity::{order_line_weights as olw, order_lines, orders, organizations, supplier_orders};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Value};
 
 /// A supplier order with its order (never changed after it is placed), in one statement.
 pub(super) async fn supplier_order_with_order(
@@ -102,4 +105,59 @@ pub(super) async fn product_origins(conn: &impl ConnectionTrait, ids: Vec<String
             })
         })
         .collect()
+}
+
+/// Sets the time of acceptance (and of the last change) of supplier order `so_id`, deferred to
+/// the statement that follows: the transaction changed its row already (its new status).
+pub(super) fn set_accepted_at(writes: &mut Writes, so_id: &str, t: chrono::DateTime<chrono::Utc>) {
+    writes.update_owned_query(
+        sea_orm::sea_query::Query::update()
+            .table(supplier_orders::Entity)
+            .value(supplier_orders::Column::AcceptedAt, Some(t))
+            .value(supplier_orders::Column::UpdatedAt, t)
+            .and_where(supplier_orders::Column::Id.eq(so_id)),
+    );
+}
+
+/// Marks a delivered supplier order accepted (at `at` when given; else the caller sets the
+/// time later) and reads the organisations `org_ids`: the rows changed (0 or 1) and the
+/// organisations, in one statement on PostgreSQL.
+pub(super) async fn set_accepted_reading_orgs(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    invoice_number: &str,
+    note: Option<String>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    org_ids: Vec<String>,
+) -> AppResult<(usize, Vec<organizations::Model>)> {
+    let mut update = supplier_orders::Entity::update_many();
+    if let Some(t) = at {
+        update = update
+            .col_expr(supplier_orders::Column::AcceptedAt, Expr::value(Some(t)))
+            .col_expr(supplier_orders::Column::UpdatedAt, Expr::value(t));
+    }
+    let update = update
+        .col_expr(
+            supplier_orders::Column::Status,
+            Expr::value(SupplierOrderStatus::Accepted.as_str()),
+        )
+        .col_expr(
+            supplier_orders::Column::InvoiceNumber,
+            Expr::value(Some(invoice_number.to_string())),
+        )
+        .col_expr(supplier_orders::Column::AcceptanceNote, Expr::value(note.clone()))
+        .col_expr(supplier_orders::Column::StatusNote, Expr::value(note))
+        .filter(supplier_orders::Column::Id.eq(id))
+        .filter(
+            supplier_orders::Column::Status.is_in(
+                SupplierOrderStatus::sources_of(SupplierOrderStatus::Accepted)
+                    .iter()
+                    .map(|s| s.as_str()),
+            ),
+        )
+        .into_query()
+        .returning_col(supplier_orders::Column::Id)
+        .to_owned();
+    let write = conn.get_database_backend().build(&update);
+    Ok(writes::write_then_read(conn, write, "organizations", org_ids).await?)
 }

@@ -286,44 +286,6 @@ pub(super) async fn set_status(
     Ok(res.rows_affected)
 }
 
-/// Marks a delivered supplier order accepted and reads the organisations `org_ids`: the rows
-/// changed (0 or 1) and the organisations, in one statement on PostgreSQL.
-pub(super) async fn set_accepted_reading_orgs(
-    conn: &impl ConnectionTrait,
-    id: &str,
-    invoice_number: &str,
-    note: Option<String>,
-    t: chrono::DateTime<chrono::Utc>,
-    org_ids: Vec<String>,
-) -> AppResult<(usize, Vec<organizations::Model>)> {
-    let update = supplier_orders::Entity::update_many()
-        .col_expr(
-            supplier_orders::Column::Status,
-            Expr::value(SupplierOrderStatus::Accepted.as_str()),
-        )
-        .col_expr(
-            supplier_orders::Column::InvoiceNumber,
-            Expr::value(Some(invoice_number.to_string())),
-        )
-        .col_expr(supplier_orders::Column::AcceptanceNote, Expr::value(note.clone()))
-        .col_expr(supplier_orders::Column::StatusNote, Expr::value(note))
-        .col_expr(supplier_orders::Column::AcceptedAt, Expr::value(Some(t)))
-        .col_expr(supplier_orders::Column::UpdatedAt, Expr::value(t))
-        .filter(supplier_orders::Column::Id.eq(id))
-        .filter(
-            supplier_orders::Column::Status.is_in(
-                SupplierOrderStatus::sources_of(SupplierOrderStatus::Accepted)
-                    .iter()
-                    .map(|s| s.as_str()),
-            ),
-        )
-        .into_query()
-        .returning_col(supplier_orders::Column::Id)
-        .to_owned();
-    let write = conn.get_database_backend().build(&update);
-    Ok(writes::write_then_read(conn, write, "organizations", org_ids).await?)
-}
-
 /// Sets every line's accepted quantity in one UPDATE (a CASE over the line ids), deferred to
 /// the release that follows (the lines belong to the supplier order just accepted).
 pub(super) fn set_accepted_quantities(

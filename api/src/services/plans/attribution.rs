@@ -10,10 +10,11 @@ use crate::error::AppResult;
 use crate::services::organizations;
 use sea_orm::ConnectionTrait;
 
-/// The organisation credited for an order of `buyer` accepted now.
-pub async fn credited_buyer(conn: &impl ConnectionTrait, buyer: &str) -> AppResult<String> {
+/// The organisation credited for an order of `buyer` accepted in budget year `year` (the
+/// year of the acceptance's instant, the year its entries count in).
+pub async fn credited_buyer(conn: &impl ConnectionTrait, buyer: &str, year: i32) -> AppResult<String> {
     let org = organizations::queries::find(conn, buyer.to_string()).await?;
-    credited_buyer_of(conn, buyer, org.as_ref()).await
+    credited_buyer_of(conn, buyer, org.as_ref(), year).await
 }
 
 /// As [`credited_buyer`], with the buyer's organisation already read (`None`: not found).
@@ -21,6 +22,7 @@ pub async fn credited_buyer_of(
     conn: &impl ConnectionTrait,
     buyer: &str,
     org: Option<&entity::organizations::Model>,
+    year: i32,
 ) -> AppResult<String> {
     let Some(org) = org else {
         return Ok(buyer.to_string());
@@ -28,7 +30,6 @@ pub async fn credited_buyer_of(
     if organizations::kind_of(org)? != OrgKind::CanteenContractor {
         return Ok(buyer.to_string());
     }
-    let year = crate::services::clock::year(crate::services::now());
     let mut served = queries::served_by_contractor(conn, buyer, year).await?;
     Ok(match (served.pop(), served.is_empty()) {
         (Some(unit), true) => unit,

@@ -24,6 +24,6 @@ pub use attribution::{credited_buyer, credited_buyer_of};
 pub use input::{ApprovePlan, Member, PutPlan, ReturnPlan};
 pub use seeded::{seed_history, Step};
 pub use settings::{get_settings, pace_fraction_ppm, put_settings, settings_of, PlanSettings, PutPlanSettings};
-pub use shared::{first_per_line, largest_remainder, proportional, split_shared, split_shared_in, traced_parts};
+pub use shared::{first_per_line, largest_remainder, proportional, split_shared_in, traced_parts};
 pub use view::{effective_target, get_plan, history, Plan, PlanEvent, PlanEventPage};
 pub use write::{file, put_plan, return_plan, PlanSaved};

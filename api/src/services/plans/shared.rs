@@ -93,14 +93,10 @@ async fn splits(
     Ok(out)
 }
 
-/// The entries to append for `entries`: each one credited to a shared canteen's lead is
-/// replaced by its members' parts and the lead's rest, in that order, next to each other.
-pub async fn split_shared(conn: &impl ConnectionTrait, entries: Vec<NewEntry>) -> AppResult<Vec<NewEntry>> {
-    split_shared_in(conn, entries, crate::services::clock::year(crate::services::now())).await
-}
-
-/// As [`split_shared`], by the plans of `year` (a supervisor's correction splits its new
-/// credit by the plans of the corrected entry's year).
+/// The entries to append for `entries`, by the plans of `year` (an acceptance's: the year of
+/// its instant; a supervisor's correction's: the corrected entry's): each one credited to a
+/// shared canteen's lead is replaced by its members' parts and the lead's rest, in that order,
+/// next to each other.
 pub async fn split_shared_in(
     conn: &impl ConnectionTrait,
     entries: Vec<NewEntry>,
@@ -178,7 +174,7 @@ pub fn traced_parts(parts: Vec<NewEntry>, traces: &HashMap<String, EntryTrace>) 
 }
 
 /// The first entry written for each order line, in order (what a caller that wrote one
-/// entry per line before [`split_shared`] links to).
+/// entry per line before [`split_shared_in`] links to).
 pub fn first_per_line(written: &[entity::ledger_entries::Model]) -> Vec<&entity::ledger_entries::Model> {
     let mut out: Vec<&entity::ledger_entries::Model> = Vec::new();
     for m in written {

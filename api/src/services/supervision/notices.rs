@@ -42,9 +42,15 @@ async fn claim(conn: &impl ConnectionTrait, year: i32, month: i32, org: &str) ->
     Ok(r == 1)
 }
 
-/// Sends this month's notices that are not sent yet.
+/// Sends this month's notices that are not sent yet. A unit's pace is judged as of the start
+/// of the month (the months gone by), not of the hour the job runs: the first run of January,
+/// minutes after midnight, would otherwise tell every unit of the new year it lags.
 pub async fn send_monthly(state: &AppState) -> AppResult<NoticesSent> {
     let (year, month) = crate::services::clock::year_month(now());
+    let month_start = chrono::NaiveDate::from_ymd_opt(year, month, 1)
+        .ok_or_else(|| crate::error::AppError::internal("the month has no first day"))?;
+    let pace_at = crate::services::clock::start_of(month_start)
+        .ok_or_else(|| crate::error::AppError::internal("the month's start is out of range"))?;
     let month = month as i32;
     let offices = entity::organizations::Entity::find()
         .filter(entity::organizations::Column::Kind.eq(OrgKind::FinanceOffice))
@@ -55,7 +61,7 @@ pub async fn send_monthly(state: &AppState) -> AppResult<NoticesSent> {
         if organizations::status_of(&office)? != crate::domain::OrgStatus::Active {
             continue;
         }
-        let report = units_in(&state.db, year, Some(office.region_code.clone()), None).await?;
+        let report = units_in(&state.db, year, Some(office.region_code.clone()), None, pace_at).await?;
         let laggards: Vec<_> = report.units.iter().filter(|u| !u.laggard_reasons.is_empty()).collect();
         let txn = state.db.begin().await?;
         let mut lines = Vec::new();
@@ -70,7 +76,7 @@ pub async fn send_monthly(state: &AppState) -> AppResult<NoticesSent> {
             if claim(&txn, year, month, &u.org_id.to_string()).await? {
                 let body = format!(
                     "Your reserved-share progress for {year} lags behind the calendar: {reasons}.\n\
-                     Target: {}; credited: {}; expected by today: {}.\n",
+                     Target: {}; credited: {}; expected by {month_start}: {}.\n",
                     u.target
                         .map(|m| m.to_string())
                         .unwrap_or_else(|| "no approved plan".into()),

@@ -91,22 +91,28 @@ pub async fn units(state: &AppState, caller: &Caller, year: i32, q: UnitsQuery) 
     check_year(&mut errors, "year", year);
     AppError::check(errors)?;
     let region = covered(state, caller, q.region).await?;
-    units_in(&state.db, year, region, q.kind).await
+    units_in(&state.db, year, region, q.kind, now()).await
 }
 
-/// The units report of `region` (every budget unit without one), whoever asks.
+/// The units report of `region` (every budget unit without one), whoever asks, with the pace
+/// curve read at `pace_at` (now for the list; the month's start for the monthly notices).
 pub async fn units_in(
     db: &impl sea_orm::ConnectionTrait,
     year: i32,
     region: Option<String>,
     kind_filter: Option<OrgKind>,
+    pace_at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<UnitsReport> {
     let settings = plans::settings_of(db, year).await?;
-    let fraction = plans::pace_fraction_ppm(&settings, now());
+    let fraction = plans::pace_fraction_ppm(&settings, pace_at);
+    // While the pace curve expects nothing yet (a year not begun, the start of January, months
+    // weighted zero), having no credit or no approved target is no lag: the reasons measured
+    // against the pace are not raised (the filing deadline is a date and still counts).
+    let pace_due = fraction > 0;
     let past_deadline = today() > settings.filing_deadline;
     let (from, to) = year_bounds(year)?;
     // One statement joins each unit with its plan, its ledger figures and its orders; a shared
-    // canteen's credit is split among its members in the ledger itself (`plans::split_shared`),
+    // canteen's credit is split among its members in the ledger itself (`plans::split_shared_in`),
     // so the ledger's figures are read as they are.
     let rows = units_queries::unit_rows(db, year, region.as_deref(), kind_filter, from, to).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -130,11 +136,11 @@ pub async fn units_in(
         if past_deadline && !o.filed {
             reasons.push(LaggardReason::NoPlanByDeadline);
         }
-        if target.is_none() && has_plan {
+        if pace_due && target.is_none() && has_plan {
             reasons.push(LaggardReason::PlanNotApproved);
         }
         let wants = target.is_none_or(|t| !t.is_zero());
-        if wants && o.entries == 0 {
+        if pace_due && wants && o.entries == 0 {
             if o.orders > 0 {
                 reasons.push(LaggardReason::OrderedNeverAccepted);
             } else {
