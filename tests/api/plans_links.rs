@@ -248,6 +248,21 @@ async fn a_member_is_retargeted_by_the_lead_of_its_approved_plan_only() {
     amend(&app, &new, listing("200000.00", "0.5", Some("a bigger budget"))).await;
     approve_plan(&app, &new, &sup).await;
     assert_eq!(targets(&app, &member).await, (json!("30000.00"), json!("30000.00")));
+    // The old lead's approved plan still lists it, but its credit is no longer split to a
+    // member whose target comes from the new lead (it was credited by both).
+    let supplier = app.create_org("cooperative", YANGYUAN).await;
+    let p = crate::orders::product(&app, &supplier.org_id, 1000, 1_000, 100_000).await;
+    let (so, _) = crate::orders::bought_line(&app, &old, &supplier, &p).await;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let credited: Vec<(String, i64)> = entity::ledger_entries::Entity::find()
+        .filter(entity::ledger_entries::Column::SupplierOrderId.eq(so))
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.buyer_org_id, e.amount_fen))
+        .collect();
+    assert_eq!(credited, [(old.org_id.clone(), 10_000)]);
     let events = history(&app, &member, &sup).await;
     let last = events.last().cloned().unwrap_or_default();
     assert_eq!(last["action"], "retargeted", "{last}");

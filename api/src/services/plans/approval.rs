@@ -138,7 +138,9 @@ async fn retarget_members(conn: &impl ConnectionTrait, caller: &Caller, lead: Or
         if m.approved_target_fen == Some(target) {
             continue;
         }
-        queries::set_approved_target(conn, &m.buyer_org_id, year, target).await?;
+        if !queries::set_approved_target(conn, &m.buyer_org_id, year, lead, target).await? {
+            continue;
+        }
         let fen = |f: i64| Money::from_minor(f).map_err(AppError::internal);
         let before = m.approved_target_fen.map(fen).transpose()?.unwrap_or(Money::ZERO);
         let reason = format!(

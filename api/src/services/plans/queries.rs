@@ -182,15 +182,45 @@ pub async fn approved_members_of(conn: &impl ConnectionTrait, lead: OrgId, year:
 }
 
 /// Sets the approved target of `org`'s plan of `year` to `fen`, a new version of the plan
-/// (its representation changed) whatever its state; an edit racing it gets 412 and reads again.
-pub async fn set_approved_target(conn: &impl ConnectionTrait, org: &str, year: i32, fen: i64) -> AppResult<()> {
-    plans::Entity::update_many()
+/// (its representation changed) whatever its state, while its approved plan names `lead`;
+/// false when it no longer does. An edit racing it gets 412 and reads again.
+pub async fn set_approved_target(
+    conn: &impl ConnectionTrait,
+    org: &str,
+    year: i32,
+    lead: OrgId,
+    fen: i64,
+) -> AppResult<bool> {
+    let res = plans::Entity::update_many()
         .col_expr(plans::Column::ApprovedTargetFen, Expr::value(fen))
         .col_expr(plans::Column::Version, Expr::col(plans::Column::Version).add(1))
         .col_expr(plans::Column::UpdatedAt, Expr::value(crate::services::now()))
         .filter(plans::Column::BuyerOrgId.eq(org.to_string()))
         .filter(plans::Column::Year.eq(year))
+        // Checked again on the row as it is once any other write of it commits: a member whose
+        // move to another lead was approved meanwhile is no longer this lead's to retarget.
+        .filter(plans::Column::ApprovedLeadOrgId.eq(lead.to_string()))
         .exec(conn)
         .await?;
-    Ok(())
+    Ok(res.rows_affected == 1)
+}
+
+/// Those of `members` whose approved plan of `year` names a lead other than `lead`: members
+/// that moved to another canteen, which the lead's approved list may still name.
+pub async fn moved_away(
+    conn: &impl ConnectionTrait,
+    lead: &str,
+    year: i32,
+    members: Vec<String>,
+) -> AppResult<Vec<String>> {
+    Ok(plans::Entity::find()
+        .select_only()
+        .column(plans::Column::BuyerOrgId)
+        .filter(plans::Column::Year.eq(year))
+        .filter(plans::Column::BuyerOrgId.is_in(members))
+        .filter(plans::Column::ApprovedLeadOrgId.is_not_null())
+        .filter(plans::Column::ApprovedLeadOrgId.ne(lead.to_string()))
+        .into_tuple::<String>()
+        .all(conn)
+        .await?)
 }

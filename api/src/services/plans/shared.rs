@@ -63,7 +63,9 @@ fn split_by(total: i64, weights: &[i64], whole: i128) -> Vec<i64> {
 
 /// The members of each lead among `buyers` whose approved plan of this year lists members,
 /// with their shares (ppm), the lead last with the rest. Only an approved plan splits a credit:
-/// a draft or a filing under review is the lead's word alone, not yet its supervisor's.
+/// a draft or a filing under review is the lead's word alone, not yet its supervisor's. A
+/// member whose own approved plan names another lead has moved there: its share stays with
+/// this lead (it takes its target, and its credit, from the other).
 async fn splits(
     conn: &impl ConnectionTrait,
     buyers: Vec<String>,
@@ -82,9 +84,12 @@ async fn splits(
         if members.is_empty() {
             continue;
         }
+        let listed = members.iter().map(|m| m.org_id.to_string()).collect();
+        let moved = queries::moved_away(conn, &lead, year, listed).await?;
         let mut parts: Vec<(String, i64)> = members
             .iter()
             .map(|m| (m.org_id.to_string(), m.share.minor()))
+            .filter(|(org, _)| !moved.contains(org))
             .collect();
         let given: i64 = parts.iter().map(|(_, s)| *s).sum();
         parts.push((lead.clone(), (PPM - given).max(0)));
