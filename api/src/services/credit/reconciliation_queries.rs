@@ -13,12 +13,14 @@ pub async fn reconciliation(
     Ok(reconciliations::Entity::find_by_id(id.to_string()).one(conn).await?)
 }
 
-/// Holds the pairing's row (`FOR UPDATE` on PostgreSQL; SQLite runs one transaction at a time)
+/// Holds the pairing's row (`FOR NO KEY UPDATE` on PostgreSQL; SQLite runs one transaction at a time)
 /// until the transaction ends: a new statement and a confirmation of the pairing's statements
 /// take it, so that each sees what the other committed.
 pub async fn hold_pairing(conn: &impl ConnectionTrait, pairing: PairingId) -> AppResult<()> {
+    // Not FOR UPDATE: orders and agreements naming the pairing (their foreign keys take FOR
+    // KEY SHARE) need not wait for a statement.
     pairings::Entity::find_by_id(pairing.to_string())
-        .lock_exclusive()
+        .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
         .one(conn)
         .await?;
     Ok(())

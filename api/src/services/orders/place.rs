@@ -163,7 +163,11 @@ fn validate_shape(req: &NewOrder, source: &OrderSource) -> AppResult<()> {
     if let Some(by) = req.deliver_by.filter(|by| *by < req.requested_date) {
         // Never a valid body, whatever the day: no stored answer is replayed for it.
         let past = matches!(source, OrderSource::Direct) && by < today();
-        let why = if past { "must not be in the past" } else { "must be on or after requested_date" };
+        let why = if past {
+            "must not be in the past"
+        } else {
+            "must be on or after requested_date"
+        };
         errors.push(FieldError::new("deliver_by", why));
     }
     for (i, l) in req.lines.iter().enumerate() {
