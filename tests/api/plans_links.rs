@@ -43,14 +43,7 @@ async fn a_leads_approval_sets_its_members_approved_targets_again() {
         .await
         .expect(201);
     approve_plan(&app, &lead, &sup).await;
-    app.put(
-        &plan(&member),
-        member.t(),
-        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
-    )
-    .await
-    .expect(201);
-    approve_plan(&app, &member, &sup).await;
+    join(&app, &member, &lead, &sup).await;
     assert_eq!(targets(&app, &member).await, (json!("9000.00"), json!("9000.00")));
     // The lead's budget doubles: the member's share of it follows once the lead is approved.
     amend(&app, &lead, with_member("200000.00", Some("a second canteen"))).await;
@@ -96,14 +89,7 @@ async fn a_members_retargeting_is_recorded_in_its_history() {
     .await
     .expect(201);
     approve_plan(&app, &lead, &sup).await;
-    app.put(
-        &plan(&member),
-        member.t(),
-        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
-    )
-    .await
-    .expect(201);
-    approve_plan(&app, &member, &sup).await;
+    join(&app, &member, &lead, &sup).await;
     let before = history(&app, &member, &sup).await.len();
     amend(
         &app,
@@ -270,4 +256,16 @@ async fn a_member_is_retargeted_by_the_lead_of_its_approved_plan_only() {
         last["reason"].as_str().unwrap_or_default().contains(&new.org_id),
         "{last}"
     );
+}
+
+/// `member` files a plan eating at `lead`'s shared canteen, approved by `sup`.
+async fn join(app: &TestApp, member: &OrgUser, lead: &OrgUser, sup: &OrgUser) {
+    app.put(
+        &plan(member),
+        member.t(),
+        json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+    )
+    .await
+    .expect(201);
+    approve_plan(app, member, sup).await;
 }

@@ -146,16 +146,8 @@ async fn returning_pieces_reverses_their_share_of_the_actual_amount() {
     let app = spawn_app().await;
     let (buyer, sup) = parties(&app).await;
     let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
-    let d = delivered(&app, &buyer, &sup, &[(&pig, "3")]).await;
     // 300.001 kg x 20.00 = 6000.02.
-    accept(
-        &app,
-        &buyer,
-        &d.so,
-        accept_body(&[(&d.lines[0], "3", Some("300.001"))], false),
-    )
-    .await
-    .expect(200);
+    let d = three_pigs_accepted(&app, &buyer, &sup, &pig).await;
     let ret = |q: &str| json!({"lines": [{"line_id": d.lines[0], "quantity": q}], "reason": "one pig sick"});
     let path = format!("/supplier-orders/{}/returns", d.so);
     // One of three: 2000.0066 -> 2000.01; the other two take the rest, 4000.01.
@@ -192,15 +184,7 @@ async fn concurrent_returns_of_a_weighed_line_reverse_each_pieces_own_kg() {
     let pig = weighed(&app, &sup.org_id, 2000, "100", 15).await;
     // Three rounds (9 of the 10 pigs in stock): the returns race in each.
     for _ in 0..3 {
-        let d = delivered(&app, &buyer, &sup, &[(&pig, "3")]).await;
-        accept(
-            &app,
-            &buyer,
-            &d.so,
-            accept_body(&[(&d.lines[0], "3", Some("300.001"))], false),
-        )
-        .await
-        .expect(200);
+        let d = three_pigs_accepted(&app, &buyer, &sup, &pig).await;
         let ret = json!({"lines": [{"line_id": d.lines[0], "quantity": "1"}], "reason": "sick"});
         let path = format!("/supplier-orders/{}/returns", d.so);
         let (a, b) = tokio::join!(
@@ -376,4 +360,18 @@ async fn an_acceptance_taking_the_orders_actual_amounts_past_the_bound_is_refuse
     assert_eq!(o.json["weighed"]["estimated_amount"], "100000000000.00");
     let l = app.get("/orders", buyer.t()).await.expect(200);
     assert!(l.text.contains(&order));
+}
+
+/// Three pigs of `pig` delivered to `buyer` and accepted at 300.001 kg.
+async fn three_pigs_accepted(app: &TestApp, buyer: &OrgUser, sup: &OrgUser, pig: &str) -> Delivered {
+    let d = delivered(app, buyer, sup, &[(pig, "3")]).await;
+    accept(
+        app,
+        buyer,
+        &d.so,
+        accept_body(&[(&d.lines[0], "3", Some("300.001"))], false),
+    )
+    .await
+    .expect(200);
+    d
 }

@@ -270,29 +270,18 @@ pub async fn transition_as(
 /// Ship, with the lots named in the body (or chosen): they commit with the transition.
 pub async fn ship(state: &AppState, caller: &Caller, id: SupplierOrderId, body: ShipBody) -> AppResult<SupplierOrder> {
     let so = acting_on(&state.db, caller, id, Role::Supplier).await?;
-    transition_with(
-        state,
-        so,
-        Role::Supplier,
-        Action::Ship,
-        ActionNote { note: body.note },
-        body.lots,
-    )
-    .await
+    ship_with(state, so, body).await
 }
 
 /// As [`ship`], for the supplier order the route's check already read ([`may_act`]).
 pub async fn ship_as(state: &AppState, acting: Acting, body: ShipBody) -> AppResult<SupplierOrder> {
     let so = acting.into_side(Role::Supplier)?;
-    transition_with(
-        state,
-        so,
-        Role::Supplier,
-        Action::Ship,
-        ActionNote { note: body.note },
-        body.lots,
-    )
-    .await
+    ship_with(state, so, body).await
+}
+
+async fn ship_with(state: &AppState, so: supplier_orders::Model, body: ShipBody) -> AppResult<SupplierOrder> {
+    let note = ActionNote { note: body.note };
+    transition_with(state, so, Role::Supplier, Action::Ship, note, body.lots).await
 }
 
 /// The transition `action` taken by the side `role` (for a cancellation, the supplier's while
