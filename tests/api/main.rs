@@ -61,6 +61,7 @@ mod regions_tree;
 mod reports;
 mod reports_pairing;
 mod reports_xlsx;
+mod returns_keys;
 mod scorecards;
 mod stock_writeoffs;
 mod supervision;

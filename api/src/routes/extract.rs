@@ -292,6 +292,15 @@ pub fn idempotency_key(req: &HttpRequest) -> Result<IdempotencyKey, AppError> {
     IdempotencyKey::parse(&key)
 }
 
+/// `Idempotency-Key` of a write that may carry one: `None` when absent, 400 when unusable.
+pub fn optional_idempotency_key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, AppError> {
+    if req.headers().contains_key("Idempotency-Key") {
+        idempotency_key(req).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 pub fn etag_value(tag: &str) -> String {
     format!("\"{tag}\"")
 }

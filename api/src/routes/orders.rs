@@ -1,6 +1,6 @@
 //! Bulk orders and the supplier-order lifecycle.
 use super::extract::GuardedQuery;
-use super::extract::{created, idempotency_key, Guarded};
+use super::extract::{created, idempotency_key, optional_idempotency_key, Guarded};
 use crate::auth::{Caller, Role};
 use crate::domain::{OrderId, SupplierOrderId};
 use crate::error::AppError;
@@ -184,21 +184,37 @@ pub async fn accept(
     Ok(HttpResponse::Ok().json(orders::accept_as(&state, &caller, acting, body).await?))
 }
 
-/// Buyer returns goods of an accepted order; each line appends a reversal to the ledger.
-#[utoipa::path(operation_id = "returnGoods", tag = "orders", params(("id" = uuid::Uuid, Path)), request_body = NewReturn, responses((status = 201, body = Return), (status = 409, description = "Only an accepted supplier order can have returns, or more is returned than was accepted")))]
+/// Buyer returns goods of an accepted order; each line appends a reversal to the ledger. An
+/// `Idempotency-Key` (recommended) makes a retry safe: the same key and body replay the first
+/// answer, so goods are never returned twice by one intended request.
+#[utoipa::path(
+    operation_id = "returnGoods",
+    tag = "orders",
+    params(("id" = uuid::Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "A unique key per intended return; the same key and body replay the first response, another body under it is 422")),
+    request_body = NewReturn,
+    responses(
+        (status = 201, description = "The return was recorded (or replayed)", body = Return, headers(
+            ("Idempotent-Replayed" = bool, description = "`true` when this is the replay of an earlier request with the same key"))),
+        (status = 409, description = "Only an accepted supplier order can have returns, or the key is in use by a request still running"))
+)]
 #[post("/supplier-orders/{id}/returns")]
 pub async fn create_return(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<SupplierOrderId>,
     body: Guarded<NewReturn>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.open(orders::may_act_as_buyer(&state, &caller, *id).await)?;
-    let r = orders::create_return(&state, &caller, *id, body).await?;
-    Ok(created(
-        &r,
-        &format!("/api/v1/supplier-orders/{}/returns/{}", r.supplier_order_id, r.id),
-    ))
+    let permit = orders::may_act_as_buyer(&state, &caller, *id).await;
+    let (key, body) = body.open_with(permit.and_then(|_| optional_idempotency_key(&req)))?;
+    let (r, replayed) = orders::create_return(&state, &caller, *id, body, key).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/supplier-orders/{}/returns/{}", r.supplier_order_id, r.id),
+        ))
+        .insert_header(("Idempotent-Replayed", if replayed { "true" } else { "false" }))
+        .json(&r))
 }
 
 /// Buyer rates the supplier of an accepted order (once).

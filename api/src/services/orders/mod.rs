@@ -9,6 +9,7 @@ mod accept;
 mod accept_queries;
 mod after_sale;
 mod after_sale_queries;
+mod keyed;
 mod lifecycle;
 mod place;
 mod queries;

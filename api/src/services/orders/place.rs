@@ -1,30 +1,24 @@
 //! Placing an order: the idempotency key, the checks that need no database, and
 //! the replay of an earlier answer. The order itself is written by `write`.
-use super::types::{IdempotencyKey, NewOrder, Order, OrderSource, Placed, Purchaser};
+use super::keyed::Keyed;
+use super::types::{IdempotencyKey, NewOrder, OrderSource, Placed, Purchaser};
 use super::{queries, write};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{now, required_text, today};
 use crate::state::AppState;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
-use sha2::{Digest, Sha256};
 
 /// How long an idempotency key is remembered.
 pub const KEY_TTL_HOURS: i64 = 24;
 pub(super) const MAX_LINES: usize = 200;
 
-/// SHA-256 of the canonical request: `body` (the caller's own request, amounts in their one
-/// text form), plus where it came from.
-fn request_hash(body: &str, source: &OrderSource) -> String {
-    let src = match source {
+/// What a request's key covers beside its body: where it came from.
+fn source_of(source: &OrderSource) -> String {
+    match source {
         OrderSource::Direct => "direct".to_string(),
         OrderSource::Agreement { agreement_id, period } => format!("agreement:{agreement_id}:{period}"),
         OrderSource::Pledge { alert_id } => format!("pledge:{alert_id}"),
-    };
-    let mut h = Sha256::new();
-    h.update(src.as_bytes());
-    h.update(b"\n");
-    h.update(body.as_bytes());
-    hex::encode(h.finalize())
+    }
 }
 
 /// Validates, reserves stock and writes the order with its idempotency key, in the
@@ -60,27 +54,18 @@ pub async fn place_order_keyed(
     body: &str,
 ) -> AppResult<Placed> {
     validate_shape(&req, &source)?;
-    let hash = request_hash(body, &source);
-    let scope = purchaser.org_id.to_string();
-    let at = now();
-    let claim = queries::KeyClaim {
-        scope: &scope,
-        key: key.as_str(),
-        hash: &hash,
-        at,
-        expires: at + chrono::Duration::hours(KEY_TTL_HOURS),
-    };
+    let keyed = Keyed::hashing(&purchaser.org_id.to_string(), key.clone(), &source_of(&source), body);
     let ids: Vec<String> = req.lines.iter().map(|l| l.product_id.to_string()).collect();
-    let (claimed, prods) = queries::claim_key_reading_products(txn, &claim, ids).await?;
+    let (claimed, prods) = queries::claim_key_reading_products(txn, &keyed.claim_at(now()), ids).await?;
     if !claimed {
-        return replay(txn, &scope, key, &hash).await;
+        return keyed.replay(txn).await.map(Placed::Replayed);
     }
     // Only a new order is held to today's date: a retry after midnight of one that named the day
     // it was placed replays its answer (a refusal here rolls the claim back with the rest).
     not_in_the_past(&req, &source)?;
     let order = write::write_order(txn, purchaser, &req, &source, prods, |writes, order| {
         let body = serde_json::to_string(order).map_err(AppError::internal)?;
-        queries::store_response(writes, &scope, key.as_str(), body, order.id.to_string());
+        queries::store_response(writes, keyed.scope(), keyed.key(), body, order.id.to_string());
         Ok(())
     })
     .await?;
@@ -114,24 +99,6 @@ pub async fn stock_changed(state: &AppState) {
 /// the table small). Returns how many were removed.
 pub async fn sweep_expired_keys(state: &AppState) -> AppResult<u64> {
     queries::delete_expired_keys(&state.db, now()).await
-}
-
-/// Answers a request whose key is already stored: the first response, 422 for another body,
-/// 409 when the first has not finished (its transaction is still open elsewhere).
-async fn replay(txn: &DatabaseTransaction, scope: &str, key: &IdempotencyKey, hash: &str) -> AppResult<Placed> {
-    match queries::find_key(txn, scope, key.as_str()).await? {
-        Some(r) if r.request_hash != hash => Err(AppError::field(
-            "Idempotency-Key",
-            "was already used with a different request body",
-        )),
-        Some(r) if r.response_status != 0 => {
-            let order: Order = serde_json::from_str(&r.response_body).map_err(AppError::internal)?;
-            Ok(Placed::Replayed(order))
-        }
-        _ => Err(AppError::Conflict(
-            "a request with this Idempotency-Key is still being processed; retry later".into(),
-        )),
-    }
 }
 
 /// A direct order's dates are not before today (checked for a new order only, see

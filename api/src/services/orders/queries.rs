@@ -19,6 +19,19 @@ pub(super) struct KeyClaim<'a> {
     pub expires: chrono::DateTime<chrono::Utc>,
 }
 
+impl KeyClaim<'_> {
+    /// `$1`–`$5` of [`CLAIM_KEY`].
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.scope.into(),
+            self.key.into(),
+            self.hash.into(),
+            self.at.into(),
+            self.expires.into(),
+        ]
+    }
+}
+
 /// Inserts the key row, or takes over an expired one (`$1`–`$5`); returns the row it wrote.
 /// No row: the key is live (replay).
 const CLAIM_KEY: &str = "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response_status, response_body, resource_id, created_at, expires_at) \
@@ -39,29 +52,47 @@ pub(super) async fn claim_key_reading_products(
     claim: &KeyClaim<'_>,
     ids: Vec<String>,
 ) -> AppResult<(bool, Vec<products::Model>)> {
-    let values: Vec<Value> = vec![
-        claim.scope.into(),
-        claim.key.into(),
-        claim.hash.into(),
-        claim.at.into(),
-        claim.expires.into(),
-    ];
-    let (claimed, found) = writes::write_then_read(conn, sql(conn, CLAIM_KEY, values), "products", ids).await?;
+    let (claimed, found) = writes::write_then_read(conn, sql(conn, CLAIM_KEY, claim.values()), "products", ids).await?;
     Ok((claimed > 0, found))
+}
+
+/// Claims the key alone (a write other than a placement): whether this transaction now holds it.
+pub(super) async fn claim_key(conn: &impl ConnectionTrait, claim: &KeyClaim<'_>) -> AppResult<bool> {
+    Ok(!conn
+        .query_all_raw(sql(conn, CLAIM_KEY, claim.values()))
+        .await?
+        .is_empty())
+}
+
+/// The first response (201 and its body) stored under a key this transaction claimed.
+fn answer_update(scope: &str, key: &str, body: String, resource_id: String) -> sea_orm::sea_query::UpdateStatement {
+    idempotency_keys::Entity::update_many()
+        .col_expr(idempotency_keys::Column::ResponseStatus, Expr::value(201))
+        .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(body))
+        .col_expr(idempotency_keys::Column::ResourceId, Expr::value(Some(resource_id)))
+        .filter(idempotency_keys::Column::Scope.eq(scope))
+        .filter(idempotency_keys::Column::IdemKey.eq(key))
+        .as_query()
+        .to_owned()
 }
 
 /// Stores the first response (201 and the order) under the key, with the order's rows: the
 /// key row is this transaction's own, written by its claim.
 pub(super) fn store_response(writes: &mut Writes, scope: &str, key: &str, body: String, order_id: String) {
-    writes.update_owned_query(
-        idempotency_keys::Entity::update_many()
-            .col_expr(idempotency_keys::Column::ResponseStatus, Expr::value(201))
-            .col_expr(idempotency_keys::Column::ResponseBody, Expr::value(body))
-            .col_expr(idempotency_keys::Column::ResourceId, Expr::value(Some(order_id)))
-            .filter(idempotency_keys::Column::Scope.eq(scope))
-            .filter(idempotency_keys::Column::IdemKey.eq(key))
-            .as_query(),
-    );
+    writes.update_owned_query(&answer_update(scope, key, body, order_id));
+}
+
+/// As [`store_response`], at once (a write whose rows are already written).
+pub(super) async fn store_answer(
+    conn: &impl ConnectionTrait,
+    scope: &str,
+    key: &str,
+    body: String,
+    resource_id: String,
+) -> AppResult<()> {
+    let st = answer_update(scope, key, body, resource_id);
+    conn.execute(&st).await?;
+    Ok(())
 }
 
 pub(super) async fn find_key(

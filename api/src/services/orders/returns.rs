@@ -1,7 +1,9 @@
 //! Returns after acceptance (ledger reversals) and the buyer's rating of the supplier.
+use super::keyed::Keyed;
 use super::lifecycle::acting_on;
 use super::queries;
 use super::read::reload;
+use super::types::IdempotencyKey;
 use super::types::SupplierOrder;
 use crate::auth::{Caller, Role};
 use crate::domain::{
@@ -30,7 +32,7 @@ pub struct NewReturn {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct ReturnedLine {
     /// This returned line.
     pub id: ReturnId,
@@ -44,7 +46,7 @@ pub struct ReturnedLine {
 }
 
 /// A return: one request, one or more lines.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 pub struct Return {
     /// The return, at `/supplier-orders/{supplier_order_id}/returns/{id}`.
     pub id: ReturnId,
@@ -67,14 +69,26 @@ fn returnable(l: &order_lines::Model) -> AppResult<Quantity> {
 }
 
 /// A return after acceptance: at most what was accepted and not yet returned, per line;
-/// each line appends a reversal (negative quantity and amount) to the ledger.
+/// each line appends a reversal (negative quantity and amount) to the ledger. With an
+/// `Idempotency-Key`, a retry of the same body replays the first answer (`true` beside it)
+/// instead of returning the goods again.
 pub async fn create_return(
     state: &AppState,
     caller: &Caller,
     id: SupplierOrderId,
     body: NewReturn,
-) -> AppResult<Return> {
+    key: Option<IdempotencyKey>,
+) -> AppResult<(Return, bool)> {
     let so = acting_on(&state.db, caller, id, Role::Buyer).await?;
+    let keyed = match key {
+        Some(k) => Some(Keyed::new(&so.buyer_org_id, k, &format!("return:{}", so.id), &body)?),
+        None => None,
+    };
+    if let Some(k) = &keyed {
+        if let Some(first) = k.answered(&state.db).await? {
+            return Ok((first, true));
+        }
+    }
     if so.status != SupplierOrderStatus::Accepted {
         return Err(AppError::Conflict(format!(
             "only an accepted supplier order can have returns (this one is {})",
@@ -124,6 +138,13 @@ pub async fn create_return(
     let t = now();
     let reason = body.reason.trim().to_string();
     let txn = state.db.begin().await?;
+    // The key first: a racing retry waits here for this request, then replays its answer.
+    if let Some(k) = &keyed {
+        if let Some(first) = k.claim(&txn).await? {
+            txn.rollback().await?;
+            return Ok((first, true));
+        }
+    }
     // The lines first, in id order: a fraud signal's confirmation or a correction of the same
     // credit waits for this return, and reads what it leaves (ledger::holding).
     ledger::holding::lock_lines(&txn, wanted.iter().map(|(_, l, _)| l.id.clone()).collect()).await?;
@@ -215,15 +236,19 @@ pub async fn create_return(
         ),
     )
     .await?;
-    txn.commit().await?;
-    Ok(Return {
+    let answer = Return {
         id: stored(&return_id)?,
         supplier_order_id: stored(&so.id)?,
         reason,
         lines: out,
-        supplier_order: reload(&state.db, &so.id).await?,
+        supplier_order: reload(&txn, &so.id).await?,
         created_at: t,
-    })
+    };
+    if let Some(k) = &keyed {
+        k.store(&txn, &answer, &return_id).await?;
+    }
+    txn.commit().await?;
+    Ok((answer, false))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
