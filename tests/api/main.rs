@@ -36,6 +36,7 @@ mod ledger_log;
 mod ledger_python;
 mod ledger_tamper;
 mod locations;
+mod login_bounds;
 mod metrics;
 mod orders;
 mod orders_keys;

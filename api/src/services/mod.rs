@@ -184,9 +184,12 @@ macro_rules! page_type {
 }
 
 /// Loose email check: something@something.tld, no spaces.
+/// The longest e-mail address (RFC 5321's path limit less its brackets), in bytes.
+pub const MAX_EMAIL_LEN: usize = 254;
+
 pub fn valid_email(s: &str) -> bool {
     let s = s.trim();
-    if s.len() > 254 || s.contains(char::is_whitespace) {
+    if s.len() > MAX_EMAIL_LEN || s.contains(char::is_whitespace) {
         return false;
     }
     match s.split_once('@') {

@@ -104,6 +104,15 @@ async fn count_attempt(state: &AppState, acct: &str, ip: &str) -> AppResult<u64>
     Ok(n)
 }
 
+/// The address a login named, as the audit log records it: cut to an e-mail's length, so that
+/// an anonymous caller cannot fill the log with 256 KiB names.
+fn as_recorded(email: &str) -> String {
+    match email.char_indices().nth(crate::services::MAX_EMAIL_LEN) {
+        Some((at, _)) => format!("{}…", &email[..at]),
+        None => email.to_string(),
+    }
+}
+
 /// Logs in. Failed logins are counted per account and per client address, each attempt
 /// counted before its password is checked; a success forgives the attempt (and the account's
 /// earlier failures), so many users behind one address are never throttled.
@@ -124,7 +133,7 @@ pub async fn login(state: &AppState, body: LoginRequest, client_ip: &str) -> App
     let event = |detail: &str| Event {
         subject,
         org: user.as_ref().and_then(|u| u.org_id.parse().ok()),
-        email: Some(email.clone()),
+        email: Some(as_recorded(&email)),
         address: Some(client_ip.to_string()),
         detail: detail.to_string(),
         ..Event::default()
