@@ -139,7 +139,8 @@ fn verify_export(file: &std::path::Path, checkpoint: &std::path::Path, key: &str
             key.to_string()
         };
         let vk = cp::parse_verifier_key(&key)?;
-        offline::verify_export(&read(file)?, &read(checkpoint)?, &vk)
+        let export = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        offline::verify_export_from(std::io::BufReader::new(export), &read(checkpoint)?, &vk)
     };
     match run() {
         Ok(r) => {

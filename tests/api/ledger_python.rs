@@ -180,6 +180,29 @@ async fn the_python_verifier_checks_the_export_and_finds_each_tampering() {
     t[2] = "{\"seq\": 2, \"leaf_version\": 1, \"fields\": {}}".into();
     let (code, out) = check_export(dir.path(), &t, &note, &key);
     assert_eq!((code, out.starts_with("unreadable: line 3:")), (2, true), "{out}");
+    // A line separator (U+2028) inside a field is text, not the end of a line (JSON Lines end
+    // at \n only): both verifiers read the line and find its leaf changed.
+    let mut t = lines.clone();
+    let i = index_of(&t, 4);
+    t[i] = t[i].replacen("\"buyer_org_id\":\"", "\"buyer_org_id\":\"\u{2028}", 1);
+    bad_at(&t, &note, 4, "a line separator inside a field");
+    // A byte that is not UTF-8 (a download cut inside a character) is named by its line.
+    let mut bytes = Vec::new();
+    for (n, l) in lines.iter().enumerate() {
+        bytes.extend_from_slice(l.as_bytes());
+        if n == 2 {
+            bytes.extend_from_slice(&[0xe5, 0x90]);
+        }
+        bytes.push(b'\n');
+    }
+    std::fs::write(dir.path().join("export.jsonl"), &bytes).unwrap();
+    let (code, out) = python(
+        dir.path(),
+        &["export", "export.jsonl", "--checkpoint", "note.txt", "--key", &key],
+    );
+    assert_eq!((code, out.starts_with("unreadable: line 3:")), (2, true), "{out}");
+    let err = offline::verify_export_from(&bytes[..], &note, &vk).unwrap_err();
+    assert!(err.starts_with("line 3: not UTF-8"), "{err}");
 }
 
 #[tokio::test]
@@ -250,6 +273,18 @@ async fn inclusion_and_consistency_proofs_of_every_size_verify_in_python() {
         bent(i, &mut t);
     }
     t[0]["checkpoint"] = note(2);
+    // A consistency proof with no hashes where some are needed is a bad proof, not a file the
+    // verifier cannot read (RFC 9162 2.1.4.2: an empty path fails).
+    let emptied = *with_path
+        .iter()
+        .rev()
+        .find(|i| {
+            // From a size that is not a power of two: the path is then all there is to check.
+            let from = t[**i]["consistency"]["from"].as_u64().unwrap_or(1);
+            !from.is_power_of_two() && !chosen.contains(i)
+        })
+        .unwrap();
+    t[emptied]["consistency"]["hashes"] = json!([]);
     std::fs::write(dir.path().join("proofs.json"), Value::Array(t).to_string()).unwrap();
     let (code, out) = python(dir.path(), &["proofs", "proofs.json", "--key", &key]);
     let named: Vec<usize> = out
@@ -266,5 +301,7 @@ async fn inclusion_and_consistency_proofs_of_every_size_verify_in_python() {
         .collect();
     let mut want = vec![0];
     want.extend(chosen);
+    want.push(emptied);
+    want.sort();
     assert_eq!((code, named), (1, want), "{out}");
 }

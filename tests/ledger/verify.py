@@ -111,18 +111,21 @@ def open_note(note, key):
     return int(lines[1]), root
 
 
-def verify_export(text, note, key):
+def verify_export(lines, note, key):
+    """`lines`: the export's lines as bytes (a file opened in binary mode is read a line at a
+    time); JSON Lines end at \\n only, and each line is decoded on its own, so a bad byte is
+    named by its line."""
     cp_size, cp_root = None, None
     try:
         cp_size, cp_root = open_note(note, key)
     except ValueError as e:
         target_problem = f"the checkpoint: {e}"
     tree, last_good, bad = Frontier(), 0, []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
             continue
         try:
-            v = json.loads(line)
+            v = json.loads(raw.decode("utf-8"))
             if "checkpoint" in v:
                 try:
                     size, root = open_note(v["checkpoint"], key)
@@ -193,6 +196,8 @@ def verify_consistency(m, n, old, new, path):
         return not path and old == new
     if m == 0 or m > n:
         return m == 0 and not path
+    if not path:
+        return False
     if m & (m - 1) == 0:
         path = [old] + path
     fn, sn = m - 1, n - 1
@@ -237,13 +242,14 @@ def main(argv):
     try:
         key = parse_key(read(args["--key"]) if os.path.isfile(args["--key"]) else args["--key"])
         if argv[0] == "export":
-            ok, message = verify_export(read(argv[1]), read(args["--checkpoint"]), key)
+            with open(argv[1], "rb") as export:
+                ok, message = verify_export(export, read(args["--checkpoint"]), key)
         else:
             bad, items = [], json.loads(read(argv[1]))
             for i, item in enumerate(items):
                 try:
                     problem = check_proof(item, key)
-                except (ValueError, KeyError, TypeError) as e:
+                except (ValueError, KeyError, TypeError, IndexError) as e:
                     problem = f"unreadable ({e})"
                 if problem:
                     bad.append(f"bad: proof {i}: {problem}")

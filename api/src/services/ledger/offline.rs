@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
+use std::io::BufRead;
 
 #[derive(Debug, Serialize)]
 pub struct OfflineReport {
@@ -66,6 +67,31 @@ fn leaf_of(v: &Value, line: usize) -> Result<Hash, String> {
 
 /// Verifies `export` against `note` signed by `vk`.
 pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<OfflineReport, String> {
+    verify_export_from(export.as_bytes(), note, vk)
+}
+
+/// The next line of `reader` without its `\n` (or `\r\n`), as text: `None` at the end. A line
+/// that is not UTF-8 (a download cut inside a character) is named by its number.
+fn next_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, line: usize) -> Result<Option<String>, String> {
+    buf.clear();
+    let n = reader.read_until(b'\n', buf).map_err(|e| format!("line {line}: {e}"))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    String::from_utf8(std::mem::take(buf))
+        .map(Some)
+        .map_err(|e| format!("line {line}: not UTF-8 (byte {})", e.utf8_error().valid_up_to() + 1))
+}
+
+/// As [`verify_export`], reading the export a line at a time: memory stays that of the
+/// tree's frontier, however many positions the file holds.
+pub fn verify_export_from(mut export: impl BufRead, note: &str, vk: &VerifierKey) -> Result<OfflineReport, String> {
     // A checkpoint that does not verify with the key (a tail re-signed with another key)
     // leaves everything after the last embedded checkpoint that does unproven.
     let (target, target_problem): (Option<Checkpoint>, String) = match checkpoint::open(note, vk) {
@@ -83,12 +109,17 @@ pub fn verify_export(export: &str, note: &str, vk: &VerifierKey) -> Result<Offli
             *problem = Some(why);
         }
     };
-    for (i, text) in export.lines().enumerate() {
-        let line = i + 1;
+    let mut buf = Vec::new();
+    let mut line = 0usize;
+    loop {
+        line += 1;
+        let Some(text) = next_line(&mut export, &mut buf, line)? else {
+            break;
+        };
         if text.trim().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("line {line}: not JSON ({e})"))?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| format!("line {line}: not JSON ({e})"))?;
         if let Some(n) = v.get("checkpoint") {
             let n = n
                 .as_str()
