@@ -60,6 +60,28 @@ fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, StartError> {
     Ok(secret.into_bytes())
 }
 
+/// Writes `bytes` to a new file at `path` readable by its owner only, whole or not at all:
+/// written beside it first, then linked in (a link never replaces a file). `AlreadyExists`
+/// when the file is there, so that nobody reads a file still being written.
+fn create_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let draft = path.with_extension(format!("new-{}-{:x}", std::process::id(), rand::random::<u64>()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&draft).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&draft, path));
+    let _ = std::fs::remove_file(&draft);
+    linked
+}
+
 /// Reads `ASSIST_LEDGER_SIGNING_KEY` (base64 of a 32-byte Ed25519 seed), or the key kept
 /// under the data folder, creating it once.
 fn ledger_key(settings: &Settings) -> Result<crate::services::ledger::checkpoint::LogKey, StartError> {
@@ -88,14 +110,20 @@ fn ledger_key(settings: &Settings) -> Result<crate::services::ledger::checkpoint
     }
     std::fs::create_dir_all(dir).map_err(|e| StartError::Secret(format!("cannot create {}: {e}", dir.display())))?;
     let seed: [u8; 32] = rand::random();
-    std::fs::write(&path, b64.encode(seed))
-        .map_err(|e| StartError::Secret(format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    // Created only if absent: of two processes starting on one fresh folder, the second reads
+    // the first's key instead of overwriting it (and signing with a key no file holds).
+    match create_private(&path, b64.encode(seed).as_bytes()) {
+        Ok(()) => Ok(crate::services::ledger::checkpoint::LogKey::from_seed(origin, seed)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = std::fs::read_to_string(&path)
+                .map_err(|e| StartError::Secret(format!("cannot read {}: {e}", path.display())))?;
+            Ok(crate::services::ledger::checkpoint::LogKey::from_seed(
+                origin,
+                decode(&existing)?,
+            ))
+        }
+        Err(e) => Err(StartError::Secret(format!("cannot write {}: {e}", path.display()))),
     }
-    Ok(crate::services::ledger::checkpoint::LogKey::from_seed(origin, seed))
 }
 
 /// Connects everything and applies migrations.
@@ -337,5 +365,32 @@ impl Application {
     /// Hands the server and jobs to the caller (tests spawn the server themselves).
     pub fn into_parts(self) -> (Server, AppState, Vec<tokio::task::JoinHandle<()>>) {
         (self.server, self.state, self.jobs)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// Processes starting together on one fresh data folder all sign with the key the folder
+    /// keeps: none overwrites another's, none keeps a key no file holds.
+    #[test]
+    fn processes_starting_on_one_fresh_folder_share_one_ledger_key() {
+        for _ in 0..20 {
+            let tmp = tempfile::tempdir().expect("tmp");
+            let settings = Settings {
+                data_dir: tmp.path().join("data").to_string_lossy().into_owned(),
+                ..Settings::default()
+            };
+            let keys: Vec<String> = std::thread::scope(|s| {
+                let started: Vec<_> = (0..8)
+                    .map(|_| s.spawn(|| ledger_key(&settings).map(|k| k.verifier_key())))
+                    .collect();
+                started.into_iter().map(|h| h.join().expect("joined").expect("key")).collect()
+            });
+            let again = ledger_key(&settings).expect("key").verifier_key();
+            assert!(keys.iter().all(|k| *k == again), "{keys:?} / {again}");
+        }
     }
 }

@@ -670,6 +670,15 @@ fn a_malformed_setting_fails_at_start_naming_it() {
         .expect("run binary");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ASSIST_DATABASE_URL"));
+    // A shared database without a signing key: each process would sign with a key of its own.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_assist-market"))
+        .arg("migrate")
+        .env("ASSIST_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env_remove("ASSIST_LEDGER_SIGNING_KEY")
+        .output()
+        .expect("run binary");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ASSIST_LEDGER_SIGNING_KEY"));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_assist-market"))
         .arg("migrate")
         .env("ASSIST_BODY_LIMIT", "lots")

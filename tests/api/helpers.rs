@@ -121,6 +121,9 @@ pub fn on_redis() -> bool {
     std::env::var("TEST_REDIS_URL").is_ok()
 }
 
+/// The ledger signing key of test instances on PostgreSQL (base64 of a 32-byte seed).
+pub const TEST_LEDGER_KEY: &str = "dGVzdC1sZWRnZXIta2V5LXRlc3QtbGVkZ2VyLWtleS0=";
+
 /// Settings of a fresh test instance (fresh database, own Redis prefix, own mail folder).
 #[allow(clippy::field_reassign_with_default)]
 pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
@@ -145,6 +148,10 @@ pub async fn test_settings(tmp: &tempfile::TempDir) -> Settings {
     s.alert_scan_interval_secs = 24 * 3600;
     s.agreement_interval_secs = 24 * 3600;
     s.payment_scan_interval_secs = 24 * 3600;
+    if on_postgres() {
+        // A shared database takes its signing key from configuration (SQLite generates one).
+        s.ledger_signing_key = Some(TEST_LEDGER_KEY.into());
+    }
     s.database_url = Some(match std::env::var("TEST_DATABASE_URL") {
         Ok(base) => {
             let base = base.trim_end_matches('/').to_string();

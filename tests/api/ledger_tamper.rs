@@ -22,6 +22,9 @@ async fn cli(app: &TestApp, args: &[&str]) -> (i32, Value) {
         .env("ASSIST_DATA_DIR", app.tmp.path().join("data"))
         .env("ASSIST_DEMO", "false")
         .env("RUST_LOG", "error");
+    if let Some(key) = &app.state.settings.ledger_signing_key {
+        cmd.env("ASSIST_LEDGER_SIGNING_KEY", key.expose());
+    }
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("the binary runs"))
         .await
         .unwrap();

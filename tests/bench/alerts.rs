@@ -40,6 +40,7 @@ async fn main() {
     settings.mail_dir = Some(tmp.path().join("mail").to_string_lossy().into_owned());
     settings.jwt_secret = Some("bench-secret-bench-secret-bench-secret-0123".into());
     settings.demo = Some(false);
+    settings.ledger_signing_key = Some("YmVuY2gtbGVkZ2VyLWtleS1iZW5jaC1sZWRnZXIta2U=".into());
     settings.database_url = Some(
         match std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")) {
             Ok(base) => {

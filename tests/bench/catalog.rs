@@ -63,6 +63,7 @@ async fn settings(tmp: &tempfile::TempDir) -> Settings {
     s.mail_dir = Some(tmp.path().join("mail").to_string_lossy().into_owned());
     s.jwt_secret = Some("bench-secret-bench-secret-bench-secret-0123".into());
     s.demo = Some(false);
+    s.ledger_signing_key = Some("YmVuY2gtbGVkZ2VyLWtleS1iZW5jaC1sZWRnZXIta2U=".into());
     s.jobs_enabled = false;
     s.cache_ttl_secs = 300;
     s.db_max_connections = 16;

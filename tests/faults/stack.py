@@ -213,6 +213,8 @@ class Stack:
             "DEMO": "true",
             # Every process signs and checks tokens with the same key.
             "JWT_SECRET": "fault-suite-secret-0123456789abcdef0123456789",
+            # ... and signs the ledger's checkpoints with one key (required on PostgreSQL).
+            "LEDGER_SIGNING_KEY": "ZmF1bHQtc3VpdGUtbGVkZ2VyLWtleS1mYXVsdC1zdWk=",
             "LOGIN_MAX_FAILURES_PER_IP": "1000000",
             "DB_MAX_CONNECTIONS": "20",
         }

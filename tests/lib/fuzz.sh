@@ -64,7 +64,7 @@ fuzz_both_backends() {
   local out pg_status=0 sqlite_status=0 pg_pid sqlite_pid
   out=$(mktemp -d /tmp/assist-fuzz-out.XXXXXX)
   fuzz_backend "PostgreSQL + Redis" ASSIST_DATABASE_URL="$1" ASSIST_REDIS_URL="$2" ASSIST_REDIS_PREFIX=fuzz: \
-    >"$out/pg" 2>&1 &
+    ASSIST_LEDGER_SIGNING_KEY=ZnV6ei1sZWRnZXIta2V5LWZ1enotbGVkZ2VyLWtleS0= >"$out/pg" 2>&1 &
   pg_pid=$!
   fuzz_backend "the embedded default (SQLite)" >"$out/sqlite" 2>&1 &
   sqlite_pid=$!

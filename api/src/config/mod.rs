@@ -280,6 +280,21 @@ impl Settings {
                 ));
             }
         }
+        // Every process on a shared database signs checkpoints; with a key each of its own (the
+        // file under its data folder), checkpoints would verify with one key or another and
+        // the ledger would read as tampered. The file is for the embedded default only.
+        let shared = self
+            .database_url
+            .as_ref()
+            .is_some_and(|u| u.expose().starts_with("postgres"));
+        if shared && self.ledger_signing_key.is_none() {
+            return Err(ConfigError::Invalid(
+                "ASSIST_LEDGER_SIGNING_KEY must be set with a PostgreSQL ASSIST_DATABASE_URL: every \
+                 process sharing the database signs the ledger's checkpoints with it (make one with \
+                 `openssl rand -base64 32`)"
+                    .into(),
+            ));
+        }
         if self.ledger_origin.is_empty() || self.ledger_origin.contains(['+', ' ', '\n']) {
             return Err(ConfigError::Invalid(
                 "ASSIST_LEDGER_ORIGIN must be a name without spaces or '+', such as example.org/ledger".into(),
