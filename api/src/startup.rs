@@ -387,7 +387,10 @@ mod tests {
                 let started: Vec<_> = (0..8)
                     .map(|_| s.spawn(|| ledger_key(&settings).map(|k| k.verifier_key())))
                     .collect();
-                started.into_iter().map(|h| h.join().expect("joined").expect("key")).collect()
+                started
+                    .into_iter()
+                    .map(|h| h.join().expect("joined").expect("key"))
+                    .collect()
             });
             let again = ledger_key(&settings).expect("key").verifier_key();
             assert!(keys.iter().all(|k| *k == again), "{keys:?} / {again}");

@@ -129,3 +129,51 @@ async fn the_last_confirmation_racing_a_new_statement_is_either_locked_or_refuse
         current = s(&n["id"]).to_string();
     }
 }
+
+/// A statement checks the ledger as `verify-ledger` does without `--full`: from the last
+/// recorded verification on, so its cost follows the entries since, not the ledger's age. An
+/// edit after that point is refused; one inside the verified prefix is `--full`'s to find.
+#[tokio::test]
+async fn a_statement_verifies_the_entries_since_the_last_recorded_verification() {
+    use assist_market::services::ledger::{self, verify::verify_recorded};
+    let f = fixture().await;
+    let (h, sup) = (&f.helper.org_id, &f.sup.org_id);
+    for _ in 0..3 {
+        append(&f.app, h, sup, SHUNPING, "poverty", "purchase", 1_000, None).await;
+    }
+    f.app.sequence().await;
+    let recorded = verify_recorded(&f.app.state, false).await.unwrap();
+    assert!(recorded.ok, "{recorded:?}");
+    // Inside the verified prefix: not read again, the statement is made.
+    crate::credit::tamper(&f.app, 2).await;
+    statement(&f, &f.helper).await;
+    // After it: read, and refused.
+    for _ in 0..2 {
+        append(&f.app, h, sup, SHUNPING, "poverty", "purchase", 1_000, None).await;
+    }
+    f.app.sequence().await;
+    let size = ledger::verify(f.app.db(), None).await.unwrap().tree_size;
+    assert!(size > recorded.tree_size, "{size}");
+    // (the append-only trigger is already lifted)
+    f.app
+        .db()
+        .execute_unprepared(&format!(
+            "UPDATE ledger_entries SET amount_fen = amount_fen + 1 \
+             WHERE id = (SELECT entry_id FROM ledger_positions WHERE seq = {size})"
+        ))
+        .await
+        .unwrap();
+    let p = f
+        .app
+        .post(
+            &format!("/pairings/{}/reconciliations", f.pairing),
+            f.helper.t(),
+            json!({"year": this_year()}),
+        )
+        .await
+        .problem(409);
+    assert!(s(&p["detail"]).contains("no longer verifies"), "{p}");
+    // The full check finds both edits, the first first.
+    let full = verify_recorded(&f.app.state, true).await.unwrap();
+    assert_eq!((full.ok, full.first_bad_seq), (false, Some(2)), "{full:?}");
+}

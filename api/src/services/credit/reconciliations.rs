@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::{ledger, now, paginate, PageParams};
 use crate::state::AppState;
 use entity::{pairings, reconciliations};
-use sea_orm::{ConnectionTrait, Set, TransactionTrait};
+use sea_orm::{Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -128,13 +128,14 @@ fn reconciliation_view(m: reconciliations::Model, p: &pairings::Model) -> AppRes
 }
 
 /// Refuses (409) when the tree up to `seq` no longer verifies or no longer has the root `hash`.
-async fn check_range(conn: &impl ConnectionTrait, seq: i64, hash: &str) -> AppResult<String> {
-    let v = ledger::verify_upto(conn, Some(seq)).await?;
-    if !v.ok || v.entries != seq {
+async fn check_range(state: &AppState, seq: i64, hash: &str) -> AppResult<String> {
+    let vk = ledger::checkpoint::parse_verifier_key(&state.ledger_key.verifier_key()).map_err(AppError::internal)?;
+    let v = ledger::verify::verify_upto_recorded(&state.db, &vk, seq).await?;
+    if !v.ok || v.tree_size != seq {
         return Err(AppError::Conflict(format!(
             "the ledger range 1..{seq} this statement covers no longer verifies (first bad entry: seq {}); \
              the ledger has been altered and the statement cannot be confirmed",
-            v.first_bad_seq.unwrap_or(v.entries + 1)
+            v.first_bad_seq.unwrap_or(v.tree_size + 1)
         )));
     }
     if v.head_hash != hash {
@@ -173,7 +174,7 @@ pub async fn create_reconciliation(
         tracing::info!(error = %e, "sequencing before a statement (another sequencer may have run)");
     }
     let (head_seq, head_hash) = queries::ledger_head(db).await?;
-    check_range(db, head_seq, &head_hash).await?;
+    check_range(state, head_seq, &head_hash).await?;
     let helpers = queries::with_children(db, &p.helper_org_id).await?;
     let mut filter = SplitFilter {
         county: Some(&p.helped_region_code),
@@ -320,8 +321,8 @@ pub async fn confirm(state: &AppState, caller: &Caller, id: ReconciliationId) ->
         }
         _ => {}
     }
+    check_range(state, r.seq_to, &r.head_hash).await?;
     let db = &state.db;
-    check_range(db, r.seq_to, &r.head_hash).await?;
     let t = now();
     let by: UserId = stored_id(&caller.user_id.to_string())?;
     // The confirmation and the lock are one statement, under the pairing a new statement holds.

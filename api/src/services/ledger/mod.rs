@@ -27,7 +27,7 @@ pub mod view;
 
 pub use queries::{checkpoints_from, last_verified, latest_checkpoint, record_verified};
 pub use sequencer::sequence;
-pub use verify::{verify, verify_upto, VerifyResult};
+pub use verify::{verify, VerifyResult};
 
 use super::now;
 use super::writes::Writes;

@@ -35,11 +35,6 @@ pub async fn verify(conn: &impl ConnectionTrait, vk: Option<&VerifierKey>) -> Ap
     verify_range(conn, vk, 0, None).await
 }
 
-/// Verifies positions `1..=upto` (the latest checkpoint's size when `None`).
-pub async fn verify_upto(conn: &impl ConnectionTrait, upto: Option<i64>) -> AppResult<VerifyResult> {
-    verify_range(conn, None, 0, upto).await
-}
-
 /// Verifies positions after `since` up to `upto`: the tree's right edge at `since` is read
 /// from the stored nodes and must give the root of the checkpoint of that size, so only
 /// the entries after it are read. `vk`: check each checkpoint's signature too.
@@ -224,18 +219,15 @@ pub async fn verify_recorded(state: &crate::state::AppState, full: bool) -> AppR
     let vk =
         checkpoint::parse_verifier_key(&state.ledger_key.verifier_key()).map_err(crate::error::AppError::internal)?;
     let conn = &state.db;
-    let since = match queries::last_verified(conn).await? {
-        Some((size, root)) if !full => {
-            let now = super::proofs::root_at(conn, size).await.ok().map(hex::encode);
-            if now.as_deref() != Some(root.as_str()) {
-                // The verified prefix changed since: say so, then check everything to locate it.
-                let mut r = verify_range(conn, Some(&vk), 0, None).await?;
-                r.ok = false;
-                r.first_bad_seq = Some(r.first_bad_seq.unwrap_or(1));
-                return Ok(r);
-            }
-            size
+    let since = match verified_prefix(conn).await? {
+        Prefix::Changed if !full => {
+            // The verified prefix changed since: say so, then check everything to locate it.
+            let mut r = verify_range(conn, Some(&vk), 0, None).await?;
+            r.ok = false;
+            r.first_bad_seq = Some(r.first_bad_seq.unwrap_or(1));
+            return Ok(r);
         }
+        Prefix::Verified(size) if !full => size,
         _ => 0,
     };
     let r = verify_range(conn, Some(&vk), since, None).await?;
@@ -244,4 +236,39 @@ pub async fn verify_recorded(state: &crate::state::AppState, full: bool) -> AppR
         queries::record_verified(conn, r.tree_size, &hex::encode(root)).await?;
     }
     Ok(r)
+}
+
+/// What `verify-ledger` recorded, as the tree stands now.
+enum Prefix {
+    /// Nothing recorded.
+    None,
+    /// Positions `1..=size` verified, and the stored tree still has the root then recorded.
+    Verified(i64),
+    /// The stored tree's root at the recorded size is no longer the one recorded.
+    Changed,
+}
+
+async fn verified_prefix(conn: &impl ConnectionTrait) -> AppResult<Prefix> {
+    let Some((size, root)) = queries::last_verified(conn).await? else {
+        return Ok(Prefix::None);
+    };
+    let now = super::proofs::root_at(conn, size).await.ok().map(hex::encode);
+    Ok(if now.as_deref() == Some(root.as_str()) {
+        Prefix::Verified(size)
+    } else {
+        Prefix::Changed
+    })
+}
+
+/// Verifies positions `1..=upto` as `verify-ledger` does without `--full`: from the last
+/// verified size (or `upto`, when that is less), checkpoint signatures included; from
+/// position 1 when nothing was recorded or the recorded prefix changed since. So a check that
+/// runs on every request (a reconciliation's) costs the entries since the last verification,
+/// not the whole ledger; an edit inside a verified prefix is `verify-ledger --full`'s to find.
+pub async fn verify_upto_recorded(conn: &impl ConnectionTrait, vk: &VerifierKey, upto: i64) -> AppResult<VerifyResult> {
+    let since = match verified_prefix(conn).await? {
+        Prefix::Verified(size) => size.min(upto),
+        Prefix::None | Prefix::Changed => 0,
+    };
+    verify_range(conn, Some(vk), since, Some(upto)).await
 }
