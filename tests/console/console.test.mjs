@@ -215,6 +215,40 @@ test('the ledger totals equal the summary report', async () => {
   await context.close();
 });
 
+test('an entry listed with fields its leaf does not hold is marked failed', async () => {
+  const { context, page } = await as('evaluator@demo.assist');
+  // A service that lists an entry's quantity, and another's buyer, other than what was hashed.
+  const bent = {};
+  await context.route((u) => u.pathname === '/api/v1/ledger', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    const credits = body.items.filter((e) => e.seq && e.kind === 'credit');
+    if (credits.length >= 3) {
+      credits[0].quantity = `9${credits[0].quantity}`;
+      credits[1].buyer_org_id = credits[2].buyer_org_id === credits[1].buyer_org_id
+        ? credits[1].supplier_org_id : credits[2].buyer_org_id;
+      bent.quantity = credits[0].id;
+      bent.buyer = credits[1].id;
+      bent.honest = credits[2].id;
+    }
+    return route.fulfill({ response, json: body });
+  });
+  await page.goto(`${server.base}/console/#/ledger?year=${YEAR}`);
+  const settled = async (id) => {
+    await page.waitForFunction((id) => {
+      const m = document.querySelector(`tr[data-entry="${id}"] [data-verify]`);
+      return m && m.dataset.verify !== 'pending';
+    }, id, { timeout: 15000 });
+    return page.locator(`tr[data-entry="${id}"] [data-verify]`).getAttribute('data-verify');
+  };
+  await page.waitForSelector('tr[data-entry]');
+  assert.ok(bent.honest, 'the page lists three sequenced credits');
+  assert.equal(await settled(bent.quantity), 'failed');
+  assert.equal(await settled(bent.buyer), 'failed');
+  assert.equal(await settled(bent.honest), 'verified');
+  await context.close();
+});
+
 test("one role's requests replayed with another role's token are refused", async () => {
   const { context, calls } = await as('evaluator@demo.assist');
   const p = context.pages()[0];

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ed from '../../api/console/vendor/noble-ed25519.js';
 import {
-  parseVerifierKey, verifyCheckpoint, rootFromInclusion, leafHash, sha256, leafFields, fenOf, hex,
+  parseVerifierKey, verifyCheckpoint, rootFromInclusion, leafHash, sha256, leafFields, fenOf, unitsOf, microsOf, hex,
 } from '../../api/console/js/verify.js';
 
 const enc = new TextEncoder();
@@ -91,4 +91,10 @@ test('leaf fields and amounts read as docs/ledger-format.md says', () => {
   assert.equal(fenOf('-0.50'), '-50');
   assert.equal(fenOf('0.00'), '0');
   assert.equal(fenOf('12'), '1200');
+  assert.equal(unitsOf('38', 3), '38000');
+  assert.equal(unitsOf('-1.5', 3), '-1500');
+  assert.equal(unitsOf('0.000', 3), '0');
+  assert.equal(microsOf('2026-12-03T08:27:19.123456Z'), '1796286439123456');
+  assert.equal(microsOf('2026-12-03T08:27:19Z'), '1796286439000000');
+  assert.equal(microsOf('2026-12-03T08:27:19.5+00:00'), '1796286439500000');
 });

@@ -98,17 +98,41 @@ export function leafFields(leaf) {
 function leafMatches(version, fields, entry) {
   const opt = (v) => (v === null || v === undefined ? null : String(v));
   if (fields.length !== LEAF_FIELDS[version] || version !== (entry.leaf_version ?? 1)) return false;
-  if (fields[0] !== entry.id || fields[14] !== fenOf(entry.amount)) return false;
+  // Every field the listing shows must be the leaf's: the page vouches for what it displays
+  // (19 and 20, the migrated chain's seq and hash, are not shown).
+  const shown = [
+    entry.id, microsOf(entry.occurred_at), String(entry.year), String(entry.month),
+    entry.buyer_org_id, entry.supplier_org_id, entry.product_id, entry.category,
+    entry.supplier_order_id, entry.order_line_id, entry.origin_region_code,
+    entry.origin_county_code, entry.origin_poverty_status, unitsOf(entry.quantity, 3),
+    unitsOf(entry.amount, 2), entry.kind, entry.credit_category, opt(entry.pairing_id),
+    opt(entry.credited_pairing_id),
+  ];
+  if (shown.some((v, i) => fields[i] !== v)) return false;
   return version < 2 || (fields[21] === opt(entry.lot_id) && fields[22] === opt(entry.compliance_certificate_number)
     && fields[23] === opt(entry.weight_kg_milli));
 }
 
+/** An RFC 3339 instant ("2026-12-03T08:27:19.123456Z") as microseconds since 1970, in text. */
+export function microsOf(instant) {
+  const frac = (/\.(\d+)/.exec(instant) || ['', ''])[1];
+  const secs = Math.floor(Date.parse(instant.replace(/\.\d+/, '')) / 1000);
+  if (!Number.isFinite(secs)) return null;
+  return (BigInt(secs) * 1000000n + BigInt((frac + '000000').slice(0, 6))).toString();
+}
+
+/** A decimal ("440.00", "-1.5") in units of 10^-digits, in text: unitsOf("440.00", 2) = "44000". */
+export function unitsOf(amount, digits) {
+  const text = String(amount);
+  const neg = text.startsWith('-');
+  const [w, f = ''] = text.replace('-', '').split('.');
+  const units = (w + (f + '0'.repeat(digits)).slice(0, digits)).replace(/^0+(?=\d)/, '');
+  return (neg && units !== '0' ? '-' : '') + units;
+}
+
 /** "440.00" (yuan) as fen in decimal text: "44000". */
 export function fenOf(amount) {
-  const neg = amount.startsWith('-');
-  const [y, f = ''] = amount.replace('-', '').split('.');
-  const fen = (y + (f + '00').slice(0, 2)).replace(/^0+(?=\d)/, '');
-  return (neg && fen !== '0' ? '-' : '') + fen;
+  return unitsOf(amount, 2);
 }
 
 let checkpoint = null;
@@ -145,7 +169,10 @@ export async function verifyEntry(entry) {
     if (hex(lh) !== entry.leaf_hash) return { state: 'failed', detail: 'leaf_hash' };
     const proof = await api(`/ledger/entries/${entry.seq}/proof?tree_size=${cp.size}`);
     const root = await rootFromInclusion(proof.leaf_index, proof.tree_size, lh, proof.hashes.map(b64));
-    if (proof.tree_size !== cp.size || !root || !same(root, cp.root)) return { state: 'failed', detail: 'proof' };
+    // The proof must be of this entry's position, not of another leaf the service chose.
+    if (proof.leaf_index !== entry.seq - 1 || proof.tree_size !== cp.size || !root || !same(root, cp.root)) {
+      return { state: 'failed', detail: 'proof' };
+    }
     return { state: 'verified', detail: `${cp.size}` };
   } catch (e) {
     return { state: 'failed', detail: e.message };
