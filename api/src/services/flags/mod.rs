@@ -51,7 +51,8 @@ pub struct FlagReversal {
     /// The entry reversed.
     pub entry_id: String,
     pub reversal_entry_id: String,
-    /// What was taken out of the totals.
+    /// What was taken out of the totals: what its buyer still held of the entry's line, up to
+    /// the entry's amount or, for a lot's flag (`origin_mismatch`), the lot's part of it.
     pub amount: crate::domain::Money,
     pub reason: String,
 }
