@@ -18,6 +18,7 @@ pub use decide::{decide, may_decide, Decision};
 pub use export::{flags_csv, flags_xlsx};
 pub use listing::{get, list, may_read, FlagQuery};
 pub use queries::Window;
+pub use reversal::flag_reversals_among;
 pub use scan::{run, run_now, scan, FlagScanSummary, Thresholds};
 
 use crate::domain::{FlagKind, FlagState, OrgId};

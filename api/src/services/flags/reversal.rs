@@ -173,6 +173,23 @@ pub(super) async fn reverse(
     Ok(appended)
 }
 
+/// Which of `entries` (ledger entry ids) are reversals a confirmed flag appended: a penalty,
+/// not goods gone back (a return shares its goods out as if those had not been taken).
+pub async fn flag_reversals_among(conn: &impl ConnectionTrait, entries: &[String]) -> AppResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in entries.chunks(500) {
+        let found: Vec<String> = flag_reversals::Entity::find()
+            .select_only()
+            .column(flag_reversals::Column::ReversalEntryId)
+            .filter(flag_reversals::Column::ReversalEntryId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 /// Keeps every confirmed flag applied: reverses the credits that have come under it since it
 /// was confirmed (those not yet linked to it). Each flag in its own transaction. Returns the
 /// reversals appended.
