@@ -146,17 +146,7 @@ async fn confirming_an_origin_mismatch_reverses_the_credits_of_that_batch() {
         10_000,
         "10 at 10.00 credited"
     );
-    let flag = flags(&app, evaluator.t(), "&kind=origin_mismatch").await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    app.post(
-        &format!("/flags/{flag}/confirm"),
-        evaluator.t(),
-        json!({"note": "the batch came from Pingquan, not Yangyuan"}),
-    )
-    .await
-    .expect(200);
+    confirm_origin_mismatch(&app, &evaluator, "the batch came from Pingquan, not Yangyuan").await;
     assert_eq!(
         credited(&app, evaluator.t(), &buyer.org_id).await,
         0,
@@ -181,8 +171,23 @@ async fn confirming_an_origin_mismatch_reverses_the_credits_of_that_batch() {
     );
 }
 
+/// `evaluator` confirms the one origin-mismatch flag with `note`; the answer (200).
+pub async fn confirm_origin_mismatch(app: &TestApp, evaluator: &OrgUser, note: &str) -> Resp {
+    let flag = flags(app, evaluator.t(), "&kind=origin_mismatch").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post(
+        &format!("/flags/{flag}/confirm"),
+        evaluator.t(),
+        json!({ "note": note }),
+    )
+    .await
+    .expect(200)
+}
+
 /// The buyer's credited total in fen, as its ledger lists it.
-async fn credited(app: &TestApp, who: Option<&str>, buyer: &str) -> i64 {
+pub async fn credited(app: &TestApp, who: Option<&str>, buyer: &str) -> i64 {
     let l = app.get(&format!("/ledger?buyer={buyer}"), who).await.expect(200).json;
     l["items"].as_array().unwrap().iter().fold(0i64, |s, e| {
         s + (e["amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64

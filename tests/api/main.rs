@@ -27,6 +27,7 @@ mod faults_infra;
 mod first_writes;
 mod flags;
 mod flags_export;
+mod flags_lots;
 mod flags_orders;
 mod foundation;
 mod helpers;

@@ -131,10 +131,33 @@ pub async fn placed_line(app: &TestApp, buyer: &OrgUser, product: &str, qty: &st
 /// `buyer` orders 10 of `product`; the supplier confirms, ships and delivers; the buyer
 /// accepts it all. Returns (supplier order id, line id).
 pub async fn bought_line(app: &TestApp, buyer: &OrgUser, supplier: &OrgUser, product: &str) -> (String, String) {
+    bought_from(app, buyer, supplier, product, &[]).await
+}
+
+/// As [`bought_line`], shipped from the lots `from` as (lot, quantity) in that order (none:
+/// the lots the service chooses).
+pub async fn bought_from(
+    app: &TestApp,
+    buyer: &OrgUser,
+    supplier: &OrgUser,
+    product: &str,
+    from: &[(&str, &str)],
+) -> (String, String) {
     let (so, line) = placed_line(app, buyer, product, "10").await;
-    for a in ["confirm", "ship", "deliver"] {
-        act(app, supplier, &so, a).await.expect(200);
-    }
+    act(app, supplier, &so, "confirm").await.expect(200);
+    let ship = if from.is_empty() {
+        json!({})
+    } else {
+        let lots: Vec<Value> = from
+            .iter()
+            .map(|(lot, q)| json!({"line_id": line, "lot_id": lot, "quantity": q}))
+            .collect();
+        json!({ "lots": lots })
+    };
+    app.post(&format!("/supplier-orders/{so}/ship"), supplier.t(), ship)
+        .await
+        .expect(200);
+    act(app, supplier, &so, "deliver").await.expect(200);
     app.post(
         &format!("/supplier-orders/{so}/accept"),
         buyer.t(),

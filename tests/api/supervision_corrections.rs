@@ -36,31 +36,13 @@ pub struct Canteen {
 }
 
 pub async fn canteen(app: &TestApp) -> Canteen {
-    let y = this_year();
     let sup = app.create_org("finance_office", CHANGAN).await;
     let lead = app.create_org("school", CHANGAN).await;
     let m1 = app.create_org("government", CHANGAN).await;
     let m2 = app.create_org("hospital", CHANGAN).await;
     let wrong = app.create_org("school", CHANGAN).await;
     let supplier = app.create_org("cooperative", YANGYUAN).await;
-    app.put(
-        &format!("/buyers/{}/plans/{y}", lead.org_id),
-        lead.t(),
-        json!({"food_budget": "100000.00", "reserved_share": "0.3",
-               "members": [{"org_id": m1.org_id, "share": "0.333333"}, {"org_id": m2.org_id, "share": "0.333333"}]}),
-    )
-    .await
-    .expect(201);
-    for m in [&m1, &m2] {
-        app.put(
-            &format!("/buyers/{}/plans/{y}", m.org_id),
-            m.t(),
-            json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
-        )
-        .await
-        .expect(201);
-    }
-    crate::supervision::approve_plan(app, &lead, &sup).await;
+    shared_canteen(app, &sup, &lead, &[(&m1, "0.333333"), (&m2, "0.333333")]).await;
     Canteen {
         sup,
         lead,
@@ -69,6 +51,33 @@ pub async fn canteen(app: &TestApp) -> Canteen {
         wrong,
         supplier,
     }
+}
+
+/// `lead`'s plan of this year lists `members` with their shares (the lead keeps the rest),
+/// each member's names `lead`, and `sup` approves the lead's.
+pub async fn shared_canteen(app: &TestApp, sup: &OrgUser, lead: &OrgUser, members: &[(&OrgUser, &str)]) {
+    let y = this_year();
+    let listed: Vec<Value> = members
+        .iter()
+        .map(|(m, share)| json!({"org_id": m.org_id, "share": share}))
+        .collect();
+    app.put(
+        &format!("/buyers/{}/plans/{y}", lead.org_id),
+        lead.t(),
+        json!({"food_budget": "100000.00", "reserved_share": "0.3", "members": listed}),
+    )
+    .await
+    .expect(201);
+    for (m, _) in members {
+        app.put(
+            &format!("/buyers/{}/plans/{y}", m.org_id),
+            m.t(),
+            json!({"declaration": "shared_canteen", "lead_org_id": lead.org_id}),
+        )
+        .await
+        .expect(201);
+    }
+    crate::supervision::approve_plan(app, lead, sup).await;
 }
 
 async fn entries(app: &TestApp) -> u64 {

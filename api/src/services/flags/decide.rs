@@ -1,7 +1,8 @@
 //! Dismissing or confirming a flag (evaluators; a supervisor for the buyers of its region), with a
 //! note. Confirming reverses the credits the flag covers out of the credit totals: one reversal
-//! entry per entry, for what is still credited of its line (as supervision corrections append
-//! reversals: the ledger is never edited), each linked to the flag with the note as its reason.
+//! entry per entry, for what is still credited of its line, up to the entry or (a lot's flag)
+//! the lot's part of it (as supervision corrections append reversals: the ledger is never
+//! edited), each linked to the flag with the note as its reason.
 //! Credits that come under it later are reversed by the flag scan (`reversal.rs`).
 use super::listing::{to_flag, visible};
 use super::Flag;

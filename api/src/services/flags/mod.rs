@@ -18,6 +18,7 @@ pub use decide::{decide, may_decide, Decision};
 pub use export::{flags_csv, flags_xlsx};
 pub use listing::{get, list, may_read, FlagQuery};
 pub use queries::Window;
+pub use reversal::flag_reversals_among;
 pub use scan::{run, run_now, scan, FlagScanSummary, Thresholds};
 
 use crate::domain::{FlagKind, FlagState, OrgId};
@@ -51,7 +52,8 @@ pub struct FlagReversal {
     /// The entry reversed.
     pub entry_id: String,
     pub reversal_entry_id: String,
-    /// What was taken out of the totals.
+    /// What was taken out of the totals: what its buyer still held of the entry's line, up to
+    /// the entry's amount or, for a lot's flag (`origin_mismatch`), the lot's part of it.
     pub amount: crate::domain::Money,
     pub reason: String,
 }

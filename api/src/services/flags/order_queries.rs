@@ -1,6 +1,6 @@
 //! The signals read off the orders and lots: `round_trip`, `order_splitting`, `origin_mismatch`.
 //! Incremental runs look at what changed since `since` (a margin before the last run).
-use super::queries::{day_of, ids, Known, Q};
+use super::queries::{day_of, Known, Q};
 use super::scan::Thresholds;
 use super::{yuan, Raised};
 use crate::domain::{FlagKind, LedgerKind, SupplierOrderStatus};
@@ -49,18 +49,73 @@ struct SplitOrder {
 
 /// The credit entries of some supplier orders.
 pub(super) async fn credits_of(conn: &impl ConnectionTrait, orders: &[String]) -> AppResult<Vec<String>> {
+    Ok(credits_where(conn, "supplier_order_id", orders)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
+#[derive(Debug, FromQueryResult)]
+pub(super) struct LineCredit {
+    pub id: String,
+    pub order_line_id: String,
+}
+
+/// The credit entries whose `column` is one of `keys`, with their line, in ledger order.
+async fn credits_where(conn: &impl ConnectionTrait, column: &str, keys: &[String]) -> AppResult<Vec<LineCredit>> {
     let mut out = Vec::new();
-    for chunk in orders.chunks(500) {
+    for chunk in keys.chunks(500) {
         let mut q = Q::default();
         let list: Vec<String> = chunk.iter().map(|id| q.bind(id.clone())).collect();
         let text = format!(
-            "SELECT id FROM ledger_entries WHERE kind = {} AND supplier_order_id IN ({}) ORDER BY ins",
+            "SELECT id, order_line_id FROM ledger_entries WHERE kind = {} AND {column} IN ({}) ORDER BY ins",
             q.bind(LedgerKind::Credit),
             list.join(", ")
         );
-        out.extend(ids(conn, q.build(conn, &text)).await?);
+        out.extend(LineCredit::find_by_statement(q.build(conn, &text)).all(conn).await?);
     }
     Ok(out)
+}
+
+/// A shipped-lot row of a line that a lot gave an accepted part of ([`lot_lines`]).
+#[derive(Debug, FromQueryResult)]
+pub(super) struct LineLot {
+    pub order_line_id: String,
+    pub lot_id: String,
+    /// What the buyer accepted from this row's lot (0 before acceptance or when refused).
+    pub accepted_milli: i64,
+    /// What the buyer accepted of the whole line.
+    pub line_accepted_milli: i64,
+}
+
+/// Every shipped-lot row of the lines lot `lot` gave an accepted part of (not only the lot's
+/// own rows: its part is cut among them), with each line's accepted quantity, by line then
+/// row id. Through the supplier orders (indexed on `shipment_lots`), then kept to the lines.
+pub(super) async fn lot_lines(conn: &impl ConnectionTrait, lot: &str) -> AppResult<Vec<LineLot>> {
+    let mut q = Q::default();
+    let lot_mark = q.bind(lot.to_string());
+    let text = format!(
+        "SELECT sl.order_line_id, sl.lot_id, COALESCE(sl.accepted_milli, 0) AS accepted_milli, \
+           COALESCE(ol.accepted_quantity_milli, 0) AS line_accepted_milli \
+         FROM shipment_lots sl JOIN order_lines ol ON ol.id = sl.order_line_id \
+         WHERE sl.supplier_order_id IN \
+           (SELECT s.supplier_order_id FROM shipment_lots s WHERE s.lot_id = {lot_mark} AND s.accepted_milli > 0) \
+         ORDER BY sl.order_line_id, sl.id"
+    );
+    let rows = LineLot::find_by_statement(q.build(conn, &text)).all(conn).await?;
+    let lines: std::collections::HashSet<String> = rows
+        .iter()
+        .filter(|r| r.lot_id == lot && r.accepted_milli > 0)
+        .map(|r| r.order_line_id.clone())
+        .collect();
+    Ok(rows.into_iter().filter(|r| lines.contains(&r.order_line_id)).collect())
+}
+
+/// The credit entries of some order lines (each holder's of a shared canteen's line, and a
+/// supervisor's correction's), with their line.
+pub(super) async fn credits_of_lines(conn: &impl ConnectionTrait, lines: &[String]) -> AppResult<Vec<LineCredit>> {
+    credits_where(conn, "order_line_id", lines).await
 }
 
 #[derive(Debug, FromQueryResult)]
