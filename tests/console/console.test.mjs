@@ -89,6 +89,22 @@ test('each role sees its pages and not the others', async () => {
   }
 });
 
+test("a unit's page links to its ledger only for roles that have the ledger page", async () => {
+  const supervisor = await apiAs(server.base, 'supervisor@demo.assist');
+  const units = (await supervisor.get(`/supervision/${YEAR}/units`)).body.units;
+  assert.ok(units.length, 'the supervisor has a unit');
+  const id = units[0].org_id;
+  for (const [email, linked] of [['supervisor@demo.assist', 0], ['evaluator@demo.assist', 1]]) {
+    const { context, page, errors } = await as(email);
+    await page.goto(`${server.base}/console/#/progress/unit/${id}?year=${YEAR}`);
+    await waitLoaded(page);
+    await page.waitForSelector('main h2');
+    assert.equal(await page.locator(`main a[href="#/ledger?buyer=${id}"]`).count(), linked, email);
+    assert.deepEqual(errors, [], email);
+    await context.close();
+  }
+});
+
 test("the chart's plotted values equal the API's", async () => {
   const { context, page } = await as('evaluator@demo.assist');
   const api = await apiAs(server.base, 'evaluator@demo.assist');

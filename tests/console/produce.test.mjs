@@ -156,13 +156,11 @@ test('fraud signals: a supervisor dismisses in its region, an evaluator confirms
   await ev.context.close();
 });
 
-test('parallel requests past the access token expiry refresh once and the session lives on', async () => {
-  const { context, page, errors } = await as('evaluator@demo.assist');
-  await waitLoaded(page);
-  const refreshes = [];
-  page.on('request', (r) => { if (r.url().endsWith('/api/v1/auth/refresh')) refreshes.push(r.url()); });
-  // The access token with its `exp` moved into the past (its signature no longer matches, so the
-  // server answers 401 as to an expired one); the real refresh token stays.
+/**
+ * Moves the stored access token's `exp` into the past (its signature no longer matches, so the
+ * server answers 401 as to an expired one); the real refresh token stays.
+ */
+async function expireAccess(page) {
   await page.evaluate((k) => {
     const s = JSON.parse(sessionStorage.getItem(k));
     const [head, body, sig] = s.access_token.split('.');
@@ -171,6 +169,35 @@ test('parallel requests past the access token expiry refresh once and the sessio
       .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
     sessionStorage.setItem(k, JSON.stringify({ ...s, access_token: `${head}.${b64}.${sig}` }));
   }, KEY);
+}
+
+test('logging out after the access token expired ends the session on the server', async () => {
+  const { context, page, errors } = await as('evaluator@demo.assist');
+  await waitLoaded(page);
+  await expireAccess(page);
+  const { refresh_token: kept } = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)), KEY);
+  const admin = await apiAs(server.base, 'admin@demo.assist');
+  const logouts = async () => (await admin.get('/admin/audit-log?kind=logout&limit=200')).body.items.length;
+  const before = await logouts();
+  await page.click('#logout');
+  await page.waitForFunction(() => location.hash.startsWith('#/login'));
+  await page.waitForLoadState('networkidle');
+  // Neither the refresh token the tab held nor the one its logout renewed still works.
+  const again = await fetch(`${server.base}/api/v1/auth/refresh`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: kept }),
+  });
+  assert.equal(again.status, 401);
+  assert.equal(await logouts(), before + 1, 'the server recorded the logout');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('parallel requests past the access token expiry refresh once and the session lives on', async () => {
+  const { context, page, errors } = await as('evaluator@demo.assist');
+  await waitLoaded(page);
+  const refreshes = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/v1/auth/refresh')) refreshes.push(r.url()); });
+  await expireAccess(page);
   const expired = await page.evaluate((k) => JSON.parse(sessionStorage.getItem(k)).access_token, KEY);
   assert.equal((await fetch(`${server.base}/api/v1/me`, { headers: { authorization: `Bearer ${expired}` } })).status, 401);
   // Progress sends its three requests at once: each meets a 401.

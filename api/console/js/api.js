@@ -115,8 +115,17 @@ export async function login(email, password) {
   return me;
 }
 
+/**
+ * Ends the session on the server (its every token), then in this tab. An access token that
+ * expired while the person was away is renewed once first: otherwise the server would answer
+ * 401, and the session, and any copy of its refresh token, would live on for days.
+ */
 export async function logout() {
-  try { await api('/auth/logout', { method: 'POST', noRetry: true }); } catch { /* gone already */ }
+  const s = session();
+  try {
+    const r = await send('/auth/logout', { method: 'POST' }, s);
+    if (r.status === 401 && s && await renewed(s.access_token)) await send('/auth/logout', { method: 'POST' }, session());
+  } catch { /* unreachable: the tab forgets the session all the same */ }
   clearSession();
 }
 

@@ -16,6 +16,8 @@ export const PAGES = [
 ];
 
 function role() { return session()?.me?.user?.role; }
+/** Whether `who` (a role) may open page `id`: links to a page it may not open are not drawn. */
+export function mayOpen(id, who) { return PAGES.some((p) => p.id === id && p.roles.includes(who)); }
 function allowed() { return PAGES.filter((p) => p.roles.includes(role())); }
 
 function parseHash() {

@@ -4,6 +4,7 @@ import { api, download } from '../api.js';
 import { h, page, table, money, pct, paged, field, select, errorBox } from '../dom.js';
 import { t } from '../i18n.js';
 import { progressChart, legend } from '../chart.js';
+import { mayOpen } from '../main.js';
 
 const SUPERVISING = ['evaluator', 'supervisor', 'admin'];
 
@@ -183,7 +184,10 @@ async function unitPage(orgId, year, me) {
       ['col.reasons', reasons],
     ], [u]));
   }
-  body.push(h('h2', {}, t('progress.plan')), planFacts(plan),
-    h('p', {}, h('a', { href: `#/ledger?buyer=${orgId}` }, t('progress.unit_ledger'))));
+  body.push(h('h2', {}, t('progress.plan')), planFacts(plan));
+  // A supervisor has no ledger page: the link would only lead back to the overview.
+  if (mayOpen('ledger', me.user.role)) {
+    body.push(h('p', {}, h('a', { href: `#/ledger?buyer=${orgId}` }, t('progress.unit_ledger'))));
+  }
   main.replaceChildren(main.querySelector('h1'), ...body);
 }
