@@ -55,6 +55,7 @@ mod plans;
 mod plans_floor;
 mod plans_lateness;
 mod plans_links;
+mod private_answers;
 mod products;
 mod products_review;
 mod read_back;

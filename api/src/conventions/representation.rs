@@ -5,7 +5,12 @@
 //!   the body), and `If-None-Match` naming it is answered `304 Not Modified`. A handler's
 //!   tag answers 304 only when the handler says it covers the whole body ([`TagCoversBody`]):
 //!   a version tag of a body with derived figures (a quota's progress) changes less often
-//!   than the body, and a 304 for it would serve stale figures.
+//!   than the body, and a 304 for it would serve stale figures;
+//! - every answer to a request that carried `Authorization` is `Cache-Control: private,
+//!   no-cache` (an attachment, a CSV or XLSX export: `private, no-store`) unless its handler
+//!   said otherwise: a shared cache in front of the service (a reverse proxy told to cache
+//!   200s) must not keep one organisation's answer for the next caller of the URL, and a
+//!   shared computer's browser must not keep an export on disk after its person logged out.
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
@@ -56,6 +61,23 @@ pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
     if_none_match.split(',').any(|t| t.trim() == "*" || opaque(t) == mine)
 }
 
+/// Marks an answer to a signed-in request as for its caller only (see the module's notes).
+fn mark_private(headers: &mut HeaderMap, signed_in: bool) {
+    if !signed_in || headers.contains_key(header::CACHE_CONTROL) {
+        return;
+    }
+    let attachment = headers
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("attachment"));
+    let value = if attachment {
+        "private, no-store"
+    } else {
+        "private, no-cache"
+    };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+}
+
 fn digest_tag(bytes: &[u8]) -> String {
     let d = Sha256::digest(bytes);
     format!("\"{}\"", hex::encode(&d[..12]))
@@ -65,8 +87,11 @@ pub async fn representation(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let signed_in = req.headers().contains_key(header::AUTHORIZATION);
     if req.method() != Method::GET {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        let mut res = next.call(req).await?;
+        mark_private(res.headers_mut(), signed_in);
+        return Ok(res.map_into_boxed_body());
     }
     let path = req.path().to_string();
     let query = req.query_string().to_string();
@@ -75,7 +100,8 @@ pub async fn representation(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let res = next.call(req).await?;
+    let mut res = next.call(req).await?;
+    mark_private(res.headers_mut(), signed_in);
     if res.status() != StatusCode::OK || !is_json(res.headers()) || no_store(res.headers()) {
         return Ok(res.map_into_boxed_body());
     }
