@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, apiAs, session, weighedDelivery, outlierCredits, deliveredOrder, AXE_PATH } from './lib.mjs';
+import { startServer, launch, apiAs, login, session, weighedDelivery, outlierCredits, deliveredOrder, AXE_PATH } from './lib.mjs';
 
 let server, browser;
 before(async () => {
@@ -188,6 +188,40 @@ test('logging out after the access token expired ends the session on the server'
   });
   assert.equal(again.status, 401);
   assert.equal(await logouts(), before + 1, 'the server recorded the logout');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a duplicated tab does not share its session: no refresh token is spent twice', async () => {
+  const { context, page, errors } = await as('evaluator@demo.assist');
+  await waitLoaded(page);
+  // "Duplicate tab": a new tab starting with a copy of the first one's sessionStorage.
+  const copied = await page.evaluate(() => JSON.stringify(Object.entries(sessionStorage)));
+  const twin = await context.newPage();
+  await twin.addInitScript((entries) => {
+    if (sessionStorage.getItem('assist.copied')) return;
+    for (const [k, v] of JSON.parse(entries)) sessionStorage.setItem(k, v);
+    sessionStorage.setItem('assist.copied', '1');
+  }, copied);
+  await twin.goto(`${server.base}/console/#/ledger?year=${YEAR}`);
+  await twin.waitForFunction(() => location.hash.startsWith('#/login'));
+  assert.equal(await twin.evaluate((k) => sessionStorage.getItem(k), KEY), null, 'the copy forgot the session');
+  // The first tab refreshes when its access token expires, and lives on; a reload keeps it.
+  const admin = await apiAs(server.base, 'admin@demo.assist');
+  const reused = async () => (await admin.get('/admin/audit-log?kind=refresh_reused&limit=200')).body.items.length;
+  const before = await reused();
+  await expireAccess(page);
+  await open(page, `#/ledger?year=${YEAR}`);
+  await waitLoaded(page);
+  await page.reload();
+  await waitLoaded(page);
+  assert.ok((await page.evaluate(() => location.hash)).startsWith('#/ledger'), 'the first tab stayed logged in');
+  assert.equal(await reused(), before, 'no refresh token was presented twice');
+  // The copy logs in on its own and both work side by side.
+  await login(twin, server.base, 'evaluator@demo.assist');
+  await open(page, `#/progress?year=${YEAR}`);
+  await waitLoaded(page);
+  assert.ok((await page.evaluate(() => location.hash)).startsWith('#/progress'));
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -12,6 +12,35 @@ export function session() {
 export function saveSession(s) { sessionStorage.setItem(KEY, JSON.stringify(s)); }
 export function clearSession() { sessionStorage.removeItem(KEY); }
 
+const TAB = 'assist.console.tab';
+/**
+ * Makes this tab's session its own. "Duplicate tab" copies sessionStorage, tokens and all;
+ * the two tabs would then each spend the one refresh token, and the server, seeing a spent
+ * token presented again, revokes the session as stolen (both tabs logged out, a false alarm
+ * in the audit log). So each tab holds a lock named after its id for as long as it lives; a
+ * tab that cannot take its id's lock is a copy of a live tab, and forgets the copied session
+ * (its person logs in). A reload finds the lock released, or released within the wait.
+ */
+export async function claimTab() {
+  if (!navigator.locks || !AbortSignal.timeout || !crypto.randomUUID) return;
+  for (;;) {
+    let id = sessionStorage.getItem(TAB);
+    if (!id) {
+      id = crypto.randomUUID();
+      sessionStorage.setItem(TAB, id);
+    }
+    const held = await new Promise((resolve) => {
+      navigator.locks.request(`${TAB}.${id}`, { signal: AbortSignal.timeout(1500) }, () => {
+        resolve(true);
+        return new Promise(() => {}); // held until the tab closes or reloads
+      }).catch(() => resolve(false));
+    });
+    if (held) return;
+    sessionStorage.removeItem(TAB);
+    clearSession();
+  }
+}
+
 export class ApiError extends Error {
   constructor(status, problem) {
     super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);

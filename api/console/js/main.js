@@ -1,5 +1,5 @@
 // Boot: the hash router, the role-based navigation and the language switch.
-import { session, toLogin, logout } from './api.js';
+import { session, toLogin, logout, claimTab } from './api.js';
 import { t, lang, setLang } from './i18n.js';
 import { h } from './dom.js';
 
@@ -86,5 +86,6 @@ document.getElementById('skip-link').addEventListener('click', (e) => {
   e.preventDefault();
   document.getElementById('main').focus();
 });
+await claimTab();
 window.addEventListener('hashchange', route);
 route();
